@@ -1,0 +1,63 @@
+package logstore
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Error codes of the CloudWatch Logs API (spec §5.2). The api package turns
+// an *APIError into the JSON 1.1 error body unchanged.
+const (
+	CodeInvalidParameter      = "InvalidParameterException"
+	CodeResourceNotFound      = "ResourceNotFoundException"
+	CodeResourceAlreadyExists = "ResourceAlreadyExistsException"
+	CodeLimitExceeded         = "LimitExceededException"
+	CodeValidation            = "ValidationException"
+	CodeServiceUnavailable    = "ServiceUnavailableException"
+)
+
+// APIError is an error the CloudWatch Logs API reports with a code and an
+// exact message text.
+type APIError struct {
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
+// Errors with a fixed text, returned as these very values so callers can use
+// errors.Is.
+var (
+	ErrGroupNotFound      = &APIError{CodeResourceNotFound, "The specified log group does not exist."}
+	ErrStreamNotFound     = &APIError{CodeResourceNotFound, "The specified log stream does not exist."}
+	ErrGroupExists        = &APIError{CodeResourceAlreadyExists, "The specified log group already exists"}
+	ErrStreamExists       = &APIError{CodeResourceAlreadyExists, "The specified log stream already exists"}
+	ErrInvalidToken       = &APIError{CodeInvalidParameter, "The specified nextToken is invalid."}
+	ErrNameTooLong        = &APIError{CodeInvalidParameter, "Invalid LogGroup or LogStream, both must have length less than or equal to 512."}
+	ErrNotChronological   = &APIError{CodeInvalidParameter, "Log events in a single PutLogEvents request must be in chronological order."}
+	ErrSpanTooLong        = &APIError{CodeInvalidParameter, "The batch of log events in a single PutLogEvents request cannot span more than 24 hours."}
+	ErrPrefixAndPattern   = &APIError{CodeInvalidParameter, "LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters."}
+	ErrOrderByWithPrefix  = &APIError{CodeInvalidParameter, "Cannot order by LastEventTime with a logStreamNamePrefix."}
+	ErrDeletionProtected  = &APIError{CodeValidation, "Log group deletion protection is enabled; disable it before deleting the log group."}
+	ErrNamesAndPrefix     = &APIError{CodeInvalidParameter, "logStreamNames and logStreamNamePrefix are mutually exclusive parameters."}
+	ErrTailBefore2024     = &APIError{CodeInvalidParameter, "startFromHead=false is not supported with a startTime before 2024-01-01T00:00:00Z."}
+	ErrReservedGroupName  = &APIError{CodeInvalidParameter, "Log group names cannot start with 'aws/'."}
+	ErrInvalidRetention   = &APIError{CodeInvalidParameter, "Invalid retentionInDays value."}
+	ErrUnsupportedOrderBy = &APIError{CodeInvalidParameter, "1 validation error detected: Value at 'orderBy' failed to satisfy constraint: Member must satisfy enum value set: [LogStreamName, LastEventTime]"}
+)
+
+// violation is one shape violation of spec §5.1.
+type violation struct{ value, member, rule string }
+
+// validationError joins shape violations into the §5.1 message.
+func validationError(vs ...violation) *APIError {
+	items := make([]string, len(vs))
+	for i, v := range vs {
+		items[i] = fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member must %s", v.value, v.member, v.rule)
+	}
+	head := "1 validation error detected: "
+	if len(vs) > 1 {
+		head = fmt.Sprintf("%d validation errors detected: ", len(vs))
+	}
+	return &APIError{CodeInvalidParameter, head + strings.Join(items, "; ")}
+}

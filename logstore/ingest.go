@@ -1,0 +1,361 @@
+package logstore
+
+import (
+	"encoding/binary"
+	"fmt"
+	"sort"
+	"strconv"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Limits of PutLogEvents (spec §1.4, §1.5).
+const (
+	MaxBatchEvents  = 10_000
+	MaxBatchBytes   = 1_048_576
+	EventOverhead   = 26 // bytes counted per event on top of its message
+	MaxMessageBytes = MaxBatchBytes - EventOverhead
+	maxFuture       = 2 * 3_600_000
+	maxPast         = 14 * dayMs
+	maxSpan         = dayMs
+)
+
+// InputEvent is one event for the internal ingestion path.
+type InputEvent struct {
+	Stream    string
+	Timestamp int64 // ms
+	Message   []byte
+}
+
+// IngestResult says what Ingest did with a batch.
+type IngestResult struct {
+	Stored        int
+	Invalid       int   // bad stream name, negative timestamp, empty or oversized message
+	Expired       int   // older than the group's retention
+	IngestionTime int64 // ms, the same for the whole batch
+}
+
+// ValidateEvent checks one event against §1.4: timestamp >= 0 and a
+// non-empty message of at most MaxMessageBytes bytes.
+func ValidateEvent(ts int64, msg []byte) error {
+	switch {
+	case ts < 0:
+		return fmt.Errorf("timestamp %d is negative", ts)
+	case len(msg) == 0:
+		return fmt.Errorf("message is empty")
+	case len(msg) > MaxMessageBytes:
+		return fmt.Errorf("message is %d bytes, more than %d", len(msg), MaxMessageBytes)
+	}
+	return nil
+}
+
+// Ingest is the internal ingestion path (flow-log delivery, `logs put`): it
+// keeps the events' own timestamps, skips the API's batch and age limits,
+// and creates the group (never expiring) and streams as needed. Events in any
+// order and of any span are accepted. Invalid events and events the group's
+// retention has already expired are skipped and counted, never fatal; the
+// batch is durable when Ingest returns without error.
+func (s *Store) Ingest(groupName string, evs []InputEvent) (IngestResult, error) {
+	if err := ValidateGroupName(groupName); err != nil {
+		return IngestResult{}, err
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	g := s.lookup(groupName)
+	if g == nil {
+		var err error
+		if g, err = s.createGroup(groupName, GroupOptions{}); err != nil {
+			return IngestResult{}, err
+		}
+	}
+	res := IngestResult{IngestionTime: s.now()}
+	var newNames []string
+	seen := map[string]bool{}
+	for i := range evs {
+		n := evs[i].Stream
+		if g.streams[n] == nil && !seen[n] && ValidateStreamName(n) == nil {
+			seen[n] = true
+			newNames = append(newNames, n)
+		}
+	}
+	if len(newNames) > 0 {
+		if err := s.createStreams(g, newNames); err != nil {
+			return IngestResult{}, err
+		}
+	}
+	cut := g.cutoff(res.IngestionTime)
+	pend := make([]pending, 0, len(evs))
+	var lastName string
+	var lastSID uint32
+	for i := range evs {
+		e := &evs[i]
+		if ValidateEvent(e.Timestamp, e.Message) != nil {
+			res.Invalid++
+			continue
+		}
+		if e.Stream != lastName || i == 0 {
+			st := g.streams[e.Stream]
+			if st == nil {
+				res.Invalid++
+				continue
+			}
+			lastName, lastSID = e.Stream, st.meta.ID
+		}
+		if e.Timestamp < cut {
+			res.Expired++
+			continue
+		}
+		pend = append(pend, pending{sid: lastSID, ts: e.Timestamp, msg: e.Message})
+	}
+	s.stats.invalid.Add(uint64(res.Invalid))
+	s.stats.expired.Add(uint64(res.Expired))
+	if err := s.write(g, pend, res.IngestionTime); err != nil {
+		return res, err
+	}
+	res.Stored = len(pend)
+	return res, nil
+}
+
+type pending struct {
+	sid uint32
+	ts  int64
+	msg []byte
+}
+
+// write stores events in their day slices, one fsync'd transaction per day;
+// the caller holds wmu.
+func (s *Store) write(g *group, pend []pending, ingest int64) error {
+	if len(pend) == 0 {
+		return nil
+	}
+	// Group by day, keeping request order within a day so equal timestamps
+	// keep their order through the sequence numbers.
+	byDay := map[int64][]int{}
+	for i := range pend {
+		d := dayOf(pend[i].ts)
+		byDay[d] = append(byDay[d], i)
+	}
+	days := make([]int64, 0, len(byDay))
+	for d := range byDay {
+		days = append(days, d)
+	}
+	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
+	for _, d := range days {
+		if err := s.writeDay(g, d, pend, byDay[d], ingest); err != nil {
+			return err
+		}
+	}
+	s.stats.ingested.Add(uint64(len(pend)))
+	return nil
+}
+
+func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest int64) error {
+	sl, err := s.acquire(g, day, true)
+	if err != nil {
+		return err
+	}
+	defer s.release(sl)
+	seq := g.seq
+	if sl.maxSeq > seq {
+		seq = sl.maxSeq
+	}
+	delta := map[uint32]*sliceStat{}
+	var kb [16]byte
+	var sk [4]byte
+	val := make([]byte, 0, 256)
+	err = sl.db.Update(func(tx *bolt.Tx) error {
+		ev, err := tx.CreateBucketIfNotExists(bEvents)
+		if err != nil {
+			return err
+		}
+		ev.FillPercent = 0.9
+		ix, err := tx.CreateBucketIfNotExists(bIndex)
+		if err != nil {
+			return err
+		}
+		stb, err := tx.CreateBucketIfNotExists(bStats)
+		if err != nil {
+			return err
+		}
+		info, err := tx.CreateBucketIfNotExists(bInfo)
+		if err != nil {
+			return err
+		}
+		var sb *bolt.Bucket
+		var sbID uint32
+		q := seq
+		for n, i := range idx {
+			p := &pend[i]
+			q++
+			k := evKey(kb[:], p.ts, q)
+			val = binary.BigEndian.AppendUint32(val[:0], p.sid)
+			val = binary.BigEndian.AppendUint64(val, uint64(ingest))
+			val = append(val, p.msg...)
+			if err := ev.Put(k, val); err != nil {
+				return err
+			}
+			if sb == nil || sbID != p.sid || n == 0 {
+				binary.BigEndian.PutUint32(sk[:], p.sid)
+				if sb, err = ix.CreateBucketIfNotExists(sk[:]); err != nil {
+					return err
+				}
+				sb.FillPercent = 0.9
+				sbID = p.sid
+			}
+			if err := sb.Put(k, nil); err != nil {
+				return err
+			}
+			d := delta[p.sid]
+			if d == nil {
+				d = &sliceStat{}
+				if old := sl.stats[p.sid]; old != nil {
+					*d = *old
+				}
+				delta[p.sid] = d
+			}
+			d.add(p.ts, int64(len(p.msg)), ingest)
+		}
+		for sid, d := range delta {
+			binary.BigEndian.PutUint32(sk[:], sid)
+			if err := stb.Put(sk[:], d.encode()); err != nil {
+				return err
+			}
+		}
+		seq = q
+		return info.Put(keyMaxSeq, u64(q))
+	})
+	if err != nil {
+		return fmt.Errorf("logstore: write %s: %w", sl.path, err)
+	}
+	s.mu.Lock()
+	for sid, d := range delta {
+		sl.stats[sid] = d
+	}
+	sl.maxSeq = seq
+	g.seq = seq
+	s.mu.Unlock()
+	s.stats.batches.Add(1)
+	return nil
+}
+
+// PutEvent is one event of a PutLogEvents request.
+type PutEvent struct {
+	Timestamp int64  `json:"timestamp"`
+	Message   string `json:"message"`
+}
+
+// RejectedInfo is PutLogEvents' rejectedLogEventsInfo: only the members that
+// apply are set (spec §1.5 step 6).
+type RejectedInfo struct {
+	TooNewLogEventStartIndex *int `json:"tooNewLogEventStartIndex,omitempty"`
+	TooOldLogEventEndIndex   *int `json:"tooOldLogEventEndIndex,omitempty"`
+	ExpiredLogEventEndIndex  *int `json:"expiredLogEventEndIndex,omitempty"`
+}
+
+// PutResult is the PutLogEvents response.
+type PutResult struct {
+	NextSequenceToken     string        `json:"nextSequenceToken"`
+	RejectedLogEventsInfo *RejectedInfo `json:"rejectedLogEventsInfo,omitempty"`
+}
+
+// PutLogEvents is the API-facing ingestion path: it applies the acceptance
+// algorithm of spec §1.5 exactly (shape, missing group/stream, batch size,
+// chronological order, too old/too new/expired, 24 h span). Rejected events
+// are reported in RejectedLogEventsInfo and counted in Counters.
+func (s *Store) PutLogEvents(groupName, streamName string, evs []PutEvent) (PutResult, error) {
+	var vs []violation
+	if err := ValidateGroupName(groupName); err != nil {
+		return PutResult{}, err
+	}
+	if err := ValidateStreamName(streamName); err != nil {
+		return PutResult{}, err
+	}
+	switch {
+	case len(evs) < 1:
+		vs = append(vs, violation{"[]", "logEvents", "have length greater than or equal to 1"})
+	case len(evs) > MaxBatchEvents:
+		vs = append(vs, violation{fmt.Sprintf("[%d events]", len(evs)), "logEvents", "have length less than or equal to 10000"})
+	}
+	for i := range evs {
+		if len(evs[i].Message) < 1 {
+			vs = append(vs, violation{"", "logEvents." + strconv.Itoa(i+1) + ".member.message", "have length greater than or equal to 1"})
+		}
+		if evs[i].Timestamp < 0 {
+			vs = append(vs, violation{strconv.FormatInt(evs[i].Timestamp, 10), "logEvents." + strconv.Itoa(i+1) + ".member.timestamp", "have value greater than or equal to 0"})
+		}
+	}
+	if len(vs) > 0 {
+		return PutResult{}, validationError(vs...)
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	g := s.lookup(groupName)
+	if g == nil {
+		return PutResult{}, ErrGroupNotFound
+	}
+	st := g.streams[streamName]
+	if st == nil {
+		return PutResult{}, ErrStreamNotFound
+	}
+	total := 0
+	for i := range evs {
+		total += len(evs[i].Message) + EventOverhead
+	}
+	if total > MaxBatchBytes {
+		return PutResult{}, &APIError{CodeInvalidParameter, fmt.Sprintf("Upload too large: %d bytes exceeds limit of %d", total, MaxBatchBytes)}
+	}
+	for i := 1; i < len(evs); i++ {
+		if evs[i].Timestamp < evs[i-1].Timestamp {
+			return PutResult{}, ErrNotChronological
+		}
+	}
+	now := s.now()
+	cut := g.cutoff(now)
+	tooOld, expired, tooNew := 0, 0, len(evs)
+	for i := range evs {
+		ts := evs[i].Timestamp
+		if ts < now-maxPast && tooOld == i {
+			tooOld++
+		}
+		if ts < cut && expired == i {
+			expired++
+		}
+		if ts > now+maxFuture && tooNew == len(evs) {
+			tooNew = i
+		}
+	}
+	var rej *RejectedInfo
+	if tooOld > 0 || expired > 0 || tooNew < len(evs) {
+		rej = &RejectedInfo{}
+		if tooOld > 0 {
+			rej.TooOldLogEventEndIndex = &tooOld
+		}
+		if expired > 0 {
+			rej.ExpiredLogEventEndIndex = &expired
+		}
+		if tooNew < len(evs) {
+			rej.TooNewLogEventStartIndex = &tooNew
+		}
+	}
+	from := max(tooOld, expired)
+	to := max(tooNew, from)
+	keep := evs[from:to]
+	if len(keep) > 0 && keep[len(keep)-1].Timestamp-keep[0].Timestamp > maxSpan {
+		return PutResult{}, ErrSpanTooLong
+	}
+	// Count each rejected event once, under its first reason.
+	s.stats.tooOld.Add(uint64(tooOld))
+	s.stats.expired.Add(uint64(from - tooOld))
+	s.stats.tooNew.Add(uint64(len(evs) - to))
+	pend := make([]pending, len(keep))
+	for i := range keep {
+		pend[i] = pending{sid: st.meta.ID, ts: keep[i].Timestamp, msg: []byte(keep[i].Message)}
+	}
+	if err := s.write(g, pend, now); err != nil {
+		return PutResult{}, &APIError{CodeServiceUnavailable, err.Error()}
+	}
+	s.mu.RLock()
+	tok := s.streamInfo(g, st).UploadSequenceToken
+	s.mu.RUnlock()
+	return PutResult{NextSequenceToken: tok, RejectedLogEventsInfo: rej}, nil
+}

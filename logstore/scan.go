@@ -1,0 +1,100 @@
+package logstore
+
+import (
+	"encoding/binary"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Scan calls fn for every retained event of group with
+// startMs <= Timestamp <= endMs (both inclusive, as FilterLogEvents and
+// StartQuery), in ascending (timestamp, ingestion sequence) order, and stops
+// at the first error fn returns, which Scan returns. A missing group gives
+// ErrGroupNotFound. Events written while Scan runs may or may not be seen.
+func (s *Store) Scan(group string, startMs, endMs int64, fn func(ev Event) error) error {
+	g := s.lookup(group)
+	if g == nil {
+		return ErrGroupNotFound
+	}
+	s.mu.RLock()
+	if c := g.cutoff(s.now()); startMs < c {
+		startMs = c
+	}
+	days := g.days()
+	s.mu.RUnlock()
+	if startMs < 0 {
+		startMs = 0
+	}
+	if endMs < startMs {
+		return nil
+	}
+	for _, day := range days {
+		if day < dayOf(startMs) || day > dayOf(endMs) {
+			continue
+		}
+		if err := s.scanSlice(g, day, startMs, endMs, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) scanSlice(g *group, day, startMs, endMs int64, fn func(ev Event) error) error {
+	sl, err := s.acquire(g, day, false)
+	if err != nil || sl == nil {
+		return err
+	}
+	defer s.release(sl)
+	names := s.streamNames(g)
+	var kb [16]byte
+	return sl.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bEvents)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		var lastSID uint32
+		var lastName string
+		have := false
+		for k, v := c.Seek(evKey(kb[:], startMs, 0)); k != nil; k, v = c.Next() {
+			ts := keyTs(k)
+			if ts > endMs {
+				break
+			}
+			if len(v) < 12 {
+				continue
+			}
+			sid := binary.BigEndian.Uint32(v)
+			if !have || sid != lastSID {
+				lastSID, have = sid, true
+				lastName = names(sid)
+			}
+			if err := fn(Event{Timestamp: ts, IngestionTime: int64(binary.BigEndian.Uint64(v[4:])), Stream: lastName, Message: v[12:]}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// streamNames returns a lookup from stream id to name over a snapshot taken
+// now, falling back to the live map for streams created since.
+func (s *Store) streamNames(g *group) func(uint32) string {
+	s.mu.RLock()
+	snap := make(map[uint32]string, len(g.byID))
+	for id, st := range g.byID {
+		snap[id] = st.name
+	}
+	s.mu.RUnlock()
+	return func(id uint32) string {
+		if n, ok := snap[id]; ok {
+			return n
+		}
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		if st := g.byID[id]; st != nil {
+			return st.name
+		}
+		return ""
+	}
+}

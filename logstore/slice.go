@@ -1,0 +1,313 @@
+package logstore
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// dayMs is the width of a slice: one UTC day, the unit of retention.
+const dayMs = 86_400_000
+
+// Buckets of a slice file.
+var (
+	bEvents = []byte("ev") // key ts|seq → sid|ingestionTime|message
+	bIndex  = []byte("sx") // nested per stream id: key ts|seq → nothing
+	bStats  = []byte("st") // key sid → sliceStat
+	bInfo   = []byte("in") // "maxseq" → highest seq in this slice
+)
+
+var keyMaxSeq = []byte("maxseq")
+
+// slice is one group's events of one UTC day, in its own bbolt file.
+type slice struct {
+	day     int64
+	path    string
+	db      *bolt.DB // nil while closed
+	refs    int
+	dead    bool // deleted by retention or DeleteLogGroup: close when idle
+	lastUse uint64
+	stats   map[uint32]*sliceStat
+	maxSeq  uint64
+}
+
+// sliceStat sums one stream's events in one slice; stream attributes
+// (first/last timestamps, stored bytes) are folds of these, so they are
+// written in the same transaction as the events and survive any crash.
+type sliceStat struct {
+	count, bytes, minTs, maxTs, lastIngest int64
+}
+
+func (st *sliceStat) encode() []byte {
+	b := make([]byte, 40)
+	for i, v := range []int64{st.count, st.bytes, st.minTs, st.maxTs, st.lastIngest} {
+		binary.BigEndian.PutUint64(b[i*8:], uint64(v))
+	}
+	return b
+}
+
+func decodeStat(b []byte) *sliceStat {
+	if len(b) < 40 {
+		return &sliceStat{}
+	}
+	g := func(i int) int64 { return int64(binary.BigEndian.Uint64(b[i*8:])) }
+	return &sliceStat{g(0), g(1), g(2), g(3), g(4)}
+}
+
+func (st *sliceStat) add(ts, size, ingest int64) {
+	if st.count == 0 || ts < st.minTs {
+		st.minTs = ts
+	}
+	if st.count == 0 || ts > st.maxTs {
+		st.maxTs = ts
+	}
+	st.count++
+	st.bytes += size
+	if ingest > st.lastIngest {
+		st.lastIngest = ingest
+	}
+}
+
+func dayOf(ts int64) int64 { return ts / dayMs }
+
+func (g *group) slicePath(day int64) string {
+	return filepath.Join(g.dir, strconv.FormatInt(day, 10)+".db")
+}
+
+// loadSlices reads the stats of every slice file of g at Open.
+func (s *Store) loadSlices(g *group) error {
+	ents, err := os.ReadDir(g.dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("logstore: %w", err)
+	}
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".db")
+		if !ok {
+			continue
+		}
+		day, err := strconv.ParseInt(name, 10, 64)
+		if err != nil {
+			continue
+		}
+		sl := &slice{day: day, path: g.slicePath(day), stats: map[uint32]*sliceStat{}}
+		db, err := openSlice(sl.path)
+		if err != nil {
+			return err
+		}
+		err = db.View(func(tx *bolt.Tx) error {
+			if b := tx.Bucket(bStats); b != nil {
+				b.ForEach(func(k, v []byte) error {
+					if len(k) == 4 {
+						sl.stats[binary.BigEndian.Uint32(k)] = decodeStat(v)
+					}
+					return nil
+				})
+			}
+			if b := tx.Bucket(bInfo); b != nil {
+				if v := b.Get(keyMaxSeq); len(v) == 8 {
+					sl.maxSeq = binary.BigEndian.Uint64(v)
+				}
+			}
+			return nil
+		})
+		db.Close()
+		if err != nil {
+			return fmt.Errorf("logstore: read %s: %w", sl.path, err)
+		}
+		g.slices[day] = sl
+		if sl.maxSeq > g.seq {
+			g.seq = sl.maxSeq
+		}
+	}
+	return nil
+}
+
+func openSlice(path string) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o644, &bolt.Options{NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, fmt.Errorf("logstore: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// acquire returns g's slice for day with an open DB and a reference the
+// caller must release. With create false a missing slice gives nil.
+func (s *Store) acquire(g *group, day int64, create bool) (*slice, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sl := g.slices[day]
+	if sl == nil {
+		if !create {
+			return nil, nil
+		}
+		if err := os.MkdirAll(g.dir, 0o755); err != nil {
+			return nil, fmt.Errorf("logstore: %w", err)
+		}
+		sl = &slice{day: day, path: g.slicePath(day), stats: map[uint32]*sliceStat{}}
+	}
+	if sl.db == nil {
+		_, statErr := os.Stat(sl.path)
+		db, err := openSlice(sl.path)
+		if err != nil {
+			return nil, err
+		}
+		if os.IsNotExist(statErr) {
+			// The new file's directory entry must be durable before any
+			// write in it is acknowledged.
+			syncDir(g.dir)
+			syncDir(filepath.Dir(g.dir))
+		}
+		sl.db = db
+		s.open++
+		s.evict()
+	}
+	g.slices[day] = sl
+	sl.refs++
+	s.tick++
+	sl.lastUse = s.tick
+	return sl, nil
+}
+
+// release drops a reference taken by acquire.
+func (s *Store) release(sl *slice) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sl.refs--
+	if sl.refs == 0 && sl.dead && sl.db != nil {
+		sl.db.Close()
+		sl.db = nil
+		s.open--
+		os.Remove(sl.path)
+	}
+}
+
+// evict closes least recently used idle slices above the open limit; the
+// caller holds mu.
+func (s *Store) evict() {
+	for s.open > s.opts.MaxOpenSlices {
+		var lru *slice
+		for _, g := range s.groups {
+			for _, sl := range g.slices {
+				if sl.db != nil && sl.refs == 0 && (lru == nil || sl.lastUse < lru.lastUse) {
+					lru = sl
+				}
+			}
+		}
+		if lru == nil {
+			return
+		}
+		lru.db.Close()
+		lru.db = nil
+		s.open--
+	}
+}
+
+// closeIdle closes the idle slices of a group being removed.
+func (s *Store) closeIdle(g *group) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sl := range g.slices {
+		if sl.refs == 0 && sl.db != nil {
+			sl.db.Close()
+			sl.db = nil
+			s.open--
+		}
+	}
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
+
+// Purge deletes the day files that every group's retention has fully
+// expired. Expired events in a partly expired day are already hidden from
+// reads; they go with their file. Open calls Purge; long-running owners call
+// it periodically.
+func (s *Store) Purge() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	now := s.now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, g := range s.groups {
+		cut := g.cutoff(now)
+		if cut <= 0 {
+			continue
+		}
+		for day, sl := range g.slices {
+			if (day+1)*dayMs > cut {
+				continue
+			}
+			delete(g.slices, day)
+			sl.dead = true
+			if sl.refs == 0 {
+				if sl.db != nil {
+					sl.db.Close()
+					sl.db = nil
+					s.open--
+				}
+				if err := os.Remove(sl.path); err != nil && !os.IsNotExist(err) {
+					return fmt.Errorf("logstore: purge: %w", err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// deleteStreamEvents removes one stream's events from one slice; caller holds wmu.
+func (s *Store) deleteStreamEvents(g *group, day int64, sid uint32) error {
+	sl, err := s.acquire(g, day, false)
+	if err != nil || sl == nil {
+		return err
+	}
+	defer s.release(sl)
+	var sk [4]byte
+	binary.BigEndian.PutUint32(sk[:], sid)
+	err = sl.db.Update(func(tx *bolt.Tx) error {
+		ix := tx.Bucket(bIndex)
+		if ix == nil || ix.Bucket(sk[:]) == nil {
+			return nil
+		}
+		ev := tx.Bucket(bEvents)
+		if err := ix.Bucket(sk[:]).ForEach(func(k, _ []byte) error { return ev.Delete(k) }); err != nil {
+			return err
+		}
+		if err := ix.DeleteBucket(sk[:]); err != nil {
+			return err
+		}
+		return tx.Bucket(bStats).Delete(sk[:])
+	})
+	if err != nil {
+		return fmt.Errorf("logstore: delete stream events: %w", err)
+	}
+	s.mu.Lock()
+	delete(sl.stats, sid)
+	s.mu.Unlock()
+	return nil
+}
+
+// evKey is the 16-byte key of an event: timestamp then per-group sequence,
+// both big-endian so byte order is (timestamp, sequence) order.
+func evKey(b []byte, ts int64, seq uint64) []byte {
+	binary.BigEndian.PutUint64(b[0:], uint64(ts))
+	binary.BigEndian.PutUint64(b[8:], seq)
+	return b[:16]
+}
+
+func keyTs(k []byte) int64   { return int64(binary.BigEndian.Uint64(k)) }
+func keySeq(k []byte) uint64 { return binary.BigEndian.Uint64(k[8:]) }
+
+var _ = math.MaxInt64

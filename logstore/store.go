@@ -1,0 +1,492 @@
+package logstore
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Options configures a Store. The zero value is usable.
+type Options struct {
+	// Account and Region build ARNs (spec §1.1); defaults 123456789012 and us-east-1.
+	Account string
+	Region  string
+	// Now is the clock for ingestion times, API age limits and retention;
+	// default time.Now. Tests set it.
+	Now func() time.Time
+	// MaxOpenSlices bounds how many day files stay open at once (each is a
+	// file descriptor and a memory map); default 64.
+	MaxOpenSlices int
+}
+
+// Store is an open data dir. It is safe for concurrent use by goroutines;
+// only one process may open a data dir at a time.
+type Store struct {
+	dir  string
+	opts Options
+	lock *os.File
+	meta *bolt.DB
+
+	mu     sync.RWMutex // guards groups and everything reachable from it
+	wmu    sync.Mutex   // serialises writers, so sequence numbers and stats stay simple
+	groups map[string]*group
+	open   int // slices with an open bolt DB
+	tick   uint64
+
+	stats counters
+}
+
+type counters struct {
+	ingested, batches                              atomic.Uint64
+	tooOld, tooNew, expired, invalid, tooLargeDrop atomic.Uint64
+}
+
+// Counters are the store's totals since Open: how much was stored and how
+// much was rejected and why, so nothing is lost silently.
+type Counters struct {
+	Ingested        uint64 // events stored
+	Batches         uint64 // write transactions acknowledged
+	RejectedTooOld  uint64 // PutLogEvents: older than 14 days
+	RejectedTooNew  uint64 // PutLogEvents: more than 2 h in the future
+	RejectedExpired uint64 // older than the group's retention
+	RejectedInvalid uint64 // bad timestamp, empty or oversized message
+}
+
+// Counters returns the totals since Open.
+func (s *Store) Counters() Counters {
+	return Counters{
+		Ingested: s.stats.ingested.Load(), Batches: s.stats.batches.Load(),
+		RejectedTooOld: s.stats.tooOld.Load(), RejectedTooNew: s.stats.tooNew.Load(),
+		RejectedExpired: s.stats.expired.Load(), RejectedInvalid: s.stats.invalid.Load(),
+	}
+}
+
+// groupMeta is the persisted part of a group, kept as JSON in meta.db so new
+// attributes need no migration.
+type groupMeta struct {
+	ID                 uint64            `json:"id"`
+	CreationTime       int64             `json:"creationTime"`
+	RetentionInDays    int               `json:"retentionInDays,omitempty"`
+	Class              string            `json:"logGroupClass,omitempty"`
+	KmsKeyID           string            `json:"kmsKeyId,omitempty"`
+	DeletionProtection bool              `json:"deletionProtectionEnabled,omitempty"`
+	Tags               map[string]string `json:"tags,omitempty"`
+}
+
+type streamMeta struct {
+	ID           uint32 `json:"id"`
+	CreationTime int64  `json:"creationTime"`
+}
+
+type group struct {
+	name    string
+	meta    groupMeta
+	dir     string
+	streams map[string]*stream
+	byID    map[uint32]*stream
+	nextSID uint32
+	slices  map[int64]*slice // by UTC day number
+	seq     uint64           // highest sequence number used in any slice
+}
+
+type stream struct {
+	name string
+	meta streamMeta
+}
+
+var (
+	bGroups  = []byte("groups")
+	bStreams = []byte("streams")
+)
+
+// Open opens (creating if needed) the data dir and locks it for this process.
+// A dir owned by another process gives an *InUseError naming its PID.
+func Open(dir string, opts Options) (*Store, error) {
+	if opts.Account == "" {
+		opts.Account = "123456789012"
+	}
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxOpenSlices <= 0 {
+		opts.MaxOpenSlices = 64
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "g"), 0o755); err != nil {
+		return nil, fmt.Errorf("logstore: %w", err)
+	}
+	lf, err := lockDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{dir: dir, opts: opts, lock: lf, groups: map[string]*group{}}
+	if err := s.load(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.Purge(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) load() error {
+	db, err := bolt.Open(filepath.Join(s.dir, "meta.db"), 0o644, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		return fmt.Errorf("logstore: open meta.db: %w", err)
+	}
+	s.meta = db
+	err = db.Update(func(tx *bolt.Tx) error {
+		gb, err := tx.CreateBucketIfNotExists(bGroups)
+		if err != nil {
+			return err
+		}
+		sb, err := tx.CreateBucketIfNotExists(bStreams)
+		if err != nil {
+			return err
+		}
+		return gb.ForEach(func(k, v []byte) error {
+			g := &group{name: string(k), streams: map[string]*stream{}, byID: map[uint32]*stream{}, slices: map[int64]*slice{}}
+			if err := json.Unmarshal(v, &g.meta); err != nil {
+				return fmt.Errorf("group %q: %w", k, err)
+			}
+			g.dir = filepath.Join(s.dir, "g", strconv.FormatUint(g.meta.ID, 10))
+			if b := sb.Bucket(u64(g.meta.ID)); b != nil {
+				if err := b.ForEach(func(k, v []byte) error {
+					st := &stream{name: string(k)}
+					if err := json.Unmarshal(v, &st.meta); err != nil {
+						return fmt.Errorf("stream %q: %w", k, err)
+					}
+					g.streams[st.name] = st
+					g.byID[st.meta.ID] = st
+					if st.meta.ID >= g.nextSID {
+						g.nextSID = st.meta.ID + 1
+					}
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			s.groups[g.name] = g
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("logstore: read meta.db: %w", err)
+	}
+	for _, g := range s.groups {
+		if err := s.loadSlices(g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close releases the data dir. Every acknowledged write is already durable,
+// so Close only frees resources.
+func (s *Store) Close() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, g := range s.groups {
+		for _, sl := range g.slices {
+			if sl.db != nil {
+				errs = append(errs, sl.db.Close())
+				sl.db = nil
+			}
+		}
+	}
+	if s.meta != nil {
+		errs = append(errs, s.meta.Close())
+		s.meta = nil
+	}
+	if s.lock != nil {
+		errs = append(errs, s.lock.Close())
+		s.lock = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Dir returns the data dir.
+func (s *Store) Dir() string { return s.dir }
+
+func (s *Store) now() int64 { return s.opts.Now().UnixMilli() }
+
+// GroupOptions are the optional attributes of CreateLogGroup.
+type GroupOptions struct {
+	Class              string // STANDARD (default), INFREQUENT_ACCESS or DELIVERY
+	KmsKeyID           string
+	DeletionProtection bool
+	Tags               map[string]string
+	RetentionInDays    int // 0: never expire
+}
+
+// CreateLogGroup is the API's CreateLogGroup: it validates the name
+// (including the `aws/` rule) and fails if the group exists.
+func (s *Store) CreateLogGroup(name string, o GroupOptions) error {
+	if err := ValidateGroupName(name); err != nil {
+		return err
+	}
+	if strings.HasPrefix(name, "aws/") {
+		return ErrReservedGroupName
+	}
+	switch o.Class {
+	case "", "STANDARD", "INFREQUENT_ACCESS", "DELIVERY":
+	default:
+		return validationError(violation{o.Class, "logGroupClass", "satisfy enum value set: [STANDARD, INFREQUENT_ACCESS, DELIVERY]"})
+	}
+	if len(o.KmsKeyID) > 256 {
+		return validationError(violation{o.KmsKeyID, "kmsKeyId", "have length less than or equal to 256"})
+	}
+	if len(o.Tags) > 50 {
+		return validationError(violation{fmt.Sprint(len(o.Tags)), "tags", "have length less than or equal to 50"})
+	}
+	if o.RetentionInDays != 0 && !ValidRetention(o.RetentionInDays) {
+		return ErrInvalidRetention
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if s.lookup(name) != nil {
+		return ErrGroupExists
+	}
+	_, err := s.createGroup(name, o)
+	return err
+}
+
+// createGroup persists a new group; the caller holds wmu.
+func (s *Store) createGroup(name string, o GroupOptions) (*group, error) {
+	g := &group{name: name, streams: map[string]*stream{}, byID: map[uint32]*stream{}, slices: map[int64]*slice{}}
+	g.meta = groupMeta{CreationTime: s.now(), RetentionInDays: o.RetentionInDays, Class: o.Class,
+		KmsKeyID: o.KmsKeyID, DeletionProtection: o.DeletionProtection, Tags: o.Tags}
+	if g.meta.Class == "" {
+		g.meta.Class = "STANDARD"
+	}
+	err := s.meta.Update(func(tx *bolt.Tx) error {
+		gb := tx.Bucket(bGroups)
+		id, err := gb.NextSequence()
+		if err != nil {
+			return err
+		}
+		g.meta.ID = id
+		v, _ := json.Marshal(g.meta)
+		return gb.Put([]byte(name), v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("logstore: create group %q: %w", name, err)
+	}
+	g.dir = filepath.Join(s.dir, "g", strconv.FormatUint(g.meta.ID, 10))
+	// A dir left by a group deleted before a crash must not leak old events.
+	_ = os.RemoveAll(g.dir)
+	s.mu.Lock()
+	s.groups[name] = g
+	s.mu.Unlock()
+	return g, nil
+}
+
+// DeleteLogGroup removes a group with its streams and events.
+func (s *Store) DeleteLogGroup(name string) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	g := s.lookup(name)
+	if g == nil {
+		return ErrGroupNotFound
+	}
+	if g.meta.DeletionProtection {
+		return ErrDeletionProtected
+	}
+	err := s.meta.Update(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bGroups).Delete([]byte(name)); err != nil {
+			return err
+		}
+		if tx.Bucket(bStreams).Bucket(u64(g.meta.ID)) != nil {
+			return tx.Bucket(bStreams).DeleteBucket(u64(g.meta.ID))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("logstore: delete group %q: %w", name, err)
+	}
+	s.mu.Lock()
+	delete(s.groups, name)
+	for _, sl := range g.slices {
+		sl.dead = true
+	}
+	s.mu.Unlock()
+	s.closeIdle(g)
+	return os.RemoveAll(g.dir)
+}
+
+// PutRetentionPolicy sets the group's retention and purges what it expires.
+func (s *Store) PutRetentionPolicy(name string, days int) error {
+	if !ValidRetention(days) {
+		return ErrInvalidRetention
+	}
+	if err := s.updateGroup(name, func(m *groupMeta) { m.RetentionInDays = days }); err != nil {
+		return err
+	}
+	return s.Purge()
+}
+
+// DeleteRetentionPolicy makes the group keep its events forever.
+func (s *Store) DeleteRetentionPolicy(name string) error {
+	return s.updateGroup(name, func(m *groupMeta) { m.RetentionInDays = 0 })
+}
+
+func (s *Store) updateGroup(name string, f func(*groupMeta)) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	g := s.lookup(name)
+	if g == nil {
+		return ErrGroupNotFound
+	}
+	m := g.meta
+	f(&m)
+	err := s.meta.Update(func(tx *bolt.Tx) error {
+		v, _ := json.Marshal(m)
+		return tx.Bucket(bGroups).Put([]byte(name), v)
+	})
+	if err != nil {
+		return fmt.Errorf("logstore: update group %q: %w", name, err)
+	}
+	s.mu.Lock()
+	g.meta = m
+	s.mu.Unlock()
+	return nil
+}
+
+// CreateLogStream is the API's CreateLogStream.
+func (s *Store) CreateLogStream(groupName, name string) error {
+	if err := ValidateGroupName(groupName); err != nil {
+		return err
+	}
+	if err := ValidateStreamName(name); err != nil {
+		return err
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	g := s.lookup(groupName)
+	if g == nil {
+		return ErrGroupNotFound
+	}
+	if g.streams[name] != nil {
+		return ErrStreamExists
+	}
+	return s.createStreams(g, []string{name})
+}
+
+// createStreams persists new streams in one transaction; the caller holds wmu.
+func (s *Store) createStreams(g *group, names []string) error {
+	now := s.now()
+	var made []*stream
+	err := s.meta.Update(func(tx *bolt.Tx) error {
+		b, err := tx.Bucket(bStreams).CreateBucketIfNotExists(u64(g.meta.ID))
+		if err != nil {
+			return err
+		}
+		made = made[:0]
+		id := g.nextSID
+		for _, n := range names {
+			st := &stream{name: n, meta: streamMeta{ID: id, CreationTime: now}}
+			id++
+			v, _ := json.Marshal(st.meta)
+			if err := b.Put([]byte(n), v); err != nil {
+				return err
+			}
+			made = append(made, st)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("logstore: create streams in %q: %w", g.name, err)
+	}
+	s.mu.Lock()
+	for _, st := range made {
+		g.streams[st.name] = st
+		g.byID[st.meta.ID] = st
+	}
+	g.nextSID += uint32(len(made))
+	s.mu.Unlock()
+	return nil
+}
+
+// DeleteLogStream removes a stream and its events.
+func (s *Store) DeleteLogStream(groupName, name string) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	g := s.lookup(groupName)
+	if g == nil {
+		return ErrGroupNotFound
+	}
+	st := g.streams[name]
+	if st == nil {
+		return ErrStreamNotFound
+	}
+	// Events first: a crash in between leaves a listed, empty stream rather
+	// than orphaned events that a new stream could inherit.
+	for _, day := range g.days() {
+		if err := s.deleteStreamEvents(g, day, st.meta.ID); err != nil {
+			return err
+		}
+	}
+	err := s.meta.Update(func(tx *bolt.Tx) error {
+		if b := tx.Bucket(bStreams).Bucket(u64(g.meta.ID)); b != nil {
+			return b.Delete([]byte(name))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("logstore: delete stream %q: %w", name, err)
+	}
+	s.mu.Lock()
+	delete(g.streams, name)
+	delete(g.byID, st.meta.ID)
+	s.mu.Unlock()
+	return nil
+}
+
+// lookup returns the named group or nil.
+func (s *Store) lookup(name string) *group {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.groups[name]
+}
+
+// days returns the group's slice days in ascending order; caller holds wmu or mu.
+func (g *group) days() []int64 {
+	ds := make([]int64, 0, len(g.slices))
+	for d := range g.slices {
+		ds = append(ds, d)
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds
+}
+
+// cutoff is the lowest timestamp the group's retention still keeps.
+func (g *group) cutoff(now int64) int64 {
+	if g.meta.RetentionInDays == 0 {
+		return 0
+	}
+	return now - int64(g.meta.RetentionInDays)*86_400_000
+}
+
+func u64(v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return b[:]
+}

@@ -1,0 +1,273 @@
+package record
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// FieldError reports a value that does not fit its field.
+type FieldError struct {
+	Field Field
+	Want  string // what was expected, e.g. "integer 0-65535"
+	Got   string // the offending text
+}
+
+func (e *FieldError) Error() string {
+	return fmt.Sprintf("field %q: want %s, got %q", e.Field.Name(), e.Want, e.Got)
+}
+
+// CountError reports a line with the wrong number of fields.
+type CountError struct{ Want, Got int }
+
+func (e *CountError) Error() string { return fmt.Sprintf("want %d fields, got %d", e.Want, e.Got) }
+
+// maxInterned bounds the decoder's string table so that a file with millions
+// of distinct IDs cannot grow it without limit; past it, strings are copied.
+const maxInterned = 1 << 14
+
+// Decoder turns text lines into records. It keeps a bounded table of the
+// strings it has seen (account, interface, VPC ids repeat on nearly every
+// line), so steady-state decoding does not allocate. A Decoder is not safe for
+// concurrent use.
+type Decoder struct {
+	intern map[string]string
+	toks   []int // start/end offsets of the tokens of the current line
+}
+
+// NewDecoder returns a Decoder with an empty string table.
+func NewDecoder() *Decoder {
+	return &Decoder{intern: make(map[string]string, 256)}
+}
+
+func (d *Decoder) str(b []byte) string {
+	if s, ok := d.intern[string(b)]; ok { // no allocation: map index by converted []byte
+		return s
+	}
+	s := string(b)
+	if len(d.intern) < maxInterned {
+		d.intern[s] = s
+	}
+	return s
+}
+
+func isSep(c byte) bool { return c == ' ' || c == '\t' }
+
+// split records the token offsets of line in d.toks and returns their number.
+func (d *Decoder) split(line []byte) int {
+	d.toks = d.toks[:0]
+	i := 0
+	for i < len(line) {
+		for i < len(line) && isSep(line[i]) {
+			i++
+		}
+		if i == len(line) {
+			break
+		}
+		j := i
+		for j < len(line) && !isSep(line[j]) {
+			j++
+		}
+		d.toks = append(d.toks, i, j)
+		i = j
+	}
+	return len(d.toks) / 2
+}
+
+// trimEOL drops a final LF and CR.
+func trimEOL(line []byte) []byte {
+	if n := len(line); n > 0 && line[n-1] == '\n' {
+		line = line[:n-1]
+	}
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line
+}
+
+// Decode parses one text line (with or without its line ending) in format f
+// into r. Fields are separated by runs of spaces or tabs. Every field of r
+// that f does not contain is made absent. On error r holds partial data.
+func (d *Decoder) Decode(f *Format, line []byte, r *Record) error {
+	line = trimEOL(line)
+	if got := d.split(line); got != len(f.fields) {
+		return &CountError{Want: len(f.fields), Got: got}
+	}
+	r.Reset()
+	for i, fd := range f.fields {
+		if err := d.decodeField(fd, line[d.toks[2*i]:d.toks[2*i+1]], r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// decodeField stores the text value tok of field fd in r.
+func (d *Decoder) decodeField(fd Field, tok []byte, r *Record) error {
+	if len(tok) == 1 && tok[0] == '-' {
+		return nil // r was reset: already absent
+	}
+	info := &infos[fd]
+	acc := &access[fd]
+	switch info.Kind {
+	case KindInt32, KindInt64:
+		v, ok := parseUint(tok)
+		if !ok || v < info.Min || v > info.Max {
+			return &FieldError{Field: fd, Want: wantInt(info), Got: string(tok)}
+		}
+		*acc.num(r) = v
+	case KindAddr:
+		addr, ok := parseAddr(tok)
+		if !ok {
+			return &FieldError{Field: fd, Want: "IPv4 or IPv6 address or -", Got: string(tok)}
+		}
+		*acc.addr(r) = addr
+	case KindEnum:
+		for i, v := range info.Values {
+			if string(tok) == v {
+				*acc.enum(r) = uint8(i + 1)
+				return nil
+			}
+		}
+		return &FieldError{Field: fd, Want: strings.Join(info.Values, ", ") + " or -", Got: string(tok)}
+	default:
+		*acc.str(r) = d.str(tok)
+	}
+	return nil
+}
+
+func wantInt(info *Info) string {
+	if info.Max == maxI64 || info.Max == maxI32 {
+		return "non-negative integer or -"
+	}
+	return fmt.Sprintf("integer %d-%d or -", info.Min, info.Max)
+}
+
+// parseUint parses a decimal number without sign; it rejects overflow.
+func parseUint(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := int64(c - '0')
+		if v > (maxI64-d)/10 {
+			return 0, false
+		}
+		v = v*10 + d
+	}
+	return v, true
+}
+
+// parseAddr parses an IPv4 address by hand (the common case, no allocation)
+// and anything else with netip. Zoned IPv6 addresses are rejected: flow logs
+// never carry zones, and a zone would keep a reference to the line buffer.
+func parseAddr(b []byte) (netip.Addr, bool) {
+	if a, ok := parseIPv4(b); ok {
+		return a, true
+	}
+	for _, c := range b {
+		if c == ':' {
+			addr, err := netip.ParseAddr(unsafe.String(unsafe.SliceData(b), len(b)))
+			if err != nil || addr.Zone() != "" {
+				return netip.Addr{}, false
+			}
+			return addr, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+func parseIPv4(b []byte) (netip.Addr, bool) {
+	var out [4]byte
+	n := 0 // octets done
+	i := 0
+	for n < 4 {
+		start := i
+		v := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' && i-start < 3 {
+			v = v*10 + int(b[i]-'0')
+			i++
+		}
+		digits := i - start
+		if digits == 0 || v > 255 || (digits > 1 && b[start] == '0') {
+			return netip.Addr{}, false
+		}
+		out[n] = byte(v)
+		n++
+		if n < 4 {
+			if i >= len(b) || b[i] != '.' {
+				return netip.Addr{}, false
+			}
+			i++
+		}
+	}
+	if i != len(b) {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4(out), true
+}
+
+// AppendText appends the text line of r in format f, without line ending:
+// values joined by single spaces, "-" for absent values.
+func AppendText(dst []byte, f *Format, r *Record) []byte {
+	for i, fd := range f.fields {
+		if i > 0 {
+			dst = append(dst, ' ')
+		}
+		dst = AppendValue(dst, fd, r)
+	}
+	return dst
+}
+
+// Text returns the text line of r in format f.
+func Text(f *Format, r *Record) string { return string(AppendText(nil, f, r)) }
+
+// AppendValue appends the text value of field fd of r ("-" when absent).
+func AppendValue(dst []byte, fd Field, r *Record) []byte {
+	acc := &access[fd]
+	switch infos[fd].Kind {
+	case KindInt32, KindInt64:
+		if v := *acc.num(r); v >= 0 {
+			return strconv.AppendInt(dst, v, 10)
+		}
+	case KindAddr:
+		if a := *acc.addr(r); a.IsValid() {
+			return a.AppendTo(dst)
+		}
+	case KindEnum:
+		return append(dst, enumString(fd, *acc.enum(r))...)
+	default:
+		if s := *acc.str(r); s != "" {
+			return append(dst, s...)
+		}
+	}
+	return append(dst, '-')
+}
+
+// IsAbsent reports whether field fd of r is absent ("-").
+func IsAbsent(fd Field, r *Record) bool {
+	acc := &access[fd]
+	switch infos[fd].Kind {
+	case KindInt32, KindInt64:
+		return *acc.num(r) < 0
+	case KindAddr:
+		return !acc.addr(r).IsValid()
+	case KindEnum:
+		return *acc.enum(r) == 0
+	}
+	return *acc.str(r) == ""
+}
+
+// Int returns the value of integer field fd of r, Absent when absent.
+func Int(fd Field, r *Record) int64 {
+	if p := access[fd].num; p != nil {
+		return *p(r)
+	}
+	return Absent
+}
