@@ -316,7 +316,7 @@ func (r *Reader) readHeader() error {
 	r.format = FormatPcap
 	h, n, err := r.read(20)
 	if err != nil {
-		return r.shortError(4, "pcap file header", 24, 4+n, err)
+		return r.shortError(0, "pcap file header", 24, 4+n, err)
 	}
 	if major := r.order.Uint16(h[0:2]); major != 2 {
 		return r.errorf(4, nil, "unsupported pcap version %d.%d", major, r.order.Uint16(h[2:4]))

@@ -213,3 +213,8 @@ func parseNumber(s string) (float64, bool) {
 	}
 	return f, true
 }
+
+// ParseNumber converts s when it fully matches the spec's number rule
+// ([+-] digits [. digits] [e [+-] digits]), the test every numeric condition
+// and metric value applies; "-", "1.", "0x1" and "NaN" are not numbers.
+func ParseNumber(s string) (float64, bool) { return parseNumber(s) }

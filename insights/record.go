@@ -63,6 +63,7 @@ type record struct {
 	loaders []loader
 	aggs    []Value // aggregate results while a stats row is finalized
 	x       *runCtx
+	ts, ing int64 // @timestamp and ingestion time, for earliest/latest
 
 	flow     int8 // 0 unknown, 1 default-format flow log, -1 not
 	tok      [14][2]int32

@@ -134,7 +134,7 @@ func (v Value) str() string {
 	case String:
 		return v.S
 	case Number:
-		return strconv.FormatFloat(v.N, 'f', -1, 64)
+		return formatNum(v.N)
 	case Bool:
 		if v.N != 0 {
 			return "true"
@@ -145,6 +145,10 @@ func (v Value) str() string {
 	}
 	return ""
 }
+
+// formatNum is the number rendering of results (A23): shortest round trip,
+// integers without a decimal point.
+func formatNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // String renders v as GetQueryResults does; null renders as "".
 func (v Value) String() string { return v.str() }

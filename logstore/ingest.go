@@ -87,19 +87,20 @@ func (s *Store) Ingest(groupName string, evs []InputEvent) (IngestResult, error)
 	pend := make([]pending, 0, len(evs))
 	var lastName string
 	var lastSID uint32
+	haveLast := false
 	for i := range evs {
 		e := &evs[i]
 		if ValidateEvent(e.Timestamp, e.Message) != nil {
 			res.Invalid++
 			continue
 		}
-		if e.Stream != lastName || i == 0 {
+		if !haveLast || e.Stream != lastName {
 			st := g.streams[e.Stream]
 			if st == nil {
 				res.Invalid++
 				continue
 			}
-			lastName, lastSID = e.Stream, st.meta.ID
+			lastName, lastSID, haveLast = e.Stream, st.meta.ID, true
 		}
 		if e.Timestamp < cut {
 			res.Expired++
@@ -160,9 +161,14 @@ func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest 
 		seq = sl.maxSeq
 	}
 	delta := map[uint32]*sliceStat{}
-	var kb [16]byte
 	var sk [4]byte
-	val := make([]byte, 0, 256)
+	// bbolt keeps references to keys and values until the transaction
+	// ends, so they come from one arena rather than a reused buffer.
+	need := 0
+	for _, i := range idx {
+		need += 16 + 12 + len(pend[i].msg)
+	}
+	arena := make([]byte, 0, need)
 	err = sl.db.Update(func(tx *bolt.Tx) error {
 		ev, err := tx.CreateBucketIfNotExists(bEvents)
 		if err != nil {
@@ -187,10 +193,13 @@ func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest 
 		for n, i := range idx {
 			p := &pend[i]
 			q++
-			k := evKey(kb[:], p.ts, q)
-			val = binary.BigEndian.AppendUint32(val[:0], p.sid)
-			val = binary.BigEndian.AppendUint64(val, uint64(ingest))
-			val = append(val, p.msg...)
+			o := len(arena)
+			arena = binary.BigEndian.AppendUint64(arena, uint64(p.ts))
+			arena = binary.BigEndian.AppendUint64(arena, q)
+			arena = binary.BigEndian.AppendUint32(arena, p.sid)
+			arena = binary.BigEndian.AppendUint64(arena, uint64(ingest))
+			arena = append(arena, p.msg...)
+			k, val := arena[o:o+16:o+16], arena[o+16:]
 			if err := ev.Put(k, val); err != nil {
 				return err
 			}
@@ -216,8 +225,7 @@ func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest 
 			d.add(p.ts, int64(len(p.msg)), ingest)
 		}
 		for sid, d := range delta {
-			binary.BigEndian.PutUint32(sk[:], sid)
-			if err := stb.Put(sk[:], d.encode()); err != nil {
+			if err := stb.Put(binary.BigEndian.AppendUint32(nil, sid), d.encode()); err != nil {
 				return err
 			}
 		}
@@ -247,9 +255,9 @@ type PutEvent struct {
 // RejectedInfo is PutLogEvents' rejectedLogEventsInfo: only the members that
 // apply are set (spec §1.5 step 6).
 type RejectedInfo struct {
-	TooNewLogEventStartIndex *int `json:"tooNewLogEventStartIndex,omitempty"`
 	TooOldLogEventEndIndex   *int `json:"tooOldLogEventEndIndex,omitempty"`
 	ExpiredLogEventEndIndex  *int `json:"expiredLogEventEndIndex,omitempty"`
+	TooNewLogEventStartIndex *int `json:"tooNewLogEventStartIndex,omitempty"`
 }
 
 // PutResult is the PutLogEvents response.
@@ -276,7 +284,8 @@ func (s *Store) PutLogEvents(groupName, streamName string, evs []PutEvent) (PutR
 	case len(evs) > MaxBatchEvents:
 		vs = append(vs, violation{fmt.Sprintf("[%d events]", len(evs)), "logEvents", "have length less than or equal to 10000"})
 	}
-	for i := range evs {
+	// Like AWS, name a bounded number of violations rather than one per event.
+	for i := 0; i < len(evs) && len(vs) < 10; i++ {
 		if len(evs[i].Message) < 1 {
 			vs = append(vs, violation{"", "logEvents." + strconv.Itoa(i+1) + ".member.message", "have length greater than or equal to 1"})
 		}

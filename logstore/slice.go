@@ -239,6 +239,28 @@ func (s *Store) Purge() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	now := s.now()
+	var partial []partialPurge
+	if err := s.purgeFiles(now, &partial); err != nil {
+		return err
+	}
+	for _, p := range partial {
+		if err := s.purgeDay(p.g, p.day, p.cut); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// partialPurge is a day file that retention has expired only in part.
+type partialPurge struct {
+	g   *group
+	day int64
+	cut int64
+}
+
+// purgeFiles deletes wholly expired day files and lists the partly expired
+// ones; the caller holds wmu.
+func (s *Store) purgeFiles(now int64, partial *[]partialPurge) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, g := range s.groups {
@@ -248,6 +270,9 @@ func (s *Store) Purge() error {
 		}
 		for day, sl := range g.slices {
 			if (day+1)*dayMs > cut {
+				if day*dayMs < cut {
+					*partial = append(*partial, partialPurge{g, day, cut})
+				}
 				continue
 			}
 			delete(g.slices, day)
@@ -311,3 +336,81 @@ func keyTs(k []byte) int64   { return int64(binary.BigEndian.Uint64(k)) }
 func keySeq(k []byte) uint64 { return binary.BigEndian.Uint64(k[8:]) }
 
 var _ = math.MaxInt64
+
+// purgeDay deletes the events before cut from one day file and corrects the
+// stats of the streams they belonged to; the caller holds wmu.
+func (s *Store) purgeDay(g *group, day, cut int64) error {
+	sl, err := s.acquire(g, day, false)
+	if err != nil || sl == nil {
+		return err
+	}
+	defer s.release(sl)
+	s.mu.RLock()
+	stats := make(map[uint32]*sliceStat, len(sl.stats))
+	for sid, st := range sl.stats {
+		c := *st
+		stats[sid] = &c
+	}
+	s.mu.RUnlock()
+	touched := map[uint32]bool{}
+	err = sl.db.Update(func(tx *bolt.Tx) error {
+		ev, ix, stb := tx.Bucket(bEvents), tx.Bucket(bIndex), tx.Bucket(bStats)
+		if ev == nil || ix == nil || stb == nil {
+			return nil
+		}
+		var dead [][]byte
+		c := ev.Cursor()
+		for k, v := c.First(); k != nil && keyTs(k) < cut; k, v = c.Next() {
+			if len(v) < 12 {
+				continue
+			}
+			sid := binary.BigEndian.Uint32(v)
+			if st := stats[sid]; st != nil {
+				st.count--
+				st.bytes -= int64(len(v) - 12)
+			}
+			touched[sid] = true
+			dead = append(dead, append(append([]byte(nil), k...), v[:4]...))
+		}
+		for _, d := range dead {
+			if err := ev.Delete(d[:16]); err != nil {
+				return err
+			}
+			if b := ix.Bucket(d[16:20]); b != nil {
+				if err := b.Delete(d[:16]); err != nil {
+					return err
+				}
+			}
+		}
+		for sid := range touched {
+			st := stats[sid]
+			if st == nil {
+				continue
+			}
+			key := binary.BigEndian.AppendUint32(nil, sid)
+			if b := ix.Bucket(key); b != nil {
+				if k, _ := b.Cursor().First(); k != nil {
+					st.minTs = keyTs(k)
+				}
+			}
+			if st.count <= 0 {
+				delete(stats, sid)
+				if err := stb.Delete(key); err != nil {
+					return err
+				}
+				continue
+			}
+			if err := stb.Put(key, st.encode()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("logstore: purge %s: %w", sl.path, err)
+	}
+	s.mu.Lock()
+	sl.stats = stats
+	s.mu.Unlock()
+	return nil
+}

@@ -1,0 +1,169 @@
+package main
+
+// Shared plumbing of the `vpcflow logs ...` commands: the --data-dir flag,
+// --start/--end parsing, and table/JSON output. Every logs subcommand uses
+// these so the commands agree on defaults, time syntax and output shapes.
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/vpcflow/vpcflow/logstore"
+)
+
+// logsDataDirHelp documents the default in every command's --help.
+const logsDataDirHelp = "data dir of the log store (default $VPCFLOW_DATA_DIR, else $HOME/.local/share/vpcflow)"
+
+// addLogsDataDirFlag registers --data-dir; an empty value means the default.
+func addLogsDataDirFlag(c *cobra.Command, dir *string) {
+	c.Flags().StringVar(dir, "data-dir", "", logsDataDirHelp)
+}
+
+// logsDataDir resolves --data-dir: the flag, else $VPCFLOW_DATA_DIR, else
+// $HOME/.local/share/vpcflow.
+func logsDataDir(flag string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if d := os.Getenv("VPCFLOW_DATA_DIR"); d != "" {
+		return d, nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return "", usageErrorf("no --data-dir given, $VPCFLOW_DATA_DIR unset and no home directory: %v", err)
+	}
+	return filepath.Join(home, ".local", "share", "vpcflow"), nil
+}
+
+// openLogsStore opens the store named by a --data-dir value. A dir in use by
+// another process is reported as such (exit 1).
+func openLogsStore(flag string) (*logstore.Store, error) {
+	dir, err := logsDataDir(flag)
+	if err != nil {
+		return nil, err
+	}
+	s, err := logstore.Open(dir, logstore.Options{})
+	if err != nil {
+		return nil, &exitError{code: 1, msg: err.Error()}
+	}
+	return s, nil
+}
+
+// parseLogsTime reads a --start/--end value: epoch seconds (as StartQuery),
+// epoch milliseconds when the number is above 10^10, or an RFC 3339 time.
+// It returns epoch milliseconds.
+func parseLogsTime(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return 0, fmt.Errorf("empty time")
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		switch {
+		case n < 0:
+			return 0, fmt.Errorf("time %q is before 1970", s)
+		case n > 10_000_000_000:
+			return n, nil
+		default:
+			return n * 1000, nil
+		}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0, fmt.Errorf("time %q: want epoch seconds, epoch milliseconds or RFC 3339 (2006-01-02T15:04:05Z)", s)
+	}
+	if t.Before(time.Unix(0, 0)) {
+		return 0, fmt.Errorf("time %q is before 1970", s)
+	}
+	return t.UnixMilli(), nil
+}
+
+// logsTimeRange holds --start and --end as given.
+type logsTimeRange struct{ start, end string }
+
+const logsTimeHelp = " (epoch seconds, epoch ms if above 10^10, or RFC 3339)"
+
+// addLogsTimeFlags registers --start and --end.
+func addLogsTimeFlags(c *cobra.Command, r *logsTimeRange) {
+	c.Flags().StringVar(&r.start, "start", "", "earliest event time"+logsTimeHelp)
+	c.Flags().StringVar(&r.end, "end", "", "latest event time"+logsTimeHelp)
+}
+
+// resolve parses the flags; unset ones are nil. Bad values are usage errors.
+func (r logsTimeRange) resolve() (start, end *int64, err error) {
+	for _, x := range []struct {
+		flag, v string
+		p       **int64
+	}{{"--start", r.start, &start}, {"--end", r.end, &end}} {
+		if x.v == "" {
+			continue
+		}
+		ms, err := parseLogsTime(x.v)
+		if err != nil {
+			return nil, nil, usageErrorf("%s: %v", x.flag, err)
+		}
+		*x.p = &ms
+	}
+	if start != nil && end != nil && *end < *start {
+		return nil, nil, usageErrorf("--end %s is before --start %s", r.end, r.start)
+	}
+	return start, end, nil
+}
+
+// addLogsOutputFlag registers --output (table or json).
+func addLogsOutputFlag(c *cobra.Command, out *string) {
+	c.Flags().StringVarP(out, "output", "o", "table", "output format: table (for people) or json (the aws cli shape, for scripts)")
+}
+
+// checkLogsOutput validates an --output value.
+func checkLogsOutput(out string) error {
+	if out != "table" && out != "json" {
+		return usageErrorf("--output %q: want table or json", out)
+	}
+	return nil
+}
+
+// writeLogsJSON prints v as the aws cli does: indented by 4 spaces.
+func writeLogsJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "    ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
+// logsTable prints aligned columns for people.
+type logsTable struct{ tw *tabwriter.Writer }
+
+func newLogsTable(w io.Writer, header ...string) *logsTable {
+	t := &logsTable{tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)}
+	if len(header) > 0 {
+		t.row(header...)
+	}
+	return t
+}
+
+func (t *logsTable) row(cols ...string) {
+	fmt.Fprintln(t.tw, strings.Join(cols, "\t"))
+}
+
+func (t *logsTable) flush() error { return t.tw.Flush() }
+
+// formatLogsTime renders epoch ms for people: RFC 3339 UTC with milliseconds.
+func formatLogsTime(ms int64) string {
+	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z07:00")
+}
+
+// formatLogsTimePtr renders an optional time, "-" when absent.
+func formatLogsTimePtr(ms *int64) string {
+	if ms == nil {
+		return "-"
+	}
+	return formatLogsTime(*ms)
+}

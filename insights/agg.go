@@ -1,0 +1,258 @@
+package insights
+
+import (
+	"math"
+	"sort"
+)
+
+// aggState accumulates one aggregate for one group. States of the same
+// aggregate merge, so workers can aggregate their share of events apart.
+type aggState interface {
+	add(v Value, ts, ing int64)
+	merge(o aggState)
+	result() Value
+}
+
+type aggSpec struct {
+	fn  string
+	arg node // nil for count(*)
+	pct float64
+}
+
+func (s *aggSpec) newState() aggState {
+	switch s.fn {
+	case "count":
+		return &countAgg{all: s.arg == nil}
+	case "count_distinct":
+		return &distinctAgg{set: map[string]struct{}{}}
+	case "sum":
+		return &sumAgg{}
+	case "avg":
+		return &sumAgg{avg: true}
+	case "min":
+		return &minMaxAgg{sign: -1}
+	case "max":
+		return &minMaxAgg{sign: 1}
+	case "pct":
+		return &pctAgg{p: s.pct}
+	case "stddev":
+		return &stddevAgg{}
+	case "earliest":
+		return &timeAgg{sign: -1}
+	case "latest":
+		return &timeAgg{sign: 1}
+	case "sortsfirst":
+		return &naturalAgg{sign: -1}
+	case "sortslast":
+		return &naturalAgg{sign: 1}
+	}
+	panic("insights: unknown aggregate " + s.fn)
+}
+
+type countAgg struct {
+	all bool
+	n   float64
+}
+
+func (a *countAgg) add(v Value, _, _ int64) {
+	if a.all || v.K != Null {
+		a.n++
+	}
+}
+func (a *countAgg) merge(o aggState) { a.n += o.(*countAgg).n }
+func (a *countAgg) result() Value    { return numVal(a.n) }
+
+type distinctAgg struct{ set map[string]struct{} }
+
+func (a *distinctAgg) add(v Value, _, _ int64) {
+	if v.K == Null {
+		return
+	}
+	k := keyOf(v)
+	if _, ok := a.set[k]; !ok {
+		a.set[string([]byte(k))] = struct{}{}
+	}
+}
+func (a *distinctAgg) merge(o aggState) {
+	for k := range o.(*distinctAgg).set {
+		a.set[k] = struct{}{}
+	}
+}
+func (a *distinctAgg) result() Value { return numVal(float64(len(a.set))) }
+
+// keyOf names a value for count_distinct: numbers by value, so "80" and 80
+// count once.
+func keyOf(v Value) string {
+	if f, ok := v.num(); ok && v.K != Bool {
+		return "n" + formatNum(f)
+	}
+	return "s" + v.str()
+}
+
+type sumAgg struct {
+	avg bool
+	s   float64
+	n   float64
+}
+
+func (a *sumAgg) add(v Value, _, _ int64) {
+	if f, ok := v.num(); ok {
+		a.s += f
+		a.n++
+	}
+}
+func (a *sumAgg) merge(o aggState) {
+	b := o.(*sumAgg)
+	a.s += b.s
+	a.n += b.n
+}
+func (a *sumAgg) result() Value {
+	if a.n == 0 {
+		return Value{}
+	}
+	if a.avg {
+		return numVal(a.s / a.n)
+	}
+	return numVal(a.s)
+}
+
+type minMaxAgg struct {
+	sign int
+	set  bool
+	v    float64
+}
+
+func (a *minMaxAgg) add(v Value, _, _ int64) {
+	if f, ok := v.num(); ok {
+		a.put(f)
+	}
+}
+func (a *minMaxAgg) put(f float64) {
+	if !a.set || cmpFloat(f, a.v) == a.sign {
+		a.v, a.set = f, true
+	}
+}
+func (a *minMaxAgg) merge(o aggState) {
+	if b := o.(*minMaxAgg); b.set {
+		a.put(b.v)
+	}
+}
+func (a *minMaxAgg) result() Value {
+	if !a.set {
+		return Value{}
+	}
+	return numVal(a.v)
+}
+
+// pctAgg is nearest rank (A28): the ⌈p/100·n⌉-th smallest value, the
+// minimum when p is 0.
+type pctAgg struct {
+	p  float64
+	vs []float64
+}
+
+func (a *pctAgg) add(v Value, _, _ int64) {
+	if f, ok := v.num(); ok {
+		a.vs = append(a.vs, f)
+	}
+}
+func (a *pctAgg) merge(o aggState) { a.vs = append(a.vs, o.(*pctAgg).vs...) }
+func (a *pctAgg) result() Value {
+	if len(a.vs) == 0 {
+		return Value{}
+	}
+	sort.Float64s(a.vs)
+	k := int(math.Ceil(a.p / 100 * float64(len(a.vs))))
+	k = max(1, min(k, len(a.vs)))
+	return numVal(a.vs[k-1])
+}
+
+// stddevAgg is the sample standard deviation (A28), kept as count, mean and
+// sum of squared deviations so partial states merge exactly.
+type stddevAgg struct{ n, mean, m2 float64 }
+
+func (a *stddevAgg) add(v Value, _, _ int64) {
+	f, ok := v.num()
+	if !ok {
+		return
+	}
+	a.n++
+	d := f - a.mean
+	a.mean += d / a.n
+	a.m2 += d * (f - a.mean)
+}
+func (a *stddevAgg) merge(o aggState) {
+	b := o.(*stddevAgg)
+	if b.n == 0 {
+		return
+	}
+	n := a.n + b.n
+	d := b.mean - a.mean
+	a.m2 += b.m2 + d*d*a.n*b.n/n
+	a.mean += d * b.n / n
+	a.n = n
+}
+func (a *stddevAgg) result() Value {
+	if a.n < 2 {
+		return Value{}
+	}
+	return numVal(math.Sqrt(a.m2 / (a.n - 1)))
+}
+
+// timeAgg keeps the value of the record with the lowest (earliest) or
+// highest (latest) @timestamp, ingestion time breaking ties.
+type timeAgg struct {
+	sign    int
+	set     bool
+	ts, ing int64
+	v       Value
+}
+
+func (a *timeAgg) add(v Value, ts, ing int64) {
+	if v.K == Null {
+		return
+	}
+	if !a.set || a.better(ts, ing) {
+		a.set, a.ts, a.ing, a.v = true, ts, ing, v.clone()
+	}
+}
+func (a *timeAgg) better(ts, ing int64) bool {
+	c := cmpInt64(ts, a.ts)
+	if c == 0 {
+		c = cmpInt64(ing, a.ing)
+	}
+	return c == a.sign
+}
+func (a *timeAgg) merge(o aggState) {
+	if b := o.(*timeAgg); b.set && (!a.set || a.better(b.ts, b.ing)) {
+		a.set, a.ts, a.ing, a.v = true, b.ts, b.ing, b.v
+	}
+}
+func (a *timeAgg) result() Value { return a.v }
+
+func cmpInt64(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+type naturalAgg struct {
+	sign int
+	v    Value
+}
+
+func (a *naturalAgg) add(v Value, _, _ int64) {
+	if v.K != Null && (a.v.K == Null || naturalCompare(v, a.v) == a.sign) {
+		a.v = v.clone()
+	}
+}
+func (a *naturalAgg) merge(o aggState) {
+	if b := o.(*naturalAgg); b.v.K != Null {
+		a.add(b.v, 0, 0)
+	}
+}
+func (a *naturalAgg) result() Value { return a.v }

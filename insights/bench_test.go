@@ -1,0 +1,143 @@
+package insights
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strconv"
+	"sync"
+	"testing"
+)
+
+const benchEvents = 1 << 20
+
+var (
+	benchOnce sync.Once
+	benchEvs  []Event
+)
+
+// benchData is a million default-format records over 4096 address pairs,
+// with a NODATA record every 1000, like a busy VPC's log group.
+func benchData() []Event {
+	benchOnce.Do(func() {
+		rng := rand.New(rand.NewPCG(1, 2))
+		benchEvs = make([]Event, benchEvents)
+		for i := range benchEvs {
+			start := int64(1700000000 + i/100)
+			var m string
+			if i%1000 == 999 {
+				m = fmt.Sprintf("2 123456789012 eni-0a1b2c3d4e5f60718 - - - - - - - %d %d - NODATA", start, start+60)
+			} else {
+				p := rng.IntN(4096)
+				m = fmt.Sprintf("2 123456789012 eni-0a1b2c3d4e5f60718 10.1.%d.%d 172.16.%d.%d %d 443 6 %d %d %d %d ACCEPT OK",
+					p/64, p%64, p%16, p/16, 1024+rng.IntN(60000), 1+rng.IntN(100), 40+rng.IntN(150000), start, start+60)
+			}
+			benchEvs[i] = Event{Timestamp: start * 1000, IngestionTime: start*1000 + 90000, Group: "vpc-flow-logs",
+				Stream: "eni-0a1b2c3d4e5f60718-all", Message: []byte(m)}
+		}
+	})
+	return benchEvs
+}
+
+const benchQuery = "stats sum(bytes) as bytesTransferred by srcAddr, dstAddr | sort bytesTransferred desc | limit 10"
+
+func benchInsights(b *testing.B, workers int) {
+	evs := benchData()
+	q, err := Parse(benchQuery)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	var res *Result
+	for b.Loop() {
+		res, err = q.Run(EventsSource(evs), Options{Workers: workers})
+		if err != nil || len(res.Rows) != 10 {
+			b.Fatal(err, len(res.Rows))
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(evs)), "ns/event")
+	b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N)*1e7/float64(len(evs)), "s/10M-events")
+}
+
+// BenchmarkStatsSumBy is the goal query over in-memory events.
+func BenchmarkStatsSumBy(b *testing.B) {
+	b.Run("insights-1worker", func(b *testing.B) { benchInsights(b, 1) })
+	b.Run("insights-2workers", func(b *testing.B) { benchInsights(b, 2) })
+	b.Run("baseline-handwritten", func(b *testing.B) {
+		evs := benchData()
+		for b.Loop() {
+			if top := baselineTop10(evs); len(top) != 10 {
+				b.Fatal(len(top))
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(evs)), "ns/event")
+		b.ReportMetric(float64(b.Elapsed().Seconds())/float64(b.N)*1e7/float64(len(evs)), "s/10M-events")
+	})
+}
+
+// baselineTop10 is what a Go programmer would write by hand for this one
+// query: split each line, sum bytes per (src, dst) in a map, sort, top 10.
+func baselineTop10(evs []Event) []string {
+	type key struct{ src, dst string }
+	sums := map[key]int64{}
+	var fields [14][]byte
+	for i := range evs {
+		m := evs[i].Message
+		n := 0
+		for len(m) > 0 && n < 14 {
+			j := bytes.IndexByte(m, ' ')
+			if j < 0 {
+				j = len(m)
+			}
+			fields[n] = m[:j]
+			n++
+			if j == len(m) {
+				m = nil
+			} else {
+				m = m[j+1:]
+			}
+		}
+		if n != 14 || len(m) > 0 || string(fields[0]) != "2" {
+			continue
+		}
+		v, err := strconv.ParseInt(string(fields[9]), 10, 64)
+		if err != nil {
+			continue
+		}
+		k := key{string(fields[3]), string(fields[4])}
+		sums[k] += v
+	}
+	type kv struct {
+		k key
+		v int64
+	}
+	list := make([]kv, 0, len(sums))
+	for k, v := range sums {
+		list = append(list, kv{k, v})
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].v > list[j].v })
+	var out []string
+	for _, e := range list[:min(10, len(list))] {
+		out = append(out, e.k.src+" "+e.k.dst+" "+strconv.FormatInt(e.v, 10))
+	}
+	return out
+}
+
+// TestBaselineAgrees keeps the benchmark honest: the engine and the
+// hand-written loop give the same top 10.
+func TestBaselineAgrees(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a million events")
+	}
+	evs := benchData()[:100000]
+	base := baselineTop10(evs)
+	res := runQuery(t, benchQuery, evs, Options{Workers: 2})
+	var got []string
+	for _, row := range res.Rows {
+		got = append(got, row[0].Value+" "+row[1].Value+" "+row[2].Value)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(base) {
+		t.Errorf("engine %v\nbaseline %v", got, base)
+	}
+}

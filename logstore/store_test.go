@@ -1,0 +1,212 @@
+package logstore
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// clock is a settable test clock.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+// t0 is 2026-01-01T00:00:00Z in ms.
+const t0 = int64(1767225600000)
+
+func openTest(t *testing.T, dir string, c *clock) *Store {
+	t.Helper()
+	s, err := Open(dir, Options{Now: c.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func ev(stream string, ts int64, msg string) InputEvent {
+	return InputEvent{Stream: stream, Timestamp: ts, Message: []byte(msg)}
+}
+
+func scanAll(t *testing.T, s *Store, g string, lo, hi int64) []string {
+	t.Helper()
+	var got []string
+	err := s.Scan(g, lo, hi, func(e Event) error {
+		got = append(got, fmt.Sprintf("%d %s %s", e.Timestamp, e.Stream, e.Message))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
+func TestIngestScanReopen(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{time.UnixMilli(t0 + 5*dayMs)}
+	s := openTest(t, dir, c)
+	// Out of order, across two days, two streams, one equal timestamp pair.
+	res, err := s.Ingest("/vpc/flow", []InputEvent{
+		ev("eni-b-all", t0+dayMs+5, "b2"),
+		ev("eni-a-all", t0+10, "a1"),
+		ev("eni-b-all", t0+10, "b1"),
+		ev("eni-a-all", t0+dayMs, "a2"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stored != 4 || res.IngestionTime != t0+5*dayMs {
+		t.Fatalf("result %+v", res)
+	}
+	want := []string{
+		fmt.Sprintf("%d eni-a-all a1", t0+10),
+		fmt.Sprintf("%d eni-b-all b1", t0+10), // same timestamp: request order
+		fmt.Sprintf("%d eni-a-all a2", t0+dayMs),
+		fmt.Sprintf("%d eni-b-all b2", t0+dayMs+5),
+	}
+	check := func(s *Store) {
+		t.Helper()
+		got := scanAll(t, s, "/vpc/flow", 0, 1<<62)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Fatalf("scan:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		// Inclusive bounds on both ends.
+		got = scanAll(t, s, "/vpc/flow", t0+10, t0+dayMs)
+		if len(got) != 3 {
+			t.Fatalf("bounded scan: %q", got)
+		}
+	}
+	check(s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, dir, c)
+	defer s.Close()
+	check(s)
+	// Sequence numbers continue after a reopen: a new event at an existing
+	// timestamp sorts after the old ones.
+	if _, err := s.Ingest("/vpc/flow", []InputEvent{ev("eni-a-all", t0+10, "a3")}); err != nil {
+		t.Fatal(err)
+	}
+	got := scanAll(t, s, "/vpc/flow", t0+10, t0+10)
+	if len(got) != 3 || !strings.HasSuffix(got[2], "a3") {
+		t.Fatalf("after reopen: %q", got)
+	}
+	streams, _, err := s.DescribeLogStreams(DescribeStreamsInput{Group: "/vpc/flow"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(streams) != 2 || streams[0].LogStreamName != "eni-a-all" || *streams[0].FirstEventTimestamp != t0+10 ||
+		*streams[0].LastEventTimestamp != t0+dayMs || streams[0].StoredEvents != 3 || streams[0].StoredBytes != 0 {
+		t.Fatalf("streams %+v", streams)
+	}
+	if streams[0].Arn != "arn:aws:logs:us-east-1:123456789012:log-group:/vpc/flow:log-stream:eni-a-all" {
+		t.Fatalf("arn %s", streams[0].Arn)
+	}
+	gs, _, err := s.DescribeLogGroups(DescribeGroupsInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// a1 a2 a3 b1 b2: 10 bytes of messages (A1).
+	if len(gs) != 1 || gs[0].StoredBytes != 10 || gs[0].RetentionInDays != 0 ||
+		gs[0].Arn != "arn:aws:logs:us-east-1:123456789012:log-group:/vpc/flow:*" ||
+		gs[0].LogGroupArn != "arn:aws:logs:us-east-1:123456789012:log-group:/vpc/flow" || gs[0].LogGroupClass != "STANDARD" {
+		t.Fatalf("groups %+v", gs)
+	}
+}
+
+func TestIngestSkipsBadEvents(t *testing.T) {
+	c := &clock{time.UnixMilli(t0)}
+	s := openTest(t, t.TempDir(), c)
+	defer s.Close()
+	res, err := s.Ingest("g", []InputEvent{
+		ev("", t0, "empty stream name"),
+		ev("a:b", t0, "colon in stream name"),
+		ev("s", -1, "negative"),
+		ev("s", t0, ""),
+		{Stream: "s", Timestamp: t0, Message: make([]byte, MaxMessageBytes+1)},
+		{Stream: "s", Timestamp: t0, Message: make([]byte, MaxMessageBytes)},
+		ev("s", t0, "ok"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Stored != 2 || res.Invalid != 5 || s.Counters().RejectedInvalid != 5 || s.Counters().Ingested != 2 {
+		t.Fatalf("%+v %+v", res, s.Counters())
+	}
+	if _, err := s.Ingest("bad name", nil); err == nil || !strings.Contains(err.Error(), `Member must satisfy regular expression pattern: [\.\-_/#A-Za-z0-9]+`) {
+		t.Fatalf("bad group name: %v", err)
+	}
+}
+
+func TestLock(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{time.UnixMilli(t0)}
+	s := openTest(t, dir, c)
+	_, err := Open(dir, Options{})
+	var iu *InUseError
+	if !errors.As(err, &iu) || !strings.Contains(err.Error(), fmt.Sprintf("data dir %s in use by PID ", dir)) {
+		t.Fatalf("second open: %v", err)
+	}
+	s.Close()
+	s = openTest(t, dir, c) // released by Close
+	s.Close()
+}
+
+func TestGroupAndStreamAPI(t *testing.T) {
+	c := &clock{time.UnixMilli(t0)}
+	s := openTest(t, t.TempDir(), c)
+	defer s.Close()
+	cases := []struct {
+		name string
+		err  error
+		f    func() error
+	}{
+		{"create", nil, func() error { return s.CreateLogGroup("app", GroupOptions{}) }},
+		{"duplicate", ErrGroupExists, func() error { return s.CreateLogGroup("app", GroupOptions{}) }},
+		{"aws/ reserved", ErrReservedGroupName, func() error { return s.CreateLogGroup("aws/x", GroupOptions{}) }},
+		{"stream in missing group", ErrGroupNotFound, func() error { return s.CreateLogStream("nope", "s") }},
+		{"stream", nil, func() error { return s.CreateLogStream("app", "s") }},
+		{"stream duplicate", ErrStreamExists, func() error { return s.CreateLogStream("app", "s") }},
+		{"retention 2 invalid", ErrInvalidRetention, func() error { return s.PutRetentionPolicy("app", 2) }},
+		{"retention 3653", nil, func() error { return s.PutRetentionPolicy("app", 3653) }},
+		{"delete stream", nil, func() error { return s.DeleteLogStream("app", "s") }},
+		{"delete missing stream", ErrStreamNotFound, func() error { return s.DeleteLogStream("app", "s") }},
+		{"protected", nil, func() error { return s.CreateLogGroup("prot", GroupOptions{DeletionProtection: true}) }},
+		{"delete protected", ErrDeletionProtected, func() error { return s.DeleteLogGroup("prot") }},
+		{"delete", nil, func() error { return s.DeleteLogGroup("app") }},
+		{"delete again", ErrGroupNotFound, func() error { return s.DeleteLogGroup("app") }},
+	}
+	for _, tc := range cases {
+		if err := tc.f(); err != tc.err {
+			t.Errorf("%s: got %v, want %v", tc.name, err, tc.err)
+		}
+	}
+	if err := s.Scan("app", 0, 1, func(Event) error { return nil }); err != ErrGroupNotFound {
+		t.Errorf("scan deleted group: %v", err)
+	}
+}
+
+func TestDeleteStreamRemovesEvents(t *testing.T) {
+	c := &clock{time.UnixMilli(t0)}
+	s := openTest(t, t.TempDir(), c)
+	defer s.Close()
+	if _, err := s.Ingest("g", []InputEvent{ev("a", t0, "x"), ev("b", t0, "y"), ev("a", t0+dayMs, "z")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteLogStream("g", "a"); err != nil {
+		t.Fatal(err)
+	}
+	got := scanAll(t, s, "g", 0, 1<<62)
+	if len(got) != 1 || !strings.HasSuffix(got[0], " b y") {
+		t.Fatalf("%q", got)
+	}
+	// A new stream of the same name starts empty.
+	if _, err := s.Ingest("g", []InputEvent{ev("a", t0, "new")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := scanAll(t, s, "g", 0, 1<<62); len(got) != 2 {
+		t.Fatalf("%q", got)
+	}
+}

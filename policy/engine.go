@@ -1,0 +1,489 @@
+// Package policy decides ACCEPT or REJECT for a packet at an ENI the way AWS
+// does (security groups: stateful allow-lists with connection tracking;
+// network ACLs: ordered, stateless, applied only across the subnet
+// boundary) and names the deciding rule, e.g. sg-0abc/ingress/2 or
+// acl-0def/egress/*. It exists so the packet pipeline can attach an action
+// (and optionally the rule) to every record, and `vpcflow policy check` can
+// answer reachability questions. Decide is the per-packet hot path: rules
+// are compiled per ENI at New, rule names are precomputed strings, and a
+// verdict does not allocate.
+package policy
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/vpcflow/vpcflow/topology"
+)
+
+// Direction is the direction of a packet relative to the ENI.
+type Direction uint8
+
+// Directions.
+const (
+	Ingress Direction = iota // received by the ENI
+	Egress                   // sent by the ENI
+)
+
+func (d Direction) String() string {
+	if d == Egress {
+		return "egress"
+	}
+	return "ingress"
+}
+
+// ParseDirection parses "ingress" or "egress".
+func ParseDirection(s string) (Direction, error) {
+	switch strings.ToLower(s) {
+	case "ingress", "in", "inbound":
+		return Ingress, nil
+	case "egress", "out", "outbound":
+		return Egress, nil
+	}
+	return 0, fmt.Errorf("bad direction %q: want ingress or egress", s)
+}
+
+// TCP flag bits of Packet.TCPFlags (the TCP header's flag byte).
+const (
+	FlagFIN = 0x01
+	FlagSYN = 0x02
+	FlagRST = 0x04
+	FlagACK = 0x10
+)
+
+// Packet is the flat view of a packet the engine needs. Addresses are as on
+// the wire; ports are 0 for ICMP.
+type Packet struct {
+	Src, Dst           netip.Addr
+	Proto              uint8
+	SrcPort, DstPort   uint16
+	ICMPType, ICMPCode uint8
+	TCPFlags           uint8
+}
+
+// Verdict is the decision for one packet. Rule names the deciding rule: for
+// REJECT the NACL entry or the SG deny (sg-A,sg-B/ingress/none); for ACCEPT
+// the SG rule that allowed it (sg-ID/tracked for a reply of a tracked
+// connection), or the NACL rule when the ENI has no security group.
+type Verdict struct {
+	Accept bool
+	Rule   string
+}
+
+// Action is the flow-log word for the verdict.
+func (v Verdict) Action() string {
+	if v.Accept {
+		return "ACCEPT"
+	}
+	return "REJECT"
+}
+
+// ruleRef holds the precomputed names of one SG rule.
+type ruleRef struct {
+	name    string // sg-ID/ingress/N
+	tracked string // sg-ID/tracked
+	sg      string
+}
+
+type cRule struct {
+	proto    int16 // topology.Any or protocol number
+	from, to int32 // TCP/UDP destination ports, or ICMP type/code (Any = all)
+	prefixes []netip.Prefix
+	groups   []int32 // SG indices whose members' addresses match
+	id       int32   // index into Engine.rules
+}
+
+type cEntry struct {
+	proto      int16
+	allow      bool
+	pfrom, pto uint16
+	itype      int16
+	icode      int16
+	prefix     netip.Prefix
+	name       string
+}
+
+type cACL struct {
+	id   string
+	dirs [2][2][]cEntry // [direction][0=IPv4,1=IPv6]
+}
+
+type eniPolicy struct {
+	eni     *topology.ENI
+	acl     *cACL
+	sg      [2][]cRule // union of the ENI's groups, group order then rule order
+	hasSG   bool
+	none    [2]string // sg-A,sg-B/ingress/none
+	timeout struct{ tcp, udp, udpStream, other int64 }
+}
+
+// Engine evaluates packets against one topology. Decide and Explain are
+// safe for concurrent use.
+type Engine struct {
+	t       *topology.Topology
+	cfg     Config
+	rules   []ruleRef
+	pol     []eniPolicy
+	members []map[netip.Addr]struct{} // per SG index: private addresses of its ENIs
+	shards  []*ctShard
+	mask    uint64
+	closed  int64
+}
+
+// New compiles the topology's rules. The topology must not change afterwards.
+func New(t *topology.Topology, cfg Config) (*Engine, error) {
+	if t == nil {
+		return nil, fmt.Errorf("policy: nil topology")
+	}
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{t: t, cfg: cfg, closed: int64(cfg.ClosedTimeout)}
+	e.members = make([]map[netip.Addr]struct{}, len(t.SecurityGroups))
+	for _, g := range t.SecurityGroups {
+		m := map[netip.Addr]struct{}{}
+		for _, n := range g.Members {
+			for _, a := range n.IPv4s {
+				m[a] = struct{}{}
+			}
+			for _, a := range n.IPv6s {
+				m[a] = struct{}{}
+			}
+		}
+		e.members[g.Index] = m
+	}
+	// Rules are compiled once per group, then shared by every member ENI.
+	type compiled struct{ in, eg []cRule }
+	bySG := map[*topology.SecurityGroup]compiled{}
+	for _, g := range t.SecurityGroups {
+		bySG[g] = compiled{e.compileSG(g, g.Ingress, "ingress"), e.compileSG(g, g.Egress, "egress")}
+	}
+	acls := map[*topology.NetworkACL]*cACL{}
+	for _, a := range t.NetworkACLs {
+		acls[a] = compileACL(a)
+	}
+	enis := t.ENIs()
+	e.pol = make([]eniPolicy, len(enis))
+	for i, n := range enis {
+		p := &e.pol[i]
+		p.eni = n
+		if n.Subnet != nil {
+			p.acl = acls[n.Subnet.ACL]
+		}
+		ids := make([]string, 0, len(n.SecurityGroups))
+		for _, g := range n.SecurityGroups {
+			c := bySG[g]
+			p.sg[Ingress] = append(p.sg[Ingress], c.in...)
+			p.sg[Egress] = append(p.sg[Egress], c.eg...)
+			ids = append(ids, g.ID)
+		}
+		p.hasSG = len(ids) > 0
+		p.none[Ingress] = strings.Join(ids, ",") + "/ingress/none"
+		p.none[Egress] = strings.Join(ids, ",") + "/egress/none"
+		secs := func(eniVal int, def int64) int64 {
+			if eniVal > 0 {
+				return int64(eniVal) * 1e9
+			}
+			return def
+		}
+		p.timeout.tcp = secs(n.TCPEstablishedTimeout, int64(cfg.TCPEstablishedTimeout))
+		p.timeout.udp = secs(n.UDPTimeout, int64(cfg.UDPTimeout))
+		p.timeout.udpStream = secs(n.UDPStreamTimeout, int64(cfg.UDPStreamTimeout))
+		p.timeout.other = int64(cfg.OtherTimeout)
+	}
+	e.shards = make([]*ctShard, cfg.Shards)
+	per := (cfg.MaxTracked + cfg.Shards - 1) / cfg.Shards
+	for i := range e.shards {
+		e.shards[i] = newShard(per)
+	}
+	e.mask = uint64(cfg.Shards - 1)
+	return e, nil
+}
+
+func (e *Engine) compileSG(g *topology.SecurityGroup, rs []topology.SGRule, dir string) []cRule {
+	out := make([]cRule, 0, len(rs))
+	for _, r := range rs {
+		c := cRule{proto: int16(r.Proto), from: int32(r.From), to: int32(r.To), prefixes: r.Prefixes, id: int32(len(e.rules))}
+		for _, rg := range r.Groups {
+			c.groups = append(c.groups, int32(rg.Index))
+		}
+		e.rules = append(e.rules, ruleRef{
+			name:    fmt.Sprintf("%s/%s/%d", g.ID, dir, r.Num),
+			tracked: g.ID + "/tracked",
+			sg:      g.ID,
+		})
+		out = append(out, c)
+	}
+	return out
+}
+
+func compileACL(a *topology.NetworkACL) *cACL {
+	c := &cACL{id: a.ID}
+	for d, es := range [2][]topology.ACLEntry{a.Ingress, a.Egress} {
+		for i := range es {
+			x := &es[i]
+			ce := cEntry{proto: int16(x.Proto), allow: x.Allow, pfrom: uint16(x.PortFrom), pto: uint16(x.PortTo),
+				itype: int16(x.ICMPType), icode: int16(x.ICMPCode), prefix: x.Prefix,
+				name: a.ID + "/" + Direction(d).String() + "/" + x.Name()}
+			fam := 0
+			if x.Prefix.Addr().Is6() {
+				fam = 1
+			}
+			c.dirs[d][fam] = append(c.dirs[d][fam], ce)
+		}
+	}
+	return c
+}
+
+// matchPorts applies a rule's port or ICMP type/code constraint; it is
+// only called once the protocol matched.
+func portsMatch(proto uint8, from, to int32, p *Packet) bool {
+	switch proto {
+	case topology.ProtoTCP, topology.ProtoUDP:
+		return int32(p.DstPort) >= from && int32(p.DstPort) <= to
+	case topology.ProtoICMP, topology.ProtoICMPv6:
+		return (from == topology.Any || int32(p.ICMPType) == from) && (to == topology.Any || int32(p.ICMPCode) == to)
+	}
+	return true
+}
+
+// matchSG returns the first rule allowing p (remote is the far end), or nil.
+func (e *Engine) matchSG(rules []cRule, p *Packet, remote netip.Addr) *cRule {
+	for i := range rules {
+		r := &rules[i]
+		if r.proto != topology.Any {
+			if uint8(r.proto) != p.Proto || !portsMatch(p.Proto, r.from, r.to, p) {
+				continue
+			}
+		}
+		for _, pf := range r.prefixes {
+			if pf.Contains(remote) {
+				return r
+			}
+		}
+		for _, g := range r.groups {
+			if _, ok := e.members[g][remote]; ok {
+				return r
+			}
+		}
+	}
+	return nil
+}
+
+// evalACL returns the first NACL entry matching p; the `*` entries
+// guarantee one exists for a well-formed ACL.
+func evalACL(es []cEntry, p *Packet, remote netip.Addr) *cEntry {
+	for i := range es {
+		x := &es[i]
+		if x.proto != topology.Any {
+			if uint8(x.proto) != p.Proto {
+				continue
+			}
+			switch p.Proto {
+			case topology.ProtoTCP, topology.ProtoUDP:
+				if p.DstPort < x.pfrom || p.DstPort > x.pto {
+					continue
+				}
+			case topology.ProtoICMP, topology.ProtoICMPv6:
+				if (x.itype != topology.Any && int16(p.ICMPType) != x.itype) || (x.icode != topology.Any && int16(p.ICMPCode) != x.icode) {
+					continue
+				}
+			}
+		}
+		if x.prefix.Contains(remote) {
+			return x
+		}
+	}
+	return nil
+}
+
+var denyNoEntry = cEntry{name: "acl/none"}
+
+func (c *cACL) eval(d Direction, p *Packet, remote netip.Addr) *cEntry {
+	fam := 0
+	if remote.Is6() {
+		fam = 1
+	}
+	if x := evalACL(c.dirs[d][fam], p, remote); x != nil {
+		return x
+	}
+	return &denyNoEntry
+}
+
+// policyOf returns the compiled policy of eni, or nil for an ENI that is
+// not this engine's topology's.
+func (e *Engine) policyOf(eni *topology.ENI) *eniPolicy {
+	if eni == nil || eni.Index < 0 || eni.Index >= len(e.pol) || e.pol[eni.Index].eni != eni {
+		return nil
+	}
+	return &e.pol[eni.Index]
+}
+
+const unknownENI = "unknown-eni"
+
+// Decide returns the verdict for packet p seen at eni in direction dir at
+// time now (Unix ns, event time), updating connection tracking: an ACCEPTed
+// packet that opens a connection makes its replies pass the security group.
+func (e *Engine) Decide(eni *topology.ENI, dir Direction, p *Packet, now int64) Verdict {
+	ep := e.policyOf(eni)
+	if ep == nil {
+		return Verdict{Rule: unknownENI}
+	}
+	remote := p.Src
+	if dir == Egress {
+		remote = p.Dst
+	}
+	remote = remote.Unmap()
+	crossing := ep.acl != nil && !eni.Subnet.Contains(remote)
+	var aclRule string
+	if dir == Ingress && crossing {
+		x := ep.acl.eval(Ingress, p, remote)
+		if !x.allow {
+			return Verdict{Rule: x.name}
+		}
+		aclRule = x.name
+	}
+	v := Verdict{Accept: true, Rule: aclRule}
+	if ep.hasSG {
+		v = e.sgDecide(ep, dir, p, remote, now)
+		if !v.Accept {
+			return v
+		}
+	}
+	if dir == Egress && crossing {
+		x := ep.acl.eval(Egress, p, remote)
+		if !x.allow {
+			return Verdict{Rule: x.name}
+		}
+		if !ep.hasSG {
+			v.Rule = x.name
+		}
+	}
+	return v
+}
+
+func (e *Engine) key(ep *eniPolicy, dir Direction, p *Packet) ctKey {
+	k := ctKey{eni: uint32(ep.eni.Index), proto: p.Proto}
+	local, remote := p.Dst, p.Src
+	lport, rport := p.DstPort, p.SrcPort
+	if dir == Egress {
+		local, remote = p.Src, p.Dst
+		lport, rport = p.SrcPort, p.DstPort
+	}
+	k.local, k.remote = local.As16(), remote.As16()
+	k.v6 = local.Is6() && !local.Is4In6()
+	if p.Proto != topology.ProtoTCP && p.Proto != topology.ProtoUDP {
+		lport, rport = 0, 0 // ICMP and others: tracked per address pair
+	}
+	k.lport, k.rport = lport, rport
+	return k
+}
+
+func (e *Engine) sgDecide(ep *eniPolicy, dir Direction, p *Packet, remote netip.Addr, now int64) Verdict {
+	k := e.key(ep, dir, p)
+	s := e.shards[k.hash()&e.mask]
+	s.mu.Lock()
+	if i, ok := s.idx[k]; ok {
+		en := &s.entries[i]
+		if now-en.last <= en.timeout {
+			e.refresh(ep, en, dir, p, now)
+			if s.head != i {
+				s.unlink(i)
+				s.pushFront(i)
+			}
+			s.hits++
+			r := &e.rules[en.rule]
+			same := en.dir == dir
+			s.mu.Unlock()
+			if same {
+				return Verdict{Accept: true, Rule: r.name}
+			}
+			return Verdict{Accept: true, Rule: r.tracked}
+		}
+		s.remove(i)
+		s.expired++
+	}
+	s.mu.Unlock()
+	r := e.matchSG(ep.sg[dir], p, remote)
+	if r == nil {
+		return Verdict{Rule: ep.none[dir]}
+	}
+	en := ctEntry{key: k, last: now, rule: r.id, dir: dir, prev: -1, next: -1}
+	switch p.Proto {
+	case topology.ProtoTCP:
+		en.timeout = ep.timeout.tcp
+		if p.TCPFlags&FlagRST != 0 {
+			en.state |= stClosed
+			en.timeout = e.closed
+		}
+	case topology.ProtoUDP:
+		en.timeout = ep.timeout.udp
+	default:
+		en.timeout = ep.timeout.other
+	}
+	s.mu.Lock()
+	if _, raced := s.idx[k]; !raced {
+		s.insert(en, now)
+	}
+	s.mu.Unlock()
+	return Verdict{Accept: true, Rule: e.rules[r.id].name}
+}
+
+// refresh updates a tracked entry for a packet in direction dir: idle time,
+// UDP stream promotion, TCP close.
+func (e *Engine) refresh(ep *eniPolicy, en *ctEntry, dir Direction, p *Packet, now int64) {
+	en.last = now
+	if dir != en.dir && en.state&stSeenReply == 0 {
+		en.state |= stSeenReply
+		if p.Proto == topology.ProtoUDP {
+			en.timeout = ep.timeout.udpStream
+		}
+	}
+	if p.Proto != topology.ProtoTCP || en.state&stClosed != 0 {
+		return
+	}
+	switch {
+	case p.TCPFlags&FlagRST != 0:
+		en.state |= stClosed
+	case p.TCPFlags&FlagFIN != 0:
+		if dir == Egress {
+			en.state |= stFinLocal
+		} else {
+			en.state |= stFinRemote
+		}
+		if en.state&(stFinLocal|stFinRemote) == stFinLocal|stFinRemote {
+			en.state |= stClosed
+		}
+	}
+	if en.state&stClosed != 0 {
+		en.timeout = e.closed
+	}
+}
+
+// Stats are the connection-tracking counters.
+type Stats struct {
+	Tracked  int    // connections tracked now
+	Capacity int    // Config.MaxTracked rounded to the shards
+	Inserted uint64 // connections started
+	Hits     uint64 // packets passed by tracking
+	Expired  uint64 // entries removed after their idle timeout
+	Evicted  uint64 // entries dropped because the table was full
+}
+
+// Stats sums the counters of every shard.
+func (e *Engine) Stats() Stats {
+	var st Stats
+	for _, s := range e.shards {
+		s.mu.Lock()
+		st.Tracked += len(s.idx)
+		st.Capacity += s.capacity
+		st.Inserted += s.inserted
+		st.Hits += s.hits
+		st.Expired += s.expired
+		st.Evicted += s.evicted
+		s.mu.Unlock()
+	}
+	return st
+}
