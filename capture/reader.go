@@ -10,7 +10,7 @@
 package capture
 
 import (
-	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -79,7 +79,10 @@ func (e *FormatError) Error() string {
 func (e *FormatError) Unwrap() error { return e.Err }
 
 const (
-	bufSize = 1 << 20
+	// bufSize is the initial read buffer: records are sliced out of it, so
+	// it holds the largest one (it grows for bigger records, up to
+	// maxRecord). 256 KiB keeps it in the L2 cache.
+	bufSize = 256 << 10
 	// maxRecord bounds a record or block length: beyond it the length field
 	// is taken as corruption rather than a reason to allocate.
 	maxRecord = 64 << 20
@@ -95,9 +98,12 @@ type Reader struct {
 	file   *countingReader
 	size   int64
 	gz     *gzip.Reader
-	br     *bufio.Reader
+	src    io.Reader // the capture stream: the file, or its decompressor
+	buf    []byte    // buf[pos:end] is read but not consumed
+	pos    int
+	end    int
+	srcErr error // sticky error of src, reported once the buffer is drained
 	off    int64 // offset of the next unread byte of the capture stream
-	big    []byte
 	err    error // sticky: once set, Next keeps returning it
 	format Format
 
@@ -149,16 +155,17 @@ func NewReader(rd io.Reader, name string) (*Reader, error) {
 
 func newReader(rd io.Reader, name string, size int64) (*Reader, error) {
 	r := &Reader{name: name, size: size, file: &countingReader{r: rd}}
-	raw := bufio.NewReaderSize(r.file, 64<<10)
-	if m, _ := raw.Peek(2); len(m) == 2 && m[0] == 0x1f && m[1] == 0x8b {
-		gz, err := gzip.NewReader(raw)
+	r.src = r.file
+	r.buf = make([]byte, bufSize)
+	if r.fill(2) >= 2 && r.buf[0] == 0x1f && r.buf[1] == 0x8b {
+		// Hand the bytes already read, then the rest of the file, to gzip.
+		head := append([]byte(nil), r.buf[r.pos:r.end]...)
+		gz, err := gzip.NewReader(io.MultiReader(bytes.NewReader(head), r.file))
 		if err != nil {
 			return nil, &FormatError{File: name, Msg: "bad gzip header: " + err.Error(), Err: err}
 		}
-		r.gz = gz
-		r.br = bufio.NewReaderSize(gz, bufSize)
-	} else {
-		r.br = bufio.NewReaderSize(raw, bufSize)
+		r.gz, r.src = gz, gz
+		r.pos, r.end, r.srcErr = 0, 0, nil
 	}
 	if err := r.readHeader(); err != nil {
 		return nil, err
@@ -227,51 +234,73 @@ func (r *Reader) errorf(off int64, cause error, format string, args ...any) erro
 	return &FormatError{File: r.name, Offset: off, Compressed: r.gz != nil, Msg: fmt.Sprintf(format, args...), Err: cause}
 }
 
-// read consumes n bytes and returns them. The slice is valid until the next
-// read. On a short read it returns how many bytes there were and the cause.
-func (r *Reader) read(n int) ([]byte, int, error) {
-	if n <= bufSize {
-		b, err := r.br.Peek(n)
-		if len(b) < n {
-			if err == nil || err == io.EOF {
-				err = io.ErrUnexpectedEOF
-				if len(b) == 0 {
-					err = io.EOF
-				}
-			}
-			r.br.Discard(len(b))
-			r.off += int64(len(b))
-			return nil, len(b), err
-		}
-		r.br.Discard(n)
-		r.off += int64(n)
-		return b, n, nil
+// fill reads until n bytes are buffered or the stream ends, and returns how
+// many are buffered.
+func (r *Reader) fill(n int) int {
+	if r.end-r.pos >= n {
+		return r.end - r.pos
 	}
-	if cap(r.big) < n {
-		r.big = make([]byte, n)
-	}
-	m, err := io.ReadFull(r.br, r.big[:n])
-	r.off += int64(m)
-	if err != nil {
-		if err == io.EOF && m == 0 {
-			return nil, 0, io.EOF
+	if len(r.buf)-r.pos < n {
+		if n > len(r.buf) {
+			nb := make([]byte, max(n, 2*len(r.buf)))
+			r.end = copy(nb, r.buf[r.pos:r.end])
+			r.buf = nb
+		} else {
+			r.end = copy(r.buf, r.buf[r.pos:r.end])
 		}
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return nil, m, err
+		r.pos = 0
 	}
-	return r.big[:n], n, nil
+	for r.end-r.pos < n && r.srcErr == nil {
+		m, err := r.src.Read(r.buf[r.end:])
+		r.end += m
+		if err != nil {
+			r.srcErr = err
+		}
+	}
+	return r.end - r.pos
 }
 
-// skip discards n bytes without looking at them.
-func (r *Reader) skip(n int) (int, error) {
-	m, err := r.br.Discard(n)
-	r.off += int64(m)
-	if err == io.EOF {
-		err = io.ErrUnexpectedEOF
+// read consumes n bytes and returns them. The slice is valid until the next
+// read. On a short read it returns how many bytes there were and the cause:
+// io.EOF when there were none, io.ErrUnexpectedEOF for a partial read, or
+// the decompressor's error.
+func (r *Reader) read(n int) ([]byte, int, error) {
+	if r.end-r.pos < n && r.fill(n) < n {
+		got := r.end - r.pos
+		r.pos = r.end
+		r.off += int64(got)
+		err := r.srcErr
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+			if got == 0 {
+				err = io.EOF
+			}
+		}
+		return nil, got, err
 	}
-	return m, err
+	b := r.buf[r.pos : r.pos+n]
+	r.pos += n
+	r.off += int64(n)
+	return b, n, nil
+}
+
+// skip discards n bytes without keeping them in the buffer.
+func (r *Reader) skip(n int) (int, error) {
+	done := 0
+	for done < n {
+		if r.end == r.pos && r.fill(1) == 0 {
+			err := r.srcErr
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return done, err
+		}
+		k := min(n-done, r.end-r.pos)
+		r.pos += k
+		r.off += int64(k)
+		done += k
+	}
+	return done, nil
 }
 
 // shortError describes a read that ended early: truncation, or the

@@ -258,7 +258,7 @@ func posKey(pos int) string { return "$" + strconv.Itoa(pos) }
 
 // match binds msg's fields to the slots and tests every condition. When
 // values is not nil it also receives the extracted values.
-func (d *delimPattern) match(msg string, values map[string]string) bool {
+func (d *delimPattern) match(msg string, values *extraction) bool {
 	n := len(d.slots)
 	k := d.ellipsis
 	if k < 0 {
@@ -288,20 +288,24 @@ func (d *delimPattern) match(msg string, values map[string]string) bool {
 	}
 	off := len(fields) - tail
 	for j := 0; j < tail; j++ {
-		if !d.bind(k+1+j, off+j, msg, fields[off+j], values) {
+		if !d.bind(k+1+j, off+j, msg, fields[off+j], nil) {
 			return false
 		}
 	}
 	if values != nil {
+		// Recorded after the tests so the values come in field order.
 		for j := k; j < off; j++ {
-			values[posKey(j+1)] = msg[fields[j].vs:fields[j].ve]
+			values.set(posKey(j+1), msg[fields[j].vs:fields[j].ve])
+		}
+		for j := 0; j < tail; j++ {
+			d.bind(k+1+j, off+j, msg, fields[off+j], values)
 		}
 	}
 	return true
 }
 
 // bind tests slot s against field number pos (0-based) and records it.
-func (d *delimPattern) bind(s, pos int, msg string, f span, values map[string]string) bool {
+func (d *delimPattern) bind(s, pos int, msg string, f span, values *extraction) bool {
 	text := msg[f.vs:f.ve]
 	sl := &d.slots[s]
 	if !sl.test(text) {
@@ -309,9 +313,9 @@ func (d *delimPattern) bind(s, pos int, msg string, f span, values map[string]st
 	}
 	if values != nil {
 		if sl.key != "" {
-			values[sl.key] = text
+			values.set(sl.key, text)
 		} else {
-			values[posKey(pos+1)] = text
+			values.set(posKey(pos+1), text)
 		}
 	}
 	return true
@@ -320,7 +324,7 @@ func (d *delimPattern) bind(s, pos int, msg string, f span, values map[string]st
 // matchPrefix binds the first m slots to the first m fields. With
 // lastTakesRest, slot m then takes the rest of the message; otherwise slot m
 // is "..." and absorbs what is left.
-func (d *delimPattern) matchPrefix(msg string, m int, values map[string]string, lastTakesRest bool) bool {
+func (d *delimPattern) matchPrefix(msg string, m int, values *extraction, lastTakesRest bool) bool {
 	i := 0
 	for j := 0; j < m; j++ {
 		f, next, ok := nextField(msg, i)
@@ -349,9 +353,23 @@ func (d *delimPattern) matchPrefix(msg string, m int, values map[string]string, 
 			if !ok {
 				break
 			}
-			values[posKey(pos+1)] = msg[f.vs:f.ve]
+			values.set(posKey(pos+1), msg[f.vs:f.ve])
 			i = next
 		}
 	}
 	return true
+}
+
+// extraction collects extracted values in field order; a repeated key keeps
+// its first place and takes the last value (spec §2.7: the last binding wins).
+type extraction struct{ list []Value }
+
+func (x *extraction) set(k, v string) {
+	for i := range x.list {
+		if x.list[i].Key == k {
+			x.list[i].Text = v
+			return
+		}
+	}
+	x.list = append(x.list, Value{Key: k, Text: v})
 }

@@ -74,6 +74,9 @@ func (c *compiler) compileJSON(body string) (*jsonExpr, error) {
 		if p.s[p.i] == ')' {
 			return nil, c.errAt(p.i, "unbalanced ')'")
 		}
+		if w := strings.ToUpper(p.word()); w == "AND" || w == "OR" {
+			return nil, c.errAt(p.i-len(w), "unexpected %s: write && for AND, || for OR", w)
+		}
 		return nil, c.errAt(p.i, "unexpected %q: want &&, || or the closing '}'", p.s[p.i])
 	}
 	if c.regexes > MaxRegexes {

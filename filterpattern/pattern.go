@@ -165,17 +165,37 @@ func (p *Pattern) MatchString(msg string) bool {
 // delimited patterns extract; the others return an empty, non-nil map on a
 // match. values is nil when ok is false.
 func (p *Pattern) Extract(msg string) (ok bool, values map[string]string) {
+	ok, list := p.ExtractValues(msg)
+	if !ok {
+		return false, nil
+	}
+	values = make(map[string]string, len(list))
+	for _, v := range list {
+		values[v.Key] = v.Text
+	}
+	return true, values
+}
+
+// Value is one extracted value: Key is "$name" or "$N".
+type Value struct {
+	Key, Text string
+}
+
+// ExtractValues is Extract with the values in field order, for output that
+// lists them as the message holds them. values is empty but non-nil on a
+// match without values.
+func (p *Pattern) ExtractValues(msg string) (ok bool, values []Value) {
 	if p.kind != Delimited {
 		if !p.MatchString(msg) {
 			return false, nil
 		}
-		return true, map[string]string{}
+		return true, []Value{}
 	}
-	values = map[string]string{}
-	if !p.delim.match(msg, values) {
+	x := &extraction{list: []Value{}}
+	if !p.delim.match(msg, x) {
 		return false, nil
 	}
-	return true, values
+	return true, x.list
 }
 
 // SlotNames lists the named slots of a delimited pattern in order (nil for

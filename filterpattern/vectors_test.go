@@ -288,3 +288,25 @@ func TestExtractionVectors(t *testing.T) {
 		t.Errorf("on F3 = %v %v, want %v", ok, vals, want)
 	}
 }
+
+func TestExtractValuesOrder(t *testing.T) {
+	tests := []struct{ pattern, want string }{
+		{`[ip, user, username, timestamp, request =*.html*, status_code = 4*, bytes]`, "$ip $user $username $timestamp $request $status_code $bytes"},
+		{`[..., request=*.html*, status_code=4*,]`, "$1 $2 $3 $4 $request $status_code $7"},
+		{`[ip, user, ..., status_code, bytes > 1000]`, "$ip $user $3 $4 $5 $status_code $bytes"},
+		{`[ip, , ...]`, "$ip $2 $3 $4 $5 $6 $7"},
+	}
+	for _, tc := range tests {
+		ok, vals := MustCompile(tc.pattern).ExtractValues(d1)
+		var keys []string
+		for _, v := range vals {
+			keys = append(keys, v.Key)
+		}
+		if got := strings.Join(keys, " "); !ok || got != tc.want {
+			t.Errorf("%s: %v %q, want %q", tc.pattern, ok, got, tc.want)
+		}
+	}
+	if ok, vals := MustCompile(`ERROR`).ExtractValues("ERROR"); !ok || vals == nil || len(vals) != 0 {
+		t.Errorf("terms: %v %v, want true and an empty list", ok, vals)
+	}
+}

@@ -243,3 +243,19 @@ func checkLimit(limit, maxLimit int) (int, error) {
 	}
 	return limit, nil
 }
+
+// GroupName resolves a logGroupIdentifier (spec §1.1): a group name, or
+// either form of the group's ARN. An ARN of another account or region gives
+// ErrGroupNotFound.
+func (s *Store) GroupName(identifier string) (string, error) {
+	rest, ok := strings.CutPrefix(identifier, "arn:aws:logs:")
+	if !ok {
+		return identifier, nil
+	}
+	want := s.opts.Region + ":" + s.opts.Account + ":log-group:"
+	name, ok := strings.CutPrefix(rest, want)
+	if !ok {
+		return "", ErrGroupNotFound
+	}
+	return strings.TrimSuffix(name, ":*"), nil
+}

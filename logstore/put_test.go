@@ -44,9 +44,9 @@ func TestPutLogEvents(t *testing.T) {
 	}{
 		{name: "spec example", group: "g", stream: "s", events: evs(now-15*d, now-h, now, now+3*h),
 			rejected: `{"tooOldLogEventEndIndex":1,"tooNewLogEventStartIndex":3}`, stored: 2},
-		{name: "14 days old is not too old", group: "g", stream: "s", events: evs(now-14*d), stored: 1},
-		{name: "2 h ahead is not too new", group: "g", stream: "s", events: evs(now+2*h), stored: 1},
-		{name: "all too new is still a success", group: "g", stream: "s", events: evs(now+2*h+1),
+		{name: "14 days old is not too old", group: "g", stream: "s", events: evs(now - 14*d), stored: 1},
+		{name: "2 h ahead is not too new", group: "g", stream: "s", events: evs(now + 2*h), stored: 1},
+		{name: "all too new is still a success", group: "g", stream: "s", events: evs(now + 2*h + 1),
 			rejected: `{"tooNewLogEventStartIndex":0}`},
 		{name: "expired by retention", group: "short", stream: "s", events: evs(now-2*d, now-h),
 			rejected: `{"expiredLogEventEndIndex":1}`, stored: 1},

@@ -210,3 +210,20 @@ func TestDeleteStreamRemovesEvents(t *testing.T) {
 		t.Fatalf("%q", got)
 	}
 }
+
+func TestGroupName(t *testing.T) {
+	s := openTest(t, t.TempDir(), &clock{time.UnixMilli(t0)})
+	defer s.Close()
+	for _, tc := range []struct{ in, want string }{
+		{"/vpc/flow", "/vpc/flow"},
+		{"arn:aws:logs:us-east-1:123456789012:log-group:/vpc/flow:*", "/vpc/flow"},
+		{"arn:aws:logs:us-east-1:123456789012:log-group:/vpc/flow", "/vpc/flow"},
+		{"arn:aws:logs:eu-west-1:123456789012:log-group:/vpc/flow", ""},
+		{"arn:aws:logs:us-east-1:999999999999:log-group:/vpc/flow", ""},
+	} {
+		got, err := s.GroupName(tc.in)
+		if got != tc.want || (tc.want == "") != (err == ErrGroupNotFound) {
+			t.Errorf("%s: %q %v", tc.in, got, err)
+		}
+	}
+}

@@ -255,7 +255,7 @@ func compileRef(p *filterpattern.Pattern, s, what string, literalOK bool) (ref, 
 // Pattern is the compiled filter pattern.
 func (f *Filter) Pattern() *filterpattern.Pattern { return f.pattern }
 
-// Key identifies the metric f writes when it has no dimensions.
+// metricKey names the series f writes for the given dimensions.
 func (f *Filter) metricKey(dims []Dimension) MetricKey {
 	t := f.Def.MetricTransformations[0]
 	return MetricKey{Namespace: t.MetricNamespace, Name: t.MetricName, Dimensions: canonicalDims(dims)}

@@ -127,7 +127,7 @@ type Engine struct {
 	pol     []eniPolicy
 	members []map[netip.Addr]struct{} // per SG index: private addresses of its ENIs
 	shards  []*ctShard
-	mask    uint64
+	mask    uint64 // shard of a key: hash & mask
 	closed  int64
 }
 
@@ -383,16 +383,13 @@ func (e *Engine) key(ep *eniPolicy, dir Direction, p *Packet) ctKey {
 
 func (e *Engine) sgDecide(ep *eniPolicy, dir Direction, p *Packet, remote netip.Addr, now int64) Verdict {
 	k := e.key(ep, dir, p)
-	s := e.shards[k.hash()&e.mask]
+	h := k.hash()
+	s := e.shards[h&e.mask]
 	s.mu.Lock()
-	if i, ok := s.idx[k]; ok {
+	if i := s.lookup(h, &k); i >= 0 {
 		en := &s.entries[i]
-		if now-en.last <= en.timeout {
+		if !en.expired(now) {
 			e.refresh(ep, en, dir, p, now)
-			if s.head != i {
-				s.unlink(i)
-				s.pushFront(i)
-			}
 			s.hits++
 			r := &e.rules[en.rule]
 			same := en.dir == dir
@@ -402,15 +399,13 @@ func (e *Engine) sgDecide(ep *eniPolicy, dir Direction, p *Packet, remote netip.
 			}
 			return Verdict{Accept: true, Rule: r.tracked}
 		}
-		s.remove(i)
-		s.expired++
 	}
 	s.mu.Unlock()
 	r := e.matchSG(ep.sg[dir], p, remote)
 	if r == nil {
 		return Verdict{Rule: ep.none[dir]}
 	}
-	en := ctEntry{key: k, last: now, rule: r.id, dir: dir, prev: -1, next: -1}
+	en := ctEntry{key: k, last: now, rule: r.id, dir: dir}
 	switch p.Proto {
 	case topology.ProtoTCP:
 		en.timeout = ep.timeout.tcp
@@ -424,8 +419,8 @@ func (e *Engine) sgDecide(ep *eniPolicy, dir Direction, p *Packet, remote netip.
 		en.timeout = ep.timeout.other
 	}
 	s.mu.Lock()
-	if _, raced := s.idx[k]; !raced {
-		s.insert(en, now)
+	if i := s.lookup(h, &k); i < 0 || s.entries[i].expired(now) {
+		s.insert(h, en, now)
 	}
 	s.mu.Unlock()
 	return Verdict{Accept: true, Rule: e.rules[r.id].name}
@@ -434,6 +429,9 @@ func (e *Engine) sgDecide(ep *eniPolicy, dir Direction, p *Packet, remote netip.
 // refresh updates a tracked entry for a packet in direction dir: idle time,
 // UDP stream promotion, TCP close.
 func (e *Engine) refresh(ep *eniPolicy, en *ctEntry, dir Direction, p *Packet, now int64) {
+	if en.state&stClosed != 0 {
+		return // the close time stays fixed: late packets do not extend it
+	}
 	en.last = now
 	if dir != en.dir && en.state&stSeenReply == 0 {
 		en.state |= stSeenReply
@@ -441,7 +439,7 @@ func (e *Engine) refresh(ep *eniPolicy, en *ctEntry, dir Direction, p *Packet, n
 			en.timeout = ep.timeout.udpStream
 		}
 	}
-	if p.Proto != topology.ProtoTCP || en.state&stClosed != 0 {
+	if p.Proto != topology.ProtoTCP {
 		return
 	}
 	switch {
@@ -464,7 +462,7 @@ func (e *Engine) refresh(ep *eniPolicy, en *ctEntry, dir Direction, p *Packet, n
 
 // Stats are the connection-tracking counters.
 type Stats struct {
-	Tracked  int    // connections tracked now
+	Tracked  int    // entries held now (expired ones are reclaimed lazily)
 	Capacity int    // Config.MaxTracked rounded to the shards
 	Inserted uint64 // connections started
 	Hits     uint64 // packets passed by tracking

@@ -54,9 +54,18 @@ type builder struct {
 // at reports a problem at the line where path was written, falling back to
 // the enclosing object's line.
 func (b *builder) at(path string, fallback int, format string, args ...any) {
-	line, ok := b.lines[path]
-	if !ok || line == 0 {
+	line := b.lines[path]
+	if line == 0 {
 		line = fallback
+	}
+	// Absent keys have no line of their own: use the closest enclosing one.
+	for p := path; line == 0 && p != ""; {
+		i := strings.LastIndexAny(p, ".[")
+		if i < 0 {
+			break
+		}
+		p = p[:i]
+		line = b.lines[p]
 	}
 	b.errorf(line, path, format, args...)
 }

@@ -1,0 +1,80 @@
+package attribute
+
+import (
+	"net/netip"
+
+	"github.com/vpcflow/vpcflow/packet"
+	"github.com/vpcflow/vpcflow/topology"
+)
+
+// Exclusion is why a packet was not logged (spec §3.11).
+type Exclusion uint8
+
+const (
+	notExcluded Exclusion = iota
+	ExclDHCP
+	ExclLinkLocal // instance metadata, time sync, Amazon DNS at 169.254.169.253, license activation
+	ExclAmazonDNS // the VPC resolver at VPC base + 2, port 53
+	ExclRouter    // the reserved default router at subnet base + 1
+	NumExclusions
+)
+
+var exclNames = [NumExclusions]string{"", "dhcp", "link-local", "amazon-dns", "vpc-router"}
+
+func (e Exclusion) String() string { return exclNames[e] }
+
+type exclusions struct {
+	dns    map[netip.Addr]bool // VPC resolvers
+	router map[netip.Addr]bool // subnet routers
+}
+
+var (
+	linkLocal4 = netip.MustParsePrefix("169.254.0.0/16")
+	ec2v6      = []netip.Addr{
+		netip.MustParseAddr("fd00:ec2::254"), netip.MustParseAddr("fd00:ec2::123"), netip.MustParseAddr("fd00:ec2::253"),
+	}
+)
+
+func newExclusions(t *topology.Topology) exclusions {
+	x := exclusions{dns: map[netip.Addr]bool{}, router: map[netip.Addr]bool{}}
+	if t == nil {
+		return x
+	}
+	for _, v := range t.VPCs {
+		if d := v.DNSAddr(); d.IsValid() {
+			x.dns[d] = true
+		}
+	}
+	for _, s := range t.Subnets {
+		if s.CIDR.IsValid() {
+			x.router[s.CIDR.Masked().Addr().Next()] = true
+		}
+	}
+	return x
+}
+
+// match says whether AWS would leave the packet out of flow logs. Replies of
+// excluded flows are excluded too, so both directions are checked.
+func (x *exclusions) match(p *packet.Packet, sport, dport uint16) Exclusion {
+	src, dst := p.Src.Unmap(), p.Dst.Unmap()
+	if p.Proto == 17 && (isDHCPPort(sport) || isDHCPPort(dport)) {
+		return ExclDHCP
+	}
+	if linkLocal4.Contains(src) || linkLocal4.Contains(dst) {
+		return ExclLinkLocal
+	}
+	for _, a := range ec2v6 {
+		if src == a || dst == a {
+			return ExclLinkLocal
+		}
+	}
+	if (p.Proto == 6 || p.Proto == 17) && ((x.dns[dst] && dport == 53) || (x.dns[src] && sport == 53)) {
+		return ExclAmazonDNS
+	}
+	if x.router[dst] || x.router[src] {
+		return ExclRouter
+	}
+	return notExcluded
+}
+
+func isDHCPPort(p uint16) bool { return p == 67 || p == 68 || p == 546 || p == 547 }

@@ -1,0 +1,273 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	logsStoreBinOnce sync.Once
+	logsStoreBin     string
+	logsStoreBinErr  error
+)
+
+// logsStoreBinary builds the real binary once for the log-store tests.
+func logsStoreBinary(t *testing.T) string {
+	t.Helper()
+	logsStoreBinOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "vpcflow-logs-e2e")
+		if err != nil {
+			logsStoreBinErr = err
+			return
+		}
+		logsStoreBin = filepath.Join(dir, "vpcflow")
+		if out, err := exec.Command("go", "build", "-o", logsStoreBin, ".").CombinedOutput(); err != nil {
+			logsStoreBinErr = &buildError{out: string(out), err: err}
+		}
+	})
+	if logsStoreBinErr != nil {
+		t.Fatal(logsStoreBinErr)
+	}
+	return logsStoreBin
+}
+
+// logsStoreRun runs the binary with env additions and stdin; it returns
+// stdout, stderr and the exit status.
+func logsStoreRun(t *testing.T, env []string, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(logsStoreBinary(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+// The flow-log lines of spec flow-logs.md §4.2 and two more of our own.
+const logsStoreInput = `{"timestamp": 1700000040000, "message": "2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.23 10.1.2.15 51544 443 6 12 5120 1700000040 1700000098 ACCEPT OK", "logStream": "eni-0a1b2c3d4e5f60718-all", "ignored": {"x": 1}}
+{"timestamp": 1700000100000, "message": "2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.99 10.1.2.15 40000 22 6 1 40 1700000100 1700000160 REJECT OK", "logStream": "eni-0a1b2c3d4e5f60718-all"}
+{"timestamp": "1700000000000", "message": "m"}
+{"timestamp": 1700000000000, "message": "2 111122223333 eni-0bbb 10.1.2.16 10.1.2.15 1 2 17 1 40 1700000000 1700000060 ACCEPT OK", "logStream": "eni-0bbb-all"}
+not json
+
+{"timestamp": 1, "message": "no stream"}
+`
+
+func TestLogsStoreCLI(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"VPCFLOW_DATA_DIR=" + dir}
+	out, errOut, code := logsStoreRun(t, env, logsStoreInput, "logs", "put", "--group", "/vpc/flow", "-")
+	if code != 1 || out != "stored 3 events in /vpc/flow (7 lines read, 3 bad lines skipped)\n" {
+		t.Fatalf("put: code %d out %q err %q", code, out, errOut)
+	}
+	wantErr := `<stdin>:3: field timestamp: want integer epoch milliseconds, got "1700000000000"
+<stdin>:5: column 2: invalid JSON: invalid character 'o' in literal null (expecting 'u')
+<stdin>:7: field logStream: missing (or give --stream)
+vpcflow: 3 bad lines skipped
+`
+	if errOut != wantErr {
+		t.Fatalf("put stderr:\n%s\nwant\n%s", errOut, wantErr)
+	}
+
+	// groups, JSON in the aws cli shape.
+	out, _, code = logsStoreRun(t, env, "", "logs", "groups", "--output", "json")
+	var groups struct {
+		LogGroups []map[string]any `json:"logGroups"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &groups) != nil || len(groups.LogGroups) != 1 {
+		t.Fatalf("groups: %d %s", code, out)
+	}
+	g := groups.LogGroups[0]
+	// storedBytes: the three messages are 113 + 109 + 85 bytes long.
+	if g["logGroupName"] != "/vpc/flow" || g["storedBytes"] != float64(113+109+85) ||
+		g["arn"] != "arn:aws:logs:us-east-1:123456789012:log-group:/vpc/flow:*" || g["retentionInDays"] != nil {
+		t.Fatalf("group %v", g)
+	}
+
+	out, _, _ = logsStoreRun(t, env, "", "logs", "streams", "--group", "/vpc/flow")
+	wantStreams := `NAME                       EVENTS  FIRST EVENT               LAST EVENT                LAST INGESTION
+eni-0a1b2c3d4e5f60718-all  2       2023-11-14T22:14:00.000Z  2023-11-14T22:15:00.000Z  `
+	if !strings.HasPrefix(out, wantStreams) || !strings.Contains(out, "\neni-0bbb-all               1       2023-11-14T22:13:20.000Z") {
+		t.Fatalf("streams:\n%s", out)
+	}
+
+	// get: the spec's example event, its JSON shape, then the end of the stream.
+	out, _, code = logsStoreRun(t, env, "", "logs", "get", "--group", "/vpc/flow", "--stream", "eni-0a1b2c3d4e5f60718-all",
+		"--start-from-head", "--limit", "1", "--output", "json")
+	var page struct {
+		Events []struct {
+			Timestamp     int64  `json:"timestamp"`
+			Message       string `json:"message"`
+			IngestionTime int64  `json:"ingestionTime"`
+		} `json:"events"`
+		NextForwardToken, NextBackwardToken string
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &page) != nil || len(page.Events) != 1 ||
+		page.Events[0].Timestamp != 1700000040000 ||
+		page.Events[0].Message != "2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.23 10.1.2.15 51544 443 6 12 5120 1700000040 1700000098 ACCEPT OK" ||
+		!strings.HasPrefix(page.NextForwardToken, "f/") || len(page.NextForwardToken) != 58 {
+		t.Fatalf("get: %d %s", code, out)
+	}
+	tok := page.NextForwardToken
+	out, _, _ = logsStoreRun(t, env, "", "logs", "get", "--group", "/vpc/flow", "--stream", "eni-0a1b2c3d4e5f60718-all",
+		"--next-token", tok, "--output", "json")
+	if !strings.Contains(out, "REJECT OK") {
+		t.Fatalf("second page: %s", out)
+	}
+	json.Unmarshal([]byte(out), &page)
+	out, _, _ = logsStoreRun(t, env, "", "logs", "get", "--group", "/vpc/flow", "--stream", "eni-0a1b2c3d4e5f60718-all",
+		"--next-token", page.NextForwardToken, "--output", "json")
+	if !strings.Contains(out, `"nextForwardToken": "`+page.NextForwardToken+`"`) || !strings.Contains(out, `"events": []`) {
+		t.Fatalf("end of stream: %s", out)
+	}
+
+	// filter with a pattern and times in all three syntaxes.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--pattern", "REJECT"}, "2023-11-14T22:15:00.000Z  eni-0a1b2c3d4e5f60718-all  2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.99 10.1.2.15 40000 22 6 1 40 1700000100 1700000160 REJECT OK\n"},
+		{[]string{"--pattern", "[v, acct, eni, src, dst, sport, dport=443, ...]"}, "2023-11-14T22:14:00.000Z  eni-0a1b2c3d4e5f60718-all  2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.23 10.1.2.15 51544 443 6 12 5120 1700000040 1700000098 ACCEPT OK\n"},
+		{[]string{"--start", "1700000000", "--end", "1700000000000"}, "eni-0bbb-all"},
+		{[]string{"--start", "2023-11-14T22:14:00Z", "--end", "2023-11-14T22:14:00.000Z"}, "51544"},
+	} {
+		out, errOut, code := logsStoreRun(t, env, "", append([]string{"logs", "filter", "--group", "/vpc/flow"}, tc.args...)...)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if code != 0 || len(lines) != 2 || !strings.Contains(lines[1]+"\n", tc.want) {
+			t.Errorf("filter %q: code %d\n%s%s", tc.args, code, out, errOut)
+		}
+	}
+
+	// tail: the newest two, oldest first.
+	out, _, _ = logsStoreRun(t, env, "", "logs", "tail", "--group", "/vpc/flow", "-n", "2")
+	if lines := strings.Split(strings.TrimSpace(out), "\n"); len(lines) != 2 || !strings.Contains(lines[0], "51544") || !strings.Contains(lines[1], "REJECT") {
+		t.Fatalf("tail:\n%s", out)
+	}
+}
+
+func TestLogsStoreCLIErrors(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"VPCFLOW_DATA_DIR=" + dir}
+	for _, tc := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"logs", "filter"}, 2, "--group is required"},
+		{[]string{"logs", "filter", "--group", "g", "--pattern", "[a"}, 2, "--pattern: InvalidParameterException: Invalid filter pattern"},
+		{[]string{"logs", "filter", "--group", "g", "--start", "yesterday"}, 2, `--start: time "yesterday": want epoch seconds`},
+		{[]string{"logs", "filter", "--group", "g", "--start", "20", "--end", "10"}, 2, "--end 10 is before --start 20"},
+		{[]string{"logs", "filter", "--group", "nope"}, 1, "ResourceNotFoundException: The specified log group does not exist."},
+		{[]string{"logs", "groups", "--output", "yaml"}, 2, `--output "yaml": want table or json`},
+		{[]string{"logs", "put", "--group", "bad group", "-"}, 2, "Member must satisfy regular expression pattern"},
+		{[]string{"logs", "put", "--group", "g", "/nonexistent/file"}, 1, "no such file"},
+		{[]string{"logs", "get", "--group", "g"}, 2, "--group and --stream are required"},
+	} {
+		_, errOut, code := logsStoreRun(t, env, "", tc.args...)
+		if code != tc.code || !strings.Contains(errOut, tc.msg) {
+			t.Errorf("%q: code %d, stderr %q; want %d and %q", tc.args, code, errOut, tc.code, tc.msg)
+		}
+	}
+}
+
+// TestLogsStoreCLIDataDirInUse holds the lock with one process (a put
+// reading a stdin that stays open) and checks the error another one gets.
+func TestLogsStoreCLIDataDirInUse(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(logsStoreBinary(t), "logs", "put", "--group", "g", "-")
+	cmd.Env = append(os.Environ(), "VPCFLOW_DATA_DIR="+dir)
+	stdin, _ := cmd.StdinPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { stdin.Close(); cmd.Wait() }()
+	// Wait until the holder has the lock and wrote its PID; probing with
+	// another command earlier could take the lock from under it.
+	pid := strconv.Itoa(cmd.Process.Pid)
+	for i := 0; ; i++ {
+		b, _ := os.ReadFile(filepath.Join(dir, "LOCK"))
+		if strings.TrimSpace(string(b)) == pid {
+			break
+		}
+		if i == 200 {
+			t.Fatalf("holder never took the lock")
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	_, errOut, code := logsStoreRun(t, []string{"VPCFLOW_DATA_DIR=" + dir}, "", "logs", "groups")
+	want := "vpcflow: data dir " + dir + " in use by PID " + pid + " (use `vpcflow serve` and its API for concurrent access)\n"
+	if code != 1 || errOut != want {
+		t.Fatalf("code %d stderr %q, want 1 and %q", code, errOut, want)
+	}
+}
+
+// TestLogsStoreTailFollow starts tail --follow, adds an event with another
+// process and sees it printed.
+func TestLogsStoreTailFollow(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"VPCFLOW_DATA_DIR=" + dir}
+	if _, e, code := logsStoreRun(t, env, `{"timestamp": 1767225600000, "message": "first", "logStream": "s"}`, "logs", "put", "--group", "g", "-"); code != 0 {
+		t.Fatal(e)
+	}
+	cmd := exec.Command(logsStoreBinary(t), "logs", "tail", "--group", "g", "--follow", "--interval", "50ms")
+	cmd.Env = append(os.Environ(), env...)
+	var out syncBuffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	// The tail holds the lock only briefly; retry the put until it gets in.
+	for i := 0; ; i++ {
+		_, _, code := logsStoreRun(t, env, `{"timestamp": 1767225601000, "message": "second", "logStream": "s"}`, "logs", "put", "--group", "g", "-")
+		if code == 0 {
+			break
+		}
+		if i == 50 {
+			t.Fatal("put never got the data dir")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	for i := 0; !strings.Contains(out.String(), "second"); i++ {
+		if i == 100 {
+			t.Fatalf("tail --follow printed:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	want := "2026-01-01T00:00:00.000Z s first\n2026-01-01T00:00:01.000Z s second\n"
+	if out.String() != want {
+		t.Fatalf("tail --follow printed:\n%s\nwant\n%s", out.String(), want)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

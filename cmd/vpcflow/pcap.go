@@ -1,0 +1,274 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vpcflow/vpcflow/attribute"
+	"github.com/vpcflow/vpcflow/deliver"
+	"github.com/vpcflow/vpcflow/flow"
+	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/packet"
+	"github.com/vpcflow/vpcflow/pipeline"
+	"github.com/vpcflow/vpcflow/policy"
+	"github.com/vpcflow/vpcflow/topology"
+)
+
+func init() { register(newPcapCmd) }
+
+// Single-interface defaults (DECISIONS.md).
+const (
+	defaultENI     = "eni-00000000000000001"
+	defaultAccount = "123456789012"
+	defaultRegion  = "us-east-1"
+)
+
+type pcapFlags struct {
+	topology, out, format, eni, account, region, traffic string
+	stdout, quiet                                       bool
+	interval, maxFlowsPerWindow, maxFlows, shards       int
+	localCIDRs                                          []string
+}
+
+func newPcapCmd() *cobra.Command {
+	var f pcapFlags
+	c := &cobra.Command{
+		Use:   "pcap [flags] FILE...",
+		Short: "Turn packet captures into AWS VPC flow logs",
+		Long: `Read pcap or pcapng files (plain or gzip; several are merged by packet time)
+and write AWS VPC flow-log records.
+
+With --topology, packets are attributed to the declared ENIs (by MAC, then by
+IP address), security groups and network ACLs decide ACCEPT or REJECT, and the
+flow logs declared in the topology's FlowLogs are produced; a topology without
+FlowLogs gets one flow log per VPC (traffic type ALL, --format, --interval).
+
+Without --topology, the whole capture is one interface (--eni, default
+` + defaultENI + `, account ` + defaultAccount + `, region ` + defaultRegion + `),
+every packet is ACCEPT and ingress unless its source is in --local-cidr.
+
+--out DIR writes the S3 layout under DIR (which stands for the bucket):
+DIR/[prefix/]AWSLogs/ACCOUNT/vpcflowlogs/REGION/YYYY/MM/DD/..._vpcflowlogs_..._HASH.log.gz,
+gzip text with the header line, one object per flow log per 5-minute slot.
+--stdout prints the records instead (no header, deterministic order: flow log,
+interface, start, end). A summary goes to stderr; inputs that take more than a
+second get a progress line.`,
+		Example: `  vpcflow pcap --topology examples/topology.yaml --out ./flowlogs capture.pcap
+  vpcflow pcap --stdout --interval 60 --local-cidr 10.0.0.5/32 trace.pcapng.gz
+  vpcflow pcap --stdout --format '${srcaddr} ${dstaddr} ${action} ${x-rule}' --topology net.yaml cap.pcap`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runPcap(cmd, &f, args) },
+	}
+	fl := c.Flags()
+	fl.StringVar(&f.topology, "topology", "", "topology file (YAML/JSON with EC2 describe-* keys)")
+	fl.StringVar(&f.out, "out", "", "write the S3 layout under this directory (default ./flowlogs unless --stdout)")
+	fl.BoolVar(&f.stdout, "stdout", false, "print records on stdout instead of writing files")
+	fl.StringVar(&f.format, "format", "", "record format of implicit flow logs: '${a} ${b}' (default: the version 2 default format)")
+	fl.IntVar(&f.interval, "interval", 600, "max aggregation interval of implicit flow logs: 60 or 600 seconds")
+	fl.StringVar(&f.traffic, "traffic-type", "ALL", "traffic type of implicit flow logs: ACCEPT, REJECT or ALL")
+	fl.StringVar(&f.eni, "eni", defaultENI, "interface id (without --topology)")
+	fl.StringVar(&f.account, "account", defaultAccount, "account id (without --topology)")
+	fl.StringVar(&f.region, "region", defaultRegion, "region (without --topology)")
+	fl.StringSliceVar(&f.localCIDRs, "local-cidr", nil, "the interface's own addresses (without --topology): packets from them are egress")
+	fl.IntVar(&f.maxFlowsPerWindow, "max-flows-per-window", flow.DefaultConfiguration().MaxFlowsPerWindow, "flows per interface per window before SKIPDATA")
+	fl.IntVar(&f.maxFlows, "max-flows", flow.DefaultConfiguration().MaxFlows, "live flow entries in total before SKIPDATA")
+	fl.IntVar(&f.shards, "shards", flow.DefaultConfiguration().Shards, "aggregation goroutines")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress line and no summary")
+	return c
+}
+
+func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
+	if f.stdout && f.out != "" {
+		return usageErrorf("--stdout and --out exclude each other")
+	}
+	if !f.stdout && f.out == "" {
+		f.out = "flowlogs"
+	}
+	cfg := pipeline.Config{Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig()}
+	cfg.Flow.MaxFlowsPerWindow, cfg.Flow.MaxFlows, cfg.Flow.Shards = f.maxFlowsPerWindow, f.maxFlows, f.shards
+	implicit := func(resType, resID, owner, region string) ([]*flowlog.FlowLog, error) {
+		iv := f.interval
+		spec := &flowlog.Spec{
+			ResourceIds: []string{resID}, ResourceType: resType, TrafficType: f.traffic,
+			LogDestinationType: flowlog.DestS3, LogDestination: "arn:aws:s3:::local", LogFormat: f.format,
+			MaxAggregationInterval: &iv,
+		}
+		fls, err := flowlog.Build(cfg.Topology, spec, "flags")
+		for _, fl := range fls {
+			fl.OwnerID, fl.Region = owner, region
+		}
+		return fls, err
+	}
+	var err error
+	if f.topology != "" {
+		if cfg.Topology, err = topology.Load(f.topology); err != nil {
+			return err
+		}
+		if cmd.Flags().Changed("eni") || cmd.Flags().Changed("account") || cmd.Flags().Changed("region") || len(f.localCIDRs) > 0 {
+			return usageErrorf("--eni, --account, --region and --local-cidr apply only without --topology")
+		}
+		if len(cfg.Topology.FlowLogs) > 0 {
+			for _, name := range []string{"format", "interval", "traffic-type"} {
+				if cmd.Flags().Changed(name) {
+					return usageErrorf("--%s applies to implicit flow logs, but %s declares FlowLogs", name, f.topology)
+				}
+			}
+			if cfg.FlowLogs, err = flowlog.FromTopology(cfg.Topology); err != nil {
+				return err
+			}
+		} else {
+			for _, v := range cfg.Topology.VPCs {
+				owner := v.OwnerID
+				if owner == "" {
+					owner = cfg.Topology.AccountID
+				}
+				fls, err := implicit("VPC", v.ID, owner, cfg.Topology.Region)
+				if err != nil {
+					return usageErrorf("%v", err)
+				}
+				cfg.FlowLogs = append(cfg.FlowLogs, fls...)
+			}
+		}
+	} else {
+		for name, v := range map[string]string{"eni": f.eni, "account": f.account, "region": f.region} {
+			if !isToken(v) {
+				return usageErrorf("--%s: want a non-empty id of letters, digits, '-', '_' or '.', got %q", name, v)
+			}
+		}
+		cfg.Interface = &topology.ENI{ID: f.eni, AccountID: f.account, Region: f.region}
+		for _, s := range f.localCIDRs {
+			p, err := parsePrefixOrAddr(s)
+			if err != nil {
+				return usageErrorf("--local-cidr: %v", err)
+			}
+			cfg.LocalPrefixes = append(cfg.LocalPrefixes, p)
+		}
+		if cfg.FlowLogs, err = implicit("NetworkInterface", f.eni, f.account, f.region); err != nil {
+			return usageErrorf("%v", err)
+		}
+	}
+	var s3 *deliver.S3Dir
+	var lines *deliver.Lines
+	if f.stdout {
+		lines = deliver.NewLines(cmd.OutOrStdout())
+	} else {
+		s3 = deliver.NewS3Dir(f.out)
+	}
+	for _, fl := range cfg.FlowLogs {
+		if !f.stdout && fl.DestinationType != flowlog.DestS3 {
+			return fmt.Errorf("flow log %s delivers to %s, which vpcflow pcap cannot write yet: use --stdout, or an s3 destination", fl.ID, fl.DestinationType)
+		}
+	}
+	cfg.Destination = func(*flowlog.FlowLog) flowlog.Destination {
+		if lines != nil {
+			return lines
+		}
+		return s3
+	}
+	stderr := cmd.ErrOrStderr()
+	if !f.quiet {
+		cfg.Progress = func(p pipeline.Progress) {
+			pct := ""
+			if p.Fraction >= 0 {
+				pct = fmt.Sprintf(", %.0f%% of input", 100*p.Fraction)
+			}
+			fmt.Fprintf(stderr, "\rvpcflow: %s packets, %s packets/s%s   ", grouped(p.Packets),
+				grouped(uint64(float64(p.Packets)/p.Elapsed.Seconds())), pct)
+		}
+	}
+	sum, err := pipeline.Run(cfg, args)
+	if err != nil {
+		return err
+	}
+	if !f.quiet {
+		printPcapSummary(stderr, sum, s3, f.out)
+	}
+	for _, e := range sum.InputErrors {
+		fmt.Fprintf(stderr, "vpcflow: %v\n", e)
+	}
+	if len(sum.InputErrors) > 0 {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// isToken reports whether s can be one field of a record line.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+func parsePrefixOrAddr(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+func grouped(n uint64) string {
+	s := fmt.Sprint(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func printPcapSummary(w io.Writer, s *pipeline.Summary, s3 *deliver.S3Dir, out string) {
+	fmt.Fprint(w, "\r")
+	skipped := []string{}
+	for r := packet.Reason(0); r < packet.NumReasons; r++ {
+		if !r.HasIP() && s.Decode[r] > 0 {
+			skipped = append(skipped, fmt.Sprintf("%s %s", grouped(s.Decode[r]), r))
+		}
+	}
+	excluded := []string{}
+	var exTotal uint64
+	for e := attribute.Exclusion(1); e < attribute.NumExclusions; e++ {
+		if n := s.Attribute.Excluded[e]; n > 0 {
+			exTotal += n
+			excluded = append(excluded, fmt.Sprintf("%s %s", grouped(n), e))
+		}
+	}
+	fmt.Fprintf(w, "vpcflow: %s packets in %s (%s packets/s)\n", grouped(s.Packets), s.Elapsed.Round(time.Millisecond),
+		grouped(uint64(float64(s.Packets)/max(s.Elapsed.Seconds(), 1e-9))))
+	fmt.Fprintf(w, "  skipped:  %s%s\n", grouped(s.Decode.Skipped()), paren(skipped))
+	fmt.Fprintf(w, "  excluded: %s%s (traffic AWS never logs)\n", grouped(exTotal), paren(excluded))
+	fmt.Fprintf(w, "  unattributed: %s (no declared interface sent or received them)\n", grouped(s.Attribute.Unattributed))
+	fmt.Fprintf(w, "  flows:    %s in %s windows (%s late packets, %s flows dropped at a bound)\n",
+		grouped(s.Flow.Flows), grouped(s.Flow.Windows), grouped(s.Flow.Late), grouped(s.Flow.DroppedFlows))
+	fmt.Fprintf(w, "  records:  %s (%s OK, %s NODATA, %s SKIPDATA; %s left out by traffic type)\n",
+		grouped(s.Records.Records), grouped(s.Records.OK), grouped(s.Records.NoData), grouped(s.Records.SkipData), grouped(s.Records.Filtered))
+	if s.Attribute.Rejected > 0 {
+		fmt.Fprintf(w, "  rejected: %s observations\n", grouped(s.Attribute.Rejected))
+	}
+	if s3 != nil {
+		fmt.Fprintf(w, "  wrote %d objects (%s bytes) under %s\n", len(s3.Objects()), grouped(uint64(s3.Bytes())), out)
+	}
+}
+
+func paren(parts []string) string {
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}

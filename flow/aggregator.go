@@ -1,0 +1,305 @@
+package flow
+
+import (
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+)
+
+// maxEmptyWindows bounds the empty windows emitted for one jump in packet
+// time, so one corrupt timestamp cannot make the aggregator emit millions of
+// windows; the rest are counted in Stats.GapWindowsSkipped.
+const maxEmptyWindows = 100_000
+
+// Stats are the aggregator's counters.
+type Stats struct {
+	Observations      uint64 // observations added
+	Late              uint64 // observations older than their open window, joined to it
+	DroppedFlows      uint64 // new flows dropped at a bound (SKIPDATA)
+	Windows           uint64 // windows delivered
+	Flows             uint64 // flows delivered
+	PeakFlows         int64  // most live flow entries at once
+	GapWindowsSkipped uint64 // empty windows not emitted (see maxEmptyWindows)
+}
+
+// Aggregator turns observations into windows of flows. Add is called from one
+// goroutine (the producer) in packet-time order; sink is called from another
+// goroutine, one window at a time.
+type Aggregator struct {
+	cfg       Configuration
+	sink      func(*Window)
+	intervals []int64  // distinct intervals in use
+	captureIv []uint8  // capture point → index into intervals
+	shards    []*shard // aggregation goroutines
+	pending   [][]obs  // per shard, the batch being filled
+	cur       []int64  // per interval, start of the open window; -1 before the first packet
+	results   chan shardResult
+	done      chan struct{}
+	wg        sync.WaitGroup
+	started   bool
+	live      atomic.Int64 // live flow entries, all shards
+	peak      atomic.Int64
+	stats     Stats
+	statsMu   sync.Mutex // guards the collector's counters in stats
+}
+
+// New returns an aggregator that delivers closed windows to sink.
+func New(cfg Configuration, sink func(*Window)) (*Aggregator, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if sink == nil {
+		return nil, fmt.Errorf("flow: nil sink")
+	}
+	return &Aggregator{cfg: cfg, sink: sink}, nil
+}
+
+// AddCapture registers a capture point with its aggregation interval (60 or
+// 600 s, or any positive number of seconds) and returns its id for
+// Observation.Capture. All capture points are added before Start.
+func (a *Aggregator) AddCapture(interval int64) (uint32, error) {
+	if a.started {
+		return 0, fmt.Errorf("flow: AddCapture after Start")
+	}
+	if interval <= 0 {
+		return 0, fmt.Errorf("flow: interval: want a positive number of seconds, got %d", interval)
+	}
+	i := -1
+	for k, iv := range a.intervals {
+		if iv == interval {
+			i = k
+		}
+	}
+	if i < 0 {
+		if len(a.intervals) == 255 {
+			return 0, fmt.Errorf("flow: too many distinct intervals")
+		}
+		a.intervals = append(a.intervals, interval)
+		i = len(a.intervals) - 1
+	}
+	a.captureIv = append(a.captureIv, uint8(i))
+	return uint32(len(a.captureIv) - 1), nil
+}
+
+// Start launches the shard and collector goroutines.
+func (a *Aggregator) Start() {
+	a.started = true
+	n := a.cfg.Shards
+	a.results = make(chan shardResult, 4*n)
+	a.done = make(chan struct{})
+	a.cur = make([]int64, len(a.intervals))
+	for i := range a.cur {
+		a.cur[i] = -1
+	}
+	for i := 0; i < n; i++ {
+		s := newShard(a)
+		a.shards = append(a.shards, s)
+		a.pending = append(a.pending, make([]obs, 0, a.cfg.BatchSize))
+		a.wg.Add(1)
+		go s.run(&a.wg)
+	}
+	go a.collect()
+}
+
+// Add records one observation. Observations should come in packet-time order;
+// one older than the open window of its interval joins that window (counted
+// as late), so windows never reopen.
+func (a *Aggregator) Add(o *Observation) {
+	sec := o.Time / 1e9
+	if o.Time < 0 && o.Time%1e9 != 0 {
+		sec-- // floor for times before 1970
+	}
+	a.advance(sec)
+	iv := a.captureIv[o.Capture]
+	if start := a.cur[iv]; sec < start {
+		sec = start
+		a.stats.Late++
+	}
+	a.stats.Observations++
+	sh := int(o.Capture) % len(a.shards)
+	b := append(a.pending[sh], obs{
+		key: Key{
+			Src: o.Src.As16(), Dst: o.Dst.As16(), Capture: o.Capture,
+			SrcPort: o.SrcPort, DstPort: o.DstPort, Proto: o.Proto, Dir: o.Dir,
+			Action: o.Action, V4: o.Src.Is4(), TrafficPath: o.TrafficPath, Rule: o.Rule,
+		},
+		sec: sec, bytes: o.Bytes, flags: o.TCPFlags,
+	})
+	if len(b) == cap(b) {
+		a.shards[sh].in <- shardMsg{batch: b}
+		b = make([]obs, 0, a.cfg.BatchSize)
+	}
+	a.pending[sh] = b
+}
+
+// advance closes every window that ends at or before sec.
+func (a *Aggregator) advance(sec int64) {
+	for i, iv := range a.intervals {
+		start := floorDiv(sec, iv) * iv
+		if a.cur[i] < 0 {
+			a.cur[i] = start
+			continue
+		}
+		if start <= a.cur[i] {
+			continue
+		}
+		a.flushPending()
+		emitted := 0
+		for w := a.cur[i]; w < start; w += iv {
+			if emitted == maxEmptyWindows && w > a.cur[i] {
+				skipped := (start - w) / iv
+				a.statsMu.Lock()
+				a.stats.GapWindowsSkipped += uint64(skipped)
+				a.statsMu.Unlock()
+				break
+			}
+			a.closeWindow(i, w)
+			emitted++
+		}
+		a.cur[i] = start
+	}
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if (a%b != 0) && ((a < 0) != (b < 0)) {
+		q--
+	}
+	return q
+}
+
+func (a *Aggregator) flushPending() {
+	for i, b := range a.pending {
+		if len(b) > 0 {
+			a.shards[i].in <- shardMsg{batch: b}
+			a.pending[i] = make([]obs, 0, a.cfg.BatchSize)
+		}
+	}
+}
+
+func (a *Aggregator) closeWindow(iv int, start int64) {
+	for _, s := range a.shards {
+		s.in <- shardMsg{flush: true, interval: uint8(iv), start: start}
+	}
+}
+
+// Close flushes every open window, waits until the sink has seen them all,
+// and stops the goroutines.
+func (a *Aggregator) Close() Stats {
+	if !a.started {
+		return a.stats
+	}
+	a.flushPending()
+	for i := range a.intervals {
+		if a.cur[i] >= 0 {
+			a.closeWindow(i, a.cur[i])
+		}
+	}
+	for _, s := range a.shards {
+		close(s.in)
+	}
+	a.wg.Wait()
+	close(a.results)
+	<-a.done
+	return a.Stats()
+}
+
+// Stats returns a snapshot of the counters. The producer-side counters
+// (Observations, Late) are exact only when called from the producer.
+func (a *Aggregator) Stats() Stats {
+	a.statsMu.Lock()
+	defer a.statsMu.Unlock()
+	st := a.stats
+	st.PeakFlows = a.peak.Load()
+	return st
+}
+
+// LiveFlows is the number of flow entries held right now.
+func (a *Aggregator) LiveFlows() int64 { return a.live.Load() }
+
+func (a *Aggregator) notePeak(live int64) {
+	for {
+		p := a.peak.Load()
+		if live <= p || a.peak.CompareAndSwap(p, live) {
+			return
+		}
+	}
+}
+
+// collect merges the shards' parts of each window and hands complete windows
+// to the sink in order.
+func (a *Aggregator) collect() {
+	defer close(a.done)
+	type wkey struct {
+		iv    uint8
+		start int64
+	}
+	partial := map[wkey]*Window{}
+	got := map[wkey]int{}
+	n := len(a.shards)
+	for r := range a.results {
+		k := wkey{r.interval, r.start}
+		w := partial[k]
+		if w == nil {
+			w = &Window{Interval: a.intervals[r.interval], Start: r.start}
+			partial[k] = w
+		}
+		w.Flows = append(w.Flows, r.flows...)
+		for c, v := range r.skipped {
+			if w.Skipped == nil {
+				w.Skipped = map[uint32]uint64{}
+			}
+			w.Skipped[c] += v
+		}
+		got[k]++
+		if got[k] < n {
+			continue
+		}
+		delete(partial, k)
+		delete(got, k)
+		// Shards merge in arbitrary order; sort so the sink sees a
+		// deterministic window.
+		sort.Slice(w.Flows, func(i, j int) bool { return lessFlow(&w.Flows[i], &w.Flows[j]) })
+		a.statsMu.Lock()
+		a.stats.Windows++
+		a.stats.Flows += uint64(len(w.Flows))
+		for _, v := range w.Skipped {
+			a.stats.DroppedFlows += v
+		}
+		a.statsMu.Unlock()
+		a.sink(w)
+	}
+}
+
+func lessFlow(x, y *Flow) bool {
+	if x.Capture != y.Capture {
+		return x.Capture < y.Capture
+	}
+	if x.Start != y.Start {
+		return x.Start < y.Start
+	}
+	if x.End != y.End {
+		return x.End < y.End
+	}
+	kx, ky := &x.Key, &y.Key
+	switch {
+	case kx.Dir != ky.Dir:
+		return kx.Dir < ky.Dir
+	case kx.Src != ky.Src:
+		return string(kx.Src[:]) < string(ky.Src[:])
+	case kx.Dst != ky.Dst:
+		return string(kx.Dst[:]) < string(ky.Dst[:])
+	case kx.SrcPort != ky.SrcPort:
+		return kx.SrcPort < ky.SrcPort
+	case kx.DstPort != ky.DstPort:
+		return kx.DstPort < ky.DstPort
+	case kx.Proto != ky.Proto:
+		return kx.Proto < ky.Proto
+	case kx.Action != ky.Action:
+		return kx.Action < ky.Action
+	case kx.TrafficPath != ky.TrafficPath:
+		return kx.TrafficPath < ky.TrafficPath
+	}
+	return kx.Rule < ky.Rule
+}

@@ -1,0 +1,49 @@
+package flow
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// Configuration bounds the aggregator.
+type Configuration struct {
+	// Shards is the number of aggregation goroutines; capture points are
+	// spread over them. Default: GOMAXPROCS.
+	Shards int
+	// MaxFlowsPerWindow bounds the flows of one capture point in one window
+	// (spec §3.5 maxFlowsPerWindow). Default 100000.
+	MaxFlowsPerWindow int
+	// MaxFlows bounds the live flow entries of all capture points together.
+	// Default sized to about 1 GiB of table memory.
+	MaxFlows int
+	// BatchSize is the number of observations handed to a shard at once.
+	BatchSize int
+}
+
+// bytesPerFlow is the measured upper bound of table memory per live flow
+// (map slot plus flow slice entry); see BenchmarkMemoryPerFlow.
+const bytesPerFlow = 256
+
+// DefaultConfiguration returns the defaults documented on Configuration.
+func DefaultConfiguration() Configuration {
+	return Configuration{
+		Shards:            runtime.GOMAXPROCS(0),
+		MaxFlowsPerWindow: 100_000,
+		MaxFlows:          (1 << 30) / bytesPerFlow,
+		BatchSize:         512,
+	}
+}
+
+func (c *Configuration) validate() error {
+	switch {
+	case c.Shards < 1:
+		return fmt.Errorf("flow: Shards: want at least 1, got %d", c.Shards)
+	case c.MaxFlowsPerWindow < 1:
+		return fmt.Errorf("flow: MaxFlowsPerWindow: want at least 1, got %d", c.MaxFlowsPerWindow)
+	case c.MaxFlows < 1:
+		return fmt.Errorf("flow: MaxFlows: want at least 1, got %d", c.MaxFlows)
+	case c.BatchSize < 1:
+		return fmt.Errorf("flow: BatchSize: want at least 1, got %d", c.BatchSize)
+	}
+	return nil
+}

@@ -1,0 +1,332 @@
+// Package flowlog holds flow-log resources as AWS defines them — an id, the
+// monitored resource, a traffic type, a record format, an aggregation
+// interval and a destination — and fans the flows of each closed capture
+// window out to them as records.
+//
+// It exists so the rules of CreateFlowLogs (validation, defaults, which
+// interfaces a VPC or subnet flow log covers, the Nitro 60 s cap) and of
+// record content (interface-centric addresses, status records, the traffic
+// filter) live in one place, whatever the source of the flow log: a topology
+// file, CLI flags, or later the EC2 API.
+package flowlog
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/vpcflow/vpcflow/record"
+	"github.com/vpcflow/vpcflow/topology"
+)
+
+// Destination types (LogDestinationType).
+const (
+	DestS3         = "s3"
+	DestCloudWatch = "cloud-watch-logs"
+	DestFirehose   = "kinesis-data-firehose"
+)
+
+// FlowLog is one flow log: one monitored resource (CreateFlowLogs with
+// several ResourceIds makes one flow log per id, as AWS does).
+type FlowLog struct {
+	ID           string
+	ResourceID   string
+	ResourceType string // VPC, Subnet or NetworkInterface
+	TrafficType  string // ACCEPT, REJECT or ALL
+	Format       *record.Format
+	LogFormat    string // as DescribeFlowLogs reports it
+	// MaxAggregationInterval is 60 or 600 seconds; an ENI marked Nitro caps
+	// its own interval at 60 (see Interval).
+	MaxAggregationInterval   int64
+	DestinationType          string
+	LogDestination           string // ARN as given (or built from LogGroupName)
+	Bucket, Prefix           string // S3: bucket name and key prefix ("" or "a/b")
+	LogGroupName             string // CloudWatch Logs
+	FileFormat               string // S3: plain-text or parquet
+	HiveCompatiblePartitions bool
+	PerHourPartition         bool
+	Tags                     []Tag
+	OwnerID                  string // account that owns the flow log: S3 paths use it
+	Region                   string
+	Line                     int // source line (topology file), 0 when from flags
+}
+
+// Tag is a resource tag.
+type Tag struct{ Key, Value string }
+
+// Interval returns the effective aggregation interval for an ENI: the flow
+// log's maximum, capped at 60 s for Nitro interfaces (spec §1.4).
+func (f *FlowLog) Interval(eni *topology.ENI) int64 {
+	if eni != nil && eni.Nitro && f.MaxAggregationInterval > 60 {
+		return 60
+	}
+	return f.MaxAggregationInterval
+}
+
+// Accepts reports whether the traffic type keeps records with action a.
+// Status records (action absent) pass every filter ([Choice], spec §1.3).
+func (f *FlowLog) Accepts(a record.ActionValue) bool {
+	switch f.TrafficType {
+	case "ACCEPT":
+		return a != record.ActionReject
+	case "REJECT":
+		return a != record.ActionAccept
+	}
+	return true
+}
+
+// ENIs returns the interfaces the flow log monitors in t: the ENI itself, or
+// every ENI of the subnet or VPC, sorted by id.
+func (f *FlowLog) ENIs(t *topology.Topology) []*topology.ENI {
+	var out []*topology.ENI
+	for _, e := range t.ENIs() {
+		switch {
+		case f.ResourceType == "NetworkInterface" && e.ID == f.ResourceID,
+			f.ResourceType == "Subnet" && e.SubnetID == f.ResourceID,
+			f.ResourceType == "VPC" && e.VPCID == f.ResourceID:
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// deriveID makes the flow log id from its definition, so the same topology
+// always yields the same ids and S3 keys (DECISIONS.md: determinism).
+func (f *FlowLog) deriveID() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%s|%s|%s|%d|%s|%s|%s|%s|%t|%t", f.ResourceType, f.ResourceID, f.TrafficType,
+		f.Format.String(), f.MaxAggregationInterval, f.DestinationType, f.LogDestination, f.LogGroupName,
+		f.FileFormat, f.HiveCompatiblePartitions, f.PerHourPartition)
+	sum := hex.EncodeToString(h.Sum(nil))
+	return "fl-" + sum[:17]
+}
+
+// Error is a flow-log definition problem, with the AWS error code that
+// CreateFlowLogs would return and the place it came from.
+type Error struct {
+	Where string // "FILE:LINE: FlowLogs[0].TrafficType" or "--traffic-type"
+	Code  string // InvalidParameterValue, InvalidParameter, MissingParameter, ...
+	Msg   string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s: %s (%s)", e.Where, e.Msg, e.Code) }
+
+// Spec is a flow-log request: the CreateFlowLogs parameters.
+type Spec = topology.FlowLogSpec
+
+// Build validates a CreateFlowLogs request against the topology and returns
+// one flow log per resource id. where names the request in errors (e.g.
+// "topology.yaml:40: FlowLogs[0]"). With a nil topology (single-interface
+// mode) resources are not looked up and the caller sets OwnerID and Region.
+func Build(t *topology.Topology, s *Spec, where string) ([]*FlowLog, error) {
+	errf := func(key, code, format string, args ...any) error {
+		return &Error{Where: where + "." + key, Code: code, Msg: fmt.Sprintf(format, args...)}
+	}
+	if len(s.ResourceIds) == 0 {
+		return nil, errf("ResourceIds", "MissingParameter", "want at least one resource id")
+	}
+	switch s.ResourceType {
+	case "VPC", "Subnet", "NetworkInterface":
+	case "":
+		return nil, errf("ResourceType", "MissingParameter", "want VPC, Subnet or NetworkInterface")
+	case "TransitGateway", "TransitGatewayAttachment":
+		return nil, errf("ResourceType", "InvalidParameterValue", "transit gateway flow logs are not supported yet")
+	default:
+		return nil, errf("ResourceType", "InvalidParameterValue", "want VPC, Subnet or NetworkInterface, got %q", s.ResourceType)
+	}
+	traffic := s.TrafficType
+	switch traffic {
+	case "ACCEPT", "REJECT", "ALL":
+	case "":
+		return nil, errf("TrafficType", "MissingParameter", "want ACCEPT, REJECT or ALL")
+	default:
+		return nil, errf("TrafficType", "InvalidParameterValue", "want ACCEPT, REJECT or ALL, got %q", traffic)
+	}
+	interval := int64(600)
+	if s.MaxAggregationInterval != nil {
+		interval = int64(*s.MaxAggregationInterval)
+		if interval != 60 && interval != 600 {
+			return nil, errf("MaxAggregationInterval", "InvalidParameterValue", "want 60 or 600, got %d", interval)
+		}
+	}
+	fl := FlowLog{
+		ResourceType: s.ResourceType, TrafficType: traffic, MaxAggregationInterval: interval,
+		Line: s.Line, FileFormat: "plain-text",
+	}
+	if t != nil {
+		fl.OwnerID, fl.Region = t.AccountID, t.Region
+	}
+	if err := fl.setDestination(s, errf); err != nil {
+		return nil, err
+	}
+	if s.LogFormat == "" {
+		fl.Format, fl.LogFormat = record.DefaultFormat, record.DefaultFormat.String()
+	} else {
+		if err := checkLogFormat(s.LogFormat); err != nil {
+			return nil, errf("LogFormat", "InvalidParameter", "%v", err)
+		}
+		f, err := record.ParseFormat(s.LogFormat)
+		if err != nil {
+			return nil, errf("LogFormat", "InvalidParameter", "%v", err)
+		}
+		for _, fd := range f.Fields() {
+			if fd.Info().Scope&record.ScopeVPC == 0 && fd.Info().Scope != record.ScopeExtension {
+				return nil, errf("LogFormat", "InvalidParameter", "field %s is only for transit gateway flow logs", fd)
+			}
+		}
+		fl.Format, fl.LogFormat = f, s.LogFormat
+	}
+	for _, ts := range s.TagSpecifications {
+		if ts.ResourceType != "" && ts.ResourceType != "vpc-flow-log" {
+			return nil, errf("TagSpecifications", "InvalidParameterValue", "want ResourceType vpc-flow-log, got %q", ts.ResourceType)
+		}
+		for _, tg := range ts.Tags {
+			if strings.HasPrefix(tg.Key, "aws:") || len(tg.Key) == 0 || len(tg.Key) > 127 || len(tg.Value) > 256 {
+				return nil, errf("TagSpecifications", "InvalidParameterValue", "bad tag key %q", tg.Key)
+			}
+			fl.Tags = append(fl.Tags, Tag{tg.Key, tg.Value})
+		}
+	}
+	var out []*FlowLog
+	for i, id := range s.ResourceIds {
+		f := fl
+		f.ResourceID = id
+		if t != nil {
+			if !resourceExists(t, s.ResourceType, id) {
+				return nil, errf(fmt.Sprintf("ResourceIds[%d]", i), notFoundCode(s.ResourceType), "%s %q is not in the topology", s.ResourceType, id)
+			}
+			if v := ownerOf(t, s.ResourceType, id); v != "" {
+				f.OwnerID = v
+			}
+		}
+		f.ID = f.deriveID()
+		out = append(out, &f)
+	}
+	return out, nil
+}
+
+// checkLogFormat applies AWS's stricter syntax for LogFormat (spec §1.6):
+// ${field} tokens separated by single spaces, nothing else.
+func checkLogFormat(s string) error {
+	for i, tok := range strings.Split(s, " ") {
+		if len(tok) < 4 || !strings.HasPrefix(tok, "${") || !strings.HasSuffix(tok, "}") {
+			return fmt.Errorf("token %d %q: want ${field-name} separated by single spaces", i+1, tok)
+		}
+	}
+	return nil
+}
+
+func (f *FlowLog) setDestination(s *Spec, errf func(key, code, format string, args ...any) error) error {
+	f.DestinationType = s.LogDestinationType
+	if f.DestinationType == "" {
+		f.DestinationType = DestCloudWatch // the AWS default
+	}
+	switch f.DestinationType {
+	case DestS3:
+		if s.LogGroupName != "" {
+			return errf("LogGroupName", "InvalidParameter", "not allowed with LogDestinationType s3")
+		}
+		rest, ok := strings.CutPrefix(s.LogDestination, "arn:aws:s3:::")
+		if !ok || rest == "" {
+			return errf("LogDestination", "InvalidParameter", "want arn:aws:s3:::BUCKET[/PREFIX/], got %q", s.LogDestination)
+		}
+		bucket, prefix, _ := strings.Cut(rest, "/")
+		prefix = strings.Trim(prefix, "/")
+		for _, seg := range strings.Split(prefix, "/") {
+			if seg == "AWSLogs" {
+				return errf("LogDestination", "InvalidParameter", "the prefix may not use AWSLogs as a folder name")
+			}
+		}
+		f.Bucket, f.Prefix, f.LogDestination = bucket, prefix, s.LogDestination
+		if o := s.DestinationOptions; o != nil {
+			switch o.FileFormat {
+			case "", "plain-text":
+			case "parquet":
+				return errf("DestinationOptions.FileFormat", "InvalidParameterValue", "parquet output is not supported yet; use plain-text")
+			default:
+				return errf("DestinationOptions.FileFormat", "InvalidParameterValue", "want plain-text or parquet, got %q", o.FileFormat)
+			}
+			f.HiveCompatiblePartitions = o.HiveCompatiblePartitions != nil && *o.HiveCompatiblePartitions
+			f.PerHourPartition = o.PerHourPartition != nil && *o.PerHourPartition
+		}
+	case DestCloudWatch:
+		if s.DestinationOptions != nil {
+			return errf("DestinationOptions", "InvalidParameter", "only allowed with LogDestinationType s3")
+		}
+		switch {
+		case s.LogGroupName != "" && s.LogDestination != "":
+			return errf("LogGroupName", "InvalidParameterCombination", "give LogGroupName or LogDestination, not both")
+		case s.LogGroupName != "":
+			f.LogGroupName = s.LogGroupName
+		case s.LogDestination != "":
+			i := strings.Index(s.LogDestination, ":log-group:")
+			if !strings.HasPrefix(s.LogDestination, "arn:aws:logs:") || i < 0 {
+				return errf("LogDestination", "InvalidParameter", "want arn:aws:logs:REGION:ACCOUNT:log-group:NAME, got %q", s.LogDestination)
+			}
+			f.LogGroupName = strings.TrimSuffix(s.LogDestination[i+len(":log-group:"):], ":*")
+		default:
+			return errf("LogGroupName", "InvalidParameter", "cloud-watch-logs needs LogGroupName or a log-group LogDestination")
+		}
+		f.LogDestination = s.LogDestination
+	case DestFirehose:
+		return errf("LogDestinationType", "InvalidParameterValue", "kinesis-data-firehose is not supported yet")
+	default:
+		return errf("LogDestinationType", "InvalidParameterValue", "want cloud-watch-logs, s3 or kinesis-data-firehose, got %q", f.DestinationType)
+	}
+	return nil
+}
+
+func resourceExists(t *topology.Topology, typ, id string) bool {
+	switch typ {
+	case "VPC":
+		return t.VPC(id) != nil
+	case "Subnet":
+		return t.Subnet(id) != nil
+	}
+	return t.ENIByID(id) != nil
+}
+
+func ownerOf(t *topology.Topology, typ, id string) string {
+	if typ == "VPC" {
+		if v := t.VPC(id); v != nil {
+			return v.OwnerID
+		}
+	}
+	return ""
+}
+
+func notFoundCode(typ string) string {
+	switch typ {
+	case "VPC":
+		return "InvalidVpcID.NotFound"
+	case "Subnet":
+		return "InvalidSubnetID.NotFound"
+	}
+	return "InvalidNetworkInterfaceID.NotFound"
+}
+
+// FromTopology builds every flow log declared in the topology's FlowLogs,
+// rejecting duplicates (same resource and configuration: FlowLogAlreadyExists).
+func FromTopology(t *topology.Topology) ([]*FlowLog, error) {
+	var out []*FlowLog
+	seen := map[string]bool{}
+	for i := range t.FlowLogs {
+		s := &t.FlowLogs[i]
+		where := fmt.Sprintf("%s:%d: FlowLogs[%d]", t.Name, s.Line, i)
+		fls, err := Build(t, s, where)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range fls {
+			if seen[f.ID] {
+				return nil, &Error{Where: where, Code: "FlowLogAlreadyExists", Msg: fmt.Sprintf("a flow log with this configuration already exists for %s", f.ResourceID)}
+			}
+			seen[f.ID] = true
+			out = append(out, f)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}

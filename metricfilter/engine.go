@@ -1,0 +1,213 @@
+package metricfilter
+
+import (
+	"sort"
+	"sync"
+)
+
+// Event is a stored log event as metric filters see it.
+type Event struct {
+	Timestamp int64 // ms
+	Message   string
+}
+
+// Engine ties filters, the metric store and alarms together: the log store
+// calls Ingest with each accepted batch (spec §1.5 step 8), which runs the
+// group's filters and evaluates alarms on event time. It is safe for
+// concurrent use.
+type Engine struct {
+	mu        sync.Mutex
+	filters   map[string][]*Filter // by group, sorted by name
+	store     *Store
+	alarms    map[string]*Evaluator
+	watermark int64
+	seen      bool
+}
+
+// NewEngine returns an engine with no filters or alarms.
+func NewEngine() *Engine {
+	return &Engine{filters: map[string][]*Filter{}, store: NewStore(), alarms: map[string]*Evaluator{}}
+}
+
+// PutFilter validates d and adds it to group, replacing a filter of the
+// same name. Checking that the group exists is the caller's job.
+func (e *Engine) PutFilter(group string, d Definition) (*Filter, error) {
+	d.LogGroupName = group
+	f, err := Compile(d)
+	if err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	list := e.filters[group]
+	if err := CheckGroupLimits(list, f); err != nil {
+		return nil, err
+	}
+	for i, g := range list {
+		if g.Def.FilterName == d.FilterName {
+			if f.Def.CreationTime == 0 {
+				f.Def.CreationTime = g.Def.CreationTime
+			}
+			list[i] = f
+			return f, nil
+		}
+	}
+	list = append(list, f)
+	sort.Slice(list, func(i, j int) bool { return list[i].Def.FilterName < list[j].Def.FilterName })
+	e.filters[group] = list
+	return f, nil
+}
+
+// DeleteFilter removes a filter; a missing one is ResourceNotFoundException (A16).
+func (e *Engine) DeleteFilter(group, name string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	list := e.filters[group]
+	for i, f := range list {
+		if f.Def.FilterName == name {
+			e.filters[group] = append(list[:i:i], list[i+1:]...)
+			return nil
+		}
+	}
+	return &Error{Code: "ResourceNotFoundException", Message: "The specified metric filter does not exist."}
+}
+
+// DeleteGroup drops every filter of a deleted log group.
+func (e *Engine) DeleteGroup(group string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.filters, group)
+}
+
+// Filters returns the definitions of group, or of every group when group is
+// "", sorted by group then name (DescribeMetricFilters order).
+func (e *Engine) Filters(group string) []Definition {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var groups []string
+	if group != "" {
+		groups = []string{group}
+	} else {
+		for g := range e.filters {
+			groups = append(groups, g)
+		}
+		sort.Strings(groups)
+	}
+	var out []Definition
+	for _, g := range groups {
+		for _, f := range e.filters[g] {
+			out = append(out, f.Def)
+		}
+	}
+	return out
+}
+
+// PutAlarm creates an alarm or updates one, keeping its state.
+func (e *Engine) PutAlarm(a Alarm) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if ev := e.alarms[a.AlarmName]; ev != nil {
+		return ev.Update(a)
+	}
+	ev, err := NewEvaluator(a)
+	if err != nil {
+		return err
+	}
+	e.alarms[a.AlarmName] = ev
+	if e.seen {
+		ev.Advance(e.store, e.watermark)
+	}
+	return nil
+}
+
+// RestoreAlarm puts back an evaluator saved as JSON.
+func (e *Engine) RestoreAlarm(ev *Evaluator) error {
+	if err := ev.Alarm.Validate(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.alarms[ev.Alarm.AlarmName] = ev
+	return nil
+}
+
+// DeleteAlarm removes an alarm and reports whether it existed.
+func (e *Engine) DeleteAlarm(name string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	_, ok := e.alarms[name]
+	delete(e.alarms, name)
+	return ok
+}
+
+// Alarms returns copies of the alarms with their state and history, by name.
+func (e *Engine) Alarms() []Evaluator {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]Evaluator, 0, len(e.alarms))
+	for _, ev := range e.alarms {
+		c := *ev
+		c.History = append([]StateChange(nil), ev.History...)
+		out = append(out, c)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Alarm.AlarmName < out[j].Alarm.AlarmName })
+	return out
+}
+
+// Ingest runs group's filters over events and evaluates the alarms up to
+// the newest event time seen so far. It returns the datapoints written and
+// the alarm state changes.
+func (e *Engine) Ingest(group string, events []Event) ([]Datapoint, []StateChange) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var dps []Datapoint
+	for _, f := range e.filters[group] {
+		t := f.Def.MetricTransformations[0]
+		plain := f.metricKey(nil)
+		for _, ev := range events {
+			dp, matched, ok := f.Apply(ev.Timestamp, ev.Message)
+			switch {
+			case matched:
+				if t.DefaultValue != nil {
+					e.store.matchedIn(plain, ev.Timestamp)
+				}
+				if ok {
+					e.store.Add(dp)
+					dps = append(dps, dp)
+				}
+			case t.DefaultValue != nil:
+				e.store.seenIn(plain, ev.Timestamp, *t.DefaultValue)
+			}
+		}
+	}
+	for _, ev := range events {
+		if !e.seen || ev.Timestamp > e.watermark {
+			e.watermark, e.seen = ev.Timestamp, true
+		}
+	}
+	return dps, e.advance(e.watermark)
+}
+
+// Advance evaluates the alarms up to now (ms); live mode calls it on the
+// wall clock.
+func (e *Engine) Advance(now int64) []StateChange {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.advance(now)
+}
+
+func (e *Engine) advance(now int64) []StateChange {
+	names := make([]string, 0, len(e.alarms))
+	for n := range e.alarms {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var changes []StateChange
+	for _, n := range names {
+		changes = append(changes, e.alarms[n].Advance(e.store, now)...)
+	}
+	return changes
+}
+
+// Store returns the metric store (read it only while no Ingest runs).
+func (e *Engine) Store() *Store { return e.store }
