@@ -240,17 +240,18 @@ func (r *Reader) fill(n int) int {
 	if r.end-r.pos >= n {
 		return r.end - r.pos
 	}
-	if len(r.buf)-r.pos < n {
-		if n > len(r.buf) {
-			nb := make([]byte, max(n, 2*len(r.buf)))
-			r.end = copy(nb, r.buf[r.pos:r.end])
-			r.buf = nb
-		} else {
-			r.end = copy(r.buf, r.buf[r.pos:r.end])
-		}
+	if r.pos > 0 {
+		r.end = copy(r.buf, r.buf[r.pos:r.end])
 		r.pos = 0
 	}
-	for r.end-r.pos < n && r.srcErr == nil {
+	for r.end < n && r.srcErr == nil {
+		if r.end == len(r.buf) {
+			// Grow as the data arrives, not as the length field claims: a
+			// corrupt length in a short file costs no more than the file.
+			nb := make([]byte, min(n, 2*len(r.buf)))
+			copy(nb, r.buf[:r.end])
+			r.buf = nb
+		}
 		m, err := r.src.Read(r.buf[r.end:])
 		r.end += m
 		if err != nil {
@@ -355,8 +356,11 @@ func (r *Reader) readHeader() error {
 	return nil
 }
 
+// maxCaptured is the longest record accepted under a declared snap length:
+// at least the common default (some writers declare less than they write),
+// at most maxRecord (some declare 0xFFFFFFFF).
 func (r *Reader) maxCaptured(snap uint32) uint32 {
-	return max(snap, minSnapLen)
+	return min(max(snap, minSnapLen), maxRecord)
 }
 
 func (r *Reader) nextPcap() (Frame, error) {
@@ -475,6 +479,9 @@ func (r *Reader) nextPcapNG() (Frame, error) {
 			}
 			continue
 		case blockEPB:
+			if len(body) < 20 {
+				return Frame{}, r.errorf(start, nil, "enhanced packet block: too short (%d bytes)", blen)
+			}
 			return r.packetBlock(start, body, r.order.Uint32(body[0:4]), 20, btype)
 		case blockPB:
 			if len(body) < 20 {

@@ -261,6 +261,21 @@ func TestCorruptRecordLength(t *testing.T) {
 	}
 }
 
+// A snap length of 0xFFFFFFFF must not let a record length allocate gigabytes.
+func TestHugeSnapLen(t *testing.T) {
+	data := pcapFile(1, make([]byte, 60), make([]byte, 10))
+	binary.LittleEndian.PutUint32(data[16:], 0xFFFFFFFF)
+	binary.LittleEndian.PutUint32(data[100+8:], 0xF0000000)
+	r, err := NewReader(bytes.NewReader(data), "x.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := readAll(t, r)
+	if len(got) != 1 || err == nil || !strings.HasPrefix(err.Error(), "x.pcap: offset 100: packet record claims 4026531840 captured bytes") {
+		t.Fatalf("got %d frames, err %v", len(got), err)
+	}
+}
+
 func TestNotACapture(t *testing.T) {
 	_, err := NewReader(strings.NewReader("hello world, not a capture"), "t.txt")
 	if err == nil || err.Error() != "t.txt: offset 0: not a pcap or pcapng capture (magic 68 65 6c 6c)" {
@@ -367,6 +382,7 @@ func TestPcapNGErrors(t *testing.T) {
 		tail []byte
 		want string
 	}{
+		{"short packet block", ngBlock(le, blockEPB, nil), "x: offset 100: enhanced packet block: too short (12 bytes)"},
 		{"unknown interface", ngEPB(le, 5, 0, []byte{1}, 1), "x: offset 100: enhanced packet block: interface 5 not described (have 1)"},
 		{"bad length", []byte{6, 0, 0, 0, 13, 0, 0, 0}, "x: offset 100: block type 0x00000006: bad block length 13"},
 		{"trailing length", func() []byte {

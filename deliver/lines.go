@@ -16,15 +16,20 @@ import (
 // the inspection it is for.
 type Lines struct {
 	w     io.Writer
-	byLog map[*flowlog.FlowLog][]record.Record
+	byLog map[*flowlog.FlowLog][]Line
+	buf   []byte
 }
 
 // NewLines returns a destination printing to w.
-func NewLines(w io.Writer) *Lines { return &Lines{w: w, byLog: map[*flowlog.FlowLog][]record.Record{}} }
+func NewLines(w io.Writer) *Lines { return &Lines{w: w, byLog: map[*flowlog.FlowLog][]Line{}} }
 
-// Records buffers the records.
+// Records renders and buffers the records.
 func (l *Lines) Records(fl *flowlog.FlowLog, recs []record.Record) error {
-	l.byLog[fl] = append(l.byLog[fl], recs...)
+	for i := range recs {
+		var line Line
+		line, l.buf = NewLine(fl.Format, &recs[i], l.buf)
+		l.byLog[fl] = append(l.byLog[fl], line)
+	}
 	return nil
 }
 
@@ -40,10 +45,12 @@ func (l *Lines) Close() error {
 	slices.SortFunc(fls, func(a, b *flowlog.FlowLog) int { return strings.Compare(a.ID, b.ID) })
 	bw := bufio.NewWriterSize(l.w, 64<<10)
 	for _, fl := range fls {
-		for _, line := range SortedLines(fl.Format, l.byLog[fl]) {
-			bw.WriteString(line)
+		lines := l.byLog[fl]
+		SortLines(lines)
+		for _, line := range lines {
+			bw.WriteString(line.Text)
 		}
 	}
-	l.byLog = map[*flowlog.FlowLog][]record.Record{}
+	l.byLog = map[*flowlog.FlowLog][]Line{}
 	return bw.Flush()
 }

@@ -39,14 +39,14 @@ type S3Dir struct {
 	// MaxObjectBytes overrides the 75 MB rotation size (tests).
 	MaxObjectBytes int64
 
-	pending map[*flowlog.FlowLog]map[int64][]record.Record // by slot start
+	pending map[*flowlog.FlowLog]map[int64][]Line // by slot start
 	written []string
 	bytes   int64
 }
 
 // NewS3Dir returns a destination writing under root.
 func NewS3Dir(root string) *S3Dir {
-	return &S3Dir{Root: root, MaxObjectBytes: MaxObjectBytes, pending: map[*flowlog.FlowLog]map[int64][]record.Record{}}
+	return &S3Dir{Root: root, MaxObjectBytes: MaxObjectBytes, pending: map[*flowlog.FlowLog]map[int64][]Line{}}
 }
 
 // Objects returns the paths of the objects written so far, relative to Root.
@@ -55,16 +55,20 @@ func (d *S3Dir) Objects() []string { return d.written }
 // Bytes returns the total compressed size written.
 func (d *S3Dir) Bytes() int64 { return d.bytes }
 
-// Records buffers records by the 5-minute slot of their end.
+// Records renders records and buffers the lines by the 5-minute slot of
+// their end.
 func (d *S3Dir) Records(fl *flowlog.FlowLog, recs []record.Record) error {
 	slots := d.pending[fl]
 	if slots == nil {
-		slots = map[int64][]record.Record{}
+		slots = map[int64][]Line{}
 		d.pending[fl] = slots
 	}
+	var buf []byte
 	for i := range recs {
-		s := floorSlot(recs[i].End)
-		slots[s] = append(slots[s], recs[i])
+		var l Line
+		l, buf = NewLine(fl.Format, &recs[i], buf)
+		s := floorSlot(l.End)
+		slots[s] = append(slots[s], l)
 	}
 	return nil
 }
@@ -115,8 +119,8 @@ func (d *S3Dir) writeSlots(fl *flowlog.FlowLog, ready func(int64) bool) error {
 
 // writeSlot writes the records of one slot as one or more objects (75 MB
 // rotation), ordered by interface-id, start, end, then text.
-func (d *S3Dir) writeSlot(fl *flowlog.FlowLog, slot int64, recs []record.Record) error {
-	lines := SortedLines(fl.Format, recs)
+func (d *S3Dir) writeSlot(fl *flowlog.FlowLog, slot int64, lines []Line) error {
+	SortLines(lines)
 	header := fl.Format.Header() + "\n"
 	for len(lines) > 0 {
 		var raw bytes.Buffer
@@ -126,8 +130,8 @@ func (d *S3Dir) writeSlot(fl *flowlog.FlowLog, slot int64, recs []record.Record)
 		io.WriteString(zw, header)
 		n := 0
 		for n < len(lines) && (n == 0 || int64(gz.Len()) < d.MaxObjectBytes) {
-			raw.WriteString(lines[n])
-			io.WriteString(zw, lines[n])
+			raw.WriteString(lines[n].Text)
+			io.WriteString(zw, lines[n].Text)
 			n++
 		}
 		if err := zw.Close(); err != nil {
@@ -145,37 +149,35 @@ func (d *S3Dir) writeSlot(fl *flowlog.FlowLog, slot int64, recs []record.Record)
 	return nil
 }
 
-// SortedLines renders records as text lines (with LF) in the order objects
-// use: interface-id, start, end, then the line bytewise.
-func SortedLines(f *record.Format, recs []record.Record) []string {
-	type item struct {
-		r    *record.Record
-		line string
-	}
-	items := make([]item, len(recs))
-	var buf []byte
-	for i := range recs {
-		buf = record.AppendText(buf[:0], f, &recs[i])
-		buf = append(buf, '\n')
-		items[i] = item{&recs[i], string(buf)}
-	}
-	slices.SortFunc(items, func(a, b item) int {
-		if c := strings.Compare(a.r.InterfaceID, b.r.InterfaceID); c != 0 {
+// Line is a rendered record (with its LF) and what objects sort it by.
+type Line struct {
+	Interface  string
+	Start, End int64
+	Text       string
+}
+
+// NewLine renders r in format f; buf is scratch space, returned for reuse.
+func NewLine(f *record.Format, r *record.Record, buf []byte) (Line, []byte) {
+	buf = record.AppendText(buf[:0], f, r)
+	buf = append(buf, '\n')
+	return Line{Interface: r.InterfaceID, Start: r.Start, End: r.End, Text: string(buf)}, buf
+}
+
+// SortLines orders lines as objects hold them: interface-id, start, end,
+// then the line bytewise.
+func SortLines(lines []Line) {
+	slices.SortFunc(lines, func(a, b Line) int {
+		if c := strings.Compare(a.Interface, b.Interface); c != 0 {
 			return c
 		}
-		if a.r.Start != b.r.Start {
-			return cmpInt(a.r.Start, b.r.Start)
+		if a.Start != b.Start {
+			return cmpInt(a.Start, b.Start)
 		}
-		if a.r.End != b.r.End {
-			return cmpInt(a.r.End, b.r.End)
+		if a.End != b.End {
+			return cmpInt(a.End, b.End)
 		}
-		return strings.Compare(a.line, b.line)
+		return strings.Compare(a.Text, b.Text)
 	})
-	out := make([]string, len(items))
-	for i, it := range items {
-		out[i] = it.line
-	}
-	return out
 }
 
 func cmpInt(a, b int64) int {

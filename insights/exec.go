@@ -435,7 +435,10 @@ func (q *Query) runParallel(src Source, w0 *worker, n int, x *runCtx, stats *Sta
 				for i := range b.evs {
 					w.process(&b.evs[i], 0)
 				}
-				free <- b
+				select {
+				case free <- b:
+				default: // enough spare batches already
+				}
 			}
 		}()
 	}

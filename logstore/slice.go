@@ -168,10 +168,10 @@ func (s *Store) acquire(g *group, day int64, create bool) (*slice, error) {
 		}
 		sl.db = db
 		s.open++
-		s.evict()
 	}
 	g.slices[day] = sl
-	sl.refs++
+	sl.refs++ // before evict, which must not pick this slice
+	s.evict()
 	s.tick++
 	sl.lastUse = s.tick
 	return sl, nil

@@ -17,9 +17,8 @@ type ctKey struct {
 	v6            bool
 }
 
-// hash is a 64-bit wyhash-style mix of the whole key. The table is indexed
-// by it (a uint64 map key is several times cheaper than the 44-byte struct)
-// and the stored key is compared to rule out the rare collision.
+// hash is a 64-bit wyhash-style mix of the whole key, never 0 (0 marks an
+// empty slot).
 func (k *ctKey) hash() uint64 {
 	const (
 		s0 = 0xa0761d6478bd642f
@@ -42,7 +41,7 @@ func (k *ctKey) hash() uint64 {
 	w4 := uint64(k.lport) | uint64(k.rport)<<16 | uint64(k.eni)<<32
 	w5 := uint64(k.proto) | v6<<8
 	h := mum(w0^s0, w1^s1) ^ mum(w2^s2, w3^s3)
-	return mum(h^w4^s1, w5^s0^bits.RotateLeft64(h, 17))
+	return mum(h^w4^s1, w5^s0^bits.RotateLeft64(h, 17)) | 1
 }
 
 // Entry state bits.
@@ -51,141 +50,183 @@ const (
 	stFinLocal                    // FIN sent by the ENI
 	stFinRemote                   // FIN received by the ENI
 	stClosed                      // RST seen or FIN both ways
+	stEgress                      // the first packet was egress
 )
 
-type ctEntry struct {
-	key     ctKey
-	last    int64 // ns of the last packet
-	enq     int64 // value of last when the entry was (re)queued for eviction
-	timeout int64 // idle timeout in ns for the current state
-	rule    int32 // index into Engine.rules: the SG rule that allowed the first packet
-	dir     Direction
-	state   uint8
+// Timeout classes: which idle timeout of the ENI applies.
+const (
+	tcTCP uint8 = iota
+	tcUDP
+	tcUDPStream
+	tcOther
+	tcClosed
+	numTC
+)
+
+// slot is one tracked connection, exactly one 64-byte cache line, stored
+// directly in an open-addressing table so a lookup costs one memory access
+// in the common case: this is what makes tracked verdicts cheap when the
+// table is far larger than the CPU caches.
+type slot struct {
+	hash         uint64 // 0: empty
+	last         int64  // ns of the last packet
+	local        [16]byte
+	remote       [16]byte
+	eni          uint32
+	lport, rport uint16
+	rule         int32 // index into Engine.rules: the SG rule that allowed the first packet
+	proto        uint8
+	v6           bool
+	state        uint8
+	tc           uint8 // timeout class
 }
 
-func (e *ctEntry) expired(now int64) bool { return now-e.last > e.timeout }
+func (s *slot) is(h uint64, k *ctKey) bool {
+	return s.hash == h && s.local == k.local && s.remote == k.remote && s.eni == k.eni &&
+		s.lport == k.lport && s.rport == k.rport && s.proto == k.proto && s.v6 == k.v6
+}
 
-// ctShard is one lock's worth of the table. Lookups touch only the map and
-// the entry; eviction uses a FIFO ring with a second chance for entries
-// used since they were queued (CLOCK), which approximates "least recently
-// used goes first" without maintaining a list on every packet. Expired
-// entries are reclaimed when the ring reaches them or when their key is
-// used again.
+func (s *slot) dir() Direction {
+	if s.state&stEgress != 0 {
+		return Egress
+	}
+	return Ingress
+}
+
+// ctShard is one lock's worth of the table: linear probing with
+// backward-shift deletion (no tombstones), grown by doubling up to twice
+// its capacity so probes stay short, and a sweeping hand that picks the
+// entry to drop when full.
 type ctShard struct {
 	mu       sync.Mutex
-	idx      map[uint64]int32
-	entries  []ctEntry
-	free     []int32
-	ring     []int32 // slots in queue order; every live slot exactly once
-	head, n  int
+	slots    []slot
+	mask     uint64
+	n        int // live entries
 	capacity int
+	maxSize  int
+	hand     int
+	tmo      [][numTC]int64 // per ENI index, shared with the Engine
 
-	inserted, hits, expired, evicted uint64
-	_                                [64]byte // keep shards' locks on separate cache lines
+	inserted, hits, nExpired, evicted uint64
+	_                                 [64]byte // keep shards' locks on separate cache lines
 }
 
-func newShard(capacity int) *ctShard {
-	return &ctShard{idx: make(map[uint64]int32), capacity: capacity, ring: make([]int32, capacity)}
-}
+const initialSlots = 64
 
-// lookup returns the slot of k, or -1.
-func (s *ctShard) lookup(h uint64, k *ctKey) int32 {
-	i, ok := s.idx[h]
-	if !ok || s.entries[i].key != *k {
-		return -1
+func newShard(capacity int, tmo [][numTC]int64) *ctShard {
+	max := initialSlots
+	for max < 2*capacity {
+		max <<= 1
 	}
-	return i
+	size := min(initialSlots, max)
+	return &ctShard{slots: make([]slot, size), mask: uint64(size - 1), capacity: capacity, maxSize: max, tmo: tmo}
 }
 
-func (s *ctShard) pop() int32 {
-	i := s.ring[s.head]
-	s.head++
-	if s.head == len(s.ring) {
-		s.head = 0
-	}
-	s.n--
-	return i
+func (s *ctShard) expired(x *slot, now int64) bool {
+	return now-x.last > s.tmo[x.eni][x.tc]
 }
 
-func (s *ctShard) push(i int32) {
-	j := s.head + s.n
-	if j >= len(s.ring) {
-		j -= len(s.ring)
+// lookup returns the slot index of k, or -1.
+func (s *ctShard) lookup(h uint64, k *ctKey) int {
+	for i := h & s.mask; ; i = (i + 1) & s.mask {
+		x := &s.slots[i]
+		if x.hash == 0 {
+			return -1
+		}
+		if x.is(h, k) {
+			return int(i)
+		}
 	}
-	s.ring[j] = i
+}
+
+// remove empties slot i and shifts the following run back so lookups never
+// stop early at the hole.
+func (s *ctShard) remove(i int) {
+	m := int(s.mask)
+	for {
+		s.slots[i] = slot{}
+		j := i
+		for {
+			j = (j + 1) & m
+			if s.slots[j].hash == 0 {
+				s.n--
+				return
+			}
+			home := int(s.slots[j].hash & s.mask)
+			// Move j back into the hole unless its home lies cyclically in (i, j].
+			if (i <= j && (home <= i || home > j)) || (i > j && home <= i && home > j) {
+				s.slots[i] = s.slots[j]
+				i = j
+				break
+			}
+		}
+	}
+}
+
+// place puts x in the first free slot of its probe sequence.
+func (s *ctShard) place(x slot) {
+	i := x.hash & s.mask
+	for s.slots[i].hash != 0 {
+		i = (i + 1) & s.mask
+	}
+	s.slots[i] = x
 	s.n++
 }
 
-func (s *ctShard) drop(i int32) {
-	h := s.entries[i].key.hash()
-	if j, ok := s.idx[h]; ok && j == i {
-		delete(s.idx, h)
+func (s *ctShard) grow() {
+	old := s.slots
+	s.slots = make([]slot, 2*len(old))
+	s.mask = uint64(len(s.slots) - 1)
+	s.n = 0
+	s.hand = 0
+	for i := range old {
+		if old[i].hash != 0 {
+			s.place(old[i])
+		}
 	}
-	s.free = append(s.free, i)
 }
 
-// reclaim frees one slot from the cold end of the ring: an expired entry,
-// else the first entry not used since it was queued.
+// evictSample is how many live entries reclaim compares.
+const evictSample = 8
+
+// reclaim frees one entry: among the next evictSample live entries from the
+// hand, the first expired one, else the one idle the longest (sampling, as
+// Redis does, approximates "oldest idle goes first" without an LRU list to
+// update on every packet; with few entries it is exact).
 func (s *ctShard) reclaim(now int64) {
-	for s.n > 0 {
-		i := s.pop()
-		e := &s.entries[i]
-		switch {
-		case e.expired(now):
-			s.drop(i)
-			s.expired++
-			return
-		case e.last > e.enq:
-			e.enq = e.last // second chance
-			s.push(i)
-		default:
-			s.drop(i)
-			s.evicted++
+	best, seen := -1, 0
+	for steps := 0; s.n > 0 && seen < evictSample && steps < len(s.slots); steps++ {
+		i := s.hand
+		s.hand = (s.hand + 1) & int(s.mask)
+		x := &s.slots[i]
+		if x.hash == 0 {
+			continue
+		}
+		if s.expired(x, now) {
+			s.remove(i)
+			s.nExpired++
+			s.hand = i // the shift may have moved an unvisited entry here
 			return
 		}
+		if best < 0 || x.last < s.slots[best].last {
+			best = i
+		}
+		seen++
+	}
+	if best >= 0 {
+		s.remove(best)
+		s.evicted++
 	}
 }
 
-// insert adds an entry for key hash h, first dropping expired entries from
-// the cold end and, when still full, the least recently used one.
-func (s *ctShard) insert(h uint64, e ctEntry, now int64) {
-	e.enq = e.last
-	if i, ok := s.idx[h]; ok {
-		// Same key whose entry expired, or (rarely) a hash collision with
-		// another connection: reuse the slot, which keeps its ring place.
-		old := &s.entries[i]
-		if old.key == e.key {
-			if old.expired(now) {
-				s.expired++
-			}
-		} else {
-			s.evicted++
-		}
-		e.enq = old.enq
-		*old = e
-		s.inserted++
-		return
-	}
-	for n := 0; n < 4 && s.n > 0; n++ {
-		if !s.entries[s.ring[s.head]].expired(now) {
-			break
-		}
-		s.drop(s.pop())
-		s.expired++
-	}
+// insert adds x (not present), making room first when the shard is full.
+func (s *ctShard) insert(x slot, now int64) {
 	if s.n >= s.capacity {
 		s.reclaim(now)
 	}
-	var i int32
-	if n := len(s.free); n > 0 {
-		i = s.free[n-1]
-		s.free = s.free[:n-1]
-		s.entries[i] = e
-	} else {
-		i = int32(len(s.entries))
-		s.entries = append(s.entries, e)
+	if 2*(s.n+1) > len(s.slots) && len(s.slots) < s.maxSize {
+		s.grow()
 	}
-	s.idx[h] = i
-	s.push(i)
+	s.place(x)
 	s.inserted++
 }

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/vpcflow/vpcflow/topology"
 )
@@ -110,12 +111,11 @@ type cACL struct {
 }
 
 type eniPolicy struct {
-	eni     *topology.ENI
-	acl     *cACL
-	sg      [2][]cRule // union of the ENI's groups, group order then rule order
-	hasSG   bool
-	none    [2]string // sg-A,sg-B/ingress/none
-	timeout struct{ tcp, udp, udpStream, other int64 }
+	eni   *topology.ENI
+	acl   *cACL
+	sg    [2][]cRule // union of the ENI's groups, group order then rule order
+	hasSG bool
+	none  [2]string // sg-A,sg-B/ingress/none
 }
 
 // Engine evaluates packets against one topology. Decide and Explain are
@@ -127,8 +127,8 @@ type Engine struct {
 	pol     []eniPolicy
 	members []map[netip.Addr]struct{} // per SG index: private addresses of its ENIs
 	shards  []*ctShard
-	mask    uint64 // shard of a key: hash & mask
-	closed  int64
+	mask    uint64         // shard of a key: hash>>32 & mask
+	tmo     [][numTC]int64 // idle timeouts in ns per ENI index and timeout class
 }
 
 // New compiles the topology's rules. The topology must not change afterwards.
@@ -140,7 +140,7 @@ func New(t *topology.Topology, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{t: t, cfg: cfg, closed: int64(cfg.ClosedTimeout)}
+	e := &Engine{t: t, cfg: cfg}
 	e.members = make([]map[netip.Addr]struct{}, len(t.SecurityGroups))
 	for _, g := range t.SecurityGroups {
 		m := map[netip.Addr]struct{}{}
@@ -166,6 +166,7 @@ func New(t *topology.Topology, cfg Config) (*Engine, error) {
 	}
 	enis := t.ENIs()
 	e.pol = make([]eniPolicy, len(enis))
+	e.tmo = make([][numTC]int64, len(enis))
 	for i, n := range enis {
 		p := &e.pol[i]
 		p.eni = n
@@ -182,21 +183,24 @@ func New(t *topology.Topology, cfg Config) (*Engine, error) {
 		p.hasSG = len(ids) > 0
 		p.none[Ingress] = strings.Join(ids, ",") + "/ingress/none"
 		p.none[Egress] = strings.Join(ids, ",") + "/egress/none"
-		secs := func(eniVal int, def int64) int64 {
+		secs := func(eniVal int, def time.Duration) int64 {
 			if eniVal > 0 {
 				return int64(eniVal) * 1e9
 			}
-			return def
+			return int64(def)
 		}
-		p.timeout.tcp = secs(n.TCPEstablishedTimeout, int64(cfg.TCPEstablishedTimeout))
-		p.timeout.udp = secs(n.UDPTimeout, int64(cfg.UDPTimeout))
-		p.timeout.udpStream = secs(n.UDPStreamTimeout, int64(cfg.UDPStreamTimeout))
-		p.timeout.other = int64(cfg.OtherTimeout)
+		e.tmo[i] = [numTC]int64{
+			tcTCP:       secs(n.TCPEstablishedTimeout, cfg.TCPEstablishedTimeout),
+			tcUDP:       secs(n.UDPTimeout, cfg.UDPTimeout),
+			tcUDPStream: secs(n.UDPStreamTimeout, cfg.UDPStreamTimeout),
+			tcOther:     int64(cfg.OtherTimeout),
+			tcClosed:    int64(cfg.ClosedTimeout),
+		}
 	}
 	e.shards = make([]*ctShard, cfg.Shards)
 	per := (cfg.MaxTracked + cfg.Shards - 1) / cfg.Shards
 	for i := range e.shards {
-		e.shards[i] = newShard(per)
+		e.shards[i] = newShard(per, e.tmo)
 	}
 	e.mask = uint64(cfg.Shards - 1)
 	return e, nil
@@ -384,15 +388,15 @@ func (e *Engine) key(ep *eniPolicy, dir Direction, p *Packet) ctKey {
 func (e *Engine) sgDecide(ep *eniPolicy, dir Direction, p *Packet, remote netip.Addr, now int64) Verdict {
 	k := e.key(ep, dir, p)
 	h := k.hash()
-	s := e.shards[h&e.mask]
+	s := e.shards[h>>32&e.mask] // high bits: the low ones pick the slot
 	s.mu.Lock()
 	if i := s.lookup(h, &k); i >= 0 {
-		en := &s.entries[i]
-		if !en.expired(now) {
-			e.refresh(ep, en, dir, p, now)
+		x := &s.slots[i]
+		if !s.expired(x, now) {
+			refresh(x, dir, p, now)
 			s.hits++
-			r := &e.rules[en.rule]
-			same := en.dir == dir
+			r := &e.rules[x.rule]
+			same := x.dir() == dir
 			s.mu.Unlock()
 			if same {
 				return Verdict{Accept: true, Rule: r.name}
@@ -405,22 +409,30 @@ func (e *Engine) sgDecide(ep *eniPolicy, dir Direction, p *Packet, remote netip.
 	if r == nil {
 		return Verdict{Rule: ep.none[dir]}
 	}
-	en := ctEntry{key: k, last: now, rule: r.id, dir: dir}
+	x := slot{hash: h, last: now, local: k.local, remote: k.remote, eni: k.eni, lport: k.lport, rport: k.rport,
+		rule: r.id, proto: k.proto, v6: k.v6}
+	if dir == Egress {
+		x.state |= stEgress
+	}
 	switch p.Proto {
 	case topology.ProtoTCP:
-		en.timeout = ep.timeout.tcp
+		x.tc = tcTCP
 		if p.TCPFlags&FlagRST != 0 {
-			en.state |= stClosed
-			en.timeout = e.closed
+			x.state |= stClosed
+			x.tc = tcClosed
 		}
 	case topology.ProtoUDP:
-		en.timeout = ep.timeout.udp
+		x.tc = tcUDP
 	default:
-		en.timeout = ep.timeout.other
+		x.tc = tcOther
 	}
 	s.mu.Lock()
-	if i := s.lookup(h, &k); i < 0 || s.entries[i].expired(now) {
-		s.insert(h, en, now)
+	if i := s.lookup(h, &k); i < 0 {
+		s.insert(x, now)
+	} else if old := &s.slots[i]; s.expired(old, now) {
+		*old = x // same connection again after its entry expired
+		s.nExpired++
+		s.inserted++
 	}
 	s.mu.Unlock()
 	return Verdict{Accept: true, Rule: e.rules[r.id].name}
@@ -428,15 +440,15 @@ func (e *Engine) sgDecide(ep *eniPolicy, dir Direction, p *Packet, remote netip.
 
 // refresh updates a tracked entry for a packet in direction dir: idle time,
 // UDP stream promotion, TCP close.
-func (e *Engine) refresh(ep *eniPolicy, en *ctEntry, dir Direction, p *Packet, now int64) {
-	if en.state&stClosed != 0 {
+func refresh(x *slot, dir Direction, p *Packet, now int64) {
+	if x.state&stClosed != 0 {
 		return // the close time stays fixed: late packets do not extend it
 	}
-	en.last = now
-	if dir != en.dir && en.state&stSeenReply == 0 {
-		en.state |= stSeenReply
-		if p.Proto == topology.ProtoUDP {
-			en.timeout = ep.timeout.udpStream
+	x.last = now
+	if dir != x.dir() && x.state&stSeenReply == 0 {
+		x.state |= stSeenReply
+		if x.tc == tcUDP {
+			x.tc = tcUDPStream
 		}
 	}
 	if p.Proto != topology.ProtoTCP {
@@ -444,19 +456,19 @@ func (e *Engine) refresh(ep *eniPolicy, en *ctEntry, dir Direction, p *Packet, n
 	}
 	switch {
 	case p.TCPFlags&FlagRST != 0:
-		en.state |= stClosed
+		x.state |= stClosed
 	case p.TCPFlags&FlagFIN != 0:
 		if dir == Egress {
-			en.state |= stFinLocal
+			x.state |= stFinLocal
 		} else {
-			en.state |= stFinRemote
+			x.state |= stFinRemote
 		}
-		if en.state&(stFinLocal|stFinRemote) == stFinLocal|stFinRemote {
-			en.state |= stClosed
+		if x.state&(stFinLocal|stFinRemote) == stFinLocal|stFinRemote {
+			x.state |= stClosed
 		}
 	}
-	if en.state&stClosed != 0 {
-		en.timeout = e.closed
+	if x.state&stClosed != 0 {
+		x.tc = tcClosed
 	}
 }
 
@@ -475,11 +487,11 @@ func (e *Engine) Stats() Stats {
 	var st Stats
 	for _, s := range e.shards {
 		s.mu.Lock()
-		st.Tracked += len(s.idx)
+		st.Tracked += s.n
 		st.Capacity += s.capacity
 		st.Inserted += s.inserted
 		st.Hits += s.hits
-		st.Expired += s.expired
+		st.Expired += s.nExpired
 		st.Evicted += s.evicted
 		s.mu.Unlock()
 	}

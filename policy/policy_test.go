@@ -285,11 +285,11 @@ func TestTableBound(t *testing.T) {
 	if st != want {
 		t.Errorf("stats %+v, want %+v", st, want)
 	}
-	// idle entries at the cold end are expired, not evicted
+	// When full, an idle-past-timeout entry is dropped as expired, not evicted.
 	e.Decide(top.ENIByID("eni-b2"), Egress, pkt(t, "udp 10.0.2.40:6000 198.51.100.53:53"), (1700000000+1000)*1e9)
 	st = e.Stats()
-	if st.Expired != 2 || st.Evicted != 1 || st.Tracked != 1 {
-		t.Errorf("after idle: %+v, want Expired 2, Evicted 1, Tracked 1", st)
+	if st.Expired != 1 || st.Evicted != 1 || st.Inserted != 4 || st.Tracked != 2 {
+		t.Errorf("after idle: %+v, want Expired 1, Evicted 1, Inserted 4, Tracked 2", st)
 	}
 }
 

@@ -150,12 +150,16 @@ func (g *generator) emit(c *conv) error {
 	if c.v6 {
 		localIP = ep.IPv6
 	}
+	peerMAC := RouterMAC
+	if c.peerEP >= 0 {
+		peerMAC = g.cfg.Endpoints[c.peerEP].MAC
+	}
 	if fromLocal {
-		copy(b[0:6], RouterMAC[:])
+		copy(b[0:6], peerMAC[:])
 		copy(b[6:12], ep.MAC[:])
 	} else {
 		copy(b[0:6], ep.MAC[:])
-		copy(b[6:12], RouterMAC[:])
+		copy(b[6:12], peerMAC[:])
 	}
 	src, dst := c.peer, localIP
 	if fromLocal {

@@ -29,6 +29,10 @@ type Endpoint struct {
 	MAC  [6]byte
 	IPv4 netip.Addr
 	IPv6 netip.Addr // optional: without it the endpoint only speaks IPv4
+	// VPC is where the endpoint's internal peers live (default 10.0.0.0/16)
+	// and DNS its resolver (default 10.0.0.2).
+	VPC netip.Prefix
+	DNS netip.Addr
 }
 
 // The default address plan, used without a topology: one instance in a
@@ -42,12 +46,13 @@ var (
 		MAC:  [6]byte{0x02, 0, 0, 0, 0, 0x01},
 		IPv4: netip.MustParseAddr("10.0.1.10"),
 		IPv6: netip.MustParseAddr("2600:1f18:7a3:f401::10"),
+		VPC:  netip.MustParsePrefix("10.0.0.0/16"),
+		DNS:  netip.MustParseAddr("10.0.0.2"),
 	}
 	// RouterMAC is the source of every frame that reaches an endpoint from a
 	// peer, and the destination of every frame an endpoint sends.
 	RouterMAC = [6]byte{0x02, 0, 0, 0, 0, 0xfe}
 
-	dnsV4  = netip.MustParseAddr("10.0.0.2")
 	dnsV6  = netip.MustParseAddr("fd00:ec2::253")
 	ntpV4  = netip.MustParseAddr("169.254.169.123")
 	docV4s = [3][3]byte{{192, 0, 2}, {198, 51, 100}, {203, 0, 113}}
@@ -98,9 +103,19 @@ func (c *Config) validate() error {
 	if c.Duration < 0 {
 		return errors.New("duration must not be negative")
 	}
-	for i, e := range c.Endpoints {
+	for i := range c.Endpoints {
+		e := &c.Endpoints[i]
 		if !e.IPv4.Is4() {
 			return fmt.Errorf("endpoint %d: needs an IPv4 address", i)
+		}
+		if !e.VPC.IsValid() {
+			e.VPC = DefaultEndpoint.VPC
+		}
+		if !e.VPC.Addr().Is4() || e.VPC.Bits() > 28 {
+			return fmt.Errorf("endpoint %d: VPC %v is not an IPv4 prefix of /28 or larger", i, e.VPC)
+		}
+		if !e.DNS.IsValid() {
+			e.DNS = DefaultEndpoint.DNS
 		}
 		if e.IPv6.IsValid() && !e.IPv6.Is6() {
 			return fmt.Errorf("endpoint %d: %v is not an IPv6 address", i, e.IPv6)
@@ -130,6 +145,7 @@ type conv struct {
 	rst      bool // TCP ends with a reset instead of FIN
 	replies  bool // UDP: the server answers
 	ep       int  // endpoint index
+	peerEP   int  // the peer's endpoint index, or -1 for a peer outside
 	peer     netip.Addr
 	cport    uint16 // client port
 	sport    uint16 // server port
@@ -143,6 +159,7 @@ type conv struct {
 // Generate writes cfg's capture to w (Ethernet frames) and flushes it.
 // progress, when not nil, is called every 65536 packets with the count so far.
 func Generate(cfg Config, w *capture.Writer, progress func(packets int64)) (Stats, error) {
+	cfg.Endpoints = slices.Clone(cfg.Endpoints) // validate fills in defaults
 	if err := cfg.validate(); err != nil {
 		return Stats{}, err
 	}
@@ -249,7 +266,7 @@ func (g *generator) run(progress func(int64)) (Stats, error) {
 // newConv draws the kind, addresses, ports and pacing of conversation id.
 func (g *generator) newConv(id uint32, start int64, n uint32) *conv {
 	r := g.rng
-	c := &conv{id: id, next: start, n: n, ep: r.IntN(len(g.cfg.Endpoints))}
+	c := &conv{id: id, next: start, n: n, ep: r.IntN(len(g.cfg.Endpoints)), peerEP: -1}
 	ep := &g.cfg.Endpoints[c.ep]
 	c.v6 = ep.IPv6.IsValid() && r.IntN(5) == 0
 	switch x := r.IntN(100); {
@@ -281,7 +298,7 @@ func (g *generator) newConv(id uint32, start int64, n uint32) *conv {
 		g.stats.TCP++
 	case kindDNS:
 		c.sport = 53
-		c.peer = dnsV4
+		c.peer = ep.DNS
 		if c.v6 {
 			c.peer = dnsV6
 		}
@@ -300,6 +317,19 @@ func (g *generator) newConv(id uint32, start int64, n uint32) *conv {
 		c.local = r.IntN(2) == 0
 		c.cport = uint16(r.IntN(65536)) // echo identifier
 		g.stats.ICMP++
+	}
+	if !c.peer.IsValid() && len(g.cfg.Endpoints) > 1 && r.IntN(4) == 0 {
+		// east-west: another monitored interface
+		c.peerEP = r.IntN(len(g.cfg.Endpoints) - 1)
+		if c.peerEP >= c.ep {
+			c.peerEP++
+		}
+		pe := &g.cfg.Endpoints[c.peerEP]
+		c.v6 = c.v6 && pe.IPv6.IsValid()
+		c.peer = pe.IPv4
+		if c.v6 {
+			c.peer = pe.IPv6
+		}
 	}
 	if !c.peer.IsValid() {
 		c.peer = g.peerAddr(c.v6, ep)
@@ -338,7 +368,11 @@ func (g *generator) peerAddr(v6 bool, ep *Endpoint) netip.Addr {
 	for {
 		var a [4]byte
 		if r.IntN(5) < 2 {
-			a = [4]byte{10, 0, byte(r.IntN(256)), byte(4 + r.IntN(251))}
+			// a host of the VPC, clear of the network and resolver addresses
+			base := ep.VPC.Masked().Addr().As4()
+			host := uint32(4 + r.IntN(max(1, 1<<(32-ep.VPC.Bits())-5)))
+			v := (uint32(base[0])<<24 | uint32(base[1])<<16 | uint32(base[2])<<8 | uint32(base[3])) + host
+			a = [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
 		} else {
 			p := docV4s[r.IntN(3)]
 			a = [4]byte{p[0], p[1], p[2], byte(1 + r.IntN(254))}

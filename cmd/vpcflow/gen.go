@@ -10,6 +10,7 @@ import (
 	"github.com/vpcflow/vpcflow/capture"
 	"github.com/vpcflow/vpcflow/packet"
 	"github.com/vpcflow/vpcflow/sim"
+	"github.com/vpcflow/vpcflow/topology"
 )
 
 func init() { register(newGenCmd) }
@@ -32,9 +33,10 @@ func newGenPcapCmd() *cobra.Command {
 		duration time.Duration
 		start    string
 		snapLen  int
+		topoPath string
 	)
 	c := &cobra.Command{
-		Use:   "pcap --out FILE [--packets N] [--flows F] [--seed S]",
+		Use:   "pcap --out FILE [--packets N] [--flows F] [--seed S] [--topology FILE]",
 		Short: "Write a deterministic synthetic capture of VPC-like traffic",
 		Long: `gen pcap writes a pcap file (Ethernet, nanosecond timestamps) of synthetic
 VPC-like traffic: TCP connections (handshake, request, data, FIN or RST),
@@ -53,6 +55,11 @@ DNS resolver (10.0.0.2, fd00:ec2::253), 169.254.169.123, and internet hosts in
 the documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24,
 2001:db8::/32).
 
+With --topology, the monitored interfaces are the topology's ENIs that have a
+MAC and a private IPv4 address (and their first IPv6 address, if any); a quarter
+of the conversations then run between two of them (frames MAC to MAC), the rest
+go to peers in the ENI's VPC, its resolver (VPC base + 2) and the internet.
+
 Generation streams to disk; memory grows with the conversations open at once,
 not with the packets. The file is written atomically (temporary file, then
 rename).`,
@@ -62,6 +69,9 @@ rename).`,
   # the benchmark input: 5 million packets, 200 000 conversations, headers
   # only (0.6 GB instead of 2.8 GB)
   vpcflow gen pcap --packets 5000000 --flows 200000 --seed 1 --snaplen 128 --out big.pcap
+
+  # traffic of the example topology's ENIs
+  vpcflow gen pcap --topology examples/topology.yaml --out topo.pcap
 
   # spread conversation starts over 30 minutes from a given instant
   vpcflow gen pcap --duration 30m --start 2026-03-01T12:00:00Z --out day.pcap`,
@@ -90,6 +100,13 @@ rename).`,
 				}
 				cfg.Start = t
 			}
+			if topoPath != "" {
+				eps, err := genEndpoints(topoPath)
+				if err != nil {
+					return err
+				}
+				cfg.Endpoints = eps
+			}
 			return genPcap(cmd, cfg, out)
 		},
 	}
@@ -100,8 +117,43 @@ rename).`,
 	f.StringVar(&out, "out", "", "output pcap file (required)")
 	f.DurationVar(&duration, "duration", 5*time.Minute, "span over which conversations start")
 	f.IntVar(&snapLen, "snaplen", 0, "cut frames to this many bytes in the file (wire length kept; 0: whole frames)")
+	f.StringVar(&topoPath, "topology", "", "topology file: its ENIs (with a MAC and a private IPv4) are the monitored interfaces")
 	f.StringVar(&start, "start", "", "time of the capture start, RFC 3339 (default "+sim.DefaultStart.Format(time.RFC3339)+")")
 	return c
+}
+
+// genEndpoints turns a topology's ENIs into the generator's endpoints.
+func genEndpoints(path string) ([]sim.Endpoint, error) {
+	t, err := topology.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	var eps []sim.Endpoint
+	for _, e := range t.ENIs() {
+		if !e.HasMAC || !e.PrimaryIPv4.Is4() {
+			continue
+		}
+		ep := sim.Endpoint{MAC: e.MAC, IPv4: e.PrimaryIPv4}
+		if len(e.IPv6s) > 0 {
+			ep.IPv6 = e.IPv6s[0]
+		}
+		if e.VPC != nil {
+			for _, p := range e.VPC.CIDRs {
+				if p.Addr().Is4() && p.Bits() <= 28 {
+					ep.VPC = p
+					break
+				}
+			}
+			if d := e.VPC.DNSAddr(); d.Is4() {
+				ep.DNS = d
+			}
+		}
+		eps = append(eps, ep)
+	}
+	if len(eps) == 0 {
+		return nil, fmt.Errorf("%s: no ENI has both a MAC address and a private IPv4 address to generate traffic for", path)
+	}
+	return eps, nil
 }
 
 func genPcap(cmd *cobra.Command, cfg sim.Config, out string) error {

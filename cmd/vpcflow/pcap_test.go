@@ -1,0 +1,249 @@
+package main
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+)
+
+// Captures for these tests are built with gopacket's own serializers, not
+// vpcflow code, and every expected record below was computed by hand.
+
+const (
+	routerMAC  = "02:00:00:00:00:fe"
+	pingENIMAC = "0a:1b:2c:3d:4e:5f"
+)
+
+type testPkt struct {
+	sec            int64
+	srcMAC, dstMAC string
+	src, dst       string
+	proto          string // tcp, udp, icmp
+	sport, dport   uint16
+	syn, ack, fin  bool
+	rst            bool
+	payload        int
+	icmpType       uint8
+}
+
+func writePcap(t *testing.T, pkts []testPkt) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "test.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := pcapgo.NewWriter(f)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pkts {
+		smac, _ := net.ParseMAC(p.srcMAC)
+		dmac, _ := net.ParseMAC(p.dstMAC)
+		src, dst := net.ParseIP(p.src), net.ParseIP(p.dst)
+		eth := &layers.Ethernet{SrcMAC: smac, DstMAC: dmac}
+		var ls []gopacket.SerializableLayer
+		payload := gopacket.Payload(make([]byte, p.payload))
+		var netLayer gopacket.NetworkLayer
+		v4 := src.To4() != nil
+		var proto layers.IPProtocol
+		switch p.proto {
+		case "tcp":
+			proto = layers.IPProtocolTCP
+		case "udp":
+			proto = layers.IPProtocolUDP
+		case "icmp":
+			proto = layers.IPProtocolICMPv4
+		}
+		if v4 {
+			eth.EthernetType = layers.EthernetTypeIPv4
+			ip := &layers.IPv4{Version: 4, TTL: 64, SrcIP: src.To4(), DstIP: dst.To4(), Protocol: proto}
+			netLayer = ip
+			ls = append(ls, eth, ip)
+		} else {
+			eth.EthernetType = layers.EthernetTypeIPv6
+			ip := &layers.IPv6{Version: 6, HopLimit: 64, SrcIP: src, DstIP: dst, NextHeader: proto}
+			netLayer = ip
+			ls = append(ls, eth, ip)
+		}
+		switch p.proto {
+		case "tcp":
+			tcp := &layers.TCP{SrcPort: layers.TCPPort(p.sport), DstPort: layers.TCPPort(p.dport), SYN: p.syn, ACK: p.ack, FIN: p.fin, RST: p.rst, Window: 1000}
+			tcp.SetNetworkLayerForChecksum(netLayer)
+			ls = append(ls, tcp)
+		case "udp":
+			udp := &layers.UDP{SrcPort: layers.UDPPort(p.sport), DstPort: layers.UDPPort(p.dport)}
+			udp.SetNetworkLayerForChecksum(netLayer)
+			ls = append(ls, udp)
+		case "icmp":
+			ls = append(ls, &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(p.icmpType, 0), Id: 1, Seq: 1})
+		}
+		ls = append(ls, payload)
+		buf := gopacket.NewSerializeBuffer()
+		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
+			t.Fatal(err)
+		}
+		data := buf.Bytes()
+		ci := gopacket.CaptureInfo{Timestamp: time.Unix(p.sec, 0), CaptureLength: len(data), Length: len(data)}
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+func runPcapCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errOut, code := runBinary(t, nil, append([]string{"pcap", "--quiet"}, args...)...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	return out
+}
+
+func checkLines(t *testing.T, got string, want ...string) {
+	t.Helper()
+	if w := strings.Join(want, "\n") + "\n"; got != w {
+		t.Errorf("got:\n%swant:\n%s", got, w)
+	}
+}
+
+// TestPcapSpecPing: spec §3.3, the classic ping scenario. The security group
+// allows inbound ICMP; the NACL allows inbound ICMP only, so the echo
+// replies die at the NACL: inbound ACCEPT, outbound REJECT. The expected lines
+// are the spec's own.
+func TestPcapSpecPing(t *testing.T) {
+	var pkts []testPkt
+	for _, s := range [][2]int64{{1700000301, 1700000302}, {1700000330, 1700000331}, {1700000359, 1700000359}} {
+		pkts = append(pkts,
+			testPkt{sec: s[0], srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
+			testPkt{sec: s[1], srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "198.51.100.7", proto: "icmp", icmpType: 0, payload: 56})
+	}
+	path := writePcap(t, pkts)
+	out := runPcapCLI(t, "--stdout", "--topology", "../../examples/ping.yaml", path)
+	checkLines(t, out,
+		"2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.7 10.1.2.15 0 0 1 3 252 1700000301 1700000359 ACCEPT OK",
+		"2 111122223333 eni-0a1b2c3d4e5f60718 10.1.2.15 198.51.100.7 0 0 1 3 252 1700000302 1700000359 REJECT OK")
+	// The extension field names the deciding rule (DECISIONS.md rule names).
+	out = runPcapCLI(t, "--stdout", "--topology", "../../examples/ping.yaml",
+		"--format", "${srcaddr} ${flow-direction} ${action} ${x-rule}", path)
+	checkLines(t, out,
+		"198.51.100.7 ingress ACCEPT sg-0a1b2c3d4e5f60003/ingress/1",
+		"10.1.2.15 egress REJECT acl-0a1b2c3d4e5f60004/egress/*")
+}
+
+// TestPcapSpecTCPFlags: the third window of the spec §3.4 example, a
+// complete short connection: client SYN + FIN → 3, server SYN-ACK + FIN → 19.
+func TestPcapSpecTCPFlags(t *testing.T) {
+	const c, s = "198.51.100.41", "10.1.2.15"
+	cl := func(sec int64, syn, ack, fin bool, payload int) testPkt {
+		return testPkt{sec: sec, srcMAC: routerMAC, dstMAC: pingENIMAC, src: c, dst: s, proto: "tcp", sport: 60210, dport: 8080, syn: syn, ack: ack, fin: fin, payload: payload}
+	}
+	sv := func(sec int64, syn, ack, fin bool, payload int) testPkt {
+		return testPkt{sec: sec, srcMAC: pingENIMAC, dstMAC: routerMAC, src: s, dst: c, proto: "tcp", sport: 8080, dport: 60210, syn: syn, ack: ack, fin: fin, payload: payload}
+	}
+	// IPv4 + TCP headers are 40 bytes. Client: 6 packets, 40*6 + 240 = 480.
+	// Server: 5 packets, 40*5 + 1110 = 1310.
+	pkts := []testPkt{
+		cl(1700001122, true, false, false, 0),
+		sv(1700001122, true, true, false, 0),
+		cl(1700001122, false, true, false, 0),
+		cl(1700001123, false, true, false, 240),
+		sv(1700001123, false, true, false, 1110),
+		cl(1700001123, false, true, false, 0),
+		sv(1700001124, false, true, false, 0),
+		cl(1700001124, false, true, true, 0),
+		sv(1700001124, false, true, true, 0),
+		cl(1700001124, false, true, false, 0),
+		sv(1700001124, false, true, false, 0),
+	}
+	path := writePcap(t, pkts)
+	out := runPcapCLI(t, "--stdout", "--interval", "60", "--local-cidr", "10.1.2.0/24",
+		"--format", "${version} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${tcp-flags} ${log-status}", path)
+	// Lines of one interface with equal start and end sort bytewise.
+	checkLines(t, out,
+		"3 10.1.2.15 198.51.100.41 8080 60210 6 5 1310 1700001122 1700001124 ACCEPT 19 OK",
+		"3 198.51.100.41 10.1.2.15 60210 8080 6 6 480 1700001122 1700001124 ACCEPT 3 OK")
+}
+
+func TestPcapWindowsNoDataSkipData(t *testing.T) {
+	const in = "10.1.2.15"
+	p := func(sec int64, sport uint16) testPkt {
+		return testPkt{sec: sec, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "203.0.113.9", dst: in, proto: "udp", sport: sport, dport: 53, payload: 12}
+	}
+	// One flow across the boundary at 1700001180, silence in the window
+	// [1700001240, 1700001300), then a flood of 5 flows with a bound of 3.
+	pkts := []testPkt{p(1700001179, 5000), p(1700001180, 5000)}
+	for i := 0; i < 5; i++ {
+		pkts = append(pkts, p(1700001300, uint16(6000+i)))
+	}
+	path := writePcap(t, pkts)
+	out := runPcapCLI(t, "--stdout", "--interval", "60", "--max-flows-per-window", "3", path)
+	// UDP: 20 + 8 + 12 = 40 bytes.
+	checkLines(t, out,
+		"2 123456789012 eni-00000000000000001 203.0.113.9 10.1.2.15 5000 53 17 1 40 1700001179 1700001179 ACCEPT OK",
+		"2 123456789012 eni-00000000000000001 203.0.113.9 10.1.2.15 5000 53 17 1 40 1700001180 1700001180 ACCEPT OK",
+		"2 123456789012 eni-00000000000000001 - - - - - - - 1700001240 1700001300 - NODATA",
+		"2 123456789012 eni-00000000000000001 203.0.113.9 10.1.2.15 6000 53 17 1 40 1700001300 1700001300 ACCEPT OK",
+		"2 123456789012 eni-00000000000000001 203.0.113.9 10.1.2.15 6001 53 17 1 40 1700001300 1700001300 ACCEPT OK",
+		"2 123456789012 eni-00000000000000001 203.0.113.9 10.1.2.15 6002 53 17 1 40 1700001300 1700001300 ACCEPT OK",
+		"2 123456789012 eni-00000000000000001 - - - - - - - 1700001300 1700001360 - SKIPDATA")
+}
+
+func TestPcapExcludedTraffic(t *testing.T) {
+	pkts := []testPkt{
+		{sec: 1700000000, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "169.254.169.254", proto: "tcp", sport: 40000, dport: 80, syn: true},
+		{sec: 1700000000, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "169.254.169.254", dst: "10.1.2.15", proto: "tcp", sport: 80, dport: 40000, syn: true, ack: true},
+		{sec: 1700000001, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "255.255.255.255", proto: "udp", sport: 68, dport: 67, payload: 300},
+		{sec: 1700000001, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "169.254.169.123", proto: "udp", sport: 123, dport: 123, payload: 48},
+		{sec: 1700000002, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "10.1.0.2", proto: "udp", sport: 5353, dport: 53, payload: 30},
+		{sec: 1700000002, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "10.1.2.1", proto: "udp", sport: 5353, dport: 9, payload: 30},
+		{sec: 1700000003, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
+	}
+	path := writePcap(t, pkts)
+	out := runPcapCLI(t, "--stdout", "--topology", "../../examples/ping.yaml", path)
+	// Only the ping remains: metadata, DHCP, time sync, the VPC resolver
+	// (10.1.0.0/16 + 2) and the subnet router (10.1.2.0/24 + 1) are excluded.
+	checkLines(t, out, "2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.7 10.1.2.15 0 0 1 1 84 1700000003 1700000003 ACCEPT OK")
+}
+
+func TestPcapS3Layout(t *testing.T) {
+	pkts := []testPkt{
+		{sec: 1700000290, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
+		{sec: 1700000310, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
+	}
+	path := writePcap(t, pkts)
+	dir := t.TempDir()
+	_, errOut, code := runBinary(t, nil, "pcap", "--interval", "60", "--out", dir, "--local-cidr", "10.1.2.15", path)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	var files []string
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, rel)
+		}
+		return nil
+	})
+	// 1700000290 = 2023-11-14T22:18:10Z and 1700000310 = 22:18:30: one flow
+	// in the window [22:18, 22:19), ending in the 5-minute slot 22:15.
+	if len(files) != 1 {
+		t.Fatalf("files %v", files)
+	}
+	wantDir := "AWSLogs/123456789012/vpcflowlogs/us-east-1/2023/11/14/123456789012_vpcflowlogs_us-east-1_fl-"
+	if !strings.HasPrefix(files[0], wantDir) || !strings.Contains(files[0], "_20231114T2215Z_") || !strings.HasSuffix(files[0], ".log.gz") {
+		t.Errorf("object %s", files[0])
+	}
+	if !strings.Contains(errOut, "wrote 1 objects") {
+		t.Errorf("summary %s", errOut)
+	}
+}
