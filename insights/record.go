@@ -111,18 +111,19 @@ func (r *record) isFlow() bool {
 	}
 	r.flow = -1
 	m := r.msg
-	n := 0
-	i := 0
-	for i < len(m) {
+	n, i := 0, 0
+	for {
 		for i < len(m) && m[i] == ' ' {
 			i++
 		}
-		if i == len(m) {
+		if i >= len(m) {
 			break
 		}
-		j := i
-		for j < len(m) && m[j] != ' ' {
-			j++
+		j := strings.IndexByte(m[i:], ' ') // vectorized: tokens are short, lines are not
+		if j < 0 {
+			j = len(m)
+		} else {
+			j += i
 		}
 		if n == 14 {
 			return false

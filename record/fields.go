@@ -244,12 +244,17 @@ func All() []Field {
 	return out
 }
 
-// Suggest returns the known field names closest to name (edit distance ≤ 2),
-// for "did you mean" hints.
+// Suggest returns the known field names close to name, for "did you mean"
+// hints: one edit away, or two for names longer than five letters (so that
+// short words do not match everything).
 func Suggest(name string) []string {
+	limit := 1
+	if len(name) > 5 {
+		limit = 2
+	}
 	var out []string
 	for f := Field(1); f < numFields; f++ {
-		if editDistance(name, infos[f].Name) <= 2 {
+		if editDistance(name, infos[f].Name) <= limit {
 			out = append(out, infos[f].Name)
 		}
 	}

@@ -1,0 +1,150 @@
+package deliver
+
+import (
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/record"
+)
+
+func TestObjectKeySpecExamples(t *testing.T) {
+	// Spec §4.1 examples: flow log fl-0a1b2c3d4e5f67890, bucket my-flow-bucket, prefix prod.
+	fl := &flowlog.FlowLog{ID: "fl-0a1b2c3d4e5f67890", OwnerID: "111122223333", Region: "eu-west-1", Prefix: "prod"}
+	slot := time.Date(2024, 3, 9, 7, 35, 0, 0, time.UTC)
+	got := ObjectKey(fl, slot, "3f9a1c2e", ".log.gz")
+	want := "prod/AWSLogs/111122223333/vpcflowlogs/eu-west-1/2024/03/09/111122223333_vpcflowlogs_eu-west-1_fl-0a1b2c3d4e5f67890_20240309T0735Z_3f9a1c2e.log.gz"
+	if got != want {
+		t.Errorf("default:\n got %s\nwant %s", got, want)
+	}
+	fl.HiveCompatiblePartitions, fl.PerHourPartition = true, true
+	got = ObjectKey(fl, slot, "7c04be19", ".log.parquet")
+	want = "prod/AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2024/month=03/day=09/hour=07/111122223333_vpcflowlogs_eu-west-1_fl-0a1b2c3d4e5f67890_20240309T0735Z_7c04be19.log.parquet"
+	if got != want {
+		t.Errorf("hive+hour:\n got %s\nwant %s", got, want)
+	}
+	fl.HiveCompatiblePartitions, fl.Prefix = false, ""
+	got = ObjectKey(fl, slot, "00000000", ".log.gz")
+	want = "AWSLogs/111122223333/vpcflowlogs/eu-west-1/2024/03/09/07/111122223333_vpcflowlogs_eu-west-1_fl-0a1b2c3d4e5f67890_20240309T0735Z_00000000.log.gz"
+	if got != want {
+		t.Errorf("per-hour:\n got %s\nwant %s", got, want)
+	}
+}
+
+func rec(eni string, start, end int64, pkts int64) record.Record {
+	var r record.Record
+	r.Reset()
+	r.Version, r.AccountID, r.InterfaceID = 2, "111122223333", eni
+	r.Start, r.End, r.LogStatus, r.Packets = start, end, record.StatusOK, pkts
+	return r
+}
+
+func readObjects(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.Walk(root, func(p string, info os.FileInfo, err error) error {
+		if err != nil || info.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		if strings.HasPrefix(filepath.Base(p), ".tmp-") {
+			t.Errorf("temporary file left: %s", rel)
+		}
+		f, _ := os.Open(p)
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatalf("%s: %v", rel, err)
+		}
+		zr.Multistream(false)
+		b, _ := io.ReadAll(zr)
+		if err := zr.Reset(f); err != io.EOF {
+			t.Errorf("%s: more than one gzip member", rel)
+		}
+		out[filepath.ToSlash(rel)] = string(b)
+		return nil
+	})
+	return out
+}
+
+func TestS3DirSlotsOrderAndHash(t *testing.T) {
+	root := t.TempDir()
+	fl := &flowlog.FlowLog{ID: "fl-0a1b2c3d4e5f67890", OwnerID: "111122223333", Region: "eu-west-1", Format: record.DefaultFormat}
+	d := NewS3Dir(root)
+	// 1709969700 = 2024-03-09T07:35:00Z. Records ending in 07:35:00-07:39:59
+	// belong to the 0735 object, 07:40:00 to the 0740 one.
+	d.Records(fl, []record.Record{
+		rec("eni-b", 1709969700, 1709969999, 1),
+		rec("eni-a", 1709969760, 1709969790, 2),
+		rec("eni-a", 1709969700, 1709969790, 3),
+		rec("eni-a", 1709969700, 1709970000, 4),
+	})
+	// Nothing is complete before the end of the 0735 slot.
+	if err := d.Flush(fl, 1709969999); err != nil || len(d.Objects()) != 0 {
+		t.Fatalf("flushed early: %v %v", err, d.Objects())
+	}
+	if err := d.Flush(fl, 1709970000); err != nil || len(d.Objects()) != 1 {
+		t.Fatalf("flush at slot end: %v %v", err, d.Objects())
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	objs := readObjects(t, root)
+	if len(objs) != 2 {
+		t.Fatalf("objects %v", objs)
+	}
+	header := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+	want0735 := header +
+		"2 111122223333 eni-a - - - - - 3 - 1709969700 1709969790 - OK\n" +
+		"2 111122223333 eni-a - - - - - 2 - 1709969760 1709969790 - OK\n" +
+		"2 111122223333 eni-b - - - - - 1 - 1709969700 1709969999 - OK\n"
+	want0740 := header + "2 111122223333 eni-a - - - - - 4 - 1709969700 1709970000 - OK\n"
+	for key, content := range objs {
+		sum := sha256.Sum256([]byte(content))
+		if !strings.HasSuffix(key, "_"+hex.EncodeToString(sum[:])[:8]+".log.gz") {
+			t.Errorf("%s: hash is not the SHA-256 prefix of the content", key)
+		}
+		switch {
+		case strings.Contains(key, "_20240309T0735Z_"):
+			if content != want0735 {
+				t.Errorf("0735:\n%s", content)
+			}
+		case strings.Contains(key, "_20240309T0740Z_"):
+			if content != want0740 {
+				t.Errorf("0740:\n%s", content)
+			}
+		default:
+			t.Errorf("unexpected object %s", key)
+		}
+		if !strings.HasPrefix(key, "AWSLogs/111122223333/vpcflowlogs/eu-west-1/2024/03/09/") {
+			t.Errorf("folder of %s", key)
+		}
+	}
+}
+
+func TestS3DirRotation(t *testing.T) {
+	root := t.TempDir()
+	fl := &flowlog.FlowLog{ID: "fl-1", OwnerID: "1", Region: "r", Format: record.DefaultFormat}
+	d := NewS3Dir(root)
+	d.MaxObjectBytes = 1 // every record starts a new object once one is written
+	d.Records(fl, []record.Record{rec("eni-a", 0, 10, 1), rec("eni-a", 0, 11, 2), rec("eni-a", 0, 12, 3)})
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	objs := readObjects(t, root)
+	if len(objs) != 3 {
+		t.Fatalf("want 3 objects, got %d", len(objs))
+	}
+	for _, c := range objs {
+		if !strings.HasPrefix(c, "version ") || strings.Count(c, "\n") != 2 {
+			t.Errorf("object %q: want header and one record", c)
+		}
+	}
+}
