@@ -81,3 +81,24 @@ func checkMatch(t *testing.T, p *Pattern, msg string) {
 		t.Fatalf("%q on %q: Extract values %v with ok %v", p.src, msg, vals, ok)
 	}
 }
+
+// FuzzParseSelector checks the metric-filter selector parser: no panics,
+// positioned errors, and lookups that never panic.
+func FuzzParseSelector(f *testing.F) {
+	for _, s := range []string{`$.a`, `$.a[0].b`, `$.['k.e'].*`, `$[*]`, `$.`, `$.a[`, `x`, `$.a['`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, path string) {
+		s, err := ParseSelector(path)
+		if err != nil {
+			pe, ok := err.(*Error)
+			if !ok || pe.Pos < 1 || pe.Pos > len(path)+1 {
+				t.Fatalf("ParseSelector(%q): %v", path, err)
+			}
+			return
+		}
+		for _, m := range fuzzMessages {
+			s.Lookup(m)
+		}
+	})
+}

@@ -78,17 +78,20 @@ func (s *Store) scanSlice(g *group, day, startMs, endMs int64, fn func(ev Event)
 }
 
 // streamNames returns a lookup from stream id to name over a snapshot taken
-// now, falling back to the live map for streams created since.
+// now, falling back to the live map for streams created since. Stream ids are
+// dense, so the snapshot is a slice: the lookup runs once per scanned event.
 func (s *Store) streamNames(g *group) func(uint32) string {
 	s.mu.RLock()
-	snap := make(map[uint32]string, len(g.byID))
+	snap := make([]string, g.nextSID)
 	for id, st := range g.byID {
-		snap[id] = st.name
+		if int(id) < len(snap) {
+			snap[id] = st.name
+		}
 	}
 	s.mu.RUnlock()
 	return func(id uint32) string {
-		if n, ok := snap[id]; ok {
-			return n
+		if int(id) < len(snap) && snap[id] != "" {
+			return snap[id]
 		}
 		s.mu.RLock()
 		defer s.mu.RUnlock()

@@ -46,7 +46,7 @@ func TestDeterministic(t *testing.T) {
 func TestGoldenDigest(t *testing.T) {
 	data, _ := generate(t, Config{Packets: 5000, Flows: 200, Seed: 1})
 	got := sha256.Sum256(data)
-	const want = "57178c450e8bebf872a65227d302dd1916f4a5f74f2a92b87ca4479e3407b3dd"
+	const want = "6bdba1d8db1d3b5aa3c9372cb3d35d2adbf79794e4729dfe84e2f22008b8e9b5"
 	if h := hexString(got[:]); h != want {
 		t.Fatalf("digest %s, want %s", h, want)
 	}

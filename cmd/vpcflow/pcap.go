@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"sort"
 	"strings"
 	"time"
 
@@ -29,7 +30,7 @@ const (
 )
 
 type pcapFlags struct {
-	topology, out, format, eni, account, region, traffic string
+	topology, out, format, eni, account, region, traffic, dataDir string
 	stdout, quiet                                       bool
 	interval, maxFlowsPerWindow, maxFlows, shards       int
 	localCIDRs                                          []string
@@ -55,6 +56,9 @@ every packet is ACCEPT and ingress unless its source is in --local-cidr.
 --out DIR writes the S3 layout under DIR (which stands for the bucket):
 DIR/[prefix/]AWSLogs/ACCOUNT/vpcflowlogs/REGION/YYYY/MM/DD/..._vpcflowlogs_..._HASH.log.gz,
 gzip text with the header line, one object per flow log per 5-minute slot.
+Flow logs whose destination is cloud-watch-logs go to the embedded log store
+(--data-dir): one stream per interface, <interface-id>-all, in the flow log's
+log group, ready for 'vpcflow logs filter' and 'vpcflow logs query'.
 --stdout prints the records instead (no header, deterministic order: flow log,
 interface, start, end). A summary goes to stderr; inputs that take more than a
 second get a progress line.`,
@@ -79,6 +83,7 @@ second get a progress line.`,
 	fl.IntVar(&f.maxFlows, "max-flows", flow.DefaultConfiguration().MaxFlows, "live flow entries in total before SKIPDATA")
 	fl.IntVar(&f.shards, "shards", flow.DefaultConfiguration().Shards, "aggregation goroutines")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress line and no summary")
+	addLogsDataDirFlag(c, &f.dataDir)
 	return c
 }
 
@@ -154,19 +159,34 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 	}
 	var s3 *deliver.S3Dir
 	var lines *deliver.Lines
+	var cwl *deliver.CloudWatch
 	if f.stdout {
 		lines = deliver.NewLines(cmd.OutOrStdout())
 	} else {
 		s3 = deliver.NewS3Dir(f.out)
-	}
-	for _, fl := range cfg.FlowLogs {
-		if !f.stdout && fl.DestinationType != flowlog.DestS3 {
-			return fmt.Errorf("flow log %s delivers to %s, which vpcflow pcap cannot write yet: use --stdout, or an s3 destination", fl.ID, fl.DestinationType)
+		for _, fl := range cfg.FlowLogs {
+			switch fl.DestinationType {
+			case flowlog.DestS3:
+			case flowlog.DestCloudWatch:
+				if cwl == nil {
+					store, err := openLogsStore(f.dataDir)
+					if err != nil {
+						return err
+					}
+					defer store.Close()
+					cwl = deliver.NewCloudWatch(store)
+				}
+			default:
+				return fmt.Errorf("flow log %s delivers to %s, which vpcflow pcap cannot write yet: use --stdout", fl.ID, fl.DestinationType)
+			}
 		}
 	}
-	cfg.Destination = func(*flowlog.FlowLog) flowlog.Destination {
-		if lines != nil {
+	cfg.Destination = func(fl *flowlog.FlowLog) flowlog.Destination {
+		switch {
+		case lines != nil:
 			return lines
+		case fl.DestinationType == flowlog.DestCloudWatch:
+			return cwl
 		}
 		return s3
 	}
@@ -187,6 +207,15 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 	}
 	if !f.quiet {
 		printPcapSummary(stderr, sum, s3, f.out)
+		if cwl != nil {
+			st := cwl.Stats()
+			groups := make([]string, 0, len(st.Groups))
+			for g := range st.Groups {
+				groups = append(groups, g)
+			}
+			sort.Strings(groups)
+			fmt.Fprintf(stderr, "  delivered %s events to log group(s) %s\n", grouped(uint64(st.Events)), strings.Join(groups, ", "))
+		}
 	}
 	for _, e := range sum.InputErrors {
 		fmt.Fprintf(stderr, "vpcflow: %v\n", e)
@@ -261,7 +290,7 @@ func printPcapSummary(w io.Writer, s *pipeline.Summary, s3 *deliver.S3Dir, out s
 	if s.Attribute.Rejected > 0 {
 		fmt.Fprintf(w, "  rejected: %s observations\n", grouped(s.Attribute.Rejected))
 	}
-	if s3 != nil {
+	if s3 != nil && len(s3.Objects()) > 0 {
 		fmt.Fprintf(w, "  wrote %d objects (%s bytes) under %s\n", len(s3.Objects()), grouped(uint64(s3.Bytes())), out)
 	}
 }

@@ -247,3 +247,47 @@ func TestPcapS3Layout(t *testing.T) {
 		t.Errorf("summary %s", errOut)
 	}
 }
+
+// TestPcapCloudWatchDestination: a flow log to cloud-watch-logs fills the
+// log store with one stream per ENI (spec §4.2): message = the record line,
+// timestamp = start in ms.
+func TestPcapCloudWatchDestination(t *testing.T) {
+	ping, err := os.ReadFile("../../examples/ping.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo := filepath.Join(t.TempDir(), "ping-cwl.yaml")
+	os.WriteFile(topo, append(ping, []byte(`
+FlowLogs:
+  - ResourceIds: [eni-0a1b2c3d4e5f60718]
+    ResourceType: NetworkInterface
+    TrafficType: ALL
+    LogDestinationType: cloud-watch-logs
+    LogGroupName: vpc-flow-logs
+    DeliverLogsPermissionArn: arn:aws:iam::111122223333:role/flowlogs
+`)...), 0o644)
+	path := writePcap(t, []testPkt{
+		{sec: 1700000301, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
+		{sec: 1700000302, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "198.51.100.7", proto: "icmp", icmpType: 0, payload: 56},
+	})
+	data := t.TempDir()
+	_, errOut, code := runBinary(t, nil, "pcap", "--topology", topo, "--data-dir", data, path)
+	if code != 0 || !strings.Contains(errOut, "delivered 2 events to log group(s) vpc-flow-logs") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	out, errOut, code := runBinary(t, nil, "logs", "get", "--data-dir", data, "--group", "vpc-flow-logs",
+		"--stream", "eni-0a1b2c3d4e5f60718-all", "--output", "json")
+	if code != 0 {
+		t.Fatalf("logs get: %d %s", code, errOut)
+	}
+	for _, want := range []string{
+		`"timestamp": 1700000301000`,
+		`"message": "2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.7 10.1.2.15 0 0 1 1 84 1700000301 1700000301 ACCEPT OK"`,
+		`"timestamp": 1700000302000`,
+		`"message": "2 111122223333 eni-0a1b2c3d4e5f60718 10.1.2.15 198.51.100.7 0 0 1 1 84 1700000302 1700000302 REJECT OK"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %s in\n%s", want, out)
+		}
+	}
+}
