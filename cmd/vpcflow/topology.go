@@ -1,0 +1,136 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/vpcflow/vpcflow/topology"
+)
+
+func init() { register(newTopologyCmd) }
+
+func newTopologyCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "topology",
+		Short: "Check topology files (VPCs, subnets, interfaces, security groups, NACLs)",
+		Long: `A topology file declares the network vpcflow attributes packets to. Its keys
+are those of the EC2 describe-* output (--output json), merged into one YAML
+or JSON file; see docs/topology.md.`,
+	}
+	c.AddCommand(&cobra.Command{
+		Use:   "validate FILE",
+		Short: "Check a topology file and summarise what it declares",
+		Long: `validate loads FILE, reports every problem as FILE:LINE: path.to.key: problem
+(unknown keys with a hint for near misses, duplicate ids, addresses outside
+their subnet, overlapping subnets, bad rule numbers, unknown references) and,
+when the file is valid, prints a summary: the VPCs with their subnets and
+interfaces, and counts of everything else.
+
+Exit status: 0 valid, 1 invalid, 2 usage error.`,
+		Example: `  vpcflow topology validate examples/topology.yaml
+
+  # build a topology from a real account (jq -s add merges the outputs)
+  jq -s 'add + {AccountId: "111122223333", Region: "us-east-1"}' \
+    <(aws ec2 describe-vpcs) <(aws ec2 describe-subnets) \
+    <(aws ec2 describe-network-interfaces) <(aws ec2 describe-security-groups) \
+    <(aws ec2 describe-network-acls) > mine.json
+  vpcflow topology validate mine.json`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErrorf("want one topology file, got %d arguments\nRun 'vpcflow topology validate --help' for usage.", len(args))
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			top, err := topology.Load(args[0])
+			if err != nil {
+				return &exitError{code: 1, msg: err.Error()}
+			}
+			topologySummary(cmd.OutOrStdout(), top)
+			return nil
+		},
+	})
+	return c
+}
+
+func topologyPlural(n int, one string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %ss", n, one)
+}
+
+func topologyPrefixes(ps ...[]netip.Prefix) string {
+	var s []string
+	for _, l := range ps {
+		for _, p := range l {
+			s = append(s, p.String())
+		}
+	}
+	return strings.Join(s, " ")
+}
+
+func topologySummary(w io.Writer, t *topology.Topology) {
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	fmt.Fprintf(w, "%s: valid\n", t.Name)
+	fmt.Fprintf(w, "account %s, region %s\n", dash(t.AccountID), dash(t.Region))
+	rules, entries, implicit := 0, 0, 0
+	for _, g := range t.SecurityGroups {
+		rules += len(g.Ingress) + len(g.Egress)
+	}
+	for _, a := range t.NetworkACLs {
+		entries += len(a.Ingress) + len(a.Egress)
+		if a.Implicit {
+			implicit++
+		}
+	}
+	acls := topologyPlural(len(t.NetworkACLs)-implicit, "network ACL")
+	if implicit > 0 {
+		acls += fmt.Sprintf(" (+%d implicit default)", implicit)
+	}
+	fmt.Fprintf(w, "%s, %s, %s, %s (%s), %s (%s), %s, %s, %s, %s\n",
+		topologyPlural(len(t.VPCs), "VPC"), topologyPlural(len(t.Subnets), "subnet"),
+		topologyPlural(len(t.ENIs()), "network interface"),
+		topologyPlural(len(t.SecurityGroups), "security group"), topologyPlural(rules, "rule"),
+		acls, topologyPlural(entries, "entry"),
+		topologyPlural(len(t.InternetGateways), "internet gateway"), topologyPlural(len(t.NATGateways), "NAT gateway"),
+		topologyPlural(len(t.RouteTables), "route table"), topologyPlural(len(t.FlowLogs), "flow log"))
+	byENI := map[*topology.Subnet][]*topology.ENI{}
+	for _, e := range t.ENIs() {
+		byENI[e.Subnet] = append(byENI[e.Subnet], e)
+	}
+	for _, v := range t.VPCs {
+		fmt.Fprintf(w, "%s %s (DNS %s)\n", v.ID, topologyPrefixes(v.CIDRs, v.IPv6CIDRs), v.DNSAddr())
+		for _, s := range v.Subnets {
+			var c []netip.Prefix
+			if s.CIDR.IsValid() {
+				c = append(c, s.CIDR)
+			}
+			fmt.Fprintf(w, "  %s %s %s nacl %s\n", s.ID, topologyPrefixes(c, s.IPv6CIDRs), dash(s.AZID), s.ACL.ID)
+			for _, e := range byENI[s] {
+				mac := "-"
+				if e.HasMAC {
+					mac = topology.FormatMAC(e.MAC)
+				}
+				var addrs []string
+				for _, a := range e.IPv4s {
+					addrs = append(addrs, a.String())
+				}
+				for _, a := range e.IPv6s {
+					addrs = append(addrs, a.String())
+				}
+				fmt.Fprintf(w, "    %s %s %s %s %s [%s]\n", e.ID, e.InterfaceType, mac, strings.Join(addrs, ","),
+					dash(e.InstanceID), strings.Join(e.Groups, ","))
+			}
+		}
+	}
+}

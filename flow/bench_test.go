@@ -1,0 +1,103 @@
+package flow
+
+import (
+	"net/netip"
+	"runtime"
+	"testing"
+)
+
+// benchObs builds n observations over `flows` distinct flows of one capture
+// point, within one 60 s window.
+func benchObs(n, flows int) []Observation {
+	obs := make([]Observation, n)
+	server := netip.MustParseAddr("10.0.1.10")
+	for i := range obs {
+		f := i % flows
+		obs[i] = Observation{
+			Time: 1700000040e9 + int64(i%59)*1e9, Src: netip.AddrFrom4([4]byte{198, 51, byte(f >> 16), byte(f >> 8)}), Dst: server,
+			SrcPort: uint16(f), DstPort: 443, Proto: 6, Dir: 1, Action: 1, TCPFlags: FlagSYN, Bytes: 100,
+		}
+	}
+	return obs
+}
+
+// BenchmarkAggregate measures observations/s through the sharded
+// aggregator (producer + shards + collector).
+func BenchmarkAggregate(b *testing.B) {
+	obs := benchObs(1_000_000, 200_000)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		a, _ := New(DefaultConfiguration(), func(*Window) {})
+		for c := 0; c < 4; c++ {
+			a.AddCapture(60)
+		}
+		a.Start()
+		for k := range obs {
+			obs[k].Capture = uint32(k & 3)
+			a.Add(&obs[k])
+		}
+		a.Close()
+	}
+	b.ReportMetric(float64(len(obs)*b.N)/b.Elapsed().Seconds(), "obs/s")
+}
+
+// BenchmarkAggregateBaselineMap is the straightforward alternative: one Go
+// map from a struct key to a pointer, in one goroutine.
+func BenchmarkAggregateBaselineMap(b *testing.B) {
+	obs := benchObs(1_000_000, 200_000)
+	type key struct {
+		src, dst     netip.Addr
+		sport, dport uint16
+		proto        uint8
+		capture      uint32
+	}
+	type val struct {
+		packets, bytes uint64
+		start, end     int64
+		flags          uint8
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		m := map[key]*val{}
+		for k := range obs {
+			o := &obs[k]
+			kk := key{o.Src, o.Dst, o.SrcPort, o.DstPort, o.Proto, uint32(k & 3)}
+			v := m[kk]
+			if v == nil {
+				v = &val{start: o.Time / 1e9}
+				m[kk] = v
+			}
+			v.packets++
+			v.bytes += uint64(o.Bytes)
+			v.end = o.Time / 1e9
+			v.flags |= o.TCPFlags
+		}
+	}
+	b.ReportMetric(float64(len(obs)*b.N)/b.Elapsed().Seconds(), "obs/s")
+}
+
+// BenchmarkMemoryPerFlow reports the heap held per live flow entry (map
+// slot and flow slice entry) with 200 000 flows open: the goal is ≤ 256 B.
+func BenchmarkMemoryPerFlow(b *testing.B) {
+	const flows = 200_000
+	obs := benchObs(flows, flows)
+	for i := 0; i < b.N; i++ {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		a, _ := New(Configuration{Shards: 2, MaxFlowsPerWindow: flows, MaxFlows: flows, BatchSize: 512}, func(*Window) {})
+		a.AddCapture(60)
+		a.Start()
+		for k := range obs {
+			a.Add(&obs[k])
+		}
+		a.flushPending()
+		for a.LiveFlows() < flows { // wait for the shards to take the last batch
+			runtime.Gosched()
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/flows, "B/flow")
+		a.Close()
+	}
+}

@@ -1,0 +1,402 @@
+package sql
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	dbsql "database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+
+	"github.com/vpcflow/vpcflow/record"
+)
+
+// DefaultView is the name of the view Open creates.
+const DefaultView = "flowlogs"
+
+// Options configure Open.
+type Options struct {
+	// Format of the objects; nil takes the header line of the first object.
+	// Objects whose header names other fields are skipped.
+	Format *record.Format
+	// View name; default DefaultView.
+	View string
+	// NoCheck skips the scan that counts rows and finds bad lines at Open.
+	// Bad lines are then skipped silently by every query.
+	NoCheck bool
+}
+
+// Table is an in-memory DuckDB database with a view over the text objects
+// (.log.gz) of a delivery directory, typed and named as the Athena table of
+// their format.
+type Table struct {
+	db      *dbsql.DB
+	view    string
+	format  *record.Format
+	columns []Column
+	region  string
+	day     string
+
+	// Files are the objects the view reads.
+	Files []string
+	// Rows is the number of good records in Files (0 with NoCheck).
+	Rows int64
+	// Problems are the skipped objects (*FileError) and lines (*LineError),
+	// in path and line order.
+	Problems []error
+	// SkippedFiles and SkippedLines count Problems by kind.
+	SkippedFiles, SkippedLines int
+}
+
+// FileError is an object left out of the table as a whole.
+type FileError struct {
+	File string
+	Line int // 1 for a header problem, 0 when the file cannot be read
+	Err  error
+}
+
+func (e *FileError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+func (e *FileError) Unwrap() error { return e.Err }
+
+// LineError is a line DuckDB could not read with the table's types; the
+// other lines of its object are still in the table.
+type LineError struct {
+	File   string
+	Line   int64 // 1-based, the header being line 1
+	Column int64 // 1-based byte position in the line
+	Field  string
+	Msg    string
+}
+
+func (e *LineError) Error() string {
+	if e.Field != "" {
+		return fmt.Sprintf("%s:%d:%d: column %s: %s", e.File, e.Line, e.Column, e.Field, e.Msg)
+	}
+	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
+}
+
+// Open finds the .log.gz objects under dir, opens an in-memory DuckDB and
+// creates a view over them with DuckDB's read_csv: space-delimited, header
+// skipped, '-' as NULL in integer columns, the Athena column names and
+// types of the format, plus the partition columns of spec §5.2 (Region and
+// yyyy/MM/dd day, taken from the object key) unless the format has them.
+func Open(ctx context.Context, dir string, o Options) (*Table, error) {
+	if o.View == "" {
+		o.View = DefaultView
+	}
+	paths, err := findObjects(dir)
+	if err != nil {
+		return nil, err
+	}
+	t := &Table{view: o.View, format: o.Format}
+	for _, p := range paths {
+		f, err := readHeader(p)
+		if err != nil {
+			t.skipFile(err)
+			continue
+		}
+		if t.format == nil {
+			t.format = f
+		}
+		if !slices.Equal(f.Fields(), t.format.Fields()) {
+			t.skipFile(&FileError{File: p, Line: 1, Err: fmt.Errorf("header %q differs from the table's format %q", f.Header(), t.format.Header())})
+			continue
+		}
+		t.Files = append(t.Files, p)
+	}
+	if t.format == nil {
+		t.format = record.DefaultFormat
+	}
+	t.columns = AthenaColumns(t.format)
+	t.region, t.day = PartitionColumns(t.format)
+
+	if t.db, err = dbsql.Open("duckdb", ""); err != nil {
+		return nil, err
+	}
+	// No extension is ever needed (gzip CSV is built in); never try to
+	// download one.
+	if _, err := t.db.ExecContext(ctx, "SET autoinstall_known_extensions = false"); err != nil {
+		t.db.Close()
+		return nil, err
+	}
+	if !o.NoCheck && len(t.Files) > 0 {
+		if err := t.check(ctx); err != nil {
+			t.db.Close()
+			return nil, err
+		}
+	}
+	if _, err := t.db.ExecContext(ctx, t.viewSQL()); err != nil {
+		t.db.Close()
+		return nil, fmt.Errorf("create view %s: %w", t.view, err)
+	}
+	return t, nil
+}
+
+func (t *Table) skipFile(err error) {
+	t.Problems = append(t.Problems, err)
+	t.SkippedFiles++
+}
+
+// findObjects lists the text objects under dir in lexical order.
+func findObjects(dir string) ([]string, error) {
+	var out []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".log.gz") {
+			out = append(out, p)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// maxHeader bounds the header line: every field name once is under 1 KiB.
+const maxHeader = 64 << 10
+
+// readHeader returns the format named by the first line of a gzip object.
+func readHeader(path string) (*record.Format, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &FileError{File: path, Err: err}
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		return nil, &FileError{File: path, Err: fmt.Errorf("not gzip: %w", err)}
+	}
+	line, err := bufio.NewReaderSize(io.LimitReader(zr, maxHeader), 4096).ReadString('\n')
+	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+		if errors.Is(err, io.EOF) {
+			err = errors.New("no header line")
+		}
+		return nil, &FileError{File: path, Line: 1, Err: err}
+	}
+	line = strings.TrimRight(line, "\r\n")
+	if strings.TrimSpace(line) == "" {
+		return nil, &FileError{File: path, Line: 1, Err: errors.New("no header line")}
+	}
+	format, err := record.ParseFormat(line)
+	if err != nil {
+		return nil, &FileError{File: path, Line: 1, Err: fmt.Errorf("bad header: %w", err)}
+	}
+	if format.String() != "" && strings.Contains(line, "${") {
+		return nil, &FileError{File: path, Line: 1, Err: errors.New("bad header: a header names fields without ${}")}
+	}
+	return format, nil
+}
+
+// readCSV is the read_csv call over paths with the table's columns. Quoting
+// is off: Athena's delimited SerDe has none, and a '"' in a field must not
+// swallow the delimiters after it.
+func (t *Table) readCSV(paths []string, extra string) string {
+	var b strings.Builder
+	b.WriteString("read_csv([")
+	for i, p := range paths {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteString(filepath.ToSlash(p)))
+	}
+	b.WriteString("], delim = ' ', header = true, nullstr = '-', quote = '', escape = '', auto_detect = false, columns = {")
+	for i, c := range t.columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s: %s", quoteString(c.Name), quoteString(c.DuckDBType()))
+	}
+	b.WriteString("}")
+	b.WriteString(extra)
+	b.WriteString(")")
+	return b.String()
+}
+
+// viewSQL creates the view. A '-' in a string column stays the string '-',
+// as in Athena, whose delimited SerDe reads only \N as NULL; in an integer
+// column it is NULL (spec §5.1).
+func (t *Table) viewSQL() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT ", quoteIdent(t.view))
+	for i, c := range t.columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if c.Type == TypeString {
+			fmt.Fprintf(&b, "coalesce(%s, '-') AS %s", quoteIdent(c.Name), quoteIdent(c.Name))
+		} else {
+			b.WriteString(quoteIdent(c.Name))
+		}
+	}
+	if len(t.Files) == 0 {
+		// An empty directory is an empty table of the right shape.
+		fmt.Fprintf(&b, ", NULL::VARCHAR AS %s, NULL::VARCHAR AS %s FROM (SELECT ", quoteIdent(t.region), quoteIdent(t.day))
+		for i, c := range t.columns {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "NULL::%s AS %s", c.DuckDBType(), quoteIdent(c.Name))
+		}
+		b.WriteString(") WHERE false")
+		return b.String()
+	}
+	// The partition columns come from each object's key, worked out in Go
+	// (partitionOf) and joined on the file name read_csv reports.
+	fmt.Fprintf(&b, ", p.region AS %s, p.day AS %s FROM %s AS r JOIN (VALUES ", quoteIdent(t.region), quoteIdent(t.day),
+		t.readCSV(t.Files, ", ignore_errors = true, filename = true"))
+	for i, f := range t.Files {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		region, day := partitionOf(f)
+		fmt.Fprintf(&b, "(%s, %s, %s)", quoteString(filepath.ToSlash(f)), quoteString(region), quoteString(day))
+	}
+	b.WriteString(") AS p(filename, region, day) ON r.filename = p.filename")
+	return b.String()
+}
+
+// partitionOf returns the Region and the yyyy/MM/dd day of an object from
+// its key (spec §4.1): .../vpcflowlogs/REGION/yyyy/MM/dd/[HH/]file, or with
+// Hive prefixes .../aws-region=REGION/year=yyyy/month=MM/day=dd/[hour=HH/]file.
+// Parts it cannot find are "-".
+func partitionOf(path string) (region, day string) {
+	parts := strings.Split(filepath.ToSlash(path), "/")
+	region, day = "-", "-"
+	var y, m, d string
+	for i, p := range parts {
+		if k, v, ok := strings.Cut(p, "="); ok {
+			switch k {
+			case "aws-region":
+				region = v
+			case "year":
+				y = v
+			case "month":
+				m = v
+			case "day":
+				d = v
+			}
+			continue
+		}
+		if p == "vpcflowlogs" && i+4 < len(parts) {
+			region, y, m, d = parts[i+1], parts[i+2], parts[i+3], parts[i+4]
+		}
+	}
+	if len(y) == 4 && len(m) == 2 && len(d) == 2 {
+		day = y + "/" + m + "/" + d
+	}
+	return region, day
+}
+
+// check scans every object once, alone, to count its good rows and collect
+// the lines DuckDB rejects with their positions. An object that cannot be
+// read at all (a corrupt gzip stream) is left out of the table.
+func (t *Table) check(ctx context.Context) error {
+	// The rejects tables are temporary, so one connection does every scan.
+	conn, err := t.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var good []string
+	for _, f := range t.Files {
+		var n int64
+		q := "SELECT count(*) FROM " + t.readCSV([]string{f}, ", store_rejects = true")
+		if err := conn.QueryRowContext(ctx, q).Scan(&n); err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			t.skipFile(&FileError{File: f, Err: err})
+			continue
+		}
+		t.Rows += n
+		good = append(good, f)
+	}
+	t.Files = good
+	rows, err := conn.QueryContext(ctx, `SELECT s.file_path, e.line, e.byte_position - e.line_byte_position + 1,
+		coalesce(e.column_name, ''), e.error_type::VARCHAR, e.error_message
+		FROM reject_errors e JOIN reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
+		ORDER BY s.file_path, e.line, e.byte_position`)
+	if err != nil {
+		return fmt.Errorf("reading rejected lines: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e LineError
+		var typ string
+		if err := rows.Scan(&e.File, &e.Line, &e.Column, &e.Field, &typ, &e.Msg); err != nil {
+			return err
+		}
+		e.File = filepath.FromSlash(e.File)
+		t.Problems = append(t.Problems, &e)
+		t.SkippedLines++
+	}
+	return rows.Err()
+}
+
+// Format returns the format of the table's objects.
+func (t *Table) Format() *record.Format { return t.format }
+
+// Columns returns the table's columns without the partition columns.
+func (t *Table) Columns() []Column { return t.columns }
+
+// View returns the name of the view.
+func (t *Table) View() string { return t.view }
+
+// DB returns the DuckDB database, for callers that want database/sql.
+func (t *Table) DB() *dbsql.DB { return t.db }
+
+// Close releases the database.
+func (t *Table) Close() error { return t.db.Close() }
+
+// Result is the outcome of Query: the column names and DuckDB types, and
+// the rows as database/sql returns them (int32, int64, string, *big.Int for
+// HUGEINT sums, nil for NULL, ...).
+type Result struct {
+	Columns []string
+	Types   []string
+	Rows    [][]any
+}
+
+// Query runs one SQL statement and returns all its rows.
+func (t *Table) Query(ctx context.Context, q string) (*Result, error) {
+	rows, err := t.db.QueryContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	for _, ct := range cts {
+		res.Columns = append(res.Columns, ct.Name())
+		res.Types = append(res.Types, ct.DatabaseTypeName())
+	}
+	for rows.Next() {
+		vals := make([]any, len(cts))
+		ptrs := make([]any, len(cts))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		res.Rows = append(res.Rows, vals)
+	}
+	return res, rows.Err()
+}
