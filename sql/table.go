@@ -195,7 +195,7 @@ func readHeader(path string) (*record.Format, error) {
 	if err != nil {
 		return nil, &FileError{File: path, Line: 1, Err: fmt.Errorf("bad header: %w", err)}
 	}
-	if format.String() != "" && strings.Contains(line, "${") {
+	if strings.Contains(line, "${") {
 		return nil, &FileError{File: path, Line: 1, Err: errors.New("bad header: a header names fields without ${}")}
 	}
 	return format, nil

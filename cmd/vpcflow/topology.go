@@ -61,6 +61,9 @@ func topologyPlural(n int, one string) string {
 	if n == 1 {
 		return "1 " + one
 	}
+	if strings.HasSuffix(one, "y") {
+		return fmt.Sprintf("%d %sies", n, strings.TrimSuffix(one, "y"))
+	}
 	return fmt.Sprintf("%d %ss", n, one)
 }
 
