@@ -318,10 +318,11 @@ func TestCommands(t *testing.T) {
 	}{
 		// glob: literals in order, * non-greedy, trailing * takes the rest
 		{`parse @message "eni-* * * *" as eni, src, dst, rest | filter eni like "1111" | display eni, src, rest`,
-			[]string{"eni=11111111aaaaaaaaa src=- rest=- - - - - - 1431280876 1431280934 - SKIPDATA"}},
+			[]string{"eni=11111111aaaaaaaaa src=- rest=- - - - - 1431280876 1431280934 - SKIPDATA"}},
 		// no match leaves the aliases null and keeps the record
 		{`parse "NOPE *" as x | stats count(*) as n, count(x) as nx`, []string{"n=7 nx=0"}},
-		{`parse interfaceId /eni-(?<a>1111)(?<b>a+)?/ | filter ispresent(a) | display a, b`, []string{"a=1111 b=aaaaaaaaa"}},
+		{`parse interfaceId /eni-(?<a>1111)(?<b>a+)?/ | filter ispresent(a) | display a, b`, []string{"a=1111"}}, // b does not take part
+		{`parse interfaceId /eni-(?<a>1+)(?<b>a+)?/ | filter ispresent(b) | display a, b`, []string{"a=11111111 b=aaaaaaaaa"}},
 		{`fields bytes * 2 as b2 | filter b2 > 8000 | display b2 | sort b2 asc`, []string{"b2=8498", "b2=8498", "b2=17710"}},
 		{`fields srcAddr | fields dstAddr | filter srcAddr = "172.31.9.69"`, []string{"srcAddr=172.31.9.69 dstAddr=172.31.9.12"}},
 		{`display srcAddr | display dstAddr | filter srcAddr = "172.31.9.69"`, []string{"dstAddr=172.31.9.12"}},
@@ -329,8 +330,8 @@ func TestCommands(t *testing.T) {
 		{`fields action | dedup action | limit 5`, []string{"action=ACCEPT", "action=REJECT", "", "", ""}[:2]},
 		{`stats count(*) as n by action | sort n desc | limit 1`, []string{"action=ACCEPT n=3"}},
 		{`stats sum(bytes) as b by interfaceId, action | stats count(*) as groups, sum(b) as total by interfaceId`,
-			[]string{"interfaceId=eni-1235b8ca123456789 groups=3 total=18025"}}, // 4249+336+8855 + 4249+336
-		{`stats count(*) by srcAddr | sort count(*) desc | limit 1`, []string{"count(*)=2"}},
+			[]string{"interfaceId=eni-1235b8ca123456789 groups=3 total=18025", "interfaceId=eni-11111111aaaaaaaaa groups=1"}}, // ACCEPT 4249+336+8855, REJECT 4249+336, NODATA null
+		{`stats count(*) by srcAddr | sort count(*) desc | limit 1`, []string{"srcAddr=172.31.16.139 count(*)=2"}},
 		{`fields @timestamp, @logStream, @log | filter srcAddr = "172.31.9.69"`,
 			[]string{"@timestamp=2014-12-14 04:06:50.000 @logStream=eni-1235b8ca123456789-all @log=123456789012:vpc-flow-logs"}},
 		{`filter action = "REJECT" | unmask | limit any 1 | display srcAddr`, []string{"srcAddr=172.31.16.139"}},

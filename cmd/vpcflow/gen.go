@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"time"
@@ -70,6 +71,9 @@ rename).`,
   # only (0.6 GB instead of 2.8 GB)
   vpcflow gen pcap --packets 5000000 --flows 200000 --seed 1 --snaplen 128 --out big.pcap
 
+  # straight into another tool
+  vpcflow gen pcap --packets 1000 --out - | tshark -r - -c 5
+
   # traffic of the example topology's ENIs
   vpcflow gen pcap --topology examples/topology.yaml --out topo.pcap
 
@@ -114,7 +118,7 @@ rename).`,
 	f.Int64Var(&packets, "packets", 10000, "total number of packets")
 	f.IntVar(&flows, "flows", 500, "number of conversations (TCP connections, UDP exchanges, pings)")
 	f.Uint64Var(&seed, "seed", 1, "random seed; the same seed gives the same file")
-	f.StringVar(&out, "out", "", "output pcap file (required)")
+	f.StringVar(&out, "out", "", "output pcap file (required); - writes to standard output and the summary to standard error")
 	f.DurationVar(&duration, "duration", 5*time.Minute, "span over which conversations start")
 	f.IntVar(&snapLen, "snaplen", 0, "cut frames to this many bytes in the file (wire length kept; 0: whole frames)")
 	f.StringVar(&topoPath, "topology", "", "topology file: its ENIs (with a MAC and a private IPv4) are the monitored interfaces")
@@ -157,6 +161,19 @@ func genEndpoints(path string) ([]sim.Endpoint, error) {
 }
 
 func genPcap(cmd *cobra.Command, cfg sim.Config, out string) error {
+	if out == "-" {
+		w, err := capture.NewWriter(cmd.OutOrStdout(), packet.LinkEthernet)
+		if err != nil {
+			return err
+		}
+		began := time.Now()
+		st, err := sim.Generate(cfg, w, nil)
+		if err != nil {
+			return err
+		}
+		genSummary(cmd.ErrOrStderr(), "<stdout>", st, time.Since(began))
+		return nil
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp*")
 	if err != nil {
 		return err
@@ -198,9 +215,12 @@ func genPcap(cmd *cobra.Command, cfg sim.Config, out string) error {
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return err
 	}
-	el := time.Since(began)
-	fmt.Fprintf(cmd.OutOrStdout(), "wrote %s: %d packets, %d IP bytes, %d conversations (tcp %d, udp %d, icmp %d; ipv6 %d), %s to %s, in %.1fs\n",
+	genSummary(cmd.OutOrStdout(), out, st, time.Since(began))
+	return nil
+}
+
+func genSummary(w io.Writer, out string, st sim.Stats, el time.Duration) {
+	fmt.Fprintf(w, "wrote %s: %d packets, %d IP bytes, %d conversations (tcp %d, udp %d, icmp %d; ipv6 %d), %s to %s, in %.1fs\n",
 		out, st.Packets, st.IPBytes, st.Flows, st.TCP, st.UDP, st.ICMP, st.IPv6,
 		st.First.Format(time.RFC3339), st.Last.Format(time.RFC3339), el.Seconds())
-	return nil
 }

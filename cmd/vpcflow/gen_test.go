@@ -115,6 +115,18 @@ NetworkInterfaces:
 	}
 }
 
+// TestGenPcapStdout: --out - gives the same bytes as a file, and keeps the
+// summary off standard output.
+func TestGenPcapStdout(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.pcap")
+	runBinary(t, nil, "gen", "pcap", "--packets", "500", "--flows", "30", "--out", path)
+	out, stderr, code := runBinary(t, nil, "gen", "pcap", "--packets", "500", "--flows", "30", "--out", "-")
+	file, _ := os.ReadFile(path)
+	if code != 0 || out != string(file) || !strings.HasPrefix(stderr, "wrote <stdout>: 500 packets") {
+		t.Fatalf("exit %d, %d bytes on stdout (file %d), stderr %q", code, len(out), len(file), stderr)
+	}
+}
+
 func TestGenPcapErrors(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "x.pcap")

@@ -291,3 +291,24 @@ FlowLogs:
 		}
 	}
 }
+
+// TestPcapTruncatedInput: a capture cut in the middle of a record still gives
+// the records of every packet before the cut, then an error naming the file
+// and offset, and exit status 1.
+func TestPcapTruncatedInput(t *testing.T) {
+	path := writePcap(t, []testPkt{
+		{sec: 1700000301, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
+		{sec: 1700000302, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
+	})
+	data, _ := os.ReadFile(path)
+	// 24-byte file header, then 16 + 98 bytes per packet: cut the second one.
+	os.WriteFile(path, data[:24+114+40], 0o644)
+	out, errOut, code := runBinary(t, nil, "pcap", "--stdout", "--local-cidr", "10.1.2.15", path)
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	checkLines(t, out, "2 123456789012 eni-00000000000000001 198.51.100.7 10.1.2.15 0 0 1 1 84 1700000301 1700000301 ACCEPT OK")
+	if !strings.Contains(errOut, path) || !strings.Contains(errOut, "138") {
+		t.Errorf("error does not name the file and offset 138:\n%s", errOut)
+	}
+}
