@@ -126,7 +126,9 @@ func (d *S3Dir) writeSlot(fl *flowlog.FlowLog, slot int64, lines []Line) error {
 		var raw bytes.Buffer
 		raw.WriteString(header)
 		var gz bytes.Buffer
-		zw := gzip.NewWriter(&gz)
+		// BestSpeed: objects are written on the hot path of a run, and level 1
+		// costs a third of the CPU of the default for ~15% larger objects.
+		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
 		io.WriteString(zw, header)
 		n := 0
 		for n < len(lines) && (n == 0 || int64(gz.Len()) < d.MaxObjectBytes) {

@@ -331,7 +331,7 @@ func (c *compiler) duration(e expr) duration {
 func (c *compiler) call(e *callExpr) node {
 	// A column named by its source text, e.g. `count(*)` after stats.
 	s, end := e.span()
-	if i, ok := c.s.assigned[strings.TrimSpace(c.src[s:end])]; ok && c.mode == modeRow {
+	if i, ok := c.s.statsOut[strings.TrimSpace(c.src[s:end])]; ok && c.mode == modeRow {
 		return &fieldNode{i}
 	}
 	if ar, ok := aggregates[e.name]; ok {

@@ -13,10 +13,11 @@ type schema struct {
 	loaders  []loader
 	assigned map[string]int // names given values by fields, display, parse or stats
 	order    []string       // assigned names in order of appearance
+	statsOut map[string]int // columns made by the stats that starts the phase
 }
 
 func newSchema() *schema {
-	return &schema{index: map[string]int{}, assigned: map[string]int{}}
+	return &schema{index: map[string]int{}, assigned: map[string]int{}, statsOut: map[string]int{}}
 }
 
 func nullLoader(*record) Value { return Value{} }
@@ -166,12 +167,8 @@ func plan(src string, cmds []*command) (*Query, error) {
 			first = false
 			ph = &phase{s: newSchema()}
 			statsCols = statsCols[:0]
-			for _, it := range c.by {
-				ph.s.assign(it.name, nullLoader)
-				statsCols = append(statsCols, it.name)
-			}
-			for _, it := range c.items {
-				ph.s.assign(it.name, nullLoader)
+			for _, it := range append(append([]item(nil), c.by...), c.items...) {
+				ph.s.statsOut[it.name] = ph.s.assign(it.name, nullLoader)
 				statsCols = append(statsCols, it.name)
 			}
 			q.phases = append(q.phases, ph)
