@@ -127,7 +127,8 @@ func (d *S3Dir) writeSlot(fl *flowlog.FlowLog, slot int64, lines []Line) error {
 		raw.WriteString(header)
 		var gz bytes.Buffer
 		// BestSpeed: objects are written on the hot path of a run, and level 1
-		// costs a third of the CPU of the default for ~15% larger objects.
+		// costs a third of the CPU of the default for objects ~25% larger
+		// (457 758 vs 367 436 bytes on 3.3 MB of synthetic records).
 		zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
 		io.WriteString(zw, header)
 		n := 0
