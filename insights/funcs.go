@@ -11,9 +11,9 @@ import (
 
 // scalarFunc computes a function of already-evaluated arguments.
 type scalarFunc struct {
-	min, max  int // arity; max -1 = any
-	nullsIn   bool // receives null arguments instead of returning null
-	fn        func(a []Value) Value
+	min, max int  // arity; max -1 = any
+	nullsIn  bool // receives null arguments instead of returning null
+	fn       func(a []Value) Value
 }
 
 func num1(f func(float64) float64) scalarFunc {
@@ -140,12 +140,12 @@ var scalars = map[string]scalarFunc{
 		p := math.Pow(10, math.Trunc(d))
 		return numVal(math.Round(x*p) / p)
 	}},
-	"greatest": pickNatural(1),
-	"least":    pickNatural(-1),
-	"tonumber": num1(func(x float64) float64 { return x }),
-	"todouble": num1(func(x float64) float64 { return x }),
-	"toint":    num1(toInt),
-	"tolong":   num1(toInt),
+	"greatest":  pickNatural(1),
+	"least":     pickNatural(-1),
+	"tonumber":  num1(func(x float64) float64 { return x }),
+	"todouble":  num1(func(x float64) float64 { return x }),
+	"toint":     num1(toInt),
+	"tolong":    num1(toInt),
 	"ispresent": {min: 1, max: 1, nullsIn: true, fn: func(a []Value) Value { return boolVal(a[0].K != Null) }},
 	"coalesce": {min: 1, max: -1, nullsIn: true, fn: func(a []Value) Value {
 		for _, v := range a {
@@ -218,9 +218,9 @@ var scalars = map[string]scalarFunc{
 		}
 		return numVal(x)
 	}},
-	"isvalidip":   {min: 1, max: 1, nullsIn: true, fn: func(a []Value) Value { _, ok := parseIP(a[0]); return boolVal(ok) }},
-	"isvalidipv4": {min: 1, max: 1, nullsIn: true, fn: func(a []Value) Value { ip, ok := parseIP(a[0]); return boolVal(ok && ip.Is4()) }},
-	"isvalidipv6": {min: 1, max: 1, nullsIn: true, fn: func(a []Value) Value { ip, ok := parseIP(a[0]); return boolVal(ok && ip.Is6()) }},
+	"isvalidip":      {min: 1, max: 1, nullsIn: true, fn: func(a []Value) Value { _, ok := parseIP(a[0]); return boolVal(ok) }},
+	"isvalidipv4":    {min: 1, max: 1, nullsIn: true, fn: func(a []Value) Value { ip, ok := parseIP(a[0]); return boolVal(ok && ip.Is4()) }},
+	"isvalidipv6":    {min: 1, max: 1, nullsIn: true, fn: func(a []Value) Value { ip, ok := parseIP(a[0]); return boolVal(ok && ip.Is6()) }},
 	"isipinsubnet":   inSubnet(0),
 	"isipv4insubnet": inSubnet(4),
 	"isipv6insubnet": inSubnet(6),

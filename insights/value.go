@@ -29,7 +29,7 @@ type Value struct {
 	S string  // String
 }
 
-func strVal(s string) Value     { return Value{K: String, S: s} }
+func strVal(s string) Value { return Value{K: String, S: s} }
 func numVal(f float64) Value {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return Value{}
