@@ -88,6 +88,7 @@ type worker struct {
 	keybuf  []byte
 	keyvals []Value
 	rows    []*tableRow
+	keep    int // when > 0, only the keep newest rows can reach the output
 	matched int64
 }
 
@@ -128,6 +129,48 @@ func (w *worker) process(ev *Event, ord int64) {
 		row.vals[i] = r.get(i).clone()
 	}
 	w.rows = append(w.rows, row)
+	if w.keep > 0 && len(w.rows) >= 2*w.keep+1024 {
+		sortNewestFirst(w.rows)
+		clear(w.rows[w.keep:])
+		w.rows = w.rows[:w.keep]
+	}
+}
+
+// sortNewestFirst is the order records enter the table stage: @timestamp
+// descending, later ingestion first, then later in the scan first (A22).
+func sortNewestFirst(rows []*tableRow) {
+	slices.SortFunc(rows, func(a, b *tableRow) int {
+		if c := cmpInt64(b.ts, a.ts); c != 0 {
+			return c
+		}
+		if c := cmpInt64(b.ing, a.ing); c != 0 {
+			return c
+		}
+		return cmpInt64(b.ord, a.ord)
+	})
+}
+
+// keepNewest says how many of the newest records can reach the output when
+// the rest of the query only limits, computes columns or re-sorts by
+// @timestamp desc; 0 means every record may matter.
+func (q *Query) keepNewest(rest []*cop, cap int) int {
+	keep := cap
+	for _, op := range rest {
+		switch op.kind {
+		case "fields", "display", "parse", "unmask":
+		case "limit":
+			keep = min(keep, op.limit)
+		case "sort":
+			f, ok := op.keys[0].n.(*fieldNode)
+			_, reassigned := q.phases[0].s.assigned["@timestamp"]
+			if len(op.keys) != 1 || !op.keys[0].desc || !ok || q.phases[0].s.names[f.i] != "@timestamp" || reassigned {
+				return 0
+			}
+		default:
+			return 0
+		}
+	}
+	return keep
 }
 
 // appendKey encodes a group-key value unambiguously (kind, then length or
@@ -277,6 +320,12 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 
 	var stats Statistics
 	w0 := q.newWorker(&x)
+	if w0.st == nil {
+		w0.keep = q.keepNewest(q.compile(&x)[0][len(w0.stream):], limit)
+		if len(q.phases) > 1 {
+			w0.keep = 0
+		}
+	}
 	var err error
 	if w0.st != nil && workers > 1 {
 		err = q.runParallel(src, w0, workers, &x, &stats)
@@ -309,16 +358,7 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 		ph, rest = 1, rest[1:]
 	} else {
 		rows = w0.rows
-		// Records enter in @timestamp descending order, later ingestion first (A22).
-		slices.SortFunc(rows, func(a, b *tableRow) int {
-			if c := cmpInt64(b.ts, a.ts); c != 0 {
-				return c
-			}
-			if c := cmpInt64(b.ing, a.ing); c != 0 {
-				return c
-			}
-			return cmpInt64(b.ord, a.ord)
-		})
+		sortNewestFirst(rows)
 	}
 	tr := newRecord(&x, q.phases[ph].s)
 	tr.ev = nil
@@ -542,10 +582,11 @@ func (q *Query) result(rows []*tableRow, ph, limit int, stats Statistics) *Resul
 	for i, c := range last.cols {
 		slots[i] = last.s.index[c]
 	}
+	// The row cap counts rows before all-null ones are dropped, as limit does.
+	if len(rows) > limit {
+		rows = rows[:limit]
+	}
 	for _, row := range rows {
-		if len(res.Rows) == limit {
-			break
-		}
 		var out []Field
 		for i, c := range last.cols {
 			if v := row.vals[slots[i]]; v.K != Null {

@@ -2,6 +2,7 @@ package insights
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -40,6 +41,32 @@ func FuzzParse(f *testing.F) {
 		for _, w := range []int{1, 2} {
 			if _, err := q.Run(EventsSource(evs), Options{Workers: w}); err != nil {
 				t.Fatalf("Run(%q): %v", s, err)
+			}
+		}
+	})
+}
+
+// FuzzFlowTokens checks the word-at-a-time tokenizer against a plain split
+// on spaces: same tokens, and discovery exactly for 14 tokens starting "2".
+func FuzzFlowTokens(f *testing.F) {
+	for _, m := range flowFixture {
+		f.Add(m)
+	}
+	f.Add("  2 a b c d e f g h i j k l m  ")
+	f.Add("2 a\tb c d e f g h i j k l m n")
+	f.Fuzz(func(t *testing.T, m string) {
+		want := strings.FieldsFunc(m, func(r rune) bool { return r == ' ' })
+		r := &record{}
+		r.reset(&Event{Message: []byte(m)})
+		flow := len(want) == 14 && want[0] == "2"
+		if got := r.isFlow(); got != flow {
+			t.Fatalf("isFlow(%q) = %v, want %v", m, got, flow)
+		}
+		if flow {
+			for i, w := range want {
+				if got := m[r.tok[i][0]:r.tok[i][1]]; got != w {
+					t.Fatalf("token %d of %q = %q, want %q", i, m, got, w)
+				}
 			}
 		}
 	})

@@ -2,6 +2,7 @@ package insights
 
 import (
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -342,4 +343,28 @@ func TestCommands(t *testing.T) {
 	// Functions of the query context.
 	res := runQuery(t, "fields queryStartTime() as s, queryEndTime() as e | limit 1", evs, Options{StartMs: 1000, EndMs: 2999})
 	checkRows(t, "context", res, []string{"s=1000 e=2999"})
+}
+
+// TestNewestKept: queries that only limit keep the newest records while
+// scanning; the rows must be those a full sort would give.
+func TestNewestKept(t *testing.T) {
+	var evs []Event
+	for i := range 5000 {
+		// Shuffled times: event i has time (i*7919 mod 5000) seconds.
+		ts := int64(i*7919%5000) * 1000
+		evs = append(evs, Event{Timestamp: ts, Group: "g", Stream: "s", Message: []byte(`{"i":"` + strconv.Itoa(int(ts/1000)) + `"}`)})
+	}
+	for _, tc := range []struct {
+		q     string
+		limit int
+		want  []string
+	}{
+		{"fields i | limit 3", 0, []string{"i=4999", "i=4998", "i=4997"}},
+		{"fields i | sort @timestamp desc | limit 2", 0, []string{"i=4999", "i=4998"}},
+		{"fields i", 2, []string{"i=4999", "i=4998"}},
+		{"fields i | sort @timestamp asc | limit 2", 0, []string{"i=0", "i=1"}},
+		{"fields i | sort i desc | limit 1", 0, []string{"i=4999"}},
+	} {
+		checkRows(t, tc.q, runQuery(t, tc.q, evs, Options{Limit: tc.limit}), tc.want)
+	}
 }

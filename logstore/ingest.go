@@ -59,6 +59,12 @@ func (s *Store) Ingest(groupName string, evs []InputEvent) (IngestResult, error)
 	if err := ValidateGroupName(groupName); err != nil {
 		return IngestResult{}, err
 	}
+	// Long-running writers (delivery) purge as they go.
+	if s.now()-s.lastPurge.Load() >= purgeEvery {
+		if err := s.Purge(); err != nil {
+			return IngestResult{}, err
+		}
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	g := s.lookup(groupName)

@@ -305,4 +305,15 @@ func TestRetention(t *testing.T) {
 	if gi.RetentionInDays != 3 || gi.StoredBytes != 5 {
 		t.Fatalf("%+v", gi)
 	}
+	// An hour later, with the store open, Ingest purges day 10 too.
+	c.t = c.t.Add(2*24*time.Hour + time.Hour)
+	if _, err := s.Ingest("other", []InputEvent{ev("s", t0, "x")}); err != nil {
+		t.Fatal(err)
+	}
+	s.mu.RLock()
+	nslices = len(s.groups["g"].slices)
+	s.mu.RUnlock()
+	if nslices != 0 {
+		t.Fatalf("after Ingest's purge: %d day files", nslices)
+	}
 }

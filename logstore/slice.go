@@ -12,6 +12,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
+// purgeEvery is how often Ingest runs Purge.
+const purgeEvery = 3_600_000
+
 // dayMs is the width of a slice: one UTC day, the unit of retention.
 const dayMs = 86_400_000
 
@@ -233,12 +236,13 @@ func syncDir(dir string) {
 
 // Purge deletes the day files that every group's retention has fully
 // expired. Expired events in a partly expired day are already hidden from
-// reads; they go with their file. Open calls Purge; long-running owners call
-// it periodically.
+// reads; they go with their file. Open and PutRetentionPolicy call Purge,
+// and Ingest does at most once an hour.
 func (s *Store) Purge() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	now := s.now()
+	s.lastPurge.Store(now)
 	var partial []partialPurge
 	if err := s.purgeFiles(now, &partial); err != nil {
 		return err

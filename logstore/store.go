@@ -44,7 +44,8 @@ type Store struct {
 	open   int // slices with an open bolt DB
 	tick   uint64
 
-	stats counters
+	stats     counters
+	lastPurge atomic.Int64 // ms of the last Purge
 }
 
 type counters struct {

@@ -210,7 +210,7 @@ func decodeIPv6(data []byte, p *Packet) Reason {
 			return decodeL4(rest, p)
 		}
 		if len(rest) < 8 {
-			return extTruncated(cut, next, p)
+			return extTruncated(cut, next, rest, p)
 		}
 		var hlen int
 		switch next {
@@ -227,7 +227,7 @@ func decodeIPv6(data []byte, p *Packet) Reason {
 			hlen = (int(rest[1]) + 1) * 8
 		}
 		if len(rest) < hlen {
-			return extTruncated(cut, next, p)
+			return extTruncated(cut, next, rest, p)
 		}
 		next = rest[0]
 		rest = rest[hlen:]
@@ -241,9 +241,13 @@ func decodeIPv6(data []byte, p *Packet) Reason {
 
 // extTruncated classifies an extension header that does not fit: cut by the
 // snap length, the IP fields are still good; inside a complete packet, the
-// header lies about its length.
-func extTruncated(cut bool, next uint8, p *Packet) Reason {
+// header lies about its length. Proto is the last Next Header value that
+// could be read, as tshark reports it.
+func extTruncated(cut bool, next uint8, rest []byte, p *Packet) Reason {
 	p.Proto = next
+	if len(rest) > 0 {
+		p.Proto = rest[0]
+	}
 	if cut {
 		return L4Truncated
 	}

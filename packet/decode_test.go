@@ -133,7 +133,7 @@ func decodeCases() []decodeCase {
 		{"tcp cut by snap length keeps ports", LinkIPv4, ipv4TCP + "c0 01 01 bb 00 00 00 01", L4Truncated,
 			Packet{IPVersion: 4, Src: a4, Dst: b4, Proto: 6, TTL: 64, IPLen: 60, HasPorts: true, SrcPort: 49153, DstPort: 443, FragID: 0x1c46}},
 		{"ipv6 extension header cut by snap length", LinkIPv6, v6("00 40", "00") + "3c 07 00 00", L4Truncated,
-			Packet{IPVersion: 6, Src: a6, Dst: b6, Proto: 0, TTL: 64, IPLen: 104}},
+			Packet{IPVersion: 6, Src: a6, Dst: b6, Proto: 60, TTL: 64, IPLen: 104}}, // the cut hop-by-hop header names 60 next
 	}
 }
 

@@ -96,13 +96,27 @@ type cRule struct {
 }
 
 type cEntry struct {
-	proto      int16
-	allow      bool
-	pfrom, pto uint16
-	itype      int16
-	icode      int16
-	prefix     netip.Prefix
-	name       string
+	proto       int16
+	allow       bool
+	pfrom, pto  uint16
+	itype       int16
+	icode       int16
+	net4, mask4 uint32 // IPv4 entries: the prefix as integers, the cheap test
+	prefix      netip.Prefix
+	name        string
+}
+
+// v4 returns an IPv4 address as an integer for prefix tests.
+func v4(a netip.Addr) uint32 {
+	b := a.As4()
+	return uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+}
+
+func v4mask(bits int) uint32 {
+	if bits <= 0 {
+		return 0
+	}
+	return ^uint32(0) << (32 - bits)
 }
 
 type cACL struct {
@@ -231,6 +245,10 @@ func compileACL(a *topology.NetworkACL) *cACL {
 			ce := cEntry{proto: int16(x.Proto), allow: x.Allow, pfrom: uint16(x.PortFrom), pto: uint16(x.PortTo),
 				itype: int16(x.ICMPType), icode: int16(x.ICMPCode), prefix: x.Prefix,
 				name: a.ID + "/" + Direction(d).String() + "/" + x.Name()}
+			if x.Prefix.Addr().Is4() {
+				ce.mask4 = v4mask(x.Prefix.Bits())
+				ce.net4 = v4(x.Prefix.Addr()) & ce.mask4
+			}
 			fam := 0
 			if x.Prefix.Addr().Is6() {
 				fam = 1
@@ -276,27 +294,40 @@ func (e *Engine) matchSG(rules []cRule, p *Packet, remote netip.Addr) *cRule {
 	return nil
 }
 
+// matchPorts reports whether the entry's protocol, port and ICMP
+// constraints admit p.
+func (x *cEntry) admits(p *Packet) bool {
+	if x.proto == topology.Any {
+		return true
+	}
+	if uint8(x.proto) != p.Proto {
+		return false
+	}
+	switch p.Proto {
+	case topology.ProtoTCP, topology.ProtoUDP:
+		return p.DstPort >= x.pfrom && p.DstPort <= x.pto
+	case topology.ProtoICMP, topology.ProtoICMPv6:
+		return (x.itype == topology.Any || int16(p.ICMPType) == x.itype) && (x.icode == topology.Any || int16(p.ICMPCode) == x.icode)
+	}
+	return true
+}
+
 // evalACL returns the first NACL entry matching p; the `*` entries
 // guarantee one exists for a well-formed ACL.
 func evalACL(es []cEntry, p *Packet, remote netip.Addr) *cEntry {
-	for i := range es {
-		x := &es[i]
-		if x.proto != topology.Any {
-			if uint8(x.proto) != p.Proto {
-				continue
-			}
-			switch p.Proto {
-			case topology.ProtoTCP, topology.ProtoUDP:
-				if p.DstPort < x.pfrom || p.DstPort > x.pto {
-					continue
-				}
-			case topology.ProtoICMP, topology.ProtoICMPv6:
-				if (x.itype != topology.Any && int16(p.ICMPType) != x.itype) || (x.icode != topology.Any && int16(p.ICMPCode) != x.icode) {
-					continue
-				}
+	if remote.Is4() {
+		a := v4(remote)
+		for i := range es {
+			x := &es[i]
+			if a&x.mask4 == x.net4 && x.admits(p) {
+				return x
 			}
 		}
-		if x.prefix.Contains(remote) {
+		return nil
+	}
+	for i := range es {
+		x := &es[i]
+		if x.admits(p) && x.prefix.Contains(remote) {
 			return x
 		}
 	}

@@ -2,6 +2,7 @@ package sql
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	dbsql "database/sql"
@@ -52,8 +53,12 @@ type Table struct {
 	// Problems are the skipped objects (*FileError) and lines (*LineError),
 	// in path and line order.
 	Problems []error
-	// SkippedFiles and SkippedLines count Problems by kind.
-	SkippedFiles, SkippedLines int
+	// SkippedFiles and SkippedLines count Problems by kind; DamagedFiles
+	// counts objects whose gzip stream breaks off: their lines before the
+	// damage are in the table.
+	SkippedFiles, SkippedLines, DamagedFiles int
+
+	checked bool
 }
 
 // FileError is an object left out of the table as a whole.
@@ -272,7 +277,52 @@ func (t *Table) viewSQL() string {
 		fmt.Fprintf(&b, "(%s, %s, %s)", quoteString(filepath.ToSlash(f)), quoteString(region), quoteString(day))
 	}
 	b.WriteString(") AS p(filename, region, day) ON r.filename = p.filename")
+	if !t.checked || t.SkippedLines > 0 {
+		b.WriteString(t.castAll("r."))
+	}
 	return b.String()
+}
+
+// castAll is a filter that is always true but uses every column. DuckDB
+// casts only the columns a query uses, so without it a line with a bad
+// integer would be dropped by "SELECT *" yet counted by "SELECT count(*)".
+func (t *Table) castAll(prefix string) string {
+	var b strings.Builder
+	b.WriteString(" WHERE hash(")
+	for i, c := range t.columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(prefix + quoteIdent(c.Name))
+	}
+	b.WriteString(") IS NOT NULL")
+	return b.String()
+}
+
+// verifyGzip reads a whole gzip object and returns the number of complete
+// lines before the first error.
+func verifyGzip(path string) (int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
+	if err != nil {
+		return 0, err
+	}
+	buf := make([]byte, 256<<10)
+	var lines int64
+	for {
+		n, err := zr.Read(buf)
+		lines += int64(bytes.Count(buf[:n], []byte{'\n'}))
+		if err == io.EOF {
+			return lines, nil
+		}
+		if err != nil {
+			return lines, err
+		}
+	}
 }
 
 // partitionOf returns the Region and the yyyy/MM/dd day of an object from
@@ -320,7 +370,7 @@ func (t *Table) check(ctx context.Context) error {
 	var good []string
 	for _, f := range t.Files {
 		var n int64
-		q := "SELECT count(*) FROM " + t.readCSV([]string{f}, ", store_rejects = true")
+		q := "SELECT count(*) FROM " + t.readCSV([]string{f}, ", store_rejects = true") + t.castAll("")
 		if err := conn.QueryRowContext(ctx, q).Scan(&n); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -330,8 +380,16 @@ func (t *Table) check(ctx context.Context) error {
 		}
 		t.Rows += n
 		good = append(good, f)
+		// DuckDB reads a truncated gzip stream up to the damage without a
+		// word; Go's reader says where it ends.
+		if lines, err := verifyGzip(f); err != nil {
+			t.Problems = append(t.Problems, &FileError{File: f, Line: int(lines) + 1,
+				Err: fmt.Errorf("damaged gzip stream after %d complete lines (they are in the table): %w", lines, err)})
+			t.DamagedFiles++
+		}
 	}
 	t.Files = good
+	t.checked = true
 	rows, err := conn.QueryContext(ctx, `SELECT s.file_path, e.line, e.byte_position - e.line_byte_position + 1,
 		coalesce(e.column_name, ''), e.error_type::VARCHAR, e.error_message
 		FROM reject_errors e JOIN reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
