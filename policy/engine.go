@@ -88,11 +88,21 @@ type ruleRef struct {
 }
 
 type cRule struct {
-	proto    int16 // topology.Any or protocol number
-	from, to int32 // TCP/UDP destination ports, or ICMP type/code (Any = all)
-	prefixes []netip.Prefix
-	groups   []int32 // SG indices whose members' addresses match
-	id       int32   // index into Engine.rules
+	proto    int16          // topology.Any or protocol number
+	from, to int32          // TCP/UDP destination ports, or ICMP type/code (Any = all)
+	nets4    []net4         // IPv4 prefixes as integers
+	prefixes []netip.Prefix // IPv6 prefixes
+	groups   []int32        // SG indices whose members' addresses match
+	id       int32          // index into Engine.rules
+}
+
+type net4 struct{ net, mask uint32 }
+
+func (n net4) contains(a uint32) bool { return a&n.mask == n.net }
+
+func toNet4(p netip.Prefix) net4 {
+	m := v4mask(p.Bits())
+	return net4{v4(p.Addr()) & m, m}
 }
 
 type cEntry struct {
@@ -126,6 +136,7 @@ type cACL struct {
 
 type eniPolicy struct {
 	eni   *topology.ENI
+	sub4  net4 // the subnet's IPv4 CIDR; {net: 1, mask: 0} never matches
 	acl   *cACL
 	sg    [2][]cRule // union of the ENI's groups, group order then rule order
 	hasSG bool
@@ -184,8 +195,12 @@ func New(t *topology.Topology, cfg Config) (*Engine, error) {
 	for i, n := range enis {
 		p := &e.pol[i]
 		p.eni = n
+		p.sub4 = net4{net: 1}
 		if n.Subnet != nil {
 			p.acl = acls[n.Subnet.ACL]
+			if n.Subnet.CIDR.IsValid() {
+				p.sub4 = toNet4(n.Subnet.CIDR)
+			}
 		}
 		ids := make([]string, 0, len(n.SecurityGroups))
 		for _, g := range n.SecurityGroups {
@@ -223,7 +238,14 @@ func New(t *topology.Topology, cfg Config) (*Engine, error) {
 func (e *Engine) compileSG(g *topology.SecurityGroup, rs []topology.SGRule, dir string) []cRule {
 	out := make([]cRule, 0, len(rs))
 	for _, r := range rs {
-		c := cRule{proto: int16(r.Proto), from: int32(r.From), to: int32(r.To), prefixes: r.Prefixes, id: int32(len(e.rules))}
+		c := cRule{proto: int16(r.Proto), from: int32(r.From), to: int32(r.To), id: int32(len(e.rules))}
+		for _, pf := range r.Prefixes {
+			if pf.Addr().Is4() {
+				c.nets4 = append(c.nets4, toNet4(pf))
+			} else {
+				c.prefixes = append(c.prefixes, pf)
+			}
+		}
 		for _, rg := range r.Groups {
 			c.groups = append(c.groups, int32(rg.Index))
 		}
@@ -273,6 +295,11 @@ func portsMatch(proto uint8, from, to int32, p *Packet) bool {
 
 // matchSG returns the first rule allowing p (remote is the far end), or nil.
 func (e *Engine) matchSG(rules []cRule, p *Packet, remote netip.Addr) *cRule {
+	is4 := remote.Is4()
+	var a4 uint32
+	if is4 {
+		a4 = v4(remote)
+	}
 	for i := range rules {
 		r := &rules[i]
 		if r.proto != topology.Any {
@@ -280,9 +307,17 @@ func (e *Engine) matchSG(rules []cRule, p *Packet, remote netip.Addr) *cRule {
 				continue
 			}
 		}
-		for _, pf := range r.prefixes {
-			if pf.Contains(remote) {
-				return r
+		if is4 {
+			for _, n := range r.nets4 {
+				if n.contains(a4) {
+					return r
+				}
+			}
+		} else {
+			for _, pf := range r.prefixes {
+				if pf.Contains(remote) {
+					return r
+				}
 			}
 		}
 		for _, g := range r.groups {
@@ -347,6 +382,15 @@ func (c *cACL) eval(d Direction, p *Packet, remote netip.Addr) *cEntry {
 	return &denyNoEntry
 }
 
+// inSubnet reports whether remote is inside the ENI's subnet, i.e. the
+// traffic does not cross the subnet boundary and skips the NACL.
+func (ep *eniPolicy) inSubnet(remote netip.Addr) bool {
+	if remote.Is4() {
+		return ep.sub4.contains(v4(remote))
+	}
+	return ep.eni.Subnet.Contains(remote)
+}
+
 // policyOf returns the compiled policy of eni, or nil for an ENI that is
 // not this engine's topology's.
 func (e *Engine) policyOf(eni *topology.ENI) *eniPolicy {
@@ -371,7 +415,7 @@ func (e *Engine) Decide(eni *topology.ENI, dir Direction, p *Packet, now int64) 
 		remote = p.Dst
 	}
 	remote = remote.Unmap()
-	crossing := ep.acl != nil && !eni.Subnet.Contains(remote)
+	crossing := ep.acl != nil && !ep.inSubnet(remote)
 	var aclRule string
 	if dir == Ingress && crossing {
 		x := ep.acl.eval(Ingress, p, remote)

@@ -36,7 +36,7 @@ func (e *Engine) Explain(eni *topology.ENI, dir Direction, p *Packet, reply bool
 	}
 	remote = remote.Unmap()
 	var ex Explanation
-	crossing := ep.acl != nil && !eni.Subnet.Contains(remote)
+	crossing := ep.acl != nil && !ep.inSubnet(remote)
 	aclHop := func() bool {
 		h := Hop{Kind: "nacl", Direction: dir}
 		if ep.acl != nil {

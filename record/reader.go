@@ -90,6 +90,9 @@ func (rd *Reader) Next(rec *Record) error {
 		}
 		if derr := rd.dec.Decode(rd.format, line, rec); derr != nil {
 			rd.Bad++
+			if _, ok := derr.(*CountError); ok && rd.Headers == 0 && rd.format == DefaultFormat {
+				derr = fmt.Errorf("%w (no header line seen, so the default format applies)", derr)
+			}
 			return &LineError{File: rd.name, Line: rd.lineNo, Err: derr}
 		}
 		rd.Records++

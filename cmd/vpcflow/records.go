@@ -27,10 +27,14 @@ func newRecordsCmd() *cobra.Command {
 	return c
 }
 
-// parseFormatFlag reads a --format value: `${a} ${b}` or `a b`.
+// parseFormatFlag reads a --format value: `${a} ${b}`, `a b`, or the name
+// of a default format: `default` (VPC, version 2) or `tgw-default`.
 func parseFormatFlag(s string) (*record.Format, error) {
-	if s == "" {
+	switch s {
+	case "", "default":
 		return record.DefaultFormat, nil
+	case "tgw-default":
+		return record.DefaultTGWFormat, nil
 	}
 	f, err := record.ParseFormat(s)
 	if err != nil {
@@ -84,7 +88,8 @@ record, keys are the AWS field names in format order, integers are JSON numbers,
 
 A line made only of known field names is a header and sets the format of the
 lines after it (a header may appear again, e.g. in concatenated files). Before
-the first header, --format applies (written '${a} ${b}' or 'a b'); with neither,
+the first header, --format applies (written '${a} ${b}' or 'a b', or 'default'
+or 'tgw-default' for the VPC and transit gateway default formats); with neither,
 the default version 2 format.
 
 A bad line is reported on stderr as FILE:LINE: and what was expected; every good

@@ -83,7 +83,7 @@ func TestRecordsParseBadLines(t *testing.T) {
 		"garbage\n" +
 		"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 180 100 160 REJECT OK\n"
 	wantErr := `<stdin>:2: field "dstport": want integer 0-65535 or -, got "99999"` + "\n" +
-		`<stdin>:3: want 14 fields, got 1` + "\n"
+		`<stdin>:3: want 14 fields, got 1 (no header line seen, so the default format applies)` + "\n"
 	out, errOut, code := runBinary(t, []byte(in), "records", "parse", "-")
 	if code != 1 || strings.Count(out, "\n") != 2 || errOut != wantErr+"2 records, 2 bad lines\n" {
 		t.Errorf("code %d\nout %s\nerr %s", code, out, errOut)
