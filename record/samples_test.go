@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 )
@@ -254,5 +255,58 @@ func TestSamplesRoundTripJSON(t *testing.T) {
 				t.Errorf("%s record %d: NDJSON differs:\n%s\n%s", path, i+1, js, js2)
 			}
 		}
+	}
+}
+
+// TestWildConcatenation reads every sample as one file, the way `cat *.log`
+// or a careless export produces it: repeated headers, CRLF endings, a missing
+// final newline, junk between files. Every record of every sample must come
+// out, equal to the hand-checked values, and every junk line must be reported.
+func TestWildConcatenation(t *testing.T) {
+	var in strings.Builder
+	var want []Record
+	var names []string
+	for name := range sampleWant {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	junk := 0
+	for i, name := range names {
+		raw, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := string(raw)
+		if !strings.HasPrefix(text, "version") && !strings.HasPrefix(text, "instance-id") {
+			text = DefaultFormat.Header() + "\n" + text // a headerless file needs its format back
+		}
+		if i%2 == 1 {
+			text = strings.ReplaceAll(text, "\n", "\r\n")
+		}
+		in.WriteString(text)
+		if !strings.HasSuffix(text, "\n") {
+			in.WriteString("\n")
+		}
+		in.WriteString("this line is junk\n\n")
+		junk++
+		want = append(want, sampleWant[name].records...)
+	}
+	rd := NewReader(strings.NewReader(in.String()), "all.log", nil)
+	var got []Record
+	bad := 0
+	for {
+		var r Record
+		err := rd.Next(&r)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			bad++
+			continue
+		}
+		got = append(got, r)
+	}
+	if bad != junk || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %d records (want %d) and %d bad lines (want %d)", len(got), len(want), bad, junk)
 	}
 }
