@@ -16,10 +16,17 @@ import (
 // without header or newline and whose timestamp is start × 1000. Each
 // window's batch is sorted by timestamp.
 type CloudWatch struct {
-	Store *logstore.Store
+	Store LogIngester
 
 	stats CloudWatchStats
 	buf   []byte
+}
+
+// LogIngester is the log store's internal ingestion path. Both
+// *logstore.Store and *logsvc.Service provide it; give the service so
+// delivered records also run the group's metric filters and alarms.
+type LogIngester interface {
+	Ingest(group string, evs []logstore.InputEvent) (logstore.IngestResult, error)
 }
 
 // CloudWatchStats counts delivered and skipped events.
@@ -31,7 +38,7 @@ type CloudWatchStats struct {
 }
 
 // NewCloudWatch returns a destination writing into store.
-func NewCloudWatch(store *logstore.Store) *CloudWatch {
+func NewCloudWatch(store LogIngester) *CloudWatch {
 	return &CloudWatch{Store: store, stats: CloudWatchStats{Groups: map[string]bool{}}}
 }
 

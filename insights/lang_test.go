@@ -2,6 +2,7 @@ package insights
 
 import (
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
 	"testing"
@@ -366,5 +367,49 @@ func TestNewestKept(t *testing.T) {
 		{"fields i | sort i desc | limit 1", 0, []string{"i=4999"}},
 	} {
 		checkRows(t, tc.q, runQuery(t, tc.q, evs, Options{Limit: tc.limit}), tc.want)
+	}
+}
+
+// TestTableStage covers commands that run on materialized rows: a sort or
+// limit before the first stats, and filters and fields between stats.
+func TestTableStage(t *testing.T) {
+	evs := fixtureEvents()
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		// The 3 newest records are F7, F6, F5; two are ACCEPT.
+		{"limit 3 | stats count(*) as n by action", []string{"action=ACCEPT n=2", "action=REJECT n=1"}},
+		{"sort bytes asc | limit 2 | stats sum(bytes) as b, earliest(srcAddr) as e, latest(srcAddr) as l",
+			[]string{"b=672 e=203.0.113.12 l=172.31.16.139"}}, // F5 (earlier) and F6, 336 each
+		{"stats count(*) as n by bin(1d) as day, action | filter n > 1 | fields day", []string{"day=2015-05-10 00:00:00.000 n=2"}}, // F3+F4, action null
+		{"stats count(*) as n by bin(1d) as day | filter day > 1431000000000 | fields n * 10 as n10 | display day, n10",
+			[]string{"day=2015-05-10 00:00:00.000 n10=20", "day=2015-05-29 00:00:00.000 n10=20", "day=2016-10-31 00:00:00.000 n10=10"}},
+		{"stats count(*) as n by bin(1d) as day | stats max(n) as most, count(*) as days", []string{"most=2 days=4"}},
+		{"fields srcAddr | sort srcAddr asc | dedup srcAddr | limit 2", []string{"srcAddr=172.31.9.69", "srcAddr=172.31.16.139"}},
+	}
+	for _, tc := range tests {
+		checkRows(t, tc.q, runQuery(t, tc.q, evs, Options{}), tc.want)
+	}
+}
+
+// TestSourceError: a failing source fails the query with its error.
+func TestSourceError(t *testing.T) {
+	boom := errors.New("disk on fire")
+	src := func(fn func(*Event) error) error {
+		for i := range 3000 {
+			if err := fn(&Event{Timestamp: int64(i), Message: []byte(flowFixture[0])}); err != nil {
+				return err
+			}
+		}
+		return boom
+	}
+	for _, q := range []string{"stats count(*)", "fields srcAddr"} {
+		for _, w := range []int{1, 2} {
+			pq, _ := Parse(q)
+			if _, err := pq.Run(src, Options{Workers: w}); !errors.Is(err, boom) {
+				t.Errorf("%s workers %d: %v", q, w, err)
+			}
+		}
 	}
 }

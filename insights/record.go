@@ -3,8 +3,8 @@ package insights
 import (
 	"bytes"
 	"encoding/binary"
-	"math/bits"
 	"encoding/json"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unsafe"

@@ -187,7 +187,7 @@ func (s *ctShard) grow() {
 }
 
 // evictSample is how many live entries reclaim compares.
-const evictSample = 8
+const evictSample = 4
 
 // reclaim frees one entry: among the next evictSample live entries from the
 // hand, the first expired one, else the one idle the longest (sampling, as

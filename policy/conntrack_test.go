@@ -51,3 +51,44 @@ func TestShardInvariants(t *testing.T) {
 		_ = live
 	}
 }
+
+// TestConcurrentDecide runs requests and replies from several goroutines
+// on a small table (run with -race): every reply of a connection whose
+// request was accepted and not evicted passes, and the counters add up.
+func TestConcurrentDecide(t *testing.T) {
+	top := load(t, "testdata/cases.yaml")
+	e := engine(t, top, Config{MaxTracked: 4096, Shards: 4})
+	eni := top.ENIByID("eni-b2")
+	done := make(chan [2]int)
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			acc, rej := 0, 0
+			for i := 0; i < 2000; i++ {
+				port := uint16(1024 + g*2000 + i)
+				req := pkt(t, "udp 10.0.2.40:5000 198.51.100.53:53")
+				req.SrcPort = port
+				rep := pkt(t, "udp 198.51.100.53:53 10.0.2.40:5000")
+				rep.DstPort = port
+				e.Decide(eni, Egress, req, int64(i))
+				if e.Decide(eni, Ingress, rep, int64(i)).Accept {
+					acc++
+				} else {
+					rej++
+				}
+			}
+			done <- [2]int{acc, rej}
+		}(g)
+	}
+	acc := 0
+	for g := 0; g < 4; g++ {
+		r := <-done
+		acc += r[0]
+	}
+	st := e.Stats()
+	if st.Inserted != 8000 || st.Hits != uint64(acc) || st.Tracked > 4096 || uint64(st.Tracked) != st.Inserted-st.Evicted-st.Expired {
+		t.Errorf("accepted %d, stats %+v", acc, st)
+	}
+	if acc < 8000-4096 {
+		t.Errorf("only %d of 8000 replies passed", acc)
+	}
+}

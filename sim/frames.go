@@ -11,7 +11,7 @@ var be = binary.BigEndian
 // checksum prefix sums are precomputed, so building a 1500-byte packet costs
 // a header's worth of arithmetic, not a pass over the payload.
 var (
-	pattern    [1500]byte
+	pattern    [3000]byte
 	patternSum [len(pattern) + 1]uint32
 )
 
@@ -141,6 +141,9 @@ func (g *generator) step(c *conv) step {
 
 // emit builds the conversation's next frame and writes it.
 func (g *generator) emit(c *conv) error {
+	if c.kind == kindFrag {
+		return g.emitFragment(c)
+	}
 	st := g.step(c)
 	ep := &g.cfg.Endpoints[c.ep]
 	b := g.buf[:]
@@ -309,13 +312,18 @@ func (g *generator) emit(c *conv) error {
 		be.PutUint16(l4[2:4], ck)
 	}
 
-	n := l4Off + l4Len
+	return g.write(c, b[:l4Off+l4Len])
+}
+
+// write records one frame at the conversation's current time.
+func (g *generator) write(c *conv, frame []byte) error {
+	n := len(frame)
 	ts := g.start + c.next
 	captured := n
 	if g.cfg.SnapLen > 0 {
 		captured = min(n, g.cfg.SnapLen)
 	}
-	if err := g.w.WritePacket(ts, b[:captured], n); err != nil {
+	if err := g.w.WritePacket(ts, frame[:captured], n); err != nil {
 		return err
 	}
 	s := &g.stats
@@ -324,8 +332,102 @@ func (g *generator) emit(c *conv) error {
 	}
 	s.Last = time.Unix(0, ts).UTC()
 	s.Packets++
-	s.IPBytes += int64(n - ipOff)
+	s.IPBytes += int64(n - 14)
 	return nil
+}
+
+// emitFragment sends one fragment of a client-to-server UDP datagram of
+// 8+payloadC bytes: even packets are first fragments (UDP header, More
+// Fragments), odd ones the rest. A conversation with an odd packet count
+// ends with a datagram whose last fragment was lost.
+func (g *generator) emitFragment(c *conv) error {
+	ep := &g.cfg.Endpoints[c.ep]
+	b := g.buf[:]
+	peerMAC := RouterMAC
+	if c.peerEP >= 0 {
+		peerMAC = g.cfg.Endpoints[c.peerEP].MAC
+	}
+	copy(b[0:6], peerMAC[:])
+	copy(b[6:12], ep.MAC[:])
+	if c.v6 {
+		be.PutUint16(b[12:14], 0x86DD)
+	} else {
+		be.PutUint16(b[12:14], 0x0800)
+	}
+	dgram := 8 + int(c.payloadC)
+	first := c.idx%2 == 0
+	if first {
+		c.ipidC++
+	}
+	// fragment payload sizes: multiples of 8 that fit a 1500-byte MTU
+	fragData := 1480
+	hdr := 20
+	if c.v6 {
+		fragData, hdr = 1448, 48 // 40 + 8-byte Fragment header
+	}
+	ip := b[14:]
+	data := ip[hdr:]
+	var n, offset int
+	if first {
+		be.PutUint16(data[0:2], c.cport)
+		be.PutUint16(data[2:4], c.sport)
+		be.PutUint16(data[4:6], uint16(dgram))
+		be.PutUint16(data[6:8], 0)
+		copy(data[8:fragData], pattern[:fragData-8])
+		n = fragData
+	} else {
+		offset = fragData
+		n = copy(data, pattern[fragData-8:dgram-8])
+	}
+	var src, dst [16]byte
+	if c.v6 {
+		src, dst = ep.IPv6.As16(), c.peer.As16()
+		ip[0], ip[1], ip[2], ip[3] = 0x60, 0, 0, 0
+		be.PutUint16(ip[4:6], uint16(8+n))
+		ip[6], ip[7] = 44, 64
+		copy(ip[8:24], src[:])
+		copy(ip[24:40], dst[:])
+		fh := ip[40:48]
+		fh[0], fh[1] = 17, 0
+		mf := uint16(0)
+		if first {
+			mf = 1
+		}
+		be.PutUint16(fh[2:4], uint16(offset)|mf)
+		be.PutUint32(fh[4:8], c.id<<16|uint32(c.ipidC))
+		if first {
+			// the checksum covers the whole datagram, with the pseudo-header
+			sum := sum16(0, ip[8:40]) + uint32(dgram) + 17 + sum16(0, data[:8]) + patternSum[dgram-8]
+			be.PutUint16(data[6:8], udpChecksum(sum))
+		}
+	} else {
+		s4, d4 := ep.IPv4.As4(), c.peer.As4()
+		ip[0], ip[1] = 0x45, 0
+		be.PutUint16(ip[2:4], uint16(20+n))
+		be.PutUint16(ip[4:6], c.ipidC)
+		ff := uint16(offset / 8)
+		if first {
+			ff |= 0x2000
+		}
+		be.PutUint16(ip[6:8], ff)
+		ip[8], ip[9] = 64, 17
+		be.PutUint16(ip[10:12], 0)
+		copy(ip[12:16], s4[:])
+		copy(ip[16:20], d4[:])
+		be.PutUint16(ip[10:12], fold(sum16(0, ip[:20])))
+		if first {
+			sum := sum16(0, ip[12:20]) + uint32(dgram) + 17 + sum16(0, data[:8]) + patternSum[dgram-8]
+			be.PutUint16(data[6:8], udpChecksum(sum))
+		}
+	}
+	return g.write(c, b[:14+hdr+n])
+}
+
+func udpChecksum(sum uint32) uint16 {
+	if ck := fold(sum); ck != 0 {
+		return ck
+	}
+	return 0xffff // zero means "no checksum" in UDP
 }
 
 // dnsMessage writes a query for an A (or AAAA) record of a host name derived

@@ -3,7 +3,8 @@
 // It exists so benchmarks, documentation and demos have realistic, large and
 // reproducible input without shipping big files: the same Config and seed
 // give a byte-identical pcap on every machine. Traffic is a mix of TCP
-// connections (handshake, data, FIN or RST), DNS and other UDP, and ICMP echo,
+// connections (handshake, data, FIN or RST), DNS and other UDP (some of it in
+// IP fragments), and ICMP echo,
 // over IPv4 and IPv6, with a skewed (Zipf-like) number of packets per
 // conversation, spread over several flow-log capture windows. Generation
 // streams to the writer: memory grows with the number of conversations open
@@ -78,16 +79,19 @@ type Config struct {
 
 // Stats summarises a generated capture.
 type Stats struct {
-	Packets  int64
-	IPBytes  int64 // sum of IP lengths, what flow logs count as bytes
-	Flows    int
-	TCP      int // conversations by kind
-	UDP      int
-	ICMP     int
-	IPv6     int // conversations over IPv6
-	First    time.Time
-	Last     time.Time
-	MaxFlows int // conversations open at once, at most
+	Packets int64
+	IPBytes int64 // sum of IP lengths, what flow logs count as bytes
+	Flows   int
+	TCP     int // conversations by kind
+	UDP     int
+	ICMP    int
+	IPv6    int // conversations over IPv6
+	// Fragmented counts the UDP conversations whose datagrams are sent as two
+	// IP fragments each (IPv4 fragments, or IPv6 Fragment headers).
+	Fragmented int
+	First      time.Time
+	Last       time.Time
+	MaxFlows   int // conversations open at once, at most
 }
 
 func (c *Config) validate() error {
@@ -131,6 +135,7 @@ const (
 	kindUDP
 	kindNTP
 	kindICMP
+	kindFrag // UDP datagrams larger than the MTU, each sent as two IP fragments
 )
 
 // conv is the state of one conversation between its first and last packet.
@@ -274,8 +279,10 @@ func (g *generator) newConv(id uint32, start int64, n uint32) *conv {
 		c.kind = kindTCP
 	case x < 80:
 		c.kind = kindDNS
-	case x < 88:
+	case x < 86:
 		c.kind = kindUDP
+	case x < 88:
+		c.kind = kindFrag
 	case x < 90:
 		c.kind = kindNTP
 		c.v6 = false
@@ -313,6 +320,11 @@ func (g *generator) newConv(id uint32, start int64, n uint32) *conv {
 		c.local = r.IntN(4) != 0
 		c.payloadC = uint16(40 + r.IntN(1100))
 		g.stats.UDP++
+	case kindFrag:
+		c.sport = 9000
+		c.payloadC = uint16(1600 + r.IntN(1200)) // two fragments over IPv4 and IPv6
+		g.stats.UDP++
+		g.stats.Fragmented++
 	case kindICMP:
 		c.local = r.IntN(2) == 0
 		c.cport = uint16(r.IntN(65536)) // echo identifier

@@ -1,6 +1,7 @@
 package sql
 
 import (
+	"os"
 	"context"
 	"strings"
 	"testing"
@@ -27,6 +28,7 @@ func FuzzObject(f *testing.F) {
 			obj = gz(t, string(data))
 		}
 		fuzzed := writeObject(t, dir, "b.log.gz", obj)
+		os.WriteFile("/tmp/p6fuzzlast", obj, 0o644) // DEBUG
 		tb, err := Open(context.Background(), dir, Options{Format: nil})
 		if err != nil {
 			t.Fatal(err)

@@ -42,7 +42,9 @@ func newGenPcapCmd() *cobra.Command {
 		Long: `gen pcap writes a pcap file (Ethernet, nanosecond timestamps) of synthetic
 VPC-like traffic: TCP connections (handshake, request, data, FIN or RST),
 DNS queries to the Amazon resolver, other UDP, NTP to the Amazon Time Sync
-service (traffic AWS never logs), and ICMP echo, over IPv4 and IPv6.
+service (traffic AWS never logs), UDP datagrams larger than the MTU sent as
+two IP fragments (IPv4, and IPv6 Fragment headers), and ICMP echo, over IPv4
+and IPv6.
 
 Conversations get a skewed (Zipf-like) share of the packets: a few are large
 and run across several capture windows, most are a handful of packets. Each
@@ -220,7 +222,7 @@ func genPcap(cmd *cobra.Command, cfg sim.Config, out string) error {
 }
 
 func genSummary(w io.Writer, out string, st sim.Stats, el time.Duration) {
-	fmt.Fprintf(w, "wrote %s: %d packets, %d IP bytes, %d conversations (tcp %d, udp %d, icmp %d; ipv6 %d), %s to %s, in %.1fs\n",
-		out, st.Packets, st.IPBytes, st.Flows, st.TCP, st.UDP, st.ICMP, st.IPv6,
+	fmt.Fprintf(w, "wrote %s: %d packets, %d IP bytes, %d conversations (tcp %d, udp %d of which %d fragmented, icmp %d; ipv6 %d), %s to %s, in %.1fs\n",
+		out, st.Packets, st.IPBytes, st.Flows, st.TCP, st.UDP, st.Fragmented, st.ICMP, st.IPv6,
 		st.First.Format(time.RFC3339), st.Last.Format(time.RFC3339), el.Seconds())
 }

@@ -10,6 +10,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/vpcflow/vpcflow/insights"
@@ -121,7 +122,7 @@ A malformed query exits with status 2 and names the line and column.`,
 			}
 			qEnd := endMs
 			if end == nil {
-				qEnd = 0
+				qEnd = time.Now().UnixMilli() // queryEndTime() of an open-ended query
 			}
 			res, err := q.Run(src, insights.Options{AccountID: account, StartMs: startMs, EndMs: qEnd, Limit: limit})
 			if err != nil {

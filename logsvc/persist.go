@@ -1,0 +1,288 @@
+package logsvc
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sort"
+
+	"github.com/vpcflow/vpcflow/metricfilter"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Buckets of metrics.db.
+var (
+	bFilters = []byte("filters") // uvarint-prefixed group, name → Definition JSON
+	bAlarms  = []byte("alarms")  // alarm name → Evaluator JSON (definition, state, history)
+	bPoints  = []byte("points")  // sequence (u64) → Datapoint JSON, in ingestion order
+	bMarks   = []byte("marks")   // markKey → default value (float64 bits)
+	bState   = []byte("state")   // "watermark" → u64 ms
+	kWater   = []byte("watermark")
+)
+
+// Marker kinds: a minute in which a filter with a defaultValue matched an
+// event of its group, or saw one it did not match (spec §3.2 step 4).
+const (
+	markMatched = 'm'
+	markSeen    = 's'
+)
+
+// mark is a default-value minute marker of one plain (dimensionless) metric.
+type mark struct {
+	namespace, name string
+	kind            byte
+	minute          int64
+	value           float64 // the defaultValue, for markSeen
+}
+
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+func readString(b []byte) (string, []byte, bool) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 || uint64(len(b)-k) < n {
+		return "", nil, false
+	}
+	return string(b[k : k+int(n)]), b[k+int(n):], true
+}
+
+func filterKey(group, name string) []byte {
+	return appendString(appendString(nil, group), name)
+}
+
+func (m mark) key() []byte {
+	b := appendString(appendString(nil, m.namespace), m.name)
+	b = append(b, m.kind)
+	return binary.BigEndian.AppendUint64(b, uint64(m.minute))
+}
+
+func parseMark(k, v []byte) (mark, bool) {
+	var m mark
+	var ok bool
+	if m.namespace, k, ok = readString(k); !ok {
+		return m, false
+	}
+	if m.name, k, ok = readString(k); !ok || len(k) != 9 {
+		return m, false
+	}
+	m.kind, m.minute = k[0], int64(binary.BigEndian.Uint64(k[1:]))
+	if len(v) == 8 {
+		m.value = math.Float64frombits(binary.BigEndian.Uint64(v))
+	}
+	return m, m.kind == markMatched || m.kind == markSeen
+}
+
+func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+// openMeta opens metrics.db and makes sure its buckets exist.
+func openMeta(path string) (*bolt.DB, error) {
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 0})
+	if err != nil {
+		return nil, fmt.Errorf("logsvc: open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bFilters, bAlarms, bPoints, bMarks, bState} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("logsvc: %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// restoreGroup is where restore puts its stand-in filters. The ':' makes it
+// a name no log group can have, so it never meets real events.
+const restoreGroup = "logsvc:restore"
+
+// restore loads metrics.db into the engine: filters, datapoints (in their
+// original order, so sums come out bit for bit the same), default-value
+// markers, the watermark, then the alarms. Filters whose definition no
+// longer compiles are skipped and reported in Warnings.
+func (s *Service) restore() error {
+	var marks []mark
+	var alarms []*metricfilter.Evaluator
+	water, haveWater := int64(0), false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if err := tx.Bucket(bFilters).ForEach(func(k, v []byte) error {
+			var d metricfilter.Definition
+			if err := json.Unmarshal(v, &d); err != nil {
+				s.warnings = append(s.warnings, fmt.Sprintf("metric filter %q: %v", k, err))
+				return nil
+			}
+			if err := s.putFilterMem(d); err != nil {
+				s.warnings = append(s.warnings, fmt.Sprintf("metric filter %s in %s no longer compiles, skipped: %v", d.FilterName, d.LogGroupName, err))
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		ms := s.eng.Store()
+		if err := tx.Bucket(bPoints).ForEach(func(k, v []byte) error {
+			var dp metricfilter.Datapoint
+			if err := json.Unmarshal(v, &dp); err != nil {
+				return fmt.Errorf("datapoint %x: %w", k, err)
+			}
+			ms.Add(dp)
+			return nil
+		}); err != nil {
+			return err
+		}
+		if err := tx.Bucket(bMarks).ForEach(func(k, v []byte) error {
+			if m, ok := parseMark(k, v); ok {
+				marks = append(marks, m)
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+		if v := tx.Bucket(bState).Get(kWater); len(v) == 8 {
+			water, haveWater = int64(binary.BigEndian.Uint64(v)), true
+		}
+		return tx.Bucket(bAlarms).ForEach(func(k, v []byte) error {
+			ev := &metricfilter.Evaluator{}
+			if err := json.Unmarshal(v, ev); err != nil {
+				s.warnings = append(s.warnings, fmt.Sprintf("alarm %q: %v", k, err))
+				return nil
+			}
+			alarms = append(alarms, ev)
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("logsvc: read metrics.db: %w", err)
+	}
+	if err := s.replayMarks(marks); err != nil {
+		return err
+	}
+	if haveWater {
+		// No alarm is loaded yet, so this only sets the engine's watermark.
+		s.eng.Ingest(restoreGroup, []metricfilter.Event{{Timestamp: water, Message: "-"}})
+		s.water, s.seen = water, true
+	}
+	for _, ev := range alarms {
+		if err := s.eng.RestoreAlarm(ev); err != nil {
+			s.warnings = append(s.warnings, fmt.Sprintf("alarm %s no longer valid, skipped: %v", ev.Alarm.AlarmName, err))
+			continue
+		}
+		s.nalarms++
+	}
+	return nil
+}
+
+// replayMarks puts the default-value markers back into the engine's metric
+// store. The engine sets them only from events, so each metric gets a
+// stand-in filter `[a="m"]` with value `$a` and its default: the message
+// "m" matches without giving a number (a matched minute, no datapoint,
+// A17), and "-" does not match (a seen minute that gets the default).
+func (s *Service) replayMarks(marks []mark) error {
+	type metric struct{ ns, name string }
+	byMetric := map[metric][]mark{}
+	var order []metric
+	for _, m := range marks {
+		k := metric{m.namespace, m.name}
+		if byMetric[k] == nil {
+			order = append(order, k)
+		}
+		byMetric[k] = append(byMetric[k], m)
+	}
+	sort.Slice(order, func(i, j int) bool {
+		if order[i].ns != order[j].ns {
+			return order[i].ns < order[j].ns
+		}
+		return order[i].name < order[j].name
+	})
+	for _, k := range order {
+		ms := byMetric[k]
+		// A minute keeps the first default it was given; group the seen
+		// markers by value so each stand-in carries one default.
+		byValue := map[float64][]metricfilter.Event{}
+		var matched []metricfilter.Event
+		for _, m := range ms {
+			if m.kind == markMatched {
+				matched = append(matched, metricfilter.Event{Timestamp: m.minute, Message: "m"})
+			} else {
+				byValue[m.value] = append(byValue[m.value], metricfilter.Event{Timestamp: m.minute, Message: "-"})
+			}
+		}
+		if len(byValue) == 0 {
+			byValue[0] = nil
+		}
+		first := true
+		for v, evs := range byValue {
+			def := v
+			d := metricfilter.Definition{FilterName: "restore", FilterPattern: `[a="m"]`,
+				MetricTransformations: []metricfilter.Transformation{{MetricName: k.name, MetricNamespace: k.ns, MetricValue: "$a", DefaultValue: &def}}}
+			if _, err := s.eng.PutFilter(restoreGroup, d); err != nil {
+				return fmt.Errorf("logsvc: restore markers of %s/%s: %w", k.ns, k.name, err)
+			}
+			if first {
+				evs = append(evs, matched...)
+				first = false
+			}
+			s.eng.Ingest(restoreGroup, evs)
+			s.eng.DeleteGroup(restoreGroup)
+		}
+	}
+	return nil
+}
+
+// saveBatch makes one ingestion's metric effects durable in a single
+// fsync'd transaction: its datapoints, new markers, the watermark and the
+// alarms (whose state and history may have changed).
+func (s *Service) saveBatch(dps []metricfilter.Datapoint, marks []mark, alarms []metricfilter.Evaluator) error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		pb := tx.Bucket(bPoints)
+		pb.FillPercent = 0.9
+		for i := range dps {
+			seq, err := pb.NextSequence()
+			if err != nil {
+				return err
+			}
+			v, err := json.Marshal(&dps[i])
+			if err != nil {
+				return err
+			}
+			if err := pb.Put(u64(seq), v); err != nil {
+				return err
+			}
+		}
+		mb := tx.Bucket(bMarks)
+		for _, m := range marks {
+			k := m.key()
+			if mb.Get(k) != nil {
+				continue // a minute keeps its first default, as in the engine
+			}
+			if err := mb.Put(k, u64(math.Float64bits(m.value))); err != nil {
+				return err
+			}
+		}
+		if s.seen {
+			if err := tx.Bucket(bState).Put(kWater, u64(uint64(s.water))); err != nil {
+				return err
+			}
+		}
+		return putAlarms(tx, alarms)
+	})
+}
+
+func putAlarms(tx *bolt.Tx, alarms []metricfilter.Evaluator) error {
+	ab := tx.Bucket(bAlarms)
+	for i := range alarms {
+		v, err := json.Marshal(&alarms[i])
+		if err != nil {
+			return err
+		}
+		if err := ab.Put([]byte(alarms[i].Alarm.AlarmName), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}

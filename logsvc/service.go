@@ -1,0 +1,290 @@
+package logsvc
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/vpcflow/vpcflow/logstore"
+	"github.com/vpcflow/vpcflow/metricfilter"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Options configures a Service. The zero value is usable.
+type Options struct {
+	// Store configures the event store; its Now is also the clock for
+	// metric filter creation times.
+	Store logstore.Options
+}
+
+// Service is an open data dir: the event store, the metric filters and the
+// alarms. It is safe for concurrent use; only one process may open a data
+// dir at a time (the store's lock covers metrics.db too).
+type Service struct {
+	store *logstore.Store
+	db    *bolt.DB
+	eng   *metricfilter.Engine
+	now   func() time.Time
+
+	// mu serialises writes, so datapoints are persisted in the order the
+	// engine added them and a restart rebuilds the same sums.
+	mu       sync.Mutex
+	filters  map[string]map[string]*metricfilter.Filter // group → filter name → compiled filter
+	water    int64                                      // highest event time given to the engine (ms)
+	seen     bool
+	nalarms  int
+	warnings []string
+}
+
+// Ingester is the internal ingestion path; *logstore.Store (no metric
+// filters) and *Service (with them) both provide it.
+type Ingester interface {
+	Ingest(group string, evs []logstore.InputEvent) (logstore.IngestResult, error)
+}
+
+var (
+	_ Ingester = (*logstore.Store)(nil)
+	_ Ingester = (*Service)(nil)
+)
+
+// Open opens (creating if needed) the data dir, locks it, and restores the
+// metric filters, datapoints and alarms saved in it.
+func Open(dir string, opts Options) (*Service, error) {
+	st, err := logstore.Open(dir, opts.Store)
+	if err != nil {
+		return nil, err
+	}
+	db, err := openMeta(filepath.Join(dir, "metrics.db"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	s := &Service{store: st, db: db, eng: metricfilter.NewEngine(), now: opts.Store.Now,
+		filters: map[string]map[string]*metricfilter.Filter{}}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.restore(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the data dir. Every acknowledged write is already durable.
+func (s *Service) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	if s.db != nil {
+		errs = append(errs, s.db.Close())
+		s.db = nil
+	}
+	if s.store != nil {
+		errs = append(errs, s.store.Close())
+		s.store = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Store is the event store, for reads and for the group and stream
+// operations that metric filters do not care about. Write events through
+// the Service, never through the Store, or the filters miss them.
+func (s *Service) Store() *logstore.Store { return s.store }
+
+// Warnings lists what Open had to skip in metrics.db (definitions that no
+// longer validate), so callers can tell the user.
+func (s *Service) Warnings() []string { return append([]string(nil), s.warnings...) }
+
+// Ingest is the internal ingestion path (flow-log delivery, `logs put`):
+// logstore.Store.Ingest, then the group's metric filters over the events it
+// stored, then alarm evaluation on event time. When it returns without
+// error, the events, their datapoints and any alarm state change are on
+// disk.
+func (s *Service) Ingest(group string, evs []logstore.InputEvent) (logstore.IngestResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, err := s.store.Ingest(group, evs)
+	if err != nil || res.Stored == 0 || !s.watching(group) {
+		return res, err
+	}
+	stored := evs
+	if res.Stored != len(evs) {
+		stored = s.storedOf(group, evs, res)
+	}
+	mevs := make([]metricfilter.Event, len(stored))
+	for i := range stored {
+		mevs[i] = metricfilter.Event{Timestamp: stored[i].Timestamp, Message: string(stored[i].Message)}
+	}
+	return res, s.apply(group, mevs)
+}
+
+// storedOf picks the events Ingest stored when it skipped some, by the
+// store's own rules (ValidateEvent, stream name, retention at the batch's
+// ingestion time).
+func (s *Service) storedOf(group string, evs []logstore.InputEvent, res logstore.IngestResult) []logstore.InputEvent {
+	cut := int64(0)
+	if gi, err := s.store.GroupInfo(group); err == nil && gi.RetentionInDays > 0 {
+		cut = res.IngestionTime - int64(gi.RetentionInDays)*86_400_000
+	}
+	out := make([]logstore.InputEvent, 0, res.Stored)
+	for _, e := range evs {
+		if logstore.ValidateEvent(e.Timestamp, e.Message) == nil && logstore.ValidateStreamName(e.Stream) == nil && e.Timestamp >= cut {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// PutLogEvents is the API path: logstore.Store.PutLogEvents (spec §1.5),
+// then the metric filters over the events it accepted (step 8).
+func (s *Service) PutLogEvents(group, stream string, evs []logstore.PutEvent) (logstore.PutResult, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	res, err := s.store.PutLogEvents(group, stream, evs)
+	if err != nil || !s.watching(group) {
+		return res, err
+	}
+	from, to := 0, len(evs)
+	if r := res.RejectedLogEventsInfo; r != nil {
+		if r.TooOldLogEventEndIndex != nil {
+			from = max(from, *r.TooOldLogEventEndIndex)
+		}
+		if r.ExpiredLogEventEndIndex != nil {
+			from = max(from, *r.ExpiredLogEventEndIndex)
+		}
+		if r.TooNewLogEventStartIndex != nil {
+			to = *r.TooNewLogEventStartIndex
+		}
+	}
+	if to <= from {
+		return res, nil
+	}
+	mevs := make([]metricfilter.Event, 0, to-from)
+	for _, e := range evs[from:to] {
+		mevs = append(mevs, metricfilter.Event{Timestamp: e.Timestamp, Message: e.Message})
+	}
+	if err := s.apply(group, mevs); err != nil {
+		return logstore.PutResult{}, &logstore.APIError{Code: logstore.CodeServiceUnavailable, Message: err.Error()}
+	}
+	return res, nil
+}
+
+// watching reports whether events of group matter to the engine: the group
+// has filters, or alarms exist (any event moves the event-time watermark
+// that closes their periods). The caller holds mu.
+func (s *Service) watching(group string) bool {
+	return len(s.filters[group]) > 0 || s.nalarms > 0
+}
+
+// apply runs the engine over stored events and persists the effects. The
+// caller holds mu.
+func (s *Service) apply(group string, evs []metricfilter.Event) error {
+	dps, _ := s.eng.Ingest(group, evs)
+	for _, e := range evs {
+		if !s.seen || e.Timestamp > s.water {
+			s.water, s.seen = e.Timestamp, true
+		}
+	}
+	marks := s.marks(group, evs)
+	var alarms []metricfilter.Evaluator
+	if s.nalarms > 0 {
+		alarms = s.eng.Alarms()
+	}
+	if err := s.saveBatch(dps, marks, alarms); err != nil {
+		return fmt.Errorf("logsvc: save metric data: %w", err)
+	}
+	return nil
+}
+
+// marks computes the default-value markers of a batch: for each filter of
+// the group with a defaultValue, the minutes it matched an event in and the
+// minutes it saw events without matching (spec §3.2 step 4). The engine
+// keeps these privately; they are recomputed here so a restart can rebuild
+// them.
+func (s *Service) marks(group string, evs []metricfilter.Event) []mark {
+	var out []mark
+	for _, f := range s.filters[group] {
+		t := f.Def.MetricTransformations[0]
+		if t.DefaultValue == nil {
+			continue
+		}
+		done := map[[2]int64]bool{}
+		for _, e := range evs {
+			m := floorMinute(e.Timestamp)
+			kind := int64(markSeen)
+			if f.Pattern().MatchString(e.Message) {
+				kind = markMatched
+			}
+			if done[[2]int64{m, kind}] {
+				continue
+			}
+			done[[2]int64{m, kind}] = true
+			out = append(out, mark{namespace: t.MetricNamespace, name: t.MetricName, kind: byte(kind), minute: m, value: *t.DefaultValue})
+		}
+	}
+	return out
+}
+
+func floorMinute(t int64) int64 {
+	r := t % 60_000
+	if r < 0 {
+		r += 60_000
+	}
+	return t - r
+}
+
+// Advance evaluates the alarms up to now (ms) and persists their state; live
+// mode calls it on the wall clock so periods close without new events.
+func (s *Service) Advance(now int64) ([]metricfilter.StateChange, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := s.eng.Advance(now)
+	if len(ch) == 0 {
+		return nil, nil
+	}
+	return ch, s.saveAlarms()
+}
+
+func (s *Service) saveAlarms() error {
+	alarms := s.eng.Alarms()
+	if err := s.db.Update(func(tx *bolt.Tx) error { return putAlarms(tx, alarms) }); err != nil {
+		return fmt.Errorf("logsvc: save alarms: %w", err)
+	}
+	return nil
+}
+
+// DescribeLogGroups is logstore's DescribeLogGroups with metricFilterCount
+// filled in (the store alone does not know the filters).
+func (s *Service) DescribeLogGroups(in logstore.DescribeGroupsInput) ([]logstore.LogGroup, string, error) {
+	gs, next, err := s.store.DescribeLogGroups(in)
+	s.mu.Lock()
+	for i := range gs {
+		gs[i].MetricFilterCount = len(s.filters[gs[i].LogGroupName])
+	}
+	s.mu.Unlock()
+	return gs, next, err
+}
+
+// DeleteLogGroup deletes the group with its streams, events and metric
+// filters (spec §5.3). Datapoints already emitted stay, as on AWS.
+func (s *Service) DeleteLogGroup(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.store.DeleteLogGroup(name); err != nil {
+		return err
+	}
+	names := s.filters[name]
+	delete(s.filters, name)
+	s.eng.DeleteGroup(name)
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for n := range names {
+			if err := tx.Bucket(bFilters).Delete(filterKey(name, n)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
