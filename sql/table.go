@@ -59,6 +59,7 @@ type Table struct {
 	SkippedFiles, SkippedLines, DamagedFiles int
 
 	checked bool
+	ownDB   bool
 }
 
 // FileError is an object left out of the table as a whole.
@@ -100,6 +101,35 @@ func (e *LineError) Error() string {
 // types of the format, plus the partition columns of spec §5.2 (Region and
 // yyyy/MM/dd day, taken from the object key) unless the format has them.
 func Open(ctx context.Context, dir string, o Options) (*Table, error) {
+	db, err := dbsql.Open("duckdb", "")
+	if err != nil {
+		return nil, err
+	}
+	for _, q := range []string{
+		// No extension is ever needed (gzip CSV is built in); never try to
+		// download one.
+		"SET autoinstall_known_extensions = false",
+		// Athena's from_unixtime (used by the queries of spec §5.4) returns
+		// a timestamp without zone; DuckDB has no function of that name.
+		"CREATE MACRO from_unixtime(s) AS make_timestamp(CAST(s * 1000000 AS BIGINT))",
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	t, err := open(ctx, db, dir, o)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	t.ownDB = true
+	return t, nil
+}
+
+// open builds the table in an existing database (tests share one: a new
+// DuckDB costs tens of milliseconds).
+func open(ctx context.Context, db *dbsql.DB, dir string, o Options) (*Table, error) {
 	if o.View == "" {
 		o.View = DefaultView
 	}
@@ -107,7 +137,7 @@ func Open(ctx context.Context, dir string, o Options) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &Table{view: o.View, format: o.Format}
+	t := &Table{db: db, view: o.View, format: o.Format}
 	for _, p := range paths {
 		f, err := readHeader(p)
 		if err != nil {
@@ -128,30 +158,12 @@ func Open(ctx context.Context, dir string, o Options) (*Table, error) {
 	}
 	t.columns = AthenaColumns(t.format)
 	t.region, t.day = PartitionColumns(t.format)
-
-	if t.db, err = dbsql.Open("duckdb", ""); err != nil {
-		return nil, err
-	}
-	// No extension is ever needed (gzip CSV is built in); never try to
-	// download one.
-	if _, err := t.db.ExecContext(ctx, "SET autoinstall_known_extensions = false"); err != nil {
-		t.db.Close()
-		return nil, err
-	}
-	// Athena's from_unixtime (used by the queries of spec §5.4) returns a
-	// timestamp without zone; DuckDB has no function of that name.
-	if _, err := t.db.ExecContext(ctx, "CREATE MACRO from_unixtime(s) AS make_timestamp(CAST(s * 1000000 AS BIGINT))"); err != nil {
-		t.db.Close()
-		return nil, err
-	}
 	if !o.NoCheck && len(t.Files) > 0 {
 		if err := t.check(ctx); err != nil {
-			t.db.Close()
 			return nil, err
 		}
 	}
 	if _, err := t.db.ExecContext(ctx, t.viewSQL()); err != nil {
-		t.db.Close()
 		return nil, fmt.Errorf("create view %s: %w", t.view, err)
 	}
 	return t, nil
@@ -367,10 +379,15 @@ func (t *Table) check(ctx context.Context) error {
 		return err
 	}
 	defer conn.Close()
+	const drop = "DROP TABLE IF EXISTS vpcflow_reject_errors; DROP TABLE IF EXISTS vpcflow_reject_scans"
+	if _, err := conn.ExecContext(ctx, drop); err != nil {
+		return err
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), drop)
 	var good []string
 	for _, f := range t.Files {
 		var n int64
-		q := "SELECT count(*) FROM " + t.readCSV([]string{f}, ", store_rejects = true") + t.castAll("")
+		q := "SELECT count(*) FROM " + t.readCSV([]string{f}, ", store_rejects = true, rejects_table = 'vpcflow_reject_errors', rejects_scan = 'vpcflow_reject_scans'") + t.castAll("")
 		if err := conn.QueryRowContext(ctx, q).Scan(&n); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -392,7 +409,7 @@ func (t *Table) check(ctx context.Context) error {
 	t.checked = true
 	rows, err := conn.QueryContext(ctx, `SELECT s.file_path, e.line, e.byte_position - e.line_byte_position + 1,
 		coalesce(e.column_name, ''), e.error_type::VARCHAR, e.error_message
-		FROM reject_errors e JOIN reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
+		FROM vpcflow_reject_errors e JOIN vpcflow_reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id
 		ORDER BY s.file_path, e.line, e.byte_position`)
 	if err != nil {
 		return fmt.Errorf("reading rejected lines: %w", err)
@@ -424,7 +441,13 @@ func (t *Table) View() string { return t.view }
 func (t *Table) DB() *dbsql.DB { return t.db }
 
 // Close releases the database.
-func (t *Table) Close() error { return t.db.Close() }
+func (t *Table) Close() error {
+	if t.ownDB {
+		return t.db.Close()
+	}
+	_, err := t.db.Exec("DROP VIEW IF EXISTS " + quoteIdent(t.view))
+	return err
+}
 
 // Result is the outcome of Query: the column names and DuckDB types, and
 // the rows as database/sql returns them (int32, int64, string, *big.Int for

@@ -349,3 +349,39 @@ func TestLevenshteinHint(t *testing.T) {
 		}
 	}
 }
+
+// TestChoice holds loader behaviour that is our decision rather than AWS's.
+func TestChoice(t *testing.T) {
+	y := `Vpcs: [{VpcId: vpc-1, CidrBlock: 10.0.0.0/16, Ipv6CidrBlockAssociationSet: [{Ipv6CidrBlock: "2001:db8::/56"}]}]
+Subnets: [{SubnetId: subnet-1, VpcId: vpc-1, CidrBlock: 10.0.1.0/24}]
+NetworkInterfaces: [{NetworkInterfaceId: eni-1, SubnetId: subnet-1, PrivateIpAddress: 10.0.1.5}]
+`
+	top, err := Parse("t.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("implicit default NACL is named acl-default-<VpcId> and allows all", func(t *testing.T) {
+		a := top.Subnet("subnet-1").ACL
+		if a == nil || a.ID != "acl-default-vpc-1" || !a.Implicit || top.NetworkACL("acl-default-vpc-1") != a {
+			t.Fatalf("%+v", a)
+		}
+		var got []string
+		for _, e := range a.Egress {
+			got = append(got, e.Name()+" "+e.Prefix.String())
+		}
+		if strings.Join(got, ",") != "100 0.0.0.0/0,101 ::/0,* 0.0.0.0/0,* ::/0" {
+			t.Errorf("entries %v", got)
+		}
+	})
+	t.Run("missing AccountId and Region stay empty", func(t *testing.T) {
+		if e := top.ENIByID("eni-1"); e.AccountID != "" || e.Region != "" || e.InterfaceType != "interface" {
+			t.Errorf("%q %q %q", e.AccountID, e.Region, e.InterfaceType)
+		}
+	})
+	t.Run("type errors stop the load before semantic checks", func(t *testing.T) {
+		_, err := Parse("t.yaml", []byte("Vpcs: [{VpcId: vpc-1, CidrBlock: [1]}]\nSubnets: [{SubnetId: subnet-1, VpcId: vpc-9, CidrBlock: 10.0.1.0/24}]\n"))
+		if err == nil || err.Error() != "t.yaml:1: Vpcs[0].CidrBlock: want a string, got a list" {
+			t.Errorf("%v", err)
+		}
+	})
+}

@@ -66,8 +66,8 @@ is AWS's numbering when every entry is a message. Empty lines are not
 messages (AWS rejects empty messages): they are skipped and counted on
 stderr. Unlike the AWS API this command accepts more than 50 messages.
 
-An invalid pattern exits with status 1 and AWS's InvalidParameterException
-message, followed by the column and the reason. JSON array elements that are
+An invalid pattern exits with status 2 (like every usage error) and AWS's
+InvalidParameterException message, followed by the column and the reason. JSON array elements that are
 not non-empty strings are reported with their line and column and skipped;
 the other messages are still tested and the command then exits with status 1.`,
 		Example: `  # Which flow-log records are rejected SSH attempts?
@@ -88,7 +88,8 @@ the other messages are still tested and the command then exits with status 1.`,
 			}
 			p, err := filterpattern.Compile(pattern)
 			if err != nil {
-				return &exitError{code: 1, msg: metricFilterPatternError(pattern, err)}
+				// Exit 2, as for an invalid pattern in every other command.
+				return usageErrorf("%s", metricFilterPatternError(pattern, err))
 			}
 			name, asJSON := "-", false
 			if len(args) == 1 {

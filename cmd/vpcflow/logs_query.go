@@ -106,20 +106,7 @@ A malformed query exits with status 2 and names the line and column.`,
 				}
 				account = logsQueryAccount(info.Arn)
 			}
-			src := func(fn func(*insights.Event) error) error {
-				var ev insights.Event
-				for _, g := range groups {
-					ev.Group = g
-					err := s.Scan(g, startMs, endMs, func(e logstore.Event) error {
-						ev.Timestamp, ev.IngestionTime, ev.Stream, ev.Message = e.Timestamp, e.IngestionTime, e.Stream, e.Message
-						return fn(&ev)
-					})
-					if err != nil {
-						return err
-					}
-				}
-				return nil
-			}
+			src := storeSource(s, groups, startMs, endMs)
 			qEnd := endMs
 			if end == nil {
 				qEnd = time.Now().UnixMilli() // queryEndTime() of an open-ended query
@@ -195,4 +182,23 @@ func logsQueryTable(out, errw io.Writer, res *insights.Result) error {
 	_, err := fmt.Fprintf(errw, "%d rows; %.0f records matched, %.0f scanned, %.0f bytes scanned\n",
 		len(res.Rows), st.RecordsMatched, st.RecordsScanned, st.BytesScanned)
 	return err
+}
+
+// storeSource feeds the events of groups between startMs and endMs (both
+// inclusive) from the store to the Insights engine.
+func storeSource(s *logstore.Store, groups []string, startMs, endMs int64) insights.Source {
+	return func(fn func(*insights.Event) error) error {
+		var ev insights.Event
+		for _, g := range groups {
+			ev.Group = g
+			err := s.Scan(g, startMs, endMs, func(e logstore.Event) error {
+				ev.Timestamp, ev.IngestionTime, ev.Stream, ev.Message = e.Timestamp, e.IngestionTime, e.Stream, e.Message
+				return fn(&ev)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/vpcflow/vpcflow/filterpattern"
 	"github.com/vpcflow/vpcflow/logstore"
+	"github.com/vpcflow/vpcflow/logsvc"
 )
 
 func init() {
@@ -77,7 +78,9 @@ exits 1. Every acknowledged batch is on disk (fsync'd).`,
 				defer f.Close()
 				in = f
 			}
-			s, err := openLogsStore(dataDir)
+			// Through the log service, so the group's metric filters and
+			// the alarms see the events.
+			s, err := openLogService(dataDir, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -114,7 +117,7 @@ type logsPutSummary struct {
 
 // logsPut reads NDJSON events and ingests them in batches; bad lines go to
 // errw as FILE:LINE messages and are counted.
-func logsPut(s *logstore.Store, group, defStream, name string, in io.Reader, errw io.Writer) (logsPutSummary, error) {
+func logsPut(s logsvc.Ingester, group, defStream, name string, in io.Reader, errw io.Writer) (logsPutSummary, error) {
 	var sum logsPutSummary
 	r := bufio.NewReaderSize(in, 1<<20)
 	batch := make([]logstore.InputEvent, 0, putBatch)
@@ -228,7 +231,8 @@ aws logs describe-log-groups (--output json prints its {"logGroups": [...]} shap
 			if err := checkLogsOutput(output); err != nil {
 				return err
 			}
-			s, err := openLogsStore(dataDir)
+			// The service fills in metricFilterCount.
+			s, err := openLogService(dataDir, cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
@@ -406,14 +410,15 @@ func logsAPIError(err error) error {
 }
 
 // compileLogsPattern compiles --pattern; an empty pattern matches all. A bad
-// pattern is a usage error showing the position.
+// pattern is a usage error (exit 2) with AWS's InvalidParameterException
+// message and the column, as in every command that takes a pattern.
 func compileLogsPattern(p string) (func([]byte) bool, error) {
 	if strings.TrimSpace(p) == "" {
 		return nil, nil
 	}
 	pat, err := filterpattern.Compile(p)
 	if err != nil {
-		return nil, usageErrorf("--pattern: %v", err)
+		return nil, logsPatternError("FilterLogEvents", "--pattern", p, err)
 	}
 	return pat.Match, nil
 }

@@ -169,7 +169,7 @@ func TestLogsStoreCLIErrors(t *testing.T) {
 		msg  string
 	}{
 		{[]string{"logs", "filter"}, 2, "--group is required"},
-		{[]string{"logs", "filter", "--group", "g", "--pattern", "[a"}, 2, "--pattern: InvalidParameterException: Invalid filter pattern"},
+		{[]string{"logs", "filter", "--group", "g", "--pattern", "[a"}, 2, "--pattern: An error occurred (InvalidParameterException) when calling the FilterLogEvents operation: Invalid filter pattern"},
 		{[]string{"logs", "filter", "--group", "g", "--start", "yesterday"}, 2, `--start: time "yesterday": want epoch seconds`},
 		{[]string{"logs", "filter", "--group", "g", "--start", "20", "--end", "10"}, 2, "--end 10 is before --start 20"},
 		{[]string{"logs", "filter", "--group", "nope"}, 1, "ResourceNotFoundException: The specified log group does not exist."},

@@ -31,9 +31,9 @@ const (
 
 type pcapFlags struct {
 	topology, out, format, eni, account, region, traffic, dataDir string
-	stdout, quiet                                       bool
-	interval, maxFlowsPerWindow, maxFlows, shards       int
-	localCIDRs                                          []string
+	stdout, quiet                                                 bool
+	interval, maxFlowsPerWindow, maxFlows, shards                 int
+	localCIDRs                                                    []string
 }
 
 func newPcapCmd() *cobra.Command {

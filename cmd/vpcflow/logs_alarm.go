@@ -1,0 +1,456 @@
+package main
+
+// `vpcflow logs alarm put|list|delete|history` and `vpcflow logs alarms`:
+// CloudWatch-style alarms on the metrics that metric filters write, kept in
+// the data dir by package logsvc and evaluated on event time as data arrives.
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/vpcflow/vpcflow/logsvc"
+	"github.com/vpcflow/vpcflow/metricfilter"
+)
+
+func init() {
+	registerLogs(newAlarmCmd)
+	registerLogs(newAlarmsCmd)
+}
+
+func newAlarmCmd() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "alarm",
+		Short: "Alarms on metric-filter metrics: put, list, delete, history",
+		Long: `Alarms watch a metric written by metric filters, as CloudWatch alarms do: at
+the end of each --period (epoch-aligned, on event time) the last
+--evaluation-periods periods are judged against the threshold, and the alarm
+goes to ALARM when at least --datapoints-to-alarm of them breach, OK
+otherwise, INSUFFICIENT_DATA per --treat-missing-data. Every state change is
+recorded with its reason and kept in the data dir.
+
+'vpcflow logs alarms' shows every alarm with its state and recent history.`,
+	}
+	c.AddCommand(newAlarmPutCmd(), newAlarmListCmd(), newAlarmDeleteCmd(), newAlarmHistoryCmd())
+	return c
+}
+
+func newAlarmPutCmd() *cobra.Command {
+	var dataDir, name, metricName, namespace, statistic, op, treat, dims, threshold string
+	var period, evals, dta int
+	var alarmActions, okActions, insufficientActions []string
+	c := &cobra.Command{
+		Use:   "put --alarm-name N --metric-name M --namespace NS --statistic S --period P --threshold T --comparison-operator OP --evaluation-periods N",
+		Short: "Create or update an alarm, like aws cloudwatch put-metric-alarm",
+		Long: `Create an alarm on a metric, or update one (an update keeps its state). A new
+alarm starts in INSUFFICIENT_DATA and is evaluated at once over the data
+already recorded, up to the newest event time seen.
+
+--statistic: SampleCount, Average, Sum, Minimum or Maximum. --period: 10, 20,
+30 or a multiple of 60 seconds. --comparison-operator:
+GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold or
+LessThanOrEqualToThreshold (the statistic is on the left).
+--datapoints-to-alarm M of --evaluation-periods N (default M = N), with
+period x N at most 7 days (1 day for periods under an hour).
+--treat-missing-data: missing (default), ignore, breaching, notBreaching.
+--dimensions Name=Value,... selects the metric's dimension set.
+Actions (ARNs) are recorded with the state changes that fire them; nothing
+is sent anywhere.
+
+Invalid values exit 2 with CloudWatch's ValidationError message naming each
+bad member (AlarmName, Period, ...).`,
+		Example: `  # Ten or more rejected SSH attempts in an hour
+  vpcflow logs alarm put --alarm-name ssh-rejects --namespace VPC --metric-name SSHRejects \
+    --statistic Sum --period 3600 --evaluation-periods 1 --threshold 10 \
+    --comparison-operator GreaterThanOrEqualToThreshold
+
+  # 3 of the last 5 minutes above 1 MB accepted on one interface
+  vpcflow logs alarm put --alarm-name eni-bytes --namespace VPC --metric-name AcceptedBytes \
+    --dimensions Eni=eni-0a1b2c3d4e5f60718 --statistic Sum --period 60 --evaluation-periods 5 \
+    --datapoints-to-alarm 3 --threshold 1000000 --comparison-operator GreaterThanThreshold --treat-missing-data notBreaching`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if name == "" {
+				return usageErrorf("--alarm-name is required")
+			}
+			for _, f := range []string{"metric-name", "namespace", "statistic", "period", "threshold", "comparison-operator", "evaluation-periods"} {
+				if !cmd.Flags().Changed(f) {
+					return usageErrorf("--%s is required", f)
+				}
+			}
+			th, err := strconv.ParseFloat(strings.TrimSpace(threshold), 64)
+			if err != nil || math.IsNaN(th) || math.IsInf(th, 0) {
+				return usageErrorf("--threshold %q: want a finite number", threshold)
+			}
+			pairs, err := parseDimensionList(dims)
+			if err != nil {
+				return usageErrorf("--dimensions: %v", err)
+			}
+			a := metricfilter.Alarm{AlarmName: name, Namespace: namespace, MetricName: metricName, Statistic: statistic,
+				Period: period, EvaluationPeriods: evals, DatapointsToAlarm: dta, Threshold: th, ComparisonOperator: op,
+				TreatMissingData: treat, AlarmActions: alarmActions, OKActions: okActions, InsufficientDataActions: insufficientActions}
+			for _, p := range pairs {
+				a.Dimensions = append(a.Dimensions, metricfilter.Dimension{Name: p[0], Value: p[1]})
+			}
+			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := s.PutMetricAlarm(a); err != nil {
+				return logsServiceError("PutMetricAlarm", err)
+			}
+			return nil
+		},
+	}
+	addLogsDataDirFlag(c, &dataDir)
+	f := c.Flags()
+	f.StringVar(&name, "alarm-name", "", "alarm name (required; 1-255 characters)")
+	f.StringVar(&name, "name", "", "same as --alarm-name")
+	f.StringVar(&metricName, "metric-name", "", "metric name (required)")
+	f.StringVar(&namespace, "namespace", "", "metric namespace (required)")
+	f.StringVar(&statistic, "statistic", "", "SampleCount, Average, Sum, Minimum or Maximum (required)")
+	f.IntVar(&period, "period", 0, "seconds per evaluated period: 10, 20, 30 or a multiple of 60 (required)")
+	f.StringVar(&threshold, "threshold", "", "threshold the statistic is compared with (required)")
+	f.StringVar(&op, "comparison-operator", "", "GreaterThanOrEqualToThreshold, GreaterThanThreshold, LessThanThreshold or LessThanOrEqualToThreshold (required)")
+	f.IntVar(&evals, "evaluation-periods", 0, "N: how many recent periods are judged (required)")
+	f.IntVar(&dta, "datapoints-to-alarm", 0, "M: breaching periods out of N that raise the alarm (default N)")
+	f.StringVar(&treat, "treat-missing-data", "", "missing (default), ignore, breaching or notBreaching")
+	f.StringVar(&dims, "dimensions", "", "Name=Value items, comma-separated: the metric's dimension set")
+	f.StringSliceVar(&alarmActions, "alarm-actions", nil, "ARNs recorded when the alarm enters ALARM")
+	f.StringSliceVar(&okActions, "ok-actions", nil, "ARNs recorded when the alarm enters OK")
+	f.StringSliceVar(&insufficientActions, "insufficient-data-actions", nil, "ARNs recorded when the alarm enters INSUFFICIENT_DATA")
+	return c
+}
+
+// metricAlarmJSON is one element of describe-alarms' MetricAlarms.
+type metricAlarmJSON struct {
+	AlarmName                          string                   `json:"AlarmName"`
+	AlarmArn                           string                   `json:"AlarmArn"`
+	ActionsEnabled                     bool                     `json:"ActionsEnabled"`
+	OKActions                          []string                 `json:"OKActions"`
+	AlarmActions                       []string                 `json:"AlarmActions"`
+	InsufficientDataActions            []string                 `json:"InsufficientDataActions"`
+	StateValue                         string                   `json:"StateValue"`
+	StateReason                        string                   `json:"StateReason"`
+	StateUpdatedTimestamp              string                   `json:"StateUpdatedTimestamp,omitempty"`
+	MetricName                         string                   `json:"MetricName"`
+	Namespace                          string                   `json:"Namespace"`
+	Statistic                          string                   `json:"Statistic"`
+	Dimensions                         []metricfilter.Dimension `json:"Dimensions"`
+	Period                             int                      `json:"Period"`
+	EvaluationPeriods                  int                      `json:"EvaluationPeriods"`
+	DatapointsToAlarm                  int                      `json:"DatapointsToAlarm"`
+	Threshold                          float64                  `json:"Threshold"`
+	ComparisonOperator                 string                   `json:"ComparisonOperator"`
+	TreatMissingData                   string                   `json:"TreatMissingData"`
+	StateTransitionedTimestamp         string                   `json:"StateTransitionedTimestamp,omitempty"`
+	EvaluationState                    string                   `json:"EvaluationState,omitempty"`
+	AlarmConfigurationUpdatedTimestamp string                   `json:"AlarmConfigurationUpdatedTimestamp,omitempty"`
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func alarmJSON(ev metricfilter.Evaluator) metricAlarmJSON {
+	a := ev.Alarm
+	j := metricAlarmJSON{AlarmName: a.AlarmName, AlarmArn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + a.AlarmName,
+		ActionsEnabled: true, OKActions: nonNil(a.OKActions), AlarmActions: nonNil(a.AlarmActions),
+		InsufficientDataActions: nonNil(a.InsufficientDataActions), StateValue: ev.State, StateReason: ev.StateReason,
+		MetricName: a.MetricName, Namespace: a.Namespace, Statistic: a.Statistic, Dimensions: a.Dimensions, Period: a.Period,
+		EvaluationPeriods: a.EvaluationPeriods, DatapointsToAlarm: a.DatapointsToAlarm, Threshold: a.Threshold,
+		ComparisonOperator: a.ComparisonOperator, TreatMissingData: a.TreatMissingData}
+	if j.Dimensions == nil {
+		j.Dimensions = []metricfilter.Dimension{}
+	}
+	if j.DatapointsToAlarm == 0 {
+		j.DatapointsToAlarm = a.EvaluationPeriods
+	}
+	if j.TreatMissingData == "" {
+		j.TreatMissingData = "missing"
+	}
+	if ev.Updated != 0 {
+		j.StateUpdatedTimestamp = formatAWSTime(ev.Updated)
+		j.StateTransitionedTimestamp = j.StateUpdatedTimestamp
+	}
+	return j
+}
+
+// alarmHistoryJSON is one element of describe-alarm-history's AlarmHistoryItems.
+type alarmHistoryJSON struct {
+	AlarmName       string `json:"AlarmName"`
+	AlarmType       string `json:"AlarmType"`
+	Timestamp       string `json:"Timestamp"`
+	HistoryItemType string `json:"HistoryItemType"`
+	HistorySummary  string `json:"HistorySummary"`
+	HistoryData     string `json:"HistoryData"`
+}
+
+type alarmStateJSON struct {
+	StateValue  string `json:"stateValue"`
+	StateReason string `json:"stateReason"`
+}
+
+// alarmHistory lists the state changes of the alarms, newest first as
+// describe-alarm-history does, at most limit items (0: all).
+func alarmHistory(evs []metricfilter.Evaluator, limit int) []alarmHistoryJSON {
+	type item struct {
+		ts int64
+		j  alarmHistoryJSON
+	}
+	var items []item
+	for _, ev := range evs {
+		oldReason := "Unchecked: Initial alarm creation"
+		for _, c := range ev.History {
+			data, _ := json.Marshal(map[string]any{"version": "1.0",
+				"oldState": alarmStateJSON{c.OldState, oldReason}, "newState": alarmStateJSON{c.NewState, c.Reason}, "actions": nonNil(c.Actions)})
+			oldReason = c.Reason
+			items = append(items, item{c.Timestamp, alarmHistoryJSON{AlarmName: c.AlarmName, AlarmType: "MetricAlarm",
+				Timestamp: formatAWSTime(c.Timestamp), HistoryItemType: "StateUpdate",
+				HistorySummary: fmt.Sprintf("Alarm updated from %s to %s", c.OldState, c.NewState), HistoryData: string(data)}})
+		}
+	}
+	// Newest first; within one time, by alarm name then reverse order of
+	// recording, which keeps the sort stable and total.
+	for i := 1; i < len(items); i++ {
+		for j := i; j > 0 && (items[j].ts > items[j-1].ts || items[j].ts == items[j-1].ts && items[j].j.AlarmName < items[j-1].j.AlarmName); j-- {
+			items[j], items[j-1] = items[j-1], items[j]
+		}
+	}
+	out := []alarmHistoryJSON{}
+	for _, it := range items {
+		if limit > 0 && len(out) == limit {
+			break
+		}
+		out = append(out, it.j)
+	}
+	return out
+}
+
+func newAlarmListCmd() *cobra.Command {
+	var dataDir, output, prefix, state string
+	var names []string
+	c := &cobra.Command{
+		Use:   "list [--alarm-names N,...] [--alarm-name-prefix P] [--state-value S]",
+		Short: "List alarms with their state, like aws cloudwatch describe-alarms",
+		Long: `List alarms sorted by name with their definition and current state.
+--output json prints the describe-alarms shape {"MetricAlarms": [...],
+"CompositeAlarms": []}.`,
+		Example: `  vpcflow logs alarm list
+  vpcflow logs alarm list --state-value ALARM --output json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkLogsOutput(output); err != nil {
+				return err
+			}
+			if err := checkAlarmState(state); err != nil {
+				return err
+			}
+			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			evs := s.DescribeAlarms(logsvc.AlarmFilter{Names: names, NamePrefix: prefix, State: state})
+			if output == "json" {
+				out := make([]metricAlarmJSON, len(evs))
+				for i, ev := range evs {
+					out[i] = alarmJSON(ev)
+				}
+				return writeLogsJSON(cmd.OutOrStdout(), map[string]any{"MetricAlarms": out, "CompositeAlarms": []any{}})
+			}
+			return writeAlarmTable(cmd, evs)
+		},
+	}
+	addLogsDataDirFlag(c, &dataDir)
+	addLogsOutputFlag(c, &output)
+	c.Flags().StringSliceVar(&names, "alarm-names", nil, "only these alarms (comma-separated)")
+	c.Flags().StringVar(&prefix, "alarm-name-prefix", "", "only alarms whose name starts with this")
+	c.Flags().StringVar(&state, "state-value", "", "only alarms in this state: OK, ALARM or INSUFFICIENT_DATA")
+	return c
+}
+
+func checkAlarmState(s string) error {
+	switch s {
+	case "", metricfilter.StateOK, metricfilter.StateAlarm, metricfilter.StateInsufficientData:
+		return nil
+	}
+	return usageErrorf("--state-value %q: want OK, ALARM or INSUFFICIENT_DATA", s)
+}
+
+func writeAlarmTable(cmd *cobra.Command, evs []metricfilter.Evaluator) error {
+	t := newLogsTable(cmd.OutOrStdout(), "NAME", "STATE", "SINCE", "CONDITION")
+	for _, ev := range evs {
+		since := "-"
+		if ev.Updated != 0 {
+			since = formatAWSTime(ev.Updated)
+		}
+		t.row(ev.Alarm.AlarmName, ev.State, since, alarmCondition(ev.Alarm))
+	}
+	return t.flush()
+}
+
+// alarmCondition describes an alarm in one line for people.
+func alarmCondition(a metricfilter.Alarm) string {
+	ops := map[string]string{"GreaterThanOrEqualToThreshold": ">=", "GreaterThanThreshold": ">", "LessThanThreshold": "<", "LessThanOrEqualToThreshold": "<="}
+	m := a.DatapointsToAlarm
+	if m == 0 {
+		m = a.EvaluationPeriods
+	}
+	metric := a.Namespace + "/" + a.MetricName
+	if len(a.Dimensions) > 0 {
+		var ds []string
+		for _, d := range a.Dimensions {
+			ds = append(ds, d.Name+"="+d.Value)
+		}
+		metric += "{" + strings.Join(ds, ",") + "}"
+	}
+	return fmt.Sprintf("%s(%s) %s %s for %d of %d x %ds", a.Statistic, metric, ops[a.ComparisonOperator],
+		strconv.FormatFloat(a.Threshold, 'f', -1, 64), m, a.EvaluationPeriods, a.Period)
+}
+
+func newAlarmDeleteCmd() *cobra.Command {
+	var dataDir string
+	var names []string
+	c := &cobra.Command{
+		Use:   "delete --alarm-names N[,N...]",
+		Short: "Delete alarms with their history, like aws cloudwatch delete-alarms",
+		Long: `Delete alarms, their state and their history. If any name is unknown nothing
+is deleted and the command exits 1 with ResourceNotFound.`,
+		Example: `  vpcflow logs alarm delete --alarm-names ssh-rejects`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(names) == 0 {
+				return usageErrorf("--alarm-names is required")
+			}
+			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := s.DeleteAlarms(names...); err != nil {
+				return logsServiceError("DeleteAlarms", err)
+			}
+			return nil
+		},
+	}
+	addLogsDataDirFlag(c, &dataDir)
+	c.Flags().StringSliceVar(&names, "alarm-names", nil, "alarms to delete (comma-separated)")
+	c.Flags().StringSliceVar(&names, "alarm-name", nil, "same as --alarm-names")
+	return c
+}
+
+func newAlarmHistoryCmd() *cobra.Command {
+	var dataDir, output, name string
+	var limit int
+	c := &cobra.Command{
+		Use:   "history [--alarm-name N]",
+		Short: "Show alarm state changes, like aws cloudwatch describe-alarm-history",
+		Long: `Show the state changes of one alarm (--alarm-name) or of all alarms, newest
+first, with the reason (the datapoints judged and the threshold). The time of
+a change is the end of the period whose evaluation caused it (event time).
+--output json prints the describe-alarm-history shape {"AlarmHistoryItems":
+[...]} with HistoryItemType StateUpdate and HistoryData as a JSON string.`,
+		Example: `  vpcflow logs alarm history --alarm-name ssh-rejects
+  vpcflow logs alarm history --output json --max-records 10`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkLogsOutput(output); err != nil {
+				return err
+			}
+			if limit < 0 {
+				return usageErrorf("--max-records %d: want 0 (all) or more", limit)
+			}
+			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			var f logsvc.AlarmFilter
+			if name != "" {
+				f.Names = []string{name}
+			}
+			evs := s.DescribeAlarms(f)
+			if name != "" && len(evs) == 0 {
+				return &exitError{code: 1, msg: fmt.Sprintf("no alarm named %q", name)}
+			}
+			items := alarmHistory(evs, limit)
+			if output == "json" {
+				return writeLogsJSON(cmd.OutOrStdout(), map[string]any{"AlarmHistoryItems": items})
+			}
+			return writeHistoryTable(cmd, items)
+		},
+	}
+	addLogsDataDirFlag(c, &dataDir)
+	addLogsOutputFlag(c, &output)
+	c.Flags().StringVar(&name, "alarm-name", "", "only this alarm")
+	c.Flags().StringVar(&name, "name", "", "same as --alarm-name")
+	c.Flags().IntVar(&limit, "max-records", 0, "at most this many items (0: all)")
+	return c
+}
+
+func writeHistoryTable(cmd *cobra.Command, items []alarmHistoryJSON) error {
+	t := newLogsTable(cmd.OutOrStdout(), "TIME", "ALARM", "CHANGE", "REASON")
+	for _, it := range items {
+		var d struct {
+			NewState alarmStateJSON `json:"newState"`
+		}
+		json.Unmarshal([]byte(it.HistoryData), &d)
+		t.row(it.Timestamp, it.AlarmName, strings.TrimPrefix(it.HistorySummary, "Alarm updated from "), d.NewState.StateReason)
+	}
+	return t.flush()
+}
+
+func newAlarmsCmd() *cobra.Command {
+	var dataDir, output string
+	var recent int
+	c := &cobra.Command{
+		Use:   "alarms",
+		Short: "List alarms with their state and recent state history",
+		Long: `List every alarm with its state, then the most recent state changes of all
+alarms (newest first, --recent of them). --output json prints
+{"MetricAlarms": [...], "AlarmHistoryItems": [...]}: the describe-alarms and
+describe-alarm-history shapes together.`,
+		Example: `  vpcflow logs alarms
+  vpcflow logs alarms --recent 50 --output json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkLogsOutput(output); err != nil {
+				return err
+			}
+			if recent < 0 {
+				return usageErrorf("--recent %d: want 0 (all) or more", recent)
+			}
+			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			evs := s.DescribeAlarms(logsvc.AlarmFilter{})
+			items := alarmHistory(evs, recent)
+			if output == "json" {
+				out := make([]metricAlarmJSON, len(evs))
+				for i, ev := range evs {
+					out[i] = alarmJSON(ev)
+				}
+				return writeLogsJSON(cmd.OutOrStdout(), map[string]any{"MetricAlarms": out, "AlarmHistoryItems": items})
+			}
+			if err := writeAlarmTable(cmd, evs); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout())
+			return writeHistoryTable(cmd, items)
+		},
+	}
+	addLogsDataDirFlag(c, &dataDir)
+	addLogsOutputFlag(c, &output)
+	c.Flags().IntVar(&recent, "recent", 10, "how many recent state changes to show (0: all)")
+	return c
+}
