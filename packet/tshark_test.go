@@ -1,20 +1,18 @@
 package packet_test
 
 import (
-	"bytes"
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/vpcflow/vpcflow/capture"
+	"github.com/vpcflow/vpcflow/internal/tsharktest"
 	"github.com/vpcflow/vpcflow/packet"
 	"github.com/vpcflow/vpcflow/sim"
 )
@@ -24,124 +22,15 @@ import (
 // equal (DECISIONS.md: fragments left alone, outer headers only). Ports count
 // for TCP, UDP and SCTP; a later fragment has none.
 
-type tuple struct {
-	src, dst     netip.Addr
-	proto        uint8
-	sport, dport uint16
-}
+type tuple = tsharktest.Tuple
 
-type tally struct{ packets, bytes uint64 }
-
-var tsharkFields = []string{
-	"frame.protocols",
-	"ip.src", "ip.dst", "ip.proto", "ip.len",
-	"ipv6.src", "ipv6.dst", "ipv6.plen", "ipv6.nxt",
-	"ipv6.hopopts.nxt", "ipv6.routing.nxt", "ipv6.fraghdr.nxt", "ipv6.dstopts.nxt", "ah.next_header",
-	"tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport", "sctp.srcport", "sctp.dstport",
-}
+type tally = tsharktest.Tally
 
 func tsharkTally(t *testing.T, path string) map[tuple]tally {
 	t.Helper()
-	args := []string{"-n", "-r", path, "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
-		"-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=/t"}
-	for _, f := range tsharkFields {
-		args = append(args, "-e", f)
-	}
-	cmd := exec.Command("tshark", args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	res, err := tsharktest.Count(path)
 	if err != nil {
-		t.Fatalf("tshark: %v\n%s", err, stderr.String())
-	}
-	res := map[tuple]tally{}
-	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
-		if line == "" {
-			continue
-		}
-		col := strings.Split(line, "\t")
-		for len(col) < len(tsharkFields) {
-			col = append(col, "")
-		}
-		v := map[string][]string{}
-		for i, f := range tsharkFields {
-			if col[i] != "" {
-				v[f] = strings.Split(col[i], ",")
-			}
-		}
-		first := func(f string) string {
-			if len(v[f]) == 0 {
-				return ""
-			}
-			return v[f][0]
-		}
-		num := func(f string) uint64 {
-			n, _ := strconv.ParseUint(first(f), 10, 32)
-			return n
-		}
-		// The outer IP layer is the first "ip" or "ipv6" in the protocol stack.
-		var outer string
-		for _, p := range strings.Split(first("frame.protocols"), ":") {
-			if p == "ip" || p == "ipv6" {
-				outer = p
-				break
-			}
-		}
-		var k tuple
-		var length uint64
-		switch outer {
-		case "":
-			continue
-		case "ip":
-			k.src, k.dst = netip.MustParseAddr(first("ip.src")), netip.MustParseAddr(first("ip.dst"))
-			k.proto = uint8(num("ip.proto"))
-			length = num("ip.len")
-		case "ipv6":
-			k.src, k.dst = netip.MustParseAddr(first("ipv6.src")), netip.MustParseAddr(first("ipv6.dst"))
-			length = 40 + num("ipv6.plen")
-			// Follow the outer extension header chain, each header's Next
-			// Header field taken in order of appearance.
-			used := map[string]int{}
-			next := num("ipv6.nxt")
-			for range 16 {
-				var f string
-				switch next {
-				case 0:
-					f = "ipv6.hopopts.nxt"
-				case 43:
-					f = "ipv6.routing.nxt"
-				case 44:
-					f = "ipv6.fraghdr.nxt"
-				case 60:
-					f = "ipv6.dstopts.nxt"
-				case 51:
-					f = "ah.next_header"
-				}
-				if f == "" || used[f] >= len(v[f]) {
-					break
-				}
-				n, _ := strconv.ParseUint(v[f][used[f]], 10, 8)
-				used[f]++
-				next = n
-			}
-			k.proto = uint8(next)
-		}
-		port := func(f string) uint16 {
-			n, _ := strconv.ParseUint(first(f), 10, 16)
-			return uint16(n)
-		}
-		switch k.proto {
-		case packet.ProtoTCP:
-			k.sport, k.dport = port("tcp.srcport"), port("tcp.dstport")
-		case packet.ProtoUDP:
-			k.sport, k.dport = port("udp.srcport"), port("udp.dstport")
-		case packet.ProtoSCTP:
-			k.sport, k.dport = port("sctp.srcport"), port("sctp.dstport")
-		}
-		tl := res[k]
-		tl.packets++
-		tl.bytes += length
-		res[k] = tl
+		t.Fatal(err)
 	}
 	return res
 }
@@ -169,13 +58,13 @@ func decoderTally(t *testing.T, path string) (map[tuple]tally, packet.Counters) 
 		if !reason.HasIP() {
 			continue
 		}
-		k := tuple{p.Src, p.Dst, p.Proto, 0, 0}
+		k := tuple{Src: p.Src, Dst: p.Dst, Proto: p.Proto}
 		if p.HasPorts {
-			k.sport, k.dport = p.SrcPort, p.DstPort
+			k.SrcPort, k.DstPort = p.SrcPort, p.DstPort
 		}
 		tl := res[k]
-		tl.packets++
-		tl.bytes += uint64(p.IPLen)
+		tl.Packets++
+		tl.Bytes += uint64(p.IPLen)
 		res[k] = tl
 	}
 	return res, c
@@ -218,12 +107,12 @@ func TestAgreesWithTshark(t *testing.T) {
 			var diffs []string
 			for k, w := range want {
 				if g := got[k]; g != w {
-					diffs = append(diffs, fmt.Sprintf("%v: decoder %d packets %d bytes, tshark %d packets %d bytes", k, g.packets, g.bytes, w.packets, w.bytes))
+					diffs = append(diffs, fmt.Sprintf("%v: decoder %d packets %d bytes, tshark %d packets %d bytes", k, g.Packets, g.Bytes, w.Packets, w.Bytes))
 				}
 			}
 			for k, g := range got {
 				if _, ok := want[k]; !ok {
-					diffs = append(diffs, fmt.Sprintf("%v: decoder %d packets %d bytes, tshark none", k, g.packets, g.bytes))
+					diffs = append(diffs, fmt.Sprintf("%v: decoder %d packets %d bytes, tshark none", k, g.Packets, g.Bytes))
 				}
 			}
 			sort.Strings(diffs)

@@ -1,0 +1,106 @@
+package logsvc
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/vpcflow/vpcflow/logstore"
+	"github.com/vpcflow/vpcflow/metricfilter"
+)
+
+const benchBatch = 1000
+
+// benchEvents makes batches of flow-log lines over 16 interfaces; one line
+// in 8 is a rejected SSH attempt, one in 4 is rejected.
+func benchEvents(n int) [][]logstore.InputEvent {
+	var out [][]logstore.InputEvent
+	t0 := hour
+	for b := 0; b*benchBatch < n; b++ {
+		batch := make([]logstore.InputEvent, benchBatch)
+		for i := range batch {
+			k := b*benchBatch + i
+			eni := fmt.Sprintf("eni-%017x", k%16)
+			port, action := 443, "ACCEPT"
+			switch k % 8 {
+			case 0:
+				port, action = 22, "REJECT"
+			case 1:
+				port, action = 3389, "REJECT"
+			}
+			msg := fmt.Sprintf("2 111122223333 %s 198.51.100.%d 10.1.2.15 %d %d 6 %d %d %d %d %s OK",
+				eni, k%250, 40000+k%20000, port, 1+k%30, 40+k%9000, t0/1000+int64(k/100), t0/1000+int64(k/100)+60, action)
+			batch[i] = logstore.InputEvent{Stream: eni + "-all", Timestamp: t0 + int64(k)*10, Message: []byte(msg)}
+		}
+		out = append(out, batch)
+	}
+	return out
+}
+
+var benchFilters = []metricfilter.Definition{
+	{FilterName: "ssh", FilterPattern: sshPat,
+		MetricTransformations: []metricfilter.Transformation{{MetricName: "SSHRejects", MetricNamespace: "VPC", MetricValue: "1"}}},
+	{FilterName: "rejects", FilterPattern: "REJECT",
+		MetricTransformations: []metricfilter.Transformation{{MetricName: "Rejects", MetricNamespace: "VPC", MetricValue: "1", DefaultValue: ptr(0)}}},
+	{FilterName: "bytes", FilterPattern: `[version, account, eni, source, destination, srcport, destport, protocol, packets, bytes, windowstart, windowend, action=ACCEPT, flowlogstatus]`,
+		MetricTransformations: []metricfilter.Transformation{{MetricName: "AcceptedBytes", MetricNamespace: "VPC", MetricValue: "$bytes",
+			Dimensions: map[string]string{"Eni": "$eni"}, Unit: "Bytes"}}},
+}
+
+// BenchmarkIngest measures the internal ingestion path in events/s: plain
+// logstore.Ingest (the baseline), the service with no filters, and the
+// service with the three filters above plus an alarm. Every batch is
+// fsync'd in all three, so the ratios show what the filters cost.
+func BenchmarkIngest(b *testing.B) {
+	batches := benchEvents(200_000)
+	type ingester interface {
+		Ingest(string, []logstore.InputEvent) (logstore.IngestResult, error)
+	}
+	run := func(b *testing.B, open func(dir string) (ingester, func())) {
+		ing, done := open(b.TempDir())
+		defer done()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			if _, err := ing.Ingest("vpc", batches[i%len(batches)]); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N*benchBatch)/b.Elapsed().Seconds(), "events/s")
+	}
+	b.Run("baseline-logstore", func(b *testing.B) {
+		run(b, func(dir string) (ingester, func()) {
+			s, err := logstore.Open(dir, logstore.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s, func() { s.Close() }
+		})
+	})
+	b.Run("logsvc-no-filters", func(b *testing.B) {
+		run(b, func(dir string) (ingester, func()) {
+			s, err := Open(dir, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			return s, func() { s.Close() }
+		})
+	})
+	b.Run("logsvc-3-filters", func(b *testing.B) {
+		run(b, func(dir string) (ingester, func()) {
+			s, err := Open(dir, Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.Store().CreateLogGroup("vpc", logstore.GroupOptions{})
+			for _, d := range benchFilters {
+				d.LogGroupName = "vpc"
+				if err := s.PutMetricFilter(d); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if err := s.PutMetricAlarm(sshAlarm()); err != nil {
+				b.Fatal(err)
+			}
+			return s, func() { s.Close() }
+		})
+	})
+}
