@@ -1,57 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
 
-var (
-	logsQueryBinOnce sync.Once
-	logsQueryBin     string
-	logsQueryBinErr  error
-)
-
-// logsQueryBinary builds the real binary once for the query tests.
-func logsQueryBinary(t *testing.T) string {
-	t.Helper()
-	logsQueryBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "vpcflow-query-e2e")
-		if err != nil {
-			logsQueryBinErr = err
-			return
-		}
-		logsQueryBin = filepath.Join(dir, "vpcflow")
-		if out, err := exec.Command("go", "build", "-o", logsQueryBin, ".").CombinedOutput(); err != nil {
-			logsQueryBinErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if logsQueryBinErr != nil {
-		t.Fatal(logsQueryBinErr)
-	}
-	return logsQueryBin
-}
-
 func logsQueryRun(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(logsQueryBinary(t), args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return execBinary(t, execOptions{stdin: []byte(stdin)}, args...)
 }
 
 // logsQueryFixture is F1-F7 of cloudwatch-logs spec §2.9 as `logs put`

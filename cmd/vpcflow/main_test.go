@@ -49,8 +49,25 @@ func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
 // exit status.
 func runBinary(t *testing.T, stdin []byte, args ...string) (string, string, int) {
 	t.Helper()
+	return execBinary(t, execOptions{stdin: stdin}, args...)
+}
+
+// execOptions are the less common settings of a binary run.
+type execOptions struct {
+	dir   string   // working directory ("" = the package directory)
+	env   []string // added to the environment
+	stdin []byte
+}
+
+// execBinary runs the binary and returns stdout, stderr and the exit status.
+func execBinary(t *testing.T, o execOptions, args ...string) (string, string, int) {
+	t.Helper()
 	cmd := exec.Command(vpcflowBinary(t), args...)
-	cmd.Stdin = bytes.NewReader(stdin)
+	cmd.Dir = o.dir
+	if len(o.env) > 0 {
+		cmd.Env = append(os.Environ(), o.env...)
+	}
+	cmd.Stdin = bytes.NewReader(o.stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

@@ -1,60 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 )
-
-var (
-	policyBinOnce sync.Once
-	policyBinPath string
-	policyBinErr  error
-)
-
-// policyBinary builds the vpcflow binary once for the policy and topology
-// end-to-end tests.
-func policyBinary(t *testing.T) string {
-	t.Helper()
-	policyBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "vpcflow-policy-e2e")
-		if err != nil {
-			policyBinErr = err
-			return
-		}
-		policyBinPath = filepath.Join(dir, "vpcflow")
-		out, err := exec.Command("go", "build", "-o", policyBinPath, ".").CombinedOutput()
-		if err != nil {
-			policyBinErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if policyBinErr != nil {
-		t.Fatal(policyBinErr)
-	}
-	return policyBinPath
-}
 
 // policyExec runs the binary from the repository root so example paths
 // read as in the docs.
 func policyExec(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	cmd := exec.Command(policyBinary(t), args...)
-	cmd.Dir = "../.."
-	var o, e bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &o, &e
-	err := cmd.Run()
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return o.String(), e.String(), code
+	return execBinary(t, execOptions{dir: "../.."}, args...)
 }
 
 // Expected outputs follow from examples/ping.yaml and examples/topology.yaml
