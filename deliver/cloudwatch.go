@@ -3,6 +3,7 @@ package deliver
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/logstore"
@@ -18,8 +19,9 @@ import (
 type CloudWatch struct {
 	Store LogIngester
 
-	stats CloudWatchStats
-	buf   []byte
+	stats   CloudWatchStats
+	pending map[*flowlog.FlowLog][]logstore.InputEvent // the current window's events
+	buf     []byte
 }
 
 // LogIngester is the log store's internal ingestion path. Both
@@ -39,45 +41,41 @@ type CloudWatchStats struct {
 
 // NewCloudWatch returns a destination writing into store.
 func NewCloudWatch(store LogIngester) *CloudWatch {
-	return &CloudWatch{Store: store, stats: CloudWatchStats{Groups: map[string]bool{}}}
+	return &CloudWatch{Store: store, stats: CloudWatchStats{Groups: map[string]bool{}}, pending: map[*flowlog.FlowLog][]logstore.InputEvent{}}
 }
 
 // Stats returns the counters.
 func (c *CloudWatch) Stats() CloudWatchStats { return c.stats }
 
-// Records writes one window's records of fl.
-func (c *CloudWatch) Records(fl *flowlog.FlowLog, recs []record.Record) error {
-	if len(recs) == 0 {
+// Write buffers one record as an event of the current window.
+func (c *CloudWatch) Write(fl *flowlog.FlowLog, r *record.Record) error {
+	c.buf = record.AppendText(c.buf[:0], fl.Format, r)
+	c.pending[fl] = append(c.pending[fl], logstore.InputEvent{
+		Stream:    r.InterfaceID + "-all",
+		Timestamp: r.Start * 1000,
+		Message:   append([]byte(nil), c.buf...),
+	})
+	return nil
+}
+
+// Flush ingests the window's events of fl, sorted by stream and timestamp,
+// in one durable batch.
+func (c *CloudWatch) Flush(fl *flowlog.FlowLog, _ int64) error {
+	evs := c.pending[fl]
+	if len(evs) == 0 {
 		return nil
 	}
-	evs := make([]logstore.InputEvent, 0, len(recs))
-	for i := range recs {
-		r := &recs[i]
-		c.buf = record.AppendText(c.buf[:0], fl.Format, r)
-		evs = append(evs, logstore.InputEvent{
-			Stream:    r.InterfaceID + "-all",
-			Timestamp: r.Start * 1000,
-			Message:   append([]byte(nil), c.buf...),
-		})
-	}
 	slices.SortStableFunc(evs, func(a, b logstore.InputEvent) int {
-		switch {
-		case a.Stream != b.Stream:
-			if a.Stream < b.Stream {
-				return -1
-			}
-			return 1
-		case a.Timestamp < b.Timestamp:
-			return -1
-		case a.Timestamp > b.Timestamp:
-			return 1
+		if c := strings.Compare(a.Stream, b.Stream); c != 0 {
+			return c
 		}
-		return 0
+		return cmpInt(a.Timestamp, b.Timestamp)
 	})
 	res, err := c.Store.Ingest(fl.LogGroupName, evs)
 	if err != nil {
 		return fmt.Errorf("flow log %s: log group %s: %w", fl.ID, fl.LogGroupName, err)
 	}
+	c.pending[fl] = evs[:0]
 	c.stats.Events += res.Stored
 	c.stats.Invalid += res.Invalid
 	c.stats.Expired += res.Expired
@@ -85,8 +83,12 @@ func (c *CloudWatch) Records(fl *flowlog.FlowLog, recs []record.Record) error {
 	return nil
 }
 
-// Flush does nothing: every window is written as it closes.
-func (c *CloudWatch) Flush(*flowlog.FlowLog, int64) error { return nil }
-
-// Close does nothing; the store belongs to the caller.
-func (c *CloudWatch) Close() error { return nil }
+// Close ingests what is still pending; the store belongs to the caller.
+func (c *CloudWatch) Close() error {
+	for fl := range c.pending {
+		if err := c.Flush(fl, -1); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -23,13 +23,11 @@ type Lines struct {
 // NewLines returns a destination printing to w.
 func NewLines(w io.Writer) *Lines { return &Lines{w: w, byLog: map[*flowlog.FlowLog][]Line{}} }
 
-// Records renders and buffers the records.
-func (l *Lines) Records(fl *flowlog.FlowLog, recs []record.Record) error {
-	for i := range recs {
-		var line Line
-		line, l.buf = NewLine(fl.Format, &recs[i], l.buf)
-		l.byLog[fl] = append(l.byLog[fl], line)
-	}
+// Write renders and buffers a record.
+func (l *Lines) Write(fl *flowlog.FlowLog, r *record.Record) error {
+	var line Line
+	line, l.buf = NewLine(fl.Format, r, l.buf)
+	l.byLog[fl] = append(l.byLog[fl], line)
 	return nil
 }
 
@@ -53,4 +51,35 @@ func (l *Lines) Close() error {
 	}
 	l.byLog = map[*flowlog.FlowLog][]Line{}
 	return bw.Flush()
+}
+
+// Line is a rendered record (with its LF) and what objects sort it by.
+type Line struct {
+	Interface  string
+	Start, End int64
+	Text       string
+}
+
+// NewLine renders r in format f; buf is scratch space, returned for reuse.
+func NewLine(f *record.Format, r *record.Record, buf []byte) (Line, []byte) {
+	buf = record.AppendText(buf[:0], f, r)
+	buf = append(buf, '\n')
+	return Line{Interface: r.InterfaceID, Start: r.Start, End: r.End, Text: string(buf)}, buf
+}
+
+// SortLines orders lines as objects hold them: interface-id, start, end,
+// then the line bytewise.
+func SortLines(lines []Line) {
+	slices.SortFunc(lines, func(a, b Line) int {
+		if c := strings.Compare(a.Interface, b.Interface); c != 0 {
+			return c
+		}
+		if a.Start != b.Start {
+			return cmpInt(a.Start, b.Start)
+		}
+		if a.End != b.End {
+			return cmpInt(a.End, b.End)
+		}
+		return strings.Compare(a.Text, b.Text)
+	})
 }

@@ -79,13 +79,18 @@ func TestS3DirSlotsOrderAndHash(t *testing.T) {
 	fl := &flowlog.FlowLog{ID: "fl-0a1b2c3d4e5f67890", OwnerID: "111122223333", Region: "eu-west-1", Format: record.DefaultFormat}
 	d := NewS3Dir(root)
 	// 1709969700 = 2024-03-09T07:35:00Z. Records ending in 07:35:00-07:39:59
-	// belong to the 0735 object, 07:40:00 to the 0740 one.
-	d.Records(fl, []record.Record{
-		rec("eni-b", 1709969700, 1709969999, 1),
-		rec("eni-a", 1709969760, 1709969790, 2),
+	// belong to the 0735 object, 07:40:00 to the 0740 one. Objects keep the
+	// order records are written in (the fan-out's: window, interface, ...).
+	for _, r := range []record.Record{
 		rec("eni-a", 1709969700, 1709969790, 3),
+		rec("eni-a", 1709969760, 1709969790, 2),
+		rec("eni-b", 1709969700, 1709969999, 1),
 		rec("eni-a", 1709969700, 1709970000, 4),
-	})
+	} {
+		if err := d.Write(fl, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// Nothing is complete before the end of the 0735 slot.
 	if err := d.Flush(fl, 1709969999); err != nil || len(d.Objects()) != 0 {
 		t.Fatalf("flushed early: %v %v", err, d.Objects())
@@ -134,7 +139,11 @@ func TestS3DirRotation(t *testing.T) {
 	fl := &flowlog.FlowLog{ID: "fl-1", OwnerID: "1", Region: "r", Format: record.DefaultFormat}
 	d := NewS3Dir(root)
 	d.MaxObjectBytes = 1 // every record starts a new object once one is written
-	d.Records(fl, []record.Record{rec("eni-a", 0, 10, 1), rec("eni-a", 0, 11, 2), rec("eni-a", 0, 12, 3)})
+	for _, r := range []record.Record{rec("eni-a", 0, 10, 1), rec("eni-a", 0, 11, 2), rec("eni-a", 0, 12, 3)} {
+		if err := d.Write(fl, &r); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if err := d.Close(); err != nil {
 		t.Fatal(err)
 	}

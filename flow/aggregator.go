@@ -236,6 +236,7 @@ func (a *Aggregator) collect() {
 		start int64
 	}
 	partial := map[wkey]*Window{}
+	parts := map[wkey][][]Flow{} // chunks of each shard's table, merged once complete
 	got := map[wkey]int{}
 	n := len(a.shards)
 	for r := range a.results {
@@ -245,7 +246,7 @@ func (a *Aggregator) collect() {
 			w = &Window{Interval: a.intervals[r.interval], Start: r.start}
 			partial[k] = w
 		}
-		w.Flows = append(w.Flows, r.flows...)
+		parts[k] = append(parts[k], r.flows...)
 		for c, v := range r.skipped {
 			if w.Skipped == nil {
 				w.Skipped = map[uint32]uint64{}
@@ -256,7 +257,18 @@ func (a *Aggregator) collect() {
 		if got[k] < n {
 			continue
 		}
+		n := 0
+		for _, c := range parts[k] {
+			n += len(c)
+		}
+		if n > 0 {
+			w.Flows = make([]Flow, 0, n) // one exact allocation, no growth garbage
+			for _, c := range parts[k] {
+				w.Flows = append(w.Flows, c...)
+			}
+		}
 		delete(partial, k)
+		delete(parts, k)
 		delete(got, k)
 		// Shards merge in arbitrary order; sort so the sink sees a
 		// deterministic window.

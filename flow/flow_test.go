@@ -102,7 +102,7 @@ func TestSpecTCPFlagsExample(t *testing.T) {
 	for i := 0; i < 6; i++ { // 6 more server packets: 6*726 = 4356, total 4420 with a 64-byte one
 		o = append(o, pkt(1700001002+int64(i)*9, server, client, 8080, 55001, 726, psh|ack, out))
 	}
-	o[len(o)-1].Bytes = 726 + 4 // 60 + 5*726 + 730 = 4420
+	o[len(o)-1].Bytes = 726 + 4                                              // 60 + 5*726 + 730 = 4420
 	o = append(o, pkt(1700001058, client, server, 55001, 8080, 94, ack, in)) // 9 packets, 60+8*94 = 812
 	// Window 2 (1700001060-1700001119): it closes.
 	o = append(o, pkt(1700001061, client, server, 55001, 8080, 52, fin|ack, in))

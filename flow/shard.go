@@ -12,16 +12,13 @@ type shardMsg struct {
 type shardResult struct {
 	interval uint8
 	start    int64
-	flows    []Flow
+	flows    [][]Flow // chunks of a flowTable
 	skipped  map[uint32]uint64
 }
 
-// table holds the open window of one interval in one shard. The map points
-// into flows, so an update is one map lookup and closing the window hands
-// over a dense slice.
+// table holds the open window of one interval in one shard.
 type table struct {
-	idx     map[Key]int32
-	flows   []Flow
+	flows   *flowTable
 	perCap  []int32  // flows per capture point in this window, by capture id
 	touched []uint32 // capture ids with perCap != 0, to reset them cheaply
 	skipped map[uint32]uint64
@@ -36,7 +33,7 @@ type shard struct {
 func newShard(a *Aggregator) *shard {
 	s := &shard{agg: a, in: make(chan shardMsg, 8)}
 	for range a.intervals {
-		s.tables = append(s.tables, &table{idx: map[Key]int32{}, perCap: make([]int32, len(a.captureIv))})
+		s.tables = append(s.tables, &table{flows: newFlowTable(), perCap: make([]int32, len(a.captureIv))})
 	}
 	return s
 }
@@ -56,8 +53,8 @@ func (s *shard) run(wg *sync.WaitGroup) {
 
 func (s *shard) add(o *obs) {
 	t := s.tables[s.agg.captureIv[o.key.Capture]]
-	if i, ok := t.idx[o.key]; ok {
-		f := &t.flows[i]
+	f, slot := t.flows.find(&o.key)
+	if f != nil {
 		f.Packets++
 		f.Bytes += uint64(o.bytes)
 		f.TCPFlags |= o.flags
@@ -78,20 +75,14 @@ func (s *shard) add(o *obs) {
 		t.touched = append(t.touched, c)
 	}
 	t.perCap[c]++
-	t.idx[o.key] = int32(len(t.flows))
-	t.flows = append(t.flows, Flow{Key: o.key, Packets: 1, Bytes: uint64(o.bytes), Start: o.sec, End: o.sec, TCPFlags: o.flags})
+	t.flows.insert(slot, Flow{Key: o.key, Packets: 1, Bytes: uint64(o.bytes), Start: o.sec, End: o.sec, TCPFlags: o.flags})
 	s.agg.notePeak(s.agg.live.Add(1))
 }
 
 func (s *shard) flush(iv uint8, start int64) {
 	t := s.tables[iv]
-	var flows []Flow
-	if len(t.flows) > 0 {
-		flows = t.flows
-		t.flows = make([]Flow, 0, cap(flows))
-		s.agg.live.Add(-int64(len(flows)))
-		clear(t.idx)
-	}
+	s.agg.live.Add(-int64(t.flows.n))
+	flows := t.flows.take()
 	s.agg.results <- shardResult{interval: iv, start: start, flows: flows, skipped: t.skipped}
 	for _, c := range t.touched {
 		t.perCap[c] = 0

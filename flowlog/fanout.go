@@ -16,12 +16,15 @@ type Capture struct {
 	FlowLogs []*FlowLog
 }
 
-// Destination receives the records of flow logs. Records is called once per
-// flow log per closed window (possibly with no records); Flush promises that
-// no record whose end is before `before` will come for that flow log again,
-// so complete files can be written.
+// Destination receives the records of flow logs, one at a time and in a
+// deterministic order: window by window, and within a window by interface
+// (ENI id), then status record first, then start, end and flow key. Flush is
+// called after every closed window of a flow log and promises that no record
+// whose end is before `before` will come for that flow log again, so complete
+// objects can be finished; `before` is -1 when nothing is final yet.
 type Destination interface {
-	Records(fl *FlowLog, recs []record.Record) error
+	// Write receives one record; r is only valid during the call.
+	Write(fl *FlowLog, r *record.Record) error
 	Flush(fl *FlowLog, before int64) error
 	Close() error
 }
@@ -44,7 +47,8 @@ type Fanout struct {
 	hadOK      map[okKey]bool
 	intervals  map[*FlowLog][]int64 // distinct capture intervals of each flow log
 	lastClosed map[int64]int64      // per interval, end of the last closed window
-	batch      map[*FlowLog][]record.Record
+	rec        record.Record        // reused for every record
+	err        error                // first destination error of the current window
 	stats      Stats
 }
 
@@ -59,7 +63,7 @@ func NewFanout(captures []Capture, dest func(*FlowLog) Destination) *Fanout {
 	f := &Fanout{
 		captures: captures, dest: dest,
 		hadOK: map[okKey]bool{}, intervals: map[*FlowLog][]int64{},
-		lastClosed: map[int64]int64{}, batch: map[*FlowLog][]record.Record{},
+		lastClosed: map[int64]int64{},
 	}
 	for _, c := range captures {
 		for _, fl := range c.FlowLogs {
@@ -110,6 +114,9 @@ func (f *Fanout) Window(w *flow.Window) error {
 			f.capture(fl, uint32(ci), c, w, mine)
 		}
 	}
+	if f.err != nil {
+		return f.err
+	}
 	if len(flows) != 0 {
 		return fmt.Errorf("flowlog: %d flows of unknown capture points", len(flows))
 	}
@@ -118,18 +125,20 @@ func (f *Fanout) Window(w *flow.Window) error {
 		if !containsInt(f.intervals[fl], w.Interval) {
 			continue
 		}
-		d := f.dest(fl)
-		recs := f.batch[fl]
-		f.stats.Records += uint64(len(recs))
-		if err := d.Records(fl, recs); err != nil {
-			return err
-		}
-		f.batch[fl] = recs[:0]
-		if err := d.Flush(fl, f.watermark(fl)); err != nil {
+		if err := f.dest(fl).Flush(fl, f.watermark(fl)); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// write hands one record to fl's destination, keeping the first error.
+func (f *Fanout) write(fl *FlowLog) {
+	if f.err != nil {
+		return
+	}
+	f.stats.Records++
+	f.err = f.dest(fl).Write(fl, &f.rec)
 }
 
 // watermark is the time before which fl gets no more records: the earliest
@@ -149,14 +158,15 @@ func (f *Fanout) watermark(fl *FlowLog) int64 {
 }
 
 func (f *Fanout) capture(fl *FlowLog, ci uint32, c *Capture, w *flow.Window, flows []flow.Flow) {
-	recs := f.batch[fl]
 	k := okKey{fl, ci}
 	if skipped := w.Skipped[ci]; skipped > 0 {
-		recs = append(recs, f.status(fl, c, w, record.StatusSkipData))
+		f.status(fl, c, w, record.StatusSkipData)
 		f.stats.SkipData++
+		f.write(fl)
 	} else if len(flows) == 0 && f.hadOK[k] {
-		recs = append(recs, f.status(fl, c, w, record.StatusNoData))
+		f.status(fl, c, w, record.StatusNoData)
 		f.stats.NoData++
+		f.write(fl)
 	}
 	for i := range flows {
 		fw := &flows[i]
@@ -164,11 +174,11 @@ func (f *Fanout) capture(fl *FlowLog, ci uint32, c *Capture, w *flow.Window, flo
 			f.stats.Filtered++
 			continue
 		}
-		recs = append(recs, f.okRecord(fl, c, fw))
+		f.okRecord(fl, c, fw)
 		f.stats.OK++
 		f.hadOK[k] = true
+		f.write(fl)
 	}
-	f.batch[fl] = recs
 }
 
 // meta fills the fields that describe the interface, which status records
@@ -186,18 +196,19 @@ func meta(r *record.Record, fl *FlowLog, e *topology.ENI) {
 	}
 }
 
-func (f *Fanout) status(fl *FlowLog, c *Capture, w *flow.Window, st record.Status) record.Record {
-	var r record.Record
+// status fills f.rec with a NODATA or SKIPDATA record.
+func (f *Fanout) status(fl *FlowLog, c *Capture, w *flow.Window, st record.Status) {
+	r := &f.rec
 	r.Reset()
-	meta(&r, fl, c.ENI)
+	meta(r, fl, c.ENI)
 	r.Start, r.End, r.LogStatus = w.Start, w.End(), st
-	return r
 }
 
-func (f *Fanout) okRecord(fl *FlowLog, c *Capture, fw *flow.Flow) record.Record {
-	var r record.Record
+// okRecord fills f.rec with the record of one flow.
+func (f *Fanout) okRecord(fl *FlowLog, c *Capture, fw *flow.Flow) {
+	r := &f.rec
 	r.Reset()
-	meta(&r, fl, c.ENI)
+	meta(r, fl, c.ENI)
 	src, dst := fw.SrcAddr(), fw.DstAddr()
 	r.PktSrcAddr, r.PktDstAddr = src, dst
 	// Spec §3.6: the interface side of an IPv4 record is always its primary
@@ -231,7 +242,6 @@ func (f *Fanout) okRecord(fl *FlowLog, c *Capture, fw *flow.Flow) record.Record 
 			r.XRule = names[fw.Rule]
 		}
 	}
-	return r
 }
 
 // Close closes every destination once, even when flow logs share one.

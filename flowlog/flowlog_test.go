@@ -135,10 +135,8 @@ func key(src, dst string, dir record.Direction) flow.Key {
 
 type memDest struct{ lines []string }
 
-func (m *memDest) Records(fl *FlowLog, recs []record.Record) error {
-	for i := range recs {
-		m.lines = append(m.lines, record.Text(fl.Format, &recs[i]))
-	}
+func (m *memDest) Write(fl *FlowLog, r *record.Record) error {
+	m.lines = append(m.lines, record.Text(fl.Format, r))
 	return nil
 }
 func (m *memDest) Flush(*FlowLog, int64) error { return nil }

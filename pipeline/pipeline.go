@@ -60,6 +60,10 @@ type Summary struct {
 	Policy      *policy.Stats
 	InputErrors []error // per-file read errors; the frames before them were processed
 	Elapsed     time.Duration
+	// RSSStart is the resident memory before the first packet, RSSPeak the
+	// peak of the process (Linux; 0 elsewhere). DECISIONS.md measures memory
+	// per flow as (RSSPeak - RSSStart) / Flow.PeakFlows.
+	RSSStart, RSSPeak int64
 }
 
 // Run processes the inputs (capture files, merged by packet time).
@@ -107,6 +111,7 @@ func Run(cfg Config, inputs []string) (*Summary, error) {
 		return nil, err
 	}
 	defer in.close()
+	sum.RSSStart = procStatus("VmRSS")
 	agg.Start()
 	emit := agg.Add
 	var pkt packet.Packet
@@ -143,6 +148,7 @@ func Run(cfg Config, inputs []string) (*Summary, error) {
 		sum.Policy = &st
 	}
 	sum.Elapsed = time.Since(start)
+	sum.RSSPeak = procStatus("VmHWM")
 	return sum, nil
 }
 

