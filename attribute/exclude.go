@@ -26,6 +26,9 @@ func (e Exclusion) String() string { return exclNames[e] }
 type exclusions struct {
 	dns    map[netip.Addr]bool // VPC resolvers
 	router map[netip.Addr]bool // subnet routers
+	// last marks the last bytes of every IPv4 address in dns and router: a
+	// packet whose addresses end otherwise (nearly all) skips the map lookups.
+	last [256]bool
 }
 
 var (
@@ -43,14 +46,22 @@ func newExclusions(t *topology.Topology) exclusions {
 	for _, v := range t.VPCs {
 		if d := v.DNSAddr(); d.IsValid() {
 			x.dns[d] = true
+			x.last[d.As4()[3]] = true
 		}
 	}
 	for _, s := range t.Subnets {
 		if s.CIDR.IsValid() {
-			x.router[s.CIDR.Masked().Addr().Next()] = true
+			r := s.CIDR.Masked().Addr().Next()
+			x.router[r] = true
+			x.last[r.As4()[3]] = true
 		}
 	}
 	return x
+}
+
+// mayBeListed is the cheap test in front of the dns and router maps.
+func (x *exclusions) mayBeListed(a netip.Addr) bool {
+	return a.Is4() && x.last[a.As4()[3]]
 }
 
 // match says whether AWS would leave the packet out of flow logs. Replies of
@@ -68,10 +79,14 @@ func (x *exclusions) match(p *packet.Packet, sport, dport uint16) Exclusion {
 			return ExclLinkLocal
 		}
 	}
-	if (p.Proto == 6 || p.Proto == 17) && ((x.dns[dst] && dport == 53) || (x.dns[src] && sport == 53)) {
+	srcListed, dstListed := x.mayBeListed(src), x.mayBeListed(dst)
+	if !srcListed && !dstListed {
+		return notExcluded
+	}
+	if (p.Proto == 6 || p.Proto == 17) && ((dstListed && x.dns[dst] && dport == 53) || (srcListed && x.dns[src] && sport == 53)) {
 		return ExclAmazonDNS
 	}
-	if x.router[dst] || x.router[src] {
+	if (dstListed && x.router[dst]) || (srcListed && x.router[src]) {
 		return ExclRouter
 	}
 	return notExcluded

@@ -21,18 +21,10 @@ type aggSpec struct {
 
 func (s *aggSpec) newState() aggState {
 	switch s.fn {
-	case "count":
-		return &countAgg{all: s.arg == nil}
+	case "count", "sum", "avg", "min", "max":
+		return &flatState{s: s}
 	case "count_distinct":
 		return &distinctAgg{set: map[string]struct{}{}}
-	case "sum":
-		return &sumAgg{}
-	case "avg":
-		return &sumAgg{avg: true}
-	case "min":
-		return &minMaxAgg{sign: -1}
-	case "max":
-		return &minMaxAgg{sign: 1}
 	case "pct":
 		return &pctAgg{p: s.pct}
 	case "stddev":
@@ -49,18 +41,96 @@ func (s *aggSpec) newState() aggState {
 	panic("insights: unknown aggregate " + s.fn)
 }
 
-type countAgg struct {
-	all bool
-	n   float64
+// The common aggregates (count, sum, avg, min, max) keep their state in at
+// most two float64s, all zero when empty. A stats whose aggregates are all
+// of these keeps every group's state in one float64 slice (see groupTable):
+// no object per group, nothing for the garbage collector to trace.
+
+// flatWidth is how many float64s hold the state of s, or 0 when s needs an
+// aggState object.
+func (s *aggSpec) flatWidth() int {
+	switch s.fn {
+	case "count":
+		return 1
+	case "sum", "avg", "min", "max": // sum and count, or set and value
+		return 2
+	}
+	return 0
 }
 
-func (a *countAgg) add(v Value, _, _ int64) {
-	if a.all || v.K != Null {
-		a.n++
+func (s *aggSpec) flatAdd(f []float64, v Value) {
+	switch s.fn {
+	case "count":
+		if s.arg == nil || v.K != Null {
+			f[0]++
+		}
+	case "sum", "avg":
+		if x, ok := v.num(); ok {
+			f[0] += x
+			f[1]++
+		}
+	case "min", "max":
+		if x, ok := v.num(); ok {
+			s.flatPut(f, x)
+		}
 	}
 }
-func (a *countAgg) merge(o aggState) { a.n += o.(*countAgg).n }
-func (a *countAgg) result() Value    { return numVal(a.n) }
+
+func (s *aggSpec) flatPut(f []float64, x float64) {
+	sign := 1
+	if s.fn == "min" {
+		sign = -1
+	}
+	if f[0] == 0 || cmpFloat(x, f[1]) == sign {
+		f[0], f[1] = 1, x
+	}
+}
+
+func (s *aggSpec) flatMerge(f, o []float64) {
+	switch s.fn {
+	case "count":
+		f[0] += o[0]
+	case "sum", "avg":
+		f[0] += o[0]
+		f[1] += o[1]
+	case "min", "max":
+		if o[0] != 0 {
+			s.flatPut(f, o[1])
+		}
+	}
+}
+
+func (s *aggSpec) flatResult(f []float64) Value {
+	switch s.fn {
+	case "count":
+		return numVal(f[0])
+	case "sum", "avg":
+		if f[1] == 0 {
+			return Value{}
+		}
+		if s.fn == "avg" {
+			return numVal(f[0] / f[1])
+		}
+		return numVal(f[0])
+	case "min", "max":
+		if f[0] == 0 {
+			return Value{}
+		}
+		return numVal(f[1])
+	}
+	return Value{}
+}
+
+// flatState is a flat aggregate as an object, for stats that also have
+// aggregates of other kinds.
+type flatState struct {
+	s *aggSpec
+	f [2]float64
+}
+
+func (a *flatState) add(v Value, _, _ int64) { a.s.flatAdd(a.f[:], v) }
+func (a *flatState) merge(o aggState)        { a.s.flatMerge(a.f[:], o.(*flatState).f[:]) }
+func (a *flatState) result() Value           { return a.s.flatResult(a.f[:]) }
 
 type distinctAgg struct{ set map[string]struct{} }
 

@@ -2,8 +2,7 @@ package insights
 
 import (
 	"encoding/base64"
-	"encoding/binary"
-	"math"
+	"hash/maphash"
 	"runtime"
 	"slices"
 	"strconv"
@@ -72,11 +71,6 @@ type tableRow struct {
 	group, stream string
 }
 
-type group struct {
-	keys   []Value
-	states []aggState
-}
-
 // worker runs the per-record commands of the first phase and either
 // aggregates (first stats) or materializes rows.
 type worker struct {
@@ -84,9 +78,9 @@ type worker struct {
 	r       *record
 	stream  []*cop
 	st      *cstats
-	groups  map[string]*group
-	keybuf  []byte
-	keyvals []Value
+	parts   []*groupTable // hash partitions of the groups, one per worker
+	seed    maphash.Seed
+	key     *keyer
 	rows    []*tableRow
 	keep    int // when > 0, only the keep newest rows can reach the output
 	matched int64
@@ -98,8 +92,7 @@ func (q *Query) newWorker(x *runCtx) *worker {
 	for _, op := range ops {
 		if op.kind == "stats" {
 			w.st = op.st
-			w.groups = map[string]*group{}
-			w.keyvals = make([]Value, len(op.st.by))
+			w.key = &keyer{}
 			break
 		}
 		if op.kind == "sort" || op.kind == "limit" || op.kind == "dedup" {
@@ -173,53 +166,27 @@ func (q *Query) keepNewest(rest []*cop, cap int) int {
 	return keep
 }
 
-// appendKey encodes a group-key value unambiguously (kind, then length or
-// fixed width), so keys can be map keys without allocating per event.
-func appendKey(b []byte, v Value) []byte {
-	b = append(b, byte(v.K))
-	switch v.K {
-	case String:
-		b = binary.AppendUvarint(b, uint64(len(v.S)))
-		b = append(b, v.S...)
-	case Number, Time, Bool:
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v.N))
+// partition makes the worker's group tables: n hash partitions chosen
+// with seed, which every worker of a run shares so that a key lands in the
+// same partition everywhere.
+func (w *worker) partition(n int, seed maphash.Seed) {
+	w.seed = seed
+	w.parts = make([]*groupTable, n)
+	for i := range w.parts {
+		w.parts[i] = newGroupTable(w.st, seed)
 	}
-	return b
 }
 
 func (w *worker) aggregate(r *record) {
 	st := w.st
-	b := w.keybuf[:0]
-	for i, n := range st.by {
-		v := n.eval(r)
-		w.keyvals[i] = v
-		b = appendKey(b, v)
+	w.key.build(st.by, r)
+	h := w.key.hash(w.seed)
+	t := w.parts[0]
+	if len(w.parts) > 1 {
+		// High bits pick the partition; the table uses the low ones.
+		t = w.parts[(h>>32)%uint64(len(w.parts))]
 	}
-	w.keybuf = b
-	g := w.groups[string(b)]
-	if g == nil {
-		g = newGroup(st, w.keyvals)
-		w.groups[string(b)] = g
-	}
-	for i := range st.aggs {
-		a := &st.aggs[i]
-		var v Value
-		if a.arg != nil {
-			v = a.arg.eval(r)
-		}
-		g.states[i].add(v, r.ts, r.ing)
-	}
-}
-
-func newGroup(st *cstats, keys []Value) *group {
-	g := &group{keys: make([]Value, len(keys)), states: make([]aggState, len(st.aggs))}
-	for i, k := range keys {
-		g.keys[i] = k.clone()
-	}
-	for i := range st.aggs {
-		g.states[i] = st.aggs[i].newState()
-	}
-	return g
+	t.update(w.key.find(t, h), r)
 }
 
 // apply runs a per-record command; false drops the record.
@@ -327,9 +294,13 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 		}
 	}
 	var err error
+	ws := []*worker{w0}
 	if w0.st != nil && workers > 1 {
-		err = q.runParallel(src, w0, workers, &x, &stats)
+		ws, err = q.runParallel(src, w0, workers, &x, &stats)
 	} else {
+		if w0.st != nil {
+			w0.partition(1, maphash.MakeSeed())
+		}
 		var ord int64
 		err = src(func(ev *Event) error {
 			stats.RecordsScanned++
@@ -353,45 +324,45 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 	for _, o := range ops[1:] {
 		rest = append(rest, o...)
 	}
+	var tr *record
 	if w0.st != nil {
-		rows = finishStats(w0.st, w0.groups, &x)
-		ph, rest = 1, rest[1:]
+		ph = 1
+		tr = newRecord(&x, q.phases[ph].s)
+		tr.ev = nil
+		srt, n := foldSort(rest[1:], limit)
+		rows = q.finishFirstStats(ws, &x, srt != nil, n)
+		rest = rest[1:]
+		if srt != nil {
+			rest = rest[1:]
+		}
 	} else {
 		rows = w0.rows
 		sortNewestFirst(rows)
+		tr = newRecord(&x, q.phases[ph].s)
+		tr.ev = nil
 	}
-	tr := newRecord(&x, q.phases[ph].s)
-	tr.ev = nil
-	for _, op := range rest {
-		switch op.kind {
+	for i := 0; i < len(rest); i++ {
+		switch op := rest[i]; op.kind {
 		case "stats":
-			groups := map[string]*group{}
-			var kb []byte
-			keys := make([]Value, len(op.st.by))
+			groups := newGroupTable(op.st, maphash.MakeSeed())
+			k := &keyer{}
 			for _, row := range rows {
 				tr.vals, tr.ts, tr.ing = row.vals, row.ts, row.ing
-				kb = kb[:0]
-				for i, n := range op.st.by {
-					keys[i] = n.eval(tr)
-					kb = appendKey(kb, keys[i])
-				}
-				g := groups[string(kb)]
-				if g == nil {
-					g = newGroup(op.st, keys)
-					groups[string(kb)] = g
-				}
-				for i := range op.st.aggs {
-					var v Value
-					if a := op.st.aggs[i].arg; a != nil {
-						v = a.eval(tr)
-					}
-					g.states[i].add(v, row.ts, row.ing)
-				}
+				k.build(op.st.by, tr)
+				groups.update(k.find(groups, k.hash(groups.seed)), tr)
 			}
-			rows = finishStats(op.st, groups, &x)
 			ph++
 			tr = newRecord(&x, q.phases[ph].s)
 			tr.ev = nil
+			srt, n := foldSort(rest[i+1:], limit)
+			if len(op.st.by) == 0 && len(groups.groups) == 0 {
+				k.find(groups, k.hash(groups.seed)) // stats without by always has its one group
+			}
+			f := &statsFinisher{st: op.st, srt: srt, tr: tr, x: &x}
+			rows = f.combine([][]statsRow{f.collect(groups, n)}, n)
+			if srt != nil {
+				i++
+			}
 		case "filter", "fields", "display", "parse":
 			kept := rows[:0]
 			for _, row := range rows {
@@ -402,29 +373,7 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 			}
 			rows = kept
 		case "sort":
-			keys := make([][]Value, len(rows))
-			idx := make([]int, len(rows))
-			for i, row := range rows {
-				tr.vals, tr.ts, tr.ing = row.vals, row.ts, row.ing
-				keys[i] = make([]Value, len(op.keys))
-				for k, key := range op.keys {
-					keys[i][k] = key.n.eval(tr)
-				}
-				idx[i] = i
-			}
-			slices.SortStableFunc(idx, func(a, b int) int {
-				for k, key := range op.keys {
-					if c := sortCompare(keys[a][k], keys[b][k], key.desc); c != 0 {
-						return c
-					}
-				}
-				return 0
-			})
-			sorted := make([]*tableRow, len(rows))
-			for i, j := range idx {
-				sorted[i] = rows[j]
-			}
-			rows = sorted
+			rows = sortRows(rows, op, tr)
 		case "limit":
 			if len(rows) > op.limit {
 				rows = rows[:op.limit]
@@ -458,11 +407,15 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 
 // runParallel spreads the events over workers in batches; each aggregates
 // its share, and the partial groups merge at the end.
-func (q *Query) runParallel(src Source, w0 *worker, n int, x *runCtx, stats *Statistics) error {
+func (q *Query) runParallel(src Source, w0 *worker, n int, x *runCtx, stats *Statistics) ([]*worker, error) {
 	ws := []*worker{w0}
 	for i := 1; i < n; i++ {
 		xi := *x
 		ws = append(ws, q.newWorker(&xi))
+	}
+	seed := maphash.MakeSeed()
+	for _, w := range ws {
+		w.partition(n, seed)
 	}
 	work := make(chan *batch, 2*n)
 	free := make(chan *batch, 3*n)
@@ -518,61 +471,53 @@ func (q *Query) runParallel(src Source, w0 *worker, n int, x *runCtx, stats *Sta
 	wg.Wait()
 	for _, w := range ws[1:] {
 		w0.matched += w.matched
-		for k, g := range w.groups {
-			g0 := w0.groups[k]
-			if g0 == nil {
-				w0.groups[k] = g
-				continue
-			}
-			for i, s := range g.states {
-				g0.states[i].merge(s)
-			}
-		}
 	}
-	return err
+	return ws, err
 }
 
-// finishStats turns groups into rows, in ascending natural order of their
-// keys with nulls last (A22), dropping rows with nothing but nulls (A27).
-func finishStats(st *cstats, groups map[string]*group, x *runCtx) []*tableRow {
-	if len(st.by) == 0 && len(groups) == 0 {
-		groups[""] = newGroup(st, nil) // stats without by always has its one group
+// finishFirstStats merges the workers' groups and turns them into rows,
+// one goroutine per hash partition: a partition's groups are in the same
+// partition of every worker, so partitions merge and finish apart.
+// foldSort says the sort right after the stats is applied here, keeping
+// its first n rows when n > 0.
+func (q *Query) finishFirstStats(ws []*worker, x *runCtx, foldSort bool, n int) []*tableRow {
+	w0 := ws[0]
+	total := 0
+	for _, w := range ws {
+		for _, t := range w.parts {
+			total += len(t.groups)
+		}
 	}
-	list := make([]*group, 0, len(groups))
-	for _, g := range groups {
-		list = append(list, g)
+	if len(w0.st.by) == 0 && total == 0 {
+		k := &keyer{}
+		k.find(w0.parts[0], k.hash(w0.parts[0].seed)) // stats without by always has its one group
 	}
-	slices.SortFunc(list, func(a, b *group) int {
-		for i := range a.keys {
-			if c := sortCompare(a.keys[i], b.keys[i], false); c != 0 {
-				return c
+	statsAt := len(w0.stream)
+	finisher := func() *statsFinisher {
+		xi := *x
+		ops := q.compile(&xi)
+		f := &statsFinisher{st: ops[0][statsAt].st, x: &xi}
+		if foldSort {
+			f.srt = ops[1][0]
+			f.tr = newRecord(&xi, q.phases[1].s)
+			f.tr.ev = nil
+		}
+		return f
+	}
+	out := make([][]statsRow, len(w0.parts))
+	var wg sync.WaitGroup
+	for p := range w0.parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, w := range ws[1:] {
+				w0.parts[p].mergeFrom(w.parts[p])
 			}
-		}
-		return 0
-	})
-	r := &record{x: x}
-	rows := make([]*tableRow, 0, len(list))
-	for _, g := range list {
-		row := &tableRow{vals: make([]Value, len(st.next.names))}
-		nonNull := false
-		for i, k := range g.keys {
-			row.vals[st.byOut[i]] = k
-			nonNull = nonNull || k.K != Null
-		}
-		r.aggs = r.aggs[:0]
-		for _, s := range g.states {
-			r.aggs = append(r.aggs, s.result())
-		}
-		for i, n := range st.items {
-			v := n.eval(r)
-			row.vals[st.itemOut[i]] = v
-			nonNull = nonNull || v.K != Null
-		}
-		if nonNull {
-			rows = append(rows, row)
-		}
+			out[p] = finisher().collect(w0.parts[p], n)
+		}()
 	}
-	return rows
+	wg.Wait()
+	return finisher().combine(out, n)
 }
 
 func (q *Query) result(rows []*tableRow, ph, limit int, stats Statistics) *Result {

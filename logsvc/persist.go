@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
+	"strings"
 
 	"github.com/vpcflow/vpcflow/metricfilter"
 	bolt "go.etcd.io/bbolt"
@@ -15,7 +17,7 @@ import (
 var (
 	bFilters = []byte("filters") // uvarint-prefixed group, name → Definition JSON
 	bAlarms  = []byte("alarms")  // alarm name → Evaluator JSON (definition, state, history)
-	bPoints  = []byte("points")  // sequence (u64) → Datapoint JSON, in ingestion order
+	bPoints  = []byte("points")  // batch sequence (u64) → encodePoints of the batch's datapoints, in ingestion order
 	bMarks   = []byte("marks")   // markKey → default value (float64 bits)
 	bState   = []byte("state")   // "watermark" → u64 ms
 	kWater   = []byte("watermark")
@@ -126,11 +128,13 @@ func (s *Service) restore() error {
 		}
 		ms := s.eng.Store()
 		if err := tx.Bucket(bPoints).ForEach(func(k, v []byte) error {
-			var dp metricfilter.Datapoint
-			if err := json.Unmarshal(v, &dp); err != nil {
-				return fmt.Errorf("datapoint %x: %w", k, err)
+			dps, err := decodePoints(v)
+			if err != nil {
+				return fmt.Errorf("datapoints %x: %w", k, err)
 			}
-			ms.Add(dp)
+			for i := range dps {
+				ms.Add(dps[i])
+			}
 			return nil
 		}); err != nil {
 			return err
@@ -239,18 +243,14 @@ func (s *Service) replayMarks(marks []mark) error {
 // alarms (whose state and history may have changed).
 func (s *Service) saveBatch(dps []metricfilter.Datapoint, marks []mark, alarms []metricfilter.Evaluator) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
-		pb := tx.Bucket(bPoints)
-		pb.FillPercent = 0.9
-		for i := range dps {
+		if len(dps) > 0 {
+			pb := tx.Bucket(bPoints)
+			pb.FillPercent = 0.9
 			seq, err := pb.NextSequence()
 			if err != nil {
 				return err
 			}
-			v, err := json.Marshal(&dps[i])
-			if err != nil {
-				return err
-			}
-			if err := pb.Put(u64(seq), v); err != nil {
+			if err := pb.Put(u64(seq), encodePoints(dps)); err != nil {
 				return err
 			}
 		}
@@ -285,4 +285,132 @@ func putAlarms(tx *bolt.Tx, alarms []metricfilter.Evaluator) error {
 		}
 	}
 	return nil
+}
+
+// pointsVersion prefixes an encoded batch of datapoints.
+const pointsVersion = 1
+
+// encodePoints packs one batch's datapoints: a table of the distinct
+// metrics (namespace, name, unit, dimensions), then per datapoint the table
+// index, the timestamp and the value's bits. One value per batch keeps the
+// write cheap (JSON per datapoint cost more than the filters themselves).
+func encodePoints(dps []metricfilter.Datapoint) []byte {
+	type key struct{ ns, name, unit, dims string }
+	idx := map[key]int{}
+	var table []int // index into dps of each metric's first datapoint
+	ids := make([]int, len(dps))
+	for i := range dps {
+		d := &dps[i]
+		k := key{d.Namespace, d.MetricName, d.Unit, dimsString(d.Dimensions)}
+		id, ok := idx[k]
+		if !ok {
+			id = len(table)
+			idx[k] = id
+			table = append(table, i)
+		}
+		ids[i] = id
+	}
+	b := []byte{pointsVersion}
+	b = binary.AppendUvarint(b, uint64(len(table)))
+	for _, i := range table {
+		d := &dps[i]
+		b = appendString(appendString(appendString(b, d.Namespace), d.MetricName), d.Unit)
+		b = binary.AppendUvarint(b, uint64(len(d.Dimensions)))
+		for _, dim := range d.Dimensions {
+			b = appendString(appendString(b, dim.Name), dim.Value)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(dps)))
+	for i := range dps {
+		b = binary.AppendUvarint(b, uint64(ids[i]))
+		b = binary.AppendVarint(b, dps[i].Timestamp)
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(dps[i].Value))
+	}
+	return b
+}
+
+func dimsString(ds []metricfilter.Dimension) string {
+	var sb strings.Builder
+	for _, d := range ds {
+		sb.WriteString(strconv.Itoa(len(d.Name)))
+		sb.WriteByte(':')
+		sb.WriteString(d.Name)
+		sb.WriteString(strconv.Itoa(len(d.Value)))
+		sb.WriteByte(':')
+		sb.WriteString(d.Value)
+	}
+	return sb.String()
+}
+
+// decodePoints reads encodePoints' format; any damage is an error, never a
+// panic.
+func decodePoints(b []byte) ([]metricfilter.Datapoint, error) {
+	bad := func(what string) error { return fmt.Errorf("corrupt datapoint batch: %s", what) }
+	if len(b) == 0 || b[0] != pointsVersion {
+		return nil, bad("unknown version")
+	}
+	b = b[1:]
+	uv := func() (uint64, bool) {
+		v, k := binary.Uvarint(b)
+		if k <= 0 {
+			return 0, false
+		}
+		b = b[k:]
+		return v, true
+	}
+	str := func() (string, bool) {
+		s, rest, ok := readString(b)
+		if ok {
+			b = rest
+		}
+		return s, ok
+	}
+	n, ok := uv()
+	if !ok || n > uint64(len(b)) {
+		return nil, bad("metric count")
+	}
+	table := make([]metricfilter.Datapoint, n)
+	for i := range table {
+		t := &table[i]
+		var ok1, ok2, ok3 bool
+		t.Namespace, ok1 = str()
+		t.MetricName, ok2 = str()
+		t.Unit, ok3 = str()
+		nd, ok4 := uv()
+		if !ok1 || !ok2 || !ok3 || !ok4 || nd > uint64(len(b)) {
+			return nil, bad("metric table")
+		}
+		for j := uint64(0); j < nd; j++ {
+			name, ok1 := str()
+			value, ok2 := str()
+			if !ok1 || !ok2 {
+				return nil, bad("dimension")
+			}
+			t.Dimensions = append(t.Dimensions, metricfilter.Dimension{Name: name, Value: value})
+		}
+	}
+	np, ok := uv()
+	if !ok || np > uint64(len(b)) {
+		return nil, bad("datapoint count")
+	}
+	out := make([]metricfilter.Datapoint, 0, np)
+	for i := uint64(0); i < np; i++ {
+		id, ok := uv()
+		if !ok || id >= uint64(len(table)) {
+			return nil, bad("metric index")
+		}
+		ts, k := binary.Varint(b)
+		if k <= 0 || len(b)-k < 8 {
+			return nil, bad("datapoint")
+		}
+		dp := table[id]
+		dp.Timestamp = ts
+		dp.Value = math.Float64frombits(binary.BigEndian.Uint64(b[k:]))
+		b = b[k+8:]
+		out = append(out, dp)
+	}
+	if len(b) != 0 {
+		return nil, bad("trailing bytes")
+	}
+	return out, nil
 }

@@ -35,9 +35,26 @@ func envInt(name string, def int) int {
 	return def
 }
 
-var benchCapture = sync.OnceValues(func() (string, error) {
+var benchCapture = sync.OnceValues(func() (string, error) { return makeBenchCapture("", nil) })
+
+// exampleTopology is the documented example network.
+const exampleTopology = "../examples/topology.yaml"
+
+var benchTopoCapture = sync.OnceValues(func() (string, error) {
+	t, err := topology.Load(exampleTopology)
+	if err != nil {
+		return "", err
+	}
+	eps, err := sim.EndpointsFromTopology(t)
+	if err != nil {
+		return "", err
+	}
+	return makeBenchCapture("-topology", eps)
+})
+
+func makeBenchCapture(suffix string, eps []sim.Endpoint) (string, error) {
 	packets, flows := envInt("VPCFLOW_BENCH_PACKETS", 200_000), envInt("VPCFLOW_BENCH_FLOWS", 20_000)
-	path := filepath.Join(os.TempDir(), fmt.Sprintf("vpcflow-bench-%d-%d.pcap", packets, flows))
+	path := filepath.Join(os.TempDir(), fmt.Sprintf("vpcflow-bench-%d-%d%s.pcap", packets, flows, suffix))
 	if _, err := os.Stat(path); err == nil {
 		return path, nil
 	}
@@ -49,7 +66,7 @@ var benchCapture = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if _, err := sim.Generate(sim.Config{Packets: int64(packets), Flows: flows, Seed: 1, SnapLen: 128}, w, nil); err != nil {
+	if _, err := sim.Generate(sim.Config{Packets: int64(packets), Flows: flows, Seed: 1, SnapLen: 128, Endpoints: eps}, w, nil); err != nil {
 		return "", err
 	}
 	if err := w.Flush(); err != nil {
@@ -59,7 +76,7 @@ var benchCapture = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	return path, os.Rename(path+".tmp", path)
-})
+}
 
 type memFrame struct {
 	ts   int64
@@ -284,6 +301,36 @@ func BenchmarkEndToEnd(b *testing.B) {
 		sum := runPipeline(b, Config{
 			Interface: eni, LocalPrefixes: []netip.Prefix{netip.MustParsePrefix("10.0.1.10/32")},
 			FlowLogs: fls, Destination: func(*flowlog.FlowLog) flowlog.Destination { return out },
+			Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig(),
+		}, path)
+		packets = sum.Packets
+		b.ReportMetric(float64(sum.Flow.PeakFlows), "peak-flows")
+	}
+	reportPPS(b, int(packets))
+}
+
+// BenchmarkEndToEndTopology: `vpcflow pcap --topology examples/topology.yaml
+// --out` on traffic of the example network: attribution by MAC, security
+// groups with connection tracking, network ACLs, the declared S3 flow log.
+func BenchmarkEndToEndTopology(b *testing.B) {
+	path, err := benchTopoCapture()
+	if err != nil {
+		b.Fatal(err)
+	}
+	t, err := topology.Load(exampleTopology)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fls, err := flowlog.FromTopology(t)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var packets uint64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		out := deliver.NewS3Dir(b.TempDir())
+		sum := runPipeline(b, Config{
+			Topology: t, FlowLogs: fls, Destination: func(*flowlog.FlowLog) flowlog.Destination { return out },
 			Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig(),
 		}, path)
 		packets = sum.Packets

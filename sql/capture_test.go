@@ -23,7 +23,17 @@ var (
 	binOnce sync.Once
 	binPath string
 	binErr  error
+	// tempDirs are removed after the tests: the binary alone is ~75 MB.
+	tempDirs []string
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	for _, d := range tempDirs {
+		os.RemoveAll(d)
+	}
+	os.Exit(code)
+}
 
 func vpcflowBinary(t testing.TB) string {
 	t.Helper()
@@ -33,6 +43,7 @@ func vpcflowBinary(t testing.TB) string {
 			binErr = err
 			return
 		}
+		tempDirs = append(tempDirs, dir)
 		binPath = filepath.Join(dir, "vpcflow")
 		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/vpcflow").CombinedOutput()
 		if err != nil {

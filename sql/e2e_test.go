@@ -214,3 +214,48 @@ func TestCustomFormatV5Objects(t *testing.T) {
 		WHERE dstport IN (22, 3389) AND day = '2023/11/14';`,
 		[]any{"eni-0a1b2c3d4e5f60718", "198.51.100.9", int32(22), "REJECT", at, at})
 }
+
+// TestHiveObjects: a flow log declared in the topology with Hive-compatible,
+// per-hour prefixes and a format that has the region field. The partition
+// columns come from the key=value folders; the Region one is aws_region,
+// since region is a column of the format.
+func TestHiveObjects(t *testing.T) {
+	topo, err := os.ReadFile("../examples/ping.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := string(topo) + `
+FlowLogs:
+  - ResourceIds: [vpc-0a1b2c3d4e5f60001]
+    ResourceType: VPC
+    TrafficType: ALL
+    LogDestinationType: s3
+    LogDestination: arn:aws:s3:::bucket/prod/
+    LogFormat: '${version} ${interface-id} ${srcaddr} ${dstaddr} ${bytes} ${start} ${end} ${action} ${log-status} ${region}'
+    MaxAggregationInterval: 60
+    DestinationOptions: {FileFormat: plain-text, HiveCompatiblePartitions: true, PerHourPartition: true}
+`
+	topoPath := filepath.Join(t.TempDir(), "ping-hive.yaml")
+	if err := os.WriteFile(topoPath, []byte(y), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pkts := []testPkt{
+		{sec: 1700000301, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
+	}
+	// The output directory sits below folders named like S3 key parts:
+	// they must not be taken for the key's.
+	out := filepath.Join(t.TempDir(), "vpcflowlogs", "year=1999", "aws-region=nowhere")
+	runVpcflow(t, "pcap", "--quiet", "--out", out, "--topology", topoPath, writePcap(t, pkts))
+	tb := openDir(t, out)
+	if len(tb.Files) != 1 || !strings.Contains(tb.Files[0], "/prod/AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2023/month=11/day=14/hour=22/") {
+		t.Fatalf("objects %v, problems %v", tb.Files, tb.Problems)
+	}
+	checkDescribe(t, tb, []describe{
+		{"version", "INTEGER"}, {"interface_id", "VARCHAR"}, {"srcaddr", "VARCHAR"}, {"dstaddr", "VARCHAR"},
+		{"bytes", "BIGINT"}, {"start", "BIGINT"}, {"end", "BIGINT"}, {"action", "VARCHAR"}, {"log_status", "VARCHAR"},
+		{"region", "VARCHAR"}, {"aws_region", "VARCHAR"}, {"day", "VARCHAR"},
+	})
+	// Version 4: region is a version 4 field (§2.1).
+	checkRows(t, tb, `SELECT version, srcaddr, bytes, action, region, aws_region, day FROM flowlogs`,
+		[]any{int32(4), "198.51.100.7", int64(84), "ACCEPT", "eu-west-1", "eu-west-1", "2023/11/14"})
+}

@@ -1,8 +1,8 @@
 package sql
 
 import (
-	dbsql "database/sql"
 	"context"
+	dbsql "database/sql"
 	"strings"
 	"testing"
 )

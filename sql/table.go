@@ -40,6 +40,7 @@ type Options struct {
 // their format.
 type Table struct {
 	db      *dbsql.DB
+	dir     string
 	view    string
 	format  *record.Format
 	columns []Column
@@ -50,8 +51,9 @@ type Table struct {
 	Files []string
 	// Rows is the number of good records in Files (0 with NoCheck).
 	Rows int64
-	// Problems are the skipped objects (*FileError) and lines (*LineError),
-	// in path and line order.
+	// Problems are the objects left out or damaged (*FileError) and the
+	// lines left out (*LineError): objects first, then lines in path and
+	// line order.
 	Problems []error
 	// SkippedFiles and SkippedLines count Problems by kind; DamagedFiles
 	// counts objects whose gzip stream breaks off: their lines before the
@@ -62,7 +64,9 @@ type Table struct {
 	ownDB   bool
 }
 
-// FileError is an object left out of the table as a whole.
+// FileError is a problem with a whole object: it was left out (unreadable,
+// or a header other than the table's format), or its gzip stream breaks off
+// after the lines that are in the table (Table.DamagedFiles).
 type FileError struct {
 	File string
 	Line int // 1 for a header problem, 0 when the file cannot be read
@@ -137,7 +141,7 @@ func open(ctx context.Context, db *dbsql.DB, dir string, o Options) (*Table, err
 	if err != nil {
 		return nil, err
 	}
-	t := &Table{db: db, view: o.View, format: o.Format}
+	t := &Table{db: db, dir: dir, view: o.View, format: o.Format}
 	for _, p := range paths {
 		f, err := readHeader(p)
 		if err != nil {
@@ -260,9 +264,9 @@ func (t *Table) viewSQL() string {
 			b.WriteString(", ")
 		}
 		if c.Type == TypeString {
-			fmt.Fprintf(&b, "coalesce(%s, '-') AS %s", quoteIdent(c.Name), quoteIdent(c.Name))
+			fmt.Fprintf(&b, "coalesce(r.%s, '-') AS %s", quoteIdent(c.Name), quoteIdent(c.Name))
 		} else {
-			b.WriteString(quoteIdent(c.Name))
+			b.WriteString("r." + quoteIdent(c.Name))
 		}
 	}
 	if len(t.Files) == 0 {
@@ -274,21 +278,27 @@ func (t *Table) viewSQL() string {
 			}
 			fmt.Fprintf(&b, "NULL::%s AS %s", c.DuckDBType(), quoteIdent(c.Name))
 		}
-		b.WriteString(") WHERE false")
+		b.WriteString(") AS r WHERE false")
 		return b.String()
 	}
 	// The partition columns come from each object's key, worked out in Go
 	// (partitionOf) and joined on the file name read_csv reports.
-	fmt.Fprintf(&b, ", p.region AS %s, p.day AS %s FROM %s AS r JOIN (VALUES ", quoteIdent(t.region), quoteIdent(t.day),
+	fmt.Fprintf(&b, ", p.vpcflow_region AS %s, p.vpcflow_day AS %s FROM %s AS r JOIN (VALUES ", quoteIdent(t.region), quoteIdent(t.day),
 		t.readCSV(t.Files, ", ignore_errors = true, filename = true"))
 	for i, f := range t.Files {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		region, day := partitionOf(f)
+		// Only the key below the table's directory counts: the folders
+		// above it may have any names.
+		key, err := filepath.Rel(t.dir, f)
+		if err != nil {
+			key = f
+		}
+		region, day := partitionOf(key)
 		fmt.Fprintf(&b, "(%s, %s, %s)", quoteString(filepath.ToSlash(f)), quoteString(region), quoteString(day))
 	}
-	b.WriteString(") AS p(filename, region, day) ON r.filename = p.filename")
+	b.WriteString(") AS p(vpcflow_file, vpcflow_region, vpcflow_day) ON r.filename = p.vpcflow_file")
 	if !t.checked || t.SkippedLines > 0 {
 		b.WriteString(t.castAll("r."))
 	}

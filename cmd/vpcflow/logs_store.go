@@ -48,7 +48,12 @@ This is a local import, not the PutLogEvents API: events keep their own
 timestamps, may come in any order and span any time, and are not subject to
 the API's 14-day/2-hour age limits. Bad lines are reported on stderr as
 FILE:LINE and skipped; the good lines are still stored and the command then
-exits 1. Every acknowledged batch is on disk (fsync'd).`,
+exits 1. Every acknowledged batch is on disk (fsync'd).
+
+Stored events run the group's metric filters, and alarms are evaluated on
+the events' times (see 'vpcflow logs metric-filter put' and
+'vpcflow logs alarm put'); their datapoints and state changes are on disk
+before the command reports success.`,
 		Example: `  vpcflow logs put --group /vpc/flow-logs events.ndjson
   zcat events.ndjson.gz | vpcflow logs put --group app --stream web-1 -`,
 		Args: cobra.ExactArgs(1),

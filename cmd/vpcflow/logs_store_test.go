@@ -232,6 +232,14 @@ func TestLogsStoreTailFollow(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	// tail's first read does not retry a busy data dir, so let it print
+	// before another process competes for the lock.
+	for i := 0; !strings.Contains(out.String(), "first"); i++ {
+		if i == 100 {
+			t.Fatalf("tail printed:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	// The tail holds the lock only briefly; retry the put until it gets in.
 	for i := 0; ; i++ {
 		_, _, code := logsStoreRun(t, env, `{"timestamp": 1767225601000, "message": "second", "logStream": "s"}`, "logs", "put", "--group", "g", "-")

@@ -1,0 +1,331 @@
+package insights
+
+import (
+	"slices"
+	"strings"
+)
+
+// This file orders result rows. A stats over flow logs can have millions of
+// groups (one per address pair), so the order of §4.3 is computed once per
+// row (natKey) instead of once per comparison, and a sort followed by a
+// limit keeps only the rows that can reach the output.
+
+// natKey is a value's place in the natural sort order (spec §4.3), so that
+// comparisons need not re-parse numbers.
+type natKey struct {
+	class uint8 // natText, natNumber or natNull
+	f     float64
+	s     string
+}
+
+const (
+	natText   uint8 = iota // non-numeric values come first
+	natNumber              // then numbers, by value
+	natNull                // nulls last, in both directions
+)
+
+func natKeyOf(v Value) natKey {
+	if v.K == Null {
+		return natKey{class: natNull}
+	}
+	if f, ok := v.num(); ok {
+		return natKey{class: natNumber, f: f}
+	}
+	return natKey{class: natText, s: v.str()}
+}
+
+// cmp is sortCompare over keys: desc reverses only the non-null part.
+func (a *natKey) cmp(b *natKey, desc bool) int {
+	if a.class == natNull || b.class == natNull {
+		return cmpInt(int(a.class/natNull), int(b.class/natNull))
+	}
+	var c int
+	switch {
+	case a.class != b.class:
+		c = cmpInt(int(a.class), int(b.class))
+	case a.class == natNumber:
+		c = cmpFloat(a.f, b.f)
+	default:
+		c = naturalString(a.s, b.s)
+	}
+	if desc {
+		c = -c
+	}
+	return c
+}
+
+// cmpKeys compares two key lists of the same length; desc[i] (if any)
+// reverses key i.
+func cmpKeys(a, b []natKey, desc []bool) int {
+	for i := range a {
+		if c := a[i].cmp(&b[i], desc != nil && desc[i]); c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// statsRow is a finished stats row with what places it: the keys of a sort
+// folded into the stats, then the group's by-keys (the default order, A22),
+// then the group's encoded key. That last one only separates groups whose
+// keys compare equal (the string "80" and the number 80, "1" and "1.0"), so
+// that even they come out in the same order on every run.
+type statsRow struct {
+	row  *tableRow
+	sort []natKey
+	grp  []natKey
+	id   string
+}
+
+func cmpStatsRows(a, b *statsRow, desc []bool) int {
+	if c := cmpKeys(a.sort, b.sort, desc); c != 0 {
+		return c
+	}
+	if c := cmpKeys(a.grp, b.grp, nil); c != 0 {
+		return c
+	}
+	return strings.Compare(a.id, b.id)
+}
+
+// foldSort says whether the commands after a stats start with a sort that
+// the stats can apply itself, and how many rows of it can matter: the first
+// limit after it, or the result's row cap, as long as nothing in between
+// drops rows; 0 means all.
+func foldSort(after []*cop, rowCap int) (*cop, int) {
+	if len(after) == 0 || after[0].kind != "sort" {
+		return nil, 0
+	}
+	for _, op := range after[1:] {
+		switch op.kind {
+		case "fields", "display", "parse": // one row out for each row in
+		case "limit":
+			return after[0], min(op.limit, rowCap)
+		default:
+			return after[0], 0
+		}
+	}
+	return after[0], rowCap
+}
+
+// sortKeysOf evaluates the keys of sort command srt on a row's values.
+func sortKeysOf(dst []natKey, srt *cop, tr *record, vals []Value) []natKey {
+	tr.vals, tr.ts, tr.ing = vals, 0, 0
+	for _, k := range srt.keys {
+		dst = append(dst, natKeyOf(k.n.eval(tr)))
+	}
+	return dst
+}
+
+func natKeysOf(dst []natKey, vals []Value) []natKey {
+	for _, v := range vals {
+		dst = append(dst, natKeyOf(v))
+	}
+	return dst
+}
+
+// statsFinisher turns groups of one stats command into rows. Expression
+// nodes keep scratch space, so each goroutine finishing groups has its own.
+type statsFinisher struct {
+	st  *cstats
+	srt *cop    // the sort right after the stats, if folded into it
+	tr  *record // evaluates srt's keys on a row
+	x   *runCtx
+}
+
+func (f *statsFinisher) desc() []bool {
+	if f.srt == nil {
+		return nil
+	}
+	d := make([]bool, len(f.srt.keys))
+	for i, k := range f.srt.keys {
+		d[i] = k.desc
+	}
+	return d
+}
+
+// collect finishes the groups of t, dropping rows with nothing but nulls
+// (A27), and returns them unordered with their keys. When a sort is folded
+// in and n > 0, only the rows that can be among its first n are kept,
+// picked with a bounded heap so that millions of groups are never sorted
+// and only the kept rows are allocated.
+func (f *statsFinisher) collect(t *groupTable, n int) []statsRow {
+	st := f.st
+	r := &record{x: f.x}
+	width := len(st.next.names)
+	var keys []Value // of the group last filled
+	fill := func(gi int, vals []Value) bool {
+		nonNull := false
+		keys = decodeKeys(keys[:0], t.idOf(gi))
+		for i, k := range keys {
+			vals[st.byOut[i]] = k
+			nonNull = nonNull || k.K != Null
+		}
+		r.aggs = t.results(r.aggs[:0], gi)
+		for i, nd := range st.items {
+			v := nd.eval(r)
+			vals[st.itemOut[i]] = v
+			nonNull = nonNull || v.K != Null
+		}
+		return nonNull
+	}
+	desc := f.desc()
+	cmp := func(a, b *statsRow) int { return cmpStatsRows(a, b, desc) }
+	nby := len(st.by)
+	if f.srt != nil && n > 0 && n < len(t.groups) {
+		return f.top(t, n, width, func(gi int, vals []Value) ([]Value, bool) { ok := fill(gi, vals); return keys, ok }, desc, cmp)
+	}
+
+	// Rows alias the table's key bytes: they are every group anyway.
+	list := make([]statsRow, 0, len(t.groups))
+	grp := make([]natKey, 0, len(t.groups)*nby)
+	var sk []natKey
+	if f.srt != nil {
+		sk = make([]natKey, 0, len(t.groups)*len(f.srt.keys))
+	}
+	for gi := range t.groups {
+		vals := make([]Value, width)
+		if !fill(gi, vals) {
+			continue
+		}
+		o := statsRow{row: &tableRow{vals: vals}, id: t.idOf(gi)}
+		grp = natKeysOf(grp, keys)
+		o.grp = grp[len(grp)-nby:]
+		if f.srt != nil {
+			sk = sortKeysOf(sk, f.srt, f.tr, vals)
+			o.sort = sk[len(sk)-len(f.srt.keys):]
+		}
+		list = append(list, o)
+	}
+	return list
+}
+
+// top keeps the n first rows in a max-heap whose root is the last of them,
+// so each further group costs one comparison with the root. The rows kept
+// are copied out of the table, so a small result does not hold on to it.
+func (f *statsFinisher) top(t *groupTable, n, width int, fill func(gi int, vals []Value) ([]Value, bool),
+	desc []bool, cmp func(a, b *statsRow) int) []statsRow {
+	h := make([]statsRow, 0, n)
+	scratch := make([]Value, width)
+	var cand statsRow
+	for gi := range t.groups {
+		clear(scratch)
+		keys, ok := fill(gi, scratch)
+		if !ok {
+			continue
+		}
+		cand.sort = sortKeysOf(cand.sort[:0], f.srt, f.tr, scratch)
+		cand.grp = cand.grp[:0]
+		cand.id = t.idOf(gi)
+		full := len(h) == n
+		if full {
+			c := cmpKeys(cand.sort, h[0].sort, desc)
+			if c > 0 {
+				continue
+			}
+			if c == 0 {
+				// Tie on the sort keys: the default order decides.
+				cand.grp = natKeysOf(cand.grp, keys)
+				if cmp(&cand, &h[0]) >= 0 {
+					continue
+				}
+			}
+		}
+		if len(cand.grp) == 0 {
+			cand.grp = natKeysOf(cand.grp, keys)
+		}
+		vals := make([]Value, width)
+		for i, v := range scratch {
+			vals[i] = v.clone()
+		}
+		e := statsRow{row: &tableRow{vals: vals}, sort: slices.Clone(cand.sort), grp: slices.Clone(cand.grp), id: strings.Clone(cand.id)}
+		if full {
+			h[0] = e
+			siftDown(h, 0, cmp)
+		} else {
+			h = append(h, e)
+			siftUp(h, len(h)-1, cmp)
+		}
+	}
+	return h
+}
+
+// combine orders the rows collected from every partition (default order,
+// or the folded sort's with default order on ties) and keeps the first n
+// when n > 0.
+func (f *statsFinisher) combine(parts [][]statsRow, n int) []*tableRow {
+	var all []statsRow
+	if len(parts) == 1 {
+		all = parts[0]
+	} else {
+		for _, p := range parts {
+			all = append(all, p...)
+		}
+	}
+	desc := f.desc()
+	slices.SortFunc(all, func(a, b statsRow) int { return cmpStatsRows(&a, &b, desc) })
+	if f.srt != nil && n > 0 && len(all) > n {
+		all = all[:n]
+	}
+	rows := make([]*tableRow, len(all))
+	for i := range all {
+		rows[i] = all[i].row
+	}
+	return rows
+}
+
+// siftUp and siftDown keep h a max-heap under cmp.
+func siftUp(h []statsRow, i int, cmp func(a, b *statsRow) int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if cmp(&h[p], &h[i]) >= 0 {
+			return
+		}
+		h[p], h[i] = h[i], h[p]
+		i = p
+	}
+}
+
+func siftDown(h []statsRow, i int, cmp func(a, b *statsRow) int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		big := l
+		if r := l + 1; r < len(h) && cmp(&h[r], &h[l]) > 0 {
+			big = r
+		}
+		if cmp(&h[i], &h[big]) >= 0 {
+			return
+		}
+		h[i], h[big] = h[big], h[i]
+		i = big
+	}
+}
+
+// sortRows is the sort command over materialized rows: a stable sort on
+// keys computed once per row.
+func sortRows(rows []*tableRow, op *cop, tr *record) []*tableRow {
+	nk := len(op.keys)
+	desc := make([]bool, nk)
+	for k, key := range op.keys {
+		desc[k] = key.desc
+	}
+	keys := make([]natKey, 0, len(rows)*nk)
+	idx := make([]int, len(rows))
+	for i, row := range rows {
+		tr.vals, tr.ts, tr.ing = row.vals, row.ts, row.ing
+		for _, key := range op.keys {
+			keys = append(keys, natKeyOf(key.n.eval(tr)))
+		}
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int {
+		return cmpKeys(keys[a*nk:(a+1)*nk], keys[b*nk:(b+1)*nk], desc)
+	})
+	sorted := make([]*tableRow, len(rows))
+	for i, j := range idx {
+		sorted[i] = rows[j]
+	}
+	return sorted
+}

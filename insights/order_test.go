@@ -1,0 +1,203 @@
+package insights
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestNatKeyOrder checks the precomputed sort keys against the documented
+// ascending sequence of natural ordering [AWS] (cloudwatch-logs spec §4.3),
+// as strings and, for the numeric one, as a number too.
+func TestNatKeyOrder(t *testing.T) {
+	seq := []string{"!:", "#", "*%04", "0#", "5A", "111A", "2345_", "@", "@_", "A", "A9876fghj", "a12345hfh", "0"}
+	for i := range seq {
+		for j := range seq {
+			a, b := natKeyOf(strVal(seq[i])), natKeyOf(strVal(seq[j]))
+			if got, want := a.cmp(&b, false), cmpInt(i, j); got != want {
+				t.Errorf("cmp(%q, %q) = %d, want %d", seq[i], seq[j], got, want)
+			}
+			if got, want := a.cmp(&b, true), -cmpInt(i, j); got != want {
+				t.Errorf("desc cmp(%q, %q) = %d, want %d", seq[i], seq[j], got, want)
+			}
+		}
+	}
+	// Numbers by value whatever their kind or spelling; nulls last both ways.
+	nine, ten, tenS, null := natKeyOf(numVal(9)), natKeyOf(strVal("10")), natKeyOf(strVal("1e1")), natKeyOf(Value{})
+	for _, tc := range []struct {
+		a, b natKey
+		desc bool
+		want int
+	}{
+		{nine, ten, false, -1}, {nine, ten, true, 1}, {ten, tenS, false, 0},
+		{null, nine, false, 1}, {null, nine, true, 1}, {nine, null, true, -1}, {null, null, true, 0},
+	} {
+		if got := tc.a.cmp(&tc.b, tc.desc); got != tc.want {
+			t.Errorf("cmp(%+v, %+v, desc=%v) = %d, want %d", tc.a, tc.b, tc.desc, got, tc.want)
+		}
+	}
+}
+
+func flowEvent(i int, src, dst, dstPort, bytes string) Event {
+	m := fmt.Sprintf("2 123456789012 eni-0a1b2c3d4e5f60718 %s %s 40000 %s 6 1 %s 1700000000 1700000060 ACCEPT OK", src, dst, dstPort, bytes)
+	return Event{Timestamp: 1700000000000 + int64(i), IngestionTime: 1700000090000, Group: "g", Stream: "s", Message: []byte(m)}
+}
+
+// TestOrderChoice is the order of stats rows under a following sort, which
+// rests on A22 [Choice]: the sort is stable over the groups' default order
+// (keys ascending in natural order, nulls last), so ties keep that order
+// whether the engine sorts every group or picks the top N with a heap.
+func TestOrderChoice(t *testing.T) {
+	// sum(bytes) by srcAddr: 10.0.0.1, 10.0.0.2 and 10.0.0.10 (two events)
+	// have 100; the null key has 100; host-b 50; z only "-" (sum null).
+	evs := []Event{
+		flowEvent(0, "10.0.0.2", "10.9.0.1", "443", "100"),
+		flowEvent(1, "10.0.0.10", "10.9.0.1", "443", "60"),
+		flowEvent(2, "10.0.0.1", "10.9.0.1", "443", "100"),
+		flowEvent(3, "host-b", "10.9.0.1", "443", "50"),
+		flowEvent(4, "-", "10.9.0.1", "443", "100"),
+		flowEvent(5, "10.0.0.10", "10.9.0.1", "443", "40"),
+		flowEvent(6, "z", "10.9.0.1", "443", "-"),
+	}
+	// Default order: text before numbers, digit runs by length then value
+	// (10.0.0.1 < 10.0.0.2 < 10.0.0.10 < host-b < z), null key last.
+	wantDesc := []string{"srcAddr=10.0.0.1 s=100", "srcAddr=10.0.0.2 s=100", "srcAddr=10.0.0.10 s=100", "s=100", "srcAddr=host-b s=50", "srcAddr=z"}
+	wantAsc := []string{"srcAddr=host-b s=50", "srcAddr=10.0.0.1 s=100", "srcAddr=10.0.0.2 s=100", "srcAddr=10.0.0.10 s=100", "s=100", "srcAddr=z"}
+	for _, dir := range []struct {
+		name string
+		want []string
+	}{{"desc", wantDesc}, {"asc", wantAsc}} {
+		for n := 1; n <= 7; n++ { // 1-5 take the heap, 6-7 the full sort
+			q := fmt.Sprintf("stats sum(bytes) as s by srcAddr | sort s %s | limit %d", dir.name, n)
+			for _, w := range []int{1, 2} {
+				checkRows(t, q, runQuery(t, q, evs, Options{Workers: w}), dir.want[:min(n, len(dir.want))])
+			}
+		}
+		q := "stats sum(bytes) as s by srcAddr | sort s " + dir.name
+		checkRows(t, q, runQuery(t, q, evs, Options{}), dir.want)
+		q = "stats sum(bytes) as s by srcAddr | filter 1 = 1 | sort s " + dir.name + " | limit 3"
+		checkRows(t, q, runQuery(t, q, evs, Options{}), dir.want[:3])
+	}
+
+	t.Run("keys that compare equal keep one order", func(t *testing.T) {
+		// dstPort "80" and "080" are the same number: equal in natural order,
+		// yet two groups. The shorter encoded key goes first, on every run.
+		evs := []Event{flowEvent(0, "a", "b", "080", "10"), flowEvent(1, "a", "b", "80", "10"), flowEvent(2, "a", "b", "443", "1")}
+		for _, q := range []string{
+			"stats sum(bytes) as s by dstPort | sort s desc | limit 1",
+			"stats sum(bytes) as s by dstPort | sort s desc | limit 2",
+			"stats sum(bytes) as s by dstPort",
+		} {
+			var first []string
+			for run := range 20 {
+				got := rowsOf(runQuery(t, q, evs, Options{Workers: 1 + run%3}))
+				if first == nil {
+					first = got
+				} else if !slices.Equal(got, first) {
+					t.Fatalf("%s: run %d gave %q, run 0 %q", q, run, got, first)
+				}
+			}
+		}
+		checkRows(t, "limit 2", runQuery(t, "stats sum(bytes) as s by dstPort | sort s desc | limit 2", evs, Options{}),
+			[]string{"dstPort=80 s=10", "dstPort=080 s=10"})
+		checkRows(t, "group order", runQuery(t, "stats sum(bytes) as s by dstPort", evs, Options{}),
+			[]string{"dstPort=80 s=10", "dstPort=080 s=10", "dstPort=443 s=1"})
+	})
+
+	t.Run("top N equals the full sort on random data with many ties", func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 8))
+		pick := func(vals ...string) string { return vals[rng.IntN(len(vals))] }
+		var evs []Event
+		for i := range 5000 {
+			src := fmt.Sprintf("10.0.%d.%d", rng.IntN(4), rng.IntN(40))
+			if rng.IntN(20) == 0 {
+				src = pick("-", "host", "007", "7", "x9")
+			}
+			bytes := fmt.Sprint(rng.IntN(5))
+			if rng.IntN(30) == 0 {
+				bytes = "-"
+			}
+			evs = append(evs, flowEvent(i, src, pick("10.9.0.1", "10.9.0.10", "-", "10.9.0.2"), pick("22", "80", "080", "443", "-"), bytes))
+		}
+		queries := []string{
+			"stats sum(bytes) as s by srcAddr, dstAddr | sort s desc",
+			"stats sum(bytes) as s by srcAddr, dstAddr | sort s asc",
+			"stats count(*) as c, min(bytes) as lo by dstPort, srcAddr | sort lo desc, c asc",
+			"stats count(*) as c by srcAddr | sort srcAddr desc",
+			"stats count(*) as c by srcAddr, dstPort | stats sum(c) as s, count(*) as k by srcAddr | sort k desc",
+			"stats avg(bytes) as a by srcAddr | fields a * 2 as twice | sort a",
+		}
+		for _, q := range queries {
+			full := runQuery(t, q, evs, Options{Workers: 1})
+			checkSorted(t, q, full)
+			// The same sort not right after the stats: rows in default
+			// order, then the stable sort command.
+			parts := strings.SplitN(q, "| sort", 2)
+			unfolded := runQuery(t, parts[0]+"| filter 1 = 1 | sort"+parts[1], evs, Options{Workers: 1})
+			if !slices.Equal(rowsOf(unfolded), rowsOf(full)) {
+				t.Fatalf("%s: folded and unfolded sorts differ", q)
+			}
+			all := rowsOf(full)
+			if len(all) < 20 {
+				t.Fatalf("%s: only %d rows", q, len(all))
+			}
+			for _, n := range []int{1, 2, 3, 10, len(all) / 2, len(all) - 1, len(all), len(all) + 1} {
+				for _, w := range []int{1, 2, 3} {
+					got := rowsOf(runQuery(t, fmt.Sprintf("%s | limit %d", q, n), evs, Options{Workers: w}))
+					if want := all[:min(n, len(all))]; !slices.Equal(got, want) {
+						t.Fatalf("%s | limit %d (workers %d):\n got %q\nwant %q", q, n, w, got, want)
+					}
+				}
+			}
+		}
+	})
+}
+
+// checkSorted verifies, with the Value comparator of the sort command (not
+// the precomputed keys), that rows are in the order of the query's sort,
+// then of its group keys.
+func checkSorted(t *testing.T, q string, res *Result) {
+	t.Helper()
+	var sortCols []string
+	var desc []bool
+	for k := range strings.SplitSeq(strings.SplitN(q, "| sort ", 2)[1], ",") {
+		f := strings.Fields(k)
+		sortCols = append(sortCols, f[0])
+		desc = append(desc, len(f) == 1 || f[1] == "desc")
+	}
+	var byCols []string
+	last := q[strings.LastIndex(q, "stats "):]
+	if i := strings.Index(last, " by "); i >= 0 {
+		for k := range strings.SplitSeq(strings.SplitN(last[i+4:], "|", 2)[0], ",") {
+			byCols = append(byCols, strings.TrimSpace(k))
+		}
+	}
+	val := func(row []Field, col string) Value {
+		for _, f := range row {
+			if f.Field == col {
+				return strVal(f.Value)
+			}
+		}
+		return Value{}
+	}
+	for i := 1; i < len(res.Rows); i++ {
+		a, b := res.Rows[i-1], res.Rows[i]
+		c := 0
+		for k, col := range sortCols {
+			if c = sortCompare(val(a, col), val(b, col), desc[k]); c != 0 {
+				break
+			}
+		}
+		for _, col := range byCols {
+			if c != 0 {
+				break
+			}
+			c = sortCompare(val(a, col), val(b, col), false)
+		}
+		if c > 0 {
+			t.Fatalf("%s: row %d %v before row %d %v", q, i-1, a, i, b)
+		}
+	}
+}
