@@ -156,7 +156,7 @@ func (b *builder) build() *Topology {
 		AccountID: strings.TrimSpace(r.AccountId),
 		Region:    strings.TrimSpace(r.Region),
 		FlowLogs:  r.FlowLogs,
-		byMAC:     map[[6]byte]*ENI{},
+		byMAC:     map[uint64]*ENI{},
 		byIP:      map[netip.Addr]*ENI{},
 		vpcByID:   map[string]*VPC{},
 		subByID:   map[string]*Subnet{},
@@ -685,7 +685,7 @@ func (b *builder) enis() {
 			m, ok := parseMAC(rn.MacAddress)
 			if !ok {
 				b.at(p+".MacAddress", rn.Line, "bad MAC address %q: want 6 hex pairs like 0a:1b:2c:3d:4e:5f", rn.MacAddress)
-			} else if o := t.byMAC[m]; o != nil {
+			} else if o := t.byMAC[macKey(m)]; o != nil {
 				b.at(p+".MacAddress", rn.Line, "MAC %s is already %s's", FormatMAC(m), o.ID)
 			} else {
 				e.MAC, e.HasMAC = m, true
@@ -789,7 +789,7 @@ func (b *builder) enis() {
 		t.eniByID[e.ID] = e
 		t.enis = append(t.enis, e)
 		if e.HasMAC {
-			t.byMAC[e.MAC] = e
+			t.byMAC[macKey(e.MAC)] = e
 		}
 		if e.VPC != nil {
 			for _, a := range append(append([]netip.Addr{}, e.IPv4s...), e.IPv6s...) {

@@ -30,8 +30,8 @@ type Topology struct {
 	RouteTables      []*RouteTable
 	FlowLogs         []FlowLogSpec
 
-	enis     []*ENI // sorted by ID; ENI.Index is the position here
-	byMAC    map[[6]byte]*ENI
+	enis     []*ENI              // sorted by ID; ENI.Index is the position here
+	byMAC    map[uint64]*ENI     // by macKey: a uint64 key hashes much faster than [6]byte
 	byIP     map[netip.Addr]*ENI // nil value: the address is in several VPCs
 	vpcByID  map[string]*VPC
 	subByID  map[string]*Subnet
@@ -246,7 +246,11 @@ type PrefixList struct {
 func (t *Topology) ENIs() []*ENI { return t.enis }
 
 // ENIByMAC finds an ENI by MAC address; nil when none.
-func (t *Topology) ENIByMAC(mac [6]byte) *ENI { return t.byMAC[mac] }
+func (t *Topology) ENIByMAC(mac [6]byte) *ENI { return t.byMAC[macKey(mac)] }
+
+func macKey(m [6]byte) uint64 {
+	return uint64(m[0])<<40 | uint64(m[1])<<32 | uint64(m[2])<<24 | uint64(m[3])<<16 | uint64(m[4])<<8 | uint64(m[5])
+}
 
 // ENIByID finds an ENI by its id; nil when none.
 func (t *Topology) ENIByID(id string) *ENI { return t.eniByID[id] }
