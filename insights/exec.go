@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // Options are the StartQuery parameters that are not the query itself.
@@ -81,9 +82,11 @@ type worker struct {
 	parts   []*groupTable // hash partitions of the groups, one per worker
 	seed    maphash.Seed
 	key     *keyer
+	pend    pending // records of the batch being aggregated
 	rows    []*tableRow
 	keep    int // when > 0, only the keep newest rows can reach the output
 	matched int64
+	sink    uint64 // keeps the cache-warming loads of aggregateBatch
 }
 
 func (q *Query) newWorker(x *runCtx) *worker {
@@ -164,6 +167,95 @@ func (q *Query) keepNewest(rest []*cop, cap int) int {
 		}
 	}
 	return keep
+}
+
+// pending holds the group keys and aggregate arguments of a batch of
+// records, so that the table lookups of many records can overlap (see
+// aggregateBatch).
+type pending struct {
+	keys    []byte
+	ends    []int
+	hashes  []uint64
+	tables  []*groupTable
+	args    []Value
+	ts, ing []int64
+}
+
+// stageSize bounds the records whose table lines are fetched together, so
+// that they stay in the core's cache until used.
+const stageSize = 256
+
+// aggregateBatch is aggregate for many events. With millions of groups
+// every table lookup misses the cache three times (index slot, group, key
+// bytes), and one at a time the core waits for each. So it first computes
+// all keys and hashes, then touches the slots of the whole stage, then the
+// groups they point to, then their keys and states: loads that do not
+// depend on each other, which the core overlaps. Only then does it look up
+// and update, finding the lines in cache.
+func (w *worker) aggregateBatch(evs []Event) {
+	st, r, p := w.st, w.r, &w.pend
+	na := len(st.aggs)
+	for len(evs) > 0 {
+		stage := evs[:min(len(evs), stageSize)]
+		evs = evs[len(stage):]
+		p.keys, p.ends, p.hashes, p.tables = p.keys[:0], p.ends[:0], p.hashes[:0], p.tables[:0]
+		p.args, p.ts, p.ing = p.args[:0], p.ts[:0], p.ing[:0]
+	events:
+		for i := range stage {
+			ev := &stage[i]
+			r.reset(ev)
+			r.ts, r.ing = ev.Timestamp, ev.IngestionTime
+			for _, op := range w.stream {
+				if !op.apply(r) {
+					continue events
+				}
+			}
+			w.matched++
+			start := len(p.keys)
+			for _, n := range st.by {
+				p.keys = appendKey(p.keys, n.eval(r))
+			}
+			p.ends = append(p.ends, len(p.keys))
+			h := maphash.Bytes(w.seed, p.keys[start:])
+			p.hashes = append(p.hashes, h)
+			t := w.parts[0]
+			if len(w.parts) > 1 {
+				// High bits pick the partition; the table uses the low ones.
+				t = w.parts[(h>>32)%uint64(len(w.parts))]
+			}
+			p.tables = append(p.tables, t)
+			for k := range st.aggs {
+				var v Value
+				if a := st.aggs[k].arg; a != nil {
+					v = a.eval(r) // may alias the message, which outlives the batch
+				}
+				p.args = append(p.args, v)
+			}
+			p.ts = append(p.ts, ev.Timestamp)
+			p.ing = append(p.ing, ev.IngestionTime)
+		}
+		var sink uint64
+		for i, h := range p.hashes {
+			t := p.tables[i]
+			sink += t.slots[int(h)&(len(t.slots)-1)]
+		}
+		for i, h := range p.hashes {
+			sink += p.tables[i].touch(h)
+		}
+		w.sink += sink
+		start := 0
+		for i, h := range p.hashes {
+			t := p.tables[i]
+			key := p.keys[start:p.ends[i]]
+			start = p.ends[i]
+			id := unsafe.String(unsafe.SliceData(key), len(key)) // not kept: add copies it
+			gi, slot := t.find(h, id)
+			if gi < 0 {
+				gi = t.add(h, slot, id)
+			}
+			t.updateVals(gi, p.args[i*na:(i+1)*na], p.ts[i], p.ing[i])
+		}
+	}
 }
 
 // partition makes the worker's group tables: n hash partitions chosen
@@ -425,8 +517,12 @@ func (q *Query) runParallel(src Source, w0 *worker, n int, x *runCtx, stats *Sta
 		go func() {
 			defer wg.Done()
 			for b := range work {
-				for i := range b.evs {
-					w.process(&b.evs[i], 0)
+				if w.st != nil {
+					w.aggregateBatch(b.evs)
+				} else {
+					for i := range b.evs {
+						w.process(&b.evs[i], 0)
+					}
 				}
 				select {
 				case free <- b:

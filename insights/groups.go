@@ -111,6 +111,43 @@ func (t *groupTable) add(h uint64, slot int, id string) int {
 	return gi
 }
 
+// touch reads the group the slot of hash h points to, and its key and
+// state, so that a lookup soon after finds them in cache; the result only
+// keeps the loads from being optimized away.
+func (t *groupTable) touch(h uint64) uint64 {
+	s := t.slots[int(h)&(len(t.slots)-1)]
+	if s == 0 || s>>32 != h>>32 {
+		return 0
+	}
+	gi := int(uint32(s)) - 1
+	g := &t.groups[gi]
+	x := g.h
+	if g.idLen > 0 {
+		x += uint64(t.keys[g.id])
+	}
+	if t.flat != nil && t.width > 0 {
+		x += uint64(t.nums[gi*t.width])
+	}
+	return x
+}
+
+// updateVals adds the aggregate arguments args of one record (timestamp
+// ts, ingestion time ing) to group gi.
+func (t *groupTable) updateVals(gi int, args []Value, ts, ing int64) {
+	aggs := t.st.aggs
+	if t.flat != nil {
+		f := t.nums[gi*t.width : (gi+1)*t.width]
+		for k := range aggs {
+			aggs[k].flatAdd(f[t.flat[k]:], args[k])
+		}
+		return
+	}
+	o := t.objs[gi*len(aggs) : (gi+1)*len(aggs)]
+	for k := range aggs {
+		o[k].add(args[k], ts, ing)
+	}
+}
+
 // update adds record r to the aggregates of group gi.
 func (t *groupTable) update(gi int, r *record) {
 	aggs := t.st.aggs

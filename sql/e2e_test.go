@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpcflow/vpcflow/internal/e2e"
 )
 
 // These tests run the real pipeline (the vpcflow binary) on captures the
@@ -73,15 +75,15 @@ func checkDescribe(t *testing.T, tb *Table, want []describe) {
 // NODATA record for the silent window [1700001240, 1700001300), three of five
 // new flows at 1700001300 under a bound of 3 flows per window, and SKIPDATA.
 func TestDefaultFormatObjects(t *testing.T) {
-	p := func(sec int64, sport uint16) testPkt {
-		return testPkt{sec: sec, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "203.0.113.9", dst: "10.1.2.15", proto: "udp", sport: sport, dport: 53, payload: 12}
+	p := func(sec int64, sport uint16) e2e.Packet {
+		return e2e.Packet{Sec: sec, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "203.0.113.9", Dst: "10.1.2.15", Proto: "udp", SrcPort: sport, DstPort: 53, Payload: 12}
 	}
-	pkts := []testPkt{p(1700001179, 5000), p(1700001180, 5000)}
+	pkts := []e2e.Packet{p(1700001179, 5000), p(1700001180, 5000)}
 	for i := 0; i < 5; i++ {
 		pkts = append(pkts, p(1700001300, uint16(6000+i)))
 	}
 	out := t.TempDir()
-	runVpcflow(t, "pcap", "--quiet", "--out", out, "--interval", "60", "--max-flows-per-window", "3", writePcap(t, pkts))
+	runVpcflow(t, "pcap", "--quiet", "--out", out, "--interval", "60", "--max-flows-per-window", "3", e2e.WritePcap(t, pkts))
 	tb := openDir(t, out)
 
 	// Objects per 5-minute slot of `end` (spec §4.1): 1700001000 is
@@ -156,17 +158,17 @@ func TestCustomFormatV5Objects(t *testing.T) {
 	if err := os.WriteFile(topoPath, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pkts := []testPkt{
+	pkts := []e2e.Packet{
 		// Echo request in: the NACL allows inbound ICMP, the SG too: ACCEPT.
-		{sec: 1700000301, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
+		{Sec: 1700000301, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56},
 		// Echo reply out: the NACL has no outbound rule: REJECT (spec §3.3).
-		{sec: 1700000302, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "198.51.100.7", proto: "icmp", icmpType: 0, payload: 56},
+		{Sec: 1700000302, SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: "10.1.2.15", Dst: "198.51.100.7", Proto: "icmp", ICMPType: 0, Payload: 56},
 		// SSH SYN in: the NACL allows only ICMP inbound: REJECT.
-		{sec: 1700000310, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.9", dst: "10.1.2.15", proto: "tcp", sport: 50000, dport: 22, syn: true},
+		{Sec: 1700000310, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.9", Dst: "10.1.2.15", Proto: "tcp", SrcPort: 50000, DstPort: 22, SYN: true},
 	}
 	const format = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags} ${flow-direction} ${traffic-path}"
 	out := t.TempDir()
-	runVpcflow(t, "pcap", "--quiet", "--out", out, "--topology", topoPath, "--format", format, writePcap(t, pkts))
+	runVpcflow(t, "pcap", "--quiet", "--out", out, "--topology", topoPath, "--format", format, e2e.WritePcap(t, pkts))
 	tb := openDir(t, out)
 	if tb.Rows != 3 || len(tb.Problems) != 0 || len(tb.Files) != 1 {
 		t.Errorf("rows %d, files %v, problems %v", tb.Rows, tb.Files, tb.Problems)
@@ -239,13 +241,13 @@ FlowLogs:
 	if err := os.WriteFile(topoPath, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	pkts := []testPkt{
-		{sec: 1700000301, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
+	pkts := []e2e.Packet{
+		{Sec: 1700000301, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56},
 	}
 	// The output directory sits below folders named like S3 key parts:
 	// they must not be taken for the key's.
 	out := filepath.Join(t.TempDir(), "vpcflowlogs", "year=1999", "aws-region=nowhere")
-	runVpcflow(t, "pcap", "--quiet", "--out", out, "--topology", topoPath, writePcap(t, pkts))
+	runVpcflow(t, "pcap", "--quiet", "--out", out, "--topology", topoPath, e2e.WritePcap(t, pkts))
 	tb := openDir(t, out)
 	if len(tb.Files) != 1 || !strings.Contains(tb.Files[0], "/prod/AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2023/month=11/day=14/hour=22/") {
 		t.Fatalf("objects %v, problems %v", tb.Files, tb.Problems)

@@ -9,7 +9,7 @@ import (
 
 func logsQueryRun(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	return execBinary(t, execOptions{stdin: []byte(stdin)}, args...)
+	return execBinary(t, execOptions{Stdin: []byte(stdin)}, args...)
 }
 
 // logsQueryFixture is F1-F7 of cloudwatch-logs spec §2.9 as `logs put`

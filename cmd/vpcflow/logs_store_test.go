@@ -13,49 +13,11 @@ import (
 	"time"
 )
 
-var (
-	logsStoreBinOnce sync.Once
-	logsStoreBin     string
-	logsStoreBinErr  error
-)
-
-// logsStoreBinary builds the real binary once for the log-store tests.
-func logsStoreBinary(t *testing.T) string {
-	t.Helper()
-	logsStoreBinOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "vpcflow-logs-e2e")
-		if err != nil {
-			logsStoreBinErr = err
-			return
-		}
-		logsStoreBin = filepath.Join(dir, "vpcflow")
-		if out, err := exec.Command("go", "build", "-o", logsStoreBin, ".").CombinedOutput(); err != nil {
-			logsStoreBinErr = &buildError{out: string(out), err: err}
-		}
-	})
-	if logsStoreBinErr != nil {
-		t.Fatal(logsStoreBinErr)
-	}
-	return logsStoreBin
-}
-
 // logsStoreRun runs the binary with env additions and stdin; it returns
 // stdout, stderr and the exit status.
 func logsStoreRun(t *testing.T, env []string, stdin string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(logsStoreBinary(t), args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return execBinary(t, execOptions{Env: env, Stdin: []byte(stdin)}, args...)
 }
 
 // The flow-log lines of spec flow-logs.md §4.2 and two more of our own.
@@ -189,7 +151,7 @@ func TestLogsStoreCLIErrors(t *testing.T) {
 // reading a stdin that stays open) and checks the error another one gets.
 func TestLogsStoreCLIDataDirInUse(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(logsStoreBinary(t), "logs", "put", "--group", "g", "-")
+	cmd := exec.Command(vpcflowBinary(t), "logs", "put", "--group", "g", "-")
 	cmd.Env = append(os.Environ(), "VPCFLOW_DATA_DIR="+dir)
 	stdin, _ := cmd.StdinPipe()
 	if err := cmd.Start(); err != nil {
@@ -224,7 +186,7 @@ func TestLogsStoreTailFollow(t *testing.T) {
 	if _, e, code := logsStoreRun(t, env, `{"timestamp": 1767225600000, "message": "first", "logStream": "s"}`, "logs", "put", "--group", "g", "-"); code != 0 {
 		t.Fatal(e)
 	}
-	cmd := exec.Command(logsStoreBinary(t), "logs", "tail", "--group", "g", "--follow", "--interval", "50ms")
+	cmd := exec.Command(vpcflowBinary(t), "logs", "tail", "--group", "g", "--follow", "--interval", "50ms")
 	cmd.Env = append(os.Environ(), env...)
 	var out syncBuffer
 	cmd.Stdout = &out

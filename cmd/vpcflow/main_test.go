@@ -1,83 +1,37 @@
 package main
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/vpcflow/vpcflow/internal/e2e"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
+func TestMain(m *testing.M) {
+	code := m.Run()
+	e2e.Cleanup()
+	os.Exit(code)
+}
 
-// vpcflowBinary builds the real binary once per test run, so end-to-end
+// vpcflowBinary is the real binary, built once per test run, so end-to-end
 // tests exercise exactly what users run.
-func vpcflowBinary(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "vpcflow-e2e")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "vpcflow")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = &buildError{out: string(out), err: err}
-		}
-	})
-	if binErr != nil {
-		t.Fatal(binErr)
-	}
-	return binPath
-}
-
-type buildError struct {
-	out string
-	err error
-}
-
-func (e *buildError) Error() string { return e.err.Error() + "\n" + e.out }
+func vpcflowBinary(t *testing.T) string { return e2e.Binary(t) }
 
 // runBinary runs the binary with stdin and returns stdout, stderr and the
 // exit status.
 func runBinary(t *testing.T, stdin []byte, args ...string) (string, string, int) {
 	t.Helper()
-	return execBinary(t, execOptions{stdin: stdin}, args...)
+	return e2e.Run(t, e2e.Options{Stdin: stdin}, args...)
 }
 
 // execOptions are the less common settings of a binary run.
-type execOptions struct {
-	dir   string   // working directory ("" = the package directory)
-	env   []string // added to the environment
-	stdin []byte
-}
+type execOptions = e2e.Options
 
 // execBinary runs the binary and returns stdout, stderr and the exit status.
 func execBinary(t *testing.T, o execOptions, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(vpcflowBinary(t), args...)
-	cmd.Dir = o.dir
-	if len(o.env) > 0 {
-		cmd.Env = append(os.Environ(), o.env...)
-	}
-	cmd.Stdin = bytes.NewReader(o.stdin)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return out.String(), errb.String(), code
+	return e2e.Run(t, o, args...)
 }
 
 func TestRootHelp(t *testing.T) {

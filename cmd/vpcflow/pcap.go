@@ -178,7 +178,7 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 			case flowlog.DestS3:
 			case flowlog.DestCloudWatch:
 				if cwl == nil {
-					store, err := openLogsStore(f.dataDir)
+					store, err := openLogService(f.dataDir, cmd.ErrOrStderr())
 					if err != nil {
 						return err
 					}

@@ -1,104 +1,16 @@
 package main
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/vpcflow/vpcflow/internal/e2e"
 )
 
 // Captures for these tests are built with gopacket's own serializers, not
 // vpcflow code, and every expected record below was computed by hand.
-
-const (
-	routerMAC  = "02:00:00:00:00:fe"
-	pingENIMAC = "0a:1b:2c:3d:4e:5f"
-)
-
-type testPkt struct {
-	sec            int64
-	srcMAC, dstMAC string
-	src, dst       string
-	proto          string // tcp, udp, icmp
-	sport, dport   uint16
-	syn, ack, fin  bool
-	rst            bool
-	payload        int
-	icmpType       uint8
-}
-
-func writePcap(t *testing.T, pkts []testPkt) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "test.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	w := pcapgo.NewWriter(f)
-	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range pkts {
-		smac, _ := net.ParseMAC(p.srcMAC)
-		dmac, _ := net.ParseMAC(p.dstMAC)
-		src, dst := net.ParseIP(p.src), net.ParseIP(p.dst)
-		eth := &layers.Ethernet{SrcMAC: smac, DstMAC: dmac}
-		var ls []gopacket.SerializableLayer
-		payload := gopacket.Payload(make([]byte, p.payload))
-		var netLayer gopacket.NetworkLayer
-		v4 := src.To4() != nil
-		var proto layers.IPProtocol
-		switch p.proto {
-		case "tcp":
-			proto = layers.IPProtocolTCP
-		case "udp":
-			proto = layers.IPProtocolUDP
-		case "icmp":
-			proto = layers.IPProtocolICMPv4
-		}
-		if v4 {
-			eth.EthernetType = layers.EthernetTypeIPv4
-			ip := &layers.IPv4{Version: 4, TTL: 64, SrcIP: src.To4(), DstIP: dst.To4(), Protocol: proto}
-			netLayer = ip
-			ls = append(ls, eth, ip)
-		} else {
-			eth.EthernetType = layers.EthernetTypeIPv6
-			ip := &layers.IPv6{Version: 6, HopLimit: 64, SrcIP: src, DstIP: dst, NextHeader: proto}
-			netLayer = ip
-			ls = append(ls, eth, ip)
-		}
-		switch p.proto {
-		case "tcp":
-			tcp := &layers.TCP{SrcPort: layers.TCPPort(p.sport), DstPort: layers.TCPPort(p.dport), SYN: p.syn, ACK: p.ack, FIN: p.fin, RST: p.rst, Window: 1000}
-			tcp.SetNetworkLayerForChecksum(netLayer)
-			ls = append(ls, tcp)
-		case "udp":
-			udp := &layers.UDP{SrcPort: layers.UDPPort(p.sport), DstPort: layers.UDPPort(p.dport)}
-			udp.SetNetworkLayerForChecksum(netLayer)
-			ls = append(ls, udp)
-		case "icmp":
-			ls = append(ls, &layers.ICMPv4{TypeCode: layers.CreateICMPv4TypeCode(p.icmpType, 0), Id: 1, Seq: 1})
-		}
-		ls = append(ls, payload)
-		buf := gopacket.NewSerializeBuffer()
-		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, ls...); err != nil {
-			t.Fatal(err)
-		}
-		data := buf.Bytes()
-		ci := gopacket.CaptureInfo{Timestamp: time.Unix(p.sec, 0), CaptureLength: len(data), Length: len(data)}
-		if err := w.WritePacket(ci, data); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return path
-}
 
 func runPcapCLI(t *testing.T, args ...string) string {
 	t.Helper()
@@ -121,13 +33,13 @@ func checkLines(t *testing.T, got string, want ...string) {
 // replies die at the NACL: inbound ACCEPT, outbound REJECT. The expected lines
 // are the spec's own.
 func TestPcapSpecPing(t *testing.T) {
-	var pkts []testPkt
+	var pkts []e2e.Packet
 	for _, s := range [][2]int64{{1700000301, 1700000302}, {1700000330, 1700000331}, {1700000359, 1700000359}} {
 		pkts = append(pkts,
-			testPkt{sec: s[0], srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
-			testPkt{sec: s[1], srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "198.51.100.7", proto: "icmp", icmpType: 0, payload: 56})
+			e2e.Packet{Sec: s[0], SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56},
+			e2e.Packet{Sec: s[1], SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: "10.1.2.15", Dst: "198.51.100.7", Proto: "icmp", ICMPType: 0, Payload: 56})
 	}
-	path := writePcap(t, pkts)
+	path := e2e.WritePcap(t, pkts)
 	out := runPcapCLI(t, "--stdout", "--topology", "../../examples/ping.yaml", path)
 	checkLines(t, out,
 		"2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.7 10.1.2.15 0 0 1 3 252 1700000301 1700000359 ACCEPT OK",
@@ -144,15 +56,15 @@ func TestPcapSpecPing(t *testing.T) {
 // complete short connection: client SYN + FIN → 3, server SYN-ACK + FIN → 19.
 func TestPcapSpecTCPFlags(t *testing.T) {
 	const c, s = "198.51.100.41", "10.1.2.15"
-	cl := func(sec int64, syn, ack, fin bool, payload int) testPkt {
-		return testPkt{sec: sec, srcMAC: routerMAC, dstMAC: pingENIMAC, src: c, dst: s, proto: "tcp", sport: 60210, dport: 8080, syn: syn, ack: ack, fin: fin, payload: payload}
+	cl := func(sec int64, syn, ack, fin bool, payload int) e2e.Packet {
+		return e2e.Packet{Sec: sec, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: c, Dst: s, Proto: "tcp", SrcPort: 60210, DstPort: 8080, SYN: syn, ACK: ack, FIN: fin, Payload: payload}
 	}
-	sv := func(sec int64, syn, ack, fin bool, payload int) testPkt {
-		return testPkt{sec: sec, srcMAC: pingENIMAC, dstMAC: routerMAC, src: s, dst: c, proto: "tcp", sport: 8080, dport: 60210, syn: syn, ack: ack, fin: fin, payload: payload}
+	sv := func(sec int64, syn, ack, fin bool, payload int) e2e.Packet {
+		return e2e.Packet{Sec: sec, SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: s, Dst: c, Proto: "tcp", SrcPort: 8080, DstPort: 60210, SYN: syn, ACK: ack, FIN: fin, Payload: payload}
 	}
 	// IPv4 + TCP headers are 40 bytes. Client: 6 packets, 40*6 + 240 = 480.
 	// Server: 5 packets, 40*5 + 1110 = 1310.
-	pkts := []testPkt{
+	pkts := []e2e.Packet{
 		cl(1700001122, true, false, false, 0),
 		sv(1700001122, true, true, false, 0),
 		cl(1700001122, false, true, false, 0),
@@ -165,7 +77,7 @@ func TestPcapSpecTCPFlags(t *testing.T) {
 		cl(1700001124, false, true, false, 0),
 		sv(1700001124, false, true, false, 0),
 	}
-	path := writePcap(t, pkts)
+	path := e2e.WritePcap(t, pkts)
 	out := runPcapCLI(t, "--stdout", "--interval", "60", "--local-cidr", "10.1.2.0/24",
 		"--format", "${version} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${tcp-flags} ${log-status}", path)
 	// Lines of one interface with equal start and end sort bytewise.
@@ -176,16 +88,16 @@ func TestPcapSpecTCPFlags(t *testing.T) {
 
 func TestPcapWindowsNoDataSkipData(t *testing.T) {
 	const in = "10.1.2.15"
-	p := func(sec int64, sport uint16) testPkt {
-		return testPkt{sec: sec, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "203.0.113.9", dst: in, proto: "udp", sport: sport, dport: 53, payload: 12}
+	p := func(sec int64, sport uint16) e2e.Packet {
+		return e2e.Packet{Sec: sec, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "203.0.113.9", Dst: in, Proto: "udp", SrcPort: sport, DstPort: 53, Payload: 12}
 	}
 	// One flow across the boundary at 1700001180, silence in the window
 	// [1700001240, 1700001300), then a flood of 5 flows with a bound of 3.
-	pkts := []testPkt{p(1700001179, 5000), p(1700001180, 5000)}
+	pkts := []e2e.Packet{p(1700001179, 5000), p(1700001180, 5000)}
 	for i := 0; i < 5; i++ {
 		pkts = append(pkts, p(1700001300, uint16(6000+i)))
 	}
-	path := writePcap(t, pkts)
+	path := e2e.WritePcap(t, pkts)
 	out := runPcapCLI(t, "--stdout", "--interval", "60", "--max-flows-per-window", "3", path)
 	// UDP: 20 + 8 + 12 = 40 bytes.
 	checkLines(t, out,
@@ -199,16 +111,16 @@ func TestPcapWindowsNoDataSkipData(t *testing.T) {
 }
 
 func TestPcapExcludedTraffic(t *testing.T) {
-	pkts := []testPkt{
-		{sec: 1700000000, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "169.254.169.254", proto: "tcp", sport: 40000, dport: 80, syn: true},
-		{sec: 1700000000, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "169.254.169.254", dst: "10.1.2.15", proto: "tcp", sport: 80, dport: 40000, syn: true, ack: true},
-		{sec: 1700000001, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "255.255.255.255", proto: "udp", sport: 68, dport: 67, payload: 300},
-		{sec: 1700000001, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "169.254.169.123", proto: "udp", sport: 123, dport: 123, payload: 48},
-		{sec: 1700000002, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "10.1.0.2", proto: "udp", sport: 5353, dport: 53, payload: 30},
-		{sec: 1700000002, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "10.1.2.1", proto: "udp", sport: 5353, dport: 9, payload: 30},
-		{sec: 1700000003, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
+	pkts := []e2e.Packet{
+		{Sec: 1700000000, SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: "10.1.2.15", Dst: "169.254.169.254", Proto: "tcp", SrcPort: 40000, DstPort: 80, SYN: true},
+		{Sec: 1700000000, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "169.254.169.254", Dst: "10.1.2.15", Proto: "tcp", SrcPort: 80, DstPort: 40000, SYN: true, ACK: true},
+		{Sec: 1700000001, SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: "10.1.2.15", Dst: "255.255.255.255", Proto: "udp", SrcPort: 68, DstPort: 67, Payload: 300},
+		{Sec: 1700000001, SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: "10.1.2.15", Dst: "169.254.169.123", Proto: "udp", SrcPort: 123, DstPort: 123, Payload: 48},
+		{Sec: 1700000002, SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: "10.1.2.15", Dst: "10.1.0.2", Proto: "udp", SrcPort: 5353, DstPort: 53, Payload: 30},
+		{Sec: 1700000002, SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: "10.1.2.15", Dst: "10.1.2.1", Proto: "udp", SrcPort: 5353, DstPort: 9, Payload: 30},
+		{Sec: 1700000003, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56},
 	}
-	path := writePcap(t, pkts)
+	path := e2e.WritePcap(t, pkts)
 	out := runPcapCLI(t, "--stdout", "--topology", "../../examples/ping.yaml", path)
 	// Only the ping remains: metadata, DHCP, time sync, the VPC resolver
 	// (10.1.0.0/16 + 2) and the subnet router (10.1.2.0/24 + 1) are excluded.
@@ -216,11 +128,11 @@ func TestPcapExcludedTraffic(t *testing.T) {
 }
 
 func TestPcapS3Layout(t *testing.T) {
-	pkts := []testPkt{
-		{sec: 1700000290, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
-		{sec: 1700000310, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
+	pkts := []e2e.Packet{
+		{Sec: 1700000290, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56},
+		{Sec: 1700000310, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56},
 	}
-	path := writePcap(t, pkts)
+	path := e2e.WritePcap(t, pkts)
 	dir := t.TempDir()
 	_, errOut, code := runBinary(t, nil, "pcap", "--interval", "60", "--out", dir, "--local-cidr", "10.1.2.15", path)
 	if code != 0 {
@@ -266,9 +178,9 @@ FlowLogs:
     LogGroupName: vpc-flow-logs
     DeliverLogsPermissionArn: arn:aws:iam::111122223333:role/flowlogs
 `)...), 0o644)
-	path := writePcap(t, []testPkt{
-		{sec: 1700000301, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
-		{sec: 1700000302, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "198.51.100.7", proto: "icmp", icmpType: 0, payload: 56},
+	path := e2e.WritePcap(t, []e2e.Packet{
+		{Sec: 1700000301, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56},
+		{Sec: 1700000302, SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: "10.1.2.15", Dst: "198.51.100.7", Proto: "icmp", ICMPType: 0, Payload: 56},
 	})
 	data := t.TempDir()
 	_, errOut, code := runBinary(t, nil, "pcap", "--topology", topo, "--data-dir", data, path)
@@ -296,9 +208,9 @@ FlowLogs:
 // the records of every packet before the cut, then an error naming the file
 // and offset, and exit status 1.
 func TestPcapTruncatedInput(t *testing.T) {
-	path := writePcap(t, []testPkt{
-		{sec: 1700000301, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
-		{sec: 1700000302, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
+	path := e2e.WritePcap(t, []e2e.Packet{
+		{Sec: 1700000301, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56},
+		{Sec: 1700000302, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56},
 	})
 	data, _ := os.ReadFile(path)
 	// 24-byte file header, then 16 + 98 bytes per packet: cut the second one.

@@ -10,7 +10,7 @@ import (
 // read as in the docs.
 func policyExec(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	return execBinary(t, execOptions{dir: "../.."}, args...)
+	return execBinary(t, execOptions{Dir: "../.."}, args...)
 }
 
 // Expected outputs follow from examples/ping.yaml and examples/topology.yaml

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/vpcflow/vpcflow/internal/e2e"
 )
 
 // sqlPingObjects writes the spec's ping scenario (§3.3) as flow-log objects:
@@ -13,13 +15,13 @@ import (
 // 84 bytes, plus an SSH SYN in (REJECT by the NACL), 20 + 20 = 40 bytes.
 func sqlPingObjects(t *testing.T) string {
 	t.Helper()
-	pkts := []testPkt{
-		{sec: 1700000301, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.7", dst: "10.1.2.15", proto: "icmp", icmpType: 8, payload: 56},
-		{sec: 1700000302, srcMAC: pingENIMAC, dstMAC: routerMAC, src: "10.1.2.15", dst: "198.51.100.7", proto: "icmp", icmpType: 0, payload: 56},
-		{sec: 1700000310, srcMAC: routerMAC, dstMAC: pingENIMAC, src: "198.51.100.9", dst: "10.1.2.15", proto: "tcp", sport: 50000, dport: 22, syn: true},
+	pkts := []e2e.Packet{
+		{Sec: 1700000301, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56},
+		{Sec: 1700000302, SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: "10.1.2.15", Dst: "198.51.100.7", Proto: "icmp", ICMPType: 0, Payload: 56},
+		{Sec: 1700000310, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.9", Dst: "10.1.2.15", Proto: "tcp", SrcPort: 50000, DstPort: 22, SYN: true},
 	}
 	out := filepath.Join(t.TempDir(), "flowlogs")
-	runPcapCLI(t, "--out", out, "--topology", "../../examples/ping.yaml", writePcap(t, pkts))
+	runPcapCLI(t, "--out", out, "--topology", "../../examples/ping.yaml", e2e.WritePcap(t, pkts))
 	return out
 }
 
