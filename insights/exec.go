@@ -81,7 +81,6 @@ type worker struct {
 	st      *cstats
 	parts   []*groupTable // hash partitions of the groups, one per worker
 	seed    maphash.Seed
-	key     *keyer
 	pend    pending // records of the batch being aggregated
 	rows    []*tableRow
 	keep    int // when > 0, only the keep newest rows can reach the output
@@ -95,7 +94,6 @@ func (q *Query) newWorker(x *runCtx) *worker {
 	for _, op := range ops {
 		if op.kind == "stats" {
 			w.st = op.st
-			w.key = &keyer{}
 			break
 		}
 		if op.kind == "sort" || op.kind == "limit" || op.kind == "dedup" {
@@ -116,10 +114,6 @@ func (w *worker) process(ev *Event, ord int64) {
 		}
 	}
 	w.matched++
-	if w.st != nil {
-		w.aggregate(r)
-		return
-	}
 	row := &tableRow{vals: make([]Value, len(r.vals)), ts: ev.Timestamp, ing: ev.IngestionTime, ord: ord, group: ev.Group, stream: ev.Stream}
 	for i := range row.vals {
 		row.vals[i] = r.get(i).clone()
@@ -269,18 +263,6 @@ func (w *worker) partition(n int, seed maphash.Seed) {
 	}
 }
 
-func (w *worker) aggregate(r *record) {
-	st := w.st
-	w.key.build(st.by, r)
-	h := w.key.hash(w.seed)
-	t := w.parts[0]
-	if len(w.parts) > 1 {
-		// High bits pick the partition; the table uses the low ones.
-		t = w.parts[(h>>32)%uint64(len(w.parts))]
-	}
-	t.update(w.key.find(t, h), r)
-}
-
 // apply runs a per-record command; false drops the record.
 func (op *cop) apply(r *record) bool {
 	switch op.kind {
@@ -387,12 +369,10 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 	}
 	var err error
 	ws := []*worker{w0}
-	if w0.st != nil && workers > 1 {
+	if w0.st != nil {
+		// Even one worker runs beside the scan, in its own goroutine.
 		ws, err = q.runParallel(src, w0, workers, &x, &stats)
 	} else {
-		if w0.st != nil {
-			w0.partition(1, maphash.MakeSeed())
-		}
 		var ord int64
 		err = src(func(ev *Event) error {
 			stats.RecordsScanned++
@@ -607,6 +587,7 @@ func (q *Query) finishFirstStats(ws []*worker, x *runCtx, foldSort bool, n int) 
 		go func() {
 			defer wg.Done()
 			for _, w := range ws[1:] {
+				w0.parts[p].reserve(w.parts[p])
 				w0.parts[p].mergeFrom(w.parts[p])
 			}
 			out[p] = finisher().collect(w0.parts[p], n)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math"
+	"slices"
 	"unsafe"
 )
 
@@ -94,21 +95,40 @@ func (t *groupTable) add(h uint64, slot int, id string) int {
 	}
 	t.slots[slot] = h>>32<<32 | uint64(gi+1)
 	if 4*len(t.groups) > 3*len(t.slots) {
-		old := t.slots
-		t.slots = make([]uint64, 2*len(old))
-		mask := len(t.slots) - 1
-		for _, s := range old {
-			if s == 0 {
-				continue
-			}
-			j := int(t.groups[uint32(s)-1].h) & mask
-			for t.slots[j] != 0 {
-				j = (j + 1) & mask
-			}
-			t.slots[j] = s
-		}
+		t.rehash(2 * len(t.slots))
 	}
 	return gi
+}
+
+func (t *groupTable) rehash(size int) {
+	old := t.slots
+	t.slots = make([]uint64, size)
+	mask := size - 1
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		j := int(t.groups[uint32(s)-1].h) & mask
+		for t.slots[j] != 0 {
+			j = (j + 1) & mask
+		}
+		t.slots[j] = s
+	}
+}
+
+// reserve makes room for the groups of o, so that merging o grows t once.
+func (t *groupTable) reserve(o *groupTable) {
+	n := len(o.groups)
+	t.groups = slices.Grow(t.groups, n)
+	t.keys = slices.Grow(t.keys, len(o.keys))
+	t.nums = slices.Grow(t.nums, len(o.nums))
+	size := len(t.slots)
+	for 4*(len(t.groups)+n) > 3*size {
+		size *= 2
+	}
+	if size != len(t.slots) {
+		t.rehash(size)
+	}
 }
 
 // touch reads the group the slot of hash h points to, and its key and

@@ -183,14 +183,34 @@ FlowLogs:
 		{Sec: 1700000302, SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: "10.1.2.15", Dst: "198.51.100.7", Proto: "icmp", ICMPType: 0, Payload: 56},
 	})
 	data := t.TempDir()
-	_, errOut, code := runBinary(t, nil, "pcap", "--topology", topo, "--data-dir", data, path)
-	if code != 0 || !strings.Contains(errOut, "delivered 2 events to log group(s) vpc-flow-logs") {
-		t.Fatalf("exit %d: %s", code, errOut)
+	deliverOnce := func() {
+		t.Helper()
+		_, errOut, code := runBinary(t, nil, "pcap", "--topology", topo, "--data-dir", data, path)
+		if code != 0 || !strings.Contains(errOut, "delivered 2 events to log group(s) vpc-flow-logs") {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
 	}
+	deliverOnce() // creates the group
+	// A metric filter counting rejected records: as on AWS it sees the
+	// events ingested after it exists, so the capture is delivered again.
+	_, errOut, code := runBinary(t, nil, "logs", "metric-filter", "put", "--data-dir", data, "--group", "vpc-flow-logs",
+		"--name", "rejects", "--metric-name", "Rejects", "--metric-namespace", "VPC", "--metric-value", "1",
+		"--pattern", "[version, account, eni, source, destination, srcport, destport, protocol, packets, bytes, windowstart, windowend, action=REJECT, flowlogstatus]")
+	if code != 0 {
+		t.Fatalf("metric-filter put: %d %s", code, errOut)
+	}
+	deliverOnce()
 	out, errOut, code := runBinary(t, nil, "logs", "get", "--data-dir", data, "--group", "vpc-flow-logs",
 		"--stream", "eni-0a1b2c3d4e5f60718-all", "--output", "json")
 	if code != 0 {
 		t.Fatalf("logs get: %d %s", code, errOut)
+	}
+	points, errOut, code := runBinary(t, nil, "logs", "metric-filter", "datapoints", "--data-dir", data,
+		"--metric-namespace", "VPC", "--metric-name", "Rejects", "--output", "json")
+	// One REJECT record (the echo reply), at its start time 1700000302 → the
+	// minute 1700000280 = 2023-11-14T22:18:00Z.
+	if code != 0 || !strings.Contains(points, `"Sum": 1`) || !strings.Contains(points, "2023-11-14T22:18:00") {
+		t.Errorf("datapoints: %d %s\n%s", code, errOut, points)
 	}
 	for _, want := range []string{
 		`"timestamp": 1700000301000`,
