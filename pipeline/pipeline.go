@@ -9,7 +9,6 @@ package pipeline
 import (
 	"container/heap"
 	"errors"
-	"fmt"
 	"io"
 	"net/netip"
 	"time"
@@ -153,7 +152,8 @@ func Run(cfg Config, inputs []string) (*Summary, error) {
 }
 
 // buildCaptures makes one aggregation point per (ENI, effective interval)
-// with the flow logs that want it.
+// with the flow logs that want it. A flow log whose resource has no ENI is
+// not an error (AWS accepts it too); it just produces nothing.
 func buildCaptures(cfg *Config) ([]flowlog.Capture, [][]uint32, error) {
 	if len(cfg.FlowLogs) == 0 {
 		return nil, nil, errors.New("no flow logs to produce")
@@ -184,17 +184,6 @@ func buildCaptures(cfg *Config) ([]flowlog.Capture, [][]uint32, error) {
 				perENI[i] = append(perENI[i], uint32(ci))
 			}
 			captures[ci].FlowLogs = append(captures[ci].FlowLogs, fl)
-		}
-	}
-	for _, fl := range cfg.FlowLogs {
-		found := false
-		for _, c := range captures {
-			for _, x := range c.FlowLogs {
-				found = found || x == fl
-			}
-		}
-		if !found {
-			return nil, nil, fmt.Errorf("flow log %s (%s %s) covers no network interface", fl.ID, fl.ResourceType, fl.ResourceID)
 		}
 	}
 	return captures, perENI, nil

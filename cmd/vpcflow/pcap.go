@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -113,6 +114,10 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 			MaxAggregationInterval: &iv,
 		}
 		fls, err := flowlog.Build(cfg.Topology, spec, "flags")
+		var fe *flowlog.Error
+		if errors.As(err, &fe) {
+			return nil, usageErrorf("%s", flagOfSpec(fe))
+		}
 		for _, fl := range fls {
 			fl.OwnerID, fl.Region = owner, region
 		}
@@ -143,7 +148,7 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 				}
 				fls, err := implicit("VPC", v.ID, owner, cfg.Topology.Region)
 				if err != nil {
-					return usageErrorf("%v", err)
+					return err
 				}
 				cfg.FlowLogs = append(cfg.FlowLogs, fls...)
 			}
@@ -163,7 +168,7 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 			cfg.LocalPrefixes = append(cfg.LocalPrefixes, p)
 		}
 		if cfg.FlowLogs, err = implicit("NetworkInterface", f.eni, f.account, f.region); err != nil {
-			return usageErrorf("%v", err)
+			return err
 		}
 	}
 	var s3 *deliver.S3Dir
@@ -233,6 +238,17 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// flagOfSpec names the flag behind a CreateFlowLogs parameter of an
+// implicit flow log.
+func flagOfSpec(e *flowlog.Error) string {
+	for key, flag := range map[string]string{".TrafficType": "--traffic-type", ".MaxAggregationInterval": "--interval", ".LogFormat": "--format"} {
+		if strings.HasSuffix(e.Where, key) {
+			return fmt.Sprintf("%s: %s", flag, e.Msg)
+		}
+	}
+	return e.Error()
 }
 
 // isToken reports whether s can be one field of a record line.

@@ -244,3 +244,33 @@ func TestPcapTruncatedInput(t *testing.T) {
 		t.Errorf("error does not name the file and offset 138:\n%s", errOut)
 	}
 }
+
+func TestPcapUsageErrors(t *testing.T) {
+	path := e2e.WritePcap(t, []e2e.Packet{{Sec: 1700000000, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8}})
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--traffic-type", "ANY"}, `--traffic-type: want ACCEPT, REJECT or ALL, got "ANY"`},
+		{[]string{"--interval", "30"}, "--interval: want 60 or 600, got 30"},
+		{[]string{"--format", "${srcaddr} ${bogus}"}, `--format: unknown field: "bogus" at offset 11`},
+		{[]string{"--eni", "eni 1"}, `--eni: want a non-empty id`},
+		{[]string{"--local-cidr", "10.0.0.0/33"}, "--local-cidr:"},
+		{[]string{"--out", "x", "--stdout"}, "--stdout and --out exclude each other"},
+		{[]string{"--topology", "../../examples/ping.yaml", "--eni", "eni-1"}, "apply only without --topology"},
+		{[]string{"--topology", "../../examples/topology.yaml", "--interval", "60"}, "--interval applies to implicit flow logs"},
+	} {
+		_, errOut, code := runBinary(t, nil, append(append([]string{"pcap", "--stdout"}, tt.args...), path)...)
+		if tt.args[0] == "--out" {
+			_, errOut, code = runBinary(t, nil, append(append([]string{"pcap"}, tt.args...), path)...)
+		}
+		if code != 2 || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v: exit %d, stderr %q, want %q", tt.args, code, errOut, tt.want)
+		}
+	}
+	// A missing input names the file.
+	_, errOut, code := runBinary(t, nil, "pcap", "--stdout", "/nonexistent.pcap")
+	if code != 1 || !strings.Contains(errOut, "/nonexistent.pcap") {
+		t.Errorf("missing file: %d %s", code, errOut)
+	}
+}
