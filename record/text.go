@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -42,15 +43,21 @@ func NewDecoder() *Decoder {
 	return &Decoder{intern: make(map[string]string, 256)}
 }
 
-func (d *Decoder) str(b []byte) string {
+// str returns b as a string, from the intern table when it was seen before.
+// It reports false for invalid UTF-8, which no flow log carries and which
+// NDJSON could not represent faithfully.
+func (d *Decoder) str(b []byte) (string, bool) {
 	if s, ok := d.intern[string(b)]; ok { // no allocation: map index by converted []byte
-		return s
+		return s, true
+	}
+	if !utf8.Valid(b) {
+		return "", false
 	}
 	s := string(b)
 	if len(d.intern) < maxInterned {
 		d.intern[s] = s
 	}
-	return s
+	return s, true
 }
 
 func isSep(c byte) bool { return c == ' ' || c == '\t' }
@@ -133,7 +140,11 @@ func (d *Decoder) decodeField(fd Field, tok []byte, r *Record) error {
 		}
 		return &FieldError{Field: fd, Want: strings.Join(info.Values, ", ") + " or -", Got: string(tok)}
 	default:
-		*acc.str(r) = d.str(tok)
+		v, ok := d.str(tok)
+		if !ok {
+			return &FieldError{Field: fd, Want: "UTF-8 text", Got: string(tok)}
+		}
+		*acc.str(r) = v
 	}
 	return nil
 }
