@@ -1,6 +1,10 @@
 package record
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/vpcflow/vpcflow/internal/textdist"
+)
 
 // Kind is the value type of a field: how it is parsed from text, written to
 // JSON, and typed in Parquet/Athena.
@@ -254,30 +258,10 @@ func Suggest(name string) []string {
 	}
 	var out []string
 	for f := Field(1); f < numFields; f++ {
-		if editDistance(name, infos[f].Name) <= limit {
+		if textdist.Levenshtein(name, infos[f].Name) <= limit {
 			out = append(out, infos[f].Name)
 		}
 	}
 	sort.Strings(out)
 	return out
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

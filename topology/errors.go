@@ -3,6 +3,8 @@ package topology
 import (
 	"fmt"
 	"strings"
+
+	"github.com/vpcflow/vpcflow/internal/textdist"
 )
 
 // Error is one problem found in a topology file, positioned so the user can
@@ -48,30 +50,6 @@ func (l ErrorList) Error() string {
 	return b.String()
 }
 
-// levenshtein is the edit distance, used to suggest the key a user meant.
-func levenshtein(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
 // nearest returns the known key closest to k, or "" when none is close
 // enough to be a plausible typo.
 func nearest(k string, known []string) string {
@@ -80,7 +58,7 @@ func nearest(k string, known []string) string {
 		if strings.EqualFold(c, k) {
 			return c
 		}
-		if d := levenshtein(strings.ToLower(k), strings.ToLower(c)); d < bestD {
+		if d := textdist.Levenshtein(strings.ToLower(k), strings.ToLower(c)); d < bestD {
 			best, bestD = c, d
 		}
 	}
