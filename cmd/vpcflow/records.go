@@ -103,27 +103,18 @@ line is still printed. The exit status is 1 if any line was bad, unless
 			if err != nil {
 				return err
 			}
-			if len(args) == 0 {
-				args = []string{"-"}
-			}
 			out := bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10)
 			stderr := cmd.ErrOrStderr()
 			var records, bad int
-			failed := false
 			var rec record.Record
 			var buf []byte
-			for _, name := range args {
-				in, display, closeIn, err := openInput(name)
-				if err != nil {
-					fmt.Fprintf(stderr, "vpcflow: %v\n", err)
-					failed = true
-					continue
-				}
+			failed := eachInput(args, stderr, func(in io.Reader, display string) error {
 				rd := record.NewReader(in, display, format)
+				defer func() { records, bad = records+rd.Records, bad+rd.Bad }()
 				for {
 					err := rd.Next(&rec)
 					if err == io.EOF {
-						break
+						return nil
 					}
 					var le *record.LineError
 					if errors.As(err, &le) {
@@ -131,18 +122,13 @@ line is still printed. The exit status is 1 if any line was bad, unless
 						continue
 					}
 					if err != nil {
-						fmt.Fprintf(stderr, "vpcflow: %s: line %d: %v\n", display, rd.Line()+1, err)
-						failed = true
-						break
+						return fmt.Errorf("%s: line %d: %v", display, rd.Line()+1, err)
 					}
 					buf = record.AppendJSON(buf[:0], rd.Format(), &rec)
 					buf = append(buf, '\n')
 					out.Write(buf)
 				}
-				closeIn()
-				records += rd.Records
-				bad += rd.Bad
-			}
+			})
 			if err := out.Flush(); err != nil {
 				return err
 			}
@@ -152,6 +138,27 @@ line is still printed. The exit status is 1 if any line was bad, unless
 	c.Flags().StringVar(&formatFlag, "format", "", "format of lines before the first header: '${a} ${b}' or 'a b' (default: the version 2 default format)")
 	c.Flags().BoolVar(&skipBad, "skip-bad", false, "exit 0 despite bad lines, and print a summary on stderr")
 	return c
+}
+
+// eachInput opens every named input in turn (standard input when none is
+// named) and calls fn with it. An input that cannot be opened or read is
+// reported on stderr and makes the result true (failed); the others still run.
+func eachInput(names []string, stderr io.Writer, fn func(in io.Reader, display string) error) (failed bool) {
+	if len(names) == 0 {
+		names = []string{"-"}
+	}
+	for _, name := range names {
+		in, display, closeIn, err := openInput(name)
+		if err == nil {
+			err = fn(in, display)
+			closeIn()
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "vpcflow: %v\n", err)
+			failed = true
+		}
+	}
+	return failed
 }
 
 // finishRecords prints the summary and picks the exit status shared by
@@ -188,9 +195,6 @@ reproduces F byte for byte when F is canonical (single spaces, LF endings).`,
 			if err != nil {
 				return err
 			}
-			if len(args) == 0 {
-				args = []string{"-"}
-			}
 			out := bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10)
 			stderr := cmd.ErrOrStderr()
 			if header {
@@ -200,14 +204,7 @@ reproduces F byte for byte when F is canonical (single spaces, LF endings).`,
 			var rec record.Record
 			var buf []byte
 			var records, bad int
-			failed := false
-			for _, name := range args {
-				in, display, closeIn, err := openInput(name)
-				if err != nil {
-					fmt.Fprintf(stderr, "vpcflow: %v\n", err)
-					failed = true
-					continue
-				}
+			failed := eachInput(args, stderr, func(in io.Reader, display string) error {
 				sc := bufio.NewScanner(in)
 				sc.Buffer(make([]byte, 64<<10), record.MaxLineLen)
 				line := 0
@@ -228,11 +225,10 @@ reproduces F byte for byte when F is canonical (single spaces, LF endings).`,
 					out.Write(buf)
 				}
 				if err := sc.Err(); err != nil {
-					fmt.Fprintf(stderr, "vpcflow: %s:%d: %v\n", display, line+1, err)
-					failed = true
+					return fmt.Errorf("%s:%d: %v", display, line+1, err)
 				}
-				closeIn()
-			}
+				return nil
+			})
 			if err := out.Flush(); err != nil {
 				return err
 			}
