@@ -5,11 +5,10 @@ import (
 	"sort"
 )
 
-// aggState accumulates one aggregate for one group. States of the same
-// aggregate merge, so workers can aggregate their share of events apart.
+// aggState accumulates one aggregate for one group. One worker owns each
+// group (route.go), so states never merge.
 type aggState interface {
 	add(v Value, ts, ing int64)
-	merge(o aggState)
 	result() Value
 }
 
@@ -86,20 +85,6 @@ func (s *aggSpec) flatPut(f []float64, x float64) {
 	}
 }
 
-func (s *aggSpec) flatMerge(f, o []float64) {
-	switch s.fn {
-	case "count":
-		f[0] += o[0]
-	case "sum", "avg":
-		f[0] += o[0]
-		f[1] += o[1]
-	case "min", "max":
-		if o[0] != 0 {
-			s.flatPut(f, o[1])
-		}
-	}
-}
-
 func (s *aggSpec) flatResult(f []float64) Value {
 	switch s.fn {
 	case "count":
@@ -129,7 +114,6 @@ type flatState struct {
 }
 
 func (a *flatState) add(v Value, _, _ int64) { a.s.flatAdd(a.f[:], v) }
-func (a *flatState) merge(o aggState)        { a.s.flatMerge(a.f[:], o.(*flatState).f[:]) }
 func (a *flatState) result() Value           { return a.s.flatResult(a.f[:]) }
 
 type distinctAgg struct{ set map[string]struct{} }
@@ -143,11 +127,6 @@ func (a *distinctAgg) add(v Value, _, _ int64) {
 		a.set[string([]byte(k))] = struct{}{}
 	}
 }
-func (a *distinctAgg) merge(o aggState) {
-	for k := range o.(*distinctAgg).set {
-		a.set[k] = struct{}{}
-	}
-}
 func (a *distinctAgg) result() Value { return numVal(float64(len(a.set))) }
 
 // keyOf names a value for count_distinct: numbers by value, so "80" and 80
@@ -157,61 +136,6 @@ func keyOf(v Value) string {
 		return "n" + formatNum(f)
 	}
 	return "s" + v.str()
-}
-
-type sumAgg struct {
-	avg bool
-	s   float64
-	n   float64
-}
-
-func (a *sumAgg) add(v Value, _, _ int64) {
-	if f, ok := v.num(); ok {
-		a.s += f
-		a.n++
-	}
-}
-func (a *sumAgg) merge(o aggState) {
-	b := o.(*sumAgg)
-	a.s += b.s
-	a.n += b.n
-}
-func (a *sumAgg) result() Value {
-	if a.n == 0 {
-		return Value{}
-	}
-	if a.avg {
-		return numVal(a.s / a.n)
-	}
-	return numVal(a.s)
-}
-
-type minMaxAgg struct {
-	sign int
-	set  bool
-	v    float64
-}
-
-func (a *minMaxAgg) add(v Value, _, _ int64) {
-	if f, ok := v.num(); ok {
-		a.put(f)
-	}
-}
-func (a *minMaxAgg) put(f float64) {
-	if !a.set || cmpFloat(f, a.v) == a.sign {
-		a.v, a.set = f, true
-	}
-}
-func (a *minMaxAgg) merge(o aggState) {
-	if b := o.(*minMaxAgg); b.set {
-		a.put(b.v)
-	}
-}
-func (a *minMaxAgg) result() Value {
-	if !a.set {
-		return Value{}
-	}
-	return numVal(a.v)
 }
 
 // pctAgg is nearest rank (A28): the ⌈p/100·n⌉-th smallest value, the
@@ -226,7 +150,6 @@ func (a *pctAgg) add(v Value, _, _ int64) {
 		a.vs = append(a.vs, f)
 	}
 }
-func (a *pctAgg) merge(o aggState) { a.vs = append(a.vs, o.(*pctAgg).vs...) }
 func (a *pctAgg) result() Value {
 	if len(a.vs) == 0 {
 		return Value{}
@@ -238,7 +161,8 @@ func (a *pctAgg) result() Value {
 }
 
 // stddevAgg is the sample standard deviation (A28), kept as count, mean and
-// sum of squared deviations so partial states merge exactly.
+// sum of squared deviations (Welford), which stays accurate where summing
+// squares would cancel.
 type stddevAgg struct{ n, mean, m2 float64 }
 
 func (a *stddevAgg) add(v Value, _, _ int64) {
@@ -250,17 +174,6 @@ func (a *stddevAgg) add(v Value, _, _ int64) {
 	d := f - a.mean
 	a.mean += d / a.n
 	a.m2 += d * (f - a.mean)
-}
-func (a *stddevAgg) merge(o aggState) {
-	b := o.(*stddevAgg)
-	if b.n == 0 {
-		return
-	}
-	n := a.n + b.n
-	d := b.mean - a.mean
-	a.m2 += b.m2 + d*d*a.n*b.n/n
-	a.mean += d * b.n / n
-	a.n = n
 }
 func (a *stddevAgg) result() Value {
 	if a.n < 2 {
@@ -293,11 +206,6 @@ func (a *timeAgg) better(ts, ing int64) bool {
 	}
 	return c == a.sign
 }
-func (a *timeAgg) merge(o aggState) {
-	if b := o.(*timeAgg); b.set && (!a.set || a.better(b.ts, b.ing)) {
-		a.set, a.ts, a.ing, a.v = true, b.ts, b.ing, b.v
-	}
-}
 func (a *timeAgg) result() Value { return a.v }
 
 func cmpInt64(a, b int64) int {
@@ -318,11 +226,6 @@ type naturalAgg struct {
 func (a *naturalAgg) add(v Value, _, _ int64) {
 	if v.K != Null && (a.v.K == Null || naturalCompare(v, a.v) == a.sign) {
 		a.v = v.clone()
-	}
-}
-func (a *naturalAgg) merge(o aggState) {
-	if b := o.(*naturalAgg); b.v.K != Null {
-		a.add(b.v, 0, 0)
 	}
 }
 func (a *naturalAgg) result() Value { return a.v }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unsafe"
 )
 
 // Options are the StartQuery parameters that are not the query itself.
@@ -78,14 +77,19 @@ type worker struct {
 	x       *runCtx
 	r       *record
 	stream  []*cop
-	st      *cstats
-	parts   []*groupTable // hash partitions of the groups, one per worker
-	seed    maphash.Seed
-	pend    pending // records of the batch being aggregated
 	rows    []*tableRow
 	keep    int // when > 0, only the keep newest rows can reach the output
 	matched int64
-	sink    uint64 // keeps the cache-warming loads of aggregateBatch
+
+	// A first stats (see route.go):
+	st    *cstats
+	id    int         // the worker's partition
+	table *groupTable // the groups of partition id
+	seed  maphash.Seed
+	key   keyer
+	out   []*outbox // records bound for each partition
+	rt    *router
+	sink  uint64 // keeps the cache-warming loads of apply
 }
 
 func (q *Query) newWorker(x *runCtx) *worker {
@@ -161,106 +165,6 @@ func (q *Query) keepNewest(rest []*cop, cap int) int {
 		}
 	}
 	return keep
-}
-
-// pending holds the group keys and aggregate arguments of a batch of
-// records, so that the table lookups of many records can overlap (see
-// aggregateBatch).
-type pending struct {
-	keys    []byte
-	ends    []int
-	hashes  []uint64
-	tables  []*groupTable
-	args    []Value
-	ts, ing []int64
-}
-
-// stageSize bounds the records whose table lines are fetched together, so
-// that they stay in the core's cache until used.
-const stageSize = 256
-
-// aggregateBatch is aggregate for many events. With millions of groups
-// every table lookup misses the cache three times (index slot, group, key
-// bytes), and one at a time the core waits for each. So it first computes
-// all keys and hashes, then touches the slots of the whole stage, then the
-// groups they point to, then their keys and states: loads that do not
-// depend on each other, which the core overlaps. Only then does it look up
-// and update, finding the lines in cache.
-func (w *worker) aggregateBatch(evs []Event) {
-	st, r, p := w.st, w.r, &w.pend
-	na := len(st.aggs)
-	for len(evs) > 0 {
-		stage := evs[:min(len(evs), stageSize)]
-		evs = evs[len(stage):]
-		p.keys, p.ends, p.hashes, p.tables = p.keys[:0], p.ends[:0], p.hashes[:0], p.tables[:0]
-		p.args, p.ts, p.ing = p.args[:0], p.ts[:0], p.ing[:0]
-	events:
-		for i := range stage {
-			ev := &stage[i]
-			r.reset(ev)
-			r.ts, r.ing = ev.Timestamp, ev.IngestionTime
-			for _, op := range w.stream {
-				if !op.apply(r) {
-					continue events
-				}
-			}
-			w.matched++
-			start := len(p.keys)
-			for _, n := range st.by {
-				p.keys = appendKey(p.keys, n.eval(r))
-			}
-			p.ends = append(p.ends, len(p.keys))
-			h := maphash.Bytes(w.seed, p.keys[start:])
-			p.hashes = append(p.hashes, h)
-			t := w.parts[0]
-			if len(w.parts) > 1 {
-				// High bits pick the partition; the table uses the low ones.
-				t = w.parts[(h>>32)%uint64(len(w.parts))]
-			}
-			p.tables = append(p.tables, t)
-			for k := range st.aggs {
-				var v Value
-				if a := st.aggs[k].arg; a != nil {
-					v = a.eval(r) // may alias the message, which outlives the batch
-				}
-				p.args = append(p.args, v)
-			}
-			p.ts = append(p.ts, ev.Timestamp)
-			p.ing = append(p.ing, ev.IngestionTime)
-		}
-		var sink uint64
-		for i, h := range p.hashes {
-			t := p.tables[i]
-			sink += t.slots[int(h)&(len(t.slots)-1)]
-		}
-		for i, h := range p.hashes {
-			sink += p.tables[i].touch(h)
-		}
-		w.sink += sink
-		start := 0
-		for i, h := range p.hashes {
-			t := p.tables[i]
-			key := p.keys[start:p.ends[i]]
-			start = p.ends[i]
-			id := unsafe.String(unsafe.SliceData(key), len(key)) // not kept: add copies it
-			gi, slot := t.find(h, id)
-			if gi < 0 {
-				gi = t.add(h, slot, id)
-			}
-			t.updateVals(gi, p.args[i*na:(i+1)*na], p.ts[i], p.ing[i])
-		}
-	}
-}
-
-// partition makes the worker's group tables: n hash partitions chosen
-// with seed, which every worker of a run shares so that a key lands in the
-// same partition everywhere.
-func (w *worker) partition(n int, seed maphash.Seed) {
-	w.seed = seed
-	w.parts = make([]*groupTable, n)
-	for i := range w.parts {
-		w.parts[i] = newGroupTable(w.st, seed)
-	}
 }
 
 // apply runs a per-record command; false drops the record.
@@ -418,16 +322,23 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 		case "stats":
 			groups := newGroupTable(op.st, maphash.MakeSeed())
 			k := &keyer{}
+			args := make([]Value, len(op.st.aggs))
 			for _, row := range rows {
 				tr.vals, tr.ts, tr.ing = row.vals, row.ts, row.ing
 				k.build(op.st.by, tr)
-				groups.update(k.find(groups, k.hash(groups.seed)), tr)
+				for i := range op.st.aggs {
+					args[i] = Value{}
+					if a := op.st.aggs[i].arg; a != nil {
+						args[i] = a.eval(tr)
+					}
+				}
+				groups.updateVals(k.find(groups, k.hash(groups.seed)), args, row.ts, row.ing)
 			}
 			ph++
 			tr = newRecord(&x, q.phases[ph].s)
 			tr.ev = nil
 			srt, n := foldSort(rest[i+1:], limit)
-			if len(op.st.by) == 0 && len(groups.groups) == 0 {
+			if len(op.st.by) == 0 && groups.n == 0 {
 				k.find(groups, k.hash(groups.seed)) // stats without by always has its one group
 			}
 			f := &statsFinisher{st: op.st, srt: srt, tr: tr, x: &x}
@@ -477,8 +388,9 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 	return q.result(rows, ph, limit, stats), nil
 }
 
-// runParallel spreads the events over workers in batches; each aggregates
-// its share, and the partial groups merge at the end.
+// runParallel runs the first stats of the query: the calling goroutine
+// scans src and hands the events in batches to n workers, which share the
+// groups out by hash partition (route.go).
 func (q *Query) runParallel(src Source, w0 *worker, n int, x *runCtx, stats *Statistics) ([]*worker, error) {
 	ws := []*worker{w0}
 	for i := 1; i < n; i++ {
@@ -486,31 +398,38 @@ func (q *Query) runParallel(src Source, w0 *worker, n int, x *runCtx, stats *Sta
 		ws = append(ws, q.newWorker(&xi))
 	}
 	seed := maphash.MakeSeed()
-	for _, w := range ws {
-		w.partition(n, seed)
+	rt := &router{inbox: make([]chan *outbox, n)}
+	for i, w := range ws {
+		rt.inbox[i] = make(chan *outbox, 4)
+		w.id, w.rt, w.seed = i, rt, seed
+		w.table = newGroupTable(w.st, seed)
+		for range n {
+			w.out = append(w.out, &outbox{})
+		}
 	}
 	work := make(chan *batch, 2*n)
 	free := make(chan *batch, 3*n)
+	done := func(b *batch) {
+		select {
+		case free <- b:
+		default: // enough spare batches already
+		}
+	}
 	var wg sync.WaitGroup
+	rt.senders.Add(n)
 	for _, w := range ws {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for b := range work {
-				if w.st != nil {
-					w.aggregateBatch(b.evs)
-				} else {
-					for i := range b.evs {
-						w.process(&b.evs[i], 0)
-					}
-				}
-				select {
-				case free <- b:
-				default: // enough spare batches already
-				}
-			}
+			w.run(work, done)
 		}()
 	}
+	go func() {
+		rt.senders.Wait()
+		for _, c := range rt.inbox {
+			close(c)
+		}
+	}()
 	newBatch := func() *batch {
 		select {
 		case b := <-free:
@@ -551,22 +470,19 @@ func (q *Query) runParallel(src Source, w0 *worker, n int, x *runCtx, stats *Sta
 	return ws, err
 }
 
-// finishFirstStats merges the workers' groups and turns them into rows,
-// one goroutine per hash partition: a partition's groups are in the same
-// partition of every worker, so partitions merge and finish apart.
-// foldSort says the sort right after the stats is applied here, keeping
-// its first n rows when n > 0.
+// finishFirstStats turns the workers' groups into rows, one goroutine per
+// worker since each holds one partition of the groups. foldSort says the
+// sort right after the stats is applied here, keeping its first n rows
+// when n > 0.
 func (q *Query) finishFirstStats(ws []*worker, x *runCtx, foldSort bool, n int) []*tableRow {
 	w0 := ws[0]
 	total := 0
 	for _, w := range ws {
-		for _, t := range w.parts {
-			total += len(t.groups)
-		}
+		total += w.table.n
 	}
 	if len(w0.st.by) == 0 && total == 0 {
 		k := &keyer{}
-		k.find(w0.parts[0], k.hash(w0.parts[0].seed)) // stats without by always has its one group
+		k.find(w0.table, k.hash(w0.table.seed)) // stats without by always has its one group
 	}
 	statsAt := len(w0.stream)
 	finisher := func() *statsFinisher {
@@ -580,17 +496,13 @@ func (q *Query) finishFirstStats(ws []*worker, x *runCtx, foldSort bool, n int) 
 		}
 		return f
 	}
-	out := make([][]statsRow, len(w0.parts))
+	out := make([][]statsRow, len(ws))
 	var wg sync.WaitGroup
-	for p := range w0.parts {
+	for p, w := range ws {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for _, w := range ws[1:] {
-				w0.parts[p].reserve(w.parts[p])
-				w0.parts[p].mergeFrom(w.parts[p])
-			}
-			out[p] = finisher().collect(w0.parts[p], n)
+			out[p] = finisher().collect(w.table, n)
 		}()
 	}
 	wg.Wait()

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"math"
-	"slices"
 	"unsafe"
 )
 
@@ -12,30 +11,40 @@ import (
 // address pair can have millions of them, and at that size the garbage
 // collector tracing an object graph per group, and cache misses chasing it,
 // cost more than the aggregation itself. So a table of groups has no
-// pointers per group: encoded keys sit in one byte slice, aggregate states
-// in one float64 slice (flat aggregates, see agg.go), and the index is an
+// pointers per group: encoded keys sit in chunks of bytes, aggregate states
+// in chunks of float64s (flat aggregates, see agg.go), and the index is an
 // open-addressing table of integers. A key is hashed once per event, for
-// both lookup and insert; the hash is kept so that growing the index and
-// merging the tables of workers never hash a key again. Groups stay in
-// creation order, so finishing them reads memory sequentially.
+// both lookup and insert, and growing the index never hashes it again. Groups stay in
+// creation order, so finishing them reads memory sequentially. Storage
+// comes in fixed-size chunks rather than slices that double: copying
+// hundreds of megabytes on every doubling cost more than the lookups.
+// Stats with other aggregates keep one aggState object per aggregate and
+// group instead of the floats.
 
 type group struct {
-	h     uint64 // maphash of the encoded key under the run's seed
-	id    uint64 // offset of the encoded key (appendKey) in keys
+	h     uint64 // maphash of the encoded key (appendKey) under the run's seed
+	id    uint64 // where the encoded key is: keys chunk << 32 | offset in it
 	idLen uint32
 }
 
-// groupTable is the groups one worker saw in one hash partition of the keys.
-// Every table of a run hashes with the same seed.
+const (
+	chunkBits = 14 // groups per chunk of groups and nums: 1 << chunkBits
+	chunkMask = 1<<chunkBits - 1
+	keyChunk  = 1 << 20 // bytes per chunk of keys, unless a key is longer
+)
+
+// groupTable is the groups of one hash partition of the keys, which one
+// worker owns. Every table of a run hashes with the same seed.
 type groupTable struct {
 	st     *cstats
 	seed   maphash.Seed
-	slots  []uint64 // tag (hash>>32) << 32 | group index+1; 0 is empty. At most 3/4 full
-	groups []group
-	keys   []byte
-	flat   []int     // offset of each aggregate's state in a group's floats, if all are flat
-	width  int       // floats per group
-	nums   []float64 // states when flat
+	slots  []uint64 // low 32 bits of the hash << 32 | group index+1; 0 is empty. At most 3/4 full
+	n      int      // groups
+	groups [][]group
+	keys   [][]byte
+	flat   []int       // offset of each aggregate's state in a group's floats, if all are flat
+	width  int         // floats per group
+	nums   [][]float64 // states when flat, chunked like groups
 	objs   []aggState
 }
 
@@ -53,9 +62,20 @@ func newGroupTable(st *cstats, seed maphash.Seed) *groupTable {
 	return t
 }
 
+// The first chunk of groups, nums and keys grows like a slice, so that small
+// tables stay small; the next ones are allocated whole.
+
+func (t *groupTable) group(gi int) *group { return &t.groups[gi>>chunkBits][gi&chunkMask] }
+
+func (t *groupTable) state(gi int) []float64 {
+	o := (gi & chunkMask) * t.width
+	return t.nums[gi>>chunkBits][o : o+t.width]
+}
+
 func (t *groupTable) idOf(gi int) string {
-	g := &t.groups[gi]
-	b := t.keys[g.id : g.id+uint64(g.idLen)]
+	g := t.group(gi)
+	c, off := g.id>>32, uint32(g.id)
+	b := t.keys[c][off : off+g.idLen]
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
@@ -63,7 +83,7 @@ func (t *groupTable) idOf(gi int) string {
 // the slot where it belongs.
 func (t *groupTable) find(h uint64, id string) (gi, slot int) {
 	mask := len(t.slots) - 1
-	tag := h >> 32
+	tag := h & (1<<32 - 1)
 	for i := int(h) & mask; ; i = (i + 1) & mask {
 		s := t.slots[i]
 		if s == 0 {
@@ -71,7 +91,7 @@ func (t *groupTable) find(h uint64, id string) (gi, slot int) {
 		}
 		if s>>32 == tag {
 			gi := int(uint32(s)) - 1
-			if t.groups[gi].h == h && t.idOf(gi) == id {
+			if t.group(gi).h == h && t.idOf(gi) == id {
 				return gi, i
 			}
 		}
@@ -81,53 +101,67 @@ func (t *groupTable) find(h uint64, id string) (gi, slot int) {
 // add creates the group of encoded key id (hash h) in the slot find gave,
 // with an empty state, and returns its index.
 func (t *groupTable) add(h uint64, slot int, id string) int {
-	gi := len(t.groups)
-	t.groups = append(t.groups, group{h: h, id: uint64(len(t.keys)), idLen: uint32(len(id))})
-	t.keys = append(t.keys, id...)
+	gi := t.n
+	t.n++
+	c := gi >> chunkBits
+	if c == len(t.groups) {
+		size := 0
+		if c > 0 {
+			size = 1 << chunkBits
+		}
+		t.groups = append(t.groups, make([]group, 0, size))
+		if t.flat != nil {
+			t.nums = append(t.nums, make([]float64, 0, size*t.width))
+		}
+	}
+	k := len(t.keys) - 1
+	if k < 0 || len(t.keys[k]) > 0 && len(t.keys[k])+len(id) > keyChunk {
+		size := 0
+		if k >= 0 {
+			size = max(keyChunk, len(id))
+		}
+		t.keys = append(t.keys, make([]byte, 0, size))
+		k++
+	}
+	t.groups[c] = append(t.groups[c], group{h: h, id: uint64(k)<<32 | uint64(len(t.keys[k])), idLen: uint32(len(id))})
+	t.keys[k] = append(t.keys[k], id...)
 	if t.flat != nil {
 		for range t.width {
-			t.nums = append(t.nums, 0)
+			t.nums[c] = append(t.nums[c], 0)
 		}
 	} else {
 		for k := range t.st.aggs {
 			t.objs = append(t.objs, t.st.aggs[k].newState())
 		}
 	}
-	t.slots[slot] = h>>32<<32 | uint64(gi+1)
-	if 4*len(t.groups) > 3*len(t.slots) {
+	t.slots[slot] = h<<32 | uint64(gi+1)
+	if 4*t.n > 3*len(t.slots) {
 		t.rehash(2 * len(t.slots))
 	}
 	return gi
 }
 
+// rehash moves the index to size slots. The slot's tag is the low half of
+// the hash, which holds the slot number, so no group is read (up to 1<<32
+// slots; beyond that the group's hash gives the rest).
 func (t *groupTable) rehash(size int) {
 	old := t.slots
 	t.slots = make([]uint64, size)
+	adviseHuge(t.slots)
 	mask := size - 1
 	for _, s := range old {
 		if s == 0 {
 			continue
 		}
-		j := int(t.groups[uint32(s)-1].h) & mask
+		h := s >> 32
+		if uint64(size) > 1<<32 {
+			h = t.group(int(uint32(s)) - 1).h
+		}
+		j := int(h) & mask
 		for t.slots[j] != 0 {
 			j = (j + 1) & mask
 		}
 		t.slots[j] = s
-	}
-}
-
-// reserve makes room for the groups of o, so that merging o grows t once.
-func (t *groupTable) reserve(o *groupTable) {
-	n := len(o.groups)
-	t.groups = slices.Grow(t.groups, n)
-	t.keys = slices.Grow(t.keys, len(o.keys))
-	t.nums = slices.Grow(t.nums, len(o.nums))
-	size := len(t.slots)
-	for 4*(len(t.groups)+n) > 3*size {
-		size *= 2
-	}
-	if size != len(t.slots) {
-		t.rehash(size)
 	}
 }
 
@@ -136,17 +170,17 @@ func (t *groupTable) reserve(o *groupTable) {
 // keeps the loads from being optimized away.
 func (t *groupTable) touch(h uint64) uint64 {
 	s := t.slots[int(h)&(len(t.slots)-1)]
-	if s == 0 || s>>32 != h>>32 {
+	if s == 0 || s>>32 != h&(1<<32-1) {
 		return 0
 	}
 	gi := int(uint32(s)) - 1
-	g := &t.groups[gi]
+	g := t.group(gi)
 	x := g.h
 	if g.idLen > 0 {
-		x += uint64(t.keys[g.id])
+		x += uint64(t.keys[g.id>>32][uint32(g.id)])
 	}
 	if t.flat != nil && t.width > 0 {
-		x += uint64(t.nums[gi*t.width])
+		x += uint64(t.state(gi)[0])
 	}
 	return x
 }
@@ -156,7 +190,7 @@ func (t *groupTable) touch(h uint64) uint64 {
 func (t *groupTable) updateVals(gi int, args []Value, ts, ing int64) {
 	aggs := t.st.aggs
 	if t.flat != nil {
-		f := t.nums[gi*t.width : (gi+1)*t.width]
+		f := t.state(gi)
 		for k := range aggs {
 			aggs[k].flatAdd(f[t.flat[k]:], args[k])
 		}
@@ -168,61 +202,11 @@ func (t *groupTable) updateVals(gi int, args []Value, ts, ing int64) {
 	}
 }
 
-// update adds record r to the aggregates of group gi.
-func (t *groupTable) update(gi int, r *record) {
-	aggs := t.st.aggs
-	if t.flat != nil {
-		f := t.nums[gi*t.width : (gi+1)*t.width]
-		for k := range aggs {
-			a := &aggs[k]
-			var v Value
-			if a.arg != nil {
-				v = a.arg.eval(r)
-			}
-			a.flatAdd(f[t.flat[k]:], v)
-		}
-		return
-	}
-	o := t.objs[gi*len(aggs) : (gi+1)*len(aggs)]
-	for k := range aggs {
-		a := &aggs[k]
-		var v Value
-		if a.arg != nil {
-			v = a.arg.eval(r)
-		}
-		o[k].add(v, r.ts, r.ing)
-	}
-}
-
-// mergeFrom folds the groups of o (same stats command, same partition, same
-// seed) into t.
-func (t *groupTable) mergeFrom(o *groupTable) {
-	aggs := t.st.aggs
-	for oi := range o.groups {
-		h, id := o.groups[oi].h, o.idOf(oi)
-		gi, slot := t.find(h, id)
-		if gi < 0 {
-			gi = t.add(h, slot, id)
-		}
-		if t.flat != nil {
-			f := t.nums[gi*t.width : (gi+1)*t.width]
-			of := o.nums[oi*t.width : (oi+1)*t.width]
-			for k := range aggs {
-				aggs[k].flatMerge(f[t.flat[k]:], of[t.flat[k]:])
-			}
-			continue
-		}
-		for k := range aggs {
-			t.objs[gi*len(aggs)+k].merge(o.objs[oi*len(aggs)+k])
-		}
-	}
-}
-
 // results appends the aggregate values of group gi to dst.
 func (t *groupTable) results(dst []Value, gi int) []Value {
 	aggs := t.st.aggs
 	if t.flat != nil {
-		f := t.nums[gi*t.width : (gi+1)*t.width]
+		f := t.state(gi)
 		for k := range aggs {
 			dst = append(dst, aggs[k].flatResult(f[t.flat[k]:]))
 		}

@@ -1,6 +1,7 @@
 package insights
 
 import (
+	"encoding/binary"
 	"slices"
 	"strings"
 )
@@ -11,11 +12,11 @@ import (
 // limit keeps only the rows that can reach the output.
 
 // natKey is a value's place in the natural sort order (spec §4.3), so that
-// comparisons need not re-parse numbers.
+// comparisons need not re-parse numbers nor split strings into runs.
 type natKey struct {
 	class uint8 // natText, natNumber or natNull
 	f     float64
-	s     string
+	s     string // natText: natTextKey of the value
 }
 
 const (
@@ -31,7 +32,43 @@ func natKeyOf(v Value) natKey {
 	if f, ok := v.num(); ok {
 		return natKey{class: natNumber, f: f}
 	}
-	return natKey{class: natText, s: v.str()}
+	return natKey{class: natText, s: natTextKey(v.str())}
+}
+
+// natTextKey encodes s so that comparing encodings bytewise is comparing
+// the strings with naturalString. Text runs are copied with 0x00 escaped as
+// 00 FF and end with 00 01, so that a run sorts before its extensions as
+// in naturalString's run comparison. A digit run is '0', its length (one
+// byte, or FF and eight bytes), then its digits: longer runs sort later,
+// and against a text run the first bytes decide, as the first code points
+// do in naturalString (a digit byte is below or above any other byte the
+// same way '0' is).
+func natTextKey(s string) string {
+	b := make([]byte, 0, len(s)+8)
+	for len(s) > 0 {
+		n := runLen(s)
+		if isDigit(s[0]) {
+			b = append(b, '0')
+			if n < 0xff {
+				b = append(b, byte(n))
+			} else {
+				b = append(b, 0xff)
+				b = binary.BigEndian.AppendUint64(b, uint64(n))
+			}
+			b = append(b, s[:n]...)
+		} else {
+			for i := range n {
+				if s[i] == 0 {
+					b = append(b, 0, 0xff)
+				} else {
+					b = append(b, s[i])
+				}
+			}
+			b = append(b, 0, 1)
+		}
+		s = s[n:]
+	}
+	return string(b)
 }
 
 // cmp is sortCompare over keys: desc reverses only the non-null part.
@@ -46,7 +83,7 @@ func (a *natKey) cmp(b *natKey, desc bool) int {
 	case a.class == natNumber:
 		c = cmpFloat(a.f, b.f)
 	default:
-		c = naturalString(a.s, b.s)
+		c = strings.Compare(a.s, b.s)
 	}
 	if desc {
 		c = -c
@@ -171,18 +208,18 @@ func (f *statsFinisher) collect(t *groupTable, n int) []statsRow {
 	desc := f.desc()
 	cmp := func(a, b *statsRow) int { return cmpStatsRows(a, b, desc) }
 	nby := len(st.by)
-	if f.srt != nil && n > 0 && n < len(t.groups) {
+	if f.srt != nil && n > 0 && n < t.n {
 		return f.top(t, n, width, func(gi int, vals []Value) ([]Value, bool) { ok := fill(gi, vals); return keys, ok }, desc, cmp)
 	}
 
 	// Rows alias the table's key bytes: they are every group anyway.
-	list := make([]statsRow, 0, len(t.groups))
-	grp := make([]natKey, 0, len(t.groups)*nby)
+	list := make([]statsRow, 0, t.n)
+	grp := make([]natKey, 0, t.n*nby)
 	var sk []natKey
 	if f.srt != nil {
-		sk = make([]natKey, 0, len(t.groups)*len(f.srt.keys))
+		sk = make([]natKey, 0, t.n*len(f.srt.keys))
 	}
-	for gi := range t.groups {
+	for gi := range t.n {
 		vals := make([]Value, width)
 		if !fill(gi, vals) {
 			continue
@@ -207,7 +244,7 @@ func (f *statsFinisher) top(t *groupTable, n, width int, fill func(gi int, vals 
 	h := make([]statsRow, 0, n)
 	scratch := make([]Value, width)
 	var cand statsRow
-	for gi := range t.groups {
+	for gi := range t.n {
 		clear(scratch)
 		keys, ok := fill(gi, scratch)
 		if !ok {

@@ -2,6 +2,7 @@ package insights
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -198,6 +199,122 @@ func checkSorted(t *testing.T, q string, res *Result) {
 		}
 		if c > 0 {
 			t.Fatalf("%s: row %d %v before row %d %v", q, i-1, a, i, b)
+		}
+	}
+}
+
+// TestFlatAggregates checks count, sum, avg, min and max kept in a table's
+// float slice (every aggregate flat) against hand-computed values, and
+// against the same aggregates kept as objects (a count_distinct beside them
+// forces that), across worker counts so that records cross partitions.
+func TestFlatAggregates(t *testing.T) {
+	// A: bytes 10, x (text: counted by count(bytes), not a number), - (null), 5.
+	// B: only - : every aggregate but the counts is null.
+	evs := []Event{
+		flowEvent(0, "A", "z", "1", "10"), flowEvent(1, "A", "z", "1", "x"), flowEvent(2, "A", "z", "1", "-"),
+		flowEvent(3, "A", "z", "1", "5"), flowEvent(4, "B", "z", "1", "-"),
+	}
+	flat := "stats count(*) as c, count(bytes) as cb, sum(bytes) as s, avg(bytes) as a, min(bytes) as lo, max(bytes) as hi by srcAddr"
+	for _, w := range []int{1, 2, 3} {
+		checkRows(t, flat, runQuery(t, flat, evs, Options{Workers: w}), []string{
+			"srcAddr=A c=4 cb=3 s=15 a=7.5 lo=5 hi=10", "srcAddr=B c=1 cb=0"})
+		objs := strings.Replace(flat, " by ", ", count_distinct(bytes) as d by ", 1)
+		checkRows(t, objs, runQuery(t, objs, evs, Options{Workers: w}), []string{
+			"srcAddr=A c=4 cb=3 s=15 a=7.5 lo=5 hi=10 d=3", "srcAddr=B c=1 cb=0 d=0"})
+	}
+	// Many groups over several workers: both layouts agree row for row.
+	many := manyGroupsData()[:50000]
+	q := "stats count(*) as c, sum(bytes) as s, avg(packets) as a, min(srcPort) as lo, max(srcPort) as hi by srcAddr, dstAddr | sort s desc | limit 50"
+	want := rowsOf(runQuery(t, q, many, Options{Workers: 1}))
+	for _, w := range []int{2, 3} {
+		if got := rowsOf(runQuery(t, q, many, Options{Workers: w})); !slices.Equal(got, want) {
+			t.Errorf("workers %d:\n got %q\nwant %q", w, got, want)
+		}
+	}
+	objs := rowsOf(runQuery(t, strings.Replace(q, " by ", ", count_distinct(action) as d by ", 1), many, Options{Workers: 2}))
+	for i := range objs {
+		objs[i] = strings.TrimSuffix(objs[i], " d=1")
+	}
+	if !slices.Equal(objs, want) {
+		t.Errorf("object states:\n got %q\nwant %q", objs, want)
+	}
+}
+
+// FuzzNatKey: the precomputed sort key orders any two values exactly as
+// the value comparator of the sort command does.
+func FuzzNatKey(f *testing.F) {
+	for _, s := range [][2]string{{"10.0.0.2", "10.0.0.10"}, {"a1", "a01"}, {"1e3", "1000"}, {"", "-"}, {"ab1", "ab!"}, {"é1", "e1"}, {"\xff", "9"}, {"007", "7"}} {
+		f.Add(s[0], s[1], 1.5, false)
+	}
+	f.Fuzz(func(t *testing.T, a, b string, n float64, desc bool) {
+		vals := []Value{strVal(a), strVal(b), numVal(n), {}, boolVal(n > 0), timeVal(int64(n))}
+		for _, x := range vals {
+			for _, y := range vals {
+				kx, ky := natKeyOf(x), natKeyOf(y)
+				if got, want := kx.cmp(&ky, desc), sortCompare(x, y, desc); got != want {
+					t.Fatalf("cmp(%#v, %#v, desc=%v) = %d, sortCompare = %d", x, y, desc, got, want)
+				}
+			}
+		}
+	})
+}
+
+// FuzzGroupKey: decodeKeys gives back exactly the values appendKey encoded.
+func FuzzGroupKey(f *testing.F) {
+	f.Add("10.0.0.1", "", 443.0, uint8(0x1b))
+	f.Add(strings.Repeat("x", 200), "\x80\x00", -0.0, uint8(0xff))
+	f.Fuzz(func(t *testing.T, a, b string, n float64, kinds uint8) {
+		pick := func(k uint8) Value {
+			switch k % 5 {
+			case 0:
+				return strVal(a)
+			case 1:
+				return strVal(b)
+			case 2:
+				return Value{K: Number, N: n}
+			case 3:
+				return Value{K: Time, N: n}
+			}
+			return Value{}
+		}
+		vals := []Value{pick(kinds), pick(kinds >> 2), pick(kinds >> 4), pick(kinds >> 6)}
+		var id []byte
+		for _, v := range vals {
+			id = appendKey(id, v)
+		}
+		got := decodeKeys(nil, string(id))
+		if len(got) != len(vals) {
+			t.Fatalf("%d values back, want %d", len(got), len(vals))
+		}
+		for i := range vals {
+			if got[i].K != vals[i].K || got[i].S != vals[i].S || math.Float64bits(got[i].N) != math.Float64bits(vals[i].N) {
+				t.Fatalf("value %d: got %#v, want %#v", i, got[i], vals[i])
+			}
+		}
+	})
+}
+
+// TestWorkersAgree: workers sharing the groups out by partition give the
+// rows one worker gives, for every aggregate whose result does not depend
+// on the order records arrive in (earliest and latest break timestamp ties
+// by arrival, and stddev may round differently in another order).
+func TestWorkersAgree(t *testing.T) {
+	evs := manyGroupsData()[:30000]
+	for _, q := range []string{
+		"stats count(*) as c, count_distinct(dstPort) as d, sum(bytes) as s, avg(bytes) as a, min(bytes) as lo, max(bytes) as hi by srcAddr",
+		"stats pct(bytes, 90) as p, sortsFirst(dstAddr) as f, sortsLast(dstAddr) as l by srcAddr | sort p desc | limit 40",
+		"filter bytes > 100000 | stats count(*) as c by srcAddr, dstAddr | sort c desc, srcAddr asc | limit 25",
+		"stats count(*) as c by bin(1h) as h, interfaceId",
+		"stats sum(bytes) as s",
+	} {
+		want := rowsOf(runQuery(t, q, evs, Options{Workers: 1}))
+		if len(want) == 0 {
+			t.Fatalf("%s: no rows", q)
+		}
+		for _, w := range []int{2, 3, 4} {
+			if got := rowsOf(runQuery(t, q, evs, Options{Workers: w})); !slices.Equal(got, want) {
+				t.Errorf("%s: workers %d differ from 1:\n got %.300q\nwant %.300q", q, w, got, want)
+			}
 		}
 	}
 }

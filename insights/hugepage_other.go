@@ -1,0 +1,5 @@
+//go:build !linux
+
+package insights
+
+func adviseHuge[T any](b []T) {}

@@ -1,0 +1,194 @@
+package insights
+
+import (
+	"hash/maphash"
+	"sync"
+	"unsafe"
+)
+
+// This file runs the first stats of a query on several workers. Each worker
+// owns one hash partition of the group keys and is the only one to touch
+// its groups. A worker parses the batches of events it is handed, computes
+// each record's group key, hash and aggregate arguments, and sends the
+// records of other partitions to their owners in outboxes. So no group is
+// ever built twice and merged: merging millions of groups from one worker
+// into another cost more than the second worker saved.
+
+// outbox is records of one partition: their encoded keys, hashes,
+// aggregate arguments and times. Records bound for another worker have
+// their string arguments copied into strs, since the batch of messages they
+// alias is reused once parsed.
+type outbox struct {
+	keys    []byte
+	ends    []int
+	hashes  []uint64
+	args    []Value
+	ts, ing []int64
+	strs    []byte
+}
+
+func (o *outbox) reset() {
+	o.keys, o.ends, o.hashes, o.args = o.keys[:0], o.ends[:0], o.hashes[:0], o.args[:0]
+	o.ts, o.ing, o.strs = o.ts[:0], o.ing[:0], o.strs[:0]
+}
+
+// outboxSize is how many records an outbox carries before it is sent.
+const outboxSize = 1024
+
+// stageSize bounds the records whose table lines are fetched together, so
+// that they stay in the core's cache until used.
+const stageSize = 256
+
+// router is what the workers of one run share.
+type router struct {
+	inbox   []chan *outbox // one per worker
+	free    sync.Pool      // of *outbox
+	senders sync.WaitGroup // workers still parsing, hence sending
+}
+
+func (rt *router) get() *outbox {
+	if o, _ := rt.free.Get().(*outbox); o != nil {
+		o.reset()
+		return o
+	}
+	return &outbox{}
+}
+
+// run is a worker's life: parse batches and apply what arrives for its
+// partition until the batches run out, then apply what others still send.
+func (w *worker) run(work <-chan *batch, done func(*batch)) {
+	rt := w.rt
+	in := rt.inbox[w.id]
+	for work != nil {
+		select {
+		case b, ok := <-work:
+			if !ok {
+				work = nil
+				continue
+			}
+			w.parseBatch(b.evs)
+			done(b)
+		case o := <-in:
+			w.apply(o)
+			rt.free.Put(o)
+		}
+	}
+	for j, o := range w.out {
+		if j != w.id && len(o.hashes) > 0 {
+			w.send(j, o)
+		}
+	}
+	rt.senders.Done()
+	for o := range in {
+		w.apply(o)
+		rt.free.Put(o)
+	}
+}
+
+// send hands o to worker j, applying what arrives meanwhile: two workers
+// sending to each other with full inboxes would otherwise wait forever.
+func (w *worker) send(j int, o *outbox) {
+	rt := w.rt
+	w.out[j] = rt.get()
+	for {
+		select {
+		case rt.inbox[j] <- o:
+			return
+		case in := <-rt.inbox[w.id]:
+			w.apply(in)
+			rt.free.Put(in)
+		}
+	}
+}
+
+// parseBatch runs the per-record commands over a batch of events and files
+// the records that pass by partition; its own partition it applies at once.
+func (w *worker) parseBatch(evs []Event) {
+	st, r := w.st, w.r
+	n := len(w.out)
+	for i := range evs {
+		ev := &evs[i]
+		r.reset(ev)
+		r.ts, r.ing = ev.Timestamp, ev.IngestionTime
+		keep := true
+		for _, op := range w.stream {
+			if !op.apply(r) {
+				keep = false
+				break
+			}
+		}
+		if !keep {
+			continue
+		}
+		w.matched++
+		w.key.build(st.by, r)
+		h := maphash.Bytes(w.seed, w.key.buf)
+		p := 0
+		if n > 1 {
+			// High bits pick the partition; the table uses the low ones.
+			p = int((h >> 32) % uint64(n))
+		}
+		o := w.out[p]
+		o.keys = append(o.keys, w.key.buf...)
+		o.ends = append(o.ends, len(o.keys))
+		o.hashes = append(o.hashes, h)
+		for k := range st.aggs {
+			var v Value
+			if a := st.aggs[k].arg; a != nil {
+				v = a.eval(r)
+			}
+			if v.K == String && p != w.id {
+				start := len(o.strs)
+				o.strs = append(o.strs, v.S...)
+				b := o.strs[start:]
+				v.S = unsafe.String(unsafe.SliceData(b), len(b)) // o.strs only grows until applied
+			}
+			o.args = append(o.args, v)
+		}
+		o.ts = append(o.ts, ev.Timestamp)
+		o.ing = append(o.ing, ev.IngestionTime)
+		if p != w.id && len(o.hashes) >= outboxSize {
+			w.send(p, o)
+		}
+	}
+	// Own records alias the batch: apply them before it is reused.
+	w.apply(w.out[w.id])
+	w.out[w.id].reset()
+}
+
+// apply adds the records of o to the worker's groups. With millions of
+// groups every table lookup misses the cache three times (index slot,
+// group, key bytes), and one lookup at a time the core waits for each. So
+// for a stage of records it first touches their slots, then the groups,
+// keys and states the slots point to: loads that do not depend on each
+// other from one record to the next, which the core overlaps. Only then
+// does it look up and update, finding the lines in cache (measured: 15-20%
+// less CPU than one record at a time over a million events in 900 000
+// groups).
+func (w *worker) apply(o *outbox) {
+	t := w.table
+	na := len(w.st.aggs)
+	start := 0
+	for s := 0; s < len(o.hashes); s += stageSize {
+		stage := o.hashes[s:min(len(o.hashes), s+stageSize)]
+		var sink uint64
+		for _, h := range stage {
+			sink += t.slots[int(h)&(len(t.slots)-1)]
+		}
+		for _, h := range stage {
+			sink += t.touch(h)
+		}
+		w.sink += sink
+		for k, h := range stage {
+			i := s + k
+			key := o.keys[start:o.ends[i]]
+			start = o.ends[i]
+			id := unsafe.String(unsafe.SliceData(key), len(key)) // not kept: add copies it
+			gi, slot := t.find(h, id)
+			if gi < 0 {
+				gi = t.add(h, slot, id)
+			}
+			t.updateVals(gi, o.args[i*na:(i+1)*na], o.ts[i], o.ing[i])
+		}
+	}
+}
