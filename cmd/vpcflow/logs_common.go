@@ -167,3 +167,20 @@ func formatLogsTimePtr(ms *int64) string {
 	}
 	return formatLogsTime(*ms)
 }
+
+// allPages collects every page of a Describe* call that pages by token.
+// The result is never nil, so JSON output shows [] rather than null.
+func allPages[T any](page func(token string) ([]T, string, error)) ([]T, error) {
+	all := []T{}
+	tok := ""
+	for {
+		items, next, err := page(tok)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		if tok = next; tok == "" {
+			return all, nil
+		}
+	}
+}

@@ -242,17 +242,11 @@ aws logs describe-log-groups (--output json prints its {"logGroups": [...]} shap
 				return err
 			}
 			defer s.Close()
-			all := []logstore.LogGroup{}
-			tok := ""
-			for {
-				gs, next, err := s.DescribeLogGroups(logstore.DescribeGroupsInput{Prefix: prefix, Pattern: pattern, NextToken: tok})
-				if err != nil {
-					return logsAPIError(err)
-				}
-				all = append(all, gs...)
-				if tok = next; tok == "" {
-					break
-				}
+			all, err := allPages(func(tok string) ([]logstore.LogGroup, string, error) {
+				return s.DescribeLogGroups(logstore.DescribeGroupsInput{Prefix: prefix, Pattern: pattern, NextToken: tok})
+			})
+			if err != nil {
+				return logsAPIError(err)
 			}
 			if output == "json" {
 				return writeLogsJSON(cmd.OutOrStdout(), map[string]any{"logGroups": all})
@@ -299,18 +293,12 @@ stream per network interface, named ENI-all.`,
 				return err
 			}
 			defer s.Close()
-			all := []logstore.LogStream{}
-			tok := ""
-			for {
-				ls, next, err := s.DescribeLogStreams(logstore.DescribeStreamsInput{Group: group, Prefix: prefix,
+			all, err := allPages(func(tok string) ([]logstore.LogStream, string, error) {
+				return s.DescribeLogStreams(logstore.DescribeStreamsInput{Group: group, Prefix: prefix,
 					OrderBy: orderBy, Descending: desc, NextToken: tok})
-				if err != nil {
-					return logsAPIError(err)
-				}
-				all = append(all, ls...)
-				if tok = next; tok == "" {
-					break
-				}
+			})
+			if err != nil {
+				return logsAPIError(err)
 			}
 			if output == "json" {
 				return writeLogsJSON(cmd.OutOrStdout(), map[string]any{"logStreams": all})
