@@ -10,8 +10,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/vpcflow/vpcflow/attribute"
@@ -19,6 +17,7 @@ import (
 	"github.com/vpcflow/vpcflow/deliver"
 	"github.com/vpcflow/vpcflow/flow"
 	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/internal/gopacketbase"
 	"github.com/vpcflow/vpcflow/packet"
 	"github.com/vpcflow/vpcflow/policy"
 	"github.com/vpcflow/vpcflow/sim"
@@ -133,29 +132,6 @@ func BenchmarkDecode(b *testing.B) {
 	reportPPS(b, len(fs))
 }
 
-// baselineParser is the baseline the issue names: gopacket's
-// DecodingLayerParser with preallocated layers.
-type baselineParser struct {
-	eth     layers.Ethernet
-	dot1q   layers.Dot1Q
-	ip4     layers.IPv4
-	ip6     layers.IPv6
-	tcp     layers.TCP
-	udp     layers.UDP
-	icmp4   layers.ICMPv4
-	icmp6   layers.ICMPv6
-	payload gopacket.Payload
-	parser  *gopacket.DecodingLayerParser
-	decoded []gopacket.LayerType
-}
-
-func newBaselineParser() *baselineParser {
-	p := &baselineParser{}
-	p.parser = gopacket.NewDecodingLayerParser(layers.LayerTypeEthernet, &p.eth, &p.dot1q, &p.ip4, &p.ip6, &p.tcp, &p.udp, &p.icmp4, &p.icmp6, &p.payload)
-	p.parser.IgnoreUnsupported = true
-	return p
-}
-
 type baseKey struct {
 	src, dst     netip.Addr
 	sport, dport uint16
@@ -168,29 +144,17 @@ type baseVal struct {
 	flags          uint8
 }
 
-// decode fills the 5-tuple key from the decoded layers.
-func (p *baselineParser) decode(data []byte, k *baseKey) (uint32, bool) {
-	p.parser.DecodeLayers(data, &p.decoded)
-	var ipLen uint32
-	ok := false
-	*k = baseKey{}
-	for _, t := range p.decoded {
-		switch t {
-		case layers.LayerTypeIPv4:
-			k.src, _ = netip.AddrFromSlice(p.ip4.SrcIP)
-			k.dst, _ = netip.AddrFromSlice(p.ip4.DstIP)
-			k.proto, ipLen, ok = uint8(p.ip4.Protocol), uint32(p.ip4.Length), true
-		case layers.LayerTypeIPv6:
-			k.src, _ = netip.AddrFromSlice(p.ip6.SrcIP)
-			k.dst, _ = netip.AddrFromSlice(p.ip6.DstIP)
-			k.proto, ipLen, ok = uint8(p.ip6.NextHeader), 40+uint32(p.ip6.Length), true
-		case layers.LayerTypeTCP:
-			k.sport, k.dport = uint16(p.tcp.SrcPort), uint16(p.tcp.DstPort)
-		case layers.LayerTypeUDP:
-			k.sport, k.dport = uint16(p.udp.SrcPort), uint16(p.udp.DstPort)
-		}
-	}
-	return ipLen, ok
+// baselineParser is the baseline the issue names: gopacket's
+// DecodingLayerParser (internal/gopacketbase), giving the 5-tuple.
+type baselineParser struct{ p *gopacketbase.Parser }
+
+func newBaselineParser() *baselineParser { return &baselineParser{gopacketbase.New()} }
+
+func (b *baselineParser) decode(data []byte, k *baseKey) (uint32, bool) {
+	var t gopacketbase.Tuple
+	ok := b.p.Decode(data, &t)
+	*k = baseKey{t.Src, t.Dst, t.SrcPort, t.DstPort, t.Proto}
+	return t.IPLen, ok
 }
 
 // BenchmarkDecodeBaselineGopacket: the same frames through DecodingLayerParser.
