@@ -77,15 +77,25 @@ func (f *FlowLog) Accepts(a record.ActionValue) bool {
 	return true
 }
 
-// ENIs returns the interfaces the flow log monitors in t: the ENI itself, or
-// every ENI of the subnet or VPC, sorted by id.
+// Covers reports whether the flow log monitors interface e: the ENI itself,
+// or any ENI of the subnet or VPC, including ones declared later.
+func (f *FlowLog) Covers(e *topology.ENI) bool {
+	switch f.ResourceType {
+	case "NetworkInterface":
+		return e.ID == f.ResourceID
+	case "Subnet":
+		return e.SubnetID == f.ResourceID
+	case "VPC":
+		return e.VPCID == f.ResourceID
+	}
+	return false
+}
+
+// ENIs returns the interfaces of t the flow log monitors, sorted by id.
 func (f *FlowLog) ENIs(t *topology.Topology) []*topology.ENI {
 	var out []*topology.ENI
 	for _, e := range t.ENIs() {
-		switch {
-		case f.ResourceType == "NetworkInterface" && e.ID == f.ResourceID,
-			f.ResourceType == "Subnet" && e.SubnetID == f.ResourceID,
-			f.ResourceType == "VPC" && e.VPCID == f.ResourceID:
+		if f.Covers(e) {
 			out = append(out, e)
 		}
 	}

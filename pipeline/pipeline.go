@@ -172,7 +172,7 @@ func buildCaptures(cfg *Config) ([]flowlog.Capture, [][]uint32, error) {
 	for i, e := range enis {
 		byIv := map[int64]int{}
 		for _, fl := range cfg.FlowLogs {
-			if cfg.Topology != nil && !covers(fl, e) {
+			if cfg.Topology != nil && !fl.Covers(e) {
 				continue
 			}
 			iv := fl.Interval(e)
@@ -187,18 +187,6 @@ func buildCaptures(cfg *Config) ([]flowlog.Capture, [][]uint32, error) {
 		}
 	}
 	return captures, perENI, nil
-}
-
-func covers(fl *flowlog.FlowLog, e *topology.ENI) bool {
-	switch fl.ResourceType {
-	case "NetworkInterface":
-		return e.ID == fl.ResourceID
-	case "Subnet":
-		return e.SubnetID == fl.ResourceID
-	case "VPC":
-		return e.VPCID == fl.ResourceID
-	}
-	return false
 }
 
 // inputs merges several capture files by packet time with a heap of the
