@@ -65,7 +65,11 @@ func TestBuildValidation(t *testing.T) {
 		{"not an s3 arn", func(s *Spec) { s.LogDestination = "s3://bucket" }, "want arn:aws:s3:::BUCKET"},
 		{"log group with s3", func(s *Spec) { s.LogGroupName = "g" }, "LogGroupName: not allowed with LogDestinationType s3 (InvalidParameter)"},
 		{"cwl needs group", func(s *Spec) { s.LogDestinationType = "cloud-watch-logs"; s.LogDestination = "" }, "(InvalidParameter)"},
-		{"cwl both", func(s *Spec) { s.LogDestinationType = "cloud-watch-logs"; s.LogGroupName = "g"; s.LogDestination = "arn:aws:logs:eu-west-1:1:log-group:g" }, "(InvalidParameterCombination)"},
+		{"cwl both", func(s *Spec) {
+			s.LogDestinationType = "cloud-watch-logs"
+			s.LogGroupName = "g"
+			s.LogDestination = "arn:aws:logs:eu-west-1:1:log-group:g"
+		}, "(InvalidParameterCombination)"},
 		{"cwl arn", func(s *Spec) {
 			s.LogDestinationType = "cloud-watch-logs"
 			s.LogDestination = "arn:aws:logs:eu-west-1:111122223333:log-group:flows:*"
@@ -140,7 +144,7 @@ func (m *memDest) Write(fl *FlowLog, r *record.Record) error {
 	return nil
 }
 func (m *memDest) Flush(*FlowLog, int64) error { return nil }
-func (m *memDest) Close() error               { return nil }
+func (m *memDest) Close() error                { return nil }
 
 // TestAddressesSpec36 reproduces the examples of spec §3.6: traffic to a
 // secondary address, and the NAT gateway's four legs.
