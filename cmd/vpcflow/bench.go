@@ -91,9 +91,10 @@ builds the data set without timing anything.`,
 				if err != nil {
 					return err
 				}
-				pprof.StartCPUProfile(f)
 				defer f.Close()
-				defer pprof.StopCPUProfile()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
 			}
 			t0, c0 := time.Now(), benchCPU()
 			res, err := q.Run(src, insights.Options{StartMs: 0, EndMs: math.MaxInt64, Workers: workers})
@@ -101,6 +102,7 @@ builds the data set without timing anything.`,
 				return err
 			}
 			engine, engineCPU := time.Since(t0), benchCPU()-c0
+			pprof.StopCPUProfile()
 			t0, c0 = time.Now(), benchCPU()
 			base, scanned, err := benchBaseline(s)
 			if err != nil {
@@ -125,7 +127,7 @@ builds the data set without timing anything.`,
 	addLogsDataDirFlag(c, &dataDir)
 	c.Flags().IntVar(&events, "events", 10_000_000, "events in the data set (built only when the group is absent)")
 	c.Flags().IntVar(&workers, "workers", 0, "engine workers (default GOMAXPROCS)")
-	c.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of both runs to this file")
+	c.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the engine run to this file")
 	c.Flags().BoolVar(&buildOnly, "build-only", false, "build the data set if absent, then stop without timing")
 	return c
 }
