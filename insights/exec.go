@@ -19,6 +19,10 @@ type Options struct {
 	Now       time.Time // now(); default time.Now()
 	Limit     int       // StartQuery limit: the row cap; default 10000, at most 100000
 	Workers   int       // goroutines aggregating a stats query; default GOMAXPROCS
+	// Events is an upper bound on the events the source gives, when known
+	// (0 if not): a first stats then sizes its group index once instead of
+	// growing it, which costs more than the lookups with millions of groups.
+	Events int64
 }
 
 const (
@@ -275,7 +279,7 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 	ws := []*worker{w0}
 	if w0.st != nil {
 		// Even one worker runs beside the scan, in its own goroutine.
-		ws, err = q.runParallel(src, w0, workers, &x, &stats)
+		ws, err = q.runParallel(src, w0, workers, opt.Events, &x, &stats)
 	} else {
 		var ord int64
 		err = src(func(ev *Event) error {
@@ -320,7 +324,7 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 	for i := 0; i < len(rest); i++ {
 		switch op := rest[i]; op.kind {
 		case "stats":
-			groups := newGroupTable(op.st, maphash.MakeSeed())
+			groups := newGroupTable(op.st, maphash.MakeSeed(), int64(len(rows)))
 			k := &keyer{}
 			args := make([]Value, len(op.st.aggs))
 			for _, row := range rows {
@@ -391,7 +395,7 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 // runParallel runs the first stats of the query: the calling goroutine
 // scans src and hands the events in batches to n workers, which share the
 // groups out by hash partition (route.go).
-func (q *Query) runParallel(src Source, w0 *worker, n int, x *runCtx, stats *Statistics) ([]*worker, error) {
+func (q *Query) runParallel(src Source, w0 *worker, n int, events int64, x *runCtx, stats *Statistics) ([]*worker, error) {
 	ws := []*worker{w0}
 	for i := 1; i < n; i++ {
 		xi := *x
@@ -402,7 +406,7 @@ func (q *Query) runParallel(src Source, w0 *worker, n int, x *runCtx, stats *Sta
 	for i, w := range ws {
 		rt.inbox[i] = make(chan *outbox, 4)
 		w.id, w.rt, w.seed = i, rt, seed
-		w.table = newGroupTable(w.st, seed)
+		w.table = newGroupTable(w.st, seed, events/int64(n)+1)
 		for range n {
 			w.out = append(w.out, &outbox{})
 		}

@@ -11,45 +11,58 @@ import (
 // address pair can have millions of them, and at that size the garbage
 // collector tracing an object graph per group, and cache misses chasing it,
 // cost more than the aggregation itself. So a table of groups has no
-// pointers per group: encoded keys sit in chunks of bytes, aggregate states
-// in chunks of float64s (flat aggregates, see agg.go), and the index is an
+// pointers per group: each group is one record of 64-byte-aligned words
+// holding its encoded key (when short, as address pairs are) and its
+// aggregate states (flat aggregates, see agg.go), so that a lookup misses
+// the cache twice, on the index slot and on the record, and the index is an
 // open-addressing table of integers. A key is hashed once per event, for
-// both lookup and insert, and growing the index never hashes it again. Groups stay in
-// creation order, so finishing them reads memory sequentially. Storage
-// comes in fixed-size chunks rather than slices that double: copying
-// hundreds of megabytes on every doubling cost more than the lookups.
-// Stats with other aggregates keep one aggState object per aggregate and
-// group instead of the floats.
-
-type group struct {
-	h     uint64 // maphash of the encoded key (appendKey) under the run's seed
-	id    uint64 // where the encoded key is: keys chunk << 32 | offset in it
-	idLen uint32
-}
+// both lookup and insert, and growing the index never hashes it again.
+// Groups stay in creation order, so finishing them reads memory
+// sequentially. Storage comes in fixed-size chunks backed by huge pages
+// rather than slices that double: copying hundreds of megabytes on every
+// doubling, and a TLB miss per lookup, cost more than the lookups. Stats
+// with other aggregates keep one aggState object per aggregate and group
+// instead of the floats.
 
 const (
-	chunkBits = 14 // groups per chunk of groups and nums: 1 << chunkBits
+	chunkBits = 16 // records per chunk: 1 << chunkBits (4 MB at 8 words)
 	chunkMask = 1<<chunkBits - 1
-	keyChunk  = 1 << 20 // bytes per chunk of keys, unless a key is longer
+	keyChunk  = 4 << 20 // bytes per chunk of long keys, unless a key is longer
+	lineWords = 8       // words per cache line
 )
 
 // groupTable is the groups of one hash partition of the keys, which one
 // worker owns. Every table of a run hashes with the same seed.
+//
+// A record is stride words: the key length, then inline words of key bytes
+// (or, for a longer key, where it is in long: chunk << 32 | offset), then
+// width words of float64 states.
 type groupTable struct {
 	st     *cstats
 	seed   maphash.Seed
 	slots  []uint64 // low 32 bits of the hash << 32 | group index+1; 0 is empty. At most 3/4 full
 	n      int      // groups
-	groups [][]group
-	keys   [][]byte
-	flat   []int       // offset of each aggregate's state in a group's floats, if all are flat
-	width  int         // floats per group
-	nums   [][]float64 // states when flat, chunked like groups
+	recs   [][]uint64
+	stride int
+	inline int // words of key bytes in a record
+	long   [][]byte
+	flat   []int // offset of each aggregate's state in a group's floats, if all are flat
+	width  int   // floats per group
 	objs   []aggState
 }
 
-func newGroupTable(st *cstats, seed maphash.Seed) *groupTable {
-	t := &groupTable{st: st, seed: seed, slots: make([]uint64, 256)}
+// maxPresize bounds the index a table starts with (64 MB): a hint of
+// events is an upper bound on groups, often far above their number.
+const maxPresize = 1 << 23
+
+// newGroupTable makes the table of a stats with at most about groups
+// groups (a hint: it grows past it).
+func newGroupTable(st *cstats, seed maphash.Seed, groups int64) *groupTable {
+	size := 256
+	for size < maxPresize && int64(3*size) < 4*groups {
+		size *= 2
+	}
+	t := &groupTable{st: st, seed: seed, slots: make([]uint64, size)}
 	for i := range st.aggs {
 		w := st.aggs[i].flatWidth()
 		if w == 0 {
@@ -59,24 +72,34 @@ func newGroupTable(st *cstats, seed maphash.Seed) *groupTable {
 		t.flat = append(t.flat, t.width)
 		t.width += w
 	}
+	// At least two words of key (an IPv4 address pair is 26 bytes), then
+	// whatever fills the record to whole cache lines.
+	t.stride = (1 + 2 + t.width + lineWords - 1) / lineWords * lineWords
+	t.inline = t.stride - 1 - t.width
 	return t
 }
 
-// The first chunk of groups, nums and keys grows like a slice, so that small
-// tables stay small; the next ones are allocated whole.
-
-func (t *groupTable) group(gi int) *group { return &t.groups[gi>>chunkBits][gi&chunkMask] }
-
-func (t *groupTable) state(gi int) []float64 {
-	o := (gi & chunkMask) * t.width
-	return t.nums[gi>>chunkBits][o : o+t.width]
+// rec is the record of group gi.
+func (t *groupTable) rec(gi int) []uint64 {
+	o := (gi & chunkMask) * t.stride
+	return t.recs[gi>>chunkBits][o : o+t.stride : o+t.stride]
 }
 
-func (t *groupTable) idOf(gi int) string {
-	g := t.group(gi)
-	c, off := g.id>>32, uint32(g.id)
-	b := t.keys[c][off : off+g.idLen]
-	return unsafe.String(unsafe.SliceData(b), len(b))
+func (t *groupTable) state(gi int) []float64 {
+	r := t.rec(gi)[1+t.inline:]
+	return unsafe.Slice((*float64)(unsafe.Pointer(unsafe.SliceData(r))), t.width)
+}
+
+func (t *groupTable) idOf(gi int) string { return t.keyOf(t.rec(gi)) }
+
+// keyOf is the encoded key of record r; it aliases the table.
+func (t *groupTable) keyOf(r []uint64) string {
+	n := int(r[0])
+	if n <= 8*t.inline {
+		return unsafe.String((*byte)(unsafe.Pointer(&r[1])), n)
+	}
+	b := t.long[r[1]>>32][uint32(r[1]):]
+	return unsafe.String(unsafe.SliceData(b), n)
 }
 
 // find returns the index of the group of encoded key id (hash h), or -1 and
@@ -91,7 +114,7 @@ func (t *groupTable) find(h uint64, id string) (gi, slot int) {
 		}
 		if s>>32 == tag {
 			gi := int(uint32(s)) - 1
-			if t.group(gi).h == h && t.idOf(gi) == id {
+			if r := t.rec(gi); int(r[0]) == len(id) && t.keyOf(r) == id {
 				return gi, i
 			}
 		}
@@ -104,32 +127,28 @@ func (t *groupTable) add(h uint64, slot int, id string) int {
 	gi := t.n
 	t.n++
 	c := gi >> chunkBits
-	if c == len(t.groups) {
-		size := 0
+	if c == len(t.recs) {
+		words := t.stride // the first chunk grows like a slice, so small tables stay small
 		if c > 0 {
-			size = 1 << chunkBits
+			words = t.stride << chunkBits
 		}
-		t.groups = append(t.groups, make([]group, 0, size))
-		if t.flat != nil {
-			t.nums = append(t.nums, make([]float64, 0, size*t.width))
-		}
+		t.recs = append(t.recs, make([]uint64, 0, words))
 	}
-	k := len(t.keys) - 1
-	if k < 0 || len(t.keys[k]) > 0 && len(t.keys[k])+len(id) > keyChunk {
-		size := 0
-		if k >= 0 {
-			size = max(keyChunk, len(id))
-		}
-		t.keys = append(t.keys, make([]byte, 0, size))
-		k++
-	}
-	t.groups[c] = append(t.groups[c], group{h: h, id: uint64(k)<<32 | uint64(len(t.keys[k])), idLen: uint32(len(id))})
-	t.keys[k] = append(t.keys[k], id...)
-	if t.flat != nil {
-		for range t.width {
-			t.nums[c] = append(t.nums[c], 0)
-		}
+	t.recs[c] = append(t.recs[c], make([]uint64, t.stride)...)
+	r := t.rec(gi)
+	r[0] = uint64(len(id))
+	if len(id) <= 8*t.inline {
+		copy(unsafe.Slice((*byte)(unsafe.Pointer(&r[1])), 8*t.inline), id)
 	} else {
+		k := len(t.long) - 1
+		if k < 0 || len(t.long[k])+len(id) > cap(t.long[k]) {
+			t.long = append(t.long, make([]byte, 0, max(keyChunk, len(id))))
+			k++
+		}
+		r[1] = uint64(k)<<32 | uint64(len(t.long[k]))
+		t.long[k] = append(t.long[k], id...)
+	}
+	if t.flat == nil {
 		for k := range t.st.aggs {
 			t.objs = append(t.objs, t.st.aggs[k].newState())
 		}
@@ -143,11 +162,10 @@ func (t *groupTable) add(h uint64, slot int, id string) int {
 
 // rehash moves the index to size slots. The slot's tag is the low half of
 // the hash, which holds the slot number, so no group is read (up to 1<<32
-// slots; beyond that the group's hash gives the rest).
+// slots; beyond that the key is hashed again).
 func (t *groupTable) rehash(size int) {
 	old := t.slots
 	t.slots = make([]uint64, size)
-	adviseHuge(t.slots)
 	mask := size - 1
 	for _, s := range old {
 		if s == 0 {
@@ -155,7 +173,7 @@ func (t *groupTable) rehash(size int) {
 		}
 		h := s >> 32
 		if uint64(size) > 1<<32 {
-			h = t.group(int(uint32(s)) - 1).h
+			h = maphash.String(t.seed, t.idOf(int(uint32(s))-1))
 		}
 		j := int(h) & mask
 		for t.slots[j] != 0 {
@@ -165,24 +183,15 @@ func (t *groupTable) rehash(size int) {
 	}
 }
 
-// touch reads the group the slot of hash h points to, and its key and
-// state, so that a lookup soon after finds them in cache; the result only
-// keeps the loads from being optimized away.
+// touch reads the record the slot of hash h points to, so that a lookup
+// soon after finds it in cache; the result only keeps the load from being
+// optimized away.
 func (t *groupTable) touch(h uint64) uint64 {
 	s := t.slots[int(h)&(len(t.slots)-1)]
 	if s == 0 || s>>32 != h&(1<<32-1) {
 		return 0
 	}
-	gi := int(uint32(s)) - 1
-	g := t.group(gi)
-	x := g.h
-	if g.idLen > 0 {
-		x += uint64(t.keys[g.id>>32][uint32(g.id)])
-	}
-	if t.flat != nil && t.width > 0 {
-		x += uint64(t.state(gi)[0])
-	}
-	return x
+	return t.rec(int(uint32(s)) - 1)[0]
 }
 
 // updateVals adds the aggregate arguments args of one record (timestamp

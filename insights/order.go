@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"slices"
 	"strings"
+	"unsafe"
 )
 
 // This file orders result rows. A stats over flow logs can have millions of
@@ -16,7 +17,7 @@ import (
 type natKey struct {
 	class uint8 // natText, natNumber or natNull
 	f     float64
-	s     string // natText: natTextKey of the value
+	s     string // natText: appendNatText of the value
 }
 
 const (
@@ -25,17 +26,37 @@ const (
 	natNull                // nulls last, in both directions
 )
 
-func natKeyOf(v Value) natKey {
+func natKeyOf(v Value) natKey { return natKeyIn(nil, v) }
+
+// natKeyIn is natKeyOf with a text key's bytes appended to *buf (when buf
+// is not nil) instead of allocated: the key aliases them until *buf is
+// reused, so a candidate that is compared and dropped costs nothing.
+func natKeyIn(buf *[]byte, v Value) natKey {
 	if v.K == Null {
 		return natKey{class: natNull}
 	}
 	if f, ok := v.num(); ok {
 		return natKey{class: natNumber, f: f}
 	}
-	return natKey{class: natText, s: natTextKey(v.str())}
+	if buf == nil {
+		return natKey{class: natText, s: string(appendNatText(nil, v.str()))}
+	}
+	start := len(*buf)
+	*buf = appendNatText(*buf, v.str())
+	b := (*buf)[start:]
+	return natKey{class: natText, s: unsafe.String(unsafe.SliceData(b), len(b))}
 }
 
-// natTextKey encodes s so that comparing encodings bytewise is comparing
+// own copies the text of aliased keys (natKeyIn) out of their buffer.
+func own(keys []natKey) []natKey {
+	keys = slices.Clone(keys)
+	for i := range keys {
+		keys[i].s = strings.Clone(keys[i].s)
+	}
+	return keys
+}
+
+// appendNatText appends the encoding of s so that comparing encodings bytewise is comparing
 // the strings with naturalString. Text runs are copied with 0x00 escaped as
 // 00 FF and end with 00 01, so that a run sorts before its extensions as
 // in naturalString's run comparison. A digit run is '0', its length (one
@@ -43,8 +64,7 @@ func natKeyOf(v Value) natKey {
 // and against a text run the first bytes decide, as the first code points
 // do in naturalString (a digit byte is below or above any other byte the
 // same way '0' is).
-func natTextKey(s string) string {
-	b := make([]byte, 0, len(s)+8)
+func appendNatText(b []byte, s string) []byte {
 	for len(s) > 0 {
 		n := runLen(s)
 		if isDigit(s[0]) {
@@ -68,7 +88,7 @@ func natTextKey(s string) string {
 		}
 		s = s[n:]
 	}
-	return string(b)
+	return b
 }
 
 // cmp is sortCompare over keys: desc reverses only the non-null part.
@@ -125,37 +145,39 @@ func cmpStatsRows(a, b *statsRow, desc []bool) int {
 }
 
 // foldSort says whether the commands after a stats start with a sort that
-// the stats can apply itself, and how many rows of it can matter: the first
-// limit after it, or the result's row cap, as long as nothing in between
-// drops rows; 0 means all.
+// the stats can apply itself, and how many of the stats' rows, in that
+// order or else the default one, can matter: the first limit, or the
+// result's row cap, as long as nothing before it drops or reorders rows;
+// 0 means all.
 func foldSort(after []*cop, rowCap int) (*cop, int) {
-	if len(after) == 0 || after[0].kind != "sort" {
-		return nil, 0
+	var srt *cop
+	if len(after) > 0 && after[0].kind == "sort" {
+		srt, after = after[0], after[1:]
 	}
-	for _, op := range after[1:] {
+	for _, op := range after {
 		switch op.kind {
 		case "fields", "display", "parse": // one row out for each row in
 		case "limit":
-			return after[0], min(op.limit, rowCap)
+			return srt, min(op.limit, rowCap)
 		default:
-			return after[0], 0
+			return srt, 0
 		}
 	}
-	return after[0], rowCap
+	return srt, rowCap
 }
 
 // sortKeysOf evaluates the keys of sort command srt on a row's values.
-func sortKeysOf(dst []natKey, srt *cop, tr *record, vals []Value) []natKey {
+func sortKeysOf(dst []natKey, buf *[]byte, srt *cop, tr *record, vals []Value) []natKey {
 	tr.vals, tr.ts, tr.ing = vals, 0, 0
 	for _, k := range srt.keys {
-		dst = append(dst, natKeyOf(k.n.eval(tr)))
+		dst = append(dst, natKeyIn(buf, k.n.eval(tr)))
 	}
 	return dst
 }
 
-func natKeysOf(dst []natKey, vals []Value) []natKey {
+func natKeysOf(dst []natKey, buf *[]byte, vals []Value) []natKey {
 	for _, v := range vals {
-		dst = append(dst, natKeyOf(v))
+		dst = append(dst, natKeyIn(buf, v))
 	}
 	return dst
 }
@@ -181,8 +203,9 @@ func (f *statsFinisher) desc() []bool {
 }
 
 // collect finishes the groups of t, dropping rows with nothing but nulls
-// (A27), and returns them unordered with their keys. When a sort is folded
-// in and n > 0, only the rows that can be among its first n are kept,
+// (A27), and returns them unordered with their keys. When n > 0, only the
+// rows that can be among the first n (in the folded sort's order, else in
+// the default one) are kept,
 // picked with a bounded heap so that millions of groups are never sorted
 // and only the kept rows are allocated.
 func (f *statsFinisher) collect(t *groupTable, n int) []statsRow {
@@ -208,7 +231,7 @@ func (f *statsFinisher) collect(t *groupTable, n int) []statsRow {
 	desc := f.desc()
 	cmp := func(a, b *statsRow) int { return cmpStatsRows(a, b, desc) }
 	nby := len(st.by)
-	if f.srt != nil && n > 0 && n < t.n {
+	if n > 0 && n < t.n {
 		return f.top(t, n, width, func(gi int, vals []Value) ([]Value, bool) { ok := fill(gi, vals); return keys, ok }, desc, cmp)
 	}
 
@@ -225,10 +248,10 @@ func (f *statsFinisher) collect(t *groupTable, n int) []statsRow {
 			continue
 		}
 		o := statsRow{row: &tableRow{vals: vals}, id: t.idOf(gi)}
-		grp = natKeysOf(grp, keys)
+		grp = natKeysOf(grp, nil, keys)
 		o.grp = grp[len(grp)-nby:]
 		if f.srt != nil {
-			sk = sortKeysOf(sk, f.srt, f.tr, vals)
+			sk = sortKeysOf(sk, nil, f.srt, f.tr, vals)
 			o.sort = sk[len(sk)-len(f.srt.keys):]
 		}
 		list = append(list, o)
@@ -244,13 +267,17 @@ func (f *statsFinisher) top(t *groupTable, n, width int, fill func(gi int, vals 
 	h := make([]statsRow, 0, n)
 	scratch := make([]Value, width)
 	var cand statsRow
+	var buf []byte // text of cand's keys
 	for gi := range t.n {
 		clear(scratch)
+		buf = buf[:0]
 		keys, ok := fill(gi, scratch)
 		if !ok {
 			continue
 		}
-		cand.sort = sortKeysOf(cand.sort[:0], f.srt, f.tr, scratch)
+		if f.srt != nil {
+			cand.sort = sortKeysOf(cand.sort[:0], &buf, f.srt, f.tr, scratch)
+		}
 		cand.grp = cand.grp[:0]
 		cand.id = t.idOf(gi)
 		full := len(h) == n
@@ -261,20 +288,20 @@ func (f *statsFinisher) top(t *groupTable, n, width int, fill func(gi int, vals 
 			}
 			if c == 0 {
 				// Tie on the sort keys: the default order decides.
-				cand.grp = natKeysOf(cand.grp, keys)
+				cand.grp = natKeysOf(cand.grp, &buf, keys)
 				if cmp(&cand, &h[0]) >= 0 {
 					continue
 				}
 			}
 		}
 		if len(cand.grp) == 0 {
-			cand.grp = natKeysOf(cand.grp, keys)
+			cand.grp = natKeysOf(cand.grp, &buf, keys)
 		}
 		vals := make([]Value, width)
 		for i, v := range scratch {
 			vals[i] = v.clone()
 		}
-		e := statsRow{row: &tableRow{vals: vals}, sort: slices.Clone(cand.sort), grp: slices.Clone(cand.grp), id: strings.Clone(cand.id)}
+		e := statsRow{row: &tableRow{vals: vals}, sort: own(cand.sort), grp: own(cand.grp), id: strings.Clone(cand.id)}
 		if full {
 			h[0] = e
 			siftDown(h, 0, cmp)
@@ -300,7 +327,7 @@ func (f *statsFinisher) combine(parts [][]statsRow, n int) []*tableRow {
 	}
 	desc := f.desc()
 	slices.SortFunc(all, func(a, b statsRow) int { return cmpStatsRows(&a, &b, desc) })
-	if f.srt != nil && n > 0 && len(all) > n {
+	if n > 0 && len(all) > n {
 		all = all[:n]
 	}
 	rows := make([]*tableRow, len(all))

@@ -156,6 +156,65 @@ func TestOrderChoice(t *testing.T) {
 	})
 }
 
+// TestDefaultOrderTopN: a stats without a sort gives its rows in the
+// default order (A22 [Choice]); with a limit or the row cap after it the
+// engine keeps only the first rows with a heap instead of finishing every
+// group, and must give the same rows as the full result cut.
+func TestDefaultOrderTopN(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var evs []Event
+	for i := range 4000 {
+		src := fmt.Sprintf("10.0.%d.%d", rng.IntN(5), rng.IntN(60))
+		if rng.IntN(25) == 0 {
+			src = []string{"-", "host", "007", "7"}[rng.IntN(4)]
+		}
+		evs = append(evs, flowEvent(i, src, fmt.Sprintf("10.9.0.%d", rng.IntN(3)), []string{"22", "80", "080", "-"}[rng.IntN(4)], fmt.Sprint(rng.IntN(9))))
+	}
+	for _, tc := range []struct{ q, by string }{
+		{"stats sum(bytes) as s by srcAddr, dstAddr", "srcAddr,dstAddr"},
+		{"stats count(*) as c by dstPort, srcAddr | fields c * 2 as d", "dstPort,srcAddr"},
+		{"stats count(*) as c by srcAddr, dstPort | stats sum(c) as s by dstPort, srcAddr", "dstPort,srcAddr"},
+	} {
+		full := runQuery(t, tc.q, evs, Options{Workers: 1})
+		all := rowsOf(full)
+		if len(all) < 100 {
+			t.Fatalf("%s: only %d rows", tc.q, len(all))
+		}
+		by := strings.Split(tc.by, ",")
+		for i := 1; i < len(full.Rows); i++ {
+			c := 0
+			for _, col := range by {
+				if c = sortCompare(fieldVal(full.Rows[i-1], col), fieldVal(full.Rows[i], col), false); c != 0 {
+					break
+				}
+			}
+			if c > 0 {
+				t.Fatalf("%s: row %d %v before row %d %v", tc.q, i-1, full.Rows[i-1], i, full.Rows[i])
+			}
+		}
+		for _, n := range []int{1, 7, len(all) / 3, len(all) - 1, len(all) + 1} {
+			want := all[:min(n, len(all))]
+			for _, w := range []int{1, 2, 3} {
+				if got := rowsOf(runQuery(t, fmt.Sprintf("%s | limit %d", tc.q, n), evs, Options{Workers: w})); !slices.Equal(got, want) {
+					t.Fatalf("%s | limit %d (workers %d):\n got %.200q\nwant %.200q", tc.q, n, w, got, want)
+				}
+				if got := rowsOf(runQuery(t, tc.q, evs, Options{Workers: w, Limit: n})); !slices.Equal(got, want) {
+					t.Fatalf("%s with row cap %d (workers %d):\n got %.200q\nwant %.200q", tc.q, n, w, got, want)
+				}
+			}
+		}
+	}
+}
+
+func fieldVal(row []Field, col string) Value {
+	for _, f := range row {
+		if f.Field == col {
+			return strVal(f.Value)
+		}
+	}
+	return Value{}
+}
+
 // checkSorted verifies, with the Value comparator of the sort command (not
 // the precomputed keys), that rows are in the order of the query's sort,
 // then of its group keys.

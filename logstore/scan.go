@@ -101,3 +101,25 @@ func (s *Store) streamNames(g *group) func(uint32) string {
 		return ""
 	}
 }
+
+// CountEvents is an upper bound on the events Scan(group, startMs, endMs)
+// gives, from the statistics each slice keeps per stream, without reading
+// an event: a query can size its tables once instead of growing them. A
+// missing group gives 0.
+func (s *Store) CountEvents(group string, startMs, endMs int64) int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	g := s.groups[group]
+	if g == nil {
+		return 0
+	}
+	var n int64
+	for _, sl := range g.slices {
+		for _, st := range sl.stats {
+			if st.count > 0 && st.maxTs >= startMs && st.minTs <= endMs {
+				n += st.count
+			}
+		}
+	}
+	return n
+}

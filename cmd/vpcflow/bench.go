@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -29,7 +30,10 @@ func newBenchCmd() *cobra.Command {
 	return c
 }
 
-const benchGroup = "vpcflow-bench-flowlogs"
+const (
+	benchGroup = "vpcflow-bench-flowlogs"
+	benchQuery = "stats sum(bytes) as bytesTransferred by srcAddr, dstAddr | sort bytesTransferred desc | limit 10"
+)
 
 func newBenchInsightsCmd() *cobra.Command {
 	var dataDir string
@@ -37,12 +41,15 @@ func newBenchInsightsCmd() *cobra.Command {
 	var workers int
 	var cpuProfile string
 	var buildOnly bool
+	var nRuns int
+	var query string
+	withBaseline := true
 	c := &cobra.Command{
 		Use:   "insights [--events N] [--data-dir DIR]",
 		Short: "Time an Insights stats query over N stored flow-log events against a hand-written loop",
 		Long: `Builds, once, a log group ` + benchGroup + ` of N default-format flow-log events
 (deterministic: 16 interfaces, 5 000 hosts, skewed byte counts) in the data dir, then
-runs, in the same invocation,
+runs, in the same invocation, --runs times (the median counts: machines are noisy),
 
   stats sum(bytes) as bytesTransferred by srcAddr, dstAddr | sort bytesTransferred desc | limit 10
 
@@ -59,6 +66,9 @@ builds the data set without timing anything.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if events < 1 {
 				return usageErrorf("--events: want a positive number, got %d", events)
+			}
+			if nRuns < 1 {
+				return usageErrorf("--runs: want a positive number, got %d", nRuns)
 			}
 			s, err := openLogsStore(dataDir)
 			if err != nil {
@@ -81,7 +91,10 @@ builds the data set without timing anything.`,
 			if buildOnly {
 				return nil
 			}
-			q, err := insights.Parse("stats sum(bytes) as bytesTransferred by srcAddr, dstAddr | sort bytesTransferred desc | limit 10")
+			if query != benchQuery && withBaseline {
+				return usageErrorf("--query: the baseline computes only the default query; add --baseline=false")
+			}
+			q, err := insights.Parse(query)
 			if err != nil {
 				return err
 			}
@@ -96,36 +109,54 @@ builds the data set without timing anything.`,
 					return err
 				}
 			}
-			t0, c0 := time.Now(), benchCPU()
-			res, err := q.Run(src, insights.Options{StartMs: 0, EndMs: math.MaxInt64, Workers: workers})
-			if err != nil {
-				return err
+			type run struct {
+				res       *insights.Result
+				wall, cpu time.Duration
 			}
-			engine, engineCPU := time.Since(t0), benchCPU()-c0
+			var runs []run
+			for range nRuns {
+				t0, c0 := time.Now(), benchCPU()
+				res, err := q.Run(src, insights.Options{StartMs: 0, EndMs: math.MaxInt64, Workers: workers, Events: countEvents(s, []string{benchGroup}, 0, math.MaxInt64)})
+				if err != nil {
+					return err
+				}
+				runs = append(runs, run{res, time.Since(t0), benchCPU() - c0})
+			}
 			pprof.StopCPUProfile()
-			t0, c0 = time.Now(), benchCPU()
+			if !withBaseline {
+				for k, r := range runs {
+					fmt.Fprintf(out, "insights engine run %d: %s, CPU %s\n", k+1, r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond))
+				}
+				return nil
+			}
+			t0, c0 := time.Now(), benchCPU()
 			base, scanned, err := benchBaseline(s)
 			if err != nil {
 				return err
 			}
 			baseline, baselineCPU := time.Since(t0), benchCPU()-c0
-			if len(res.Rows) != len(base) {
-				return fmt.Errorf("engine and baseline disagree: %d rows vs %d", len(res.Rows), len(base))
-			}
-			for i, row := range res.Rows {
-				if row[0].Value != base[i].src || row[1].Value != base[i].dst || row[2].Value != strconv.FormatInt(base[i].sum, 10) {
-					return fmt.Errorf("engine and baseline disagree at row %d: %v vs %+v", i+1, row, base[i])
+			for k, r := range runs {
+				if err := benchAgree(r.res, base); err != nil {
+					return fmt.Errorf("run %d: %w", k+1, err)
 				}
 			}
 			fmt.Fprintf(out, "events scanned: %d\n", scanned)
-			fmt.Fprintf(out, "insights engine: %s (%.1f M events/s), CPU %s\n", engine.Round(time.Millisecond), float64(scanned)/engine.Seconds()/1e6, engineCPU.Round(time.Millisecond))
+			for k, r := range runs {
+				fmt.Fprintf(out, "insights engine run %d: %s (%.1f M events/s), CPU %s\n", k+1, r.wall.Round(time.Millisecond), float64(scanned)/r.wall.Seconds()/1e6, r.cpu.Round(time.Millisecond))
+			}
+			slices.SortFunc(runs, func(a, b run) int { return cmp.Compare(a.wall, b.wall) })
+			med := runs[len(runs)/2]
+			fmt.Fprintf(out, "insights engine: %s median of %d (min %s), CPU %s\n", med.wall.Round(time.Millisecond), len(runs), runs[0].wall.Round(time.Millisecond), med.cpu.Round(time.Millisecond))
 			fmt.Fprintf(out, "baseline loop:   %s (%.1f M events/s), CPU %s\n", baseline.Round(time.Millisecond), float64(scanned)/baseline.Seconds()/1e6, baselineCPU.Round(time.Millisecond))
-			fmt.Fprintf(out, "ratio engine/baseline: %.2f\n", engine.Seconds()/baseline.Seconds())
+			fmt.Fprintf(out, "ratio engine/baseline: %.2f\n", med.wall.Seconds()/baseline.Seconds())
 			return nil
 		},
 	}
 	addLogsDataDirFlag(c, &dataDir)
 	c.Flags().IntVar(&events, "events", 10_000_000, "events in the data set (built only when the group is absent)")
+	c.Flags().IntVar(&nRuns, "runs", 3, "engine runs; the median is compared (the baseline runs once)")
+	c.Flags().BoolVar(&withBaseline, "baseline", true, "also run the baseline and compare (--baseline=false: engine runs only, to profile)")
+	c.Flags().StringVar(&query, "query", benchQuery, "the query the engine runs (another one needs --baseline=false)")
 	c.Flags().IntVar(&workers, "workers", 0, "engine workers (default GOMAXPROCS)")
 	c.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the engine run to this file")
 	c.Flags().BoolVar(&buildOnly, "build-only", false, "build the data set if absent, then stop without timing")
@@ -167,6 +198,19 @@ func benchCPU() time.Duration {
 }
 
 func bytes2(b []byte) []byte { return append([]byte(nil), b...) }
+
+// benchAgree says whether the engine's rows are the baseline's.
+func benchAgree(res *insights.Result, base []benchRow) error {
+	if len(res.Rows) != len(base) {
+		return fmt.Errorf("engine and baseline disagree: %d rows vs %d", len(res.Rows), len(base))
+	}
+	for i, row := range res.Rows {
+		if row[0].Value != base[i].src || row[1].Value != base[i].dst || row[2].Value != strconv.FormatInt(base[i].sum, 10) {
+			return fmt.Errorf("engine and baseline disagree at row %d: %v vs %+v", i+1, row, base[i])
+		}
+	}
+	return nil
+}
 
 type benchRow struct {
 	src, dst string

@@ -111,7 +111,7 @@ A malformed query exits with status 2 and names the line and column.`,
 			if end == nil {
 				qEnd = time.Now().UnixMilli() // queryEndTime() of an open-ended query
 			}
-			res, err := q.Run(src, insights.Options{AccountID: account, StartMs: startMs, EndMs: qEnd, Limit: limit})
+			res, err := q.Run(src, insights.Options{AccountID: account, StartMs: startMs, EndMs: qEnd, Limit: limit, Events: countEvents(s, groups, startMs, endMs)})
 			if err != nil {
 				return &exitError{code: 1, msg: err.Error()}
 			}
@@ -186,6 +186,15 @@ func logsQueryTable(out, errw io.Writer, res *insights.Result) error {
 
 // storeSource feeds the events of groups between startMs and endMs (both
 // inclusive) from the store to the Insights engine.
+// countEvents is an upper bound on the events storeSource gives.
+func countEvents(s *logstore.Store, groups []string, startMs, endMs int64) int64 {
+	var n int64
+	for _, g := range groups {
+		n += s.CountEvents(g, startMs, endMs)
+	}
+	return n
+}
+
 func storeSource(s *logstore.Store, groups []string, startMs, endMs int64) insights.Source {
 	return func(fn func(*insights.Event) error) error {
 		var ev insights.Event

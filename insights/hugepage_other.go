@@ -1,5 +1,0 @@
-//go:build !linux
-
-package insights
-
-func adviseHuge[T any](b []T) {}
