@@ -57,6 +57,16 @@ func (s *aggSpec) flatWidth() int {
 	return 0
 }
 
+// numeric says whether the aggregate reads its argument only as a number,
+// ignoring what is not one, as a null.
+func (s *aggSpec) numeric() bool {
+	switch s.fn {
+	case "sum", "avg", "min", "max", "pct", "stddev":
+		return true
+	}
+	return false
+}
+
 func (s *aggSpec) flatAdd(f []float64, v Value) {
 	switch s.fn {
 	case "count":

@@ -2,12 +2,14 @@ package insights
 
 import (
 	"encoding/base64"
+	"errors"
 	"hash/maphash"
 	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -94,6 +96,8 @@ type worker struct {
 	out   []*outbox // records bound for each partition
 	rt    *router
 	sink  uint64 // keeps the cache-warming loads of apply
+
+	scanned, scannedBytes int64 // when the worker scans parts itself
 }
 
 func (q *Query) newWorker(x *runCtx) *worker {
@@ -250,6 +254,14 @@ const batchSize = 1024
 
 // Run executes the query over the events of src.
 func (q *Query) Run(src Source, opt Options) (*Result, error) {
+	return q.RunParts([]Source{src}, opt)
+}
+
+// RunParts executes the query over the events of parts, in that order, as
+// if they were one source. A stats query has its workers scan parts
+// concurrently, each its own, so that no goroutine spends its core copying
+// events to the others: parts must be safe to run at the same time.
+func (q *Query) RunParts(parts []Source, opt Options) (*Result, error) {
 	x := runCtx{account: opt.AccountID, now: opt.Now, startMs: opt.StartMs, endMs: opt.EndMs}
 	if x.account == "" {
 		x.account = "123456789012"
@@ -278,17 +290,21 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 	var err error
 	ws := []*worker{w0}
 	if w0.st != nil {
-		// Even one worker runs beside the scan, in its own goroutine.
-		ws, err = q.runParallel(src, w0, workers, opt.Events, &x, &stats)
+		ws, err = q.runParallel(parts, w0, workers, opt.Events, &x, &stats)
 	} else {
 		var ord int64
-		err = src(func(ev *Event) error {
-			stats.RecordsScanned++
-			stats.BytesScanned += float64(len(ev.Message))
-			w0.process(ev, ord)
-			ord++
-			return nil
-		})
+		for _, src := range parts {
+			err = src(func(ev *Event) error {
+				stats.RecordsScanned++
+				stats.BytesScanned += float64(len(ev.Message))
+				w0.process(ev, ord)
+				ord++
+				return nil
+			})
+			if err != nil {
+				break
+			}
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -392,10 +408,12 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 	return q.result(rows, ph, limit, stats), nil
 }
 
-// runParallel runs the first stats of the query: the calling goroutine
-// scans src and hands the events in batches to n workers, which share the
-// groups out by hash partition (route.go).
-func (q *Query) runParallel(src Source, w0 *worker, n int, events int64, x *runCtx, stats *Statistics) ([]*worker, error) {
+// runParallel runs the first stats of the query on n workers, which share
+// the groups out by hash partition (route.go). With one part, the calling
+// goroutine scans it and hands the events in batches to the workers (even
+// one worker runs beside the scan, in its own goroutine); with several, the
+// workers take parts in turn and scan them themselves.
+func (q *Query) runParallel(parts []Source, w0 *worker, n int, events int64, x *runCtx, stats *Statistics) ([]*worker, error) {
 	ws := []*worker{w0}
 	for i := 1; i < n; i++ {
 		xi := *x
@@ -411,6 +429,44 @@ func (q *Query) runParallel(src Source, w0 *worker, n int, events int64, x *runC
 			w.out = append(w.out, &outbox{})
 		}
 	}
+	rt.senders.Add(n)
+	go func() {
+		rt.senders.Wait()
+		for _, c := range rt.inbox {
+			close(c)
+		}
+	}()
+	var wg sync.WaitGroup
+	var err error
+	if len(parts) > 1 {
+		var next atomic.Int64
+		errs := make([]error, n)
+		for i, w := range ws {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = w.scanParts(parts, &next)
+			}()
+		}
+		wg.Wait()
+		for _, w := range ws {
+			stats.RecordsScanned += float64(w.scanned)
+			stats.BytesScanned += float64(w.scannedBytes)
+		}
+		err = errors.Join(errs...)
+	} else {
+		err = feedBatches(parts[0], ws, &wg, stats)
+	}
+	for _, w := range ws[1:] {
+		w0.matched += w.matched
+	}
+	return ws, err
+}
+
+// feedBatches scans src on the calling goroutine and hands the events to
+// the workers in batches of copies.
+func feedBatches(src Source, ws []*worker, wg *sync.WaitGroup, stats *Statistics) error {
+	n := len(ws)
 	work := make(chan *batch, 2*n)
 	free := make(chan *batch, 3*n)
 	done := func(b *batch) {
@@ -419,8 +475,6 @@ func (q *Query) runParallel(src Source, w0 *worker, n int, events int64, x *runC
 		default: // enough spare batches already
 		}
 	}
-	var wg sync.WaitGroup
-	rt.senders.Add(n)
 	for _, w := range ws {
 		wg.Add(1)
 		go func() {
@@ -428,12 +482,6 @@ func (q *Query) runParallel(src Source, w0 *worker, n int, events int64, x *runC
 			w.run(work, done)
 		}()
 	}
-	go func() {
-		rt.senders.Wait()
-		for _, c := range rt.inbox {
-			close(c)
-		}
-	}()
 	newBatch := func() *batch {
 		select {
 		case b := <-free:
@@ -468,10 +516,7 @@ func (q *Query) runParallel(src Source, w0 *worker, n int, events int64, x *runC
 	}
 	close(work)
 	wg.Wait()
-	for _, w := range ws[1:] {
-		w0.matched += w.matched
-	}
-	return ws, err
+	return err
 }
 
 // finishFirstStats turns the workers' groups into rows, one goroutine per

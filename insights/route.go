@@ -3,6 +3,7 @@ package insights
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -73,16 +74,59 @@ func (w *worker) run(work <-chan *batch, done func(*batch)) {
 			rt.free.Put(o)
 		}
 	}
+	w.finish()
+}
+
+// finish sends what is left for other partitions, then applies what other
+// workers still send until they are all done.
+func (w *worker) finish() {
+	rt := w.rt
 	for j, o := range w.out {
 		if j != w.id && len(o.hashes) > 0 {
 			w.send(j, o)
 		}
 	}
 	rt.senders.Done()
-	for o := range in {
+	for o := range rt.inbox[w.id] {
 		w.apply(o)
 		rt.free.Put(o)
 	}
+}
+
+// scanParts is a worker's life when the workers scan: take the next part
+// not yet taken and run it, filing records as they come, applying what
+// arrives for its partition along the way. Events only live during the
+// scan's callback, so every record is copied (copyArgs).
+func (w *worker) scanParts(parts []Source, next *atomic.Int64) error {
+	rt := w.rt
+	own := w.out[w.id]
+	var err error
+	for err == nil {
+		i := int(next.Add(1)) - 1
+		if i >= len(parts) {
+			break
+		}
+		err = parts[i](func(ev *Event) error {
+			w.scanned++
+			w.scannedBytes += int64(len(ev.Message))
+			w.parse(ev, true)
+			if len(own.hashes) >= outboxSize {
+				w.apply(own)
+				own.reset()
+				select { // keep the others' records flowing
+				case o := <-rt.inbox[w.id]:
+					w.apply(o)
+					rt.free.Put(o)
+				default:
+				}
+			}
+			return nil
+		})
+	}
+	w.apply(own)
+	own.reset()
+	w.finish()
+	return err
 }
 
 // send hands o to worker j, applying what arrives meanwhile: two workers
@@ -104,56 +148,65 @@ func (w *worker) send(j int, o *outbox) {
 // parseBatch runs the per-record commands over a batch of events and files
 // the records that pass by partition; its own partition it applies at once.
 func (w *worker) parseBatch(evs []Event) {
-	st, r := w.st, w.r
-	n := len(w.out)
 	for i := range evs {
-		ev := &evs[i]
-		r.reset(ev)
-		r.ts, r.ing = ev.Timestamp, ev.IngestionTime
-		keep := true
-		for _, op := range w.stream {
-			if !op.apply(r) {
-				keep = false
-				break
-			}
-		}
-		if !keep {
-			continue
-		}
-		w.matched++
-		w.key.build(st.by, r)
-		h := maphash.Bytes(w.seed, w.key.buf)
-		p := 0
-		if n > 1 {
-			// High bits pick the partition; the table uses the low ones.
-			p = int((h >> 32) % uint64(n))
-		}
-		o := w.out[p]
-		o.keys = append(o.keys, w.key.buf...)
-		o.ends = append(o.ends, len(o.keys))
-		o.hashes = append(o.hashes, h)
-		for k := range st.aggs {
-			var v Value
-			if a := st.aggs[k].arg; a != nil {
-				v = a.eval(r)
-			}
-			if v.K == String && p != w.id {
-				start := len(o.strs)
-				o.strs = append(o.strs, v.S...)
-				b := o.strs[start:]
-				v.S = unsafe.String(unsafe.SliceData(b), len(b)) // o.strs only grows until applied
-			}
-			o.args = append(o.args, v)
-		}
-		o.ts = append(o.ts, ev.Timestamp)
-		o.ing = append(o.ing, ev.IngestionTime)
-		if p != w.id && len(o.hashes) >= outboxSize {
-			w.send(p, o)
-		}
+		w.parse(&evs[i], false)
 	}
 	// Own records alias the batch: apply them before it is reused.
 	w.apply(w.out[w.id])
 	w.out[w.id].reset()
+}
+
+// parse runs the per-record commands over ev and, if it passes, files its
+// key, hash and aggregate arguments in the outbox of its partition, sending
+// that to its owner when full. String arguments bound for another worker
+// are copied, and with copyArgs those of its own partition too.
+func (w *worker) parse(ev *Event, copyArgs bool) {
+	st, r := w.st, w.r
+	r.reset(ev)
+	r.ts, r.ing = ev.Timestamp, ev.IngestionTime
+	for _, op := range w.stream {
+		if !op.apply(r) {
+			return
+		}
+	}
+	w.matched++
+	w.key.build(st.by, r)
+	h := maphash.Bytes(w.seed, w.key.buf)
+	p := 0
+	if n := len(w.out); n > 1 {
+		// High bits pick the partition; the table uses the low ones.
+		p = int((h >> 32) % uint64(n))
+	}
+	o := w.out[p]
+	o.keys = append(o.keys, w.key.buf...)
+	o.ends = append(o.ends, len(o.keys))
+	o.hashes = append(o.hashes, h)
+	for k := range st.aggs {
+		var v Value
+		if a := st.aggs[k].arg; a != nil {
+			v = a.eval(r)
+		}
+		if v.K == String && st.aggs[k].numeric() {
+			// Only the number counts: carry 8 bytes, not the text.
+			if x, ok := v.num(); ok {
+				v = numVal(x)
+			} else {
+				v = Value{}
+			}
+		}
+		if v.K == String && (p != w.id || copyArgs) {
+			start := len(o.strs)
+			o.strs = append(o.strs, v.S...)
+			b := o.strs[start:]
+			v.S = unsafe.String(unsafe.SliceData(b), len(b)) // o.strs only grows until applied
+		}
+		o.args = append(o.args, v)
+	}
+	o.ts = append(o.ts, ev.Timestamp)
+	o.ing = append(o.ing, ev.IngestionTime)
+	if p != w.id && len(o.hashes) >= outboxSize {
+		w.send(p, o)
+	}
 }
 
 // apply adds the records of o to the worker's groups. With millions of

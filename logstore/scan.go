@@ -123,3 +123,68 @@ func (s *Store) CountEvents(group string, startMs, endMs int64) int64 {
 	}
 	return n
 }
+
+// SplitRange cuts [startMs, endMs] into at most n contiguous, disjoint
+// ranges that hold about as many of group's events each, judged from the
+// per-slice stream statistics as if each stream's events were spread evenly
+// between its first and last timestamp. Scanning the ranges in order gives
+// what one Scan of the whole range gives; scanning them concurrently lets
+// a query use every core without one goroutine feeding the others.
+func (s *Store) SplitRange(group string, startMs, endMs int64, n int) [][2]int64 {
+	type span struct {
+		lo, hi int64
+		count  float64
+	}
+	var spans []span
+	var total float64
+	s.mu.RLock()
+	if g := s.groups[group]; g != nil {
+		for _, sl := range g.slices {
+			for _, st := range sl.stats {
+				lo, hi := max(st.minTs, startMs), min(st.maxTs, endMs)
+				if st.count == 0 || lo > hi {
+					continue
+				}
+				c := float64(st.count) * float64(hi-lo+1) / float64(st.maxTs-st.minTs+1)
+				spans = append(spans, span{lo, hi, c})
+				total += c
+			}
+		}
+	}
+	s.mu.RUnlock()
+	if n <= 1 || total == 0 || endMs <= startMs {
+		return [][2]int64{{startMs, endMs}}
+	}
+	// below is how many events fall at or before t.
+	below := func(t int64) float64 {
+		var c float64
+		for _, sp := range spans {
+			if t >= sp.hi {
+				c += sp.count
+			} else if t >= sp.lo {
+				c += sp.count * float64(t-sp.lo+1) / float64(sp.hi-sp.lo+1)
+			}
+		}
+		return c
+	}
+	var out [][2]int64
+	from := startMs
+	for k := 1; k < n && from < endMs; k++ {
+		want := total * float64(k) / float64(n)
+		lo, hi := from, endMs // the first t in [lo, hi] with below(t) >= want
+		for lo < hi {
+			mid := lo + (hi-lo)/2
+			if below(mid) >= want {
+				hi = mid
+			} else {
+				lo = mid + 1
+			}
+		}
+		if lo >= endMs {
+			break
+		}
+		out = append(out, [2]int64{from, lo})
+		from = lo + 1
+	}
+	return append(out, [2]int64{from, endMs})
+}

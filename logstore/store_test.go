@@ -266,3 +266,47 @@ func TestCountEvents(t *testing.T) {
 	defer s.Close()
 	check(s)
 }
+
+// TestSplitRange: the ranges tile the asked range in order, their scans
+// concatenate to the one scan, and evenly spread events split evenly.
+func TestSplitRange(t *testing.T) {
+	dir := t.TempDir()
+	c := &clock{time.UnixMilli(t0 + 5*dayMs)}
+	s := openTest(t, dir, c)
+	defer s.Close()
+	var in []InputEvent
+	for i := range 4000 { // two days, four streams, one event every 43.2 s
+		in = append(in, ev(fmt.Sprintf("s%d", i%4), t0+int64(i)*dayMs/2000, fmt.Sprint(i)))
+	}
+	if _, err := s.Ingest("g", in); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range [][2]int64{{0, 1 << 62}, {t0 + dayMs/3, t0 + dayMs + 5}, {t0, t0}, {t0 + 9*dayMs, t0 + 10*dayMs}} {
+		whole := scanAll(t, s, "g", r[0], r[1])
+		for _, n := range []int{1, 2, 3, 8, 64} {
+			parts := s.SplitRange("g", r[0], r[1], n)
+			if len(parts) < 1 || len(parts) > n || parts[0][0] != r[0] || parts[len(parts)-1][1] != r[1] {
+				t.Fatalf("%v into %d: %v", r, n, parts)
+			}
+			var joined []string
+			for i, p := range parts {
+				if p[0] > p[1] || i > 0 && p[0] != parts[i-1][1]+1 {
+					t.Fatalf("%v into %d: part %d is %v in %v", r, n, i, p, parts)
+				}
+				got := scanAll(t, s, "g", p[0], p[1])
+				if len(whole) >= 1000 && n <= 8 {
+					if share := float64(len(got)) * float64(n) / float64(len(whole)); share < 0.9 || share > 1.1 {
+						t.Errorf("%v into %d: part %d has %d of %d events", r, n, i, len(got), len(whole))
+					}
+				}
+				joined = append(joined, got...)
+			}
+			if strings.Join(joined, "\n") != strings.Join(whole, "\n") {
+				t.Fatalf("%v into %d: the parts' scans differ from the whole scan", r, n)
+			}
+		}
+	}
+	if got := s.SplitRange("missing", 5, 9, 4); len(got) != 1 || got[0] != [2]int64{5, 9} {
+		t.Errorf("missing group: %v", got)
+	}
+}

@@ -98,7 +98,6 @@ builds the data set without timing anything.`,
 			if err != nil {
 				return err
 			}
-			src := storeSource(s, []string{benchGroup}, 0, math.MaxInt64)
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
 				if err != nil {
@@ -116,7 +115,7 @@ builds the data set without timing anything.`,
 			var runs []run
 			for range nRuns {
 				t0, c0 := time.Now(), benchCPU()
-				res, err := q.Run(src, insights.Options{StartMs: 0, EndMs: math.MaxInt64, Workers: workers, Events: countEvents(s, []string{benchGroup}, 0, math.MaxInt64)})
+				res, err := storeQuery(q, s, []string{benchGroup}, 0, math.MaxInt64, insights.Options{StartMs: 0, EndMs: math.MaxInt64, Workers: workers})
 				if err != nil {
 					return err
 				}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -106,12 +107,11 @@ A malformed query exits with status 2 and names the line and column.`,
 				}
 				account = logsQueryAccount(info.Arn)
 			}
-			src := storeSource(s, groups, startMs, endMs)
 			qEnd := endMs
 			if end == nil {
 				qEnd = time.Now().UnixMilli() // queryEndTime() of an open-ended query
 			}
-			res, err := q.Run(src, insights.Options{AccountID: account, StartMs: startMs, EndMs: qEnd, Limit: limit, Events: countEvents(s, groups, startMs, endMs)})
+			res, err := storeQuery(q, s, groups, startMs, endMs, insights.Options{AccountID: account, StartMs: startMs, EndMs: qEnd, Limit: limit})
 			if err != nil {
 				return &exitError{code: 1, msg: err.Error()}
 			}
@@ -184,30 +184,27 @@ func logsQueryTable(out, errw io.Writer, res *insights.Result) error {
 	return err
 }
 
-// storeSource feeds the events of groups between startMs and endMs (both
-// inclusive) from the store to the Insights engine.
-// countEvents is an upper bound on the events storeSource gives.
-func countEvents(s *logstore.Store, groups []string, startMs, endMs int64) int64 {
-	var n int64
+// storeQuery runs q over the events of groups between startMs and endMs
+// (both inclusive) in the store. Each group's range is cut into a few parts
+// per core that the engine's workers scan concurrently, and the store's
+// event count sizes the engine's tables.
+func storeQuery(q *insights.Query, s *logstore.Store, groups []string, startMs, endMs int64, opt insights.Options) (*insights.Result, error) {
+	per := 4 * runtime.GOMAXPROCS(0)
+	if opt.Workers > 0 {
+		per = 4 * opt.Workers
+	}
+	var parts []insights.Source
 	for _, g := range groups {
-		n += s.CountEvents(g, startMs, endMs)
-	}
-	return n
-}
-
-func storeSource(s *logstore.Store, groups []string, startMs, endMs int64) insights.Source {
-	return func(fn func(*insights.Event) error) error {
-		var ev insights.Event
-		for _, g := range groups {
-			ev.Group = g
-			err := s.Scan(g, startMs, endMs, func(e logstore.Event) error {
-				ev.Timestamp, ev.IngestionTime, ev.Stream, ev.Message = e.Timestamp, e.IngestionTime, e.Stream, e.Message
-				return fn(&ev)
+		opt.Events += s.CountEvents(g, startMs, endMs)
+		for _, r := range s.SplitRange(g, startMs, endMs, per) {
+			parts = append(parts, func(fn func(*insights.Event) error) error {
+				ev := insights.Event{Group: g}
+				return s.Scan(g, r[0], r[1], func(e logstore.Event) error {
+					ev.Timestamp, ev.IngestionTime, ev.Stream, ev.Message = e.Timestamp, e.IngestionTime, e.Stream, e.Message
+					return fn(&ev)
+				})
 			})
-			if err != nil {
-				return err
-			}
 		}
-		return nil
 	}
+	return q.RunParts(parts, opt)
 }

@@ -1,0 +1,97 @@
+package insights
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// scribbleSource serves evs through one reused message buffer that it
+// overwrites after each callback, as a store whose memory is only valid
+// during the callback would: a record that kept a reference to a message
+// would read garbage.
+func scribbleSource(evs []Event) Source {
+	return func(fn func(*Event) error) error {
+		var buf []byte
+		for i := range evs {
+			ev := evs[i]
+			buf = append(buf[:0], ev.Message...)
+			ev.Message = buf
+			if err := fn(&ev); err != nil {
+				return err
+			}
+			for j := range buf {
+				buf[j] = 'X'
+			}
+		}
+		return nil
+	}
+}
+
+// TestPartsAgree: a query over parts scanned by the workers themselves
+// gives the rows and statistics of one source, for stats (every aggregate
+// whose result does not depend on arrival order) and for record queries,
+// whose order is the parts' order.
+func TestPartsAgree(t *testing.T) {
+	evs := manyGroupsData()[:30000]
+	split := func(k int) []Source {
+		var parts []Source
+		for i := range k {
+			parts = append(parts, scribbleSource(evs[i*len(evs)/k:(i+1)*len(evs)/k]))
+		}
+		return parts
+	}
+	for _, q := range []string{
+		"stats count(*) as c, count_distinct(dstPort) as d, sum(bytes) as s, avg(bytes) as a, min(bytes) as lo, max(bytes) as hi by srcAddr",
+		"stats pct(bytes, 90) as p, sortsFirst(dstAddr) as f, sortsLast(dstAddr) as l by srcAddr | sort p desc | limit 40",
+		"filter bytes > 100000 | stats count(*) as c by srcAddr, dstAddr | sort c desc, srcAddr asc | limit 25",
+		"stats sum(bytes) as s by srcAddr, dstAddr | limit 30",
+		"stats count(*) as c by bin(1h) as h, interfaceId",
+		"stats sum(bytes) as s",
+		"fields srcAddr, bytes | filter bytes > 900000 | limit 30",
+		"fields @timestamp, srcAddr | sort @timestamp desc | limit 7",
+	} {
+		pq, err := Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := pq.Run(EventsSource(evs), Options{Workers: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(want.Rows) == 0 {
+			t.Fatalf("%s: no rows", q)
+		}
+		for _, k := range []int{2, 5} {
+			for _, w := range []int{1, 2, 3} {
+				got, err := pq.RunParts(split(k), Options{Workers: w})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !slices.Equal(rowsOf(got), rowsOf(want)) {
+					t.Errorf("%s: %d parts, %d workers:\n got %.300q\nwant %.300q", q, k, w, rowsOf(got), rowsOf(want))
+				}
+				if got.Statistics != want.Statistics {
+					t.Errorf("%s: %d parts, %d workers: statistics %+v, want %+v", q, k, w, got.Statistics, want.Statistics)
+				}
+			}
+		}
+	}
+}
+
+// TestPartsError: a part's error ends the query with it.
+func TestPartsError(t *testing.T) {
+	evs := manyGroupsData()[:5000]
+	boom := errors.New("slice unreadable")
+	parts := []Source{EventsSource(evs[:2500]), func(fn func(*Event) error) error { return boom }, EventsSource(evs[2500:])}
+	for _, q := range []string{"stats count(*) by srcAddr", "fields srcAddr"} {
+		pq, err := Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pq.RunParts(parts, Options{Workers: 2}); err == nil || !strings.Contains(err.Error(), boom.Error()) {
+			t.Errorf("%s: error %v, want %v", q, err, boom)
+		}
+	}
+}
