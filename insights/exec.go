@@ -98,6 +98,7 @@ type worker struct {
 	sink  uint64 // keeps the cache-warming loads of apply
 
 	scanned, scannedBytes int64 // when the worker scans parts itself
+	_                     cacheLinePad
 }
 
 func (q *Query) newWorker(x *runCtx) *worker {

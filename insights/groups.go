@@ -49,6 +49,7 @@ type groupTable struct {
 	flat   []int // offset of each aggregate's state in a group's floats, if all are flat
 	width  int   // floats per group
 	objs   []aggState
+	_      cacheLinePad
 }
 
 // maxPresize bounds the index a table starts with (64 MB): a hint of

@@ -26,7 +26,15 @@ type outbox struct {
 	args    []Value
 	ts, ing []int64
 	strs    []byte
+	_       cacheLinePad
 }
+
+// cacheLinePad ends a struct that one worker writes on every event, so that
+// the next object in memory, maybe another worker's, starts on another
+// cache line: cores writing one line take it from each other on every
+// write (measured: a fifth of a 10 M-event stats query's CPU, see
+// newRecord).
+type cacheLinePad [64]byte
 
 func (o *outbox) reset() {
 	o.keys, o.ends, o.hashes, o.args = o.keys[:0], o.ends[:0], o.hashes[:0], o.args[:0]
