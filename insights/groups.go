@@ -38,18 +38,20 @@ const (
 // (or, for a longer key, where it is in long: chunk << 32 | offset), then
 // width words of float64 states.
 type groupTable struct {
-	st     *cstats
-	seed   maphash.Seed
-	slots  []uint64 // low 32 bits of the hash << 32 | group index+1; 0 is empty. At most 3/4 full
-	n      int      // groups
-	recs   [][]uint64
-	stride int
-	inline int // words of key bytes in a record
-	long   [][]byte
-	flat   []int // offset of each aggregate's state in a group's floats, if all are flat
-	width  int   // floats per group
-	objs   []aggState
-	_      cacheLinePad
+	st    *cstats
+	seed  maphash.Seed
+	slots []uint64 // low 32 bits of the hash << 32 | group index+1; 0 is empty. At most 3/4 full
+	// faulted says slots is backed by memory (prefault).
+	faulted bool
+	n       int // groups
+	recs    [][]uint64
+	stride  int
+	inline  int // words of key bytes in a record
+	long    [][]byte
+	flat    []int // offset of each aggregate's state in a group's floats, if all are flat
+	width   int   // floats per group
+	objs    []aggState
+	_       cacheLinePad
 }
 
 // maxPresize bounds the index a table starts with (64 MB): a hint of
@@ -134,6 +136,7 @@ func (t *groupTable) add(h uint64, slot int, id string) int {
 			words = t.stride << chunkBits
 		}
 		t.recs = append(t.recs, make([]uint64, 0, words))
+		prefault(t.recs[c])
 	}
 	t.recs[c] = append(t.recs[c], make([]uint64, t.stride)...)
 	r := t.rec(gi)
@@ -155,6 +158,12 @@ func (t *groupTable) add(h uint64, slot int, id string) int {
 		}
 	}
 	t.slots[slot] = h<<32 | uint64(gi+1)
+	if !t.faulted && t.n >= len(t.slots)>>11 {
+		// A presized index is only worth backing whole once groups fill
+		// it: at one group per four pages, most of them soon will be.
+		prefault(t.slots)
+		t.faulted = true
+	}
 	if 4*t.n > 3*len(t.slots) {
 		t.rehash(2 * len(t.slots))
 	}
@@ -167,6 +176,8 @@ func (t *groupTable) add(h uint64, slot int, id string) int {
 func (t *groupTable) rehash(size int) {
 	old := t.slots
 	t.slots = make([]uint64, size)
+	prefault(t.slots)
+	t.faulted = true
 	mask := size - 1
 	for _, s := range old {
 		if s == 0 {

@@ -1,0 +1,5 @@
+//go:build !linux
+
+package insights
+
+func prefault[T any](b []T) {}
