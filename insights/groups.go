@@ -18,9 +18,11 @@ import (
 // open-addressing table of integers. A key is hashed once per event, for
 // both lookup and insert, and growing the index never hashes it again.
 // Groups stay in creation order, so finishing them reads memory
-// sequentially. Storage comes in fixed-size chunks backed by huge pages
-// rather than slices that double: copying hundreds of megabytes on every
-// doubling, and a TLB miss per lookup, cost more than the lookups. Stats
+// sequentially. Storage comes in fixed-size chunks, backed by memory in one
+// call each (prefault), rather than slices that double: copying hundreds of
+// megabytes on every doubling cost more than the lookups. (Transparent huge
+// pages were tried and dropped: the kernel's compaction for them stalled
+// single queries for 25-30 s on this VM.) Stats
 // with other aggregates keep one aggState object per aggregate and group
 // instead of the floats.
 
