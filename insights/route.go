@@ -130,6 +130,9 @@ func (w *worker) scanParts(parts []Source, next *atomic.Int64) error {
 			}
 			return nil
 		})
+		if err != nil {
+			next.Store(int64(len(parts))) // the others take no further part
+		}
 	}
 	w.apply(own)
 	own.reset()
