@@ -263,6 +263,9 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 // concurrently, each its own, so that no goroutine spends its core copying
 // events to the others: parts must be safe to run at the same time.
 func (q *Query) RunParts(parts []Source, opt Options) (*Result, error) {
+	if len(parts) == 0 {
+		parts = []Source{EventsSource(nil)}
+	}
 	x := runCtx{account: opt.AccountID, now: opt.Now, startMs: opt.StartMs, endMs: opt.EndMs}
 	if x.account == "" {
 		x.account = "123456789012"

@@ -95,3 +95,20 @@ func TestPartsError(t *testing.T) {
 		}
 	}
 }
+
+// TestNoParts: no parts is no events, not a crash.
+func TestNoParts(t *testing.T) {
+	for _, q := range []string{"stats count(*) as n", "fields @message"} {
+		pq, err := Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := pq.RunParts(nil, Options{})
+		if err != nil || res.Statistics.RecordsScanned != 0 {
+			t.Fatalf("%s: %v, %+v", q, err, res)
+		}
+		if q == "stats count(*) as n" && (len(res.Rows) != 1 || res.Rows[0][0].Value != "0") {
+			t.Errorf("%s: rows %v", q, res.Rows)
+		}
+	}
+}
