@@ -52,6 +52,7 @@ func (s *Store) scanSlice(g *group, day, startMs, endMs int64, fn func(ev Event)
 		if b == nil {
 			return nil
 		}
+		adviseScan(tx)
 		c := b.Cursor()
 		var lastSID uint32
 		var lastName string

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package logstore
+
+import bolt "go.etcd.io/bbolt"
+
+func adviseScan(*bolt.Tx) {}
