@@ -117,16 +117,26 @@ func (q *Query) newWorker(x *runCtx) *worker {
 	return w
 }
 
-func (w *worker) process(ev *Event, ord int64) {
+// pass loads ev into the worker's record and runs the per-record commands
+// over it; false means one of them dropped it.
+func (w *worker) pass(ev *Event) bool {
 	r := w.r
 	r.reset(ev)
 	r.ts, r.ing = ev.Timestamp, ev.IngestionTime
 	for _, op := range w.stream {
 		if !op.apply(r) {
-			return
+			return false
 		}
 	}
 	w.matched++
+	return true
+}
+
+func (w *worker) process(ev *Event, ord int64) {
+	if !w.pass(ev) {
+		return
+	}
+	r := w.r
 	row := &tableRow{vals: make([]Value, len(r.vals)), ts: ev.Timestamp, ing: ev.IngestionTime, ord: ord, group: ev.Group, stream: ev.Stream}
 	for i := range row.vals {
 		row.vals[i] = r.get(i).clone()

@@ -172,15 +172,10 @@ func (w *worker) parseBatch(evs []Event) {
 // that to its owner when full. String arguments bound for another worker
 // are copied, and with copyArgs those of its own partition too.
 func (w *worker) parse(ev *Event, copyArgs bool) {
-	st, r := w.st, w.r
-	r.reset(ev)
-	r.ts, r.ing = ev.Timestamp, ev.IngestionTime
-	for _, op := range w.stream {
-		if !op.apply(r) {
-			return
-		}
+	if !w.pass(ev) {
+		return
 	}
-	w.matched++
+	st, r := w.st, w.r
 	w.key.build(st.by, r)
 	h := maphash.Bytes(w.seed, w.key.buf)
 	p := 0

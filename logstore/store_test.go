@@ -25,6 +25,15 @@ func openTest(t *testing.T, dir string, c *clock) *Store {
 	return s
 }
 
+// reopen closes s cleanly and opens its data dir again.
+func reopen(t *testing.T, s *Store, dir string, c *clock) *Store {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return openTest(t, dir, c)
+}
+
 func ev(stream string, ts int64, msg string) InputEvent {
 	return InputEvent{Stream: stream, Timestamp: ts, Message: []byte(msg)}
 }
@@ -78,10 +87,7 @@ func TestIngestScanReopen(t *testing.T) {
 		}
 	}
 	check(s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s = openTest(t, dir, c)
+	s = reopen(t, s, dir, c)
 	defer s.Close()
 	check(s)
 	// Sequence numbers continue after a reopen: a new event at an existing
@@ -259,10 +265,7 @@ func TestCountEvents(t *testing.T) {
 		}
 	}
 	check(s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	s = openTest(t, dir, c)
+	s = reopen(t, s, dir, c)
 	defer s.Close()
 	check(s)
 }
