@@ -22,6 +22,11 @@ type Config struct {
 	// ClosedTimeout is how long a TCP connection stays tracked after a RST
 	// or a FIN in each direction ([Choice], spec §3.3 point 4: 5 s).
 	ClosedTimeout time.Duration
+	// ClosedRejectTimeout is how long after that a closed connection is
+	// remembered: its packets other than a new SYN are REJECT (spec §3.3
+	// point 4), then it is forgotten and a late packet is judged by the
+	// rules as a new one ([Choice]: 120 s, Linux's TIME_WAIT).
+	ClosedRejectTimeout time.Duration
 }
 
 // DefaultConfig returns the timeouts of DECISIONS.md and a table of 1 M
@@ -35,6 +40,7 @@ func DefaultConfig() Config {
 		UDPStreamTimeout:      180 * time.Second,
 		OtherTimeout:          30 * time.Second,
 		ClosedTimeout:         5 * time.Second,
+		ClosedRejectTimeout:   120 * time.Second,
 	}
 }
 
@@ -57,6 +63,7 @@ func (c Config) withDefaults() (Config, error) {
 		{"UDPStreamTimeout", &c.UDPStreamTimeout, d.UDPStreamTimeout},
 		{"OtherTimeout", &c.OtherTimeout, d.OtherTimeout},
 		{"ClosedTimeout", &c.ClosedTimeout, d.ClosedTimeout},
+		{"ClosedRejectTimeout", &c.ClosedRejectTimeout, d.ClosedRejectTimeout},
 	} {
 		if *f.v < 0 {
 			return c, fmt.Errorf("policy: %s: must not be negative, got %v", f.name, *f.v)

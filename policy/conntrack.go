@@ -107,8 +107,8 @@ type ctShard struct {
 	hand     int
 	tmo      [][numTC]int64 // per ENI index, shared with the Engine
 
-	inserted, hits, nExpired, evicted uint64
-	_                                 [64]byte // keep shards' locks on separate cache lines
+	inserted, hits, nExpired, evicted, closedRejects uint64
+	_                                                [64]byte // keep shards' locks on separate cache lines
 }
 
 const initialSlots = 64

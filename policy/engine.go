@@ -84,6 +84,7 @@ func (v Verdict) Action() string {
 type ruleRef struct {
 	name    string // sg-ID/ingress/N
 	tracked string // sg-ID/tracked
+	closed  string // sg-ID/closed
 	sg      string
 }
 
@@ -223,7 +224,7 @@ func New(t *topology.Topology, cfg Config) (*Engine, error) {
 			tcUDP:       secs(n.UDPTimeout, cfg.UDPTimeout),
 			tcUDPStream: secs(n.UDPStreamTimeout, cfg.UDPStreamTimeout),
 			tcOther:     int64(cfg.OtherTimeout),
-			tcClosed:    int64(cfg.ClosedTimeout),
+			tcClosed:    int64(cfg.ClosedTimeout + cfg.ClosedRejectTimeout),
 		}
 	}
 	e.shards = make([]*ctShard, cfg.Shards)
@@ -252,6 +253,7 @@ func (e *Engine) compileSG(g *topology.SecurityGroup, rs []topology.SGRule, dir 
 		e.rules = append(e.rules, ruleRef{
 			name:    fmt.Sprintf("%s/%s/%d", g.ID, dir, r.Num),
 			tracked: g.ID + "/tracked",
+			closed:  g.ID + "/closed",
 			sg:      g.ID,
 		})
 		out = append(out, c)
@@ -465,9 +467,20 @@ func (e *Engine) sgDecide(ep *eniPolicy, dir Direction, p *Packet, remote netip.
 	h := k.hash()
 	s := e.shards[h>>32&e.mask] // high bits: the low ones pick the slot
 	s.mu.Lock()
+	reopen := false // a SYN on a closed connection starts a new one
 	if i := s.lookup(h, &k); i >= 0 {
 		x := &s.slots[i]
-		if !s.expired(x, now) {
+		if !s.expired(x, now) && x.state&stClosed != 0 && p.Proto == topology.ProtoTCP {
+			if p.TCPFlags&(FlagSYN|FlagACK) == FlagSYN {
+				reopen = true
+			} else if now-x.last > int64(e.cfg.ClosedTimeout) {
+				s.closedRejects++
+				r := &e.rules[x.rule]
+				s.mu.Unlock()
+				return Verdict{Rule: r.closed}
+			}
+		}
+		if !reopen && !s.expired(x, now) {
 			refresh(x, dir, p, now)
 			s.hits++
 			r := &e.rules[x.rule]
@@ -504,8 +517,8 @@ func (e *Engine) sgDecide(ep *eniPolicy, dir Direction, p *Packet, remote netip.
 	s.mu.Lock()
 	if i := s.lookup(h, &k); i < 0 {
 		s.insert(x, now)
-	} else if old := &s.slots[i]; s.expired(old, now) {
-		*old = x // same connection again after its entry expired
+	} else if old := &s.slots[i]; s.expired(old, now) || reopen && old.state&stClosed != 0 {
+		*old = x // same connection again after its entry expired or closed
 		s.nExpired++
 		s.inserted++
 	}
@@ -555,6 +568,9 @@ type Stats struct {
 	Hits     uint64 // packets passed by tracking
 	Expired  uint64 // entries removed after their idle timeout
 	Evicted  uint64 // entries dropped because the table was full
+	// Closed counts packets rejected because their TCP connection had
+	// closed more than ClosedTimeout earlier (spec §3.3 point 4).
+	Closed uint64
 }
 
 // Stats sums the counters of every shard.
@@ -568,6 +584,7 @@ func (e *Engine) Stats() Stats {
 		st.Hits += s.hits
 		st.Expired += s.nExpired
 		st.Evicted += s.evicted
+		st.Closed += s.closedRejects
 		s.mu.Unlock()
 	}
 	return st

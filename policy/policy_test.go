@@ -320,20 +320,58 @@ func TestExplain(t *testing.T) {
 // TestChoice holds behaviour that is our decision, not AWS's documented one.
 func TestChoice(t *testing.T) {
 	top := load(t, "testdata/cases.yaml")
+	// Spec §3.3 point 4: packets of a TCP connection arriving more than 5 s
+	// after it closed are REJECT, even where a rule would allow them as new
+	// (sg-ID/closed, the group whose rule allowed the connection); a new
+	// SYN starts a new connection; after ClosedRejectTimeout (120 s) the
+	// connection is forgotten and the rules judge a late packet.
 	t.Run("RST closes the tracked connection after 5 s", func(t *testing.T) {
-		runSteps(t, engine(t, top, Config{}), top, []step{
+		e := engine(t, top, Config{})
+		runSteps(t, e, top, []step{
 			{"eni-b2", Egress, "tcp 10.0.2.40:40000 198.51.100.80:80 S", 0, "ACCEPT sg-any/egress/1"},
 			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 R", 1, "ACCEPT sg-any/tracked"},
 			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 A", 5, "ACCEPT sg-any/tracked"},
-			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 A", 11, "REJECT sg-any,sg-web/ingress/none"},
+			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 A", 7, "REJECT sg-any/closed"},
+			{"eni-b2", Egress, "tcp 10.0.2.40:40000 198.51.100.80:80 A", 11, "REJECT sg-any/closed"}, // egress/1 would allow it as new
+			{"eni-b2", Egress, "tcp 10.0.2.40:40000 198.51.100.80:80 FA", 125, "REJECT sg-any/closed"},
+			{"eni-b2", Egress, "tcp 10.0.2.40:40000 198.51.100.80:80 A", 127, "ACCEPT sg-any/egress/1"}, // forgotten: new
+			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 A", 128, "ACCEPT sg-any/tracked"},
 		})
+		if st := e.Stats(); st.Closed != 3 {
+			t.Errorf("Stats.Closed = %d, want 3", st.Closed)
+		}
 	})
 	t.Run("FIN both ways closes", func(t *testing.T) {
 		runSteps(t, engine(t, top, Config{}), top, []step{
 			{"eni-b2", Egress, "tcp 10.0.2.40:40000 198.51.100.80:80 S", 0, "ACCEPT sg-any/egress/1"},
 			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 FA", 1, "ACCEPT sg-any/tracked"},
 			{"eni-b2", Egress, "tcp 10.0.2.40:40000 198.51.100.80:80 FA", 2, "ACCEPT sg-any/egress/1"},
-			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 A", 8, "REJECT sg-any,sg-web/ingress/none"},
+			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 A", 7, "ACCEPT sg-any/tracked"}, // 5 s after the close
+			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 A", 8, "REJECT sg-any/closed"},
+		})
+	})
+	t.Run("one FIN does not close", func(t *testing.T) {
+		runSteps(t, engine(t, top, Config{}), top, []step{
+			{"eni-b2", Egress, "tcp 10.0.2.40:40000 198.51.100.80:80 S", 0, "ACCEPT sg-any/egress/1"},
+			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 FA", 1, "ACCEPT sg-any/tracked"},
+			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 A", 60, "ACCEPT sg-any/tracked"},
+		})
+	})
+	t.Run("a SYN after the close starts a new connection", func(t *testing.T) {
+		runSteps(t, engine(t, top, Config{}), top, []step{
+			{"eni-b2", Egress, "tcp 10.0.2.40:40000 198.51.100.80:80 S", 0, "ACCEPT sg-any/egress/1"},
+			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 R", 1, "ACCEPT sg-any/tracked"},
+			// Within the 5 s too: the SYN is judged by the rules, not passed as tracked.
+			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 S", 2, "REJECT sg-any,sg-web/ingress/none"},
+			{"eni-b2", Egress, "tcp 10.0.2.40:40000 198.51.100.80:80 S", 30, "ACCEPT sg-any/egress/1"},
+			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 SA", 31, "ACCEPT sg-any/tracked"},
+			{"eni-b2", Ingress, "tcp 198.51.100.80:80 10.0.2.40:40000 A", 90, "ACCEPT sg-any/tracked"},
+		})
+	})
+	t.Run("UDP is not closed by flags", func(t *testing.T) {
+		runSteps(t, engine(t, top, Config{}), top, []step{
+			{"eni-b2", Egress, "udp 10.0.2.40:5000 198.51.100.53:53", 0, "ACCEPT sg-any/egress/1"},
+			{"eni-b2", Ingress, "udp 198.51.100.53:53 10.0.2.40:5000", 20, "ACCEPT sg-any/tracked"},
 		})
 	})
 	t.Run("interface without security group: NACL decides, rule is the NACL's", func(t *testing.T) {

@@ -319,8 +319,8 @@ func printPcapSummary(w io.Writer, s *pipeline.Summary, s3 *deliver.S3Dir, out s
 			grouped(uint64(max(0, s.RSSPeak-s.RSSStart)/s.Flow.PeakFlows)))
 	}
 	if s.Policy != nil {
-		fmt.Fprintf(w, "  conntrack: %s connections tracked at the end (%s started, %s evicted at the bound of %s)\n",
-			grouped(uint64(s.Policy.Tracked)), grouped(s.Policy.Inserted), grouped(s.Policy.Evicted), grouped(uint64(s.Policy.Capacity)))
+		fmt.Fprintf(w, "  conntrack: %s connections tracked at the end (%s started, %s evicted at the bound of %s; %s packets after a close rejected)\n",
+			grouped(uint64(s.Policy.Tracked)), grouped(s.Policy.Inserted), grouped(s.Policy.Evicted), grouped(uint64(s.Policy.Capacity)), grouped(s.Policy.Closed))
 	}
 	if s.Attribute.Rejected > 0 {
 		fmt.Fprintf(w, "  rejected: %s observations\n", grouped(s.Attribute.Rejected))

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -273,4 +274,46 @@ func TestPcapUsageErrors(t *testing.T) {
 	if code != 1 || !strings.Contains(errOut, "/nonexistent.pcap") {
 		t.Errorf("missing file: %d %s", code, errOut)
 	}
+}
+
+// TestPcapLateAfterClose: spec §3.3 point 4 [Choice]: packets of a TCP
+// connection arriving more than 5 s after it closed are REJECT, on both
+// sides, even though the security group would allow the client's packet as
+// a new connection; the rule says why (sg-ID/closed, docs/policy.md).
+func TestPcapLateAfterClose(t *testing.T) {
+	y, err := os.ReadFile("../../examples/ping.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := strings.Replace(string(y), "    IpPermissions:\n",
+		"    IpPermissions:\n      - {IpProtocol: tcp, FromPort: 80, ToPort: 80, IpRanges: [{CidrIp: 0.0.0.0/0}]}\n", 1)
+	top += "      - {RuleNumber: 90, Protocol: \"-1\", RuleAction: allow, Egress: false, CidrBlock: 0.0.0.0/0}\n" +
+		"      - {RuleNumber: 90, Protocol: \"-1\", RuleAction: allow, Egress: true, CidrBlock: 0.0.0.0/0}\n"
+	topPath := filepath.Join(t.TempDir(), "top.yaml")
+	if err := os.WriteFile(topPath, []byte(top), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const c, s, t0 = "198.51.100.41", "10.1.2.15", 1700001000
+	cl := func(sec int64, syn, ack bool) e2e.Packet {
+		return e2e.Packet{Sec: sec, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: c, Dst: s, Proto: "tcp", SrcPort: 60210, DstPort: 80, SYN: syn, ACK: ack}
+	}
+	sv := func(sec int64, syn, ack, rst bool) e2e.Packet {
+		return e2e.Packet{Sec: sec, SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: s, Dst: c, Proto: "tcp", SrcPort: 80, DstPort: 60210, SYN: syn, ACK: ack, RST: rst}
+	}
+	path := e2e.WritePcap(t, []e2e.Packet{
+		cl(t0, true, false), sv(t0, true, true, false), cl(t0, false, true),
+		sv(t0+1, false, false, true), // RST: closed
+		cl(t0+4, false, true),        // within 5 s: still tracked
+		cl(t0+10, false, true),       // late
+		sv(t0+11, false, true, false),
+	})
+	out := runPcapCLI(t, "--stdout", "--topology", topPath,
+		"--format", "${srcaddr} ${flow-direction} ${packets} ${start} ${action} ${x-rule}", path)
+	got := strings.Split(strings.TrimSpace(out), "\n")
+	slices.Sort(got)
+	checkLines(t, strings.Join(got, "\n")+"\n",
+		"10.1.2.15 egress 1 1700001011 REJECT sg-0a1b2c3d4e5f60003/closed",
+		"10.1.2.15 egress 2 1700001000 ACCEPT sg-0a1b2c3d4e5f60003/tracked",
+		"198.51.100.41 ingress 1 1700001010 REJECT sg-0a1b2c3d4e5f60003/closed",
+		"198.51.100.41 ingress 3 1700001000 ACCEPT sg-0a1b2c3d4e5f60003/ingress/1")
 }
