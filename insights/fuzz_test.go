@@ -43,6 +43,11 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("Run(%q): %v", s, err)
 			}
 		}
+		third := len(evs) / 3
+		parts := []Source{scribbleSource(evs[:third]), scribbleSource(evs[third : 2*third]), scribbleSource(evs[2*third:])}
+		if _, err := q.RunParts(parts, Options{Workers: 2, Events: int64(len(evs))}); err != nil {
+			t.Fatalf("RunParts(%q): %v", s, err)
+		}
 	})
 }
 
