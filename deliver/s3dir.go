@@ -20,6 +20,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
+
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/record"
 )
@@ -32,7 +34,7 @@ const SlotSeconds = 300
 // within the same slot (75 MB).
 const MaxObjectBytes = 75 << 20
 
-// S3Dir writes text objects in the S3 key layout under Root, which stands for
+// S3Dir writes objects (gzip text or Parquet) in the S3 key layout under Root, which stands for
 // the bucket: `Root/<prefix>/AWSLogs/<account>/vpcflowlogs/<region>/...`.
 //
 // Records stream into one open object per flow log and 5-minute slot: a
@@ -50,6 +52,8 @@ type S3Dir struct {
 	written []string
 	bytes   int64
 	buf     []byte
+	row     parquet.Row
+	vals    []byte
 }
 
 type slotKey struct {
@@ -57,14 +61,20 @@ type slotKey struct {
 	slot int64
 }
 
-// object is an S3 object being written.
+// object is an S3 object being written: gzip text, or Parquet when its flow
+// log's FileFormat says so.
 type object struct {
 	tmp *os.File
 	cw  countingWriter
 	zw  *gzip.Writer
+	pw  *parquet.Writer
 	sum hash.Hash
 	dir string // final directory
 }
+
+// parquetRowGroup bounds the rows a Parquet object buffers before writing
+// them out as a row group, so memory stays flat however large the object.
+const parquetRowGroup = 64 << 10
 
 type countingWriter struct {
 	w io.Writer
@@ -102,8 +112,15 @@ func (d *S3Dir) Write(fl *flowlog.FlowLog, r *record.Record) error {
 	}
 	d.buf = record.AppendText(d.buf[:0], fl.Format, r)
 	d.buf = append(d.buf, '\n')
-	o.zw.Write(d.buf)
-	o.sum.Write(d.buf)
+	o.sum.Write(d.buf) // the name's hash is of the text, whatever the file format
+	if o.pw != nil {
+		d.row = record.AppendParquetRow(d.row[:0], &d.vals, fl.Format, r)
+		if _, err := o.pw.WriteRows([]parquet.Row{d.row}); err != nil {
+			return err
+		}
+	} else {
+		o.zw.Write(d.buf)
+	}
 	if o.cw.n >= d.MaxObjectBytes {
 		delete(d.open, k)
 		return d.finish(fl, k.slot, o)
@@ -131,6 +148,12 @@ func (d *S3Dir) newObject(fl *flowlog.FlowLog, slot int64) (*object, error) {
 	}
 	o := &object{tmp: tmp, sum: sha256.New(), dir: dir}
 	o.cw.w = tmp
+	if fl.FileFormat == flowlog.FileFormatParquet {
+		// No header row: the column names are in the schema.
+		o.pw = parquet.NewWriter(&o.cw, record.ParquetSchema(fl.Format), parquet.Compression(&parquet.Gzip),
+			parquet.MaxRowsPerRowGroup(parquetRowGroup), parquet.CreatedBy("vpcflow", "", ""))
+		return o, nil
+	}
 	// BestSpeed: objects are written on the hot path of a run, and level 1
 	// costs a third of the CPU of the default for objects ~25% larger
 	// (457 758 vs 367 436 bytes on 3.3 MB of synthetic records).
@@ -144,14 +167,20 @@ func (d *S3Dir) newObject(fl *flowlog.FlowLog, slot int64) (*object, error) {
 // finish closes the gzip stream, syncs the file and renames it into place,
 // so readers never see a partial object.
 func (d *S3Dir) finish(fl *flowlog.FlowLog, slot int64, o *object) error {
-	err := o.zw.Close()
+	var err error
+	suffix := ".log.gz"
+	if o.pw != nil {
+		err, suffix = o.pw.Close(), ".log.parquet"
+	} else {
+		err = o.zw.Close()
+	}
 	if err == nil {
 		err = o.tmp.Sync()
 	}
 	if cerr := o.tmp.Close(); err == nil {
 		err = cerr
 	}
-	name := ObjectName(fl, time.Unix(slot, 0).UTC(), hex.EncodeToString(o.sum.Sum(nil))[:8], ".log.gz")
+	name := ObjectName(fl, time.Unix(slot, 0).UTC(), hex.EncodeToString(o.sum.Sum(nil))[:8], suffix)
 	if err == nil {
 		err = os.Rename(o.tmp.Name(), filepath.Join(o.dir, name))
 	}

@@ -28,6 +28,12 @@ const (
 	DestFirehose   = "kinesis-data-firehose"
 )
 
+// File formats of S3 destinations (DestinationOptions.FileFormat).
+const (
+	FileFormatPlainText = "plain-text"
+	FileFormatParquet   = "parquet"
+)
+
 // FlowLog is one flow log: one monitored resource (CreateFlowLogs with
 // several ResourceIds makes one flow log per id, as AWS does).
 type FlowLog struct {
@@ -44,7 +50,7 @@ type FlowLog struct {
 	LogDestination           string // ARN as given (or built from LogGroupName)
 	Bucket, Prefix           string // S3: bucket name and key prefix ("" or "a/b")
 	LogGroupName             string // CloudWatch Logs
-	FileFormat               string // S3: plain-text or parquet
+	FileFormat               string // S3: FileFormatPlainText or FileFormatParquet
 	HiveCompatiblePartitions bool
 	PerHourPartition         bool
 	Tags                     []Tag
@@ -163,7 +169,7 @@ func Build(t *topology.Topology, s *Spec, where string) ([]*FlowLog, error) {
 	}
 	fl := FlowLog{
 		ResourceType: s.ResourceType, TrafficType: traffic, MaxAggregationInterval: interval,
-		Line: s.Line, FileFormat: "plain-text",
+		Line: s.Line, FileFormat: FileFormatPlainText,
 	}
 	if t != nil {
 		fl.OwnerID, fl.Region = t.AccountID, t.Region
@@ -252,9 +258,9 @@ func (f *FlowLog) setDestination(s *Spec, errf func(key, code, format string, ar
 		f.Bucket, f.Prefix, f.LogDestination = bucket, prefix, s.LogDestination
 		if o := s.DestinationOptions; o != nil {
 			switch o.FileFormat {
-			case "", "plain-text":
-			case "parquet":
-				return errf("DestinationOptions.FileFormat", "InvalidParameterValue", "parquet output is not supported yet; use plain-text")
+			case "", FileFormatPlainText:
+			case FileFormatParquet:
+				f.FileFormat = FileFormatParquet
 			default:
 				return errf("DestinationOptions.FileFormat", "InvalidParameterValue", "want plain-text or parquet, got %q", o.FileFormat)
 			}

@@ -4,10 +4,16 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"github.com/vpcflow/vpcflow/record"
 )
 
 func gz(t testing.TB, s string) []byte {
@@ -124,4 +130,64 @@ func TestMissingDirectory(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("got %v", err)
 	}
+}
+
+// parquetObject writes records of format f as a Parquet object.
+func parquetObject(t testing.TB, f *record.Format, recs ...record.Record) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	w := parquet.NewWriter(&out, record.ParquetSchema(f), parquet.Compression(&parquet.Gzip))
+	var row parquet.Row
+	var buf []byte
+	for i := range recs {
+		row = record.AppendParquetRow(row[:0], &buf, f, &recs[i])
+		if _, err := w.WriteRows([]parquet.Row{row}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
+}
+
+// TestParquetAndTextTogether: one table over text and Parquet objects of
+// the same format; absent integers are NULL either way; Parquet objects
+// that do not open, or whose columns are another format, are left out by
+// name like text objects.
+func TestParquetAndTextTogether(t *testing.T) {
+	dir := t.TempDir()
+	text := writeObject(t, dir, "a.log.gz", gz(t, header+
+		"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 100 1710000000 1710000010 ACCEPT OK\n"+
+		"2 1 eni-1 - - - - - - - 1710000060 1710000120 - NODATA\n"))
+	a := func(s string) netip.Addr { return netip.MustParseAddr(s) }
+	pq := writeObject(t, dir, "b.log.parquet", parquetObject(t, record.DefaultFormat,
+		record.Record{Version: 2, AccountID: "1", InterfaceID: "eni-2", SrcAddr: a("10.0.0.3"), DstAddr: a("10.0.0.4"), SrcPort: 5, DstPort: 6,
+			Protocol: 17, Packets: 7, Bytes: 700, Start: 1710000000, End: 1710000010, Action: record.ActionReject, LogStatus: record.StatusOK},
+		record.Record{Version: 2, AccountID: "1", InterfaceID: "eni-2", SrcPort: record.Absent, DstPort: record.Absent, Protocol: record.Absent,
+			Packets: record.Absent, Bytes: record.Absent, Start: 1710000060, End: 1710000120, LogStatus: record.StatusNoData}))
+	garbage := writeObject(t, dir, "c.log.parquet", []byte("PAR1 not really"))
+	other := writeObject(t, dir, "d.log.parquet", parquetObject(t, record.MustFormat("${version} ${srcaddr}"), record.Record{Version: 2, SrcAddr: a("10.0.0.9")}))
+
+	tb, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tb.Close()
+	if !slices.Equal(tb.Files, []string{text, pq}) || tb.Rows != 4 || tb.SkippedFiles != 2 {
+		t.Errorf("files %v, rows %d, skipped %d", tb.Files, tb.Rows, tb.SkippedFiles)
+	}
+	var got []string
+	for _, p := range tb.Problems {
+		got = append(got, p.Error())
+	}
+	if len(got) != 2 || !strings.HasPrefix(got[0], garbage+": not Parquet") ||
+		!strings.HasPrefix(got[1], other+`:1: columns "version srcaddr" differ`) {
+		t.Errorf("problems %q", got)
+	}
+	checkRows(t, tb, "SELECT interface_id, srcaddr, srcport, packets, action, log_status FROM flowlogs ORDER BY interface_id, start",
+		[]any{"eni-1", "10.0.0.1", int32(1), int64(3), "ACCEPT", "OK"},
+		[]any{"eni-1", "-", nil, nil, "-", "NODATA"},
+		[]any{"eni-2", "10.0.0.3", int32(5), int64(7), "REJECT", "OK"},
+		[]any{"eni-2", "-", nil, nil, "-", "NODATA"})
 }

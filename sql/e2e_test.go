@@ -167,54 +167,65 @@ func TestCustomFormatV5Objects(t *testing.T) {
 		{Sec: 1700000310, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.9", Dst: "10.1.2.15", Proto: "tcp", SrcPort: 50000, DstPort: 22, SYN: true},
 	}
 	const format = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags} ${flow-direction} ${traffic-path}"
-	out := t.TempDir()
-	runVpcflow(t, "pcap", "--quiet", "--out", out, "--topology", topoPath, "--format", format, e2e.WritePcap(t, pkts))
-	tb := openDir(t, out)
-	if tb.Rows != 3 || len(tb.Problems) != 0 || len(tb.Files) != 1 {
-		t.Errorf("rows %d, files %v, problems %v", tb.Rows, tb.Files, tb.Problems)
-	}
-	checkDescribe(t, tb, []describe{
-		{"version", "INTEGER"}, {"account_id", "VARCHAR"}, {"interface_id", "VARCHAR"},
-		{"srcaddr", "VARCHAR"}, {"dstaddr", "VARCHAR"}, {"srcport", "INTEGER"}, {"dstport", "INTEGER"},
-		{"protocol", "BIGINT"}, {"packets", "BIGINT"}, {"bytes", "BIGINT"},
-		{"start", "BIGINT"}, {"end", "BIGINT"}, {"action", "VARCHAR"}, {"log_status", "VARCHAR"},
-		{"tcp_flags", "INTEGER"}, {"flow_direction", "VARCHAR"}, {"traffic_path", "INTEGER"},
-		{"region", "VARCHAR"}, {"day", "VARCHAR"},
-	})
-	// version 5: the highest version among the fields (§2.1). ICMP: 20 + 8 +
-	// 56 = 84 bytes, tcp-flags 0 for non-TCP. The SYN: 20 + 20 = 40 bytes,
-	// tcp-flags 2. traffic-path: 8 for the egress reply (internet gateway,
-	// Nitro), NULL ('-') on ingress records.
-	checkRows(t, tb, `SELECT version, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, "end", action, tcp_flags, flow_direction, traffic_path
-		FROM flowlogs ORDER BY start`,
-		[]any{int32(5), "198.51.100.7", "10.1.2.15", int32(0), int32(0), int64(1), int64(1), int64(84), int64(1700000301), int64(1700000301), "ACCEPT", int32(0), "ingress", nil},
-		[]any{int32(5), "10.1.2.15", "198.51.100.7", int32(0), int32(0), int64(1), int64(1), int64(84), int64(1700000302), int64(1700000302), "REJECT", int32(0), "egress", int32(8)},
-		[]any{int32(5), "198.51.100.9", "10.1.2.15", int32(50000), int32(22), int64(6), int64(1), int64(40), int64(1700000310), int64(1700000310), "REJECT", int32(2), "ingress", nil})
-	// ping.yaml: account 111122223333, region eu-west-1; 1700000301 is
-	// 2023-11-14T22:18:21Z.
-	checkRows(t, tb, `SELECT DISTINCT account_id, interface_id, region, day FROM flowlogs`,
-		[]any{"111122223333", "eni-0a1b2c3d4e5f60718", "eu-west-1", "2023/11/14"})
+	// The same table, the same hand-worked values, from gzip text and from
+	// Parquet objects (spec §4.1: AWS column types, GZIP column chunks).
+	for _, c := range []struct{ fileFormat, suffix string }{{"plain-text", ".log.gz"}, {"parquet", ".log.parquet"}} {
+		t.Run(c.fileFormat, func(t *testing.T) {
+			fileFormat, suffix := c.fileFormat, c.suffix
+			out := t.TempDir()
+			runVpcflow(t, "pcap", "--quiet", "--out", out, "--topology", topoPath, "--format", format, "--file-format", fileFormat, e2e.WritePcap(t, pkts))
+			tb := openDir(t, out)
+			if tb.Rows != 3 || len(tb.Problems) != 0 || len(tb.Files) != 1 || !strings.HasSuffix(tb.Files[0], suffix) {
+				t.Errorf("rows %d, files %v, problems %v", tb.Rows, tb.Files, tb.Problems)
+			}
+			checkDescribe(t, tb, []describe{
+				{"version", "INTEGER"}, {"account_id", "VARCHAR"}, {"interface_id", "VARCHAR"},
+				{"srcaddr", "VARCHAR"}, {"dstaddr", "VARCHAR"}, {"srcport", "INTEGER"}, {"dstport", "INTEGER"},
+				{"protocol", "BIGINT"}, {"packets", "BIGINT"}, {"bytes", "BIGINT"},
+				{"start", "BIGINT"}, {"end", "BIGINT"}, {"action", "VARCHAR"}, {"log_status", "VARCHAR"},
+				{"tcp_flags", "INTEGER"}, {"flow_direction", "VARCHAR"}, {"traffic_path", "INTEGER"},
+				{"region", "VARCHAR"}, {"day", "VARCHAR"},
+			})
+			// version 5: the highest version among the fields (§2.1). ICMP: 20 + 8 +
+			// 56 = 84 bytes, tcp-flags 0 for non-TCP. The SYN: 20 + 20 = 40 bytes,
+			// tcp-flags 2. traffic-path: 8 for the egress reply (internet gateway,
+			// Nitro), NULL ('-') on ingress records.
+			checkRows(t, tb, `SELECT version, srcaddr, dstaddr, srcport, dstport, protocol, packets, bytes, start, "end", action, tcp_flags, flow_direction, traffic_path
+				FROM flowlogs ORDER BY start`,
+				[]any{int32(5), "198.51.100.7", "10.1.2.15", int32(0), int32(0), int64(1), int64(1), int64(84), int64(1700000301), int64(1700000301), "ACCEPT", int32(0), "ingress", nil},
+				[]any{int32(5), "10.1.2.15", "198.51.100.7", int32(0), int32(0), int64(1), int64(1), int64(84), int64(1700000302), int64(1700000302), "REJECT", int32(0), "egress", int32(8)},
+				[]any{int32(5), "198.51.100.9", "10.1.2.15", int32(50000), int32(22), int64(6), int64(1), int64(40), int64(1700000310), int64(1700000310), "REJECT", int32(2), "ingress", nil})
+			// ping.yaml: account 111122223333, region eu-west-1; 1700000301 is
+			// 2023-11-14T22:18:21Z.
+			checkRows(t, tb, `SELECT DISTINCT account_id, interface_id, region, day FROM flowlogs`,
+				[]any{"111122223333", "eni-0a1b2c3d4e5f60718", "eu-west-1", "2023/11/14"})
 
-	// The three queries of spec §5.4, with this table's name and partitions.
-	checkRows(t, tb, `SELECT srcaddr, dstaddr, SUM(bytes) AS total_bytes
-		FROM flowlogs
-		WHERE region = 'eu-west-1' AND day = '2023/11/14' AND log_status = 'OK'
-		GROUP BY srcaddr, dstaddr ORDER BY total_bytes DESC, srcaddr LIMIT 20;`,
-		[]any{"10.1.2.15", "198.51.100.7", int64(84)},
-		[]any{"198.51.100.7", "10.1.2.15", int64(84)},
-		[]any{"198.51.100.9", "10.1.2.15", int64(40)})
-	checkRows(t, tb, `SELECT srcaddr, COUNT(*) AS rejected_flows
-		FROM flowlogs
-		WHERE action = 'REJECT' AND protocol = 6 AND day BETWEEN '2023/11/13' AND '2023/11/19'
-		GROUP BY srcaddr ORDER BY rejected_flows DESC LIMIT 25;`,
-		[]any{"198.51.100.9", int64(1)})
-	// 1700000310 = 2023-11-14T22:18:30Z.
-	at := time.Date(2023, 11, 14, 22, 18, 30, 0, time.UTC)
-	checkRows(t, tb, `SELECT interface_id, srcaddr, dstport, action,
-		       from_unixtime(start) AS first_seen, from_unixtime("end") AS last_seen
-		FROM flowlogs
-		WHERE dstport IN (22, 3389) AND day = '2023/11/14';`,
-		[]any{"eni-0a1b2c3d4e5f60718", "198.51.100.9", int32(22), "REJECT", at, at})
+			// The three queries of spec §5.4, with this table's name and partitions.
+			checkRows(t, tb, `SELECT srcaddr, dstaddr, SUM(bytes) AS total_bytes
+				FROM flowlogs
+				WHERE region = 'eu-west-1' AND day = '2023/11/14' AND log_status = 'OK'
+				GROUP BY srcaddr, dstaddr ORDER BY total_bytes DESC, srcaddr LIMIT 20;`,
+				[]any{"10.1.2.15", "198.51.100.7", int64(84)},
+				[]any{"198.51.100.7", "10.1.2.15", int64(84)},
+				[]any{"198.51.100.9", "10.1.2.15", int64(40)})
+			checkRows(t, tb, `SELECT srcaddr, COUNT(*) AS rejected_flows
+				FROM flowlogs
+				WHERE action = 'REJECT' AND protocol = 6 AND day BETWEEN '2023/11/13' AND '2023/11/19'
+				GROUP BY srcaddr ORDER BY rejected_flows DESC LIMIT 25;`,
+				[]any{"198.51.100.9", int64(1)})
+			// 1700000310 = 2023-11-14T22:18:30Z.
+			at := time.Date(2023, 11, 14, 22, 18, 30, 0, time.UTC)
+			checkRows(t, tb, `SELECT interface_id, srcaddr, dstport, action,
+				       from_unixtime(start) AS first_seen, from_unixtime("end") AS last_seen
+				FROM flowlogs
+				WHERE dstport IN (22, 3389) AND day = '2023/11/14';`,
+				[]any{"eni-0a1b2c3d4e5f60718", "198.51.100.9", int32(22), "REJECT", at, at})
+
+			if fileFormat == "parquet" {
+				checkRows(t, tb, "SELECT DISTINCT compression FROM parquet_metadata('"+filepath.ToSlash(tb.Files[0])+"')", []any{"GZIP"})
+			}
+		})
+	}
 }
 
 // TestHiveObjects: a flow log declared in the topology with Hive-compatible,

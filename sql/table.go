@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/vpcflow/vpcflow/record"
 )
@@ -35,8 +36,8 @@ type Options struct {
 	NoCheck bool
 }
 
-// Table is an in-memory DuckDB database with a view over the text objects
-// (.log.gz) of a delivery directory, typed and named as the Athena table of
+// Table is an in-memory DuckDB database with a view over the objects (text
+// .log.gz and Parquet .log.parquet) of a delivery directory, typed and named as the Athena table of
 // their format.
 type Table struct {
 	db      *dbsql.DB
@@ -99,9 +100,10 @@ func (e *LineError) Error() string {
 	return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Column, e.Msg)
 }
 
-// Open finds the .log.gz objects under dir, opens an in-memory DuckDB and
-// creates a view over them with DuckDB's read_csv: space-delimited, header
-// skipped, '-' as NULL in integer columns, the Athena column names and
+// Open finds the .log.gz and .log.parquet objects under dir, opens an
+// in-memory DuckDB and creates a view over them with DuckDB's read_csv
+// (space-delimited, header skipped, '-' as NULL in integer columns) and
+// read_parquet (typed columns, absent integers already NULL), the Athena column names and
 // types of the format, plus the partition columns of spec §5.2 (Region and
 // yyyy/MM/dd day, taken from the object key) unless the format has them.
 func Open(ctx context.Context, dir string, o Options) (*Table, error) {
@@ -143,7 +145,7 @@ func open(ctx context.Context, db *dbsql.DB, dir string, o Options) (*Table, err
 	}
 	t := &Table{db: db, dir: dir, view: o.View, format: o.Format}
 	for _, p := range paths {
-		f, err := readHeader(p)
+		f, err := readFormat(p)
 		if err != nil {
 			t.skipFile(err)
 			continue
@@ -152,7 +154,11 @@ func open(ctx context.Context, db *dbsql.DB, dir string, o Options) (*Table, err
 			t.format = f
 		}
 		if !slices.Equal(f.Fields(), t.format.Fields()) {
-			t.skipFile(&FileError{File: p, Line: 1, Err: fmt.Errorf("header %q differs from the table's format %q", f.Header(), t.format.Header())})
+			what := "header %q differs"
+			if isParquet(p) {
+				what = "columns %q differ"
+			}
+			t.skipFile(&FileError{File: p, Line: 1, Err: fmt.Errorf(what+" from the table's format %q", f.Header(), t.format.Header())})
 			continue
 		}
 		t.Files = append(t.Files, p)
@@ -178,14 +184,15 @@ func (t *Table) skipFile(err error) {
 	t.SkippedFiles++
 }
 
-// findObjects lists the text objects under dir in lexical order.
+// findObjects lists the objects (text and Parquet) under dir in lexical
+// order.
 func findObjects(dir string) ([]string, error) {
 	var out []string
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		if !d.IsDir() && strings.HasSuffix(p, ".log.gz") {
+		if !d.IsDir() && (strings.HasSuffix(p, ".log.gz") || isParquet(p)) {
 			out = append(out, p)
 		}
 		return nil
@@ -195,6 +202,39 @@ func findObjects(dir string) ([]string, error) {
 
 // maxHeader bounds the header line: every field name once is under 1 KiB.
 const maxHeader = 64 << 10
+
+func isParquet(path string) bool { return strings.HasSuffix(path, ".log.parquet") }
+
+// readFormat returns the format of an object: its header line, or the
+// columns of a Parquet object.
+func readFormat(path string) (*record.Format, error) {
+	if isParquet(path) {
+		return parquetFormat(path)
+	}
+	return readHeader(path)
+}
+
+// parquetFormat returns the format named by the columns of a Parquet object.
+func parquetFormat(path string) (*record.Format, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &FileError{File: path, Err: err}
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, &FileError{File: path, Err: err}
+	}
+	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, &FileError{File: path, Err: fmt.Errorf("not Parquet: %w", err)}
+	}
+	format, err := record.ParquetFormat(pf.Schema())
+	if err != nil {
+		return nil, &FileError{File: path, Err: fmt.Errorf("bad schema: %w", err)}
+	}
+	return format, nil
+}
 
 // readHeader returns the format named by the first line of a gzip object.
 func readHeader(path string) (*record.Format, error) {
@@ -253,6 +293,45 @@ func (t *Table) readCSV(paths []string, extra string) string {
 	return b.String()
 }
 
+// readParquet reads Parquet objects with the table's columns and types and
+// the file name, as readCSV with filename = true does for text objects.
+func (t *Table) readParquet(paths []string) string {
+	var b strings.Builder
+	b.WriteString("(SELECT ")
+	for _, c := range t.columns {
+		fmt.Fprintf(&b, "CAST(%s AS %s) AS %s, ", quoteIdent(c.Name), c.DuckDBType(), quoteIdent(c.Name))
+	}
+	b.WriteString("filename FROM read_parquet([")
+	for i, p := range paths {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quoteString(filepath.ToSlash(p)))
+	}
+	b.WriteString("], filename = true))")
+	return b.String()
+}
+
+// source is what the view reads: the text objects, the Parquet objects, or
+// both in one relation.
+func (t *Table) source() string {
+	var text, pq []string
+	for _, f := range t.Files {
+		if isParquet(f) {
+			pq = append(pq, f)
+		} else {
+			text = append(text, f)
+		}
+	}
+	switch {
+	case len(pq) == 0:
+		return t.readCSV(text, ", ignore_errors = true, filename = true")
+	case len(text) == 0:
+		return t.readParquet(pq)
+	}
+	return "(SELECT * FROM " + t.readCSV(text, ", ignore_errors = true, filename = true") + " UNION ALL BY NAME SELECT * FROM " + t.readParquet(pq) + ")"
+}
+
 // viewSQL creates the view. A '-' in a string column stays the string '-',
 // as in Athena, whose delimited SerDe reads only \N as NULL; in an integer
 // column it is NULL (spec §5.1).
@@ -283,8 +362,7 @@ func (t *Table) viewSQL() string {
 	}
 	// The partition columns come from each object's key, worked out in Go
 	// (partitionOf) and joined on the file name read_csv reports.
-	fmt.Fprintf(&b, ", p.vpcflow_region AS %s, p.vpcflow_day AS %s FROM %s AS r JOIN (VALUES ", quoteIdent(t.region), quoteIdent(t.day),
-		t.readCSV(t.Files, ", ignore_errors = true, filename = true"))
+	fmt.Fprintf(&b, ", p.vpcflow_region AS %s, p.vpcflow_day AS %s FROM %s AS r JOIN (VALUES ", quoteIdent(t.region), quoteIdent(t.day), t.source())
 	for i, f := range t.Files {
 		if i > 0 {
 			b.WriteString(", ")
@@ -398,6 +476,9 @@ func (t *Table) check(ctx context.Context) error {
 	for _, f := range t.Files {
 		var n int64
 		q := "SELECT count(*) FROM " + t.readCSV([]string{f}, ", store_rejects = true, rejects_table = 'vpcflow_reject_errors', rejects_scan = 'vpcflow_reject_scans'") + t.castAll("")
+		if isParquet(f) {
+			q = "SELECT count(*) FROM " + t.readParquet([]string{f}) + t.castAll("")
+		}
 		if err := conn.QueryRowContext(ctx, q).Scan(&n); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -407,6 +488,9 @@ func (t *Table) check(ctx context.Context) error {
 		}
 		t.Rows += n
 		good = append(good, f)
+		if isParquet(f) {
+			continue // a damaged Parquet file does not open at all
+		}
 		// DuckDB reads a truncated gzip stream up to the damage without a
 		// word; Go's reader says where it ends.
 		if lines, err := verifyGzip(f); err != nil {
@@ -417,6 +501,9 @@ func (t *Table) check(ctx context.Context) error {
 	}
 	t.Files = good
 	t.checked = true
+	if !slices.ContainsFunc(t.Files, func(f string) bool { return !isParquet(f) }) {
+		return nil // no text object scanned: no rejects tables
+	}
 	rows, err := conn.QueryContext(ctx, `SELECT s.file_path, e.line, e.byte_position - e.line_byte_position + 1,
 		coalesce(e.column_name, ''), e.error_type::VARCHAR, e.error_message
 		FROM vpcflow_reject_errors e JOIN vpcflow_reject_scans s ON e.scan_id = s.scan_id AND e.file_id = s.file_id

@@ -33,10 +33,10 @@ const (
 )
 
 type pcapFlags struct {
-	topology, out, format, eni, account, region, traffic, dataDir string
-	stdout, quiet                                                 bool
-	interval, maxFlowsPerWindow, maxFlows, shards                 int
-	localCIDRs                                                    []string
+	topology, out, format, eni, account, region, traffic, dataDir, fileFormat string
+	stdout, quiet                                                             bool
+	interval, maxFlowsPerWindow, maxFlows, shards                             int
+	localCIDRs                                                                []string
 }
 
 func newPcapCmd() *cobra.Command {
@@ -58,7 +58,10 @@ every packet is ACCEPT and ingress unless its source is in --local-cidr.
 
 --out DIR writes the S3 layout under DIR (which stands for the bucket):
 DIR/[prefix/]AWSLogs/ACCOUNT/vpcflowlogs/REGION/YYYY/MM/DD/..._vpcflowlogs_..._HASH.log.gz,
-gzip text with the header line, one object per flow log per 5-minute slot.
+gzip text with the header line, one object per flow log per 5-minute slot;
+with --file-format parquet (or DestinationOptions.FileFormat in the topology's
+FlowLogs) the objects are Apache Parquet with the AWS column types instead,
+..._HASH.log.parquet.
 Flow logs whose destination is cloud-watch-logs go to the embedded log store
 (--data-dir): one stream per interface, <interface-id>-all, in the flow log's
 log group, ready for 'vpcflow logs filter' and 'vpcflow logs query'.
@@ -78,6 +81,7 @@ second get a progress line.`,
 	fl.StringVar(&f.format, "format", "", "record format of implicit flow logs: '${a} ${b}' (default: the version 2 default format)")
 	fl.IntVar(&f.interval, "interval", 600, "max aggregation interval of implicit flow logs: 60 or 600 seconds")
 	fl.StringVar(&f.traffic, "traffic-type", "ALL", "traffic type of implicit flow logs: ACCEPT, REJECT or ALL")
+	fl.StringVar(&f.fileFormat, "file-format", "plain-text", "S3 object format of implicit flow logs: plain-text (.log.gz) or parquet (.log.parquet)")
 	fl.StringVar(&f.eni, "eni", defaultENI, "interface id (without --topology)")
 	fl.StringVar(&f.account, "account", defaultAccount, "account id (without --topology)")
 	fl.StringVar(&f.region, "region", defaultRegion, "region (without --topology)")
@@ -113,6 +117,7 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 			ResourceIds: []string{resID}, ResourceType: resType, TrafficType: f.traffic,
 			LogDestinationType: flowlog.DestS3, LogDestination: "arn:aws:s3:::local", LogFormat: f.format,
 			MaxAggregationInterval: &iv,
+			DestinationOptions:     &topology.DestinationOptions{FileFormat: f.fileFormat},
 		}
 		fls, err := flowlog.Build(cfg.Topology, spec, "flags")
 		var fe *flowlog.Error
@@ -133,7 +138,7 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 			return usageErrorf("--eni, --account, --region and --local-cidr apply only without --topology")
 		}
 		if len(cfg.Topology.FlowLogs) > 0 {
-			for _, name := range []string{"format", "interval", "traffic-type"} {
+			for _, name := range []string{"format", "interval", "traffic-type", "file-format"} {
 				if cmd.Flags().Changed(name) {
 					return usageErrorf("--%s applies to implicit flow logs, but %s declares FlowLogs", name, f.topology)
 				}
@@ -244,7 +249,7 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 // flagOfSpec names the flag behind a CreateFlowLogs parameter of an
 // implicit flow log.
 func flagOfSpec(e *flowlog.Error) string {
-	for key, flag := range map[string]string{".TrafficType": "--traffic-type", ".MaxAggregationInterval": "--interval", ".LogFormat": "--format"} {
+	for key, flag := range map[string]string{".TrafficType": "--traffic-type", ".MaxAggregationInterval": "--interval", ".LogFormat": "--format", ".DestinationOptions.FileFormat": "--file-format"} {
 		if strings.HasSuffix(e.Where, key) {
 			return fmt.Sprintf("%s: %s", flag, e.Msg)
 		}

@@ -317,3 +317,54 @@ func TestPcapLateAfterClose(t *testing.T) {
 		"198.51.100.41 ingress 1 1700001010 REJECT sg-0a1b2c3d4e5f60003/closed",
 		"198.51.100.41 ingress 3 1700001000 ACCEPT sg-0a1b2c3d4e5f60003/ingress/1")
 }
+
+// TestPcapParquetFlowLog: a flow log declared with DestinationOptions
+// FileFormat parquet (and Hive prefixes) writes .log.parquet objects under
+// the Hive key layout (spec §4.1); --file-format, which is for implicit
+// flow logs, is refused next to declared ones.
+func TestPcapParquetFlowLog(t *testing.T) {
+	y, err := os.ReadFile("../../examples/ping.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := string(y) + `FlowLogs:
+  - ResourceIds: [eni-0a1b2c3d4e5f60718]
+    ResourceType: NetworkInterface
+    TrafficType: ALL
+    LogDestinationType: s3
+    LogDestination: arn:aws:s3:::my-flow-bucket/prod
+    DestinationOptions: {FileFormat: parquet, HiveCompatiblePartitions: true, PerHourPartition: true}
+`
+	topPath := filepath.Join(t.TempDir(), "top.yaml")
+	if err := os.WriteFile(topPath, []byte(top), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := e2e.WritePcap(t, []e2e.Packet{
+		{Sec: 1700000301, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56},
+	})
+	dir := t.TempDir()
+	runPcapCLI(t, "--topology", topPath, "--out", dir, path)
+	var files []string
+	filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			rel, _ := filepath.Rel(dir, p)
+			files = append(files, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	// 1700000301 = 2023-11-14T22:18:21Z: slot 22:15.
+	const wantDir = "prod/AWSLogs/aws-account-id=111122223333/aws-service=vpcflowlogs/aws-region=eu-west-1/year=2023/month=11/day=14/hour=22/111122223333_vpcflowlogs_eu-west-1_fl-"
+	if len(files) != 1 || !strings.HasPrefix(files[0], wantDir) || !strings.Contains(files[0], "_20231114T2215Z_") || !strings.HasSuffix(files[0], ".log.parquet") {
+		t.Fatalf("objects %v", files)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, files[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 8 || string(b[:4]) != "PAR1" || string(b[len(b)-4:]) != "PAR1" {
+		t.Errorf("not a Parquet file: % x ... % x", b[:min(8, len(b))], b[max(0, len(b)-8):])
+	}
+	if _, stderr, code := runBinary(t, nil, "pcap", "--file-format", "parquet", "--topology", topPath, "--out", t.TempDir(), path); code != 2 || !strings.Contains(stderr, "--file-format applies to implicit flow logs") {
+		t.Errorf("--file-format with declared FlowLogs: exit %d, %s", code, stderr)
+	}
+}

@@ -33,7 +33,8 @@ func newSQLCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "sql [flags] 'SELECT ...'",
 		Short: "Query delivered flow-log files with SQL (DuckDB, Athena's column names and types)",
-		Long: `Query the text objects (.log.gz) that 'vpcflow pcap --out DIR' wrote, with
+		Long: `Query the objects (gzip text .log.gz, Parquet .log.parquet, or both) that
+'vpcflow pcap --out DIR' wrote, with
 DuckDB, through a view named flowlogs that has the columns of the Athena table
 of their format: field names with '-' turned into '_', int for version, ports,
 tcp_flags and traffic_path, bigint for protocol, packets, bytes, start and end,
@@ -43,7 +44,8 @@ key, as in the Athena DDL of the flow-logs guide: region and day (yyyy/MM/dd;
 the Region column is aws_region when the format has a region field).
 Athena's from_unixtime() works. "end" is a reserved word: quote it.
 
-The objects' format is read from their header lines (--format insists on one);
+The objects' format is read from their header lines, or the columns of Parquet
+objects (--format insists on one);
 objects with another header, unreadable objects and lines that do not fit the
 column types are left out and reported on stderr with their file and line,
 and the exit status is then 1 (the result of the query is still printed).
