@@ -85,3 +85,35 @@ func DDL(f *record.Format, o DDLOptions) string {
 	b.WriteString(");\n")
 	return b.String()
 }
+
+// ParquetDDL returns the Athena statements for Parquet objects of format f
+// written with Hive-compatible, per-hour prefixes (spec §5.3): the same
+// columns, partitioned by the key=value folders, Parquet SerDe, no header
+// property; then MSCK REPAIR TABLE, which finds the partitions because the
+// folders name them. o.Location is the prefix ending in AWSLogs/; Regions
+// and From are not used.
+func ParquetDDL(f *record.Format, o DDLOptions) string {
+	if o.Table == "" {
+		o.Table = "vpc_flow_logs"
+	}
+	if o.Location != "" && !strings.HasSuffix(o.Location, "/") {
+		o.Location += "/"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "CREATE EXTERNAL TABLE IF NOT EXISTS %s (\n", o.Table)
+	cols := AthenaColumns(f)
+	for i, c := range cols {
+		sep := ","
+		if i == len(cols)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(&b, "  %s %s%s\n", ddlName(c.Name), c.Type, sep)
+	}
+	b.WriteString(")\nPARTITIONED BY (`aws-account-id` string, `aws-service` string, `aws-region` string, `year` string, `month` string, `day` string, `hour` string)\n")
+	b.WriteString("ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'\n")
+	b.WriteString("STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'\n")
+	b.WriteString("OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat'\n")
+	fmt.Fprintf(&b, "LOCATION %s;\n", quoteString(o.Location))
+	fmt.Fprintf(&b, "MSCK REPAIR TABLE %s;\n", o.Table)
+	return b.String()
+}

@@ -70,3 +70,29 @@ func TestDDLChoice(t *testing.T) {
 		}
 	})
 }
+
+// TestDDLSpec53: Parquet objects with Hive prefixes and hourly partitions,
+// every element §5.3 names: the same columns, the seven key=value partition
+// columns, the Parquet SerDe and formats, the AWSLogs/ location, no header
+// property, and MSCK REPAIR TABLE to find the partitions.
+func TestDDLSpec53(t *testing.T) {
+	got := ParquetDDL(record.DefaultFormat, DDLOptions{Table: "flowlogs_pq", Location: "s3://my-flow-bucket/prod/AWSLogs"})
+	want := "CREATE EXTERNAL TABLE IF NOT EXISTS flowlogs_pq (\n" +
+		"  version int, account_id string, interface_id string,\n" +
+		"  srcaddr string, dstaddr string, srcport int, dstport int,\n" +
+		"  protocol bigint, packets bigint, bytes bigint,\n" +
+		"  start bigint, `end` bigint, action string, log_status string\n" +
+		")\n" +
+		"PARTITIONED BY (`aws-account-id` string, `aws-service` string, `aws-region` string, `year` string, `month` string, `day` string, `hour` string)\n" +
+		"ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'\n" +
+		"STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'\n" +
+		"OUTPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat'\n" +
+		"LOCATION 's3://my-flow-bucket/prod/AWSLogs/';\n" +
+		"MSCK REPAIR TABLE flowlogs_pq;\n"
+	if normalize(got) != normalize(want) {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	if strings.Contains(got, "skip.header") || strings.Contains(got, "projection") {
+		t.Errorf("Parquet DDL has text-only properties:\n%s", got)
+	}
+}

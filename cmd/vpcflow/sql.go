@@ -23,7 +23,7 @@ func init() { register(newSQLCmd) }
 
 type sqlFlags struct {
 	dir, format, output   string
-	ddl                   bool
+	ddl, parquet          bool
 	table, location, from string
 	regions               []string
 }
@@ -52,7 +52,10 @@ and the exit status is then 1 (the result of the query is still printed).
 
 --ddl prints the Athena CREATE EXTERNAL TABLE statement for --format (default:
 the default format) instead (text objects, partition projection on region and day), to paste into
-Athena; --location is the S3 prefix that holds the Region folders.`,
+Athena; --location is the S3 prefix that holds the Region folders. With
+--parquet it is the statement for Parquet objects with Hive-compatible, per-hour
+prefixes (flow-logs guide), followed by MSCK REPAIR TABLE; --location is then
+the prefix ending in AWSLogs/.`,
 		Example: `  vpcflow pcap --out ./flowlogs capture.pcap
   vpcflow sql --dir ./flowlogs 'SELECT srcaddr, dstaddr, SUM(bytes) AS total_bytes FROM flowlogs
       WHERE log_status = '"'"'OK'"'"' GROUP BY srcaddr, dstaddr ORDER BY total_bytes DESC LIMIT 20'
@@ -66,6 +69,7 @@ Athena; --location is the S3 prefix that holds the Region folders.`,
 	fl.StringVar(&f.format, "format", "", "format of the objects: '${a} ${b}', 'a b' or default (default: their header line)")
 	fl.StringVarP(&f.output, "output", "o", "table", "result format: table, json or csv")
 	fl.BoolVar(&f.ddl, "ddl", false, "print the Athena DDL of the format instead of querying")
+	fl.BoolVar(&f.parquet, "parquet", false, "with --ddl: the DDL for Parquet objects with Hive-compatible, per-hour prefixes")
 	fl.StringVar(&f.table, "table", "vpc_flow_logs", "table name (--ddl)")
 	fl.StringVar(&f.location, "location", "s3://BUCKET/AWSLogs/ACCOUNT/vpcflowlogs/", "S3 prefix of the Region folders (--ddl)")
 	fl.StringSliceVar(&f.regions, "regions", []string{"us-east-1"}, "Regions to project (--ddl)")
@@ -81,6 +85,9 @@ func runSQL(cmd *cobra.Command, f *sqlFlags, args []string) error {
 			return err
 		}
 	}
+	if f.parquet && !f.ddl {
+		return usageErrorf("--parquet goes with --ddl (queries read Parquet objects by themselves)")
+	}
 	if f.ddl {
 		if len(args) > 0 {
 			return usageErrorf("--ddl takes no query")
@@ -88,7 +95,18 @@ func runSQL(cmd *cobra.Command, f *sqlFlags, args []string) error {
 		if format == nil {
 			format = record.DefaultFormat
 		}
-		fmt.Fprint(cmd.OutOrStdout(), vsql.DDL(format, vsql.DDLOptions{Table: f.table, Location: f.location, Regions: f.regions, From: f.from}))
+		o := vsql.DDLOptions{Table: f.table, Location: f.location, Regions: f.regions, From: f.from}
+		if f.parquet {
+			if cmd.Flags().Changed("regions") || cmd.Flags().Changed("from") {
+				return usageErrorf("--regions and --from project text partitions; Parquet tables find theirs with MSCK REPAIR TABLE")
+			}
+			if !cmd.Flags().Changed("location") {
+				o.Location = "s3://BUCKET/AWSLogs/"
+			}
+			fmt.Fprint(cmd.OutOrStdout(), vsql.ParquetDDL(format, o))
+			return nil
+		}
+		fmt.Fprint(cmd.OutOrStdout(), vsql.DDL(format, o))
 		return nil
 	}
 	if len(args) != 1 {

@@ -143,6 +143,17 @@ func TestSQLDDL(t *testing.T) {
 	if _, _, code := runBinary(t, nil, "sql", "--ddl", "SELECT 1"); code != 2 {
 		t.Errorf("--ddl with a query: exit %d", code)
 	}
+	// Spec §5.3: Parquet objects, Hive prefixes; the default location ends in AWSLogs/.
+	out, _, code = runBinary(t, nil, "sql", "--ddl", "--parquet", "--format", "${version} ${srcaddr}")
+	if code != 0 || !strings.Contains(out, "ParquetHiveSerDe") || !strings.Contains(out, "LOCATION 's3://BUCKET/AWSLogs/';") ||
+		!strings.Contains(out, "`aws-region` string") || strings.Contains(out, "projection") {
+		t.Errorf("--ddl --parquet: exit %d\n%s", code, out)
+	}
+	for _, args := range [][]string{{"--parquet", "SELECT 1"}, {"--ddl", "--parquet", "--regions", "eu-west-1"}} {
+		if _, stderr, code := runBinary(t, nil, append([]string{"sql"}, args...)...); code != 2 || stderr == "" {
+			t.Errorf("%v: exit %d, %s", args, code, stderr)
+		}
+	}
 }
 
 func TestSQLHelp(t *testing.T) {
