@@ -8,6 +8,7 @@
 package deliver
 
 import (
+	"bufio"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -47,6 +48,11 @@ type S3Dir struct {
 	Root string
 	// MaxObjectBytes overrides the 75 MB rotation size (tests).
 	MaxObjectBytes int64
+	// RowGroupRows is the rows per Parquet row group (default 65536). A
+	// Parquet object reaches its file only a row group at a time, so it is
+	// rotated at the first row group that takes it to MaxObjectBytes: it
+	// may exceed that by less than a row group [Choice].
+	RowGroupRows int64
 
 	open    map[slotKey]*object
 	written []string
@@ -68,12 +74,14 @@ type object struct {
 	cw  countingWriter
 	zw  *gzip.Writer
 	pw  *parquet.Writer
+	bw  *bufio.Writer // under a Parquet writer, which then writes unbuffered: cw counts what it wrote
 	sum hash.Hash
 	dir string // final directory
 }
 
 // parquetRowGroup bounds the rows a Parquet object buffers before writing
-// them out as a row group, so memory stays flat however large the object.
+// them out as a row group, so memory stays flat however large the object
+// (about 8 MB of buffers per open object).
 const parquetRowGroup = 64 << 10
 
 type countingWriter struct {
@@ -89,7 +97,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 // NewS3Dir returns a destination writing under root.
 func NewS3Dir(root string) *S3Dir {
-	return &S3Dir{Root: root, MaxObjectBytes: MaxObjectBytes, open: map[slotKey]*object{}}
+	return &S3Dir{Root: root, MaxObjectBytes: MaxObjectBytes, RowGroupRows: parquetRowGroup, open: map[slotKey]*object{}}
 }
 
 // Objects returns the keys of the objects written so far, relative to Root.
@@ -150,8 +158,10 @@ func (d *S3Dir) newObject(fl *flowlog.FlowLog, slot int64) (*object, error) {
 	o.cw.w = tmp
 	if fl.FileFormat == flowlog.FileFormatParquet {
 		// No header row: the column names are in the schema.
+		o.bw = bufio.NewWriterSize(tmp, 256<<10)
+		o.cw.w = o.bw
 		o.pw = parquet.NewWriter(&o.cw, record.ParquetSchema(fl.Format), parquet.Compression(&parquet.Gzip),
-			parquet.MaxRowsPerRowGroup(parquetRowGroup), parquet.CreatedBy("vpcflow", "", ""))
+			parquet.MaxRowsPerRowGroup(d.RowGroupRows), parquet.WriteBufferSize(0), parquet.CreatedBy("vpcflow", "", ""))
 		return o, nil
 	}
 	// BestSpeed: objects are written on the hot path of a run, and level 1
@@ -171,6 +181,9 @@ func (d *S3Dir) finish(fl *flowlog.FlowLog, slot int64, o *object) error {
 	suffix := ".log.gz"
 	if o.pw != nil {
 		err, suffix = o.pw.Close(), ".log.parquet"
+		if err == nil {
+			err = o.bw.Flush()
+		}
 	} else {
 		err = o.zw.Close()
 	}
