@@ -1,10 +1,12 @@
 // Package deliver writes flow-log records where AWS would deliver them: S3
-// objects in AWS's key layout (under a local directory standing for the
-// bucket) and, for the CLI, a deterministic text stream.
+// objects (gzip text or Parquet) in AWS's key layout (under a local
+// directory standing for the bucket), CloudWatch Logs streams and, for the
+// CLI, a deterministic text stream.
 //
 // It exists so the on-disk contract that other tools depend on — key names,
 // partition folders, the header line, gzip framing, atomic appearance of
-// complete objects — is owned by one package and tested against the spec.
+// complete objects, Parquet column types — is owned by one package and
+// tested against the spec.
 package deliver
 
 import (
