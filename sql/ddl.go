@@ -52,15 +52,7 @@ func DDL(f *record.Format, o DDLOptions) string {
 	}
 	region, day := PartitionColumns(f)
 	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE EXTERNAL TABLE IF NOT EXISTS %s (\n", o.Table)
-	cols := AthenaColumns(f)
-	for i, c := range cols {
-		sep := ","
-		if i == len(cols)-1 {
-			sep = ""
-		}
-		fmt.Fprintf(&b, "  %s %s%s\n", ddlName(c.Name), c.Type, sep)
-	}
+	createTable(&b, o.Table, f)
 	fmt.Fprintf(&b, ")\nPARTITIONED BY (%s string, %s string)\n", region, day)
 	b.WriteString("ROW FORMAT DELIMITED FIELDS TERMINATED BY ' '\n")
 	fmt.Fprintf(&b, "LOCATION %s\n", quoteString(o.Location))
@@ -100,15 +92,7 @@ func ParquetDDL(f *record.Format, o DDLOptions) string {
 		o.Location += "/"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "CREATE EXTERNAL TABLE IF NOT EXISTS %s (\n", o.Table)
-	cols := AthenaColumns(f)
-	for i, c := range cols {
-		sep := ","
-		if i == len(cols)-1 {
-			sep = ""
-		}
-		fmt.Fprintf(&b, "  %s %s%s\n", ddlName(c.Name), c.Type, sep)
-	}
+	createTable(&b, o.Table, f)
 	b.WriteString(")\nPARTITIONED BY (`aws-account-id` string, `aws-service` string, `aws-region` string, `year` string, `month` string, `day` string, `hour` string)\n")
 	b.WriteString("ROW FORMAT SERDE 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe'\n")
 	b.WriteString("STORED AS INPUTFORMAT 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat'\n")
@@ -116,4 +100,18 @@ func ParquetDDL(f *record.Format, o DDLOptions) string {
 	fmt.Fprintf(&b, "LOCATION %s;\n", quoteString(o.Location))
 	fmt.Fprintf(&b, "MSCK REPAIR TABLE %s;\n", o.Table)
 	return b.String()
+}
+
+// createTable writes the CREATE EXTERNAL TABLE line and the column list of
+// format f, up to the closing parenthesis.
+func createTable(b *strings.Builder, table string, f *record.Format) {
+	fmt.Fprintf(b, "CREATE EXTERNAL TABLE IF NOT EXISTS %s (\n", table)
+	cols := AthenaColumns(f)
+	for i, c := range cols {
+		sep := ","
+		if i == len(cols)-1 {
+			sep = ""
+		}
+		fmt.Fprintf(b, "  %s %s%s\n", ddlName(c.Name), c.Type, sep)
+	}
 }

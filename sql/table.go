@@ -273,14 +273,7 @@ func readHeader(path string) (*record.Format, error) {
 // swallow the delimiters after it.
 func (t *Table) readCSV(paths []string, extra string) string {
 	var b strings.Builder
-	b.WriteString("read_csv([")
-	for i, p := range paths {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quoteString(filepath.ToSlash(p)))
-	}
-	b.WriteString("], delim = ' ', header = true, nullstr = '-', quote = '', escape = '', auto_detect = false, columns = {")
+	b.WriteString("read_csv([" + quotedPaths(paths) + "], delim = ' ', header = true, nullstr = '-', quote = '', escape = '', auto_detect = false, columns = {")
 	for i, c := range t.columns {
 		if i > 0 {
 			b.WriteString(", ")
@@ -293,6 +286,15 @@ func (t *Table) readCSV(paths []string, extra string) string {
 	return b.String()
 }
 
+// quotedPaths is paths as a list of SQL strings.
+func quotedPaths(paths []string) string {
+	q := make([]string, len(paths))
+	for i, p := range paths {
+		q[i] = quoteString(filepath.ToSlash(p))
+	}
+	return strings.Join(q, ", ")
+}
+
 // readParquet reads Parquet objects with the table's columns and types and
 // the file name, as readCSV with filename = true does for text objects.
 func (t *Table) readParquet(paths []string) string {
@@ -301,14 +303,7 @@ func (t *Table) readParquet(paths []string) string {
 	for _, c := range t.columns {
 		fmt.Fprintf(&b, "CAST(%s AS %s) AS %s, ", quoteIdent(c.Name), c.DuckDBType(), quoteIdent(c.Name))
 	}
-	b.WriteString("filename FROM read_parquet([")
-	for i, p := range paths {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(quoteString(filepath.ToSlash(p)))
-	}
-	b.WriteString("], filename = true))")
+	b.WriteString("filename FROM read_parquet([" + quotedPaths(paths) + "], filename = true))")
 	return b.String()
 }
 
