@@ -22,9 +22,8 @@ import (
 // call each (prefault), rather than slices that double: copying hundreds of
 // megabytes on every doubling cost more than the lookups. (Transparent huge
 // pages were tried and dropped: the kernel's compaction for them stalled
-// single queries for 25-30 s on this VM.) Stats
-// with other aggregates keep one aggState object per aggregate and group
-// instead of the floats.
+// single queries for 25-30 s on this VM.) Stats with other aggregates keep
+// one aggState object per aggregate and group instead of the floats.
 
 const (
 	chunkBits = 16 // records per chunk: 1 << chunkBits (4 MB at 8 words)
@@ -77,8 +76,9 @@ func newGroupTable(st *cstats, seed maphash.Seed, groups int64) *groupTable {
 		t.flat = append(t.flat, t.width)
 		t.width += w
 	}
-	// At least two words of key (an IPv4 address pair is 26 bytes), then
-	// whatever fills the record to whole cache lines.
+	// At least two words of key, then whatever fills the record to whole
+	// cache lines: next to a sum, 40 bytes, which an IPv4 address pair (26
+	// bytes encoded) fits.
 	t.stride = (1 + 2 + t.width + lineWords - 1) / lineWords * lineWords
 	t.inline = t.stride - 1 - t.width
 	return t

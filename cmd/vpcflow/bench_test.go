@@ -31,4 +31,14 @@ func TestBenchInsightsCLI(t *testing.T) {
 	if _, stderr, code := execBinary(t, execOptions{}, "bench", "insights", "--events", "0", "--data-dir", dir); code != 2 || !strings.Contains(stderr, "--events") {
 		t.Errorf("--events 0: exit %d, %s", code, stderr)
 	}
+	// Another query times the engine alone; with the baseline it is refused.
+	out, stderr, code = execBinary(t, execOptions{}, "bench", "insights", "--data-dir", dir, "--baseline=false", "--runs", "2", "--query", "stats count(*) by interfaceId")
+	if code != 0 || !strings.Contains(out, "insights engine run 2: ") || strings.Contains(out, "ratio") {
+		t.Errorf("--baseline=false --query: exit %d\n%s%s", code, out, stderr)
+	}
+	for _, args := range [][]string{{"--query", "stats count(*)"}, {"--runs", "0"}} {
+		if _, stderr, code := execBinary(t, execOptions{}, append([]string{"bench", "insights", "--data-dir", dir}, args...)...); code != 2 || stderr == "" {
+			t.Errorf("%v: exit %d, %s", args, code, stderr)
+		}
+	}
 }
