@@ -518,8 +518,10 @@ func (e *Engine) sgDecide(ep *eniPolicy, dir Direction, p *Packet, remote netip.
 	if i := s.lookup(h, &k); i < 0 {
 		s.insert(x, now)
 	} else if old := &s.slots[i]; s.expired(old, now) || reopen && old.state&stClosed != 0 {
+		if s.expired(old, now) {
+			s.nExpired++
+		}
 		*old = x // same connection again after its entry expired or closed
-		s.nExpired++
 		s.inserted++
 	}
 	s.mu.Unlock()
