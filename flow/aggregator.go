@@ -257,25 +257,16 @@ func (a *Aggregator) collect() {
 		if got[k] < n {
 			continue
 		}
-		n := 0
-		for _, c := range parts[k] {
-			n += len(c)
-		}
-		if n > 0 {
-			w.Flows = make([]Flow, 0, n) // one exact allocation, no growth garbage
-			for _, c := range parts[k] {
-				w.Flows = append(w.Flows, c...)
-			}
-		}
+		w.Flows = flowsOfChunks(parts[k])
 		delete(partial, k)
 		delete(parts, k)
 		delete(got, k)
 		// Shards merge in arbitrary order; sort so the sink sees a
 		// deterministic window.
-		sort.Slice(w.Flows, func(i, j int) bool { return lessFlow(&w.Flows[i], &w.Flows[j]) })
+		sort.Sort(&w.Flows)
 		a.statsMu.Lock()
 		a.stats.Windows++
-		a.stats.Flows += uint64(len(w.Flows))
+		a.stats.Flows += uint64(w.Flows.Len())
 		for _, v := range w.Skipped {
 			a.stats.DroppedFlows += v
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -80,7 +81,7 @@ type flowSummary struct {
 
 func summarize(w Window) []flowSummary {
 	var out []flowSummary
-	for _, f := range w.Flows {
+	for _, f := range w.Flows.Slice() {
 		out = append(out, flowSummary{f.SrcAddr().String(), f.Packets, f.Bytes, f.Start, f.End, f.TCPFlags})
 	}
 	return out
@@ -158,8 +159,8 @@ func TestWindowBoundarySplitsFlow(t *testing.T) {
 		pkt(1700000100, client, server, 1, 2, 100, 0, 1),
 	}
 	ws, _ := run(t, Configuration{Shards: 1, MaxFlowsPerWindow: 10, MaxFlows: 10, BatchSize: 1}, []int64{60}, o)
-	if len(ws) != 2 || len(ws[0].Flows) != 1 || len(ws[1].Flows) != 1 ||
-		ws[0].Flows[0].End != 1700000099 || ws[1].Flows[0].Start != 1700000100 {
+	if len(ws) != 2 || ws[0].Flows.Len() != 1 || ws[1].Flows.Len() != 1 ||
+		ws[0].Flows.At(0).End != 1700000099 || ws[1].Flows.At(0).Start != 1700000100 {
 		t.Fatalf("%+v", ws)
 	}
 }
@@ -171,7 +172,7 @@ func TestEmptyWindowsAndIntervals(t *testing.T) {
 	ws, _ := run(t, Configuration{Shards: 3, MaxFlowsPerWindow: 10, MaxFlows: 10, BatchSize: 8}, []int64{60, 600}, o)
 	var got []string
 	for _, w := range ws {
-		got = append(got, fmt.Sprintf("%d@%d:%d", w.Interval, w.Start, len(w.Flows)))
+		got = append(got, fmt.Sprintf("%d@%d:%d", w.Interval, w.Start, w.Flows.Len()))
 	}
 	// Both times fall in the 600 s window starting at 1700000400 (a multiple
 	// of 600), which holds only capture 1's flow. The 60 s windows run from
@@ -197,7 +198,7 @@ func TestLatePacketJoinsOpenWindow(t *testing.T) {
 		pkt(1700000030, client, server, 1, 2, 10, 0, 1), // older than the open window [1700000100, 1700000160)
 	}
 	ws, st := run(t, Configuration{Shards: 1, MaxFlowsPerWindow: 10, MaxFlows: 10, BatchSize: 1}, []int64{60}, o)
-	if len(ws) != 1 || ws[0].Flows[0].Packets != 2 || ws[0].Flows[0].Start != 1700000100 || st.Late != 1 {
+	if len(ws) != 1 || ws[0].Flows.At(0).Packets != 2 || ws[0].Flows.At(0).Start != 1700000100 || st.Late != 1 {
 		t.Errorf("windows %+v stats %+v", ws, st)
 	}
 }
@@ -209,16 +210,16 @@ func TestBoundsGiveSkipData(t *testing.T) {
 	}
 	o = append(o, pkt(1700000000, client, server, 1000, 80, 40, 0, 1)) // existing flow still counts
 	ws, st := run(t, Configuration{Shards: 2, MaxFlowsPerWindow: 20, MaxFlows: 1000, BatchSize: 7}, []int64{60}, o)
-	if len(ws) != 1 || len(ws[0].Flows) != 20 || ws[0].Skipped[0] != 30 || st.DroppedFlows != 30 {
-		t.Fatalf("flows %d skipped %v stats %+v", len(ws[0].Flows), ws[0].Skipped, st)
+	if len(ws) != 1 || ws[0].Flows.Len() != 20 || ws[0].Skipped[0] != 30 || st.DroppedFlows != 30 {
+		t.Fatalf("flows %d skipped %v stats %+v", ws[0].Flows.Len(), ws[0].Skipped, st)
 	}
-	if ws[0].Flows[0].SrcPort != 1000 || ws[0].Flows[0].Packets != 2 {
-		t.Errorf("first flow %+v", ws[0].Flows[0])
+	if ws[0].Flows.At(0).SrcPort != 1000 || ws[0].Flows.At(0).Packets != 2 {
+		t.Errorf("first flow %+v", ws[0].Flows.At(0))
 	}
 	// The global bound.
 	ws, st = run(t, Configuration{Shards: 1, MaxFlowsPerWindow: 1000, MaxFlows: 5, BatchSize: 7}, []int64{60}, o)
-	if len(ws[0].Flows) != 5 || ws[0].Skipped[0] != 45 || st.PeakFlows != 5 {
-		t.Fatalf("global bound: flows %d skipped %v stats %+v", len(ws[0].Flows), ws[0].Skipped, st)
+	if ws[0].Flows.Len() != 5 || ws[0].Skipped[0] != 45 || st.PeakFlows != 5 {
+		t.Fatalf("global bound: flows %d skipped %v stats %+v", ws[0].Flows.Len(), ws[0].Skipped, st)
 	}
 }
 
@@ -244,5 +245,42 @@ func TestConfigErrors(t *testing.T) {
 	a, _ := New(DefaultConfiguration(), func(*Window) {})
 	if _, err := a.AddCapture(0); err == nil {
 		t.Error("interval 0 accepted")
+	}
+}
+
+// TestLargeWindowSortedInChunks: a window of more flows than a chunk holds,
+// from several shards, comes out sorted across chunks (capture, start,
+// end, key), with every flow once, as one shard gives it.
+func TestLargeWindowSortedInChunks(t *testing.T) {
+	var o []Observation
+	const n = 3*chunkSize + 1001 // full chunks and partial ones in every shard
+	for i := range n {
+		p := pkt(1700000000+int64(i%50), fmt.Sprintf("10.%d.%d.%d", i%3, (i/256)%256, i%256), server, uint16(i), 80, 40, 0x02, 1)
+		p.Capture = uint32(i % 3)
+		o = append(o, p, p) // two packets each
+	}
+	cfg := Configuration{Shards: 3, MaxFlowsPerWindow: 1e5, MaxFlows: 1e6, BatchSize: 100}
+	many, _ := run(t, cfg, []int64{600, 600, 600}, o)
+	cfg.Shards = 1
+	one, _ := run(t, cfg, []int64{600, 600, 600}, o)
+	if len(many) != 1 || many[0].Flows.Len() != n {
+		t.Fatalf("windows %d, flows %d", len(many), many[0].Flows.Len())
+	}
+	fs := many[0].Flows.Slice()
+	for i := 1; i < len(fs); i++ {
+		if !lessFlow(&fs[i-1], &fs[i]) {
+			t.Fatalf("flow %d %+v not before flow %d %+v", i-1, fs[i-1], i, fs[i])
+		}
+		if fs[i].Packets != 2 {
+			t.Fatalf("flow %d has %d packets", i, fs[i].Packets)
+		}
+	}
+	if !slices.Equal(fs, one[0].Flows.Slice()) {
+		t.Error("3 shards and 1 shard disagree")
+	}
+	for i := range fs {
+		if *many[0].Flows.At(i) != fs[i] {
+			t.Fatalf("At(%d) differs from Slice()[%d]", i, i)
+		}
 	}
 }

@@ -97,28 +97,27 @@ func (f *Fanout) Stats() Stats { return f.stats }
 
 // Window handles one closed window from the aggregator.
 func (f *Fanout) Window(w *flow.Window) error {
-	flows := w.Flows
+	p := 0 // flows before p are done
 	for ci := range f.captures {
 		c := &f.captures[ci]
 		if c.Interval != w.Interval {
 			continue
 		}
 		// Flows arrive sorted by capture: take this capture's run.
-		n := 0
-		for n < len(flows) && flows[n].Capture == uint32(ci) {
-			n++
+		end := p
+		for end < w.Flows.Len() && w.Flows.At(end).Capture == uint32(ci) {
+			end++
 		}
-		mine := flows[:n]
-		flows = flows[n:]
 		for _, fl := range c.FlowLogs {
-			f.capture(fl, uint32(ci), c, w, mine)
+			f.capture(fl, uint32(ci), c, w, p, end)
 		}
+		p = end
 	}
 	if f.err != nil {
 		return f.err
 	}
-	if len(flows) != 0 {
-		return fmt.Errorf("flowlog: %d flows of unknown capture points", len(flows))
+	if left := w.Flows.Len() - p; left != 0 {
+		return fmt.Errorf("flowlog: %d flows of unknown capture points", left)
 	}
 	f.lastClosed[w.Interval] = w.End()
 	for _, fl := range f.flowLogs {
@@ -157,19 +156,21 @@ func (f *Fanout) watermark(fl *FlowLog) int64 {
 	return wm
 }
 
-func (f *Fanout) capture(fl *FlowLog, ci uint32, c *Capture, w *flow.Window, flows []flow.Flow) {
+// capture writes the records of capture point ci for flow log fl: its
+// flows w.Flows[lo:hi], or a status record.
+func (f *Fanout) capture(fl *FlowLog, ci uint32, c *Capture, w *flow.Window, lo, hi int) {
 	k := okKey{fl, ci}
 	if skipped := w.Skipped[ci]; skipped > 0 {
 		f.status(fl, c, w, record.StatusSkipData)
 		f.stats.SkipData++
 		f.write(fl)
-	} else if len(flows) == 0 && f.hadOK[k] {
+	} else if lo == hi && f.hadOK[k] {
 		f.status(fl, c, w, record.StatusNoData)
 		f.stats.NoData++
 		f.write(fl)
 	}
-	for i := range flows {
-		fw := &flows[i]
+	for i := lo; i < hi; i++ {
+		fw := w.Flows.At(i)
 		if !fl.Accepts(record.ActionValue(fw.Action)) {
 			f.stats.Filtered++
 			continue

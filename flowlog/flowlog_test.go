@@ -157,14 +157,14 @@ func TestAddressesSpec36(t *testing.T) {
 	fan := NewFanout([]Capture{{ENI: inst, Interval: 60, FlowLogs: []*FlowLog{fl}}, {ENI: nat, Interval: 60, FlowLogs: []*FlowLog{fl}}},
 		func(*FlowLog) Destination { return d })
 	mk := func(c uint32, k flow.Key) flow.Flow { k.Capture = c; return flow.Flow{Key: k, Packets: 1, Bytes: 40} }
-	w := &flow.Window{Interval: 60, Start: 1700000040, Flows: []flow.Flow{
+	w := &flow.Window{Interval: 60, Start: 1700000040, Flows: flow.FlowsOf([]flow.Flow{
 		mk(0, key("198.51.100.23", "10.1.2.16", record.Ingress)),
 		mk(0, key("10.1.2.16", "198.51.100.23", record.Egress)),
 		mk(1, key("10.1.3.25", "192.0.2.80", record.Ingress)),
 		mk(1, key("10.1.0.50", "192.0.2.80", record.Egress)),
 		mk(1, key("192.0.2.80", "10.1.0.50", record.Ingress)),
 		mk(1, key("192.0.2.80", "10.1.3.25", record.Egress)),
-	}}
+	})}
 	if err := fan.Window(w); err != nil {
 		t.Fatal(err)
 	}
@@ -193,9 +193,9 @@ func TestStatusRecordsAndFilter(t *testing.T) {
 	ok := key("198.51.100.23", "10.1.2.15", record.Ingress)
 	windows := []*flow.Window{
 		{Interval: 60, Start: 1700000400}, // before any OK record: no NODATA
-		{Interval: 60, Start: 1700000460, Flows: []flow.Flow{{Key: ok, Packets: 2, Start: 1700000461, End: 1700000470, TCPFlags: 18}, {Key: rej, Packets: 2}}},
+		{Interval: 60, Start: 1700000460, Flows: flow.FlowsOf([]flow.Flow{{Key: ok, Packets: 2, Start: 1700000461, End: 1700000470, TCPFlags: 18}, {Key: rej, Packets: 2}})},
 		{Interval: 60, Start: 1700000520},
-		{Interval: 60, Start: 1700000580, Flows: []flow.Flow{{Key: rej, Packets: 1, Start: 1700000590, End: 1700000590}}, Skipped: map[uint32]uint64{0: 7}},
+		{Interval: 60, Start: 1700000580, Flows: flow.FlowsOf([]flow.Flow{{Key: rej, Packets: 1, Start: 1700000590, End: 1700000590}}), Skipped: map[uint32]uint64{0: 7}},
 	}
 	for _, w := range windows {
 		if err := fan.Window(w); err != nil {

@@ -178,7 +178,7 @@ func BenchmarkDecodeAggregate(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		var flows uint64
-		agg, _ := flow.New(flow.DefaultConfiguration(), func(w *flow.Window) { flows += uint64(len(w.Flows)) })
+		agg, _ := flow.New(flow.DefaultConfiguration(), func(w *flow.Window) { flows += uint64(w.Flows.Len()) })
 		id, _ := agg.AddCapture(60)
 		attr := attribute.New(attribute.Config{Captures: [][]uint32{{id}}, LocalPrefixes: []netip.Prefix{netip.MustParsePrefix("10.0.1.10/32")}})
 		agg.Start()
