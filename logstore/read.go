@@ -344,6 +344,7 @@ func (s *Store) FilterLogEvents(in FilterInput) (FilterOutput, error) {
 			if b == nil {
 				return nil
 			}
+			adviseScan(tx)
 			c := b.Cursor()
 			k, v := c.Seek(pos[:])
 			if in.Descending {
