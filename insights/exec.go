@@ -84,8 +84,19 @@ type worker struct {
 	r       *record
 	stream  []*cop
 	rows    []*tableRow
-	keep    int // when > 0, only the keep newest rows can reach the output
 	matched int64
+
+	// When keep > 0, only the first keep records in the order of srt (or,
+	// without srt, the default newest-first order) can reach the output:
+	// rows is then a max-heap of them whose root is the last, sortKeys
+	// their srt keys, and a record that would come after the root is never
+	// materialized.
+	keep     int
+	srt      *cop
+	sortKeys [][]natKey
+	desc     []bool
+	cand     []natKey
+	keyBuf   []byte
 
 	// A first stats (see route.go):
 	st    *cstats
@@ -137,16 +148,79 @@ func (w *worker) process(ev *Event, ord int64) {
 		return
 	}
 	r := w.r
+	if w.keep > 0 {
+		if w.srt != nil {
+			w.keyBuf, w.cand = w.keyBuf[:0], w.cand[:0]
+			for _, k := range w.srt.keys {
+				w.cand = append(w.cand, natKeyIn(&w.keyBuf, k.n.eval(r)))
+			}
+		}
+		if len(w.rows) == w.keep && w.cmpKept(w.cand, ev.Timestamp, ev.IngestionTime, ord, 0) >= 0 {
+			return // after every kept record
+		}
+	}
 	row := &tableRow{vals: make([]Value, len(r.vals)), ts: ev.Timestamp, ing: ev.IngestionTime, ord: ord, group: ev.Group, stream: ev.Stream}
 	for i := range row.vals {
 		row.vals[i] = r.get(i).clone()
 	}
-	w.rows = append(w.rows, row)
-	if w.keep > 0 && len(w.rows) >= 2*w.keep+1024 {
-		sortNewestFirst(w.rows)
-		clear(w.rows[w.keep:])
-		w.rows = w.rows[:w.keep]
+	if w.keep == 0 {
+		w.rows = append(w.rows, row)
+		return
 	}
+	keys := own(w.cand)
+	if len(w.rows) < w.keep {
+		w.rows, w.sortKeys = append(w.rows, row), append(w.sortKeys, keys)
+		for i := len(w.rows) - 1; i > 0; {
+			p := (i - 1) / 2
+			if w.cmpRows(p, i) >= 0 {
+				break
+			}
+			w.swapRows(p, i)
+			i = p
+		}
+		return
+	}
+	w.rows[0], w.sortKeys[0] = row, keys
+	for i := 0; ; {
+		big, l := i, 2*i+1
+		if l < len(w.rows) && w.cmpRows(l, big) > 0 {
+			big = l
+		}
+		if l+1 < len(w.rows) && w.cmpRows(l+1, big) > 0 {
+			big = l + 1
+		}
+		if big == i {
+			break
+		}
+		w.swapRows(i, big)
+		i = big
+	}
+}
+
+// cmpKept compares a record (srt keys, time, ingestion, scan position) with
+// kept row i in output order: the srt keys, then newest first (A22).
+func (w *worker) cmpKept(keys []natKey, ts, ing, ord int64, i int) int {
+	if c := cmpKeys(keys, w.sortKeys[i], w.desc); c != 0 {
+		return c
+	}
+	row := w.rows[i]
+	if c := cmpInt64(row.ts, ts); c != 0 {
+		return c
+	}
+	if c := cmpInt64(row.ing, ing); c != 0 {
+		return c
+	}
+	return cmpInt64(row.ord, ord)
+}
+
+func (w *worker) cmpRows(i, j int) int {
+	r := w.rows[i]
+	return w.cmpKept(w.sortKeys[i], r.ts, r.ing, r.ord, j)
+}
+
+func (w *worker) swapRows(i, j int) {
+	w.rows[i], w.rows[j] = w.rows[j], w.rows[i]
+	w.sortKeys[i], w.sortKeys[j] = w.sortKeys[j], w.sortKeys[i]
 }
 
 // sortNewestFirst is the order records enter the table stage: @timestamp
@@ -163,27 +237,31 @@ func sortNewestFirst(rows []*tableRow) {
 	})
 }
 
-// keepNewest says how many of the newest records can reach the output when
-// the rest of the query only limits, computes columns or re-sorts by
-// @timestamp desc; 0 means every record may matter.
-func (q *Query) keepNewest(rest []*cop, cap int) int {
-	keep := cap
-	for _, op := range rest {
+// bounded says how many records can reach the output, and in which order,
+// when the rest of the query only sorts first, then limits, computes
+// columns or re-sorts what the limit kept: the first keep records in the
+// order of srt (nil: the default order); keep 0 means every record may
+// matter.
+func bounded(rest []*cop, cap int) (keep int, srt *cop) {
+	keep = cap
+	limited := false
+	for i, op := range rest {
 		switch op.kind {
-		case "fields", "display", "parse", "unmask":
+		case "fields", "display", "parse", "unmask": // one row out for each row in
 		case "limit":
-			keep = min(keep, op.limit)
+			keep, limited = min(keep, op.limit), true
 		case "sort":
-			f, ok := op.keys[0].n.(*fieldNode)
-			_, reassigned := q.phases[0].s.assigned["@timestamp"]
-			if len(op.keys) != 1 || !op.keys[0].desc || !ok || q.phases[0].s.names[f.i] != "@timestamp" || reassigned {
-				return 0
+			switch {
+			case i == 0:
+				srt = op
+			case !limited: // a second sort before any limit decides the order
+				return 0, nil
 			}
 		default:
-			return 0
+			return 0, nil
 		}
 	}
-	return keep
+	return keep, srt
 }
 
 // apply runs a per-record command; false drops the record.
@@ -296,9 +374,13 @@ func (q *Query) RunParts(parts []Source, opt Options) (*Result, error) {
 	var stats Statistics
 	w0 := q.newWorker(&x)
 	if w0.st == nil {
-		w0.keep = q.keepNewest(q.compile(&x)[0][len(w0.stream):], limit)
-		if len(q.phases) > 1 {
-			w0.keep = 0
+		if len(q.phases) == 1 {
+			w0.keep, w0.srt = bounded(q.compile(&x)[0][len(w0.stream):], limit)
+		}
+		if w0.srt != nil {
+			for _, k := range w0.srt.keys {
+				w0.desc = append(w0.desc, k.desc)
+			}
 		}
 	}
 	var err error
@@ -306,9 +388,18 @@ func (q *Query) RunParts(parts []Source, opt Options) (*Result, error) {
 	if w0.st != nil {
 		ws, err = q.runParallel(parts, w0, workers, opt.Events, &x, &stats)
 	} else {
-		var ord int64
-		for _, src := range parts {
-			err = src(func(ev *Event) error {
+		// The scan position orders records that tie on everything else:
+		// part number, then position in the part. With keep, the parts run
+		// newest first, so that for the most common query (sort @timestamp
+		// desc | limit N) the heap fills from the last part and the records
+		// of the others are older than all it keeps: none is materialized.
+		for n := range parts {
+			p := n
+			if w0.keep > 0 {
+				p = len(parts) - 1 - n
+			}
+			ord := int64(p) << 40
+			err = parts[p](func(ev *Event) error {
 				stats.RecordsScanned++
 				stats.BytesScanned += float64(len(ev.Message))
 				w0.process(ev, ord)

@@ -377,3 +377,64 @@ func TestWorkersAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestBoundedRecords: a query that only sorts, then limits (or meets the
+// row cap), keeps a bounded heap of records instead of materializing every
+// one; it must give exactly the rows of the same query made unbounded (a
+// filter that drops nothing between the sort and the limit), in one source
+// or in parts scanned newest part first, with ties on the sort keys.
+func TestBoundedRecords(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	var evs []Event
+	for i := range 3000 {
+		ev := flowEvent(i, fmt.Sprintf("10.0.%d.%d", rng.IntN(3), rng.IntN(20)), "10.9.0.1", []string{"22", "80", "443", "-"}[rng.IntN(4)], fmt.Sprint(rng.IntN(40)))
+		ev.Timestamp = 1700000000000 + int64(rng.IntN(500))*1000 // many equal timestamps
+		ev.IngestionTime = ev.Timestamp + int64(rng.IntN(3))
+		evs = append(evs, ev)
+	}
+	parts := func(k int) []Source {
+		var ps []Source
+		for i := range k {
+			ps = append(ps, EventsSource(evs[i*len(evs)/k:(i+1)*len(evs)/k]))
+		}
+		return ps
+	}
+	run := func(q string, p []Source, opt Options) []string {
+		pq, err := Parse(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := pq.RunParts(p, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rowsOf(res)
+	}
+	for _, c := range []struct{ sortPart, rest string }{
+		{"fields srcAddr, bytes | sort bytes desc", "limit %d"},
+		{"sort srcAddr asc, bytes desc", "limit %d | fields srcAddr, bytes, dstPort"},
+		{"fields @timestamp, srcAddr | sort @timestamp desc", "limit %d"},
+		{"fields @timestamp, srcAddr | sort @timestamp asc", "limit %d"},
+		{"filter bytes > 10 | sort dstPort", "limit %d | fields srcAddr, dstPort"},
+		{"fields srcAddr, bytes", "limit %d | sort bytes asc"},
+		{"fields @timestamp, bytes * 2 as b2 | sort b2 desc", "display b2 | limit %d"},
+	} {
+		for _, n := range []int{1, 7, 100, 2999, 5000} {
+			rest := fmt.Sprintf(c.rest, n)
+			want := run(c.sortPart+" | filter 1 = 1 | "+rest, parts(1), Options{})
+			if len(want) == 0 {
+				t.Fatalf("%s | %s: no rows", c.sortPart, rest)
+			}
+			for _, k := range []int{1, 4} {
+				if got := run(c.sortPart+" | "+rest, parts(k), Options{}); !slices.Equal(got, want) {
+					t.Fatalf("%s | %s over %d parts:\n got %.300q\nwant %.300q", c.sortPart, rest, k, got, want)
+				}
+			}
+		}
+		// The row cap bounds the same way as a limit.
+		want := run(c.sortPart+" | filter 1 = 1", parts(1), Options{Limit: 9})
+		if got := run(c.sortPart, parts(3), Options{Limit: 9}); !slices.Equal(got, want) {
+			t.Fatalf("%s with row cap 9:\n got %q\nwant %q", c.sortPart, got, want)
+		}
+	}
+}

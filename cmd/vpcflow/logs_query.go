@@ -185,13 +185,16 @@ func logsQueryTable(out, errw io.Writer, res *insights.Result) error {
 }
 
 // storeQuery runs q over the events of groups between startMs and endMs
-// (both inclusive) in the store. Each group's range is cut into a few parts
-// per core that the engine's workers scan concurrently, and the store's
-// event count sizes the engine's tables.
+// (both inclusive) in the store. Each group's range is cut into parts (at
+// least 64, and 4 per worker) that the engine's workers scan concurrently
+// for a stats, or newest part first for a sorted, limited query, where a
+// small last part is what keeps the work small (sort @timestamp desc |
+// limit 20 over 10 M events: 4.6 s with 8 parts, 1.4 s with 64; stats
+// alike either way). The store's event count sizes the engine's tables.
 func storeQuery(q *insights.Query, s *logstore.Store, groups []string, startMs, endMs int64, opt insights.Options) (*insights.Result, error) {
-	per := 4 * runtime.GOMAXPROCS(0)
+	per := max(64, 4*runtime.GOMAXPROCS(0))
 	if opt.Workers > 0 {
-		per = 4 * opt.Workers
+		per = max(64, 4*opt.Workers)
 	}
 	var parts []insights.Source
 	for _, g := range groups {
