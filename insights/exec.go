@@ -97,6 +97,12 @@ type worker struct {
 	desc     []bool
 	cand     []natKey
 	keyBuf   []byte
+	// With a dedup before the limit, a record with every dedup field set
+	// can only be output if it is the first of its dedup key: firsts holds
+	// that record per key (records with a null dedup field go to rows).
+	dedup  *cop
+	firsts map[string]*firstRow
+	dkey   []byte
 
 	// A first stats (see route.go):
 	st    *cstats
@@ -148,6 +154,8 @@ func (w *worker) process(ev *Event, ord int64) {
 		return
 	}
 	r := w.r
+	var first *firstRow // the kept first of the record's dedup key
+	keyed := false
 	if w.keep > 0 {
 		if w.srt != nil {
 			w.keyBuf, w.cand = w.keyBuf[:0], w.cand[:0]
@@ -155,7 +163,24 @@ func (w *worker) process(ev *Event, ord int64) {
 				w.cand = append(w.cand, natKeyIn(&w.keyBuf, k.n.eval(r)))
 			}
 		}
-		if len(w.rows) == w.keep && w.cmpKept(w.cand, ev.Timestamp, ev.IngestionTime, ord, 0) >= 0 {
+		if w.dedup != nil {
+			w.dkey, keyed = w.dkey[:0], true
+			for _, n := range w.dedup.dedup {
+				v := n.eval(r)
+				if v.K == Null {
+					keyed = false // a null dedup field always keeps the record
+					break
+				}
+				w.dkey = appendKey(w.dkey, v)
+			}
+			if keyed {
+				first = w.firsts[string(w.dkey)]
+				if first != nil && cmpOrder(w.desc, w.cand, ev.Timestamp, ev.IngestionTime, ord, first.keys, first.row) >= 0 {
+					return // not the first of its key
+				}
+			}
+		}
+		if !keyed && len(w.rows) == w.keep && w.cmpKept(w.cand, ev.Timestamp, ev.IngestionTime, ord, 0) >= 0 {
 			return // after every kept record
 		}
 	}
@@ -168,6 +193,14 @@ func (w *worker) process(ev *Event, ord int64) {
 		return
 	}
 	keys := own(w.cand)
+	if keyed {
+		if first == nil {
+			w.firsts[string(w.dkey)] = &firstRow{row, keys}
+		} else {
+			first.row, first.keys = row, keys
+		}
+		return
+	}
 	if len(w.rows) < w.keep {
 		w.rows, w.sortKeys = append(w.rows, row), append(w.sortKeys, keys)
 		for i := len(w.rows) - 1; i > 0; {
@@ -197,13 +230,32 @@ func (w *worker) process(ev *Event, ord int64) {
 	}
 }
 
+type firstRow struct {
+	row  *tableRow
+	keys []natKey
+}
+
+// keptRows is what a bounded worker kept, in no order.
+func (w *worker) keptRows() []*tableRow {
+	rows := w.rows
+	for _, f := range w.firsts {
+		rows = append(rows, f.row)
+	}
+	return rows
+}
+
 // cmpKept compares a record (srt keys, time, ingestion, scan position) with
-// kept row i in output order: the srt keys, then newest first (A22).
+// kept row i in output order.
 func (w *worker) cmpKept(keys []natKey, ts, ing, ord int64, i int) int {
-	if c := cmpKeys(keys, w.sortKeys[i], w.desc); c != 0 {
+	return cmpOrder(w.desc, keys, ts, ing, ord, w.sortKeys[i], w.rows[i])
+}
+
+// cmpOrder compares a record with a row in output order: the sort keys,
+// then newest first (A22).
+func cmpOrder(desc []bool, keys []natKey, ts, ing, ord int64, rowKeys []natKey, row *tableRow) int {
+	if c := cmpKeys(keys, rowKeys, desc); c != 0 {
 		return c
 	}
-	row := w.rows[i]
 	if c := cmpInt64(row.ts, ts); c != 0 {
 		return c
 	}
@@ -238,11 +290,11 @@ func sortNewestFirst(rows []*tableRow) {
 }
 
 // bounded says how many records can reach the output, and in which order,
-// when the rest of the query only sorts first, then limits, computes
-// columns or re-sorts what the limit kept: the first keep records in the
-// order of srt (nil: the default order); keep 0 means every record may
-// matter.
-func bounded(rest []*cop, cap int) (keep int, srt *cop) {
+// when the rest of the query only sorts first, dedups, then limits,
+// computes columns or re-sorts or dedups what the limit kept: the first
+// keep records in the order of srt (nil: the default order), among the
+// first of each key of dedup; keep 0 means every record may matter.
+func bounded(rest []*cop, cap int) (keep int, srt, dedup *cop) {
 	keep = cap
 	limited := false
 	for i, op := range rest {
@@ -255,13 +307,21 @@ func bounded(rest []*cop, cap int) (keep int, srt *cop) {
 			case i == 0:
 				srt = op
 			case !limited: // a second sort before any limit decides the order
-				return 0, nil
+				return 0, nil, nil
+			}
+		case "dedup":
+			switch {
+			case limited: // dedups what the limit kept
+			case dedup == nil && (i == 0 || i == 1 && srt != nil):
+				dedup = op
+			default:
+				return 0, nil, nil
 			}
 		default:
-			return 0, nil
+			return 0, nil, nil
 		}
 	}
-	return keep, srt
+	return keep, srt, dedup
 }
 
 // apply runs a per-record command; false drops the record.
@@ -375,7 +435,8 @@ func (q *Query) RunParts(parts []Source, opt Options) (*Result, error) {
 	w0 := q.newWorker(&x)
 	if w0.st == nil {
 		if len(q.phases) == 1 {
-			w0.keep, w0.srt = bounded(q.compile(&x)[0][len(w0.stream):], limit)
+			w0.keep, w0.srt, w0.dedup = bounded(q.compile(&x)[0][len(w0.stream):], limit)
+			w0.firsts = map[string]*firstRow{}
 		}
 		if w0.srt != nil {
 			for _, k := range w0.srt.keys {
@@ -437,7 +498,7 @@ func (q *Query) RunParts(parts []Source, opt Options) (*Result, error) {
 			rest = rest[1:]
 		}
 	} else {
-		rows = w0.rows
+		rows = w0.keptRows()
 		sortNewestFirst(rows)
 		tr = newRecord(&x, q.phases[ph].s)
 		tr.ev = nil

@@ -378,10 +378,11 @@ func TestWorkersAgree(t *testing.T) {
 	}
 }
 
-// TestBoundedRecords: a query that only sorts, then limits (or meets the
-// row cap), keeps a bounded heap of records instead of materializing every
-// one; it must give exactly the rows of the same query made unbounded (a
-// filter that drops nothing between the sort and the limit), in one source
+// TestBoundedRecords: a query that only sorts, dedups, then limits (or
+// meets the row cap) keeps a bounded heap of records (and the first record
+// of each dedup key) instead of materializing every one; it must give
+// exactly the rows of the same query made unbounded (its sort written
+// twice, which sorts the same, stably, but is not bounded), in one source
 // or in parts scanned newest part first, with ties on the sort keys.
 func TestBoundedRecords(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
@@ -410,31 +411,52 @@ func TestBoundedRecords(t *testing.T) {
 		}
 		return rowsOf(res)
 	}
-	for _, c := range []struct{ sortPart, rest string }{
-		{"fields srcAddr, bytes | sort bytes desc", "limit %d"},
-		{"sort srcAddr asc, bytes desc", "limit %d | fields srcAddr, bytes, dstPort"},
-		{"fields @timestamp, srcAddr | sort @timestamp desc", "limit %d"},
-		{"fields @timestamp, srcAddr | sort @timestamp asc", "limit %d"},
-		{"filter bytes > 10 | sort dstPort", "limit %d | fields srcAddr, dstPort"},
-		{"fields srcAddr, bytes", "limit %d | sort bytes asc"},
-		{"fields @timestamp, bytes * 2 as b2 | sort b2 desc", "display b2 | limit %d"},
+	for _, c := range []struct{ stream, sort, rest string }{
+		{"fields srcAddr, bytes", "sort bytes desc", "limit %d"},
+		{"fields srcAddr, bytes, dstPort", "sort srcAddr asc, bytes desc", "limit %d | fields srcAddr, bytes, dstPort"},
+		{"fields @timestamp, srcAddr", "sort @timestamp desc", "limit %d"},
+		{"fields @timestamp, srcAddr", "sort @timestamp asc", "limit %d"},
+		{"filter bytes > 10", "sort dstPort", "limit %d | fields srcAddr, dstPort"},
+		{"fields srcAddr, bytes", "", "limit %d | sort bytes asc"},
+		{"fields @timestamp, bytes * 2 as b2", "sort b2 desc", "display b2 | limit %d"},
+		// dedup keeps the first record of each key; a null dedup field (dstPort "-") keeps every one.
+		{"fields srcAddr, dstPort", "", "dedup srcAddr | limit %d"},
+		{"fields bytes, dstPort", "sort bytes desc", "dedup dstPort | limit %d"},
+		{"fields srcAddr, dstPort, bytes", "sort bytes asc", "dedup srcAddr, dstPort | limit %d"},
+		{"fields srcAddr", "", "limit %d | dedup srcAddr"},
 	} {
+		sort := c.sort
+		if sort == "" {
+			sort = "sort @timestamp desc" // the default order, for the reference
+		}
+		join := func(parts ...string) string {
+			var q []string
+			for _, p := range parts {
+				if p != "" {
+					q = append(q, p)
+				}
+			}
+			return strings.Join(q, " | ")
+		}
 		for _, n := range []int{1, 7, 100, 2999, 5000} {
 			rest := fmt.Sprintf(c.rest, n)
-			want := run(c.sortPart+" | filter 1 = 1 | "+rest, parts(1), Options{})
+			q := join(c.stream, c.sort, rest)
+			want := run(join(c.stream, sort, sort, rest), parts(1), Options{})
 			if len(want) == 0 {
-				t.Fatalf("%s | %s: no rows", c.sortPart, rest)
+				t.Fatalf("%s: no rows", q)
 			}
 			for _, k := range []int{1, 4} {
-				if got := run(c.sortPart+" | "+rest, parts(k), Options{}); !slices.Equal(got, want) {
-					t.Fatalf("%s | %s over %d parts:\n got %.300q\nwant %.300q", c.sortPart, rest, k, got, want)
+				if got := run(q, parts(k), Options{}); !slices.Equal(got, want) {
+					t.Fatalf("%s over %d parts:\n got %.300q\nwant %.300q", q, k, got, want)
 				}
 			}
 		}
 		// The row cap bounds the same way as a limit.
-		want := run(c.sortPart+" | filter 1 = 1", parts(1), Options{Limit: 9})
-		if got := run(c.sortPart, parts(3), Options{Limit: 9}); !slices.Equal(got, want) {
-			t.Fatalf("%s with row cap 9:\n got %q\nwant %q", c.sortPart, got, want)
+		rest := strings.ReplaceAll(strings.ReplaceAll(c.rest, "limit %d | ", ""), " | limit %d", "")
+		rest = strings.ReplaceAll(rest, "limit %d", "")
+		want := run(join(c.stream, sort, sort, rest), parts(1), Options{Limit: 9})
+		if got := run(join(c.stream, c.sort, rest), parts(3), Options{Limit: 9}); !slices.Equal(got, want) {
+			t.Fatalf("%s with row cap 9:\n got %q\nwant %q", join(c.stream, c.sort, rest), got, want)
 		}
 	}
 }
