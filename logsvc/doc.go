@@ -13,6 +13,7 @@
 // Layout added to the data dir (see docs/metric-filters.md for why):
 //
 //	metrics.db   bbolt: filter definitions, alarms (definition, state,
-//	             history), every datapoint in ingestion order, the
+//	             history), the statistics of every metric bucket (10 s) as
+//	             the engine summed them (not every datapoint), the
 //	             default-value minute markers, and the event-time watermark
 package logsvc

@@ -136,6 +136,32 @@ func (s *Store) Add(dp Datapoint) {
 	st.add(dp.Value)
 }
 
+// BucketOf returns the metric and the bucket start a datapoint adds to.
+func BucketOf(dp *Datapoint) (MetricKey, int64) {
+	return KeyOf(dp.Namespace, dp.MetricName, dp.Dimensions), floorTo(dp.Timestamp, BucketMs)
+}
+
+// Bucket returns the statistics of metric k's bucket starting at b.
+func (s *Store) Bucket(k MetricKey, b int64) (Stats, bool) {
+	if ser := s.series[k]; ser != nil {
+		if st := ser.buckets[b]; st != nil {
+			return *st, true
+		}
+	}
+	return Stats{}, false
+}
+
+// SetBucket sets the statistics of metric k's bucket starting at b, as
+// Bucket gave them before a restart: a store persisted that way comes back
+// bit for bit, sums included.
+func (s *Store) SetBucket(k MetricKey, b int64, st Stats) {
+	ser := s.get(k)
+	if ser.buckets[b] == nil {
+		ser.mark(b)
+	}
+	ser.buckets[b] = &st
+}
+
 // matchedIn records that a filter writing k matched an event at time t, so
 // that minute gets no default value.
 func (s *Store) matchedIn(k MetricKey, t int64) {
