@@ -3,8 +3,11 @@ package sql
 import (
 	"context"
 	dbsql "database/sql"
+	"encoding/binary"
 	"strings"
 	"testing"
+
+	"github.com/vpcflow/vpcflow/record"
 )
 
 // FuzzObject puts an arbitrary object (gzip-wrapped, or raw bytes when raw
@@ -66,6 +69,63 @@ func FuzzObject(f *testing.F) {
 		}
 		if n := r.Rows[0][0].(int64); n < 1 {
 			t.Errorf("good record lost")
+		}
+	})
+}
+
+// FuzzParquetObject puts arbitrary bytes named .log.parquet (seeded with a
+// real Parquet object) next to a good text object: Open must not fail or
+// panic, the good record stays, every problem names the fuzzed object, and
+// the rows the check counted are the rows a query sees.
+func FuzzParquetObject(f *testing.F) {
+	good := parquetObject(f, record.DefaultFormat, record.Record{Version: 2, AccountID: "1", InterfaceID: "eni-2",
+		SrcPort: 5, DstPort: 6, Protocol: 17, Packets: 7, Bytes: 700, Start: 1710000000, End: 1710000010,
+		Action: record.ActionReject, LogStatus: record.StatusOK})
+	f.Add(good)
+	f.Add(good[:len(good)/2])
+	f.Add(append([]byte("PAR1"), good[len(good)-40:]...))
+	f.Add(parquetObject(f, record.MustFormat("${version} ${srcaddr}"), record.Record{Version: 2}))
+	// Corrupt footers: parquet-go panicked opening these (a byte of the
+	// footer's column metadata set to 0x7f), caught now as not Parquet.
+	// A footer length of 2 GB: parquet-go sized a buffer by it.
+	huge := append([]byte(nil), good...)
+	binary.LittleEndian.PutUint32(huge[len(huge)-8:], 0x7fffffff)
+	f.Add(huge)
+	for _, at := range []int{len(good) - 1511, len(good) - 1500, len(good) - 200} {
+		if at > 0 {
+			bad := append([]byte(nil), good...)
+			bad[at] = 0x7f
+			f.Add(bad)
+		}
+	}
+	db, err := dbsql.Open("duckdb", "")
+	if err != nil {
+		f.Fatal(err)
+	}
+	defer db.Close()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		dir := t.TempDir()
+		text := writeObject(t, dir, "a.log.gz", gz(t, header+"2 1 eni-good 10.0.0.1 10.0.0.2 1 2 6 3 100 1710000000 1710000010 ACCEPT OK\n"))
+		fuzzed := writeObject(t, dir, "b.log.parquet", data)
+		tb, err := open(context.Background(), db, dir, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tb.Close()
+		if len(tb.Files) == 0 || tb.Files[0] != text {
+			t.Fatalf("good object missing: %v (%v)", tb.Files, tb.Problems)
+		}
+		for _, p := range tb.Problems {
+			if msg := p.Error(); !strings.HasPrefix(msg, fuzzed+":") {
+				t.Errorf("problem without position: %q", msg)
+			}
+		}
+		r, err := tb.Query(context.Background(), "SELECT count(*) FROM flowlogs")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := r.Rows[0][0].(int64); n != tb.Rows {
+			t.Errorf("%d rows, the check counted %d (problems %v)", n, tb.Rows, tb.Problems)
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	dbsql "database/sql"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -215,7 +216,15 @@ func readFormat(path string) (*record.Format, error) {
 }
 
 // parquetFormat returns the format named by the columns of a Parquet object.
-func parquetFormat(path string) (*record.Format, error) {
+// parquet-go panics on some corrupt footers (found by FuzzParquetObject: a
+// slice bound out of range while opening columns); such a file is reported
+// as not Parquet like any other unreadable object.
+func parquetFormat(path string) (format *record.Format, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			format, err = nil, &FileError{File: path, Err: fmt.Errorf("not Parquet: corrupt file (%v)", p)}
+		}
+	}()
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &FileError{File: path, Err: err}
@@ -225,12 +234,19 @@ func parquetFormat(path string) (*record.Format, error) {
 	if err != nil {
 		return nil, &FileError{File: path, Err: err}
 	}
+	// The footer's length is checked before parquet-go sizes a buffer by
+	// it: a corrupt one made it allocate up to gigabytes (a second or more
+	// per file, found by fuzzing).
+	var tail [8]byte
+	if _, err := f.ReadAt(tail[:], st.Size()-8); err != nil || st.Size() < 12 || string(tail[4:]) != "PAR1" ||
+		int64(binary.LittleEndian.Uint32(tail[:4])) > st.Size()-12 {
+		return nil, &FileError{File: path, Err: errors.New("not Parquet: no valid footer")}
+	}
 	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, &FileError{File: path, Err: fmt.Errorf("not Parquet: %w", err)}
 	}
-	format, err := record.ParquetFormat(pf.Schema())
-	if err != nil {
+	if format, err = record.ParquetFormat(pf.Schema()); err != nil {
 		return nil, &FileError{File: path, Err: fmt.Errorf("bad schema: %w", err)}
 	}
 	return format, nil
