@@ -10,6 +10,30 @@ import (
 	"github.com/vpcflow/vpcflow/record"
 )
 
+// openBeside opens a table over a good text object and an object named
+// name holding data. Open must not fail; the good object must be in the
+// table and every problem must name the other object.
+func openBeside(t *testing.T, db *dbsql.DB, name string, data []byte) *Table {
+	t.Helper()
+	dir := t.TempDir()
+	good := writeObject(t, dir, "a.log.gz", gz(t, header+"2 1 eni-good 10.0.0.1 10.0.0.2 1 2 6 3 100 1710000000 1710000010 ACCEPT OK\n"))
+	fuzzed := writeObject(t, dir, name, data)
+	tb, err := open(context.Background(), db, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tb.Close() })
+	if len(tb.Files) == 0 || tb.Files[0] != good {
+		t.Fatalf("good object missing: %v (%v)", tb.Files, tb.Problems)
+	}
+	for _, p := range tb.Problems {
+		if msg := p.Error(); !strings.HasPrefix(msg, fuzzed+":") {
+			t.Errorf("problem without position: %q", msg)
+		}
+	}
+	return tb
+}
+
 // FuzzObject puts an arbitrary object (gzip-wrapped, or raw bytes when raw
 // is set) next to a good one. Open must not fail or panic, the good record
 // must stay in the table, every problem must name its object, and the rows
@@ -30,26 +54,11 @@ func FuzzObject(f *testing.F) {
 	}
 	defer db.Close()
 	f.Fuzz(func(t *testing.T, data []byte, raw bool) {
-		dir := t.TempDir()
-		good := writeObject(t, dir, "a.log.gz", gz(t, header+"2 1 eni-good 10.0.0.1 10.0.0.2 1 2 6 3 100 1710000000 1710000010 ACCEPT OK\n"))
 		obj := data
 		if !raw {
 			obj = gz(t, string(data))
 		}
-		fuzzed := writeObject(t, dir, "b.log.gz", obj)
-		tb, err := open(context.Background(), db, dir, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tb.Close()
-		if len(tb.Files) == 0 || tb.Files[0] != good {
-			t.Fatalf("good object missing: %v (%v)", tb.Files, tb.Problems)
-		}
-		for _, p := range tb.Problems {
-			if msg := p.Error(); !strings.HasPrefix(msg, fuzzed+":") {
-				t.Errorf("problem without position: %q", msg)
-			}
-		}
+		tb := openBeside(t, db, "b.log.gz", obj)
 		for _, q := range []string{
 			"SELECT count(*) FROM flowlogs",
 			"SELECT count(*) FROM (SELECT * FROM flowlogs)",
@@ -104,22 +113,7 @@ func FuzzParquetObject(f *testing.F) {
 	}
 	defer db.Close()
 	f.Fuzz(func(t *testing.T, data []byte) {
-		dir := t.TempDir()
-		text := writeObject(t, dir, "a.log.gz", gz(t, header+"2 1 eni-good 10.0.0.1 10.0.0.2 1 2 6 3 100 1710000000 1710000010 ACCEPT OK\n"))
-		fuzzed := writeObject(t, dir, "b.log.parquet", data)
-		tb, err := open(context.Background(), db, dir, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer tb.Close()
-		if len(tb.Files) == 0 || tb.Files[0] != text {
-			t.Fatalf("good object missing: %v (%v)", tb.Files, tb.Problems)
-		}
-		for _, p := range tb.Problems {
-			if msg := p.Error(); !strings.HasPrefix(msg, fuzzed+":") {
-				t.Errorf("problem without position: %q", msg)
-			}
-		}
+		tb := openBeside(t, db, "b.log.parquet", data)
 		r, err := tb.Query(context.Background(), "SELECT count(*) FROM flowlogs")
 		if err != nil {
 			t.Fatal(err)
