@@ -216,11 +216,11 @@ func (w *worker) parse(ev *Event, copyArgs bool) {
 }
 
 // apply adds the records of o to the worker's groups. With millions of
-// groups every table lookup misses the cache three times (index slot,
-// group, key bytes), and one lookup at a time the core waits for each. So
-// for a stage of records it first touches their slots, then the groups,
-// keys and states the slots point to: loads that do not depend on each
-// other from one record to the next, which the core overlaps. Only then
+// groups every table lookup misses the cache twice (index slot, then the
+// group's record: key and states), and one lookup at a time the core waits
+// for each. So for a stage of records it first touches their slots, then
+// the records the slots point to: loads that do not depend on each other
+// from one record to the next, which the core overlaps. Only then
 // does it look up and update, finding the lines in cache (measured: 15-20%
 // less CPU than one record at a time over a million events in 900 000
 // groups).
