@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -69,7 +70,7 @@ func (c *CloudWatch) Flush(fl *flowlog.FlowLog, _ int64) error {
 		if c := strings.Compare(a.Stream, b.Stream); c != 0 {
 			return c
 		}
-		return cmpInt(a.Timestamp, b.Timestamp)
+		return cmp.Compare(a.Timestamp, b.Timestamp)
 	})
 	res, err := c.Store.Ingest(fl.LogGroupName, evs)
 	if err != nil {

@@ -2,6 +2,7 @@ package deliver
 
 import (
 	"bufio"
+	"cmp"
 	"io"
 	"slices"
 	"strings"
@@ -75,10 +76,10 @@ func SortLines(lines []Line) {
 			return c
 		}
 		if a.Start != b.Start {
-			return cmpInt(a.Start, b.Start)
+			return cmp.Compare(a.Start, b.Start)
 		}
 		if a.End != b.End {
-			return cmpInt(a.End, b.End)
+			return cmp.Compare(a.End, b.End)
 		}
 		return strings.Compare(a.Text, b.Text)
 	})

@@ -11,6 +11,7 @@ package deliver
 
 import (
 	"bufio"
+	"cmp"
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
@@ -234,7 +235,7 @@ func (d *S3Dir) finishWhere(match func(slotKey) bool) error {
 		if c := strings.Compare(a.fl.ID, b.fl.ID); c != 0 {
 			return c
 		}
-		return cmpInt(a.slot, b.slot)
+		return cmp.Compare(a.slot, b.slot)
 	})
 	for _, k := range keys {
 		o := d.open[k]
@@ -244,16 +245,6 @@ func (d *S3Dir) finishWhere(match func(slotKey) bool) error {
 		}
 	}
 	return nil
-}
-
-func cmpInt(a, b int64) int {
-	if a < b {
-		return -1
-	}
-	if a > b {
-		return 1
-	}
-	return 0
 }
 
 // ObjectKey is the S3 key of an object of flow log fl for the slot starting

@@ -1,6 +1,7 @@
 package insights
 
 import (
+	"cmp"
 	"math"
 	"sort"
 )
@@ -210,23 +211,13 @@ func (a *timeAgg) add(v Value, ts, ing int64) {
 	}
 }
 func (a *timeAgg) better(ts, ing int64) bool {
-	c := cmpInt64(ts, a.ts)
+	c := cmp.Compare(ts, a.ts)
 	if c == 0 {
-		c = cmpInt64(ing, a.ing)
+		c = cmp.Compare(ing, a.ing)
 	}
 	return c == a.sign
 }
 func (a *timeAgg) result() Value { return a.v }
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
 
 type naturalAgg struct {
 	sign int

@@ -1,6 +1,7 @@
 package insights
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"hash/maphash"
@@ -256,13 +257,13 @@ func cmpOrder(desc []bool, keys []natKey, ts, ing, ord int64, rowKeys []natKey, 
 	if c := cmpKeys(keys, rowKeys, desc); c != 0 {
 		return c
 	}
-	if c := cmpInt64(row.ts, ts); c != 0 {
+	if c := cmp.Compare(row.ts, ts); c != 0 {
 		return c
 	}
-	if c := cmpInt64(row.ing, ing); c != 0 {
+	if c := cmp.Compare(row.ing, ing); c != 0 {
 		return c
 	}
-	return cmpInt64(row.ord, ord)
+	return cmp.Compare(row.ord, ord)
 }
 
 func (w *worker) cmpRows(i, j int) int {
@@ -279,13 +280,13 @@ func (w *worker) swapRows(i, j int) {
 // descending, later ingestion first, then later in the scan first (A22).
 func sortNewestFirst(rows []*tableRow) {
 	slices.SortFunc(rows, func(a, b *tableRow) int {
-		if c := cmpInt64(b.ts, a.ts); c != 0 {
+		if c := cmp.Compare(b.ts, a.ts); c != 0 {
 			return c
 		}
-		if c := cmpInt64(b.ing, a.ing); c != 0 {
+		if c := cmp.Compare(b.ing, a.ing); c != 0 {
 			return c
 		}
-		return cmpInt64(b.ord, a.ord)
+		return cmp.Compare(b.ord, a.ord)
 	})
 }
 

@@ -1,6 +1,7 @@
 package insights
 
 import (
+	"cmp"
 	"encoding/binary"
 	"slices"
 	"strings"
@@ -94,12 +95,12 @@ func appendNatText(b []byte, s string) []byte {
 // cmp is sortCompare over keys: desc reverses only the non-null part.
 func (a *natKey) cmp(b *natKey, desc bool) int {
 	if a.class == natNull || b.class == natNull {
-		return cmpInt(int(a.class/natNull), int(b.class/natNull))
+		return cmp.Compare(int(a.class/natNull), int(b.class/natNull))
 	}
 	var c int
 	switch {
 	case a.class != b.class:
-		c = cmpInt(int(a.class), int(b.class))
+		c = cmp.Compare(int(a.class), int(b.class))
 	case a.class == natNumber:
 		c = cmpFloat(a.f, b.f)
 	default:

@@ -1,6 +1,7 @@
 package insights
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -17,10 +18,10 @@ func TestNatKeyOrder(t *testing.T) {
 	for i := range seq {
 		for j := range seq {
 			a, b := natKeyOf(strVal(seq[i])), natKeyOf(strVal(seq[j]))
-			if got, want := a.cmp(&b, false), cmpInt(i, j); got != want {
+			if got, want := a.cmp(&b, false), cmp.Compare(i, j); got != want {
 				t.Errorf("cmp(%q, %q) = %d, want %d", seq[i], seq[j], got, want)
 			}
-			if got, want := a.cmp(&b, true), -cmpInt(i, j); got != want {
+			if got, want := a.cmp(&b, true), -cmp.Compare(i, j); got != want {
 				t.Errorf("desc cmp(%q, %q) = %d, want %d", seq[i], seq[j], got, want)
 			}
 		}

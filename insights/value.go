@@ -1,6 +1,7 @@
 package insights
 
 import (
+	"cmp"
 	"math"
 	"strconv"
 	"strings"
@@ -224,11 +225,11 @@ func naturalString(a, b string) int {
 			// A digit run against a text run: the first code points decide.
 			ca, _ := utf8.DecodeRuneInString(a)
 			cb, _ := utf8.DecodeRuneInString(b)
-			return cmpInt(int(ca), int(cb))
+			return cmp.Compare(int(ca), int(cb))
 		}
 		if da {
 			if ra != rb {
-				return cmpInt(ra, rb)
+				return cmp.Compare(ra, rb)
 			}
 			if c := strings.Compare(a[:ra], b[:rb]); c != 0 {
 				return c
@@ -239,7 +240,7 @@ func naturalString(a, b string) int {
 		}
 		a, b = a[ra:], b[rb:]
 	}
-	return cmpInt(len(a), len(b))
+	return cmp.Compare(len(a), len(b))
 }
 
 func runLen(s string) int {
@@ -249,16 +250,6 @@ func runLen(s string) int {
 		i++
 	}
 	return i
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // sortCompare orders for `sort` and stats groups: natural order, nulls last
