@@ -154,19 +154,12 @@ func isNumber(s string) bool {
 		i++
 	}
 	d := i
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	if i == d {
+	if i = skipDigits(s, i); i == d {
 		return false
 	}
 	if i < len(s) && s[i] == '.' {
-		i++
-		d = i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == d {
+		d = i + 1
+		if i = skipDigits(s, d); i == d {
 			return false
 		}
 	}
@@ -176,14 +169,19 @@ func isNumber(s string) bool {
 			i++
 		}
 		d = i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == d {
+		if i = skipDigits(s, i); i == d {
 			return false
 		}
 	}
 	return i == len(s)
+}
+
+// skipDigits returns the index after the run of ASCII digits at s[i:].
+func skipDigits(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 // parseNumber converts s when it is a number per the spec's rule. Short

@@ -72,17 +72,22 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
+// months is the length of a month, quarter or year duration in months.
+func (d duration) months() int64 {
+	switch d.u {
+	case uQuarter:
+		return 3 * d.n
+	case uYear:
+		return 12 * d.n
+	}
+	return d.n
+}
+
 // floor rounds ms down to a multiple of d.
 func (d duration) floor(ms int64) int64 {
 	switch d.u {
 	case uMonth, uQuarter, uYear:
-		months := d.n
-		switch d.u {
-		case uQuarter:
-			months *= 3
-		case uYear:
-			months *= 12
-		}
+		months := d.months()
 		t := time.UnixMilli(ms).UTC()
 		idx := int64(t.Year()-1970)*12 + int64(t.Month()-1)
 		idx = floorDiv(idx, months) * months
@@ -105,14 +110,7 @@ func (d duration) ceil(ms int64) int64 {
 	}
 	switch d.u {
 	case uMonth, uQuarter, uYear:
-		months := d.n
-		switch d.u {
-		case uQuarter:
-			months *= 3
-		case uYear:
-			months *= 12
-		}
-		return time.UnixMilli(f).UTC().AddDate(0, int(months), 0).UnixMilli()
+		return time.UnixMilli(f).UTC().AddDate(0, int(d.months()), 0).UnixMilli()
 	}
 	if d.u == uWeek {
 		return f + d.n*unitMs[uWeek]
