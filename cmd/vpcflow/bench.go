@@ -122,26 +122,27 @@ builds the data set without timing anything.`,
 				runs = append(runs, run{res, time.Since(t0), benchCPU() - c0})
 			}
 			pprof.StopCPUProfile()
+			scanned := int(runs[0].res.Statistics.RecordsScanned)
+			fmt.Fprintf(out, "events scanned: %d\n", scanned)
+			for k, r := range runs {
+				fmt.Fprintf(out, "insights engine run %d: %s (%.1f M events/s), CPU %s\n", k+1, r.wall.Round(time.Millisecond), float64(scanned)/r.wall.Seconds()/1e6, r.cpu.Round(time.Millisecond))
+			}
 			if !withBaseline {
-				for k, r := range runs {
-					fmt.Fprintf(out, "insights engine run %d: %s, CPU %s\n", k+1, r.wall.Round(time.Millisecond), r.cpu.Round(time.Millisecond))
-				}
 				return nil
 			}
 			t0, c0 := time.Now(), benchCPU()
-			base, scanned, err := benchBaseline(s)
+			base, baseScanned, err := benchBaseline(s)
 			if err != nil {
 				return err
 			}
 			baseline, baselineCPU := time.Since(t0), benchCPU()-c0
+			if baseScanned != scanned {
+				return fmt.Errorf("engine and baseline disagree: %d events scanned vs %d", scanned, baseScanned)
+			}
 			for k, r := range runs {
 				if err := benchAgree(r.res, base); err != nil {
 					return fmt.Errorf("run %d: %w", k+1, err)
 				}
-			}
-			fmt.Fprintf(out, "events scanned: %d\n", scanned)
-			for k, r := range runs {
-				fmt.Fprintf(out, "insights engine run %d: %s (%.1f M events/s), CPU %s\n", k+1, r.wall.Round(time.Millisecond), float64(scanned)/r.wall.Seconds()/1e6, r.cpu.Round(time.Millisecond))
 			}
 			slices.SortFunc(runs, func(a, b run) int { return cmp.Compare(a.wall, b.wall) })
 			med := runs[len(runs)/2]
