@@ -138,11 +138,10 @@ func ParquetFormat(s *parquet.Schema) (*Format, error) {
 	return ParseFormat(b.String())
 }
 
+// fieldOfColumn is the field whose Parquet column is name: the field names
+// have no "_", so turning "_" back into "-" finds it; a name that already
+// had a "-" is no column name and fails the round trip.
 func fieldOfColumn(name string) (Field, bool) {
-	for fd := Field(1); int(fd) < len(infos); fd++ {
-		if infos[fd].Name != "" && ParquetColumn(fd) == name {
-			return fd, true
-		}
-	}
-	return 0, false
+	fd, ok := Lookup(strings.ReplaceAll(name, "_", "-"))
+	return fd, ok && ParquetColumn(fd) == name
 }
