@@ -113,6 +113,19 @@ func (b *builder) required(path string, line int, v string) bool {
 	return true
 }
 
+// newID says whether id, the key of an entry at line, is set and not one
+// seen already (what names the kind in the error); else it reports why.
+func newID[T any](b *builder, key string, line int, id string, seen map[string]T, what string) bool {
+	if !b.required(key, line, id) {
+		return false
+	}
+	if _, dup := seen[id]; dup {
+		b.at(key, line, "duplicate %s id %s", what, id)
+		return false
+	}
+	return true
+}
+
 func parseMAC(s string) ([6]byte, bool) {
 	var m [6]byte
 	s = strings.TrimSpace(s)
@@ -202,11 +215,7 @@ func (b *builder) vpcs() {
 	t := b.t
 	for i, rv := range b.raw.Vpcs {
 		p := fmt.Sprintf("Vpcs[%d]", i)
-		if !b.required(p+".VpcId", rv.Line, rv.VpcId) {
-			continue
-		}
-		if _, dup := t.vpcByID[rv.VpcId]; dup {
-			b.at(p+".VpcId", rv.Line, "duplicate VPC id %s", rv.VpcId)
+		if !newID(b, p+".VpcId", rv.Line, rv.VpcId, t.vpcByID, "VPC") {
 			continue
 		}
 		v := &VPC{ID: rv.VpcId, OwnerID: rv.OwnerId, Line: rv.Line, byIP: map[netip.Addr]*ENI{}}
@@ -269,11 +278,7 @@ func (b *builder) subnets() {
 	t := b.t
 	for i, rs := range b.raw.Subnets {
 		p := fmt.Sprintf("Subnets[%d]", i)
-		if !b.required(p+".SubnetId", rs.Line, rs.SubnetId) {
-			continue
-		}
-		if _, dup := t.subByID[rs.SubnetId]; dup {
-			b.at(p+".SubnetId", rs.Line, "duplicate subnet id %s", rs.SubnetId)
+		if !newID(b, p+".SubnetId", rs.Line, rs.SubnetId, t.subByID, "subnet") {
 			continue
 		}
 		v := b.vpcRef(p+".VpcId", rs.Line, rs.VpcId)
@@ -323,11 +328,7 @@ func (b *builder) prefixLists() {
 	t := b.t
 	for i, rp := range b.raw.ManagedPrefixLists {
 		p := fmt.Sprintf("ManagedPrefixLists[%d]", i)
-		if !b.required(p+".PrefixListId", rp.Line, rp.PrefixListId) {
-			continue
-		}
-		if _, dup := t.plByID[rp.PrefixListId]; dup {
-			b.at(p+".PrefixListId", rp.Line, "duplicate prefix list id %s", rp.PrefixListId)
+		if !newID(b, p+".PrefixListId", rp.Line, rp.PrefixListId, t.plByID, "prefix list") {
 			continue
 		}
 		pl := &PrefixList{ID: rp.PrefixListId, Line: rp.Line}
@@ -349,11 +350,7 @@ func (b *builder) securityGroups() {
 	t := b.t
 	for i, rg := range b.raw.SecurityGroups {
 		p := fmt.Sprintf("SecurityGroups[%d]", i)
-		if !b.required(p+".GroupId", rg.Line, rg.GroupId) {
-			continue
-		}
-		if _, dup := t.sgByID[rg.GroupId]; dup {
-			b.at(p+".GroupId", rg.Line, "duplicate security group id %s", rg.GroupId)
+		if !newID(b, p+".GroupId", rg.Line, rg.GroupId, t.sgByID, "security group") {
 			continue
 		}
 		if rg.VpcId != "" {
@@ -444,11 +441,7 @@ func (b *builder) networkACLs() {
 	assoc := map[*Subnet]string{} // subnet -> path of its association, for duplicates
 	for i, ra := range b.raw.NetworkAcls {
 		p := fmt.Sprintf("NetworkAcls[%d]", i)
-		if !b.required(p+".NetworkAclId", ra.Line, ra.NetworkAclId) {
-			continue
-		}
-		if _, dup := t.aclByID[ra.NetworkAclId]; dup {
-			b.at(p+".NetworkAclId", ra.Line, "duplicate network ACL id %s", ra.NetworkAclId)
+		if !newID(b, p+".NetworkAclId", ra.Line, ra.NetworkAclId, t.aclByID, "network ACL") {
 			continue
 		}
 		v := b.vpcRef(p+".VpcId", ra.Line, ra.VpcId)
@@ -646,11 +639,7 @@ func (b *builder) enis() {
 	t := b.t
 	for i, rn := range b.raw.NetworkInterfaces {
 		p := fmt.Sprintf("NetworkInterfaces[%d]", i)
-		if !b.required(p+".NetworkInterfaceId", rn.Line, rn.NetworkInterfaceId) {
-			continue
-		}
-		if _, dup := t.eniByID[rn.NetworkInterfaceId]; dup {
-			b.at(p+".NetworkInterfaceId", rn.Line, "duplicate network interface id %s", rn.NetworkInterfaceId)
+		if !newID(b, p+".NetworkInterfaceId", rn.Line, rn.NetworkInterfaceId, t.eniByID, "network interface") {
 			continue
 		}
 		e := &ENI{ID: rn.NetworkInterfaceId, SubnetID: rn.SubnetId, VPCID: rn.VpcId, Line: rn.Line,
@@ -816,11 +805,7 @@ func (b *builder) gateways() {
 	t := b.t
 	for i, rg := range b.raw.InternetGateways {
 		p := fmt.Sprintf("InternetGateways[%d]", i)
-		if !b.required(p+".InternetGatewayId", rg.Line, rg.InternetGatewayId) {
-			continue
-		}
-		if _, dup := t.igwByID[rg.InternetGatewayId]; dup {
-			b.at(p+".InternetGatewayId", rg.Line, "duplicate internet gateway id %s", rg.InternetGatewayId)
+		if !newID(b, p+".InternetGatewayId", rg.Line, rg.InternetGatewayId, t.igwByID, "internet gateway") {
 			continue
 		}
 		g := &InternetGateway{ID: rg.InternetGatewayId, Line: rg.Line}
@@ -834,11 +819,7 @@ func (b *builder) gateways() {
 	}
 	for i, rn := range b.raw.NatGateways {
 		p := fmt.Sprintf("NatGateways[%d]", i)
-		if !b.required(p+".NatGatewayId", rn.Line, rn.NatGatewayId) {
-			continue
-		}
-		if _, dup := t.natByID[rn.NatGatewayId]; dup {
-			b.at(p+".NatGatewayId", rn.Line, "duplicate NAT gateway id %s", rn.NatGatewayId)
+		if !newID(b, p+".NatGatewayId", rn.Line, rn.NatGatewayId, t.natByID, "NAT gateway") {
 			continue
 		}
 		n := &NATGateway{ID: rn.NatGatewayId, SubnetID: rn.SubnetId, VPCID: rn.VpcId, Line: rn.Line}
