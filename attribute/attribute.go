@@ -81,6 +81,12 @@ func (a *Attributor) Rules() []string {
 // Stats returns the counters.
 func (a *Attributor) Stats() Stats { return a.stats }
 
+// SetCaptures replaces Config.Captures and Config.Rules, between two packets,
+// when the flow logs of a running service change.
+func (a *Attributor) SetCaptures(captures [][]uint32, rules bool) {
+	a.cfg.Captures, a.cfg.Rules = captures, rules
+}
+
 // Packet attributes one decoded packet seen at tsNanos and calls emit for
 // each observation (the observation is reused after emit returns).
 func (a *Attributor) Packet(p *packet.Packet, tsNanos int64, emit func(*flow.Observation)) {
@@ -119,7 +125,9 @@ func (a *Attributor) Packet(p *packet.Packet, tsNanos int64, emit func(*flow.Obs
 			}
 		}
 		o.Dir, o.Action = uint8(dir), uint8(record.ActionAccept)
-		a.emitAll(a.cfg.Captures[0], emit)
+		if len(a.cfg.Captures) > 0 {
+			a.emitAll(a.cfg.Captures[0], emit)
+		}
 		return
 	}
 	var from, to *topology.ENI

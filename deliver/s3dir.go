@@ -56,6 +56,11 @@ type S3Dir struct {
 	// rotated at the first row group that takes it to MaxObjectBytes: it
 	// may exceed that by less than a row group [Choice].
 	RowGroupRows int64
+	// EveryFlush finishes a flow log's open objects at every Flush (every
+	// closed window) instead of when their slot is complete: records are
+	// readable as soon as their window closes, and a slot's records may be
+	// split over several objects, each complete and atomic.
+	EveryFlush bool
 
 	open    map[slotKey]*object
 	written []string
@@ -211,6 +216,9 @@ func (d *S3Dir) finish(fl *flowlog.FlowLog, slot int64, o *object) error {
 
 // Flush finishes the objects of fl whose slot ends at or before `before`.
 func (d *S3Dir) Flush(fl *flowlog.FlowLog, before int64) error {
+	if d.EveryFlush {
+		return d.finishWhere(func(k slotKey) bool { return k.fl == fl })
+	}
 	if before < 0 {
 		return nil
 	}

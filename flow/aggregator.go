@@ -57,11 +57,10 @@ func New(cfg Configuration, sink func(*Window)) (*Aggregator, error) {
 
 // AddCapture registers a capture point with its aggregation interval (60 or
 // 600 s, or any positive number of seconds) and returns its id for
-// Observation.Capture. All capture points are added before Start.
+// Observation.Capture. After Start it is called from the producer goroutine
+// (the one calling Add), so a flow log created while packets flow gets its
+// capture points between two packets.
 func (a *Aggregator) AddCapture(interval int64) (uint32, error) {
-	if a.started {
-		return 0, fmt.Errorf("flow: AddCapture after Start")
-	}
 	if interval <= 0 {
 		return 0, fmt.Errorf("flow: interval: want a positive number of seconds, got %d", interval)
 	}
@@ -77,6 +76,9 @@ func (a *Aggregator) AddCapture(interval int64) (uint32, error) {
 		}
 		a.intervals = append(a.intervals, interval)
 		i = len(a.intervals) - 1
+		if a.started {
+			a.cur = append(a.cur, -1)
+		}
 	}
 	a.captureIv = append(a.captureIv, uint8(i))
 	return uint32(len(a.captureIv) - 1), nil
@@ -119,6 +121,7 @@ func (a *Aggregator) Add(o *Observation) {
 	a.stats.Observations++
 	sh := int(o.Capture) % len(a.shards)
 	b := append(a.pending[sh], obs{
+		iv: iv,
 		key: Key{
 			Src: o.Src.As16(), Dst: o.Dst.As16(), Capture: o.Capture,
 			SrcPort: o.SrcPort, DstPort: o.DstPort, Proto: o.Proto, Dir: o.Dir,
@@ -131,6 +134,28 @@ func (a *Aggregator) Add(o *Observation) {
 		b = make([]obs, 0, a.cfg.BatchSize)
 	}
 	a.pending[sh] = b
+}
+
+// Advance closes every window that ends at or before sec (Unix seconds), as a
+// packet at that time would. Continuous sources call it on the clock, so an
+// idle capture point's window is delivered on time. Producer goroutine only.
+func (a *Aggregator) Advance(sec int64) {
+	if a.started {
+		a.advance(sec)
+	}
+}
+
+// NextClose returns the earliest end of an open window (Unix seconds), when
+// a window is open: the time a clock-driven producer must call Advance next.
+// Producer goroutine only.
+func (a *Aggregator) NextClose() (int64, bool) {
+	next, ok := int64(0), false
+	for i, iv := range a.intervals {
+		if i < len(a.cur) && a.cur[i] >= 0 && (!ok || a.cur[i]+iv < next) {
+			next, ok = a.cur[i]+iv, true
+		}
+	}
+	return next, ok
 }
 
 // advance closes every window that ends at or before sec.
@@ -180,7 +205,7 @@ func (a *Aggregator) flushPending() {
 
 func (a *Aggregator) closeWindow(iv int, start int64) {
 	for _, s := range a.shards {
-		s.in <- shardMsg{flush: true, interval: uint8(iv), start: start}
+		s.in <- shardMsg{flush: true, interval: uint8(iv), seconds: a.intervals[iv], start: start}
 	}
 }
 
@@ -243,7 +268,7 @@ func (a *Aggregator) collect() {
 		k := wkey{r.interval, r.start}
 		w := partial[k]
 		if w == nil {
-			w = &Window{Interval: a.intervals[r.interval], Start: r.start}
+			w = &Window{Interval: r.seconds, Start: r.start}
 			partial[k] = w
 		}
 		parts[k] = append(parts[k], r.flows...)

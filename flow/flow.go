@@ -89,6 +89,7 @@ type obs struct {
 	sec   int64
 	bytes uint32
 	flags uint8
+	iv    uint8 // interval index of key.Capture
 }
 
 // Window is the outcome of one closed capture window of one interval: every

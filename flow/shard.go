@@ -6,11 +6,13 @@ type shardMsg struct {
 	batch    []obs
 	flush    bool
 	interval uint8
+	seconds  int64 // the interval's length
 	start    int64
 }
 
 type shardResult struct {
 	interval uint8
+	seconds  int64
 	start    int64
 	flows    [][]Flow // chunks of a flowTable
 	skipped  map[uint32]uint64
@@ -32,17 +34,27 @@ type shard struct {
 
 func newShard(a *Aggregator) *shard {
 	s := &shard{agg: a, in: make(chan shardMsg, 8)}
-	for range a.intervals {
-		s.tables = append(s.tables, &table{flows: newFlowTable(), perCap: make([]int32, len(a.captureIv))})
+	if n := len(a.intervals); n > 0 {
+		s.table(uint8(n - 1))
 	}
 	return s
+}
+
+// table returns the table of interval iv, making the tables of intervals
+// registered after Start on first use: the shard learns of them only from
+// the observations and flushes the producer sends it.
+func (s *shard) table(iv uint8) *table {
+	for int(iv) >= len(s.tables) {
+		s.tables = append(s.tables, &table{flows: newFlowTable()})
+	}
+	return s.tables[iv]
 }
 
 func (s *shard) run(wg *sync.WaitGroup) {
 	defer wg.Done()
 	for m := range s.in {
 		if m.flush {
-			s.flush(m.interval, m.start)
+			s.flush(m.interval, m.seconds, m.start)
 			continue
 		}
 		for i := range m.batch {
@@ -52,7 +64,7 @@ func (s *shard) run(wg *sync.WaitGroup) {
 }
 
 func (s *shard) add(o *obs) {
-	t := s.tables[s.agg.captureIv[o.key.Capture]]
+	t := s.table(o.iv)
 	f, slot := t.flows.find(&o.key)
 	if f != nil {
 		f.Packets++
@@ -64,6 +76,9 @@ func (s *shard) add(o *obs) {
 	}
 	// A new flow: check both bounds before it takes memory.
 	c := o.key.Capture
+	if int(c) >= len(t.perCap) {
+		t.perCap = append(t.perCap, make([]int32, int(c)+1-len(t.perCap))...)
+	}
 	if t.perCap[c] >= int32(s.agg.cfg.MaxFlowsPerWindow) || s.agg.live.Load() >= int64(s.agg.cfg.MaxFlows) {
 		if t.skipped == nil {
 			t.skipped = map[uint32]uint64{}
@@ -79,11 +94,11 @@ func (s *shard) add(o *obs) {
 	s.agg.notePeak(s.agg.live.Add(1))
 }
 
-func (s *shard) flush(iv uint8, start int64) {
-	t := s.tables[iv]
+func (s *shard) flush(iv uint8, seconds, start int64) {
+	t := s.table(iv)
 	s.agg.live.Add(-int64(t.flows.n))
 	flows := t.flows.take()
-	s.agg.results <- shardResult{interval: iv, start: start, flows: flows, skipped: t.skipped}
+	s.agg.results <- shardResult{interval: iv, seconds: seconds, start: start, flows: flows, skipped: t.skipped}
 	for _, c := range t.touched {
 		t.perCap[c] = 0
 	}

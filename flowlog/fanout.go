@@ -2,6 +2,9 @@ package flowlog
 
 import (
 	"fmt"
+	"math"
+	"slices"
+	"sync"
 
 	"github.com/vpcflow/vpcflow/flow"
 	"github.com/vpcflow/vpcflow/record"
@@ -14,6 +17,11 @@ type Capture struct {
 	ENI      *topology.ENI
 	Interval int64
 	FlowLogs []*FlowLog
+	// From gives, for flow logs added while the service runs, the start of
+	// the first window they get records for (the window after the one open
+	// when they were created, as on AWS). Flow logs not in it get every
+	// window.
+	From map[*FlowLog]int64
 }
 
 // Destination receives the records of flow logs, one at a time and in a
@@ -21,7 +29,8 @@ type Capture struct {
 // (ENI id), then status record first, then start, end and flow key. Flush is
 // called after every closed window of a flow log and promises that no record
 // whose end is before `before` will come for that flow log again, so complete
-// objects can be finished; `before` is -1 when nothing is final yet.
+// objects can be finished; `before` is -1 when nothing is final yet, and
+// math.MaxInt64 when the flow log was deleted.
 type Destination interface {
 	// Write receives one record; r is only valid during the call.
 	Write(fl *FlowLog, r *record.Record) error
@@ -36,20 +45,44 @@ type Stats struct {
 	NoData   uint64
 	SkipData uint64
 	Filtered uint64 // flows left out by a flow log's traffic type
+	Errors   uint64 // windows whose delivery failed (see Fanout.OnError)
 }
 
-// Fanout turns closed windows into records for every flow log.
+func (s *Stats) add(o Stats) {
+	s.Records += o.Records
+	s.OK += o.OK
+	s.NoData += o.NoData
+	s.SkipData += o.SkipData
+	s.Filtered += o.Filtered
+	s.Errors += o.Errors
+}
+
+// Fanout turns closed windows into records for every flow log. Window, Close
+// and the destinations run on one goroutine (the aggregator's sink);
+// SetCaptures and the Stats methods may be called from any goroutine.
 type Fanout struct {
+	rules func() []string // rule id → rule name (x-rule); grows during a run
+	dest  func(*FlowLog) Destination
+	// OnError, when set, receives a flow log's delivery error and the
+	// fan-out goes on with the other flow logs and the next windows (a
+	// running service marks the flow log FAILED, as AWS does); when nil,
+	// Window returns the first error.
+	OnError func(fl *FlowLog, err error)
+
+	mu      sync.Mutex
+	next    []Capture // set by SetCaptures, taken at the next window
+	changed bool
+	total   Stats
+	byFL    map[*FlowLog]*Stats
+
 	captures   []Capture
-	rules      func() []string // rule id → rule name (x-rule); grows during a run
-	dest       func(*FlowLog) Destination
 	flowLogs   []*FlowLog
 	hadOK      map[okKey]bool
 	intervals  map[*FlowLog][]int64 // distinct capture intervals of each flow log
 	lastClosed map[int64]int64      // per interval, end of the last closed window
 	rec        record.Record        // reused for every record
-	err        error                // first destination error of the current window
-	stats      Stats
+	err        error                // first destination error of the current flow log
+	cur        *Stats               // counters of the current flow log in this window
 }
 
 type okKey struct {
@@ -60,75 +93,144 @@ type okKey struct {
 // NewFanout prepares the fan-out. captures is indexed by the capture ids the
 // aggregator assigned; dest returns the destination of a flow log.
 func NewFanout(captures []Capture, dest func(*FlowLog) Destination) *Fanout {
-	f := &Fanout{
-		captures: captures, dest: dest,
-		hadOK: map[okKey]bool{}, intervals: map[*FlowLog][]int64{},
-		lastClosed: map[int64]int64{},
+	f := &Fanout{dest: dest, hadOK: map[okKey]bool{}, lastClosed: map[int64]int64{}, byFL: map[*FlowLog]*Stats{}}
+	f.use(captures)
+	return f
+}
+
+// SetCaptures replaces the capture points and their flow logs, from the
+// next closed window on. Capture ids keep their meaning: the new slice
+// extends the old one. A flow log that is no longer in any capture is
+// deleted: its destination is flushed completely, so what it delivered
+// stays, and it gets no more records.
+func (f *Fanout) SetCaptures(captures []Capture) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.next, f.changed = captures, true
+}
+
+// takeCaptures switches to the captures given to SetCaptures, if any.
+func (f *Fanout) takeCaptures() {
+	f.mu.Lock()
+	next, changed := f.next, f.changed
+	f.next, f.changed = nil, false
+	f.mu.Unlock()
+	if changed {
+		f.use(next)
 	}
+}
+
+func (f *Fanout) use(captures []Capture) {
+	f.captures = captures
+	f.intervals = map[*FlowLog][]int64{}
+	old := f.flowLogs
+	f.flowLogs = nil
 	for _, c := range captures {
 		for _, fl := range c.FlowLogs {
 			ivs, seen := f.intervals[fl]
 			if !seen {
 				f.flowLogs = append(f.flowLogs, fl)
 			}
-			if !containsInt(ivs, c.Interval) {
+			if !slices.Contains(ivs, c.Interval) {
 				f.intervals[fl] = append(ivs, c.Interval)
 			}
 		}
 	}
-	return f
-}
-
-func containsInt(xs []int64, x int64) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
+	for _, fl := range old {
+		if _, ok := f.intervals[fl]; !ok {
+			f.fail(fl, f.dest(fl).Flush(fl, math.MaxInt64))
 		}
 	}
-	return false
 }
 
 // SetRules gives the names of Observation.Rule ids (x-rule). The function
 // is called when records are built, so names added during a run are seen.
 func (f *Fanout) SetRules(rules func() []string) { f.rules = rules }
 
-// Stats returns the counters.
-func (f *Fanout) Stats() Stats { return f.stats }
+// Stats returns the counters of every flow log together.
+func (f *Fanout) Stats() Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.total
+}
+
+// StatsByFlowLog returns the counters of each flow log that got a window.
+func (f *Fanout) StatsByFlowLog() map[string]Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make(map[string]Stats, len(f.byFL))
+	for fl, st := range f.byFL {
+		out[fl.ID] = *st
+	}
+	return out
+}
 
 // Window handles one closed window from the aggregator.
 func (f *Fanout) Window(w *flow.Window) error {
-	p := 0 // flows before p are done
-	for ci := range f.captures {
-		c := &f.captures[ci]
-		if c.Interval != w.Interval {
-			continue
-		}
-		// Flows arrive sorted by capture: take this capture's run.
+	f.takeCaptures()
+	// Flows arrive sorted by capture: find each capture's run once.
+	type run struct{ lo, hi int }
+	runs := map[uint32]run{}
+	for p := 0; p < w.Flows.Len(); {
+		c := w.Flows.At(p).Capture
 		end := p
-		for end < w.Flows.Len() && w.Flows.At(end).Capture == uint32(ci) {
+		for end < w.Flows.Len() && w.Flows.At(end).Capture == c {
 			end++
 		}
-		for _, fl := range c.FlowLogs {
-			f.capture(fl, uint32(ci), c, w, p, end)
+		if int(c) >= len(f.captures) || f.captures[c].Interval != w.Interval {
+			return fmt.Errorf("flowlog: %d flows of unknown capture point %d", end-p, c)
 		}
+		runs[c] = run{p, end}
 		p = end
 	}
-	if f.err != nil {
-		return f.err
-	}
-	if left := w.Flows.Len() - p; left != 0 {
-		return fmt.Errorf("flowlog: %d flows of unknown capture points", left)
-	}
 	f.lastClosed[w.Interval] = w.End()
+	var first error
 	for _, fl := range f.flowLogs {
-		if !containsInt(f.intervals[fl], w.Interval) {
+		if !slices.Contains(f.intervals[fl], w.Interval) {
 			continue
 		}
-		if err := f.dest(fl).Flush(fl, f.watermark(fl)); err != nil {
-			return err
+		st := Stats{}
+		f.err, f.cur = nil, &st
+		for ci := range f.captures {
+			c := &f.captures[ci]
+			if c.Interval != w.Interval || !slices.Contains(c.FlowLogs, fl) {
+				continue
+			}
+			if from, ok := c.From[fl]; ok && w.Start < from {
+				continue
+			}
+			r := runs[uint32(ci)]
+			f.capture(fl, uint32(ci), c, w, r.lo, r.hi)
 		}
+		if f.err == nil {
+			f.err = f.dest(fl).Flush(fl, f.watermark(fl))
+		}
+		if f.err != nil {
+			st.Errors++
+		}
+		f.mu.Lock()
+		f.total.add(st)
+		if f.byFL[fl] == nil {
+			f.byFL[fl] = &Stats{}
+		}
+		f.byFL[fl].add(st)
+		f.mu.Unlock()
+		if f.err != nil && first == nil {
+			first = f.err
+		}
+		f.fail(fl, f.err)
 	}
-	return nil
+	if f.OnError != nil {
+		return nil
+	}
+	return first
+}
+
+// fail reports a flow log's delivery error to OnError.
+func (f *Fanout) fail(fl *FlowLog, err error) {
+	if err != nil && f.OnError != nil {
+		f.OnError(fl, err)
+	}
 }
 
 // write hands one record to fl's destination, keeping the first error.
@@ -136,7 +238,7 @@ func (f *Fanout) write(fl *FlowLog) {
 	if f.err != nil {
 		return
 	}
-	f.stats.Records++
+	f.cur.Records++
 	f.err = f.dest(fl).Write(fl, &f.rec)
 }
 
@@ -162,21 +264,21 @@ func (f *Fanout) capture(fl *FlowLog, ci uint32, c *Capture, w *flow.Window, lo,
 	k := okKey{fl, ci}
 	if skipped := w.Skipped[ci]; skipped > 0 {
 		f.status(fl, c, w, record.StatusSkipData)
-		f.stats.SkipData++
+		f.cur.SkipData++
 		f.write(fl)
 	} else if lo == hi && f.hadOK[k] {
 		f.status(fl, c, w, record.StatusNoData)
-		f.stats.NoData++
+		f.cur.NoData++
 		f.write(fl)
 	}
 	for i := lo; i < hi; i++ {
 		fw := w.Flows.At(i)
 		if !fl.Accepts(record.ActionValue(fw.Action)) {
-			f.stats.Filtered++
+			f.cur.Filtered++
 			continue
 		}
 		f.okRecord(fl, c, fw)
-		f.stats.OK++
+		f.cur.OK++
 		f.hadOK[k] = true
 		f.write(fl)
 	}
@@ -247,6 +349,7 @@ func (f *Fanout) okRecord(fl *FlowLog, c *Capture, fw *flow.Flow) {
 
 // Close closes every destination once, even when flow logs share one.
 func (f *Fanout) Close() error {
+	f.takeCaptures()
 	var first error
 	closed := map[Destination]bool{}
 	for _, fl := range f.flowLogs {

@@ -232,8 +232,8 @@ func BenchmarkDecodeAggregateBaseline(b *testing.B) {
 	reportPPS(b, len(fs))
 }
 
-func runPipeline(b *testing.B, cfg Config, path string) *Summary {
-	sum, err := Run(cfg, []string{path})
+func runPipeline(b *testing.B, cfg Config, dest flowlog.Destination, path string) *Summary {
+	sum, err := Run(cfg, Dependencies{Destination: func(*flowlog.FlowLog) flowlog.Destination { return dest }}, []string{path})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -264,9 +264,8 @@ func BenchmarkEndToEnd(b *testing.B) {
 		out := deliver.NewS3Dir(b.TempDir())
 		sum := runPipeline(b, Config{
 			Interface: eni, LocalPrefixes: []netip.Prefix{netip.MustParsePrefix("10.0.1.10/32")},
-			FlowLogs: fls, Destination: func(*flowlog.FlowLog) flowlog.Destination { return out },
-			Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig(),
-		}, path)
+			FlowLogs: fls, Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig(),
+		}, out, path)
 		packets = sum.Packets
 		b.ReportMetric(float64(sum.Flow.PeakFlows), "peak-flows")
 	}
@@ -294,9 +293,8 @@ func BenchmarkEndToEndTopology(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		out := deliver.NewS3Dir(b.TempDir())
 		sum := runPipeline(b, Config{
-			Topology: t, FlowLogs: fls, Destination: func(*flowlog.FlowLog) flowlog.Destination { return out },
-			Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig(),
-		}, path)
+			Topology: t, FlowLogs: fls, Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig(),
+		}, out, path)
 		packets = sum.Packets
 		b.ReportMetric(float64(sum.Flow.PeakFlows), "peak-flows")
 	}

@@ -1,29 +1,35 @@
-// Package pipeline wires the stages of vpcflow together for one run over
-// capture files: read (capture) → decode (packet) → attribute and decide
-// (attribute, policy) → aggregate (flow) → fan out to flow logs (flowlog) →
-// deliver. It owns the merge of several inputs by packet time, progress
-// reporting and the run summary, so every front end (the CLI today, live
-// capture later) runs the same code.
+// Package pipeline wires the stages of vpcflow together: read (capture
+// files, the simulator) → decode (packet) → attribute and decide (attribute,
+// policy) → aggregate (flow) → fan out to flow logs (flowlog) → deliver.
+//
+// It exists so every front end runs the same code: `vpcflow pcap` runs a
+// pipeline over files to their end (Run), `vpcflow serve` keeps one running
+// while flow logs are created and deleted, with windows closing on the
+// clock. The pipeline owns the merge of several inputs by time, pacing
+// against the clock, changes of the flow-log set between two packets,
+// progress and the run summary.
 package pipeline
 
 import (
-	"container/heap"
+	"context"
 	"errors"
-	"io"
 	"net/netip"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vpcflow/vpcflow/attribute"
 	"github.com/vpcflow/vpcflow/capture"
 	"github.com/vpcflow/vpcflow/flow"
 	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/internal/clock"
 	"github.com/vpcflow/vpcflow/packet"
 	"github.com/vpcflow/vpcflow/policy"
 	"github.com/vpcflow/vpcflow/record"
 	"github.com/vpcflow/vpcflow/topology"
 )
 
-// Config describes one run.
+// Config describes a pipeline.
 type Config struct {
 	// Topology is the declared network; nil runs in single-interface mode
 	// with Interface standing for the capture.
@@ -32,14 +38,42 @@ type Config struct {
 	Interface *topology.ENI
 	// LocalPrefixes are Interface's addresses (single-interface mode).
 	LocalPrefixes []netip.Prefix
-	// FlowLogs to produce. Each must cover at least one interface.
+	// FlowLogs to produce from the start; SetFlowLogs changes them later.
 	FlowLogs []*flowlog.FlowLog
+	// Inputs are the frame sources.
+	Inputs []Input
+	Flow   flow.Configuration
+	Policy policy.Config
+	// MaxWait bounds how long a paced pipeline sleeps between two looks
+	// at its inputs and the clock (default 1 s).
+	MaxWait time.Duration
+}
+
+// Dependencies are what a pipeline uses but does not own.
+type Dependencies struct {
 	// Destination returns where a flow log's records go.
 	Destination func(*flowlog.FlowLog) flowlog.Destination
-	Flow        flow.Configuration
-	Policy      policy.Config
+	// Clock paces paced inputs and closes their windows (default: the wall
+	// clock).
+	Clock clock.Clock
 	// Progress, when set, is called about once a second.
 	Progress func(Progress)
+	// Delivered, when set, is called after every window has reached the
+	// destinations of its flow logs.
+	Delivered func(Delivery)
+	// DeliveryError, when set, receives a flow log's delivery error and the
+	// pipeline goes on (a service marks the flow log FAILED); when nil, the
+	// first delivery error stops the pipeline.
+	DeliveryError func(fl *flowlog.FlowLog, err error)
+}
+
+// Delivery describes a window whose records were delivered.
+type Delivery struct {
+	Interval, Start, End int64 // Unix seconds
+	// Latency is the time from the window's end on the clock to its
+	// delivery; meaningful only when Paced.
+	Latency time.Duration
+	Paced   bool
 }
 
 // Progress is a snapshot for progress lines.
@@ -49,233 +83,388 @@ type Progress struct {
 	Fraction float64 // of the input bytes read, 0..1; -1 when unknown
 }
 
-// Summary is what a run did.
+// Summary is what a pipeline did.
 type Summary struct {
 	Packets     uint64 // frames read
+	Bytes       uint64 // their length on the wire
 	Decode      packet.Counters
 	Attribute   attribute.Stats
 	Flow        flow.Stats
 	Records     flowlog.Stats
 	Policy      *policy.Stats
-	InputErrors []error // per-file read errors; the frames before them were processed
+	InputErrors []error // per-input read errors; the frames before them were processed
 	Elapsed     time.Duration
 	// RSSStart is the resident memory before the first packet, RSSPeak the
-	// peak of the process (Linux; 0 elsewhere). DECISIONS.md measures memory
-	// per flow as (RSSPeak - RSSStart) / Flow.PeakFlows.
+	// peak of the process (Linux; 0 elsewhere): memory per flow is
+	// (RSSPeak - RSSStart) / Flow.PeakFlows.
 	RSSStart, RSSPeak int64
 }
 
-// Run processes the inputs (capture files, merged by packet time).
-func Run(cfg Config, inputs []string) (*Summary, error) {
-	start := time.Now()
-	sum := &Summary{}
-	captures, perENI, err := buildCaptures(&cfg)
-	if err != nil {
-		return nil, err
+// Pipeline is a running pipeline: New, Start, then Stop (or Wait for inputs
+// that end).
+type Pipeline struct {
+	cfg   Config
+	deps  Dependencies
+	clock clock.Clock
+
+	in     *inputs
+	engine *policy.Engine
+	attr   *attribute.Attributor
+	agg    *flow.Aggregator
+	fan    *flowlog.Fanout
+	caps   captureSet
+	sinkMu sync.Mutex
+	sinkEr error
+
+	pkt      packet.Packet
+	emit     func(*flow.Observation)
+	sum      Summary
+	start    time.Time
+	nowSec   int64 // event time of the producer, Unix seconds
+	progress time.Time
+
+	ctlMu   sync.Mutex
+	pending []*flowlog.FlowLog // set by SetFlowLogs, applied between packets
+	waiting []chan struct{}    // SetFlowLogs calls waiting for pending to apply
+	changed atomic.Bool
+	stop    atomic.Bool
+	wake    chan struct{}
+	done    chan struct{}
+	ended   chan struct{} // closed when every input has ended (unpaced)
+	started atomic.Bool
+	err     error
+
+	liveMu sync.Mutex
+	live   Summary // published by the producer for Snapshot
+}
+
+// New builds a pipeline; it reads nothing before Start.
+func New(cfg Config, deps Dependencies) (*Pipeline, error) {
+	if deps.Destination == nil {
+		return nil, errors.New("pipeline: no Destination")
 	}
-	var engine *policy.Engine
+	if cfg.Topology == nil && cfg.Interface == nil {
+		return nil, errors.New("pipeline: single-interface mode needs an interface")
+	}
+	if deps.Clock == nil {
+		deps.Clock = clock.Real{}
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = time.Second
+	}
+	p := &Pipeline{cfg: cfg, deps: deps, clock: deps.Clock, wake: make(chan struct{}, 1),
+		done: make(chan struct{}), ended: make(chan struct{})}
+	var err error
 	if cfg.Topology != nil {
-		if engine, err = policy.New(cfg.Topology, cfg.Policy); err != nil {
+		if p.engine, err = policy.New(cfg.Topology, cfg.Policy); err != nil {
 			return nil, err
 		}
 	}
-	wantRules := false
-	for _, fl := range cfg.FlowLogs {
-		wantRules = wantRules || fl.Format.Has(record.XRule)
-	}
-	attr := attribute.New(attribute.Config{
-		Topology: cfg.Topology, Policy: engine, Captures: perENI,
-		LocalPrefixes: cfg.LocalPrefixes, Rules: wantRules,
-	})
-	var fan *flowlog.Fanout
-	var sinkErr error
-	agg, err := flow.New(cfg.Flow, func(w *flow.Window) {
-		if sinkErr == nil {
-			sinkErr = fan.Window(w)
-		}
-	})
-	if err != nil {
+	if p.agg, err = flow.New(cfg.Flow, p.sink); err != nil {
 		return nil, err
 	}
-	for _, c := range captures {
-		if _, err := agg.AddCapture(c.Interval); err != nil {
-			return nil, err
-		}
-	}
-	fan = flowlog.NewFanout(captures, cfg.Destination)
-	fan.SetRules(attr.Rules)
-
-	in, err := openAll(inputs)
-	if err != nil {
-		return nil, err
-	}
-	defer in.close()
-	sum.RSSStart = procStatus("VmRSS")
-	agg.Start()
-	emit := agg.Add
-	var pkt packet.Packet
-	lastProgress := start
-	for {
-		fr, ok := in.next(sum)
-		if !ok {
-			break
-		}
-		sum.Packets++
-		r := packet.Decode(fr.LinkType, fr.Data, &pkt)
-		sum.Decode.Add(r)
-		if r.HasIP() {
-			attr.Packet(&pkt, fr.TimestampNanos, emit)
-		}
-		if cfg.Progress != nil && sum.Packets&0xfff == 0 {
-			if now := time.Now(); now.Sub(lastProgress) >= time.Second {
-				lastProgress = now
-				cfg.Progress(Progress{Packets: sum.Packets, Elapsed: now.Sub(start), Fraction: in.fraction()})
-			}
-		}
-	}
-	sum.Flow = agg.Close()
-	if sinkErr != nil {
-		return nil, sinkErr
-	}
-	if err := fan.Close(); err != nil {
-		return nil, err
-	}
-	sum.Attribute = attr.Stats()
-	sum.Records = fan.Stats()
-	if engine != nil {
-		st := engine.Stats()
-		sum.Policy = &st
-	}
-	sum.Elapsed = time.Since(start)
-	sum.RSSPeak = procStatus("VmHWM")
-	return sum, nil
-}
-
-// buildCaptures makes one aggregation point per (ENI, effective interval)
-// with the flow logs that want it. A flow log whose resource has no ENI is
-// not an error (AWS accepts it too); it just produces nothing.
-func buildCaptures(cfg *Config) ([]flowlog.Capture, [][]uint32, error) {
-	if len(cfg.FlowLogs) == 0 {
-		return nil, nil, errors.New("no flow logs to produce")
-	}
-	var enis []*topology.ENI
+	p.caps.enis = []*topology.ENI{cfg.Interface}
 	if cfg.Topology != nil {
-		enis = cfg.Topology.ENIs()
-	} else {
-		if cfg.Interface == nil {
-			return nil, nil, errors.New("single-interface mode needs an interface")
-		}
-		enis = []*topology.ENI{cfg.Interface}
+		p.caps.enis = cfg.Topology.ENIs()
 	}
-	var captures []flowlog.Capture
-	perENI := make([][]uint32, len(enis))
-	for i, e := range enis {
-		byIv := map[int64]int{}
-		for _, fl := range cfg.FlowLogs {
-			if cfg.Topology != nil && !fl.Covers(e) {
-				continue
-			}
-			iv := fl.Interval(e)
-			ci, ok := byIv[iv]
-			if !ok {
-				ci = len(captures)
-				byIv[iv] = ci
-				captures = append(captures, flowlog.Capture{ENI: e, Interval: iv})
-				perENI[i] = append(perENI[i], uint32(ci))
-			}
-			captures[ci].FlowLogs = append(captures[ci].FlowLogs, fl)
-		}
+	p.attr = attribute.New(attribute.Config{Topology: cfg.Topology, Policy: p.engine, LocalPrefixes: cfg.LocalPrefixes})
+	p.fan = flowlog.NewFanout(nil, deps.Destination)
+	p.fan.SetRules(p.attr.Rules)
+	if deps.DeliveryError != nil {
+		p.fan.OnError = deps.DeliveryError
 	}
-	return captures, perENI, nil
-}
-
-// inputs merges several capture files by packet time with a heap of the
-// next frame of each; a frame's data stays valid because its reader is only
-// advanced after the frame was processed.
-type inputs struct {
-	h       frameHeap
-	readers []*capture.Reader
-	last    *input
-}
-
-type input struct {
-	r  *capture.Reader
-	fr capture.Frame
-}
-
-type frameHeap []*input
-
-func (h frameHeap) Len() int           { return len(h) }
-func (h frameHeap) Less(i, j int) bool { return h[i].fr.TimestampNanos < h[j].fr.TimestampNanos }
-func (h frameHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *frameHeap) Push(x any)        { *h = append(*h, x.(*input)) }
-func (h *frameHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
-}
-
-func openAll(paths []string) (*inputs, error) {
-	in := &inputs{}
-	for _, p := range paths {
-		r, err := capture.Open(p)
-		if err != nil {
-			in.close()
-			return nil, err
-		}
-		in.readers = append(in.readers, r)
+	if err := p.setFlowLogs(cfg.FlowLogs, true); err != nil {
+		return nil, err
 	}
-	return in, nil
+	return p, nil
 }
 
-func (in *inputs) close() {
-	for _, r := range in.readers {
-		r.Close()
+// Start opens the inputs and starts the pipeline's goroutine. Cancelling
+// ctx stops the pipeline as Stop does.
+func (p *Pipeline) Start(ctx context.Context) error {
+	if p.started.Swap(true) {
+		return errors.New("pipeline: started twice")
 	}
-}
-
-// next returns the earliest pending frame of all inputs.
-func (in *inputs) next(sum *Summary) (capture.Frame, bool) {
-	if in.last == nil && in.h == nil { // first call: prime every reader
-		in.h = frameHeap{}
-		for _, r := range in.readers {
-			in.advance(&input{r: r}, sum)
-		}
-	} else if in.last != nil {
-		in.advance(in.last, sum)
-	}
-	in.last = nil
-	if len(in.h) == 0 {
-		return capture.Frame{}, false
-	}
-	in.last = heap.Pop(&in.h).(*input)
-	return in.last.fr, true
-}
-
-func (in *inputs) advance(x *input, sum *Summary) {
-	fr, err := x.r.Next()
+	p.start = time.Now()
+	in, err := openInputs(p.cfg.Inputs, p.clock.Now().UnixNano())
 	if err != nil {
-		if err != io.EOF {
-			sum.InputErrors = append(sum.InputErrors, err)
+		return err
+	}
+	p.in = in
+	p.sum.RSSStart = procStatus("VmRSS")
+	p.progress = p.start
+	p.agg.Start()
+	go func() {
+		select {
+		case <-ctx.Done():
+			p.signalStop()
+		case <-p.done:
 		}
+	}()
+	go p.run()
+	return nil
+}
+
+// Paced reports whether the pipeline runs on the clock (paced inputs) rather
+// than on packet time.
+func (p *Pipeline) Paced() bool { return p.in != nil && p.in.paced }
+
+// Ended is closed when every input has ended and, for unpaced inputs, every
+// window has been delivered. Paced pipelines keep closing windows on the
+// clock after their inputs end, until Stop.
+func (p *Pipeline) Ended() <-chan struct{} { return p.ended }
+
+// Done is closed when the pipeline has stopped and flushed.
+func (p *Pipeline) Done() <-chan struct{} { return p.done }
+
+func (p *Pipeline) signalStop() {
+	p.stop.Store(true)
+	p.poke()
+}
+
+func (p *Pipeline) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stop stops reading, closes and delivers every open window, closes the
+// destinations and returns the summary.
+func (p *Pipeline) Stop() (*Summary, error) {
+	if !p.started.Load() {
+		return nil, errors.New("pipeline: not started")
+	}
+	p.signalStop()
+	return p.Wait()
+}
+
+// Wait waits until the pipeline has stopped (its unpaced inputs ended, or
+// Stop) and returns the summary.
+func (p *Pipeline) Wait() (*Summary, error) {
+	<-p.done
+	if p.err != nil {
+		return nil, p.err
+	}
+	return &p.sum, nil
+}
+
+// SetFlowLogs replaces the set of flow logs, between two packets, and
+// returns once the pipeline has taken it (or has stopped). A flow log new
+// to the set gets records from the next window of its interval on (the
+// window open now is partial for it); one missing from the set gets no more
+// records, and what it delivered stays.
+func (p *Pipeline) SetFlowLogs(fls []*flowlog.FlowLog) {
+	applied := make(chan struct{})
+	p.ctlMu.Lock()
+	p.pending = append([]*flowlog.FlowLog(nil), fls...)
+	p.waiting = append(p.waiting, applied)
+	p.ctlMu.Unlock()
+	p.changed.Store(true)
+	if !p.started.Load() {
+		p.applyPending() // no producer yet: this goroutine is the only one
 		return
 	}
-	x.fr = fr
-	heap.Push(&in.h, x)
+	p.poke()
+	select {
+	case <-applied:
+	case <-p.done:
+	}
 }
 
-func (in *inputs) fraction() float64 {
-	var pos, size int64
-	for _, r := range in.readers {
-		if r.Size() <= 0 {
-			return -1
+// Snapshot returns the counters so far; safe from any goroutine. They are
+// published by the pipeline's goroutine every few thousand packets and at
+// every look at the clock.
+func (p *Pipeline) Snapshot() Summary {
+	p.liveMu.Lock()
+	s := p.live
+	p.liveMu.Unlock()
+	s.Records = p.fan.Stats()
+	s.Flow = p.agg.Stats()
+	return s
+}
+
+// StatsByFlowLog returns the record counters of each flow log.
+func (p *Pipeline) StatsByFlowLog() map[string]flowlog.Stats { return p.fan.StatsByFlowLog() }
+
+// sink receives closed windows on the aggregator's collector goroutine.
+func (p *Pipeline) sink(w *flow.Window) {
+	p.sinkMu.Lock()
+	failed := p.sinkEr != nil
+	p.sinkMu.Unlock()
+	if failed {
+		return
+	}
+	if err := p.fan.Window(w); err != nil {
+		p.sinkMu.Lock()
+		p.sinkEr = err
+		p.sinkMu.Unlock()
+		p.signalStop()
+		return
+	}
+	if p.deps.Delivered != nil {
+		d := Delivery{Interval: w.Interval, Start: w.Start, End: w.End(), Paced: p.Paced()}
+		d.Latency = p.clock.Now().Sub(time.Unix(w.End(), 0))
+		p.deps.Delivered(d)
+	}
+}
+
+// run is the producer goroutine: every packet and every change of the flow
+// logs goes through it, in order.
+func (p *Pipeline) run() {
+	defer close(p.done)
+	if p.in.paced {
+		p.runPaced()
+	} else {
+		p.runUnpaced()
+		close(p.ended)
+	}
+	p.in.close()
+	p.sum.Flow = p.agg.Close()
+	p.sinkMu.Lock()
+	err := p.sinkEr
+	p.sinkMu.Unlock()
+	if cerr := p.fan.Close(); err == nil && cerr != nil && p.deps.DeliveryError == nil {
+		err = cerr
+	}
+	p.err = err
+	p.sum.InputErrors = p.in.errs
+	p.sum.Attribute = p.attr.Stats()
+	p.sum.Records = p.fan.Stats()
+	if p.engine != nil {
+		st := p.engine.Stats()
+		p.sum.Policy = &st
+	}
+	p.sum.Elapsed = time.Since(p.start)
+	p.sum.RSSPeak = procStatus("VmHWM")
+	p.publish()
+}
+
+// process decodes and attributes one frame.
+func (p *Pipeline) process(fr *capture.Frame) {
+	p.sum.Packets++
+	p.sum.Bytes += uint64(fr.WireLen)
+	r := packet.Decode(fr.LinkType, fr.Data, &p.pkt)
+	p.sum.Decode.Add(r)
+	if r.HasIP() {
+		p.attr.Packet(&p.pkt, fr.TimestampNanos, p.emit)
+	}
+}
+
+// runUnpaced reads as fast as possible; windows close on packet time.
+func (p *Pipeline) runUnpaced() {
+	p.emit = p.agg.Add
+	for {
+		fr, ok := p.in.top()
+		if !ok {
+			return
 		}
-		pos += r.Position()
-		size += r.Size()
+		p.process(fr)
+		if p.sum.Packets&0xfff == 0 {
+			p.nowSec = fr.TimestampNanos / 1e9
+			if p.checkpoint() {
+				p.in.advance()
+				return
+			}
+		}
+		p.in.advance()
 	}
-	if size == 0 {
-		return -1
+}
+
+// checkpoint publishes counters, reports progress and applies changes; it
+// reports whether the pipeline must stop.
+func (p *Pipeline) checkpoint() bool {
+	p.publish()
+	if p.deps.Progress != nil {
+		if now := time.Now(); now.Sub(p.progress) >= time.Second {
+			p.progress = now
+			p.deps.Progress(Progress{Packets: p.sum.Packets, Elapsed: now.Sub(p.start), Fraction: p.in.fraction()})
+		}
 	}
-	return min(1, float64(pos)/float64(size))
+	if p.changed.Load() {
+		p.applyPending()
+	}
+	return p.stop.Load()
+}
+
+// runPaced releases each frame when the clock reaches its time and closes
+// windows on the clock, packets or not.
+func (p *Pipeline) runPaced() {
+	p.emit = p.agg.Add
+	for {
+		if p.changed.Load() {
+			p.nowSec = p.clock.Now().Unix()
+			p.applyPending()
+		}
+		if p.stop.Load() {
+			return
+		}
+		now := p.clock.Now().UnixNano()
+		for n := 1; ; n++ {
+			fr, ok := p.in.top()
+			if !ok || fr.TimestampNanos > now {
+				break
+			}
+			p.process(fr)
+			p.in.advance()
+			if n&0xff == 0 {
+				now = p.clock.Now().UnixNano()
+				if p.stop.Load() {
+					return
+				}
+			}
+		}
+		p.nowSec = floorSec(now)
+		// Every frame up to now is in: windows that ended by now are complete.
+		p.agg.Advance(p.nowSec)
+		p.publish()
+		wait := p.cfg.MaxWait
+		if fr, ok := p.in.top(); ok {
+			wait = min(wait, time.Duration(fr.TimestampNanos-now))
+		}
+		if next, ok := p.agg.NextClose(); ok {
+			wait = min(wait, time.Duration(next*1e9-now))
+		}
+		if wait > 0 {
+			c, stop := p.clock.NewTimer(wait)
+			select {
+			case <-c:
+			case <-p.wake:
+				stop()
+			}
+		}
+	}
+}
+
+func floorSec(ns int64) int64 {
+	s := ns / 1e9
+	if ns < 0 && ns%1e9 != 0 {
+		s--
+	}
+	return s
+}
+
+// publish copies the producer's counters for Snapshot.
+func (p *Pipeline) publish() {
+	p.liveMu.Lock()
+	p.live.Packets, p.live.Bytes, p.live.Decode = p.sum.Packets, p.sum.Bytes, p.sum.Decode
+	p.live.Attribute = p.attr.Stats()
+	if p.engine != nil {
+		st := p.engine.Stats()
+		p.live.Policy = &st
+	}
+	if p.in != nil {
+		p.live.InputErrors = append(p.live.InputErrors[:0], p.in.errs...)
+	}
+	p.liveMu.Unlock()
+}
+
+// wantsRules reports whether a flow log's format has the x-rule extension.
+func wantsRules(fls []*flowlog.FlowLog) bool {
+	for _, fl := range fls {
+		if fl.Format.Has(record.XRule) {
+			return true
+		}
+	}
+	return false
 }

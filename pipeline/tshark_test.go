@@ -60,8 +60,8 @@ func recordTally(t *testing.T, path string) map[tsharktest.Tuple]tsharktest.Tall
 	}
 	var out bytes.Buffer
 	lines := deliver.NewLines(&out)
-	sum, err := Run(Config{Interface: eni, FlowLogs: fls, Destination: func(*flowlog.FlowLog) flowlog.Destination { return lines },
-		Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig()}, []string{path})
+	sum, err := Run(Config{Interface: eni, FlowLogs: fls, Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig()},
+		Dependencies{Destination: func(*flowlog.FlowLog) flowlog.Destination { return lines }}, []string{path})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -111,23 +111,11 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 	}
 	cfg := pipeline.Config{Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig()}
 	cfg.Flow.MaxFlowsPerWindow, cfg.Flow.MaxFlows, cfg.Flow.Shards = f.maxFlowsPerWindow, f.maxFlows, f.shards
-	implicit := func(resType, resID, owner, region string) ([]*flowlog.FlowLog, error) {
-		iv := f.interval
-		spec := &flowlog.Spec{
-			ResourceIds: []string{resID}, ResourceType: resType, TrafficType: f.traffic,
-			LogDestinationType: flowlog.DestS3, LogDestination: "arn:aws:s3:::local", LogFormat: f.format,
-			MaxAggregationInterval: &iv,
-			DestinationOptions:     &topology.DestinationOptions{FileFormat: f.fileFormat},
-		}
-		fls, err := flowlog.Build(cfg.Topology, spec, "flags")
-		var fe *flowlog.Error
-		if errors.As(err, &fe) {
-			return nil, usageErrorf("%s", flagOfSpec(fe))
-		}
-		for _, fl := range fls {
-			fl.OwnerID, fl.Region = owner, region
-		}
-		return fls, err
+	iv := f.interval
+	tmpl := flowlog.Spec{
+		TrafficType: f.traffic, LogDestinationType: flowlog.DestS3, LogDestination: "arn:aws:s3:::local",
+		LogFormat: f.format, MaxAggregationInterval: &iv,
+		DestinationOptions: &topology.DestinationOptions{FileFormat: f.fileFormat},
 	}
 	var err error
 	if f.topology != "" {
@@ -142,21 +130,6 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 				if cmd.Flags().Changed(name) {
 					return usageErrorf("--%s applies to implicit flow logs, but %s declares FlowLogs", name, f.topology)
 				}
-			}
-			if cfg.FlowLogs, err = flowlog.FromTopology(cfg.Topology); err != nil {
-				return err
-			}
-		} else {
-			for _, v := range cfg.Topology.VPCs {
-				owner := v.OwnerID
-				if owner == "" {
-					owner = cfg.Topology.AccountID
-				}
-				fls, err := implicit("VPC", v.ID, owner, cfg.Topology.Region)
-				if err != nil {
-					return err
-				}
-				cfg.FlowLogs = append(cfg.FlowLogs, fls...)
 			}
 		}
 	} else {
@@ -173,46 +146,35 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 			}
 			cfg.LocalPrefixes = append(cfg.LocalPrefixes, p)
 		}
-		if cfg.FlowLogs, err = implicit("NetworkInterface", f.eni, f.account, f.region); err != nil {
-			return err
-		}
 	}
-	var s3 *deliver.S3Dir
-	var lines *deliver.Lines
-	var cwl *deliver.CloudWatch
+	if cfg.FlowLogs, err = flowlog.Implicit(cfg.Topology, cfg.Interface, tmpl); err != nil {
+		var fe *flowlog.Error
+		if errors.As(err, &fe) && strings.HasPrefix(fe.Where, "flags") {
+			return usageErrorf("%s", flagOfSpec(fe))
+		}
+		return err
+	}
+	router := &deliver.Router{BucketRoot: func(string) string { return f.out }}
 	if f.stdout {
-		lines = deliver.NewLines(cmd.OutOrStdout())
-	} else {
-		s3 = deliver.NewS3Dir(f.out)
-		for _, fl := range cfg.FlowLogs {
-			switch fl.DestinationType {
-			case flowlog.DestS3:
-			case flowlog.DestCloudWatch:
-				if cwl == nil {
-					store, err := openLogService(f.dataDir, cmd.ErrOrStderr())
-					if err != nil {
-						return err
-					}
-					defer store.Close()
-					cwl = deliver.NewCloudWatch(store)
-				}
-			default:
-				return fmt.Errorf("flow log %s delivers to %s, which vpcflow pcap cannot write yet: use --stdout", fl.ID, fl.DestinationType)
+		router.Stdout = cmd.OutOrStdout()
+	}
+	for _, fl := range cfg.FlowLogs {
+		if fl.DestinationType == flowlog.DestCloudWatch && router.Logs == nil && !f.stdout {
+			store, err := openLogService(f.dataDir, cmd.ErrOrStderr())
+			if err != nil {
+				return err
 			}
+			defer store.Close()
+			router.Logs = store
+		}
+		if err := router.Check(fl); err != nil {
+			return fmt.Errorf("%v: use --stdout", err)
 		}
 	}
-	cfg.Destination = func(fl *flowlog.FlowLog) flowlog.Destination {
-		switch {
-		case lines != nil:
-			return lines
-		case fl.DestinationType == flowlog.DestCloudWatch:
-			return cwl
-		}
-		return s3
-	}
+	deps := pipeline.Dependencies{Destination: func(*flowlog.FlowLog) flowlog.Destination { return router }}
 	stderr := cmd.ErrOrStderr()
 	if !f.quiet {
-		cfg.Progress = func(p pipeline.Progress) {
+		deps.Progress = func(p pipeline.Progress) {
 			pct := ""
 			if p.Fraction >= 0 {
 				pct = fmt.Sprintf(", %.0f%% of input", 100*p.Fraction)
@@ -221,20 +183,20 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 				grouped(uint64(float64(p.Packets)/p.Elapsed.Seconds())), pct)
 		}
 	}
-	sum, err := pipeline.Run(cfg, args)
+	sum, err := pipeline.Run(cfg, deps, args)
 	if err != nil {
 		return err
 	}
 	if !f.quiet {
-		printPcapSummary(stderr, sum, s3, f.out)
-		if cwl != nil {
-			st := cwl.Stats()
-			groups := make([]string, 0, len(st.Groups))
-			for g := range st.Groups {
+		st := router.Stats()
+		printPcapSummary(stderr, sum, st, f.out)
+		if len(st.Logs.Groups) > 0 {
+			groups := make([]string, 0, len(st.Logs.Groups))
+			for g := range st.Logs.Groups {
 				groups = append(groups, g)
 			}
 			sort.Strings(groups)
-			fmt.Fprintf(stderr, "  delivered %s events to log group(s) %s\n", grouped(uint64(st.Events)), strings.Join(groups, ", "))
+			fmt.Fprintf(stderr, "  delivered %s events to log group(s) %s\n", grouped(uint64(st.Logs.Events)), strings.Join(groups, ", "))
 		}
 	}
 	for _, e := range sum.InputErrors {
@@ -293,7 +255,7 @@ func grouped(n uint64) string {
 	return b.String()
 }
 
-func printPcapSummary(w io.Writer, s *pipeline.Summary, s3 *deliver.S3Dir, out string) {
+func printPcapSummary(w io.Writer, s *pipeline.Summary, st deliver.RouterStats, out string) {
 	fmt.Fprint(w, "\r")
 	skipped := []string{}
 	for r := packet.Reason(0); r < packet.NumReasons; r++ {
@@ -330,8 +292,8 @@ func printPcapSummary(w io.Writer, s *pipeline.Summary, s3 *deliver.S3Dir, out s
 	if s.Attribute.Rejected > 0 {
 		fmt.Fprintf(w, "  rejected: %s observations\n", grouped(s.Attribute.Rejected))
 	}
-	if s3 != nil && len(s3.Objects()) > 0 {
-		fmt.Fprintf(w, "  wrote %d objects (%s bytes) under %s\n", len(s3.Objects()), grouped(uint64(s3.Bytes())), out)
+	if len(st.Objects) > 0 {
+		fmt.Fprintf(w, "  wrote %d objects (%s bytes) under %s\n", len(st.Objects), grouped(uint64(st.ObjectBytes)), out)
 	}
 }
 

@@ -135,6 +135,10 @@ func WritePcap(t testing.TB, pkts []Packet) string {
 	return path
 }
 
+// Frame returns the Ethernet frame of p, for tests that feed frames
+// without a file.
+func Frame(t testing.TB, p Packet) []byte { return frame(t, p) }
+
 func frame(t testing.TB, p Packet) []byte {
 	smac, _ := net.ParseMAC(p.SrcMAC)
 	dmac, _ := net.ParseMAC(p.DstMAC)

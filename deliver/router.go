@@ -1,0 +1,147 @@
+package deliver
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/record"
+)
+
+// Router is the destination of every flow log: it sends each flow log's
+// records where its LogDestinationType says, so the CLI and the service
+// route the same way.
+type Router struct {
+	// Stdout, when set, receives every flow log's records as text lines
+	// (see Lines), whatever their destination.
+	Stdout io.Writer
+	// BucketRoot returns the local directory that stands for an S3 bucket.
+	BucketRoot func(bucket string) string
+	// Logs is the log store for cloud-watch-logs flow logs; nil refuses them.
+	Logs LogIngester
+	// EveryWindow finishes a flow log's S3 objects at every closed window
+	// instead of once per 5-minute slot, so records are readable seconds
+	// after their window closes; a slot's records may then be split over
+	// several objects, each complete.
+	EveryWindow bool
+
+	lines *Lines
+	s3    map[string]*S3Dir // by root
+	cwl   *CloudWatch
+}
+
+// Check reports whether the router can deliver fl's records.
+func (r *Router) Check(fl *flowlog.FlowLog) error {
+	if r.Stdout != nil {
+		return nil
+	}
+	switch fl.DestinationType {
+	case flowlog.DestS3:
+		if r.BucketRoot == nil {
+			return fmt.Errorf("flow log %s delivers to S3, and no bucket directory is configured", fl.ID)
+		}
+		return nil
+	case flowlog.DestCloudWatch:
+		if r.Logs == nil {
+			return fmt.Errorf("flow log %s delivers to CloudWatch Logs, and no log store is open", fl.ID)
+		}
+		return nil
+	}
+	return fmt.Errorf("flow log %s delivers to %s, which vpcflow cannot write yet", fl.ID, fl.DestinationType)
+}
+
+// dest is the destination of fl.
+func (r *Router) dest(fl *flowlog.FlowLog) (flowlog.Destination, error) {
+	if err := r.Check(fl); err != nil {
+		return nil, err
+	}
+	switch {
+	case r.Stdout != nil:
+		if r.lines == nil {
+			r.lines = NewLines(r.Stdout)
+		}
+		return r.lines, nil
+	case fl.DestinationType == flowlog.DestCloudWatch:
+		if r.cwl == nil {
+			r.cwl = NewCloudWatch(r.Logs)
+		}
+		return r.cwl, nil
+	}
+	root := r.BucketRoot(fl.Bucket)
+	d := r.s3[root]
+	if d == nil {
+		if r.s3 == nil {
+			r.s3 = map[string]*S3Dir{}
+		}
+		d = NewS3Dir(root)
+		d.EveryFlush = r.EveryWindow
+		r.s3[root] = d
+	}
+	return d, nil
+}
+
+// Write hands a record to fl's destination.
+func (r *Router) Write(fl *flowlog.FlowLog, rec *record.Record) error {
+	d, err := r.dest(fl)
+	if err != nil {
+		return err
+	}
+	return d.Write(fl, rec)
+}
+
+// Flush flushes fl's destination.
+func (r *Router) Flush(fl *flowlog.FlowLog, before int64) error {
+	d, err := r.dest(fl)
+	if err != nil {
+		return err
+	}
+	return d.Flush(fl, before)
+}
+
+// Close closes every destination in use.
+func (r *Router) Close() error {
+	var errs []error
+	if r.lines != nil {
+		errs = append(errs, r.lines.Close())
+	}
+	if r.cwl != nil {
+		errs = append(errs, r.cwl.Close())
+	}
+	for _, root := range r.roots() {
+		errs = append(errs, r.s3[root].Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (r *Router) roots() []string {
+	roots := make([]string, 0, len(r.s3))
+	for root := range r.s3 {
+		roots = append(roots, root)
+	}
+	sort.Strings(roots)
+	return roots
+}
+
+// RouterStats is what a router delivered.
+type RouterStats struct {
+	Objects     []string // S3 objects written, relative to their bucket directory
+	ObjectBytes int64
+	Logs        CloudWatchStats
+}
+
+// Stats returns what was delivered so far. Call it from the goroutine that
+// writes (or after Close).
+func (r *Router) Stats() RouterStats {
+	var st RouterStats
+	for _, root := range r.roots() {
+		d := r.s3[root]
+		st.Objects = append(st.Objects, d.Objects()...)
+		st.ObjectBytes += d.Bytes()
+	}
+	if r.cwl != nil {
+		st.Logs = r.cwl.Stats()
+	}
+	return st
+}

@@ -1,0 +1,126 @@
+package pipeline
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/topology"
+)
+
+// captureSet is the producer's view of the aggregation points: one per
+// (ENI, effective interval) that some flow log wants. Capture ids are the
+// aggregator's and never change meaning; a point no flow log wants any more
+// stays, unused, so ids stay dense.
+type captureSet struct {
+	enis  []*topology.ENI // by ENI index
+	caps  []flowlog.Capture
+	byKey map[capKey]uint32
+	fls   map[string]*flowlog.FlowLog // current flow logs by id
+}
+
+type capKey struct {
+	eni      int
+	interval int64
+}
+
+// applyPending takes the set given to SetFlowLogs.
+func (p *Pipeline) applyPending() {
+	p.ctlMu.Lock()
+	fls, waiting := p.pending, p.waiting
+	p.waiting = nil
+	p.changed.Store(false)
+	p.ctlMu.Unlock()
+	defer func() {
+		for _, c := range waiting {
+			close(c)
+		}
+	}()
+	if err := p.setFlowLogs(fls, false); err != nil {
+		// Only a bound of the aggregator (255 distinct intervals) can fail
+		// here, which flow logs (60 or 600 s) never reach.
+		p.sinkMu.Lock()
+		if p.sinkEr == nil {
+			p.sinkEr = err
+		}
+		p.sinkMu.Unlock()
+		p.stop.Store(true)
+	}
+}
+
+// setFlowLogs makes the capture points and memberships of fls and hands
+// them to attribution and the fan-out. Flow logs of the initial set get
+// every window; later ones start at the next window boundary of their
+// interval after the producer's current time. A flow log whose resource has
+// no ENI is not an error (AWS accepts it too); it just produces nothing.
+func (p *Pipeline) setFlowLogs(fls []*flowlog.FlowLog, initial bool) error {
+	cs := &p.caps
+	if cs.byKey == nil {
+		cs.byKey = map[capKey]uint32{}
+	}
+	members := make([][]*flowlog.FlowLog, len(cs.caps))
+	current := make(map[string]*flowlog.FlowLog, len(fls))
+	for _, fl := range fls {
+		if old, ok := cs.fls[fl.ID]; ok {
+			fl = old // a flow log never changes: keep the one the fan-out knows
+		}
+		current[fl.ID] = fl
+		for i, e := range cs.enis {
+			if p.cfg.Topology != nil && !fl.Covers(e) {
+				continue
+			}
+			k := capKey{i, fl.Interval(e)}
+			id, ok := cs.byKey[k]
+			if !ok {
+				got, err := p.agg.AddCapture(k.interval)
+				if err != nil {
+					return err
+				}
+				if int(got) != len(cs.caps) {
+					return fmt.Errorf("pipeline: capture id %d, want %d", got, len(cs.caps))
+				}
+				id = got
+				cs.byKey[k] = id
+				cs.caps = append(cs.caps, flowlog.Capture{ENI: e, Interval: k.interval})
+				members = append(members, nil)
+			}
+			members[id] = append(members[id], fl)
+		}
+	}
+	caps := make([]flowlog.Capture, len(cs.caps))
+	perENI := make([][]uint32, len(cs.enis))
+	for id, old := range cs.caps {
+		c := flowlog.Capture{ENI: old.ENI, Interval: old.Interval, FlowLogs: members[id]}
+		for _, fl := range c.FlowLogs {
+			from, had := old.From[fl]
+			if !had {
+				if initial || slices.Contains(old.FlowLogs, fl) {
+					continue // gets every window
+				}
+				from = (floorDiv(p.nowSec, c.Interval) + 1) * c.Interval
+			}
+			if c.From == nil {
+				c.From = map[*flowlog.FlowLog]int64{}
+			}
+			c.From[fl] = from
+		}
+		caps[id] = c
+		if len(c.FlowLogs) > 0 {
+			// ENI.Index is the ENI's position in the topology; the one
+			// interface of single-interface mode has index 0.
+			perENI[c.ENI.Index] = append(perENI[c.ENI.Index], uint32(id))
+		}
+	}
+	cs.caps, cs.fls = caps, current
+	p.attr.SetCaptures(perENI, wantsRules(fls))
+	p.fan.SetCaptures(caps)
+	return nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}

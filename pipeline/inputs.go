@@ -1,0 +1,234 @@
+package pipeline
+
+import (
+	"container/heap"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/vpcflow/vpcflow/capture"
+)
+
+// Input is one source of frames.
+type Input struct {
+	// Name identifies the input in errors and status (a file path, "sim").
+	Name string
+	// Open returns the source; with Loop it is called again at every pass.
+	Open func() (capture.Source, error)
+	// Speed 0 reads as fast as possible and keeps packet times: windows
+	// close on packet time and at the end of the input (batch conversion).
+	// A positive Speed paces frames on the pipeline's clock, Speed times
+	// faster than recorded, each frame stamped with the clock time it is
+	// released at, so records look as if the traffic were live and windows
+	// close on the clock even when no packet comes.
+	Speed float64
+	// Loop starts the input again at its end, continuing its timeline (one
+	// second after the last frame of the pass), until the pipeline stops.
+	Loop bool
+}
+
+// FileInput reads a capture file (pcap or pcapng, plain or gzip).
+func FileInput(path string, speed float64, loop bool) Input {
+	return Input{Name: path, Speed: speed, Loop: loop, Open: func() (capture.Source, error) { return capture.Open(path) }}
+}
+
+// loopGap separates the passes of a looped input.
+const loopGap = int64(time.Second)
+
+// input is the state of one Input: its source and current frame, with the
+// frame's time already moved onto the pipeline's timeline.
+type input struct {
+	spec   Input
+	src    capture.Source
+	fr     capture.Frame
+	passes int   // passes started
+	first  int64 // first recorded time of the current pass
+	last   int64 // latest recorded time seen in the current pass
+	off    int64 // recorded time elapsed in earlier passes, gaps included
+	origin int64 // timeline time of the input's first frame
+	frames uint64
+	size   int64 // size of an ended source that knew it, for fraction
+}
+
+type sized interface {
+	Position() int64
+	Size() int64
+}
+
+// shift maps a recorded time onto the timeline: packet time itself for the
+// first pass of an unpaced input, later passes after it; for a paced input,
+// the clock time at which the frame is due.
+func (x *input) shift(ts int64) int64 {
+	rel := ts - x.first + x.off
+	if x.spec.Speed > 0 {
+		return x.origin + int64(float64(rel)/x.spec.Speed)
+	}
+	return x.origin + rel
+}
+
+// inputs merges the inputs by timeline time with a heap of each one's next
+// frame. A frame's data stays valid until its input is advanced, which
+// happens only after the frame was processed.
+type inputs struct {
+	h      inputHeap
+	all    []*input
+	errs   []error
+	paced  bool
+	origin int64 // clock time of the start (paced inputs)
+}
+
+type inputHeap []*input
+
+func (h inputHeap) Len() int           { return len(h) }
+func (h inputHeap) Less(i, j int) bool { return h[i].fr.TimestampNanos < h[j].fr.TimestampNanos }
+func (h inputHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *inputHeap) Push(x any)        { *h = append(*h, x.(*input)) }
+func (h *inputHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
+}
+
+// openInputs opens every input and reads its first frame. origin is the
+// clock time paced inputs start at.
+func openInputs(specs []Input, origin int64) (*inputs, error) {
+	in := &inputs{origin: origin}
+	for _, s := range specs {
+		if s.Open == nil {
+			in.close()
+			return nil, fmt.Errorf("input %s: no Open function", s.Name)
+		}
+		if s.Speed < 0 {
+			in.close()
+			return nil, fmt.Errorf("input %s: speed %v: want 0 (as fast as possible) or a positive factor", s.Name, s.Speed)
+		}
+		if s.Speed > 0 {
+			in.paced = true
+		}
+		src, err := s.Open()
+		if err != nil {
+			in.close()
+			return nil, err
+		}
+		in.all = append(in.all, &input{spec: s, src: src, passes: 1})
+	}
+	for _, x := range in.all {
+		if (x.spec.Speed > 0) != in.paced {
+			in.close()
+			return nil, fmt.Errorf("input %s: inputs read as fast as possible (on packet time) cannot be mixed with paced ones (on the clock)", x.spec.Name)
+		}
+	}
+	for _, x := range in.all {
+		in.start(x)
+	}
+	return in, nil
+}
+
+// start reads the first frame of x's current pass and queues it.
+func (in *inputs) start(x *input) {
+	fr, err := x.src.Next()
+	if err != nil {
+		in.fail(x, err)
+		return
+	}
+	if x.passes == 1 {
+		x.origin = fr.TimestampNanos
+		if x.spec.Speed > 0 {
+			x.origin = in.origin
+		}
+	}
+	x.first, x.last = fr.TimestampNanos, fr.TimestampNanos
+	in.queue(x, fr)
+}
+
+func (in *inputs) queue(x *input, fr capture.Frame) {
+	x.last = max(x.last, fr.TimestampNanos)
+	fr.TimestampNanos = x.shift(fr.TimestampNanos)
+	x.fr = fr
+	x.frames++
+	heap.Push(&in.h, x)
+}
+
+// fail ends x: a read error is kept for the summary, io.EOF is the end of a
+// pass, after which a looping input starts over (unless the pass was empty).
+func (in *inputs) fail(x *input, err error) {
+	if err != io.EOF {
+		in.errs = append(in.errs, err)
+	}
+	if r, ok := x.src.(sized); ok {
+		x.size = r.Size()
+	}
+	x.src.Close()
+	x.src = nil
+	if err != io.EOF || !x.spec.Loop || x.frames == 0 {
+		return
+	}
+	src, err := x.spec.Open()
+	if err != nil {
+		in.errs = append(in.errs, err)
+		return
+	}
+	x.off += x.last - x.first + loopGap
+	x.src = src
+	x.passes++
+	x.frames = 0
+	in.start(x)
+}
+
+// top returns the earliest pending frame.
+func (in *inputs) top() (*capture.Frame, bool) {
+	if len(in.h) == 0 {
+		return nil, false
+	}
+	return &in.h[0].fr, true
+}
+
+// advance replaces the earliest frame with the next frame of its input.
+func (in *inputs) advance() {
+	x := in.h[0]
+	fr, err := x.src.Next()
+	if err != nil {
+		heap.Pop(&in.h)
+		in.fail(x, err)
+		return
+	}
+	x.last = max(x.last, fr.TimestampNanos)
+	fr.TimestampNanos = x.shift(fr.TimestampNanos)
+	x.fr = fr
+	heap.Fix(&in.h, 0)
+}
+
+func (in *inputs) close() {
+	for _, x := range in.all {
+		if x.src != nil {
+			x.src.Close()
+			x.src = nil
+		}
+	}
+}
+
+// fraction is the share of the input bytes read, 0..1, or -1 when a source
+// does not know its size.
+func (in *inputs) fraction() float64 {
+	var pos, size int64
+	for _, x := range in.all {
+		if x.spec.Loop {
+			return -1
+		}
+		if x.src == nil {
+			pos, size = pos+x.size, size+x.size
+			continue
+		}
+		r, ok := x.src.(sized)
+		if !ok || r.Size() <= 0 {
+			return -1
+		}
+		pos += r.Position()
+		size += r.Size()
+	}
+	if size == 0 {
+		return -1
+	}
+	return min(1, float64(pos)/float64(size))
+}
