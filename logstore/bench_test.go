@@ -33,7 +33,7 @@ const benchBatch = 1000
 func BenchmarkIngest(b *testing.B) {
 	evs := benchEvents(200_000)
 	b.Run("store", func(b *testing.B) {
-		s, err := Open(b.TempDir(), Options{Now: func() time.Time { return time.UnixMilli(t0) }})
+		s, err := Open(b.TempDir(), Options{Account: testAccount, Region: testRegion, Now: func() time.Time { return time.UnixMilli(t0) }})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -124,7 +124,7 @@ func BenchmarkScan(b *testing.B) {
 		n = (v + 9_999) / 10_000 * 10_000
 	}
 	dir := b.TempDir()
-	s, err := Open(dir, Options{Now: func() time.Time { return time.UnixMilli(t0) }})
+	s, err := Open(dir, Options{Account: testAccount, Region: testRegion, Now: func() time.Time { return time.UnixMilli(t0) }})
 	if err != nil {
 		b.Fatal(err)
 	}

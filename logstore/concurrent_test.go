@@ -65,7 +65,7 @@ func TestConcurrentReadWrite(t *testing.T) {
 // spans many days.
 func TestOpenSliceLimit(t *testing.T) {
 	c := &clock{time.UnixMilli(t0)}
-	s, err := Open(t.TempDir(), Options{Now: c.now, MaxOpenSlices: 2})
+	s, err := Open(t.TempDir(), Options{Account: testAccount, Region: testRegion, Now: c.now, MaxOpenSlices: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

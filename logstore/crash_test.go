@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 // crashChild writes batches forever, printing the count of acknowledged
 // events after each Ingest returns; the parent kills it at a random point.
 func crashChild(dir string) {
-	s, err := Open(dir, Options{})
+	s, err := Open(dir, Options{Account: testAccount, Region: testRegion})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
@@ -79,7 +79,7 @@ func TestCrashRestart(t *testing.T) {
 		// Kill while the child is in the middle of its next batch.
 		cmd.Process.Kill()
 		cmd.Wait()
-		s, err := Open(dir, Options{})
+		s, err := Open(dir, Options{Account: testAccount, Region: testRegion})
 		if err != nil {
 			t.Fatalf("round %d: reopen: %v", round, err)
 		}

@@ -5,7 +5,9 @@
 //
 // Layout of a data dir (see docs/logstore.md for why):
 //
-//	LOCK              flock'd by the owning process, holds its PID
+//	LOCK              flock'd by the owning process; holds its PID, a
+//	                  description of it and its API endpoint, if any, so
+//	                  another opener's error says who to ask or stop
 //	meta.db           bbolt: groups and streams (names, ids, settings)
 //	g/<gid>/<day>.db  bbolt: the events of one group for one UTC day
 //

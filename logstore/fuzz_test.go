@@ -9,7 +9,7 @@ import (
 // FuzzTokens feeds arbitrary nextTokens to GetLogEvents and FilterLogEvents
 // over a real store: a bad token must give ErrInvalidToken, never a panic.
 func FuzzTokens(f *testing.F) {
-	s, err := Open(f.TempDir(), Options{Now: func() time.Time { return time.UnixMilli(t0) }})
+	s, err := Open(f.TempDir(), Options{Account: testAccount, Region: testRegion, Now: func() time.Time { return time.UnixMilli(t0) }})
 	if err != nil {
 		f.Fatal(err)
 	}

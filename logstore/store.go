@@ -17,11 +17,19 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Options configures a Store. The zero value is usable.
+// Options configures a Store.
 type Options struct {
-	// Account and Region build ARNs (spec §1.1); defaults 123456789012 and us-east-1.
+	// Account and Region build the ARNs of groups and streams; both are
+	// required. They are configuration, so the store has no defaults:
+	// package logsvc keeps the data dir's identity and passes it here.
 	Account string
 	Region  string
+	// Owner describes the process holding the data dir (for example
+	// "vpcflow logs put (PID 99)") and Endpoint the URL of its API, if it
+	// serves one. Both go into the LOCK file, so another opener's error
+	// says who holds the dir and how to reach it; see SetOwner.
+	Owner    string
+	Endpoint string
 	// Now is the clock for ingestion times, API age limits and retention;
 	// default time.Now. Tests set it.
 	Now func() time.Time
@@ -112,13 +120,10 @@ var (
 )
 
 // Open opens (creating if needed) the data dir and locks it for this process.
-// A dir owned by another process gives an *InUseError naming its PID.
+// A dir owned by another process gives an *InUseError naming its holder.
 func Open(dir string, opts Options) (*Store, error) {
-	if opts.Account == "" {
-		opts.Account = "123456789012"
-	}
-	if opts.Region == "" {
-		opts.Region = "us-east-1"
+	if opts.Account == "" || opts.Region == "" {
+		return nil, fmt.Errorf("logstore: open %s: Options.Account and Options.Region are required (they make the ARNs)", dir)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -129,7 +134,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(dir, "g"), 0o755); err != nil {
 		return nil, fmt.Errorf("logstore: %w", err)
 	}
-	lf, err := lockDir(dir)
+	lf, err := lockDir(dir, opts.Owner, opts.Endpoint)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package logstore
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -16,9 +18,15 @@ func (c *clock) now() time.Time { return c.t }
 // t0 is 2026-01-01T00:00:00Z in ms.
 const t0 = int64(1767225600000)
 
+// The account and region the tests' ARNs are built from.
+const (
+	testAccount = "123456789012"
+	testRegion  = "us-east-1"
+)
+
 func openTest(t *testing.T, dir string, c *clock) *Store {
 	t.Helper()
-	s, err := Open(dir, Options{Now: c.now})
+	s, err := Open(dir, Options{Account: testAccount, Region: testRegion, Now: c.now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,14 +158,61 @@ func TestLock(t *testing.T) {
 	dir := t.TempDir()
 	c := &clock{time.UnixMilli(t0)}
 	s := openTest(t, dir, c)
-	_, err := Open(dir, Options{})
+	// A holder that gave no description is named by its PID.
+	_, err := Open(dir, Options{Account: testAccount, Region: testRegion})
 	var iu *InUseError
-	if !errors.As(err, &iu) || !strings.Contains(err.Error(), fmt.Sprintf("data dir %s in use by PID ", dir)) {
-		t.Fatalf("second open: %v", err)
+	want := fmt.Sprintf("data dir %s is in use by PID %d: wait for it to finish or stop it", dir, os.Getpid())
+	if !errors.As(err, &iu) || err.Error() != want {
+		t.Fatalf("second open: %v\nwant %s", err, want)
 	}
 	s.Close()
 	s = openTest(t, dir, c) // released by Close
 	s.Close()
+}
+
+// TestLockNamesOwner: the second opener's error names what the holder
+// recorded, first at Open, then after SetOwner (a server that learned its
+// listen address).
+func TestLockNamesOwner(t *testing.T) {
+	dir := t.TempDir()
+	pid := os.Getpid()
+	s, err := Open(dir, Options{Account: testAccount, Region: testRegion, Owner: fmt.Sprintf("vpcflow logs put (PID %d)", pid)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = Open(dir, Options{Account: testAccount, Region: testRegion, Owner: "second"})
+	want := fmt.Sprintf("data dir %s is in use by vpcflow logs put (PID %d): wait for it to finish or stop it", dir, pid)
+	if err == nil || err.Error() != want {
+		t.Fatalf("second open: %v\nwant %s", err, want)
+	}
+	if err := s.SetOwner(fmt.Sprintf("vpcflow serve (PID %d, listening on 127.0.0.1:4566)", pid), "http://127.0.0.1:4566"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(dir, Options{Account: testAccount, Region: testRegion})
+	want = fmt.Sprintf("data dir %s is in use by vpcflow serve (PID %d, listening on 127.0.0.1:4566): use its API (--endpoint-url http://127.0.0.1:4566) or stop it", dir, pid)
+	var iu *InUseError
+	if !errors.As(err, &iu) || err.Error() != want || iu.PID != strconv.Itoa(pid) {
+		t.Fatalf("open after SetOwner: %v (%+v)\nwant %s", err, iu, want)
+	}
+}
+
+// TestLockFileOfOlderVersion: a LOCK written by an older vpcflow holds only
+// the PID; the error still names it.
+func TestLockFileOfOlderVersion(t *testing.T) {
+	e := readLockInfo([]byte("4242\n"))
+	e.Dir = "/x"
+	if got, want := e.Error(), "data dir /x is in use by PID 4242: wait for it to finish or stop it"; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestOpenNeedsIdentity(t *testing.T) {
+	for _, o := range []Options{{}, {Account: testAccount}, {Region: testRegion}} {
+		if _, err := Open(t.TempDir(), o); err == nil || !strings.Contains(err.Error(), "Options.Account and Options.Region are required") {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
 }
 
 func TestGroupAndStreamAPI(t *testing.T) {
