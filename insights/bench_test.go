@@ -70,7 +70,7 @@ func benchInsights(b *testing.B, workers int) {
 	var res *Result
 	c0 := cpuTime()
 	for b.Loop() {
-		res, err = q.Run(EventsSource(evs), Options{Workers: workers})
+		res, err = q.Run(EventsSource(evs), Options{AccountID: testAccount, Workers: workers})
 		if err != nil || len(res.Rows) != 10 {
 			b.Fatal(err, len(res.Rows))
 		}
@@ -206,7 +206,7 @@ func BenchmarkStatsSumByManyGroups(b *testing.B) {
 		}
 		c0 := cpuTime()
 		for b.Loop() {
-			res, err := q.RunParts(srcs, Options{Workers: workers, Events: int64(len(evs))})
+			res, err := q.RunParts(srcs, Options{AccountID: testAccount, Workers: workers, Events: int64(len(evs))})
 			if err != nil || len(res.Rows) != 10 {
 				b.Fatal(err, len(res.Rows))
 			}

@@ -98,3 +98,19 @@ func TestErrorOffsets(t *testing.T) {
 		t.Errorf("long query: %v", err)
 	}
 }
+
+// TestAccountRequired: the account @log names is configuration; the engine
+// has no default to fall back on.
+func TestAccountRequired(t *testing.T) {
+	q, err := Parse("fields @log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := q.Run(EventsSource(nil), Options{}); err == nil || err.Error() != "insights: Options.AccountID is required (it names @log)" {
+		t.Errorf("without AccountID: %v", err)
+	}
+	res, err := q.Run(EventsSource([]Event{{Timestamp: 1, Group: "g", Stream: "s", Message: []byte("m")}}), Options{AccountID: "111122223333"})
+	if err != nil || len(res.Rows) != 1 || res.Rows[0][0] != (Field{Field: "@log", Value: "111122223333:g"}) {
+		t.Errorf("with AccountID: %v %v", res, err)
+	}
+}

@@ -16,7 +16,7 @@ import (
 
 // Options are the StartQuery parameters that are not the query itself.
 type Options struct {
-	AccountID string    // account of @log (<account>:<group>); default 123456789012
+	AccountID string    // account of @log (<account>:<group>); required: the caller's configuration, never guessed here
 	StartMs   int64     // queryStartTime()
 	EndMs     int64     // queryEndTime()
 	Now       time.Time // now(); default time.Now()
@@ -415,10 +415,10 @@ func (q *Query) RunParts(parts []Source, opt Options) (*Result, error) {
 	if len(parts) == 0 {
 		parts = []Source{EventsSource(nil)}
 	}
-	x := runCtx{account: opt.AccountID, now: opt.Now, startMs: opt.StartMs, endMs: opt.EndMs}
-	if x.account == "" {
-		x.account = "123456789012"
+	if opt.AccountID == "" {
+		return nil, errors.New("insights: Options.AccountID is required (it names @log)")
 	}
+	x := runCtx{account: opt.AccountID, now: opt.Now, startMs: opt.StartMs, endMs: opt.EndMs}
 	if x.now.IsZero() {
 		x.now = time.Now()
 	}

@@ -39,13 +39,13 @@ func FuzzParse(f *testing.F) {
 			return
 		}
 		for _, w := range []int{1, 2} {
-			if _, err := q.Run(EventsSource(evs), Options{Workers: w}); err != nil {
+			if _, err := q.Run(EventsSource(evs), Options{AccountID: testAccount, Workers: w}); err != nil {
 				t.Fatalf("Run(%q): %v", s, err)
 			}
 		}
 		third := len(evs) / 3
 		parts := []Source{scribbleSource(evs[:third]), scribbleSource(evs[third : 2*third]), scribbleSource(evs[2*third:])}
-		if _, err := q.RunParts(parts, Options{Workers: 2, Events: int64(len(evs))}); err != nil {
+		if _, err := q.RunParts(parts, Options{AccountID: testAccount, Workers: 2, Events: int64(len(evs))}); err != nil {
 			t.Fatalf("RunParts(%q): %v", s, err)
 		}
 	})

@@ -407,7 +407,7 @@ func TestSourceError(t *testing.T) {
 	for _, q := range []string{"stats count(*)", "fields srcAddr"} {
 		for _, w := range []int{1, 2} {
 			pq, _ := Parse(q)
-			if _, err := pq.Run(src, Options{Workers: w}); !errors.Is(err, boom) {
+			if _, err := pq.Run(src, Options{AccountID: testAccount, Workers: w}); !errors.Is(err, boom) {
 				t.Errorf("%s workers %d: %v", q, w, err)
 			}
 		}

@@ -406,6 +406,7 @@ func TestBoundedRecords(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		opt.AccountID = testAccount
 		res, err := pq.RunParts(p, opt)
 		if err != nil {
 			t.Fatal(err)

@@ -56,7 +56,7 @@ func TestPartsAgree(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := pq.Run(EventsSource(evs), Options{Workers: 1})
+		want, err := pq.Run(EventsSource(evs), Options{AccountID: testAccount, Workers: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +65,7 @@ func TestPartsAgree(t *testing.T) {
 		}
 		for _, k := range []int{2, 5} {
 			for _, w := range []int{1, 2, 3} {
-				got, err := pq.RunParts(split(k), Options{Workers: w})
+				got, err := pq.RunParts(split(k), Options{AccountID: testAccount, Workers: w})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -90,7 +90,7 @@ func TestPartsError(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := pq.RunParts(parts, Options{Workers: 2}); err == nil || !strings.Contains(err.Error(), boom.Error()) {
+		if _, err := pq.RunParts(parts, Options{AccountID: testAccount, Workers: 2}); err == nil || !strings.Contains(err.Error(), boom.Error()) {
 			t.Errorf("%s: error %v, want %v", q, err, boom)
 		}
 	}
@@ -103,7 +103,7 @@ func TestNoParts(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := pq.RunParts(nil, Options{})
+		res, err := pq.RunParts(nil, Options{AccountID: testAccount})
 		if err != nil || res.Statistics.RecordsScanned != 0 {
 			t.Fatalf("%s: %v, %+v", q, err, res)
 		}

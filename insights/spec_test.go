@@ -48,11 +48,17 @@ func rowsOf(res *Result) []string {
 	return out
 }
 
+// testAccount is the account the tests' @log values name.
+const testAccount = "123456789012"
+
 func runQuery(t *testing.T, q string, evs []Event, opt Options) *Result {
 	t.Helper()
 	pq, err := Parse(q)
 	if err != nil {
 		t.Fatalf("Parse(%q): %v", q, err)
+	}
+	if opt.AccountID == "" {
+		opt.AccountID = testAccount
 	}
 	res, err := pq.Run(EventsSource(evs), opt)
 	if err != nil {
