@@ -135,7 +135,7 @@ func NewEvaluator(a Alarm) (*Evaluator, error) {
 	if err := a.Validate(); err != nil {
 		return nil, err
 	}
-	return &Evaluator{Alarm: a, State: StateInsufficientData, StateReason: "Unchecked: Initial alarm creation"}, nil
+	return &Evaluator{Alarm: a, State: StateInsufficientData, StateReason: initialReason}, nil
 }
 
 // Update replaces the definition and keeps the current state (spec §3.4).
