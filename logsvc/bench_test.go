@@ -74,7 +74,7 @@ func benchIngest(b *testing.B, benchBatch int) {
 	}
 	b.Run("baseline-logstore", func(b *testing.B) {
 		run(b, func(dir string) (ingester, func()) {
-			s, err := logstore.Open(dir, logstore.Options{})
+			s, err := logstore.Open(dir, logstore.Options{Account: testID.Account, Region: testID.Region})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -83,7 +83,7 @@ func benchIngest(b *testing.B, benchBatch int) {
 	})
 	b.Run("logsvc-no-filters", func(b *testing.B) {
 		run(b, func(dir string) (ingester, func()) {
-			s, err := Open(dir, Options{})
+			s, err := Open(dir, Options{Identity: testID})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -92,7 +92,7 @@ func benchIngest(b *testing.B, benchBatch int) {
 	})
 	b.Run("logsvc-3-filters", func(b *testing.B) {
 		run(b, func(dir string) (ingester, func()) {
-			s, err := Open(dir, Options{})
+			s, err := Open(dir, Options{Identity: testID})
 			if err != nil {
 				b.Fatal(err)
 			}

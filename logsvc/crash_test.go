@@ -31,7 +31,7 @@ const (
 // crashChild ingests batches forever, one minute of event time each,
 // printing "ack B" after batch B's Ingest returned.
 func crashChild(dir string, base int) {
-	s, err := Open(dir, Options{})
+	s, err := Open(dir, Options{Identity: testID})
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(1)
@@ -119,7 +119,7 @@ func TestCrashMidIngest(t *testing.T) {
 		if stored < total*crashBatch {
 			t.Fatalf("round %d: %d events stored, want at least %d", round, stored, total*crashBatch)
 		}
-		al := s.DescribeAlarms(AlarmFilter{})
+		al := s.Alarms(AlarmFilter{})
 		if len(al) != 1 || al[0].State != metricfilter.StateAlarm || len(al[0].History) != 1 || al[0].History[0].Timestamp != hour+60_000 {
 			t.Fatalf("round %d: alarm = %+v", round, al)
 		}

@@ -4,16 +4,32 @@
 // engine (package metricfilter), which are pure logic with no storage, and
 // persists what the engine needs to survive a restart.
 //
-// It exists because every writer must go through the same path: an event
-// stored by `vpcflow logs put`, by flow-log delivery or by the
-// PutLogEvents API runs the metric filters of its group once (spec
-// cloudwatch-logs.md §1.5 step 8, §3.2), and the datapoints and alarm state
+// It is the only door into a data dir, for reads as for writes: the CLI
+// (`vpcflow logs ...`, `vpcflow bench insights`) and the HTTP API call the
+// same operations, with AWS's parameters, answers and errors, so both
+// behave alike and the CLI only parses flags and prints.
+//
+// Every writer goes through the same path: an event stored by `vpcflow
+// logs put`, by flow-log delivery or by the PutLogEvents API runs the
+// metric filters of its group once, and the datapoints and alarm state
 // changes it causes are durable before the write is acknowledged.
+//
+// A data dir answers for one account and region (Identity): every ARN and
+// the account in error messages come from it. The first open records it;
+// later opens use it, and an open asking for another one fails rather than
+// change the ARNs clients hold. There are no built-in defaults: a program
+// configures them (Options.DefaultIdentity).
+//
+// Insights queries run asynchronously (StartQuery, GetQueryResults,
+// StopQuery, DescribeQueries), a few at a time; their results stay in
+// memory for an hour after they end, at most 100 of them.
 //
 // Layout added to the data dir (see docs/metric-filters.md for why):
 //
-//	metrics.db   bbolt: filter definitions, alarms (definition, state,
-//	             history), the statistics of every metric bucket (10 s) as
-//	             the engine summed them (not every datapoint), the
-//	             default-value minute markers, and the event-time watermark
+//	identity.json  the account and region, written once (temporary file,
+//	               fsync, rename)
+//	metrics.db     bbolt: filter definitions, alarms (definition, state,
+//	               history), the statistics of every metric bucket (10 s) as
+//	               the engine summed them (not every datapoint), the
+//	               default-value minute markers, and the event-time watermark
 package logsvc

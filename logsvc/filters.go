@@ -105,8 +105,9 @@ type DescribeFiltersInput struct {
 	MetricNamespace  string
 }
 
-// DescribeMetricFilters lists filters sorted by group, then name.
-func (s *Service) DescribeMetricFilters(in DescribeFiltersInput) ([]metricfilter.Definition, error) {
+// DescribeMetricFilters lists filters sorted by group, then name, in the
+// shape DescribeMetricFilters answers with.
+func (s *Service) DescribeMetricFilters(in DescribeFiltersInput) ([]metricfilter.MetricFilter, error) {
 	if (in.MetricName == "") != (in.MetricNamespace == "") {
 		return nil, ErrMetricPair
 	}
@@ -117,7 +118,7 @@ func (s *Service) DescribeMetricFilters(in DescribeFiltersInput) ([]metricfilter
 			return nil, err
 		}
 	}
-	out := []metricfilter.Definition{}
+	var defs []metricfilter.Definition
 	for _, d := range s.eng.Filters(in.LogGroupName) {
 		if in.LogGroupName != "" && !strings.HasPrefix(d.FilterName, in.FilterNamePrefix) {
 			continue
@@ -128,14 +129,18 @@ func (s *Service) DescribeMetricFilters(in DescribeFiltersInput) ([]metricfilter
 				continue
 			}
 		}
-		out = append(out, d)
+		defs = append(defs, d)
 	}
 	// The engine sorts too; make the order this API promises explicit.
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].LogGroupName != out[j].LogGroupName {
-			return out[i].LogGroupName < out[j].LogGroupName
+	sort.SliceStable(defs, func(i, j int) bool {
+		if defs[i].LogGroupName != defs[j].LogGroupName {
+			return defs[i].LogGroupName < defs[j].LogGroupName
 		}
-		return out[i].FilterName < out[j].FilterName
+		return defs[i].FilterName < defs[j].FilterName
 	})
+	out := make([]metricfilter.MetricFilter, len(defs))
+	for i := range defs {
+		out[i] = defs[i].MetricFilter()
+	}
 	return out, nil
 }

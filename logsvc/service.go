@@ -3,6 +3,7 @@ package logsvc
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -12,21 +13,48 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Options configures a Service. The zero value is usable.
+// Options configures a Service.
 type Options struct {
+	// Identity is the account and region of the data dir. Empty: the ones
+	// the data dir recorded. An identity other than the recorded one is an
+	// *IdentityMismatchError, since every ARN would change.
+	Identity Identity
+	// DefaultIdentity is used when Identity is empty and the data dir has
+	// recorded none yet (a new data dir): a program's configured defaults.
+	// With both empty a new data dir cannot be opened.
+	DefaultIdentity Identity
+	// MustExist makes Open fail with *NoDataDirError when dir does not
+	// exist instead of creating it: a command that only reads must not
+	// leave an empty data dir behind (a mistyped path would look valid).
+	MustExist bool
+	// Owner describes this process for the error another opener of the
+	// data dir gets ("vpcflow logs put (PID 99)"); Endpoint is the URL of
+	// its API when it serves one. See SetOwner.
+	Owner, Endpoint string
 	// Store configures the event store; its Now is also the clock for
-	// metric filter creation times.
+	// metric filter creation times and queries. Its Account, Region,
+	// Owner and Endpoint are set from the fields above.
 	Store logstore.Options
+	// QueryWorkers is how many goroutines one Insights query may use;
+	// default GOMAXPROCS.
+	QueryWorkers int
+	// MaxRunningQueries bounds the queries that run at once; later ones
+	// wait in status Scheduled. Default 2: each query already uses every
+	// core, so more at once only share them.
+	MaxRunningQueries int
 }
 
 // Service is an open data dir: the event store, the metric filters and the
 // alarms. It is safe for concurrent use; only one process may open a data
-// dir at a time (the store's lock covers metrics.db too).
+// dir at a time (the store's lock covers metrics.db and identity.json too).
 type Service struct {
+	dir   string
+	id    Identity
 	store *logstore.Store
 	db    *bolt.DB
 	eng   *metricfilter.Engine
 	now   func() time.Time
+	q     *queries
 
 	// mu serialises writes, so datapoints are persisted in the order the
 	// engine added them and a restart rebuilds the same sums.
@@ -38,21 +66,28 @@ type Service struct {
 	warnings []string
 }
 
-// Ingester is the internal ingestion path; *logstore.Store (no metric
-// filters) and *Service (with them) both provide it.
-type Ingester interface {
-	Ingest(group string, evs []logstore.InputEvent) (logstore.IngestResult, error)
+// NoDataDirError is Open's answer, with MustExist, for a data dir that does
+// not exist.
+type NoDataDirError struct{ Dir string }
+
+func (e *NoDataDirError) Error() string {
+	return fmt.Sprintf("data dir %s does not exist: nothing has been stored there", e.Dir)
 }
 
-var (
-	_ Ingester = (*logstore.Store)(nil)
-	_ Ingester = (*Service)(nil)
-)
-
-// Open opens (creating if needed) the data dir, locks it, and restores the
-// metric filters, datapoints and alarms saved in it.
+// Open opens the data dir (creating it unless opts.MustExist), locks it,
+// settles its identity (see Options.Identity), and restores the metric
+// filters, datapoints and alarms saved in it. A data dir held by another
+// process gives a *logstore.InUseError naming that process.
 func Open(dir string, opts Options) (*Service, error) {
-	st, err := logstore.Open(dir, opts.Store)
+	if opts.MustExist {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			if err == nil || errors.Is(err, os.ErrNotExist) {
+				return nil, &NoDataDirError{Dir: dir}
+			}
+			return nil, fmt.Errorf("logsvc: %w", err)
+		}
+	}
+	st, id, err := openStore(dir, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -61,11 +96,12 @@ func Open(dir string, opts Options) (*Service, error) {
 		st.Close()
 		return nil, err
 	}
-	s := &Service{store: st, db: db, eng: metricfilter.NewEngine(), now: opts.Store.Now,
+	s := &Service{dir: dir, id: id, store: st, db: db, eng: metricfilter.NewEngine(), now: opts.Store.Now,
 		filters: map[string]map[string]*metricfilter.Filter{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.q = newQueries(s, opts)
 	if err := s.restore(); err != nil {
 		s.Close()
 		return nil, err
@@ -73,8 +109,60 @@ func Open(dir string, opts Options) (*Service, error) {
 	return s, nil
 }
 
-// Close releases the data dir. Every acknowledged write is already durable.
+// openStore opens the event store with the data dir's identity. The
+// identity file is read before the store is opened (the store needs the
+// account and region) and again once the store holds the lock: another
+// process may have recorded one in between, on a data dir both saw new.
+func openStore(dir string, opts Options) (*logstore.Store, Identity, error) {
+	for attempt := 0; ; attempt++ {
+		stored, have, err := readIdentity(dir)
+		if err != nil {
+			return nil, Identity{}, err
+		}
+		id, err := resolveIdentity(dir, opts, stored, have)
+		if err != nil {
+			return nil, Identity{}, err
+		}
+		so := opts.Store
+		so.Account, so.Region = id.Account, id.Region
+		if opts.Owner != "" {
+			so.Owner = opts.Owner
+		}
+		if opts.Endpoint != "" {
+			so.Endpoint = opts.Endpoint
+		}
+		st, err := logstore.Open(dir, so)
+		if err != nil {
+			return nil, Identity{}, err
+		}
+		locked, haveLocked, err := readIdentity(dir)
+		switch {
+		case err != nil:
+		case !haveLocked:
+			err = writeIdentity(dir, id)
+		case locked == id:
+		case attempt == 0:
+			// Recorded by another process since the first read: decide
+			// again with what it recorded.
+			st.Close()
+			continue
+		default:
+			err = &IdentityMismatchError{Dir: dir, Stored: locked, Requested: id}
+		}
+		if err != nil {
+			st.Close()
+			return nil, Identity{}, err
+		}
+		return st, id, nil
+	}
+}
+
+// Close releases the data dir. Running queries are cancelled first. Every
+// acknowledged write is already durable.
 func (s *Service) Close() error {
+	if s.q != nil {
+		s.q.close()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
@@ -89,9 +177,21 @@ func (s *Service) Close() error {
 	return errors.Join(errs...)
 }
 
-// Store is the event store, for reads and for the group and stream
-// operations that metric filters do not care about. Write events through
-// the Service, never through the Store, or the filters miss them.
+// Dir is the data dir.
+func (s *Service) Dir() string { return s.dir }
+
+// Identity is the account and region the data dir answers for.
+func (s *Service) Identity() Identity { return s.id }
+
+// SetOwner records who holds the data dir, for the error another opener
+// gets; a server calls it once it knows its listen address, e.g.
+// SetOwner("vpcflow serve (PID 1234, listening on 127.0.0.1:4566)",
+// "http://127.0.0.1:4566").
+func (s *Service) SetOwner(owner, endpoint string) error { return s.store.SetOwner(owner, endpoint) }
+
+// Store is the event store, for the group and stream operations the
+// Service does not wrap. Write events through the Service, never through
+// the Store, or the metric filters miss them.
 func (s *Service) Store() *logstore.Store { return s.store }
 
 // Warnings lists what Open had to skip in metrics.db (definitions that no

@@ -24,6 +24,9 @@ const (
 	hour   = int64(1563105600000) // 2019-07-14T12:00:00Z, an hour boundary
 )
 
+// testID is the identity of the tests' data dirs.
+var testID = Identity{Account: "123456789012", Region: "us-east-1"}
+
 func ptr(v float64) *float64 { return &v }
 
 func sshFilter(def *float64) metricfilter.Definition {
@@ -39,7 +42,7 @@ func sshAlarm() metricfilter.Alarm {
 
 func open(t *testing.T, dir string) *Service {
 	t.Helper()
-	s, err := Open(dir, Options{})
+	s, err := Open(dir, Options{Identity: testID})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +93,7 @@ func TestAlarmExampleAcrossRestarts(t *testing.T) {
 		t.Fatalf("after restart 1: %+v, want %+v", got, want)
 	}
 	// The hour is still open: no state change yet.
-	if a := s.DescribeAlarms(AlarmFilter{}); len(a) != 1 || a[0].State != metricfilter.StateInsufficientData || len(a[0].History) != 0 {
+	if a := s.Alarms(AlarmFilter{}); len(a) != 1 || a[0].State != metricfilter.StateInsufficientData || len(a[0].History) != 0 {
 		t.Fatalf("alarms = %+v", a)
 	}
 	var ten []string
@@ -106,7 +109,7 @@ func TestAlarmExampleAcrossRestarts(t *testing.T) {
 
 	s = open(t, dir)
 	defer s.Close()
-	a := s.DescribeAlarms(AlarmFilter{Names: []string{"ssh-rejects"}})
+	a := s.Alarms(AlarmFilter{Names: []string{"ssh-rejects"}})
 	if len(a) != 1 || a[0].State != metricfilter.StateAlarm {
 		t.Fatalf("alarm = %+v", a)
 	}
@@ -190,7 +193,7 @@ func TestDefaultValueSurvivesRestart(t *testing.T) {
 // old for the API) produce no datapoints.
 func TestOnlyStoredEventsCount(t *testing.T) {
 	now := time.UnixMilli(hour + 20*86_400_000)
-	s, err := Open(t.TempDir(), Options{Store: logstore.Options{Now: func() time.Time { return now }}})
+	s, err := Open(t.TempDir(), Options{Identity: testID, Store: logstore.Options{Now: func() time.Time { return now }}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,10 +349,10 @@ func TestFilterAndAlarmAPI(t *testing.T) {
 	if got, _ := s.DescribeMetricFilters(DescribeFiltersInput{}); len(got) != 1 || got[0].FilterName != "ssh" {
 		t.Errorf("after deletes and restart: %+v", got)
 	}
-	if got := s.DescribeAlarms(AlarmFilter{State: metricfilter.StateInsufficientData}); len(got) != 1 {
+	if got := s.Alarms(AlarmFilter{State: metricfilter.StateInsufficientData}); len(got) != 1 {
 		t.Errorf("alarms by state = %+v", got)
 	}
-	if got := s.DescribeAlarms(AlarmFilter{State: metricfilter.StateOK}); len(got) != 0 {
+	if got := s.Alarms(AlarmFilter{State: metricfilter.StateOK}); len(got) != 0 {
 		t.Errorf("alarms in OK = %+v", got)
 	}
 	if err := s.DeleteAlarms("ssh-rejects"); err != nil {
@@ -357,7 +360,7 @@ func TestFilterAndAlarmAPI(t *testing.T) {
 	}
 	s.Close()
 	s = open(t, dir)
-	if got := s.DescribeAlarms(AlarmFilter{}); len(got) != 0 {
+	if got := s.Alarms(AlarmFilter{}); len(got) != 0 {
 		t.Errorf("deleted alarm is back: %+v", got)
 	}
 	s.Close()
@@ -378,7 +381,7 @@ func TestNewAlarmSeesOldData(t *testing.T) {
 	if err := s.PutMetricAlarm(sshAlarm()); err != nil {
 		t.Fatal(err)
 	}
-	a := s.DescribeAlarms(AlarmFilter{})
+	a := s.Alarms(AlarmFilter{})
 	if len(a) != 1 || a[0].State != metricfilter.StateOK || len(a[0].History) != 1 || a[0].History[0].Timestamp != hour+3600_000 {
 		t.Errorf("alarm = %+v", a)
 	}
