@@ -22,7 +22,9 @@ type Identity struct {
 // IsZero reports whether neither member is set.
 func (id Identity) IsZero() bool { return id == Identity{} }
 
-func (id Identity) String() string { return fmt.Sprintf("account %s, region %s", id.Account, id.Region) }
+func (id Identity) String() string {
+	return fmt.Sprintf("account %s, region %s", id.Account, id.Region)
+}
 
 var (
 	accountRE = regexp.MustCompile(`^[0-9]{12}$`)

@@ -88,10 +88,14 @@ func (s *Service) CreateLogGroup(name string, o logstore.GroupOptions) error {
 }
 
 // CreateLogStream is the API's CreateLogStream.
-func (s *Service) CreateLogStream(group, name string) error { return s.store.CreateLogStream(group, name) }
+func (s *Service) CreateLogStream(group, name string) error {
+	return s.store.CreateLogStream(group, name)
+}
 
 // DeleteLogStream is the API's DeleteLogStream.
-func (s *Service) DeleteLogStream(group, name string) error { return s.store.DeleteLogStream(group, name) }
+func (s *Service) DeleteLogStream(group, name string) error {
+	return s.store.DeleteLogStream(group, name)
+}
 
 // PutRetentionPolicy is the API's PutRetentionPolicy; it purges what the
 // new retention expires.
@@ -100,4 +104,6 @@ func (s *Service) PutRetentionPolicy(group string, days int) error {
 }
 
 // DeleteRetentionPolicy is the API's DeleteRetentionPolicy.
-func (s *Service) DeleteRetentionPolicy(group string) error { return s.store.DeleteRetentionPolicy(group) }
+func (s *Service) DeleteRetentionPolicy(group string) error {
+	return s.store.DeleteRetentionPolicy(group)
+}
