@@ -93,7 +93,9 @@ func (h *inputHeap) Pop() any {
 // openInputs opens every input and reads its first frame. origin is the
 // clock time paced inputs start at.
 func openInputs(specs []Input, origin int64) (*inputs, error) {
-	in := &inputs{origin: origin}
+	// Without inputs the pipeline idles on the clock: windows still close
+	// and flow logs can still be changed, for sources that come later.
+	in := &inputs{origin: origin, paced: len(specs) == 0}
 	for _, s := range specs {
 		if s.Open == nil {
 			in.close()

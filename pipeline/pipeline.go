@@ -317,7 +317,7 @@ func (p *Pipeline) run() {
 		p.runPaced()
 	} else {
 		p.runUnpaced()
-		close(p.ended)
+		defer close(p.ended) // after the summary: every window is delivered
 	}
 	p.in.close()
 	p.sum.Flow = p.agg.Close()

@@ -1,0 +1,118 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/vpcflow/vpcflow/region"
+)
+
+// Configuration of the HTTP front.
+type Configuration struct {
+	// Listen is the address to listen on (default 127.0.0.1:4566).
+	Listen string
+	// Listener, when set, is used instead of listening on Listen (see
+	// Listen: a server binds first, so its data dir's lock can name the
+	// address).
+	Listener net.Listener
+}
+
+// DefaultConfiguration listens on loopback only, on the port AWS emulators
+// conventionally use.
+func DefaultConfiguration() Configuration { return Configuration{Listen: "127.0.0.1:4566"} }
+
+// Dependencies of the HTTP front.
+type Dependencies struct {
+	Region   *region.Region
+	Gatherer prometheus.Gatherer // what /metrics serves
+	Logger   *slog.Logger
+}
+
+// Component is the HTTP front.
+type Component struct {
+	cfg  Configuration
+	deps Dependencies
+	ln   net.Listener
+	srv  *http.Server
+	done chan error
+}
+
+// New checks the configuration; nothing listens before Start.
+func New(cfg Configuration, deps Dependencies) (*Component, error) {
+	if cfg.Listen == "" {
+		cfg.Listen = DefaultConfiguration().Listen
+	}
+	if deps.Region == nil || deps.Gatherer == nil {
+		return nil, errors.New("api: Region and Gatherer are required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Component{cfg: cfg, deps: deps}, nil
+}
+
+// Listen binds addr, so a server learns of a port in use (and of the port
+// chosen for ":0") before it opens anything else.
+func Listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// Addr is the address listened on (after Start).
+func (c *Component) Addr() string { return c.ln.Addr().String() }
+
+// Start serves requests until Stop.
+func (c *Component) Start(ctx context.Context) error {
+	c.ln = c.cfg.Listener
+	if c.ln == nil {
+		ln, err := Listen(c.cfg.Listen)
+		if err != nil {
+			return err
+		}
+		c.ln = ln
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", c.healthz)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(c.deps.Gatherer, promhttp.HandlerOpts{}))
+	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return ctx }}
+	c.done = make(chan error, 1)
+	go func() { c.done <- c.srv.Serve(c.ln) }()
+	return nil
+}
+
+// Stop stops accepting requests and waits (up to 5 s) for those in flight.
+func (c *Component) Stop() error {
+	if c.srv == nil {
+		if c.ln != nil {
+			return c.ln.Close()
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := c.srv.Shutdown(ctx)
+	if serr := <-c.done; !errors.Is(serr, http.ErrServerClosed) && err == nil {
+		err = serr
+	}
+	return err
+}
+
+func (c *Component) healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(c.deps.Region.Health())
+}

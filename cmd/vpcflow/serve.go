@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/vpcflow/vpcflow/api"
+	"github.com/vpcflow/vpcflow/region"
+	"github.com/vpcflow/vpcflow/topology"
+)
+
+func init() { register(newServeCmd) }
+
+// defaultSimRate is the packets per second of a bare --sim.
+const defaultSimRate = 200
+
+type serveFlags struct {
+	dataDir, topology, listen, speed, account, region, eni string
+	replay, localCIDRs                                     []string
+	loop                                                   bool
+	sim                                                    float64
+	simSeed                                                uint64
+	maxFlowsPerWindow, maxFlows                            int
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	c := &cobra.Command{
+		Use:   "serve [--topology FILE] [--replay FILE... [--speed X|max] [--loop]] [--sim[=RATE]]",
+		Short: "Run the flow-log service: sources in, flow logs delivered as windows close",
+		Long: `serve runs vpcflow as a service for one account and region: packets come
+from the sources, flow logs are kept in the data dir's registry (those of the
+topology's FlowLogs are created at the first start), and every capture
+window's records are delivered as soon as the window closes: S3 objects under
+DATA_DIR/buckets/BUCKET/AWSLogs/..., CloudWatch-Logs events in the log store
+(read them with 'vpcflow logs ...' once the service stops).
+
+Sources:
+  --replay FILE...   capture files (pcap/pcapng, plain or gzip), merged by time
+  --speed max        read them as fast as possible, keeping packet times
+                     (windows close on packet time; the records are those of
+                     'vpcflow pcap'); the default
+  --speed X          pace them on the clock, X times faster than recorded;
+                     each packet is stamped with the time it is released, as
+                     if captured live, and windows close on the clock
+  --loop             start the replay again at its end, forever
+  --sim[=RATE]       simulated traffic of the topology's interfaces, RATE
+                     packets per second (default ` + strconv.Itoa(defaultSimRate) + `), on the clock
+
+The service listens on --listen for HTTP: GET /healthz (JSON status) and GET
+/metrics (Prometheus). SIGINT or SIGTERM stops the sources, closes and
+delivers the open windows and exits 0. One process owns a data dir: another
+'serve' or 'vpcflow logs' on it is told who holds it.`,
+		Example: `  # replay the demo capture into the example VPC's flow logs, then keep serving
+  vpcflow serve --data-dir ./data --topology examples/topology.yaml --replay examples/demo.pcap.gz
+
+  # near-real-time: the same capture at 10x, looped, on the clock
+  vpcflow serve --data-dir ./data --topology examples/topology.yaml --replay examples/demo.pcap.gz --speed 10 --loop
+
+  # simulated traffic, 500 packets/s
+  vpcflow serve --data-dir ./data --topology examples/topology.yaml --sim=500
+  curl -s 127.0.0.1:4566/healthz`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, &f) },
+	}
+	fl := c.Flags()
+	addLogsDataDirFlag(c, &f.dataDir)
+	fl.StringVar(&f.topology, "topology", "", "topology file (YAML/JSON with EC2 describe-* keys); without it, one interface (--eni)")
+	fl.StringSliceVar(&f.replay, "replay", nil, "capture files to replay (repeat or comma-separate)")
+	fl.StringVar(&f.speed, "speed", "max", "replay speed: max (as fast as possible, packet time) or a factor such as 1 or 10 (on the clock)")
+	fl.BoolVar(&f.loop, "loop", false, "replay the files again at their end, forever")
+	fl.Float64Var(&f.sim, "sim", 0, "simulated traffic at RATE packets per second (--sim alone: "+strconv.Itoa(defaultSimRate)+"); write --sim=RATE")
+	fl.Lookup("sim").NoOptDefVal = strconv.Itoa(defaultSimRate)
+	fl.Uint64Var(&f.simSeed, "sim-seed", 1, "seed of the simulated traffic")
+	fl.StringVar(&f.listen, "listen", api.DefaultConfiguration().Listen, "HTTP address (healthz, metrics); keep it on loopback")
+	fl.StringVar(&f.account, "account", "", "account id (default: the topology's, else the data dir's, else 123456789012)")
+	fl.StringVar(&f.region, "region", "", "region (default: the topology's, else the data dir's, else us-east-1)")
+	fl.StringVar(&f.eni, "eni", defaultENI, "interface id (without --topology)")
+	fl.StringSliceVar(&f.localCIDRs, "local-cidr", nil, "the interface's own addresses (without --topology): packets from them are egress")
+	fl.IntVar(&f.maxFlowsPerWindow, "max-flows-per-window", region.DefaultConfiguration().Flow.MaxFlowsPerWindow, "flows per interface per window before SKIPDATA")
+	fl.IntVar(&f.maxFlows, "max-flows", region.DefaultConfiguration().Flow.MaxFlows, "live flow entries in total before SKIPDATA")
+	return c
+}
+
+func runServe(cmd *cobra.Command, f *serveFlags) error {
+	cfg := region.DefaultConfiguration()
+	var err error
+	if cfg.DataDir, err = logsDataDir(f.dataDir); err != nil {
+		return err
+	}
+	cfg.Account, cfg.Region, cfg.DefaultAccount, cfg.DefaultRegion = f.account, f.region, defaultAccount, defaultRegion
+	cfg.Replay, cfg.Loop, cfg.SimRate, cfg.SimSeed = f.replay, f.loop, f.sim, f.simSeed
+	cfg.Flow.MaxFlowsPerWindow, cfg.Flow.MaxFlows = f.maxFlowsPerWindow, f.maxFlows
+	if f.speed != "max" {
+		if cfg.Speed, err = strconv.ParseFloat(f.speed, 64); err != nil || cfg.Speed <= 0 {
+			return usageErrorf("--speed %q: want max or a positive factor such as 1 or 10", f.speed)
+		}
+	}
+	if cmd.Flags().Changed("sim") && f.sim <= 0 {
+		return usageErrorf("--sim=%v: want a positive number of packets per second", f.sim)
+	}
+	if f.loop && len(f.replay) == 0 {
+		return usageErrorf("--loop needs --replay")
+	}
+	if cfg.SimRate > 0 && len(f.replay) > 0 && cfg.Speed == 0 {
+		return usageErrorf("--sim runs on the clock: give the replay a --speed (such as 1) to mix them")
+	}
+	if f.topology != "" {
+		if cfg.Topology, err = topology.Load(f.topology); err != nil {
+			return err
+		}
+		if cmd.Flags().Changed("eni") || len(f.localCIDRs) > 0 {
+			return usageErrorf("--eni and --local-cidr apply only without --topology")
+		}
+	} else {
+		if !isToken(f.eni) {
+			return usageErrorf("--eni: want a non-empty id of letters, digits, '-', '_' or '.', got %q", f.eni)
+		}
+		cfg.Interface = &topology.ENI{ID: f.eni}
+		for _, s := range f.localCIDRs {
+			p, err := parsePrefixOrAddr(s)
+			if err != nil {
+				return usageErrorf("--local-cidr: %v", err)
+			}
+			cfg.LocalPrefixes = append(cfg.LocalPrefixes, p)
+		}
+	}
+	stderr := cmd.ErrOrStderr()
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	// Listen first: the data dir's lock names the address, and a port in
+	// use is reported before anything else happens.
+	ln, err := api.Listen(f.listen)
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	addr := ln.Addr().String()
+	cfg.Owner = fmt.Sprintf("vpcflow serve (PID %d, listening on %s)", os.Getpid(), addr)
+	cfg.Endpoint = "http://" + addr
+	svc, err := region.New(cfg, region.Dependencies{Registerer: reg, Logger: logger})
+	if err != nil {
+		ln.Close()
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	front, err := api.New(api.Configuration{Listener: ln}, api.Dependencies{Gatherer: reg, Logger: logger, Region: svc})
+	if err != nil {
+		ln.Close()
+		svc.Stop()
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := svc.Start(ctx); err != nil {
+		ln.Close()
+		svc.Stop()
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	if err := front.Start(ctx); err != nil {
+		svc.Stop()
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	id := svc.Identity()
+	fmt.Fprintf(stderr, "vpcflow serve: account %s, region %s, data dir %s\n", id.Account, id.Region, cfg.DataDir)
+	fmt.Fprintf(stderr, "vpcflow serve: %s; %d flow log(s)\n", describeSources(&cfg), svc.Health().FlowLogs)
+	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (GET /healthz, GET /metrics); Ctrl-C stops\n", addr)
+	select {
+	case <-ctx.Done():
+	case <-svc.Pipeline().Ended():
+		h := svc.Health()
+		fmt.Fprintf(stderr, "vpcflow serve: sources ended: %s packets, %s records delivered; still serving\n", grouped(h.Packets), grouped(h.Records))
+		<-ctx.Done()
+	}
+	stop()
+	fmt.Fprintf(stderr, "vpcflow serve: stopping: closing and delivering the open windows\n")
+	ferr := front.Stop()
+	if err := svc.Stop(); err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	if ferr != nil {
+		return &exitError{code: 1, msg: ferr.Error()}
+	}
+	h := svc.Health()
+	fmt.Fprintf(stderr, "vpcflow serve: stopped: %s packets, %s records delivered\n", grouped(h.Packets), grouped(h.Records))
+	return nil
+}
+
+// describeSources names the sources for the start line.
+func describeSources(cfg *region.Configuration) string {
+	var s []string
+	if len(cfg.Replay) > 0 {
+		speed := "max speed"
+		if cfg.Speed > 0 {
+			speed = fmt.Sprintf("x%v", cfg.Speed)
+		}
+		loop := ""
+		if cfg.Loop {
+			loop = ", looped"
+		}
+		s = append(s, fmt.Sprintf("replay of %s (%s%s)", strings.Join(cfg.Replay, ", "), speed, loop))
+	}
+	if cfg.SimRate > 0 {
+		s = append(s, fmt.Sprintf("simulator (%v packets/s)", cfg.SimRate))
+	}
+	if len(s) == 0 {
+		return "no sources"
+	}
+	return strings.Join(s, " and ")
+}

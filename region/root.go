@@ -1,0 +1,297 @@
+package region
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vpcflow/vpcflow/deliver"
+	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/internal/clock"
+	"github.com/vpcflow/vpcflow/logsvc"
+	"github.com/vpcflow/vpcflow/pipeline"
+	"github.com/vpcflow/vpcflow/topology"
+)
+
+// Dependencies are what a Region uses but does not own.
+type Dependencies struct {
+	// Clock paces paced sources and closes their windows (default: the
+	// wall clock).
+	Clock clock.Clock
+	// Registerer receives the service's metrics (default: none kept).
+	Registerer prometheus.Registerer
+	// Logger receives what the service reports (default: discarded).
+	Logger *slog.Logger
+}
+
+// Identity is the account and region a Region answers for.
+type Identity = logsvc.Identity
+
+// Region is the running service of one account and region.
+type Region struct {
+	cfg   Configuration
+	deps  Dependencies
+	log   *slog.Logger
+	id    Identity
+	topo  *topology.Topology
+	logs  *logsvc.Service
+	reg   *flowlog.Registry
+	route *deliver.Router
+	pipe  *pipeline.Pipeline
+	m     *metrics
+	start time.Time
+
+	mu      sync.Mutex // serialises flow-log changes, so the pipeline sees them in order
+	stopped bool
+}
+
+// BucketsDir is the directory of the S3 buckets under the data dir.
+const BucketsDir = "buckets"
+
+// New opens the data dir (log service, flow-log registry, buckets), seeds
+// the registry with the topology's FlowLogs and builds the pipeline. It
+// reads no packet before Start.
+func New(cfg Configuration, deps Dependencies) (*Region, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if deps.Clock == nil {
+		deps.Clock = clock.Real{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.StopTimeout <= 0 {
+		cfg.StopTimeout = 10 * time.Second
+	}
+	r := &Region{cfg: cfg, deps: deps, log: deps.Logger, topo: cfg.Topology}
+	want := Identity{Account: cfg.Account, Region: cfg.Region}
+	if want.IsZero() && r.topo != nil {
+		want = Identity{Account: r.topo.AccountID, Region: r.topo.Region}
+	}
+	logs, err := logsvc.Open(cfg.DataDir, logsvc.Options{
+		Identity: want, DefaultIdentity: Identity{Account: cfg.DefaultAccount, Region: cfg.DefaultRegion},
+		Owner: cfg.Owner, Endpoint: cfg.Endpoint,
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.logs, r.id = logs, logs.Identity()
+	if err := r.open(); err != nil {
+		r.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// open does the part of New that runs with the data dir locked.
+func (r *Region) open() error {
+	cfg := &r.cfg
+	var err error
+	r.reg, err = flowlog.OpenRegistry(filepath.Join(cfg.DataDir, "flowlogs.json"), flowlog.RegistryOptions{
+		Account: r.id.Account, Region: r.id.Region, Now: r.deps.Clock.Now,
+	})
+	if err != nil {
+		return err
+	}
+	if r.topo != nil {
+		added, err := r.reg.Seed(r.topo)
+		if err != nil {
+			return err
+		}
+		for _, e := range added {
+			r.log.Info("flow log created from the topology", "id", e.FlowLog.ID, "resource", e.FlowLog.ResourceID)
+		}
+	}
+	if err := r.removeTempObjects(); err != nil {
+		return err
+	}
+	// On the clock, objects are finished at every window so records are
+	// readable seconds after it closes; a replay on packet time writes one
+	// object per slot, exactly as `vpcflow pcap`.
+	paced := cfg.Speed > 0 || cfg.SimRate > 0 || len(cfg.Replay) == 0
+	r.route = &deliver.Router{BucketRoot: r.BucketDir, Logs: r.logs, EveryWindow: paced}
+	r.m = newMetrics(r)
+	iface := cfg.Interface
+	if iface != nil {
+		e := *iface
+		if e.AccountID == "" {
+			e.AccountID = r.id.Account
+		}
+		if e.Region == "" {
+			e.Region = r.id.Region
+		}
+		iface = &e
+	}
+	inputs := cfg.inputs()
+	if cfg.SimRate > 0 {
+		in, err := r.simInput()
+		if err != nil {
+			return err
+		}
+		inputs = append(inputs, in)
+	}
+	r.pipe, err = pipeline.New(pipeline.Config{
+		Topology: r.topo, Interface: iface, LocalPrefixes: cfg.LocalPrefixes,
+		FlowLogs: r.deliverable(), Inputs: inputs, Flow: cfg.Flow, Policy: cfg.Policy,
+	}, pipeline.Dependencies{
+		Clock:         r.deps.Clock,
+		Destination:   func(*flowlog.FlowLog) flowlog.Destination { return r.route },
+		Delivered:     r.m.delivered,
+		DeliveryError: r.deliveryFailed,
+	})
+	if err != nil {
+		return err
+	}
+	if r.deps.Registerer != nil {
+		return r.deps.Registerer.Register(r.m)
+	}
+	return nil
+}
+
+// removeTempObjects deletes the temporary files of objects a killed
+// process was writing: they were never renamed into place, so no reader
+// saw them, and the records in them are lost with the process.
+func (r *Region) removeTempObjects() error {
+	root := filepath.Join(r.cfg.DataDir, BucketsDir)
+	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && strings.HasPrefix(d.Name(), ".tmp-") {
+			r.log.Warn("removing an unfinished object of an earlier run", "path", path)
+			return os.Remove(path)
+		}
+		return nil
+	})
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
+
+// deliverable returns the registry's flow logs this service can deliver;
+// the others are marked FAILED.
+func (r *Region) deliverable() []*flowlog.FlowLog {
+	var out []*flowlog.FlowLog
+	for _, fl := range r.reg.Active() {
+		if err := r.route.Check(fl); err != nil {
+			r.deliveryFailed(fl, err)
+			continue
+		}
+		out = append(out, fl)
+	}
+	return out
+}
+
+// deliveryFailed marks a flow log FAILED, as AWS does when it cannot
+// deliver; runs on the pipeline's delivery goroutine.
+func (r *Region) deliveryFailed(fl *flowlog.FlowLog, err error) {
+	r.m.deliveryErrors.WithLabelValues(fl.ID).Inc()
+	r.log.Error("delivery failed", "flow_log", fl.ID, "err", err)
+	if serr := r.reg.SetDeliveryStatus(fl.ID, &flowlog.DeliveryError{Message: flowlog.DeliveryUnknownError, Err: err}); serr != nil {
+		r.log.Error("recording the delivery status", "flow_log", fl.ID, "err", serr)
+	}
+}
+
+// Start starts the pipeline. Cancelling ctx stops the sources as Stop does.
+func (r *Region) Start(ctx context.Context) error {
+	r.start = time.Now()
+	return r.pipe.Start(ctx)
+}
+
+// Stop stops the sources, closes and delivers the open windows, and closes
+// the data dir. It gives up waiting for the pipeline after StopTimeout.
+func (r *Region) Stop() error {
+	r.mu.Lock()
+	if r.stopped {
+		r.mu.Unlock()
+		return nil
+	}
+	r.stopped = true
+	r.mu.Unlock()
+	var errs []error
+	if r.pipe != nil {
+		done := make(chan error, 1)
+		go func() {
+			_, err := r.pipe.Stop()
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			errs = append(errs, err)
+		case <-time.After(r.cfg.StopTimeout):
+			errs = append(errs, fmt.Errorf("region: the pipeline did not stop within %v; open windows may be lost", r.cfg.StopTimeout))
+		}
+	}
+	errs = append(errs, r.close())
+	return errors.Join(errs...)
+}
+
+func (r *Region) close() error {
+	var errs []error
+	if r.deps.Registerer != nil && r.m != nil {
+		r.deps.Registerer.Unregister(r.m)
+	}
+	if r.reg != nil {
+		errs = append(errs, r.reg.Close())
+	}
+	if r.logs != nil {
+		errs = append(errs, r.logs.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Identity is the account and region the service answers for.
+func (r *Region) Identity() Identity { return r.id }
+
+// Topology is the declared network (nil in single-interface mode).
+func (r *Region) Topology() *topology.Topology { return r.topo }
+
+// Logs is the log service (CloudWatch Logs, metric filters, alarms).
+func (r *Region) Logs() *logsvc.Service { return r.logs }
+
+// Pipeline is the running pipeline.
+func (r *Region) Pipeline() *pipeline.Pipeline { return r.pipe }
+
+// BucketDir is the local directory standing for an S3 bucket.
+func (r *Region) BucketDir(bucket string) string {
+	return filepath.Join(r.cfg.DataDir, BucketsDir, bucket)
+}
+
+// CreateFlowLogs is EC2's CreateFlowLogs: the flow logs are stored and
+// start at the next capture window of their interval.
+func (r *Region) CreateFlowLogs(spec *flowlog.Spec, clientToken string) ([]*flowlog.Entry, []flowlog.Unsuccessful, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	created, bad, err := r.reg.Create(r.topo, spec, clientToken)
+	if err != nil {
+		return nil, nil, err
+	}
+	r.pipe.SetFlowLogs(r.deliverable())
+	return created, bad, nil
+}
+
+// DescribeFlowLogs is EC2's DescribeFlowLogs.
+func (r *Region) DescribeFlowLogs(f flowlog.Filter) ([]flowlog.Entry, error) { return r.reg.Describe(f) }
+
+// DeleteFlowLogs is EC2's DeleteFlowLogs: the flow logs get no new records;
+// what they delivered stays.
+func (r *Region) DeleteFlowLogs(ids []string) ([]flowlog.Unsuccessful, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	bad, err := r.reg.Delete(ids)
+	if err != nil {
+		return nil, err
+	}
+	r.pipe.SetFlowLogs(r.deliverable())
+	return bad, nil
+}
