@@ -17,6 +17,7 @@ import (
 
 	"github.com/vpcflow/vpcflow/insights"
 	"github.com/vpcflow/vpcflow/logstore"
+	"github.com/vpcflow/vpcflow/logsvc"
 )
 
 func init() { register(newBenchCmd) }
@@ -70,9 +71,15 @@ builds the data set without timing anything.`,
 			if nRuns < 1 {
 				return usageErrorf("--runs: want a positive number, got %d", nRuns)
 			}
-			s, err := openLogsStore(dataDir)
+			dir, err := logsDataDir(dataDir)
 			if err != nil {
 				return err
+			}
+			opts := logsServiceOptions(cmd.CommandPath(), true)
+			opts.QueryWorkers = workers
+			s, err := logsvc.Open(dir, opts)
+			if err != nil {
+				return &exitError{code: 1, msg: err.Error()}
 			}
 			defer s.Close()
 			out := cmd.OutOrStdout()
@@ -94,10 +101,6 @@ builds the data set without timing anything.`,
 			if query != benchQuery && withBaseline {
 				return usageErrorf("--query: the baseline computes only the default query; add --baseline=false")
 			}
-			q, err := insights.Parse(query)
-			if err != nil {
-				return err
-			}
 			if cpuProfile != "" {
 				f, err := os.Create(cpuProfile)
 				if err != nil {
@@ -115,7 +118,12 @@ builds the data set without timing anything.`,
 			var runs []run
 			for range nRuns {
 				t0, c0 := time.Now(), benchCPU()
-				res, err := storeQuery(q, s, []string{benchGroup}, 0, math.MaxInt64, insights.Options{StartMs: 0, EndMs: math.MaxInt64, Workers: workers})
+				// From the oldest event to the newest, as the baseline.
+				id, err := s.StartQuery(logsvc.StartQueryInput{LogGroupNames: []string{benchGroup}, QueryString: query})
+				if err != nil {
+					return err
+				}
+				res, err := s.WaitQuery(cmd.Context(), id)
 				if err != nil {
 					return err
 				}
@@ -164,7 +172,7 @@ builds the data set without timing anything.`,
 }
 
 // benchFill writes n deterministic default-format flow-log events.
-func benchFill(s *logstore.Store, n int) error {
+func benchFill(s *logsvc.Service, n int) error {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const batch = 10_000
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
@@ -219,7 +227,7 @@ type benchRow struct {
 
 // benchBaseline is the query written by hand: split the message, sum field
 // 10 by fields 4 and 5, take the top 10.
-func benchBaseline(s *logstore.Store) ([]benchRow, int, error) {
+func benchBaseline(s *logsvc.Service) ([]benchRow, int, error) {
 	type key struct{ src, dst string }
 	sums := map[key]int64{}
 	n := 0

@@ -95,7 +95,7 @@ bad member (AlarmName, Period, ...).`,
 			for _, p := range pairs {
 				a.Dimensions = append(a.Dimensions, metricfilter.Dimension{Name: p[0], Value: p[1]})
 			}
-			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			s, err := openLogs(cmd, dataDir, true)
 			if err != nil {
 				return err
 			}
@@ -126,114 +126,6 @@ bad member (AlarmName, Period, ...).`,
 	return c
 }
 
-// metricAlarmJSON is one element of describe-alarms' MetricAlarms.
-type metricAlarmJSON struct {
-	AlarmName                          string                   `json:"AlarmName"`
-	AlarmArn                           string                   `json:"AlarmArn"`
-	ActionsEnabled                     bool                     `json:"ActionsEnabled"`
-	OKActions                          []string                 `json:"OKActions"`
-	AlarmActions                       []string                 `json:"AlarmActions"`
-	InsufficientDataActions            []string                 `json:"InsufficientDataActions"`
-	StateValue                         string                   `json:"StateValue"`
-	StateReason                        string                   `json:"StateReason"`
-	StateUpdatedTimestamp              string                   `json:"StateUpdatedTimestamp,omitempty"`
-	MetricName                         string                   `json:"MetricName"`
-	Namespace                          string                   `json:"Namespace"`
-	Statistic                          string                   `json:"Statistic"`
-	Dimensions                         []metricfilter.Dimension `json:"Dimensions"`
-	Period                             int                      `json:"Period"`
-	EvaluationPeriods                  int                      `json:"EvaluationPeriods"`
-	DatapointsToAlarm                  int                      `json:"DatapointsToAlarm"`
-	Threshold                          float64                  `json:"Threshold"`
-	ComparisonOperator                 string                   `json:"ComparisonOperator"`
-	TreatMissingData                   string                   `json:"TreatMissingData"`
-	StateTransitionedTimestamp         string                   `json:"StateTransitionedTimestamp,omitempty"`
-	EvaluationState                    string                   `json:"EvaluationState,omitempty"`
-	AlarmConfigurationUpdatedTimestamp string                   `json:"AlarmConfigurationUpdatedTimestamp,omitempty"`
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-func alarmJSON(ev metricfilter.Evaluator) metricAlarmJSON {
-	a := ev.Alarm
-	j := metricAlarmJSON{AlarmName: a.AlarmName, AlarmArn: "arn:aws:cloudwatch:us-east-1:123456789012:alarm:" + a.AlarmName,
-		ActionsEnabled: true, OKActions: nonNil(a.OKActions), AlarmActions: nonNil(a.AlarmActions),
-		InsufficientDataActions: nonNil(a.InsufficientDataActions), StateValue: ev.State, StateReason: ev.StateReason,
-		MetricName: a.MetricName, Namespace: a.Namespace, Statistic: a.Statistic, Dimensions: a.Dimensions, Period: a.Period,
-		EvaluationPeriods: a.EvaluationPeriods, DatapointsToAlarm: a.DatapointsToAlarm, Threshold: a.Threshold,
-		ComparisonOperator: a.ComparisonOperator, TreatMissingData: a.TreatMissingData}
-	if j.Dimensions == nil {
-		j.Dimensions = []metricfilter.Dimension{}
-	}
-	if j.DatapointsToAlarm == 0 {
-		j.DatapointsToAlarm = a.EvaluationPeriods
-	}
-	if j.TreatMissingData == "" {
-		j.TreatMissingData = "missing"
-	}
-	if ev.Updated != 0 {
-		j.StateUpdatedTimestamp = formatAWSTime(ev.Updated)
-		j.StateTransitionedTimestamp = j.StateUpdatedTimestamp
-	}
-	return j
-}
-
-// alarmHistoryJSON is one element of describe-alarm-history's AlarmHistoryItems.
-type alarmHistoryJSON struct {
-	AlarmName       string `json:"AlarmName"`
-	AlarmType       string `json:"AlarmType"`
-	Timestamp       string `json:"Timestamp"`
-	HistoryItemType string `json:"HistoryItemType"`
-	HistorySummary  string `json:"HistorySummary"`
-	HistoryData     string `json:"HistoryData"`
-}
-
-type alarmStateJSON struct {
-	StateValue  string `json:"stateValue"`
-	StateReason string `json:"stateReason"`
-}
-
-// alarmHistory lists the state changes of the alarms, newest first as
-// describe-alarm-history does, at most limit items (0: all).
-func alarmHistory(evs []metricfilter.Evaluator, limit int) []alarmHistoryJSON {
-	type item struct {
-		ts int64
-		j  alarmHistoryJSON
-	}
-	var items []item
-	for _, ev := range evs {
-		oldReason := "Unchecked: Initial alarm creation"
-		for _, c := range ev.History {
-			data, _ := json.Marshal(map[string]any{"version": "1.0",
-				"oldState": alarmStateJSON{c.OldState, oldReason}, "newState": alarmStateJSON{c.NewState, c.Reason}, "actions": nonNil(c.Actions)})
-			oldReason = c.Reason
-			items = append(items, item{c.Timestamp, alarmHistoryJSON{AlarmName: c.AlarmName, AlarmType: "MetricAlarm",
-				Timestamp: formatAWSTime(c.Timestamp), HistoryItemType: "StateUpdate",
-				HistorySummary: fmt.Sprintf("Alarm updated from %s to %s", c.OldState, c.NewState), HistoryData: string(data)}})
-		}
-	}
-	// Newest first; within one time, by alarm name then reverse order of
-	// recording, which keeps the sort stable and total.
-	for i := 1; i < len(items); i++ {
-		for j := i; j > 0 && (items[j].ts > items[j-1].ts || items[j].ts == items[j-1].ts && items[j].j.AlarmName < items[j-1].j.AlarmName); j-- {
-			items[j], items[j-1] = items[j-1], items[j]
-		}
-	}
-	out := []alarmHistoryJSON{}
-	for _, it := range items {
-		if limit > 0 && len(out) == limit {
-			break
-		}
-		out = append(out, it.j)
-	}
-	return out
-}
-
 func newAlarmListCmd() *cobra.Command {
 	var dataDir, output, prefix, state string
 	var names []string
@@ -253,20 +145,19 @@ func newAlarmListCmd() *cobra.Command {
 			if err := checkAlarmState(state); err != nil {
 				return err
 			}
-			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			s, err := openLogs(cmd, dataDir, false)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			evs := s.DescribeAlarms(logsvc.AlarmFilter{Names: names, NamePrefix: prefix, State: state})
-			if output == "json" {
-				out := make([]metricAlarmJSON, len(evs))
-				for i, ev := range evs {
-					out[i] = alarmJSON(ev)
-				}
-				return writeLogsJSON(cmd.OutOrStdout(), map[string]any{"MetricAlarms": out, "CompositeAlarms": []any{}})
+			out, err := s.DescribeAlarms(logsvc.DescribeAlarmsInput{AlarmNames: names, AlarmNamePrefix: prefix, StateValue: state})
+			if err != nil {
+				return logsServiceError("DescribeAlarms", err)
 			}
-			return writeAlarmTable(cmd, evs)
+			if output == "json" {
+				return writeLogsJSON(cmd.OutOrStdout(), out)
+			}
+			return writeAlarmTable(cmd, out.MetricAlarms)
 		},
 	}
 	addLogsDataDirFlag(c, &dataDir)
@@ -285,25 +176,22 @@ func checkAlarmState(s string) error {
 	return usageErrorf("--state-value %q: want OK, ALARM or INSUFFICIENT_DATA", s)
 }
 
-func writeAlarmTable(cmd *cobra.Command, evs []metricfilter.Evaluator) error {
+func writeAlarmTable(cmd *cobra.Command, alarms []metricfilter.MetricAlarm) error {
 	t := newLogsTable(cmd.OutOrStdout(), "NAME", "STATE", "SINCE", "CONDITION")
-	for _, ev := range evs {
-		since := "-"
-		if ev.Updated != 0 {
-			since = formatAWSTime(ev.Updated)
+	for _, a := range alarms {
+		since := a.StateUpdatedTimestamp
+		if since == "" {
+			since = "-"
 		}
-		t.row(ev.Alarm.AlarmName, ev.State, since, alarmCondition(ev.Alarm))
+		t.row(a.AlarmName, a.StateValue, since, alarmCondition(a))
 	}
 	return t.flush()
 }
 
 // alarmCondition describes an alarm in one line for people.
-func alarmCondition(a metricfilter.Alarm) string {
+func alarmCondition(a metricfilter.MetricAlarm) string {
 	ops := map[string]string{"GreaterThanOrEqualToThreshold": ">=", "GreaterThanThreshold": ">", "LessThanThreshold": "<", "LessThanOrEqualToThreshold": "<="}
 	m := a.DatapointsToAlarm
-	if m == 0 {
-		m = a.EvaluationPeriods
-	}
 	metric := a.Namespace + "/" + a.MetricName
 	if len(a.Dimensions) > 0 {
 		var ds []string
@@ -330,7 +218,7 @@ is deleted and the command exits 1 with ResourceNotFound.`,
 			if len(names) == 0 {
 				return usageErrorf("--alarm-names is required")
 			}
-			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			s, err := openLogs(cmd, dataDir, true)
 			if err != nil {
 				return err
 			}
@@ -368,24 +256,30 @@ a change is the end of the period whose evaluation caused it (event time).
 			if limit < 0 {
 				return usageErrorf("--max-records %d: want 0 (all) or more", limit)
 			}
-			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			s, err := openLogs(cmd, dataDir, false)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			var f logsvc.AlarmFilter
 			if name != "" {
-				f.Names = []string{name}
+				// DescribeAlarmHistory answers an unknown name with no
+				// items; a person more likely mistyped it.
+				al, err := s.DescribeAlarms(logsvc.DescribeAlarmsInput{AlarmNames: []string{name}})
+				if err != nil {
+					return logsServiceError("DescribeAlarms", err)
+				}
+				if len(al.MetricAlarms) == 0 {
+					return &exitError{code: 1, msg: fmt.Sprintf("no alarm named %q", name)}
+				}
 			}
-			evs := s.DescribeAlarms(f)
-			if name != "" && len(evs) == 0 {
-				return &exitError{code: 1, msg: fmt.Sprintf("no alarm named %q", name)}
+			out, err := s.DescribeAlarmHistory(logsvc.DescribeAlarmHistoryInput{AlarmName: name, MaxRecords: limit})
+			if err != nil {
+				return logsServiceError("DescribeAlarmHistory", err)
 			}
-			items := alarmHistory(evs, limit)
 			if output == "json" {
-				return writeLogsJSON(cmd.OutOrStdout(), map[string]any{"AlarmHistoryItems": items})
+				return writeLogsJSON(cmd.OutOrStdout(), out)
 			}
-			return writeHistoryTable(cmd, items)
+			return writeHistoryTable(cmd, out.AlarmHistoryItems)
 		},
 	}
 	addLogsDataDirFlag(c, &dataDir)
@@ -396,12 +290,10 @@ a change is the end of the period whose evaluation caused it (event time).
 	return c
 }
 
-func writeHistoryTable(cmd *cobra.Command, items []alarmHistoryJSON) error {
+func writeHistoryTable(cmd *cobra.Command, items []metricfilter.AlarmHistoryItem) error {
 	t := newLogsTable(cmd.OutOrStdout(), "TIME", "ALARM", "CHANGE", "REASON")
 	for _, it := range items {
-		var d struct {
-			NewState alarmStateJSON `json:"newState"`
-		}
+		var d metricfilter.HistoryData
 		json.Unmarshal([]byte(it.HistoryData), &d)
 		t.row(it.Timestamp, it.AlarmName, strings.TrimPrefix(it.HistorySummary, "Alarm updated from "), d.NewState.StateReason)
 	}
@@ -428,25 +320,27 @@ describe-alarm-history shapes together.`,
 			if recent < 0 {
 				return usageErrorf("--recent %d: want 0 (all) or more", recent)
 			}
-			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			s, err := openLogs(cmd, dataDir, false)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			evs := s.DescribeAlarms(logsvc.AlarmFilter{})
-			items := alarmHistory(evs, recent)
-			if output == "json" {
-				out := make([]metricAlarmJSON, len(evs))
-				for i, ev := range evs {
-					out[i] = alarmJSON(ev)
-				}
-				return writeLogsJSON(cmd.OutOrStdout(), map[string]any{"MetricAlarms": out, "AlarmHistoryItems": items})
+			al, err := s.DescribeAlarms(logsvc.DescribeAlarmsInput{})
+			if err != nil {
+				return logsServiceError("DescribeAlarms", err)
 			}
-			if err := writeAlarmTable(cmd, evs); err != nil {
+			h, err := s.DescribeAlarmHistory(logsvc.DescribeAlarmHistoryInput{MaxRecords: recent})
+			if err != nil {
+				return logsServiceError("DescribeAlarmHistory", err)
+			}
+			if output == "json" {
+				return writeLogsJSON(cmd.OutOrStdout(), map[string]any{"MetricAlarms": al.MetricAlarms, "AlarmHistoryItems": h.AlarmHistoryItems})
+			}
+			if err := writeAlarmTable(cmd, al.MetricAlarms); err != nil {
 				return err
 			}
 			fmt.Fprintln(cmd.OutOrStdout())
-			return writeHistoryTable(cmd, items)
+			return writeHistoryTable(cmd, h.AlarmHistoryItems)
 		},
 	}
 	addLogsDataDirFlag(c, &dataDir)

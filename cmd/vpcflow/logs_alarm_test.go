@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/vpcflow/vpcflow/metricfilter"
 )
 
 // alarmHour is 2019-07-14T12:00:00Z, an hour boundary just before the
@@ -94,11 +96,11 @@ func TestLogsAlarmEndToEnd(t *testing.T) {
 
 	var dps struct {
 		Label      string
-		Datapoints []metricDatapointJSON
+		Datapoints []metricfilter.StatisticsDatapoint
 	}
 	json.Unmarshal([]byte(alarmRun(t, 0, cmd("logs", "metric-filter", "datapoints", "--metric-namespace", "VPC",
 		"--metric-name", "SSHRejects", "--period", "3600", "--output", "json")...)), &dps)
-	wantDps := []metricDatapointJSON{
+	wantDps := []metricfilter.StatisticsDatapoint{
 		{Timestamp: alarmTime(0), SampleCount: 2, Average: 1, Sum: 2, Minimum: 1, Maximum: 1, Unit: "Count"},
 		{Timestamp: alarmTime(3600_000), SampleCount: 10, Average: 1, Sum: 10, Minimum: 1, Maximum: 1, Unit: "Count"},
 	}
@@ -109,8 +111,10 @@ func TestLogsAlarmEndToEnd(t *testing.T) {
 		t.Fatalf("datapoints = %+v, want %+v", dps, wantDps)
 	}
 
-	history := func() []alarmHistoryJSON {
-		var h struct{ AlarmHistoryItems []alarmHistoryJSON }
+	history := func() []metricfilter.AlarmHistoryItem {
+		var h struct {
+			AlarmHistoryItems []metricfilter.AlarmHistoryItem
+		}
 		json.Unmarshal([]byte(alarmRun(t, 0, cmd("logs", "alarm", "history", "--alarm-name", "ssh-rejects", "--output", "json")...)), &h)
 		return h.AlarmHistoryItems
 	}
@@ -123,7 +127,7 @@ func TestLogsAlarmEndToEnd(t *testing.T) {
 		t.Errorf("history = %+v", h)
 	}
 	var data struct {
-		OldState, NewState alarmStateJSON
+		OldState, NewState metricfilter.HistoryState
 		Actions            []string
 	}
 	if err := json.Unmarshal([]byte(h[0].HistoryData), &data); err != nil || data.NewState.StateReason !=
@@ -156,7 +160,7 @@ func TestLogsAlarmEndToEnd(t *testing.T) {
 		!strings.Contains(out, "OK to ALARM") {
 		t.Errorf("alarms:\n%s", out)
 	}
-	var da struct{ MetricAlarms []metricAlarmJSON }
+	var da struct{ MetricAlarms []metricfilter.MetricAlarm }
 	json.Unmarshal([]byte(alarmRun(t, 0, cmd("logs", "alarm", "list", "--output", "json")...)), &da)
 	if len(da.MetricAlarms) != 1 || da.MetricAlarms[0].StateValue != "INSUFFICIENT_DATA" || da.MetricAlarms[0].Threshold != 10 ||
 		da.MetricAlarms[0].DatapointsToAlarm != 1 || da.MetricAlarms[0].TreatMissingData != "missing" ||
@@ -297,7 +301,7 @@ func TestLogsAlarmChoice(t *testing.T) {
 			t.Errorf("describe-alarms lacks %s:\n%s", w, out)
 		}
 	}
-	if got := formatAWSTime(alarmHour + 7); got != "2019-07-14T12:00:00.007Z" {
-		t.Errorf("formatAWSTime = %s", got)
+	if got := metricfilter.FormatTime(alarmHour + 7); got != "2019-07-14T12:00:00.007Z" {
+		t.Errorf("FormatTime = %s", got)
 	}
 }

@@ -10,13 +10,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/vpcflow/vpcflow/logstore"
+	"github.com/vpcflow/vpcflow/logsvc"
 )
 
 // logsDataDirHelp documents the default in every command's --help.
@@ -43,47 +42,60 @@ func logsDataDir(flag string) (string, error) {
 	return filepath.Join(home, ".local", "share", "vpcflow"), nil
 }
 
-// openLogsStore opens the store named by a --data-dir value. A dir in use by
-// another process is reported as such (exit 1).
-func openLogsStore(flag string) (*logstore.Store, error) {
+// The account and region a new data dir records (the packages have no
+// defaults: which account and region a data dir answers for is
+// configuration, and this is the CLI's).
+const (
+	defaultLogsAccount = "123456789012"
+	defaultLogsRegion  = "us-east-1"
+)
+
+// openLogs opens the data dir named by a --data-dir value through the log
+// service, the only way into a data dir, for the command cmd. A command
+// that only reads (write false) never creates the data dir. The lock names
+// the command and this process, so another vpcflow that finds the data dir
+// busy says which command holds it. Warnings about skipped definitions go
+// to the command's stderr.
+func openLogs(cmd *cobra.Command, flag string, write bool) (*logsvc.Service, error) {
+	return openLogsAs(cmd.CommandPath(), flag, write, cmd.ErrOrStderr())
+}
+
+// logsServiceOptions are the options every command opens a data dir with.
+func logsServiceOptions(command string, write bool) logsvc.Options {
+	return logsvc.Options{
+		DefaultIdentity: logsvc.Identity{Account: defaultLogsAccount, Region: defaultLogsRegion},
+		MustExist:       !write,
+		Owner:           fmt.Sprintf("%s (PID %d)", command, os.Getpid()),
+	}
+}
+
+func openLogsAs(command, flag string, write bool, errw io.Writer) (*logsvc.Service, error) {
 	dir, err := logsDataDir(flag)
 	if err != nil {
 		return nil, err
 	}
-	s, err := logstore.Open(dir, logstore.Options{})
+	s, err := logsvc.Open(dir, logsServiceOptions(command, write))
 	if err != nil {
 		return nil, &exitError{code: 1, msg: err.Error()}
+	}
+	for _, w := range s.Warnings() {
+		fmt.Fprintf(errw, "vpcflow: %s: %s\n", dir, w)
 	}
 	return s, nil
 }
 
-// parseLogsTime reads a --start/--end value: epoch seconds (as StartQuery),
-// epoch milliseconds when the number is above 10^10, or an RFC 3339 time.
-// It returns epoch milliseconds.
-func parseLogsTime(s string) (int64, error) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return 0, fmt.Errorf("empty time")
+// commandFromArgs names the command this process runs ("vpcflow pcap"),
+// for callers that have no *cobra.Command at hand.
+func commandFromArgs() string {
+	if c, _, err := newRootCmd().Find(os.Args[1:]); err == nil && c != nil {
+		return c.CommandPath()
 	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		switch {
-		case n < 0:
-			return 0, fmt.Errorf("time %q is before 1970", s)
-		case n > 10_000_000_000:
-			return n, nil
-		default:
-			return n * 1000, nil
-		}
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return 0, fmt.Errorf("time %q: want epoch seconds, epoch milliseconds or RFC 3339 (2006-01-02T15:04:05Z)", s)
-	}
-	if t.Before(time.Unix(0, 0)) {
-		return 0, fmt.Errorf("time %q is before 1970", s)
-	}
-	return t.UnixMilli(), nil
+	return "vpcflow"
 }
+
+// parseLogsTime reads a --start/--end value (epoch seconds, epoch ms above
+// 10^10, or RFC 3339) into epoch milliseconds.
+func parseLogsTime(s string) (int64, error) { return logsvc.ParseTime(s) }
 
 // logsTimeRange holds --start and --end as given.
 type logsTimeRange struct{ start, end string }

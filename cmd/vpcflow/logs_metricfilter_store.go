@@ -10,10 +10,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
@@ -31,20 +29,10 @@ func init() {
 }
 
 // openLogService opens the log service (store + metric filters + alarms)
-// named by a --data-dir value. Warnings about skipped definitions go to errw.
+// named by a --data-dir value, for writing, on behalf of whatever command
+// this process runs. Warnings about skipped definitions go to errw.
 func openLogService(flag string, errw io.Writer) (*logsvc.Service, error) {
-	dir, err := logsDataDir(flag)
-	if err != nil {
-		return nil, err
-	}
-	s, err := logsvc.Open(dir, logsvc.Options{})
-	if err != nil {
-		return nil, &exitError{code: 1, msg: err.Error()}
-	}
-	for _, w := range s.Warnings() {
-		fmt.Fprintf(errw, "vpcflow: %s: %s\n", dir, w)
-	}
-	return s, nil
+	return openLogsAs(commandFromArgs(), flag, true, errw)
 }
 
 // logsServiceError prints a service error as the AWS CLI does: "An error
@@ -174,7 +162,7 @@ Alarms on the metric: see 'vpcflow logs alarm put'.`,
 					t.Dimensions[p[0]] = p[1]
 				}
 			}
-			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			s, err := openLogs(cmd, dataDir, true)
 			if err != nil {
 				return err
 			}
@@ -201,19 +189,6 @@ Alarms on the metric: see 'vpcflow logs alarm put'.`,
 	return c
 }
 
-// metricFilterJSON is one element of describe-metric-filters' metricFilters,
-// members in the order of the AWS answer (spec §5.3).
-type metricFilterJSON struct {
-	FilterName             string                        `json:"filterName"`
-	FilterPattern          string                        `json:"filterPattern"`
-	MetricTransformations  []metricfilter.Transformation `json:"metricTransformations"`
-	CreationTime           int64                         `json:"creationTime"`
-	LogGroupName           string                        `json:"logGroupName"`
-	ApplyOnTransformedLogs bool                          `json:"applyOnTransformedLogs"`
-	FieldSelectionCriteria string                        `json:"fieldSelectionCriteria,omitempty"`
-	EmitSystemFieldDims    []string                      `json:"emitSystemFieldDimensions,omitempty"`
-}
-
 func newMetricFilterListCmd() *cobra.Command {
 	var dataDir, output, group, prefix, metricName, namespace string
 	c := &cobra.Command{
@@ -234,7 +209,7 @@ describe-metric-filters shape {"metricFilters": [...]}.`,
 			if (metricName == "") != (namespace == "") {
 				return usageErrorf("--metric-name and --metric-namespace go together")
 			}
-			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			s, err := openLogs(cmd, dataDir, false)
 			if err != nil {
 				return err
 			}
@@ -245,12 +220,7 @@ describe-metric-filters shape {"metricFilters": [...]}.`,
 				return logsServiceError("DescribeMetricFilters", err)
 			}
 			if output == "json" {
-				out := make([]metricFilterJSON, len(defs))
-				for i, d := range defs {
-					out[i] = metricFilterJSON{d.FilterName, d.FilterPattern, d.MetricTransformations, d.CreationTime, d.LogGroupName,
-						d.ApplyOnTransformedLogs, d.FieldSelectionCriteria, d.EmitSystemFieldDims}
-				}
-				return writeLogsJSON(cmd.OutOrStdout(), map[string]any{"metricFilters": out})
+				return writeLogsJSON(cmd.OutOrStdout(), map[string]any{"metricFilters": defs})
 			}
 			t := newLogsTable(cmd.OutOrStdout(), "GROUP", "NAME", "METRIC", "VALUE", "DEFAULT", "PATTERN")
 			for _, d := range defs {
@@ -287,7 +257,7 @@ ResourceNotFoundException.`,
 			if group == "" || name == "" {
 				return usageErrorf("--group and --name are required")
 			}
-			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			s, err := openLogs(cmd, dataDir, true)
 			if err != nil {
 				return err
 			}
@@ -302,17 +272,6 @@ ResourceNotFoundException.`,
 	c.Flags().StringVar(&group, "group", "", "log group (required)")
 	c.Flags().StringVar(&name, "name", "", "filter name (required)")
 	return c
-}
-
-// metricDatapointJSON is one element of get-metric-statistics' Datapoints.
-type metricDatapointJSON struct {
-	Timestamp   string  `json:"Timestamp"`
-	SampleCount float64 `json:"SampleCount"`
-	Average     float64 `json:"Average"`
-	Sum         float64 `json:"Sum"`
-	Minimum     float64 `json:"Minimum"`
-	Maximum     float64 `json:"Maximum"`
-	Unit        string  `json:"Unit"`
 }
 
 func newMetricFilterDatapointsCmd() *cobra.Command {
@@ -353,23 +312,22 @@ with every statistic.`,
 			for _, p := range pairs {
 				dd = append(dd, metricfilter.Dimension{Name: p[0], Value: p[1]})
 			}
-			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			s, err := openLogs(cmd, dataDir, false)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			unit := s.MetricUnit(namespace, metricName)
-			pts := aggregateMinutes(s.MetricStats(namespace, metricName, dd), int64(period)*1000, start, end)
-			out := make([]metricDatapointJSON, len(pts))
-			for i, p := range pts {
-				out[i] = metricDatapointJSON{Timestamp: formatAWSTime(p.Minute), SampleCount: p.SampleCount, Average: p.Sum / p.SampleCount,
-					Sum: p.Sum, Minimum: p.Minimum, Maximum: p.Maximum, Unit: unit}
+			out, err := s.GetMetricStatistics(logsvc.GetMetricStatisticsInput{Namespace: namespace, MetricName: metricName,
+				Dimensions: dd, StartTime: start, EndTime: end, Period: period})
+			if err != nil {
+				return logsServiceError("GetMetricStatistics", err)
 			}
 			if output == "json" {
-				return writeLogsJSON(cmd.OutOrStdout(), map[string]any{"Label": metricName, "Datapoints": out})
+				// Members in the order this command has always printed.
+				return writeLogsJSON(cmd.OutOrStdout(), map[string]any{"Label": out.Label, "Datapoints": out.Datapoints})
 			}
 			t := newLogsTable(cmd.OutOrStdout(), "PERIOD START", "SAMPLES", "SUM", "AVERAGE", "MIN", "MAX", "UNIT")
-			for _, p := range out {
+			for _, p := range out.Datapoints {
 				f := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 				t.row(p.Timestamp, f(p.SampleCount), f(p.Sum), f(p.Average), f(p.Minimum), f(p.Maximum), p.Unit)
 			}
@@ -384,33 +342,4 @@ with every statistic.`,
 	c.Flags().StringVar(&dims, "dimensions", "", "Name=Value items, comma-separated: the dimension set")
 	c.Flags().IntVar(&period, "period", 60, "seconds per datapoint (a multiple of 60)")
 	return c
-}
-
-// aggregateMinutes folds per-minute statistics into periods of p ms (a
-// multiple of a minute) aligned on the epoch, keeping those whose start is
-// in [start, end].
-func aggregateMinutes(ms []metricfilter.MinuteStat, p int64, start, end *int64) []metricfilter.MinuteStat {
-	var out []metricfilter.MinuteStat
-	for _, m := range ms {
-		ps := m.Minute - ((m.Minute%p)+p)%p
-		if start != nil && ps < *start || end != nil && ps > *end {
-			continue
-		}
-		if n := len(out); n > 0 && out[n-1].Minute == ps {
-			o := &out[n-1]
-			o.SampleCount += m.SampleCount
-			o.Sum += m.Sum
-			o.Minimum = math.Min(o.Minimum, m.Minimum)
-			o.Maximum = math.Max(o.Maximum, m.Maximum)
-			continue
-		}
-		out = append(out, metricfilter.MinuteStat{Minute: ps, Stats: m.Stats})
-	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Minute < out[j].Minute })
-	return out
-}
-
-// formatAWSTime renders ms as the AWS CLI prints CloudWatch timestamps.
-func formatAWSTime(ms int64) string {
-	return time.UnixMilli(ms).UTC().Format("2006-01-02T15:04:05.000Z")
 }

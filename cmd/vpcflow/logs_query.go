@@ -1,21 +1,19 @@
 package main
 
-// `vpcflow logs query`: Logs Insights queries over the embedded log store,
-// printing a table for people or the get-query-results JSON for scripts.
+// `vpcflow logs query`: a Logs Insights query over the embedded log store
+// (StartQuery, then wait for it to end), printing a table for people or the
+// get-query-results JSON for scripts.
 
 import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/vpcflow/vpcflow/insights"
-	"github.com/vpcflow/vpcflow/logstore"
+	"github.com/vpcflow/vpcflow/logsvc"
 )
 
 func init() { registerLogs(newLogsQueryCmd) }
@@ -73,45 +71,40 @@ A malformed query exits with status 2 and names the line and column.`,
 			if limit < 1 || limit > 100000 {
 				return usageErrorf("--limit %d: want 1 to 100000", limit)
 			}
-			start, end, err := tr.resolve()
-			if err != nil {
+			if _, _, err := tr.resolve(); err != nil {
 				return err
 			}
-			startMs, endMs := int64(0), int64(math.MaxInt64)
-			if start != nil {
-				startMs = *start
-			}
-			if end != nil {
-				endMs = *end
-				if n, err := strconv.ParseInt(strings.TrimSpace(tr.end), 10, 64); err == nil && n <= 10_000_000_000 {
-					endMs += 999 // seconds cover their whole second, as StartQuery does
+			in := logsvc.StartQueryInput{LogGroupNames: groups, QueryString: args[0], Limit: limit}
+			// StartQuery takes times as the API does: seconds (an end
+			// covers its whole second) or, above 10^10, milliseconds.
+			// Numbers go as given; RFC 3339 times as milliseconds.
+			for _, f := range []struct {
+				v string
+				p **int64
+			}{{tr.start, &in.StartTime}, {tr.end, &in.EndTime}} {
+				if f.v == "" {
+					continue
 				}
+				v, err := strconv.ParseInt(strings.TrimSpace(f.v), 10, 64)
+				if err != nil {
+					v, _ = parseLogsTime(f.v) // checked by resolve
+				}
+				*f.p = &v
 			}
-			q, err := insights.Parse(args[0])
-			if err != nil {
-				return usageErrorf("MalformedQueryException: %v\n%s", err, logsQueryCaret(args[0], err))
-			}
-			s, err := openLogsStore(dataDir)
+			s, err := openLogs(cmd, dataDir, false)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			account := "123456789012"
-			for _, g := range groups {
-				info, err := s.GroupInfo(g)
-				if errors.Is(err, logstore.ErrGroupNotFound) {
-					return &exitError{code: 1, msg: fmt.Sprintf("ResourceNotFoundException: Log group '%s' does not exist for account ID '%s'", g, logsQueryAccount(""))}
-				}
-				if err != nil {
-					return &exitError{code: 1, msg: err.Error()}
-				}
-				account = logsQueryAccount(info.Arn)
+			id, err := s.StartQuery(in)
+			var mq *logsvc.MalformedQueryError
+			if errors.As(err, &mq) {
+				return usageErrorf("MalformedQueryException: %v\n%s", mq.Err, logsQueryCaret(args[0], mq.Err))
 			}
-			qEnd := endMs
-			if end == nil {
-				qEnd = time.Now().UnixMilli() // queryEndTime() of an open-ended query
+			if err != nil {
+				return logsAPIError(err)
 			}
-			res, err := storeQuery(q, s, groups, startMs, endMs, insights.Options{AccountID: account, StartMs: startMs, EndMs: qEnd, Limit: limit})
+			res, err := s.WaitQuery(cmd.Context(), id)
 			if err != nil {
 				return &exitError{code: 1, msg: err.Error()}
 			}
@@ -128,15 +121,6 @@ A malformed query exits with status 2 and names the line and column.`,
 	c.Flags().StringArrayVar(&groups, "group", nil, "log group to query (required; repeat for up to 50 groups)")
 	c.Flags().IntVar(&limit, "limit", 10000, "most rows returned (StartQuery limit, at most 100000)")
 	return c
-}
-
-// logsQueryAccount takes the account out of a log group ARN
-// (arn:aws:logs:REGION:ACCOUNT:log-group:NAME); the store's default otherwise.
-func logsQueryAccount(arn string) string {
-	if p := strings.SplitN(arn, ":", 6); len(p) == 6 && p[4] != "" {
-		return p[4]
-	}
-	return "123456789012"
 }
 
 // logsQueryCaret shows the query line of a compile error with a caret under
@@ -182,32 +166,4 @@ func logsQueryTable(out, errw io.Writer, res *insights.Result) error {
 	_, err := fmt.Fprintf(errw, "%d rows; %.0f records matched, %.0f scanned, %.0f bytes scanned\n",
 		len(res.Rows), st.RecordsMatched, st.RecordsScanned, st.BytesScanned)
 	return err
-}
-
-// storeQuery runs q over the events of groups between startMs and endMs
-// (both inclusive) in the store. Each group's range is cut into parts (at
-// least 64, and 4 per worker) that the engine's workers scan concurrently
-// for a stats, or newest part first for a sorted, limited query, where a
-// small last part is what keeps the work small (sort @timestamp desc |
-// limit 20 over 10 M events: 4.6 s with 8 parts, 1.4 s with 64; stats
-// alike either way). The store's event count sizes the engine's tables.
-func storeQuery(q *insights.Query, s *logstore.Store, groups []string, startMs, endMs int64, opt insights.Options) (*insights.Result, error) {
-	per := max(64, 4*runtime.GOMAXPROCS(0))
-	if opt.Workers > 0 {
-		per = max(64, 4*opt.Workers)
-	}
-	var parts []insights.Source
-	for _, g := range groups {
-		opt.Events += s.CountEvents(g, startMs, endMs)
-		for _, r := range s.SplitRange(g, startMs, endMs, per) {
-			parts = append(parts, func(fn func(*insights.Event) error) error {
-				ev := insights.Event{Group: g}
-				return s.Scan(g, r[0], r[1], func(e logstore.Event) error {
-					ev.Timestamp, ev.IngestionTime, ev.Stream, ev.Message = e.Timestamp, e.IngestionTime, e.Stream, e.Message
-					return fn(&ev)
-				})
-			})
-		}
-	}
-	return q.RunParts(parts, opt)
 }

@@ -2,7 +2,7 @@ package main
 
 // The log-store commands of `vpcflow logs`: put, groups, streams, get,
 // filter and tail. They are thin: parsing and printing here, everything else
-// in package logstore.
+// in package logsvc, the only door into a data dir.
 
 import (
 	"bufio"
@@ -85,7 +85,7 @@ before the command reports success.`,
 			}
 			// Through the log service, so the group's metric filters and
 			// the alarms see the events.
-			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			s, err := openLogs(cmd, dataDir, true)
 			if err != nil {
 				return err
 			}
@@ -122,7 +122,7 @@ type logsPutSummary struct {
 
 // logsPut reads NDJSON events and ingests them in batches; bad lines go to
 // errw as FILE:LINE messages and are counted.
-func logsPut(s logsvc.Ingester, group, defStream, name string, in io.Reader, errw io.Writer) (logsPutSummary, error) {
+func logsPut(s *logsvc.Service, group, defStream, name string, in io.Reader, errw io.Writer) (logsPutSummary, error) {
 	var sum logsPutSummary
 	r := bufio.NewReaderSize(in, 1<<20)
 	batch := make([]logstore.InputEvent, 0, putBatch)
@@ -237,7 +237,7 @@ aws logs describe-log-groups (--output json prints its {"logGroups": [...]} shap
 				return err
 			}
 			// The service fills in metricFilterCount.
-			s, err := openLogService(dataDir, cmd.ErrOrStderr())
+			s, err := openLogs(cmd, dataDir, false)
 			if err != nil {
 				return err
 			}
@@ -288,7 +288,7 @@ stream per network interface, named ENI-all.`,
 			if err := checkLogsOutput(output); err != nil {
 				return err
 			}
-			s, err := openLogsStore(dataDir)
+			s, err := openLogs(cmd, dataDir, false)
 			if err != nil {
 				return err
 			}
@@ -351,7 +351,7 @@ next page (at the end the same token comes back).`,
 			if limit < 1 || limit > 10_000 {
 				return usageErrorf("--limit %d: want 1 to 10000", limit)
 			}
-			s, err := openLogsStore(dataDir)
+			s, err := openLogs(cmd, dataDir, false)
 			if err != nil {
 				return err
 			}
@@ -402,18 +402,16 @@ func logsAPIError(err error) error {
 	return &exitError{code: 1, msg: err.Error()}
 }
 
-// compileLogsPattern compiles --pattern; an empty pattern matches all. A bad
-// pattern is a usage error (exit 2) with AWS's InvalidParameterException
-// message and the column, as in every command that takes a pattern.
-func compileLogsPattern(p string) (func([]byte) bool, error) {
-	if strings.TrimSpace(p) == "" {
-		return nil, nil
+// logsReadError is logsAPIError for the commands that take --pattern: an
+// invalid pattern is a usage error (exit 2) with AWS's
+// InvalidParameterException message for op and the column, as in every
+// command that takes a pattern.
+func logsReadError(op string, err error) error {
+	var pe *filterpattern.Error
+	if errors.As(err, &pe) {
+		return logsPatternError(op, "--pattern", pe.Pattern, err)
 	}
-	pat, err := filterpattern.Compile(p)
-	if err != nil {
-		return nil, logsPatternError("FilterLogEvents", "--pattern", p, err)
-	}
-	return pat.Match, nil
+	return logsAPIError(err)
 }
 
 func newLogsFilterCmd() *cobra.Command {
@@ -445,11 +443,7 @@ aws logs filter-log-events: across streams in time order, the window
 			if err != nil {
 				return err
 			}
-			match, err := compileLogsPattern(pattern)
-			if err != nil {
-				return err
-			}
-			s, err := openLogsStore(dataDir)
+			s, err := openLogs(cmd, dataDir, false)
 			if err != nil {
 				return err
 			}
@@ -461,10 +455,10 @@ aws logs filter-log-events: across streams in time order, the window
 				if maxItems > 0 {
 					limit = min(10_000, maxItems-len(all))
 				}
-				out, err := s.FilterLogEvents(logstore.FilterInput{Group: group, StreamNames: names, StreamPrefix: prefix,
-					StartTime: start, EndTime: end, Match: match, Pattern: pattern, Limit: limit, Descending: desc, NextToken: tok})
+				out, err := s.FilterLogEvents(logsvc.FilterLogEventsInput{LogGroupName: group, LogStreamNames: names, LogStreamNamePrefix: prefix,
+					StartTime: start, EndTime: end, FilterPattern: pattern, Limit: limit, Descending: desc, NextToken: tok})
 				if err != nil {
-					return logsAPIError(err)
+					return logsReadError("FilterLogEvents", err)
 				}
 				all = append(all, out.Events...)
 				if tok = out.NextToken; tok == "" || maxItems > 0 && len(all) >= maxItems {
@@ -522,97 +516,52 @@ a timestamp older than the last one printed are not shown by --follow.`,
 			if lines < 1 || lines > 10_000 {
 				return usageErrorf("--lines %d: want 1 to 10000", lines)
 			}
-			var start *int64
+			in := logsvc.TailInput{LogGroupName: group, FilterPattern: pattern, Lines: lines, Interval: interval}
 			if since != "" {
-				ms, err := parseLogsSince(since, time.Now())
+				ms, err := logsvc.ParseSince(since, time.Now())
 				if err != nil {
 					return usageErrorf("--since: %v", err)
 				}
-				start = &ms
-			}
-			match, err := compileLogsPattern(pattern)
-			if err != nil {
-				return err
+				in.StartTime = &ms
 			}
 			w := cmd.OutOrStdout()
-			print := func(evs []logstore.FilteredEvent) {
-				for _, e := range evs {
-					if output == "json" {
-						b, _ := json.Marshal(e)
-						fmt.Fprintf(w, "%s\n", b)
-					} else {
-						fmt.Fprintf(w, "%s %s %s\n", formatLogsTime(e.Timestamp), e.LogStreamName, logsPrintable(e.Message))
-					}
+			print := func(e logstore.FilteredEvent) error {
+				if output == "json" {
+					b, _ := json.Marshal(e)
+					_, err := fmt.Fprintf(w, "%s\n", b)
+					return err
 				}
+				_, err := fmt.Fprintf(w, "%s %s %s\n", formatLogsTime(e.Timestamp), e.LogStreamName, logsPrintable(e.Message))
+				return err
 			}
-			s, err := openLogsStore(dataDir)
+			if follow {
+				// The data dir is opened for each look only, so that
+				// other vpcflow processes can write to it meanwhile.
+				dir, err := logsDataDir(dataDir)
+				if err != nil {
+					return err
+				}
+				err = logsvc.FollowDir(cmd.Context(), dir, logsServiceOptions(cmd.CommandPath(), false), in, print)
+				if err != nil {
+					return logsOpenOrReadError("FilterLogEvents", err)
+				}
+				return nil
+			}
+			s, err := openLogs(cmd, dataDir, false)
 			if err != nil {
 				return err
 			}
-			// The newest events: read descending, print ascending.
-			out, err := s.FilterLogEvents(logstore.FilterInput{Group: group, Match: match, Limit: lines, Descending: true, StartTime: start})
-			if err != nil && errors.Is(err, logstore.ErrTailBefore2024) {
-				out, err = tailAscending(s, group, match, start, lines)
-			}
+			evs, err := s.Tail(in)
 			s.Close()
 			if err != nil {
-				return logsAPIError(err)
+				return logsReadError("FilterLogEvents", err)
 			}
-			evs := out.Events
-			for i, j := 0, len(evs)-1; i < j; i, j = i+1, j-1 {
-				evs[i], evs[j] = evs[j], evs[i]
-			}
-			print(evs)
-			if !follow {
-				return nil
-			}
-			// Resume strictly after the last event printed.
-			var lastTs int64 = -1
-			lastID := ""
-			if len(evs) > 0 {
-				lastTs, lastID = evs[len(evs)-1].Timestamp, evs[len(evs)-1].EventID
-			} else if start != nil {
-				lastTs = *start - 1
-			}
-			ctx := cmd.Context()
-			for {
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-time.After(interval):
-				}
-				s, err := openLogsStore(dataDir)
-				if err != nil {
-					// Another process holds the dir right now: try again later.
-					continue
-				}
-				from := lastTs
-				if from < 0 {
-					from = 0
-				}
-				var fresh []logstore.FilteredEvent
-				tok := ""
-				for {
-					o, err := s.FilterLogEvents(logstore.FilterInput{Group: group, Match: match, StartTime: &from, NextToken: tok})
-					if err != nil {
-						s.Close()
-						return logsAPIError(err)
-					}
-					for _, e := range o.Events {
-						if e.Timestamp > lastTs || e.Timestamp == lastTs && e.EventID > lastID {
-							fresh = append(fresh, e)
-						}
-					}
-					if tok = o.NextToken; tok == "" {
-						break
-					}
-				}
-				s.Close()
-				print(fresh)
-				if len(fresh) > 0 {
-					lastTs, lastID = fresh[len(fresh)-1].Timestamp, fresh[len(fresh)-1].EventID
+			for _, e := range evs {
+				if err := print(e); err != nil {
+					return err
 				}
 			}
+			return nil
 		},
 	}
 	addLogsDataDirFlag(c, &dataDir)
@@ -626,39 +575,15 @@ a timestamp older than the last one printed are not shown by --follow.`,
 	return c
 }
 
-// tailAscending finds the newest events when FilterLogEvents refuses to read
-// backwards from before 2024 (an AWS rule kept by the store): it reads the
-// window forwards and keeps the last n.
-func tailAscending(s *logstore.Store, group string, match func([]byte) bool, start *int64, n int) (logstore.FilterOutput, error) {
-	var ring []logstore.FilteredEvent
-	tok := ""
-	for {
-		o, err := s.FilterLogEvents(logstore.FilterInput{Group: group, Match: match, StartTime: start, NextToken: tok})
-		if err != nil {
-			return o, err
-		}
-		ring = append(ring, o.Events...)
-		if len(ring) > n {
-			ring = append(ring[:0:0], ring[len(ring)-n:]...)
-		}
-		if tok = o.NextToken; tok == "" {
-			break
-		}
+// logsOpenOrReadError reports an error of a call that both opens the data
+// dir and reads it (tail --follow): opening errors as openLogs reports
+// them, the others as logsReadError.
+func logsOpenOrReadError(op string, err error) error {
+	var inUse *logstore.InUseError
+	var noDir *logsvc.NoDataDirError
+	var mismatch *logsvc.IdentityMismatchError
+	if errors.As(err, &inUse) || errors.As(err, &noDir) || errors.As(err, &mismatch) {
+		return &exitError{code: 1, msg: err.Error()}
 	}
-	// Newest first, as the descending read would give.
-	for i, j := 0, len(ring)-1; i < j; i, j = i+1, j-1 {
-		ring[i], ring[j] = ring[j], ring[i]
-	}
-	return logstore.FilterOutput{Events: ring}, nil
-}
-
-// parseLogsSince reads --since: a Go duration back from now, or a time.
-func parseLogsSince(s string, now time.Time) (int64, error) {
-	if d, err := time.ParseDuration(s); err == nil {
-		if d < 0 {
-			return 0, fmt.Errorf("duration %q is negative", s)
-		}
-		return now.Add(-d).UnixMilli(), nil
-	}
-	return parseLogsTime(s)
+	return logsReadError(op, err)
 }

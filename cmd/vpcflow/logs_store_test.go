@@ -158,12 +158,13 @@ func TestLogsStoreCLIDataDirInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { stdin.Close(); cmd.Wait() }()
-	// Wait until the holder has the lock and wrote its PID; probing with
-	// another command earlier could take the lock from under it.
+	// Wait until the holder has the lock and described itself (its PID on
+	// the first line); probing with another command earlier could take
+	// the lock from under it.
 	pid := strconv.Itoa(cmd.Process.Pid)
 	for i := 0; ; i++ {
 		b, _ := os.ReadFile(filepath.Join(dir, "LOCK"))
-		if strings.TrimSpace(string(b)) == pid {
+		if first, _, _ := strings.Cut(string(b), "\n"); first == pid && strings.Contains(string(b), "vpcflow logs put") {
 			break
 		}
 		if i == 200 {
@@ -172,7 +173,8 @@ func TestLogsStoreCLIDataDirInUse(t *testing.T) {
 		time.Sleep(25 * time.Millisecond)
 	}
 	_, errOut, code := logsStoreRun(t, []string{"VPCFLOW_DATA_DIR=" + dir}, "", "logs", "groups")
-	want := "vpcflow: data dir " + dir + " in use by PID " + pid + " (use `vpcflow serve` and its API for concurrent access)\n"
+	// The error names the command holding the data dir and its PID.
+	want := "vpcflow: data dir " + dir + " is in use by vpcflow logs put (PID " + pid + "): wait for it to finish or stop it\n"
 	if code != 1 || errOut != want {
 		t.Fatalf("code %d stderr %q, want 1 and %q", code, errOut, want)
 	}
