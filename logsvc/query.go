@@ -146,6 +146,12 @@ func (qs *queries) close() {
 	})
 }
 
+func (qs *queries) isClosed() bool {
+	qs.mu.Lock()
+	defer qs.mu.Unlock()
+	return qs.closed
+}
+
 // queryRunning, when set by a test, is called as a query starts running.
 var queryRunning func(id string)
 
@@ -173,6 +179,9 @@ func queryMs(v int64, end bool) int64 {
 // missing group and the account, LimitExceededException (100 queries
 // already waiting or running).
 func (s *Service) StartQuery(in StartQueryInput) (string, error) {
+	if s.q.isClosed() {
+		return "", fmt.Errorf("logsvc: data dir %s is closed", s.dir)
+	}
 	switch n := len(in.LogGroupNames); {
 	case n == 0:
 		return "", invalidParameter("[]", "logGroupNames", "have length greater than or equal to 1")
