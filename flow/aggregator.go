@@ -38,6 +38,7 @@ type Aggregator struct {
 	done      chan struct{}
 	wg        sync.WaitGroup
 	started   bool
+	syncs     uint64 // markers sent by Sync
 	live      atomic.Int64 // live flow entries, all shards
 	peak      atomic.Int64
 	stats     Stats
@@ -145,6 +146,23 @@ func (a *Aggregator) Advance(sec int64) {
 	}
 }
 
+// Sync calls fn on the sink's goroutine once every window closed before
+// the call has been handed to the sink, and before any window closed after
+// it: a change that must apply from a point in the stream (a flow log
+// deleted now gets the windows that closed before) goes through it.
+// Producer goroutine only; before Start, fn runs at once.
+func (a *Aggregator) Sync(fn func()) {
+	if !a.started {
+		fn()
+		return
+	}
+	a.flushPending()
+	a.syncs++
+	for _, s := range a.shards {
+		s.in <- shardMsg{sync: fn, syncID: a.syncs}
+	}
+}
+
 // NextClose returns the earliest end of an open window (Unix seconds), when
 // a window is open: the time a clock-driven producer must call Advance next.
 // Producer goroutine only.
@@ -203,9 +221,13 @@ func (a *Aggregator) flushPending() {
 	}
 }
 
-func (a *Aggregator) closeWindow(iv int, start int64) {
+func (a *Aggregator) closeWindow(iv int, start int64) { a.closeWindowEarly(iv, start, false) }
+
+// closeWindowEarly closes a window; early marks one closed by Close before
+// its end.
+func (a *Aggregator) closeWindowEarly(iv int, start int64, early bool) {
 	for _, s := range a.shards {
-		s.in <- shardMsg{flush: true, interval: uint8(iv), seconds: a.intervals[iv], start: start}
+		s.in <- shardMsg{flush: true, interval: uint8(iv), seconds: a.intervals[iv], start: start, early: early}
 	}
 }
 
@@ -218,7 +240,7 @@ func (a *Aggregator) Close() Stats {
 	a.flushPending()
 	for i := range a.intervals {
 		if a.cur[i] >= 0 {
-			a.closeWindow(i, a.cur[i])
+			a.closeWindowEarly(i, a.cur[i], true)
 		}
 	}
 	for _, s := range a.shards {
@@ -264,11 +286,22 @@ func (a *Aggregator) collect() {
 	parts := map[wkey][][]Flow{} // chunks of each shard's table, merged once complete
 	got := map[wkey]int{}
 	n := len(a.shards)
+	syncs := map[uint64]int{}
 	for r := range a.results {
+		if r.sync != nil {
+			// Shards answer in order: when all have passed a marker, every
+			// window closed before it is complete and delivered, and so is
+			// every earlier marker.
+			if syncs[r.syncID]++; syncs[r.syncID] == n {
+				delete(syncs, r.syncID)
+				r.sync()
+			}
+			continue
+		}
 		k := wkey{r.interval, r.start}
 		w := partial[k]
 		if w == nil {
-			w = &Window{Interval: r.seconds, Start: r.start}
+			w = &Window{Interval: r.seconds, Start: r.start, Early: r.early}
 			partial[k] = w
 		}
 		parts[k] = append(parts[k], r.flows...)

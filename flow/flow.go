@@ -105,6 +105,9 @@ type Window struct {
 	// Skipped counts, per capture point, the new flows dropped because a
 	// bound was reached; each such capture point gets a SKIPDATA record.
 	Skipped map[uint32]uint64
+	// Early marks a window closed by Aggregator.Close before its end (the
+	// end of the input, or a stop).
+	Early bool
 }
 
 // End returns the end of the window (exclusive).

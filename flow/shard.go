@@ -8,10 +8,16 @@ type shardMsg struct {
 	interval uint8
 	seconds  int64 // the interval's length
 	start    int64
+	early    bool // closed by Close before its end
+	sync     func()
+	syncID   uint64
 }
 
 type shardResult struct {
+	sync     func() // a marker of Aggregator.Sync
+	syncID   uint64
 	interval uint8
+	early    bool
 	seconds  int64
 	start    int64
 	flows    [][]Flow // chunks of a flowTable
@@ -53,8 +59,12 @@ func (s *shard) table(iv uint8) *table {
 func (s *shard) run(wg *sync.WaitGroup) {
 	defer wg.Done()
 	for m := range s.in {
+		if m.sync != nil {
+			s.agg.results <- shardResult{sync: m.sync, syncID: m.syncID}
+			continue
+		}
 		if m.flush {
-			s.flush(m.interval, m.seconds, m.start)
+			s.flush(m)
 			continue
 		}
 		for i := range m.batch {
@@ -94,11 +104,12 @@ func (s *shard) add(o *obs) {
 	s.agg.notePeak(s.agg.live.Add(1))
 }
 
-func (s *shard) flush(iv uint8, seconds, start int64) {
+func (s *shard) flush(m shardMsg) {
+	iv := m.interval
 	t := s.table(iv)
 	s.agg.live.Add(-int64(t.flows.n))
 	flows := t.flows.take()
-	s.agg.results <- shardResult{interval: iv, seconds: seconds, start: start, flows: flows, skipped: t.skipped}
+	s.agg.results <- shardResult{interval: iv, seconds: m.seconds, start: m.start, early: m.early, flows: flows, skipped: t.skipped}
 	for _, c := range t.touched {
 		t.perCap[c] = 0
 	}

@@ -68,6 +68,11 @@ type Fanout struct {
 	// running service marks the flow log FAILED, as AWS does); when nil,
 	// Window returns the first error.
 	OnError func(fl *FlowLog, err error)
+	// NoDataWhenEarly writes NODATA records for windows closed before
+	// their end (Window.Early). A batch run wants them: its last window
+	// reaches the last packet. A service stopping on the clock does not:
+	// nobody has watched the rest of that window.
+	NoDataWhenEarly bool
 
 	mu      sync.Mutex
 	next    []Capture // set by SetCaptures, taken at the next window
@@ -266,7 +271,7 @@ func (f *Fanout) capture(fl *FlowLog, ci uint32, c *Capture, w *flow.Window, lo,
 		f.status(fl, c, w, record.StatusSkipData)
 		f.cur.SkipData++
 		f.write(fl)
-	} else if lo == hi && f.hadOK[k] {
+	} else if lo == hi && f.hadOK[k] && (!w.Early || f.NoDataWhenEarly) {
 		f.status(fl, c, w, record.StatusNoData)
 		f.cur.NoData++
 		f.write(fl)

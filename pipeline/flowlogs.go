@@ -113,7 +113,8 @@ func (p *Pipeline) setFlowLogs(fls []*flowlog.FlowLog, initial bool) error {
 	}
 	cs.caps, cs.fls = caps, current
 	p.attr.SetCaptures(perENI, wantsRules(fls))
-	p.fan.SetCaptures(caps)
+	// Windows closed before the change still go to the old flow logs.
+	p.agg.Sync(func() { p.fan.SetCaptures(caps) })
 	return nil
 }
 

@@ -191,6 +191,7 @@ func (p *Pipeline) Start(ctx context.Context) error {
 		return err
 	}
 	p.in = in
+	p.fan.NoDataWhenEarly = !in.paced
 	p.sum.RSSStart = procStatus("VmRSS")
 	p.progress = p.start
 	p.agg.Start()

@@ -1,0 +1,266 @@
+package region
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/internal/clock"
+	"github.com/vpcflow/vpcflow/internal/e2e"
+	"github.com/vpcflow/vpcflow/logstore"
+	"github.com/vpcflow/vpcflow/topology"
+)
+
+// t0 is a multiple of 600 s: 60 s windows start at t0 + k*60.
+const t0 = 1700000400
+
+const (
+	eni    = "eni-0a1b2c3d4e5f60718" // the ping example's instance, 10.1.2.15
+	eniMAC = e2e.PingENIMAC
+)
+
+// pingTopology is the ping example with two declared flow logs of its
+// instance: one to S3 (bucket "flows"), one to CloudWatch Logs.
+func pingTopology(t *testing.T) string {
+	t.Helper()
+	src, err := os.ReadFile("../examples/ping.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "topology.yaml")
+	extra := `
+FlowLogs:
+  - ResourceIds: [` + eni + `]
+    ResourceType: NetworkInterface
+    TrafficType: ALL
+    LogDestinationType: s3
+    LogDestination: arn:aws:s3:::flows
+    MaxAggregationInterval: 60
+    LogFormat: '${srcaddr} ${dstaddr} ${packets} ${start} ${end} ${action} ${log-status}'
+  - ResourceIds: [` + eni + `]
+    ResourceType: NetworkInterface
+    TrafficType: ACCEPT
+    LogDestinationType: cloud-watch-logs
+    LogGroupName: /vpc/flows
+    MaxAggregationInterval: 60
+    LogFormat: '${srcaddr} ${dstaddr} ${packets} ${start} ${end} ${action} ${log-status}'
+`
+	if err := os.WriteFile(path, append(src, extra...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// echo is an ICMP echo request from the internet to the instance, sec
+// seconds after the first packet: the ping example's security group
+// allows it in.
+func echo(sec int64) e2e.Packet {
+	return e2e.Packet{Sec: t0 + sec, SrcMAC: e2e.RouterMAC, DstMAC: eniMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56}
+}
+
+type rig struct {
+	dir, topo string
+	clk       *clock.Fake
+	reg       *prometheus.Registry
+	r         *Region
+}
+
+// open starts a Region over the data dir, replaying pcap at speed 1 on
+// the fake clock.
+func (g *rig) open(t *testing.T, pcap string) {
+	t.Helper()
+	top, err := topology.Load(g.topo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfiguration()
+	cfg.DataDir, cfg.Topology, cfg.Speed = g.dir, top, 1
+	if pcap != "" {
+		cfg.Replay = []string{pcap}
+	}
+	g.reg = prometheus.NewRegistry()
+	r, err := New(cfg, Dependencies{Clock: g.clk, Registerer: g.reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	g.r = r
+	g.settle(t)
+}
+
+func (g *rig) settle(t *testing.T) {
+	t.Helper()
+	if !g.clk.WaitForTimer(5 * time.Second) {
+		t.Fatal("the pipeline never waited on the clock")
+	}
+}
+
+// to moves the clock to t0+sec a second at a time.
+func (g *rig) to(t *testing.T, sec int64) {
+	t.Helper()
+	for g.clk.Now().Unix() < t0+sec {
+		g.clk.Advance(time.Second)
+		g.settle(t)
+	}
+}
+
+// objects returns the record lines of every object in bucket, by object
+// name, with the header checked and dropped; it waits (bounded) until at
+// least want objects exist.
+func objects(t *testing.T, dir string, want int) map[string][]string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		out := map[string][]string{}
+		filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() || !strings.HasSuffix(path, ".log.gz") {
+				return nil
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			zr, err := gzip.NewReader(f)
+			if err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			sc := bufio.NewScanner(zr)
+			var lines []string
+			for sc.Scan() {
+				lines = append(lines, sc.Text())
+			}
+			if err := sc.Err(); err != nil {
+				t.Fatalf("%s: %v", path, err)
+			}
+			if len(lines) == 0 || lines[0] != "srcaddr dstaddr packets start end action log-status" {
+				t.Fatalf("%s: header %q", path, lines)
+			}
+			out[filepath.Base(path)] = lines[1:]
+			return nil
+		})
+		if len(out) >= want || time.Now().After(deadline) {
+			return out
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func allLines(objs map[string][]string) []string {
+	var all []string
+	for _, ls := range objs {
+		all = append(all, ls...)
+	}
+	sort.Strings(all)
+	return all
+}
+
+func events(t *testing.T, r *Region, group string) []string {
+	t.Helper()
+	var out []string
+	err := r.Logs().Scan(group, 0, 1<<62, func(e logstore.Event) error {
+		out = append(out, fmt.Sprintf("%s %d %s", e.Stream, e.Timestamp/1000, e.Message))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestRegionLifecycle: the topology's flow logs are created at the first
+// start; records are readable as each window closes on the clock; a flow
+// log created mid-run starts at the next window and a deleted one stops;
+// a restart keeps the flow logs (same ids and creation times) and what
+// was delivered, and does not create the topology's flow logs twice.
+func TestRegionLifecycle(t *testing.T) {
+	g := &rig{dir: t.TempDir(), topo: pingTopology(t), clk: clock.NewFake(time.Unix(t0, 0))}
+	pcap := e2e.WritePcap(t, []e2e.Packet{echo(0), echo(10), echo(70), echo(130)})
+	g.open(t, pcap)
+	fls, err := g.r.DescribeFlowLogs(flowlog.Filter{})
+	if err != nil || len(fls) != 2 {
+		t.Fatalf("describe: %v, %d flow logs; want the 2 of the topology", err, len(fls))
+	}
+	g.to(t, 30)
+	iv := 60
+	created, bad, err := g.r.CreateFlowLogs(&flowlog.Spec{ResourceIds: []string{eni}, ResourceType: "NetworkInterface", TrafficType: "ALL",
+		LogDestinationType: "s3", LogDestination: "arn:aws:s3:::late", MaxAggregationInterval: &iv,
+		LogFormat: "${srcaddr} ${dstaddr} ${packets} ${start} ${end} ${action} ${log-status}"}, "")
+	if err != nil || len(bad) > 0 || len(created) != 1 {
+		t.Fatalf("create: %v %v %v", created, bad, err)
+	}
+	g.to(t, 60)
+	w1 := fmt.Sprintf("198.51.100.7 10.1.2.15 2 %d %d ACCEPT OK", t0, t0+10)
+	if got := allLines(objects(t, g.r.BucketDir("flows"), 1)); !slices.Equal(got, []string{w1}) {
+		t.Fatalf("first window in S3: %q, want %q", got, w1)
+	}
+	g.to(t, 120)
+	w2 := fmt.Sprintf("198.51.100.7 10.1.2.15 1 %d %d ACCEPT OK", t0+70, t0+70)
+	if got := allLines(objects(t, g.r.BucketDir("late"), 1)); !slices.Equal(got, []string{w2}) {
+		t.Fatalf("flow log created at t0+30: %q, want only the second window %q", got, w2)
+	}
+	if bad, err := g.r.DeleteFlowLogs([]string{created[0].FlowLog.ID}); err != nil || len(bad) > 0 {
+		t.Fatalf("delete: %v %v", bad, err)
+	}
+	g.to(t, 180)
+	w3 := fmt.Sprintf("198.51.100.7 10.1.2.15 1 %d %d ACCEPT OK", t0+130, t0+130)
+	all := []string{w1, w2, w3}
+	sort.Strings(all)
+	if got := allLines(objects(t, g.r.BucketDir("flows"), 3)); !slices.Equal(got, all) {
+		t.Fatalf("S3 flow log: %q", got)
+	}
+	if got := allLines(objects(t, g.r.BucketDir("late"), 1)); !slices.Equal(got, []string{w2}) {
+		t.Fatalf("deleted flow log: %q, want only %q", got, w2)
+	}
+	// One event per record, stamped with the record's start.
+	wantEvents := []string{eni + "-all " + fmt.Sprint(t0) + " " + w1, eni + "-all " + fmt.Sprint(t0+70) + " " + w2, eni + "-all " + fmt.Sprint(t0+130) + " " + w3}
+	if got := events(t, g.r, "/vpc/flows"); !slices.Equal(got, wantEvents) {
+		t.Fatalf("CloudWatch Logs events:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantEvents, "\n"))
+	}
+	// Three windows closed on the clock, each delivered at once (the fake
+	// clock does not move while the pipeline works).
+	if n := testutil.CollectAndCount(g.r.m.latency); n != 1 {
+		t.Errorf("latency histogram: %d series", n)
+	}
+	if got := testutil.ToFloat64(g.r.m.windows); got != 3 {
+		t.Errorf("windows delivered: %v, want 3", got)
+	}
+	created0 := fls
+	if err := g.r.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Restart without sources: same flow logs, same data.
+	g.open(t, "")
+	defer g.r.Stop()
+	fls, err = g.r.DescribeFlowLogs(flowlog.Filter{})
+	if err != nil || len(fls) != 2 {
+		t.Fatalf("after restart: %v, %d flow logs; want 2", err, len(fls))
+	}
+	for i := range fls {
+		if fls[i].FlowLog.ID != created0[i].FlowLog.ID || !fls[i].CreationTime.Equal(created0[i].CreationTime) {
+			t.Errorf("after restart: flow log %d is %s created %v, was %s created %v", i, fls[i].FlowLog.ID, fls[i].CreationTime,
+				created0[i].FlowLog.ID, created0[i].CreationTime)
+		}
+	}
+	if got := allLines(objects(t, g.r.BucketDir("flows"), 3)); !slices.Equal(got, all) {
+		t.Fatalf("S3 after restart: %q", got)
+	}
+	if got := events(t, g.r, "/vpc/flows"); !slices.Equal(got, wantEvents) {
+		t.Fatalf("events after restart: %q", got)
+	}
+}
