@@ -38,7 +38,7 @@ type Aggregator struct {
 	done      chan struct{}
 	wg        sync.WaitGroup
 	started   bool
-	syncs     uint64 // markers sent by Sync
+	syncs     uint64       // markers sent by Sync
 	live      atomic.Int64 // live flow entries, all shards
 	peak      atomic.Int64
 	stats     Stats

@@ -281,7 +281,9 @@ func (r *Region) CreateFlowLogs(spec *flowlog.Spec, clientToken string) ([]*flow
 }
 
 // DescribeFlowLogs is EC2's DescribeFlowLogs.
-func (r *Region) DescribeFlowLogs(f flowlog.Filter) ([]flowlog.Entry, error) { return r.reg.Describe(f) }
+func (r *Region) DescribeFlowLogs(f flowlog.Filter) ([]flowlog.Entry, error) {
+	return r.reg.Describe(f)
+}
 
 // DeleteFlowLogs is EC2's DeleteFlowLogs: the flow logs get no new records;
 // what they delivered stays.

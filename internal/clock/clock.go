@@ -39,7 +39,7 @@ type Fake struct {
 	mu      sync.Mutex
 	now     time.Time
 	timers  []*fakeTimer
-	waiters int          // timers created and not yet fired or stopped
+	waiters int           // timers created and not yet fired or stopped
 	changed chan struct{} // closed and replaced whenever a timer is created
 }
 
