@@ -1,9 +1,6 @@
 package sim
 
-import (
-	"encoding/binary"
-	"time"
-)
+import "encoding/binary"
 
 var be = binary.BigEndian
 
@@ -328,9 +325,9 @@ func (g *generator) write(c *conv, frame []byte) error {
 	}
 	s := &g.stats
 	if s.Packets == 0 {
-		s.First = time.Unix(0, ts).UTC()
+		g.firstTS = ts
 	}
-	s.Last = time.Unix(0, ts).UTC()
+	g.lastTS = ts
 	s.Packets++
 	s.IPBytes += int64(n - 14)
 	return nil

@@ -4,11 +4,17 @@
 // reproducible input without shipping big files: the same Config and seed
 // give a byte-identical pcap on every machine. Traffic is a mix of TCP
 // connections (handshake, data, FIN or RST), DNS and other UDP (some of it in
-// IP fragments), and ICMP echo,
-// over IPv4 and IPv6, with a skewed (Zipf-like) number of packets per
+// IP fragments), NTP to the Amazon Time Sync address, and ICMP echo, over
+// IPv4 and IPv6, with a skewed (Zipf-like) number of packets per
 // conversation, spread over several flow-log capture windows. Generation
 // streams to the writer: memory grows with the number of conversations open
 // at once, never with the number of packets.
+//
+// Generate writes a capture of a fixed size. Stream is the same traffic
+// without an end, for a long-running service to read as a capture.Source:
+// conversations keep arriving at random at a mean packet rate, and frames
+// carry timestamps from a given start, computed rather than read from a
+// clock, so a seed still gives the same frames.
 package sim
 
 import (
@@ -92,6 +98,7 @@ type Stats struct {
 	First      time.Time
 	Last       time.Time
 	MaxFlows   int // conversations open at once, at most
+	Open       int // conversations open now: always 0 once Generate returns
 }
 
 func (c *Config) validate() error {
@@ -101,14 +108,27 @@ func (c *Config) validate() error {
 	if c.Packets < int64(c.Flows) {
 		return fmt.Errorf("packets (%d) must be at least flows (%d): every conversation has a packet", c.Packets, c.Flows)
 	}
-	if c.SnapLen < 0 || (c.SnapLen > 0 && c.SnapLen < 64) {
-		return errors.New("snap length must be 0 (whole frames) or at least 64")
+	if err := validateSnapLen(c.SnapLen); err != nil {
+		return err
 	}
 	if c.Duration < 0 {
 		return errors.New("duration must not be negative")
 	}
-	for i := range c.Endpoints {
-		e := &c.Endpoints[i]
+	return validateEndpoints(c.Endpoints)
+}
+
+func validateSnapLen(n int) error {
+	if n < 0 || (n > 0 && n < 64) {
+		return errors.New("snap length must be 0 (whole frames) or at least 64")
+	}
+	return nil
+}
+
+// validateEndpoints checks eps and fills in their default VPC and resolver,
+// in place: callers pass their own copy.
+func validateEndpoints(eps []Endpoint) error {
+	for i := range eps {
+		e := &eps[i]
 		if !e.IPv4.Is4() {
 			return fmt.Errorf("endpoint %d: needs an IPv4 address", i)
 		}
@@ -161,6 +181,12 @@ type conv struct {
 	payloadC uint16 // client request size
 }
 
+// frameWriter receives the generator's frames: a pcap file's writer for
+// Generate, a one-frame slot for Stream. data is only valid during the call.
+type frameWriter interface {
+	WritePacket(tsNanos int64, data []byte, wireLen int) error
+}
+
 // Generate writes cfg's capture to w (Ethernet frames) and flushes it.
 // progress, when not nil, is called every 65536 packets with the count so far.
 func Generate(cfg Config, w *capture.Writer, progress func(packets int64)) (Stats, error) {
@@ -177,17 +203,40 @@ func Generate(cfg Config, w *capture.Writer, progress func(packets int64)) (Stat
 	if len(cfg.Endpoints) == 0 {
 		cfg.Endpoints = []Endpoint{DefaultEndpoint}
 	}
-	g := &generator{cfg: cfg, w: w, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
-	return g.run(progress)
+	g := &generator{cfg: cfg, w: w, rng: newRand(cfg.Seed)}
+	st, err := g.run(progress)
+	if err != nil {
+		return st, err
+	}
+	return st, w.Flush()
 }
 
+func newRand(seed uint64) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+}
+
+// generator builds frames of conversations. Generate uses all of cfg; Stream
+// only Start, Endpoints and SnapLen.
 type generator struct {
 	cfg   Config
-	w     *capture.Writer
+	w     frameWriter
 	rng   *rand.Rand
 	buf   [2048]byte
-	stats Stats
+	stats Stats // First and Last are left zero: see snapshot
 	start int64
+	// timestamps of the first and latest frame, turned into times only
+	// when asked for (time.Unix costs more than building a small frame)
+	firstTS, lastTS int64
+}
+
+// snapshot returns the statistics so far.
+func (g *generator) snapshot() Stats {
+	st := g.stats
+	if st.Packets > 0 {
+		st.First = time.Unix(0, g.firstTS).UTC()
+		st.Last = time.Unix(0, g.lastTS).UTC()
+	}
+	return st
 }
 
 // budgets splits the packets over the conversations with Zipf weights
@@ -233,13 +282,17 @@ func (g *generator) run(progress func(int64)) (Stats, error) {
 
 	var active convHeap
 	next := 0
+	// conversations may run a minute past the span of starts
+	end := int64(cfg.Duration) + int64(time.Minute)
 	for {
 		// the next packet comes from a starting conversation or the
 		// earliest active one
 		var c *conv
 		if next < len(starts) && (len(active) == 0 || starts[next] < active[0].next ||
 			(starts[next] == active[0].next && uint32(next) < active[0].id)) {
-			c = g.newConv(uint32(next), starts[next], budgets[next])
+			c = new(conv)
+			g.newConv(c, uint32(next), starts[next], budgets[next], end)
+			g.count(c)
 			next++
 			heap.Push(&active, c)
 			g.stats.MaxFlows = max(g.stats.MaxFlows, len(active))
@@ -249,7 +302,7 @@ func (g *generator) run(progress func(int64)) (Stats, error) {
 			break
 		}
 		if err := g.emit(c); err != nil {
-			return g.stats, err
+			return g.snapshot(), err
 		}
 		c.idx++
 		if c.idx == c.n {
@@ -262,16 +315,21 @@ func (g *generator) run(progress func(int64)) (Stats, error) {
 			progress(g.stats.Packets)
 		}
 	}
-	if err := g.w.Flush(); err != nil {
-		return g.stats, err
-	}
-	return g.stats, nil
+	return g.snapshot(), nil
 }
 
-// newConv draws the kind, addresses, ports and pacing of conversation id.
-func (g *generator) newConv(id uint32, start int64, n uint32) *conv {
+// newConv draws the kind, addresses, ports and pacing of conversation id
+// into c: n packets from start, paced to end by end (both ns since the
+// generator's start). It counts nothing: see count.
+func (g *generator) newConv(c *conv, id uint32, start int64, n uint32, end int64) {
+	g.describe(c, id, start, n)
+	c.gap = g.pace(start, n, end)
+}
+
+// describe draws the kind, addresses and ports of conversation id into c.
+func (g *generator) describe(c *conv, id uint32, start int64, n uint32) {
 	r := g.rng
-	c := &conv{id: id, next: start, n: n, ep: r.IntN(len(g.cfg.Endpoints)), peerEP: -1}
+	*c = conv{id: id, next: start, n: n, ep: r.IntN(len(g.cfg.Endpoints)), peerEP: -1}
 	ep := &g.cfg.Endpoints[c.ep]
 	c.v6 = ep.IPv6.IsValid() && r.IntN(5) == 0
 	switch x := r.IntN(100); {
@@ -302,7 +360,6 @@ func (g *generator) newConv(id uint32, start int64, n uint32) *conv {
 		c.rst = r.IntN(10) == 0
 		c.seqC, c.seqS = r.Uint32(), r.Uint32()
 		c.payloadC = uint16(80 + r.IntN(600))
-		g.stats.TCP++
 	case kindDNS:
 		c.sport = 53
 		c.peer = ep.DNS
@@ -310,25 +367,19 @@ func (g *generator) newConv(id uint32, start int64, n uint32) *conv {
 			c.peer = dnsV6
 		}
 		c.replies = true
-		g.stats.UDP++
 	case kindNTP:
 		c.sport, c.cport, c.peer, c.replies = 123, 123, ntpV4, true
-		g.stats.UDP++
 	case kindUDP:
 		c.sport = []uint16{8125, 9000, 5001, 7777}[r.IntN(4)] // ports without a tshark dissector: payloads are random
 		c.replies = r.IntN(3) == 0
 		c.local = r.IntN(4) != 0
 		c.payloadC = uint16(40 + r.IntN(1100))
-		g.stats.UDP++
 	case kindFrag:
 		c.sport = 9000
 		c.payloadC = uint16(1600 + r.IntN(1200)) // two fragments over IPv4 and IPv6
-		g.stats.UDP++
-		g.stats.Fragmented++
 	case kindICMP:
 		c.local = r.IntN(2) == 0
 		c.cport = uint16(r.IntN(65536)) // echo identifier
-		g.stats.ICMP++
 	}
 	if !c.peer.IsValid() && len(g.cfg.Endpoints) > 1 && r.IntN(4) == 0 {
 		// east-west: another monitored interface
@@ -346,17 +397,36 @@ func (g *generator) newConv(id uint32, start int64, n uint32) *conv {
 	if !c.peer.IsValid() {
 		c.peer = g.peerAddr(c.v6, ep)
 	}
-	if c.v6 {
-		g.stats.IPv6++
+}
+
+// pace draws the mean gap between the packets of a conversation of n
+// packets from start: log-normal (median 20 ms), capped so the whole
+// conversation ends by end (Generate: a minute after the configured span);
+// big conversations therefore run across several capture windows.
+func (g *generator) pace(start int64, n uint32, end int64) int64 {
+	gap := int64(math.Exp(math.Log(20e6) + float64(1.5*g.rng.NormFloat64()))) // float64(): no fused multiply-add, same result on every CPU
+	limit := (end - start) / int64(n)
+	return max(1000, min(gap, limit))
+}
+
+// count adds a conversation that appears in the output to the statistics.
+func (g *generator) count(c *conv) {
+	s := &g.stats
+	s.Flows++
+	switch c.kind {
+	case kindTCP:
+		s.TCP++
+	case kindICMP:
+		s.ICMP++
+	case kindFrag:
+		s.UDP++
+		s.Fragmented++
+	default:
+		s.UDP++
 	}
-	// Pacing: a log-normal mean gap (median 20 ms), capped so the whole
-	// conversation ends within a minute after the configured span; big
-	// conversations therefore run across several capture windows.
-	gap := int64(math.Exp(math.Log(20e6) + float64(1.5*r.NormFloat64()))) // float64(): no fused multiply-add, same result on every CPU
-	limit := (int64(g.cfg.Duration) + int64(time.Minute) - start) / int64(n)
-	c.gap = max(1000, min(gap, limit))
-	g.stats.Flows++
-	return c
+	if c.v6 {
+		s.IPv6++
+	}
 }
 
 // peerAddr picks the other side: another VPC host (40%) or an internet peer.

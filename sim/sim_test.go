@@ -61,40 +61,6 @@ func hexString(b []byte) string {
 	return string(out)
 }
 
-// checksum is RFC 1071 written independently of the generator's.
-func checksum(parts ...[]byte) uint16 {
-	var s uint64
-	for _, p := range parts {
-		for i := 0; i < len(p); i += 2 {
-			w := uint64(p[i]) << 8
-			if i+1 < len(p) {
-				w |= uint64(p[i+1])
-			}
-			s += w
-		}
-	}
-	for s > 0xffff {
-		s = s&0xffff + s>>16
-	}
-	return uint16(s)
-}
-
-type fragKey struct {
-	src, dst netip.Addr
-	id       uint32
-}
-
-type fragParts struct {
-	first, rest []byte
-	offset      int
-}
-
-type flowKey struct {
-	src, dst     netip.Addr
-	proto        uint8
-	sport, dport uint16
-}
-
 // TestCaptureContent decodes a generated capture and checks what the
 // generator promises: exactly N packets, all valid IP with good checksums,
 // time-ordered, spanning several 60 s windows, every TCP conversation opened
@@ -106,21 +72,7 @@ func TestCaptureContent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var (
-		p        packet.Packet
-		n        int64
-		ipBytes  int64
-		last     int64
-		first    int64 = -1
-		perFlow        = map[flowKey]int{}
-		firstTCP       = map[flowKey]uint8{}
-		protos         = map[uint8]int{}
-		v6       int
-		// fragmented datagrams, by source, destination and identification
-		datagrams   = map[fragKey]fragParts{}
-		fragments   int
-		reassembled int
-	)
+	c := newFrameCheck(t, []Endpoint{DefaultEndpoint})
 	for {
 		f, err := r.Next()
 		if err == io.EOF {
@@ -129,126 +81,41 @@ func TestCaptureContent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if reason := packet.Decode(f.LinkType, f.Data, &p); reason != packet.OK {
-			t.Fatalf("packet %d: %v", n, reason)
-		}
-		if f.TimestampNanos < last {
-			t.Fatalf("packet %d goes back in time", n)
-		}
-		if first < 0 {
-			first = f.TimestampNanos
-		}
-		last = f.TimestampNanos
-		n++
-		ipBytes += int64(p.IPLen)
-		if int(p.IPLen)+14 != len(f.Data) {
-			t.Fatalf("packet %d: IP length %d in a %d-byte frame", n, p.IPLen, len(f.Data))
-		}
-		if p.SrcMAC != DefaultEndpoint.MAC && p.DstMAC != DefaultEndpoint.MAC {
-			t.Fatalf("packet %d: neither MAC is the endpoint's", n)
-		}
-		ip := f.Data[14:]
-		l4 := ip[20:]
-		var pseudo []byte
-		if p.IPVersion == 4 {
-			if checksum(ip[:20]) != 0xffff {
-				t.Fatalf("packet %d: bad IPv4 header checksum", n)
-			}
-			pseudo = append(append([]byte{}, ip[12:20]...), 0, p.Proto, byte(len(l4)>>8), byte(len(l4)))
-		} else {
-			v6++
-			l4 = ip[40:]
-			pseudo = append(append([]byte{}, ip[8:40]...), 0, 0, byte(len(l4)>>8), byte(len(l4)), 0, 0, 0, p.Proto)
-		}
-		if p.Proto == packet.ProtoICMP {
-			pseudo = nil
-		}
-		if p.Fragment {
-			// checked once both fragments of the datagram are in
-			fragments++
-			if p.IPVersion == 6 {
-				l4 = l4[8:] // the Fragment header
-			}
-			k := fragKey{p.Src, p.Dst, p.FragID}
-			d := datagrams[k]
-			if p.FragOffset == 0 {
-				d.first = append([]byte(nil), l4...)
-			} else {
-				d.rest = append([]byte(nil), l4...)
-				d.offset = int(p.FragOffset)
-			}
-			datagrams[k] = d
-			if d.first != nil && d.rest != nil {
-				if len(d.first) != d.offset {
-					t.Fatalf("packet %d: first fragment of %d bytes, second at offset %d", n, len(d.first), d.offset)
-				}
-				whole := append(append([]byte(nil), d.first...), d.rest...)
-				if int(whole[4])<<8|int(whole[5]) != len(whole) {
-					t.Fatalf("packet %d: UDP length %d, reassembled %d", n, int(whole[4])<<8|int(whole[5]), len(whole))
-				}
-				l := len(whole)
-				if p.IPVersion == 4 {
-					pseudo = append(append([]byte{}, ip[12:20]...), 0, packet.ProtoUDP, byte(l>>8), byte(l))
-				} else {
-					pseudo = append(append([]byte{}, ip[8:40]...), 0, 0, byte(l>>8), byte(l), 0, 0, 0, packet.ProtoUDP)
-				}
-				if checksum(pseudo, whole) != 0xffff {
-					t.Fatalf("packet %d: bad checksum of a reassembled datagram", n)
-				}
-				reassembled++
-			}
-		} else if checksum(pseudo, l4) != 0xffff {
-			t.Fatalf("packet %d: bad %d checksum", n, p.Proto)
-		}
-		k := flowKey{p.Src, p.Dst, p.Proto, p.SrcPort, p.DstPort}
-		perFlow[k]++
-		protos[p.Proto]++
-		if p.Proto == packet.ProtoTCP {
-			// the first packet seen of a connection is the client's SYN
-			ck := k
-			if p.TCPFlags&packet.TCPSyn != 0 && p.TCPFlags&packet.TCPAck == 0 {
-				if _, seen := firstTCP[ck]; !seen {
-					firstTCP[ck] = p.TCPFlags
-				}
-			} else if _, seen := firstTCP[ck]; !seen {
-				rev := flowKey{p.Dst, p.Src, p.Proto, p.DstPort, p.SrcPort}
-				if _, seen := firstTCP[rev]; !seen {
-					t.Fatalf("packet %d: TCP %+v before its SYN", n, k)
-				}
-				firstTCP[ck] = p.TCPFlags
-			}
-		}
+		c.frame(f)
 	}
-	if n != N || st.Packets != N || ipBytes != st.IPBytes || st.Flows != F {
-		t.Fatalf("%d packets (%d reported), %d bytes (%d reported), %d flows", n, st.Packets, ipBytes, st.IPBytes, st.Flows)
+	n := c.n
+	if n != N || st.Packets != N || c.ipBytes != st.IPBytes || st.Flows != F {
+		t.Fatalf("%d packets (%d reported), %d bytes (%d reported), %d flows", n, st.Packets, c.ipBytes, st.IPBytes, st.Flows)
 	}
 	if st.TCP+st.UDP+st.ICMP != F {
 		t.Fatalf("kinds %d+%d+%d != %d", st.TCP, st.UDP, st.ICMP, F)
 	}
-	if span := time.Duration(last - first); span < 4*time.Minute {
+	if span := time.Duration(c.last - c.first); span < 4*time.Minute {
 		t.Fatalf("capture spans only %v", span)
 	}
+	if st.First.UnixNano() != c.first || st.Last.UnixNano() != c.last {
+		t.Fatalf("reported span %v to %v, read %v to %v", st.First, st.Last, time.Unix(0, c.first), time.Unix(0, c.last))
+	}
 	for _, proto := range []uint8{packet.ProtoTCP, packet.ProtoUDP, packet.ProtoICMP, packet.ProtoICMPv6} {
-		if protos[proto] == 0 {
+		if c.protos[proto] == 0 {
 			t.Fatalf("no protocol %d packets", proto)
 		}
 	}
-	if v6 == 0 || st.IPv6 == 0 {
+	if c.v6 == 0 || st.IPv6 == 0 {
 		t.Fatal("no IPv6")
 	}
-	if st.Fragmented == 0 || reassembled < fragments/3 {
-		t.Fatalf("%d fragmented conversations, %d fragments, %d datagrams reassembled", st.Fragmented, fragments, reassembled)
+	if st.Fragmented == 0 || c.reassembled < c.fragments/3 {
+		t.Fatalf("%d fragmented conversations, %d fragments, %d datagrams reassembled", st.Fragmented, c.fragments, c.reassembled)
 	}
 	// Skew: the largest unidirectional flow carries far more than the mean.
-	largest := 0
-	for _, c := range perFlow {
-		largest = max(largest, c)
-	}
-	if mean := N / len(perFlow); largest < 50*mean {
+	if largest, mean := c.largestFlow(), N/len(c.perFlow); largest < 50*mean {
 		t.Fatalf("largest flow %d packets, mean %d: not skewed", largest, mean)
 	}
 	if st.MaxFlows >= F {
 		t.Fatalf("all %d conversations open at once", st.MaxFlows)
+	}
+	if st.Open != 0 {
+		t.Fatalf("%d conversations open at the end", st.Open)
 	}
 }
 
