@@ -178,14 +178,15 @@ func benchFill(s *logsvc.Service, n int) error {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
 	evs := make([]logstore.InputEvent, 0, batch)
 	var buf []byte
+	account := s.Identity().Account
 	for i := 0; i < n; i++ {
 		eni := fmt.Sprintf("eni-%017x", i%16)
 		src := 1 + int(math.Pow(rng.Float64(), 3)*5000) // skewed: a few hosts talk most
 		dst := 1 + rng.IntN(5000)
 		t := start + int64(i/2000)
 		bytes := 40 + int(math.Pow(rng.Float64(), 4)*1e6)
-		buf = fmt.Appendf(buf[:0], "2 123456789012 %s 10.%d.%d.%d 10.%d.%d.%d %d 443 6 %d %d %d %d ACCEPT OK",
-			eni, src>>16, (src>>8)&255, src&255, 1+dst>>16, (dst>>8)&255, dst&255, 1024+rng.IntN(60000), 1+bytes/1000, bytes, t, t+59)
+		buf = fmt.Appendf(buf[:0], "2 %s %s 10.%d.%d.%d 10.%d.%d.%d %d 443 6 %d %d %d %d ACCEPT OK",
+			account, eni, src>>16, (src>>8)&255, src&255, 1+dst>>16, (dst>>8)&255, dst&255, 1024+rng.IntN(60000), 1+bytes/1000, bytes, t, t+59)
 		evs = append(evs, logstore.InputEvent{Stream: eni + "-all", Timestamp: t * 1000, Message: bytes2(buf)})
 		if len(evs) == batch || i == n-1 {
 			if _, err := s.Ingest(benchGroup, evs); err != nil {

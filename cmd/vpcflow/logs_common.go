@@ -42,14 +42,6 @@ func logsDataDir(flag string) (string, error) {
 	return filepath.Join(home, ".local", "share", "vpcflow"), nil
 }
 
-// The account and region a new data dir records (the packages have no
-// defaults: which account and region a data dir answers for is
-// configuration, and this is the CLI's).
-const (
-	defaultLogsAccount = "123456789012"
-	defaultLogsRegion  = "us-east-1"
-)
-
 // openLogs opens the data dir named by a --data-dir value through the log
 // service, the only way into a data dir, for the command cmd. A command
 // that only reads (write false) never creates the data dir. The lock names
@@ -63,7 +55,10 @@ func openLogs(cmd *cobra.Command, flag string, write bool) (*logsvc.Service, err
 // logsServiceOptions are the options every command opens a data dir with.
 func logsServiceOptions(command string, write bool) logsvc.Options {
 	return logsvc.Options{
-		DefaultIdentity: logsvc.Identity{Account: defaultLogsAccount, Region: defaultLogsRegion},
+		// A new data dir records the CLI's default account and region
+		// (the packages have none: they are configuration), the same
+		// that vpcflow pcap and serve use.
+		DefaultIdentity: logsvc.Identity{Account: defaultAccount, Region: defaultRegion},
 		MustExist:       !write,
 		Owner:           fmt.Sprintf("%s (PID %d)", command, os.Getpid()),
 	}
