@@ -79,3 +79,23 @@ func TestLogsIdentityFromDataDir(t *testing.T) {
 		t.Errorf("identity.json of a new data dir: %s %v", b, err)
 	}
 }
+
+// TestCommandFromArgs: openLogService, which has no *cobra.Command, names
+// the command of the process in the lock from its arguments.
+func TestCommandFromArgs(t *testing.T) {
+	saved := os.Args
+	defer func() { os.Args = saved }()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"vpcflow", "pcap", "--topology", "x.yaml", "--out", "dir", "a.pcap"}, "vpcflow pcap"},
+		{[]string{"vpcflow", "logs", "alarm", "put", "--alarm-name", "a"}, "vpcflow logs alarm put"},
+		{[]string{"vpcflow"}, "vpcflow"},
+	} {
+		os.Args = tc.args
+		if got := commandFromArgs(); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}
