@@ -49,6 +49,12 @@ type Config struct {
 	MaxWait time.Duration
 }
 
+// DefaultConfig returns a configuration with the aggregator's and the
+// policy engine's defaults; topology, flow logs and inputs are the caller's.
+func DefaultConfig() Config {
+	return Config{Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig()}
+}
+
 // Dependencies are what a pipeline uses but does not own.
 type Dependencies struct {
 	// Destination returns where a flow log's records go.
@@ -98,6 +104,34 @@ type Summary struct {
 	// peak of the process (Linux; 0 elsewhere): memory per flow is
 	// (RSSPeak - RSSStart) / Flow.PeakFlows.
 	RSSStart, RSSPeak int64
+}
+
+// Count is a counter with its reason.
+type Count struct {
+	Reason string
+	N      uint64
+}
+
+// Undecodable counts, by the decoder's reason, the frames that had no IP
+// packet to attribute; every reason is listed, zero or not.
+func (s *Summary) Undecodable() []Count {
+	var out []Count
+	for r := packet.Reason(0); r < packet.NumReasons; r++ {
+		if !r.HasIP() {
+			out = append(out, Count{r.String(), s.Decode[r]})
+		}
+	}
+	return out
+}
+
+// Excluded counts, by kind, the packets of traffic AWS never logs; every
+// kind is listed, zero or not.
+func (s *Summary) Excluded() []Count {
+	var out []Count
+	for e := attribute.Exclusion(1); e < attribute.NumExclusions; e++ {
+		out = append(out, Count{e.String(), s.Attribute.Excluded[e]})
+	}
+	return out
 }
 
 // Pipeline is a running pipeline: New, Start, then Stop (or Wait for inputs

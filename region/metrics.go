@@ -8,8 +8,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/vpcflow/vpcflow/attribute"
-	"github.com/vpcflow/vpcflow/packet"
 	"github.com/vpcflow/vpcflow/pipeline"
 )
 
@@ -80,14 +78,12 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	s := m.r.pipe.Snapshot()
 	counter(m.packets, s.Packets)
 	counter(m.bytes, s.Bytes)
-	for reason := packet.Reason(0); reason < packet.NumReasons; reason++ {
-		if !reason.HasIP() {
-			counter(m.dropped, s.Decode[reason], reason.String())
-		}
+	for _, c := range s.Undecodable() {
+		counter(m.dropped, c.N, c.Reason)
 	}
 	counter(m.dropped, s.Attribute.Unattributed, "unattributed")
-	for e := attribute.Exclusion(1); e < attribute.NumExclusions; e++ {
-		counter(m.excluded, s.Attribute.Excluded[e], e.String())
+	for _, c := range s.Excluded() {
+		counter(m.excluded, c.N, c.Reason)
 	}
 	counter(m.flowsDropped, s.Flow.DroppedFlows)
 	counter(m.late, s.Flow.Late)

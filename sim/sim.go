@@ -21,6 +21,7 @@ import (
 	"container/heap"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net/netip"
@@ -28,6 +29,7 @@ import (
 	"time"
 
 	"github.com/vpcflow/vpcflow/capture"
+	"github.com/vpcflow/vpcflow/packet"
 )
 
 // Endpoint is a monitored interface whose traffic is generated: one side of
@@ -491,4 +493,10 @@ func (h *convHeap) Pop() any {
 	old[len(old)-1] = nil
 	*h = old[:len(old)-1]
 	return c
+}
+
+// NewWriter returns a pcap writer for the frames the simulator makes
+// (Ethernet), for Generate.
+func NewWriter(w io.Writer) (*capture.Writer, error) {
+	return capture.NewWriter(w, packet.LinkEthernet)
 }

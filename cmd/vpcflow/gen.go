@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/vpcflow/vpcflow/capture"
-	"github.com/vpcflow/vpcflow/packet"
 	"github.com/vpcflow/vpcflow/sim"
 	"github.com/vpcflow/vpcflow/topology"
 )
@@ -139,7 +137,7 @@ func genEndpoints(path string) ([]sim.Endpoint, error) {
 
 func genPcap(cmd *cobra.Command, cfg sim.Config, out string) error {
 	if out == "-" {
-		w, err := capture.NewWriter(cmd.OutOrStdout(), packet.LinkEthernet)
+		w, err := sim.NewWriter(cmd.OutOrStdout())
 		if err != nil {
 			return err
 		}
@@ -156,7 +154,7 @@ func genPcap(cmd *cobra.Command, cfg sim.Config, out string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	w, err := capture.NewWriter(tmp, packet.LinkEthernet)
+	w, err := sim.NewWriter(tmp)
 	if err != nil {
 		tmp.Close()
 		return err

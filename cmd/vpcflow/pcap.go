@@ -13,13 +13,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/vpcflow/vpcflow/attribute"
 	"github.com/vpcflow/vpcflow/deliver"
-	"github.com/vpcflow/vpcflow/flow"
 	"github.com/vpcflow/vpcflow/flowlog"
-	"github.com/vpcflow/vpcflow/packet"
 	"github.com/vpcflow/vpcflow/pipeline"
-	"github.com/vpcflow/vpcflow/policy"
 	"github.com/vpcflow/vpcflow/topology"
 )
 
@@ -86,9 +82,9 @@ second get a progress line.`,
 	fl.StringVar(&f.account, "account", defaultAccount, "account id (without --topology)")
 	fl.StringVar(&f.region, "region", defaultRegion, "region (without --topology)")
 	fl.StringSliceVar(&f.localCIDRs, "local-cidr", nil, "the interface's own addresses (without --topology): packets from them are egress")
-	fl.IntVar(&f.maxFlowsPerWindow, "max-flows-per-window", flow.DefaultConfiguration().MaxFlowsPerWindow, "flows per interface per window before SKIPDATA")
-	fl.IntVar(&f.maxFlows, "max-flows", flow.DefaultConfiguration().MaxFlows, "live flow entries in total before SKIPDATA")
-	fl.IntVar(&f.shards, "shards", flow.DefaultConfiguration().Shards, "aggregation goroutines")
+	fl.IntVar(&f.maxFlowsPerWindow, "max-flows-per-window", pipeline.DefaultConfig().Flow.MaxFlowsPerWindow, "flows per interface per window before SKIPDATA")
+	fl.IntVar(&f.maxFlows, "max-flows", pipeline.DefaultConfig().Flow.MaxFlows, "live flow entries in total before SKIPDATA")
+	fl.IntVar(&f.shards, "shards", pipeline.DefaultConfig().Flow.Shards, "aggregation goroutines")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress line and no summary")
 	addLogsDataDirFlag(c, &f.dataDir)
 	return c
@@ -109,7 +105,7 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 	if !f.stdout && f.out == "" {
 		f.out = "flowlogs"
 	}
-	cfg := pipeline.Config{Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig()}
+	cfg := pipeline.DefaultConfig()
 	cfg.Flow.MaxFlowsPerWindow, cfg.Flow.MaxFlows, cfg.Flow.Shards = f.maxFlowsPerWindow, f.maxFlows, f.shards
 	iv := f.interval
 	tmpl := flowlog.Spec{
@@ -258,17 +254,17 @@ func grouped(n uint64) string {
 func printPcapSummary(w io.Writer, s *pipeline.Summary, st deliver.RouterStats, out string) {
 	fmt.Fprint(w, "\r")
 	skipped := []string{}
-	for r := packet.Reason(0); r < packet.NumReasons; r++ {
-		if !r.HasIP() && s.Decode[r] > 0 {
-			skipped = append(skipped, fmt.Sprintf("%s %s", grouped(s.Decode[r]), r))
+	for _, c := range s.Undecodable() {
+		if c.N > 0 {
+			skipped = append(skipped, fmt.Sprintf("%s %s", grouped(c.N), c.Reason))
 		}
 	}
 	excluded := []string{}
 	var exTotal uint64
-	for e := attribute.Exclusion(1); e < attribute.NumExclusions; e++ {
-		if n := s.Attribute.Excluded[e]; n > 0 {
-			exTotal += n
-			excluded = append(excluded, fmt.Sprintf("%s %s", grouped(n), e))
+	for _, c := range s.Excluded() {
+		if c.N > 0 {
+			exTotal += c.N
+			excluded = append(excluded, fmt.Sprintf("%s %s", grouped(c.N), c.Reason))
 		}
 	}
 	fmt.Fprintf(w, "vpcflow: %s packets in %s (%s packets/s)\n", grouped(s.Packets), s.Elapsed.Round(time.Millisecond),
