@@ -16,7 +16,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vpcflow/vpcflow/insights"
-	"github.com/vpcflow/vpcflow/logstore"
 	"github.com/vpcflow/vpcflow/logsvc"
 )
 
@@ -176,7 +175,7 @@ func benchFill(s *logsvc.Service, n int) error {
 	rng := rand.New(rand.NewPCG(1, 2))
 	const batch = 10_000
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
-	evs := make([]logstore.InputEvent, 0, batch)
+	evs := make([]logsvc.InputEvent, 0, batch)
 	var buf []byte
 	account := s.Identity().Account
 	for i := 0; i < n; i++ {
@@ -187,7 +186,7 @@ func benchFill(s *logsvc.Service, n int) error {
 		bytes := 40 + int(math.Pow(rng.Float64(), 4)*1e6)
 		buf = fmt.Appendf(buf[:0], "2 %s %s 10.%d.%d.%d 10.%d.%d.%d %d 443 6 %d %d %d %d ACCEPT OK",
 			account, eni, src>>16, (src>>8)&255, src&255, 1+dst>>16, (dst>>8)&255, dst&255, 1024+rng.IntN(60000), 1+bytes/1000, bytes, t, t+59)
-		evs = append(evs, logstore.InputEvent{Stream: eni + "-all", Timestamp: t * 1000, Message: bytes2(buf)})
+		evs = append(evs, logsvc.InputEvent{Stream: eni + "-all", Timestamp: t * 1000, Message: bytes2(buf)})
 		if len(evs) == batch || i == n-1 {
 			if _, err := s.Ingest(benchGroup, evs); err != nil {
 				return err
@@ -232,7 +231,7 @@ func benchBaseline(s *logsvc.Service) ([]benchRow, int, error) {
 	type key struct{ src, dst string }
 	sums := map[key]int64{}
 	n := 0
-	err := s.Scan(benchGroup, 0, math.MaxInt64, func(ev logstore.Event) error {
+	err := s.Scan(benchGroup, 0, math.MaxInt64, func(ev logsvc.Event) error {
 		n++
 		f := bytes.Fields(ev.Message)
 		if len(f) != 14 || string(f[0]) != "2" {

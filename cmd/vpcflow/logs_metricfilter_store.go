@@ -16,7 +16,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/vpcflow/vpcflow/filterpattern"
-	"github.com/vpcflow/vpcflow/logstore"
 	"github.com/vpcflow/vpcflow/logsvc"
 	"github.com/vpcflow/vpcflow/metricfilter"
 )
@@ -41,7 +40,7 @@ func openLogService(flag string, errw io.Writer) (*logsvc.Service, error) {
 // errors; everything else (missing group, limits, I/O) exits 1.
 func logsServiceError(op string, err error) error {
 	code, msg := "", ""
-	var ae *logstore.APIError
+	var ae *logsvc.APIError
 	var me *metricfilter.Error
 	switch {
 	case errors.As(err, &ae):
@@ -52,7 +51,7 @@ func logsServiceError(op string, err error) error {
 		return &exitError{code: 1, msg: err.Error()}
 	}
 	text := fmt.Sprintf("An error occurred (%s) when calling the %s operation: %s", code, op, msg)
-	if code == logstore.CodeInvalidParameter || code == "ValidationError" {
+	if code == logsvc.CodeInvalidParameter || code == "ValidationError" {
 		return usageErrorf("%s", text)
 	}
 	return &exitError{code: 1, msg: text}

@@ -18,7 +18,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/vpcflow/vpcflow/filterpattern"
-	"github.com/vpcflow/vpcflow/logstore"
 	"github.com/vpcflow/vpcflow/logsvc"
 )
 
@@ -61,11 +60,11 @@ before the command reports success.`,
 			if group == "" {
 				return usageErrorf("--group is required")
 			}
-			if err := logstore.ValidateGroupName(group); err != nil {
+			if err := logsvc.ValidateGroupName(group); err != nil {
 				return usageErrorf("--group %q: %v", group, err)
 			}
 			if stream != "" {
-				if err := logstore.ValidateStreamName(stream); err != nil {
+				if err := logsvc.ValidateStreamName(stream); err != nil {
 					return usageErrorf("--stream %q: %v", stream, err)
 				}
 			}
@@ -125,7 +124,7 @@ type logsPutSummary struct {
 func logsPut(s *logsvc.Service, group, defStream, name string, in io.Reader, errw io.Writer) (logsPutSummary, error) {
 	var sum logsPutSummary
 	r := bufio.NewReaderSize(in, 1<<20)
-	batch := make([]logstore.InputEvent, 0, putBatch)
+	batch := make([]logsvc.InputEvent, 0, putBatch)
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -171,16 +170,16 @@ func logsPut(s *logsvc.Service, group, defStream, name string, in io.Reader, err
 
 // parsePutLine decodes one NDJSON event. Errors name the field, and for
 // JSON syntax errors the column.
-func parsePutLine(b []byte, defStream string) (logstore.InputEvent, error) {
+func parsePutLine(b []byte, defStream string) (logsvc.InputEvent, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(b, &obj); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return logstore.InputEvent{}, fmt.Errorf("column %d: invalid JSON: %v", se.Offset, se)
+			return logsvc.InputEvent{}, fmt.Errorf("column %d: invalid JSON: %v", se.Offset, se)
 		}
-		return logstore.InputEvent{}, fmt.Errorf("want a JSON object: %v", err)
+		return logsvc.InputEvent{}, fmt.Errorf("want a JSON object: %v", err)
 	}
-	var ev logstore.InputEvent
+	var ev logsvc.InputEvent
 	raw, ok := obj["timestamp"]
 	if !ok {
 		return ev, fmt.Errorf("field timestamp: missing")
@@ -197,7 +196,7 @@ func parsePutLine(b []byte, defStream string) (logstore.InputEvent, error) {
 	if err := json.Unmarshal(raw, &msg); err != nil {
 		return ev, fmt.Errorf("field message: want a string, got %s", truncate(raw))
 	}
-	if err := logstore.ValidateEvent(ts, []byte(msg)); err != nil {
+	if err := logsvc.ValidateEvent(ts, []byte(msg)); err != nil {
 		return ev, fmt.Errorf("field %s: %v", map[bool]string{true: "timestamp", false: "message"}[ts < 0], err)
 	}
 	stream := defStream
@@ -209,10 +208,10 @@ func parsePutLine(b []byte, defStream string) (logstore.InputEvent, error) {
 	if stream == "" {
 		return ev, fmt.Errorf("field logStream: missing (or give --stream)")
 	}
-	if err := logstore.ValidateStreamName(stream); err != nil {
+	if err := logsvc.ValidateStreamName(stream); err != nil {
 		return ev, fmt.Errorf("field logStream: %v", err)
 	}
-	return logstore.InputEvent{Stream: stream, Timestamp: ts, Message: []byte(msg)}, nil
+	return logsvc.InputEvent{Stream: stream, Timestamp: ts, Message: []byte(msg)}, nil
 }
 
 func truncate(b []byte) string {
@@ -242,8 +241,8 @@ aws logs describe-log-groups (--output json prints its {"logGroups": [...]} shap
 				return err
 			}
 			defer s.Close()
-			all, err := allPages(func(tok string) ([]logstore.LogGroup, string, error) {
-				return s.DescribeLogGroups(logstore.DescribeGroupsInput{Prefix: prefix, Pattern: pattern, NextToken: tok})
+			all, err := allPages(func(tok string) ([]logsvc.LogGroup, string, error) {
+				return s.DescribeLogGroups(logsvc.DescribeGroupsInput{Prefix: prefix, Pattern: pattern, NextToken: tok})
 			})
 			if err != nil {
 				return logsAPIError(err)
@@ -293,8 +292,8 @@ stream per network interface, named ENI-all.`,
 				return err
 			}
 			defer s.Close()
-			all, err := allPages(func(tok string) ([]logstore.LogStream, string, error) {
-				return s.DescribeLogStreams(logstore.DescribeStreamsInput{Group: group, Prefix: prefix,
+			all, err := allPages(func(tok string) ([]logsvc.LogStream, string, error) {
+				return s.DescribeLogStreams(logsvc.DescribeStreamsInput{Group: group, Prefix: prefix,
 					OrderBy: orderBy, Descending: desc, NextToken: tok})
 			})
 			if err != nil {
@@ -356,7 +355,7 @@ next page (at the end the same token comes back).`,
 				return err
 			}
 			defer s.Close()
-			out, err := s.GetLogEvents(logstore.GetInput{Group: group, Stream: stream, StartTime: start, EndTime: end,
+			out, err := s.GetLogEvents(logsvc.GetInput{Group: group, Stream: stream, StartTime: start, EndTime: end,
 				Limit: limit, StartFromHead: head, NextToken: token})
 			if err != nil {
 				return logsAPIError(err)
@@ -395,7 +394,7 @@ func logsPrintable(s string) string {
 // logsAPIError turns a store error into the command's error: API errors
 // print their code and message, exit 1.
 func logsAPIError(err error) error {
-	var ae *logstore.APIError
+	var ae *logsvc.APIError
 	if errors.As(err, &ae) {
 		return &exitError{code: 1, msg: ae.Code + ": " + ae.Message}
 	}
@@ -448,7 +447,7 @@ aws logs filter-log-events: across streams in time order, the window
 				return err
 			}
 			defer s.Close()
-			all := []logstore.FilteredEvent{}
+			all := []logsvc.FilteredEvent{}
 			tok := ""
 			for {
 				limit := 0
@@ -525,7 +524,7 @@ a timestamp older than the last one printed are not shown by --follow.`,
 				in.StartTime = &ms
 			}
 			w := cmd.OutOrStdout()
-			print := func(e logstore.FilteredEvent) error {
+			print := func(e logsvc.FilteredEvent) error {
 				if output == "json" {
 					b, _ := json.Marshal(e)
 					_, err := fmt.Fprintf(w, "%s\n", b)
@@ -579,7 +578,7 @@ a timestamp older than the last one printed are not shown by --follow.`,
 // dir and reads it (tail --follow): opening errors as openLogs reports
 // them, the others as logsReadError.
 func logsOpenOrReadError(op string, err error) error {
-	var inUse *logstore.InUseError
+	var inUse *logsvc.InUseError
 	var noDir *logsvc.NoDataDirError
 	var mismatch *logsvc.IdentityMismatchError
 	if errors.As(err, &inUse) || errors.As(err, &noDir) || errors.As(err, &mismatch) {
