@@ -81,6 +81,14 @@ func (a *Attributor) Rules() []string {
 // Stats returns the counters.
 func (a *Attributor) Stats() Stats { return a.stats }
 
+// SetTopology replaces the topology and the policy engine between two
+// packets, when the declared network of a running service changes; the
+// captures follow with SetCaptures.
+func (a *Attributor) SetTopology(t *topology.Topology, engine *policy.Engine) {
+	a.cfg.Topology, a.cfg.Policy = t, engine
+	a.excl = newExclusions(t)
+}
+
 // SetCaptures replaces Config.Captures and Config.Rules, between two packets,
 // when the flow logs of a running service change.
 func (a *Attributor) SetCaptures(captures [][]uint32, rules bool) {

@@ -20,15 +20,16 @@ type captureSet struct {
 }
 
 type capKey struct {
-	eni      int
+	eni      string // ENI id: indices change with the topology
 	interval int64
 }
 
-// applyPending takes the set given to SetFlowLogs.
+// applyPending takes the topology and flow logs given to SetTopology and
+// SetFlowLogs.
 func (p *Pipeline) applyPending() {
 	p.ctlMu.Lock()
-	fls, waiting := p.pending, p.waiting
-	p.waiting = nil
+	fls, topo, waiting := p.pending, p.pendingTopo, p.waiting
+	p.pendingTopo, p.waiting = nil, nil
 	p.changed.Store(false)
 	p.ctlMu.Unlock()
 	defer func() {
@@ -36,9 +37,13 @@ func (p *Pipeline) applyPending() {
 			close(c)
 		}
 	}()
-	if err := p.setFlowLogs(fls, false); err != nil {
-		// Only a bound of the aggregator (255 distinct intervals) can fail
-		// here, which flow logs (60 or 600 s) never reach.
+	err := p.setTopology(topo)
+	if err == nil {
+		err = p.setFlowLogs(fls, false)
+	}
+	if err != nil {
+		// Only a bound of the aggregator (255 distinct intervals) or a
+		// topology the caller did not check can fail here.
 		p.sinkMu.Lock()
 		if p.sinkEr == nil {
 			p.sinkEr = err
@@ -65,11 +70,11 @@ func (p *Pipeline) setFlowLogs(fls []*flowlog.FlowLog, initial bool) error {
 			fl = old // a flow log never changes: keep the one the fan-out knows
 		}
 		current[fl.ID] = fl
-		for i, e := range cs.enis {
+		for _, e := range cs.enis {
 			if p.cfg.Topology != nil && !fl.Covers(e) {
 				continue
 			}
-			k := capKey{i, fl.Interval(e)}
+			k := capKey{e.ID, fl.Interval(e)}
 			id, ok := cs.byKey[k]
 			if !ok {
 				got, err := p.agg.AddCapture(k.interval)
@@ -87,10 +92,18 @@ func (p *Pipeline) setFlowLogs(fls []*flowlog.FlowLog, initial bool) error {
 			members[id] = append(members[id], fl)
 		}
 	}
+	byID := make(map[string]*topology.ENI, len(cs.enis))
+	for _, e := range cs.enis {
+		byID[e.ID] = e
+	}
 	caps := make([]flowlog.Capture, len(cs.caps))
 	perENI := make([][]uint32, len(cs.enis))
 	for id, old := range cs.caps {
-		c := flowlog.Capture{ENI: old.ENI, Interval: old.Interval, FlowLogs: members[id]}
+		eni := old.ENI
+		if e := byID[eni.ID]; e != nil {
+			eni = e // the current topology's description of the interface
+		}
+		c := flowlog.Capture{ENI: eni, Interval: old.Interval, FlowLogs: members[id]}
 		for _, fl := range c.FlowLogs {
 			from, had := old.From[fl]
 			if !had {
@@ -124,4 +137,25 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
+}
+
+// setTopology switches to a changed declared network, keeping the tracked
+// connections when the interfaces are the same (see policy.Rebuild).
+func (p *Pipeline) setTopology(t *topology.Topology) error {
+	if t == nil {
+		return nil
+	}
+	engine, kept, err := p.engine.Rebuild(t)
+	if err != nil {
+		return err
+	}
+	// The attributor still holds the old engine until SetTopology below:
+	// nothing decides in between (this is the producer goroutine).
+	p.engine, p.cfg.Topology, p.caps.enis = engine, t, t.ENIs()
+	p.attr.SetTopology(t, engine)
+	p.topoChanges++
+	if !kept {
+		p.trackingResets++
+	}
+	return nil
 }

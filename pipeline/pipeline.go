@@ -91,15 +91,19 @@ type Progress struct {
 
 // Summary is what a pipeline did.
 type Summary struct {
-	Packets     uint64 // frames read
-	Bytes       uint64 // their length on the wire
-	Decode      packet.Counters
-	Attribute   attribute.Stats
-	Flow        flow.Stats
-	Records     flowlog.Stats
-	Policy      *policy.Stats
-	InputErrors []error // per-input read errors; the frames before them were processed
-	Elapsed     time.Duration
+	Packets   uint64 // frames read
+	Bytes     uint64 // their length on the wire
+	Decode    packet.Counters
+	Attribute attribute.Stats
+	Flow      flow.Stats
+	Records   flowlog.Stats
+	Policy    *policy.Stats
+	// TopologyChanges counts the topologies taken while running, and
+	// TrackingResets those with other interfaces, which emptied the
+	// connection-tracking table.
+	TopologyChanges, TrackingResets uint64
+	InputErrors                     []error // per-input read errors; the frames before them were processed
+	Elapsed                         time.Duration
 	// RSSStart is the resident memory before the first packet, RSSPeak the
 	// peak of the process (Linux; 0 elsewhere): memory per flow is
 	// (RSSPeak - RSSStart) / Flow.PeakFlows.
@@ -157,16 +161,18 @@ type Pipeline struct {
 	nowSec   int64 // event time of the producer, Unix seconds
 	progress time.Time
 
-	ctlMu   sync.Mutex
-	pending []*flowlog.FlowLog // set by SetFlowLogs, applied between packets
-	waiting []chan struct{}    // SetFlowLogs calls waiting for pending to apply
-	changed atomic.Bool
-	stop    atomic.Bool
-	wake    chan struct{}
-	done    chan struct{}
-	ended   chan struct{} // closed when every input has ended (unpaced)
-	started atomic.Bool
-	err     error
+	ctlMu                       sync.Mutex
+	pending                     []*flowlog.FlowLog // set by SetFlowLogs, applied between packets
+	pendingTopo                 *topology.Topology // set by SetTopology
+	topoChanges, trackingResets uint64
+	waiting                     []chan struct{} // SetFlowLogs calls waiting for pending to apply
+	changed                     atomic.Bool
+	stop                        atomic.Bool
+	wake                        chan struct{}
+	done                        chan struct{}
+	ended                       chan struct{} // closed when every input has ended (unpaced)
+	started                     atomic.Bool
+	err                         error
 
 	liveMu sync.Mutex
 	live   Summary // published by the producer for Snapshot
@@ -290,9 +296,30 @@ func (p *Pipeline) Wait() (*Summary, error) {
 // window open now is partial for it); one missing from the set gets no more
 // records, and what it delivered stays.
 func (p *Pipeline) SetFlowLogs(fls []*flowlog.FlowLog) {
+	p.change(nil, fls)
+}
+
+// SetTopology replaces the declared network and the flow logs together,
+// between two packets (a packet never sees half a change), and returns once
+// the pipeline has taken them. Security groups and network ACLs decide by
+// the new rules from the next packet on; connections already tracked go on
+// when the interfaces are the same. The pipeline must have been built with
+// a topology.
+func (p *Pipeline) SetTopology(t *topology.Topology, fls []*flowlog.FlowLog) error {
+	if p.engine == nil || t == nil {
+		return errors.New("pipeline: a topology replaces a topology; single-interface mode has none")
+	}
+	p.change(t, fls)
+	return nil
+}
+
+func (p *Pipeline) change(t *topology.Topology, fls []*flowlog.FlowLog) {
 	applied := make(chan struct{})
 	p.ctlMu.Lock()
 	p.pending = append([]*flowlog.FlowLog(nil), fls...)
+	if t != nil {
+		p.pendingTopo = t
+	}
 	p.waiting = append(p.waiting, applied)
 	p.ctlMu.Unlock()
 	p.changed.Store(true)
@@ -365,6 +392,7 @@ func (p *Pipeline) run() {
 	p.err = err
 	p.sum.InputErrors = p.in.errs
 	p.sum.Attribute = p.attr.Stats()
+	p.sum.TopologyChanges, p.sum.TrackingResets = p.topoChanges, p.trackingResets
 	p.sum.Records = p.fan.Stats()
 	if p.engine != nil {
 		st := p.engine.Stats()
@@ -484,6 +512,7 @@ func (p *Pipeline) publish() {
 	p.liveMu.Lock()
 	p.live.Packets, p.live.Bytes, p.live.Decode = p.sum.Packets, p.sum.Bytes, p.sum.Decode
 	p.live.Attribute = p.attr.Stats()
+	p.live.TopologyChanges, p.live.TrackingResets = p.topoChanges, p.trackingResets
 	if p.engine != nil {
 		st := p.engine.Stats()
 		p.live.Policy = &st

@@ -157,8 +157,42 @@ type Engine struct {
 	tmo     [][numTC]int64 // idle timeouts in ns per ENI index and timeout class
 }
 
-// New compiles the topology's rules. The topology must not change afterwards.
+// New compiles the topology's rules. The topology must not change afterwards
+// (see Rebuild).
 func New(t *topology.Topology, cfg Config) (*Engine, error) {
+	return build(t, cfg, nil, nil)
+}
+
+// Rebuild compiles a changed topology into a new engine that keeps e's
+// tracked connections when t has the same interfaces as e's (the same ids
+// in the same order, as tracking is per interface): on AWS, changing a
+// security group's rules does not interrupt the connections it tracks
+// (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/security-group-connection-tracking.html).
+// With other interfaces the table starts empty. kept says which; e must
+// not be used afterwards.
+func (e *Engine) Rebuild(t *topology.Topology) (n *Engine, kept bool, err error) {
+	if t == nil {
+		return nil, false, fmt.Errorf("policy: nil topology")
+	}
+	old, cur := e.t.ENIs(), t.ENIs()
+	kept = len(old) == len(cur)
+	for i := 0; kept && i < len(cur); i++ {
+		kept = old[i].ID == cur[i].ID
+	}
+	var shards []*ctShard
+	var rules []ruleRef
+	if kept {
+		// Tracked entries name the rule that allowed them by its index:
+		// the old rules stay, the new ones come after them.
+		shards, rules = e.shards, e.rules
+	}
+	n, err = build(t, e.cfg, shards, rules)
+	return n, kept, err
+}
+
+// build compiles t; shards and rules, when given, are the tracking tables
+// to keep and the rules their entries refer to.
+func build(t *topology.Topology, cfg Config, shards []*ctShard, rules []ruleRef) (*Engine, error) {
 	if t == nil {
 		return nil, fmt.Errorf("policy: nil topology")
 	}
@@ -166,7 +200,7 @@ func New(t *topology.Topology, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &Engine{t: t, cfg: cfg}
+	e := &Engine{t: t, cfg: cfg, rules: rules[:len(rules):len(rules)]}
 	e.members = make([]map[netip.Addr]struct{}, len(t.SecurityGroups))
 	for _, g := range t.SecurityGroups {
 		m := map[netip.Addr]struct{}{}
@@ -227,12 +261,21 @@ func New(t *topology.Topology, cfg Config) (*Engine, error) {
 			tcClosed:    int64(cfg.ClosedTimeout + cfg.ClosedRejectTimeout),
 		}
 	}
+	e.mask = uint64(cfg.Shards - 1)
+	if shards != nil {
+		for _, s := range shards {
+			s.mu.Lock()
+			s.tmo = e.tmo // the same interfaces, maybe new timeouts
+			s.mu.Unlock()
+		}
+		e.shards = shards
+		return e, nil
+	}
 	e.shards = make([]*ctShard, cfg.Shards)
 	per := (cfg.MaxTracked + cfg.Shards - 1) / cfg.Shards
 	for i := range e.shards {
 		e.shards[i] = newShard(per, e.tmo)
 	}
-	e.mask = uint64(cfg.Shards - 1)
 	return e, nil
 }
 

@@ -433,3 +433,54 @@ func TestConfig(t *testing.T) {
 		t.Error("bad direction accepted")
 	}
 }
+
+// TestRebuildKeepsTracking: a security group rule removed while a
+// connection is tracked does not cut that connection (AWS's connection
+// tracking documentation), while new connections are judged by the new
+// rules; a topology with other interfaces starts with an empty table.
+func TestRebuildKeepsTracking(t *testing.T) {
+	const base = `AccountId: "111122223333"
+Region: eu-west-1
+Vpcs: [{VpcId: vpc-1, CidrBlock: 10.1.0.0/16}]
+Subnets: [{SubnetId: subnet-1, VpcId: vpc-1, CidrBlock: 10.1.2.0/24}]
+NetworkInterfaces:
+  - {NetworkInterfaceId: eni-1, SubnetId: subnet-1, PrivateIpAddress: 10.1.2.15, Groups: [{GroupId: sg-1}]}
+%s
+SecurityGroups:
+  - GroupId: sg-1
+    VpcId: vpc-1
+    IpPermissions: [%s]
+    IpPermissionsEgress: []
+`
+	ssh := `{IpProtocol: tcp, FromPort: 22, ToPort: 22, IpRanges: [{CidrIp: 0.0.0.0/0}]}`
+	before := parse(t, "before.yaml", fmt.Sprintf(base, "", ssh))
+	after := parse(t, "after.yaml", fmt.Sprintf(base, "", ""))
+	e := engine(t, before, DefaultConfig())
+	runSteps(t, e, before, []step{
+		{"eni-1", Ingress, "tcp 198.51.100.7:40000 10.1.2.15:22 S", 0, "ACCEPT sg-1/ingress/1"},
+	})
+	n, kept, err := e.Rebuild(after)
+	if err != nil || !kept {
+		t.Fatalf("rebuild: kept %v, %v", kept, err)
+	}
+	runSteps(t, n, after, []step{
+		// The tracked connection goes on both ways; its direction of
+		// origin is still credited to the rule that admitted it, removed or
+		// not.
+		{"eni-1", Egress, "tcp 10.1.2.15:22 198.51.100.7:40000 SA", 1, "ACCEPT sg-1/tracked"},
+		{"eni-1", Ingress, "tcp 198.51.100.7:40000 10.1.2.15:22 A", 2, "ACCEPT sg-1/ingress/1"},
+		// A new connection meets the rule set without the ssh rule.
+		{"eni-1", Ingress, "tcp 198.51.100.7:40001 10.1.2.15:22 S", 3, "REJECT sg-1/ingress/none"},
+	})
+	// Another interface: the table starts over, so the old connection is
+	// judged as new.
+	other := parse(t, "other.yaml", fmt.Sprintf(base,
+		"  - {NetworkInterfaceId: eni-2, SubnetId: subnet-1, PrivateIpAddress: 10.1.2.16, Groups: [{GroupId: sg-1}]}", ""))
+	m, kept, err := n.Rebuild(other)
+	if err != nil || kept {
+		t.Fatalf("rebuild with another interface: kept %v, %v", kept, err)
+	}
+	runSteps(t, m, other, []step{
+		{"eni-1", Ingress, "tcp 198.51.100.7:40000 10.1.2.15:22 A", 4, "REJECT sg-1/ingress/none"},
+	})
+}

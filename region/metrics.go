@@ -20,6 +20,8 @@ type metrics struct {
 	deliveryErrors *prometheus.CounterVec
 	windows        prometheus.Counter
 
+	topoVersion, trackingResets *prometheus.Desc
+
 	packets, bytes, dropped, excluded, flowsDropped, late, records, filtered, inputErrors, flowLogs, storeBytes *prometheus.Desc
 
 	sizeMu   sync.Mutex
@@ -44,17 +46,19 @@ func newMetrics(r *Region) *metrics {
 		windows: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "vpcflow_windows_delivered_total", Help: "Capture windows whose records reached every destination.",
 		}),
-		packets:      d("packets_total", "Frames read from the sources."),
-		bytes:        d("packet_bytes_total", "Bytes of the frames read, as on the wire."),
-		dropped:      d("packets_dropped_total", "Frames that gave no observation, by reason: not decodable (reasons of the decoder), or no monitored interface sent or received them (unattributed).", "reason"),
-		excluded:     d("packets_excluded_total", "Packets of traffic AWS never logs, by kind.", "reason"),
-		flowsDropped: d("flows_dropped_total", "New flows dropped at a bound of the flow table; each affected window got a SKIPDATA record."),
-		late:         d("packets_late_total", "Observations older than their flow's open window, joined to it."),
-		records:      d("records_total", "Flow-log records delivered, by flow log and log-status.", "flow_log_id", "log_status"),
-		filtered:     d("records_filtered_total", "Flows left out by a flow log's traffic type.", "flow_log_id"),
-		inputErrors:  d("input_errors_total", "Sources that stopped on a read error."),
-		flowLogs:     d("flow_logs", "Flow logs in the registry."),
-		storeBytes:   d("data_dir_bytes", "Size of the data dir on disk (log store, buckets, registry), refreshed at most every 10 s."),
+		packets:        d("packets_total", "Frames read from the sources."),
+		bytes:          d("packet_bytes_total", "Bytes of the frames read, as on the wire."),
+		dropped:        d("packets_dropped_total", "Frames that gave no observation, by reason: not decodable (reasons of the decoder), or no monitored interface sent or received them (unattributed).", "reason"),
+		excluded:       d("packets_excluded_total", "Packets of traffic AWS never logs, by kind.", "reason"),
+		flowsDropped:   d("flows_dropped_total", "New flows dropped at a bound of the flow table; each affected window got a SKIPDATA record."),
+		late:           d("packets_late_total", "Observations older than their flow's open window, joined to it."),
+		records:        d("records_total", "Flow-log records delivered, by flow log and log-status.", "flow_log_id", "log_status"),
+		filtered:       d("records_filtered_total", "Flows left out by a flow log's traffic type.", "flow_log_id"),
+		inputErrors:    d("input_errors_total", "Sources that stopped on a read error."),
+		flowLogs:       d("flow_logs", "Flow logs in the registry."),
+		topoVersion:    d("topology_version", "Version of the declared network: 1 at start, one more at every change."),
+		trackingResets: d("tracking_resets_total", "Topology changes with other interfaces, which emptied the connection-tracking table."),
+		storeBytes:     d("data_dir_bytes", "Size of the data dir on disk (log store, buckets, registry), refreshed at most every 10 s."),
 	}
 }
 
@@ -88,6 +92,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	counter(m.flowsDropped, s.Flow.DroppedFlows)
 	counter(m.late, s.Flow.Late)
 	counter(m.inputErrors, uint64(len(s.InputErrors)))
+	counter(m.trackingResets, s.TrackingResets)
+	_, version := m.r.Topology()
+	ch <- prometheus.MustNewConstMetric(m.topoVersion, prometheus.GaugeValue, float64(version))
 	for id, st := range m.r.pipe.StatsByFlowLog() {
 		counter(m.records, st.OK, id, "OK")
 		counter(m.records, st.NoData, id, "NODATA")

@@ -264,3 +264,59 @@ func TestRegionLifecycle(t *testing.T) {
 		t.Fatalf("events after restart: %q", got)
 	}
 }
+
+// TestRegionTopologyChange: a security group rule removed while the
+// service runs rejects new traffic from the next packet on, while the
+// connection it already tracks goes on (AWS's connection tracking: ICMP is
+// tracked per address pair).
+func TestRegionTopologyChange(t *testing.T) {
+	g := &rig{dir: t.TempDir(), topo: pingTopology(t), clk: clock.NewFake(time.Unix(t0, 0))}
+	from := func(src string, sec int64) e2e.Packet {
+		p := echo(sec)
+		p.Src = src
+		return p
+	}
+	// ICMP is tracked for 30 s after its last packet: 0, 25, then 50.
+	pcap := e2e.WritePcap(t, []e2e.Packet{from("198.51.100.7", 0), from("198.51.100.7", 25), from("198.51.100.7", 50), from("198.51.100.8", 51)})
+	g.open(t, pcap)
+	defer g.r.Stop()
+	g.to(t, 30)
+	src, err := os.ReadFile(g.topo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The group's only inbound rule (ICMP from anywhere) goes.
+	text := strings.Replace(string(src), `    IpPermissions:
+      - IpProtocol: icmp
+        FromPort: -1
+        ToPort: -1
+        IpRanges: [{CidrIp: 0.0.0.0/0}]
+`, "    IpPermissions: []\n", 1)
+	if text == string(src) {
+		t.Fatal("the ping example's rule was not found")
+	}
+	changed, err := topology.Parse("changed.yaml", []byte(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := g.r.UpdateTopology(changed); err != nil || v != 2 {
+		t.Fatalf("update: version %d, %v", v, err)
+	}
+	if _, v := g.r.Topology(); v != 2 {
+		t.Errorf("topology version %d, want 2", v)
+	}
+	g.to(t, 60)
+	want := []string{
+		fmt.Sprintf("198.51.100.7 10.1.2.15 3 %d %d ACCEPT OK", t0, t0+50),
+		fmt.Sprintf("198.51.100.8 10.1.2.15 1 %d %d REJECT OK", t0+51, t0+51),
+	}
+	if got := allLines(objects(t, g.r.BucketDir("flows"), 1)); !slices.Equal(got, want) {
+		t.Fatalf("records:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	other := strings.Replace(text, `AccountId: "111122223333"`, `AccountId: "444455556666"`, 1)
+	if top, err := topology.Parse("other.yaml", []byte(other)); err != nil {
+		t.Fatal(err)
+	} else if _, err := g.r.UpdateTopology(top); err == nil || !strings.Contains(err.Error(), "444455556666") {
+		t.Errorf("a topology of another account: %v", err)
+	}
+}

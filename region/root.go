@@ -49,8 +49,9 @@ type Region struct {
 	m     *metrics
 	start time.Time
 
-	mu      sync.Mutex // serialises flow-log changes, so the pipeline sees them in order
-	stopped bool
+	mu          sync.Mutex // serialises changes, so the pipeline sees them in order
+	stopped     bool
+	topoVersion int
 }
 
 // BucketsDir is the directory of the S3 buckets under the data dir.
@@ -72,7 +73,7 @@ func New(cfg Configuration, deps Dependencies) (*Region, error) {
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = 10 * time.Second
 	}
-	r := &Region{cfg: cfg, deps: deps, log: deps.Logger, topo: cfg.Topology}
+	r := &Region{cfg: cfg, deps: deps, log: deps.Logger, topo: cfg.Topology, topoVersion: 1}
 	want := Identity{Account: cfg.Account, Region: cfg.Region}
 	if want.IsZero() && r.topo != nil {
 		want = Identity{Account: r.topo.AccountID, Region: r.topo.Region}
@@ -253,8 +254,43 @@ func (r *Region) close() error {
 // Identity is the account and region the service answers for.
 func (r *Region) Identity() Identity { return r.id }
 
-// Topology is the declared network (nil in single-interface mode).
-func (r *Region) Topology() *topology.Topology { return r.topo }
+// Topology is the declared network (nil in single-interface mode) and its
+// version: 1 at start, one more at every UpdateTopology.
+func (r *Region) Topology() (*topology.Topology, int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.topo, r.topoVersion
+}
+
+// UpdateTopology replaces the declared network while the service runs: the
+// next packet is judged by the new security groups and network ACLs
+// (connections already tracked go on, as on AWS), interfaces added to a
+// monitored VPC or subnet are logged from their next window, and flow logs
+// newly declared in t's FlowLogs are created. It returns the new version.
+func (r *Region) UpdateTopology(t *topology.Topology) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.topo == nil || t == nil {
+		return 0, errors.New("the service runs without a topology (single-interface mode): there is none to replace")
+	}
+	if t.AccountID != "" && t.AccountID != r.id.Account || t.Region != "" && t.Region != r.id.Region {
+		return 0, fmt.Errorf("the topology is for account %s in region %s; this service answers for account %s in region %s",
+			t.AccountID, t.Region, r.id.Account, r.id.Region)
+	}
+	added, err := r.reg.Seed(t)
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range added {
+		r.log.Info("flow log created from the topology", "id", e.FlowLog.ID, "resource", e.FlowLog.ResourceID)
+	}
+	if err := r.pipe.SetTopology(t, r.deliverable()); err != nil {
+		return 0, err
+	}
+	r.topo = t
+	r.topoVersion++
+	return r.topoVersion, nil
+}
 
 // Logs is the log service (CloudWatch Logs, metric filters, alarms).
 func (r *Region) Logs() *logsvc.Service { return r.logs }

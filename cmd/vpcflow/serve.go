@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -58,8 +59,11 @@ Sources:
                      packets per second (default ` + strconv.Itoa(defaultSimRate) + `), on the clock
 
 The service listens on --listen for HTTP: GET /healthz (JSON status) and GET
-/metrics (Prometheus). SIGINT or SIGTERM stops the sources, closes and
-delivers the open windows and exits 0. One process owns a data dir: another
+/metrics (Prometheus). SIGHUP reloads the --topology file: security groups and
+network ACLs decide by the new rules from the next packet (connections
+already tracked go on), new interfaces of monitored VPCs and subnets are
+logged, new FlowLogs are created. SIGINT or SIGTERM stops the sources, closes
+and delivers the open windows and exits 0. One process owns a data dir: another
 'serve' or 'vpcflow logs' on it is told who holds it.`,
 		Example: `  # replay the demo capture into the example VPC's flow logs, then keep serving
   vpcflow serve --data-dir ./data --topology examples/topology.yaml --replay examples/demo.pcap.gz
@@ -175,12 +179,20 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	fmt.Fprintf(stderr, "vpcflow serve: account %s, region %s, data dir %s\n", id.Account, id.Region, cfg.DataDir)
 	fmt.Fprintf(stderr, "vpcflow serve: %s; %d flow log(s)\n", describeSources(&cfg), svc.Health().FlowLogs)
 	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (GET /healthz, GET /metrics); Ctrl-C stops\n", addr)
-	select {
-	case <-ctx.Done():
-	case <-svc.Pipeline().Ended():
-		h := svc.Health()
-		fmt.Fprintf(stderr, "vpcflow serve: sources ended: %s packets, %s records delivered; still serving\n", grouped(h.Packets), grouped(h.Records))
-		<-ctx.Done()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	ended := svc.Pipeline().Ended()
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case <-ended:
+			ended = nil
+			h := svc.Health()
+			fmt.Fprintf(stderr, "vpcflow serve: sources ended: %s packets, %s records delivered; still serving\n", grouped(h.Packets), grouped(h.Records))
+		case <-hup:
+			reloadTopology(svc, f.topology, stderr)
+		}
 	}
 	stop()
 	fmt.Fprintf(stderr, "vpcflow serve: stopping: closing and delivering the open windows\n")
@@ -194,6 +206,25 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	h := svc.Health()
 	fmt.Fprintf(stderr, "vpcflow serve: stopped: %s packets, %s records delivered\n", grouped(h.Packets), grouped(h.Records))
 	return nil
+}
+
+// reloadTopology reads the topology file again (SIGHUP) and hands it to
+// the service; a file that does not load leaves the running one in place.
+func reloadTopology(svc *region.Region, path string, w io.Writer) {
+	_, v := svc.Topology()
+	if path == "" {
+		fmt.Fprintf(w, "vpcflow serve: SIGHUP ignored: no --topology to reload\n")
+		return
+	}
+	t, err := topology.Load(path)
+	if err == nil {
+		v, err = svc.UpdateTopology(t)
+	}
+	if err != nil {
+		fmt.Fprintf(w, "vpcflow serve: topology not reloaded, version %d stays: %v\n", v, err)
+		return
+	}
+	fmt.Fprintf(w, "vpcflow serve: topology reloaded from %s (version %d): new rules apply from the next packet\n", path, v)
 }
 
 // describeSources names the sources for the start line.

@@ -331,3 +331,43 @@ func TestServeKill9(t *testing.T) {
 	}
 	t.Logf("%d stored events after 3 kills", len(res.Events))
 }
+
+// TestServeReloadTopology: SIGHUP reloads the topology file; a file that
+// does not load is reported and the running topology stays.
+func TestServeReloadTopology(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	topo := filepath.Join(dir, "topology.yaml")
+	src, err := os.ReadFile("../../examples/ping.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(topo, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p := startServe(t, "--data-dir", filepath.Join(dir, "data"), "--topology", topo)
+	waitLog := func(s string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for !strings.Contains(p.log(), s) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no %q in:\n%s", s, p.log())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	if err := os.WriteFile(topo, []byte("Vpcs: [{VpcId: 12}]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitLog("topology not reloaded, version 1 stays")
+	if err := os.WriteFile(topo, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitLog("(version 2)")
+	if m := p.get(t, "/metrics"); !strings.Contains(m, "vpcflow_topology_version 2\n") {
+		t.Errorf("metrics do not show version 2")
+	}
+	p.stop(t)
+}
