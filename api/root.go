@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vpcflow/vpcflow/internal/reporter"
 	"github.com/vpcflow/vpcflow/region"
 )
 
@@ -33,8 +32,7 @@ func DefaultConfiguration() Configuration { return Configuration{Listen: "127.0.
 // Dependencies of the HTTP front.
 type Dependencies struct {
 	Region   *region.Region
-	Gatherer prometheus.Gatherer // what /metrics serves
-	Logger   *slog.Logger
+	Reporter *reporter.Reporter // its Gatherer is what /metrics serves
 }
 
 // Component is the HTTP front.
@@ -51,11 +49,8 @@ func New(cfg Configuration, deps Dependencies) (*Component, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = DefaultConfiguration().Listen
 	}
-	if deps.Region == nil || deps.Gatherer == nil {
-		return nil, errors.New("api: Region and Gatherer are required")
-	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
+	if deps.Region == nil || deps.Reporter == nil {
+		return nil, errors.New("api: Region and Reporter are required")
 	}
 	return &Component{cfg: cfg, deps: deps}, nil
 }
@@ -85,7 +80,7 @@ func (c *Component) Start(ctx context.Context) error {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", c.healthz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(c.deps.Gatherer, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(c.deps.Reporter.Gatherer(), promhttp.HandlerOpts{}))
 	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	c.done = make(chan error, 1)

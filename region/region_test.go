@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/vpcflow/vpcflow/flowlog"
@@ -73,7 +72,6 @@ func echo(sec int64) e2e.Packet {
 type rig struct {
 	dir, topo string
 	clk       *clock.Fake
-	reg       *prometheus.Registry
 	r         *Region
 }
 
@@ -90,8 +88,7 @@ func (g *rig) open(t *testing.T, pcap string) {
 	if pcap != "" {
 		cfg.Replay = []string{pcap}
 	}
-	g.reg = prometheus.NewRegistry()
-	r, err := New(cfg, Dependencies{Clock: g.clk, Registerer: g.reg})
+	r, err := New(cfg, Dependencies{Clock: g.clk})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,11 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/vpcflow/vpcflow/deliver"
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/internal/clock"
+	"github.com/vpcflow/vpcflow/internal/reporter"
 	"github.com/vpcflow/vpcflow/logsvc"
 	"github.com/vpcflow/vpcflow/pipeline"
 	"github.com/vpcflow/vpcflow/topology"
@@ -26,10 +25,9 @@ type Dependencies struct {
 	// Clock paces paced sources and closes their windows (default: the
 	// wall clock).
 	Clock clock.Clock
-	// Registerer receives the service's metrics (default: none kept).
-	Registerer prometheus.Registerer
-	// Logger receives what the service reports (default: discarded).
-	Logger *slog.Logger
+	// Reporter receives the service's log lines and metrics (default: a
+	// silent one).
+	Reporter *reporter.Reporter
 }
 
 // Identity is the account and region a Region answers for.
@@ -67,13 +65,13 @@ func New(cfg Configuration, deps Dependencies) (*Region, error) {
 	if deps.Clock == nil {
 		deps.Clock = clock.Real{}
 	}
-	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.DiscardHandler)
+	if deps.Reporter == nil {
+		deps.Reporter = reporter.New(nil)
 	}
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = 10 * time.Second
 	}
-	r := &Region{cfg: cfg, deps: deps, log: deps.Logger, topo: cfg.Topology, topoVersion: 1}
+	r := &Region{cfg: cfg, deps: deps, log: deps.Reporter.Logger, topo: cfg.Topology, topoVersion: 1}
 	want := Identity{Account: cfg.Account, Region: cfg.Region}
 	if want.IsZero() && r.topo != nil {
 		want = Identity{Account: r.topo.AccountID, Region: r.topo.Region}
@@ -152,10 +150,7 @@ func (r *Region) open() error {
 	if err != nil {
 		return err
 	}
-	if r.deps.Registerer != nil {
-		return r.deps.Registerer.Register(r.m)
-	}
-	return nil
+	return r.deps.Reporter.Registerer().Register(r.m)
 }
 
 // removeTempObjects deletes the temporary files of objects a killed
@@ -239,8 +234,8 @@ func (r *Region) Stop() error {
 
 func (r *Region) close() error {
 	var errs []error
-	if r.deps.Registerer != nil && r.m != nil {
-		r.deps.Registerer.Unregister(r.m)
+	if r.m != nil {
+		r.deps.Reporter.Registerer().Unregister(r.m)
 	}
 	if r.reg != nil {
 		errs = append(errs, r.reg.Close())

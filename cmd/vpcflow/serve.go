@@ -11,11 +11,11 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/vpcflow/vpcflow/api"
+	"github.com/vpcflow/vpcflow/internal/reporter"
 	"github.com/vpcflow/vpcflow/region"
 	"github.com/vpcflow/vpcflow/topology"
 )
@@ -74,8 +74,19 @@ and delivers the open windows and exits 0. One process owns a data dir: another
   # simulated traffic, 500 packets/s
   vpcflow serve --data-dir ./data --topology examples/topology.yaml --sim=500
   curl -s 127.0.0.1:4566/healthz`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, &f) },
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 1 {
+				// "--sim 500": a flag with an optional value cannot take
+				// the next word itself, so serve takes it here.
+				rate, err := strconv.ParseFloat(args[0], 64)
+				if !cmd.Flags().Changed("sim") || err != nil {
+					return usageErrorf("unexpected argument %q: serve takes only flags", args[0])
+				}
+				f.sim = rate
+			}
+			return runServe(cmd, &f)
+		},
 	}
 	fl := c.Flags()
 	addLogsDataDirFlag(c, &f.dataDir)
@@ -83,7 +94,7 @@ and delivers the open windows and exits 0. One process owns a data dir: another
 	fl.StringSliceVar(&f.replay, "replay", nil, "capture files to replay (repeat or comma-separate)")
 	fl.StringVar(&f.speed, "speed", "max", "replay speed: max (as fast as possible, packet time) or a factor such as 1 or 10 (on the clock)")
 	fl.BoolVar(&f.loop, "loop", false, "replay the files again at their end, forever")
-	fl.Float64Var(&f.sim, "sim", 0, "simulated traffic at RATE packets per second (--sim alone: "+strconv.Itoa(defaultSimRate)+"); write --sim=RATE")
+	fl.Float64Var(&f.sim, "sim", 0, "simulated traffic at RATE packets per second (--sim alone: "+strconv.Itoa(defaultSimRate)+")")
 	fl.Lookup("sim").NoOptDefVal = strconv.Itoa(defaultSimRate)
 	fl.Uint64Var(&f.simSeed, "sim-seed", 1, "seed of the simulated traffic")
 	fl.StringVar(&f.listen, "listen", api.DefaultConfiguration().Listen, "HTTP address (healthz, metrics); keep it on loopback")
@@ -140,9 +151,8 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		}
 	}
 	stderr := cmd.ErrOrStderr()
-	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	rep := reporter.New(slog.New(slog.NewTextHandler(stderr, nil)))
+	rep.Registerer().MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	// Listen first: the data dir's lock names the address, and a port in
 	// use is reported before anything else happens.
@@ -153,12 +163,12 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	addr := ln.Addr().String()
 	cfg.Owner = fmt.Sprintf("vpcflow serve (PID %d, listening on %s)", os.Getpid(), addr)
 	cfg.Endpoint = "http://" + addr
-	svc, err := region.New(cfg, region.Dependencies{Registerer: reg, Logger: logger})
+	svc, err := region.New(cfg, region.Dependencies{Reporter: rep})
 	if err != nil {
 		ln.Close()
 		return &exitError{code: 1, msg: err.Error()}
 	}
-	front, err := api.New(api.Configuration{Listener: ln}, api.Dependencies{Gatherer: reg, Logger: logger, Region: svc})
+	front, err := api.New(api.Configuration{Listener: ln}, api.Dependencies{Reporter: rep, Region: svc})
 	if err != nil {
 		ln.Close()
 		svc.Stop()
@@ -178,6 +188,9 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	id := svc.Identity()
 	fmt.Fprintf(stderr, "vpcflow serve: account %s, region %s, data dir %s\n", id.Account, id.Region, cfg.DataDir)
 	fmt.Fprintf(stderr, "vpcflow serve: %s; %d flow log(s)\n", describeSources(&cfg), svc.Health().FlowLogs)
+	if svc.Health().FlowLogs == 0 {
+		fmt.Fprintf(stderr, "vpcflow serve: no flow logs, so nothing will be delivered: declare them in the topology's FlowLogs (the EC2 API that creates them is not served yet)\n")
+	}
 	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (GET /healthz, GET /metrics); Ctrl-C stops\n", addr)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
