@@ -228,6 +228,7 @@ func (p *Pipeline) Start(ctx context.Context) error {
 	p.start = time.Now()
 	in, err := openInputs(p.cfg.Inputs, p.clock.Now().UnixNano())
 	if err != nil {
+		p.started.Store(false)
 		return err
 	}
 	p.in = in
@@ -271,10 +272,14 @@ func (p *Pipeline) poke() {
 }
 
 // Stop stops reading, closes and delivers every open window, closes the
-// destinations and returns the summary.
+// destinations and returns the summary. A pipeline never started (a
+// service opened only to change its flow logs) just closes its
+// destinations.
 func (p *Pipeline) Stop() (*Summary, error) {
-	if !p.started.Load() {
-		return nil, errors.New("pipeline: not started")
+	if !p.started.Swap(true) {
+		close(p.done)
+		close(p.ended)
+		return &p.sum, p.fan.Close()
 	}
 	p.signalStop()
 	return p.Wait()
