@@ -21,7 +21,19 @@ type Stats struct {
 	Flows             uint64 // flows delivered
 	PeakFlows         int64  // most live flow entries at once
 	GapWindowsSkipped uint64 // empty windows not emitted (see maxEmptyWindows)
+	// Gaps are the capture gaps (Configuration.CaptureGap): the first
+	// maxGapsListed of them, and their number.
+	Gaps     []Gap
+	GapCount uint64
 }
+
+// Gap is a silence between two observations longer than
+// Configuration.CaptureGap (Unix seconds of the two observations).
+type Gap struct{ From, To int64 }
+
+// maxGapsListed bounds Stats.Gaps: a capture of many gaps is summarised by
+// its count.
+const maxGapsListed = 10
 
 // Aggregator turns observations into windows of flows. Add is called from one
 // goroutine (the producer) in packet-time order; sink is called from another
@@ -38,7 +50,9 @@ type Aggregator struct {
 	done      chan struct{}
 	wg        sync.WaitGroup
 	started   bool
-	syncs     uint64       // markers sent by Sync
+	syncs     uint64 // markers sent by Sync
+	lastObs   int64  // second of the latest observation, when seen
+	seen      bool
 	live      atomic.Int64 // live flow entries, all shards
 	peak      atomic.Int64
 	stats     Stats
@@ -113,6 +127,12 @@ func (a *Aggregator) Add(o *Observation) {
 	if o.Time < 0 && o.Time%1e9 != 0 {
 		sec-- // floor for times before 1970
 	}
+	if g := a.cfg.CaptureGap; g > 0 && a.seen && sec-a.lastObs > g {
+		a.gap(a.lastObs, sec)
+	}
+	if !a.seen || sec > a.lastObs {
+		a.lastObs, a.seen = sec, true
+	}
 	a.advance(sec)
 	iv := a.captureIv[o.Capture]
 	if start := a.cur[iv]; sec < start {
@@ -174,6 +194,29 @@ func (a *Aggregator) NextClose() (int64, bool) {
 		}
 	}
 	return next, ok
+}
+
+// gap handles a capture gap from `from` to `to`: every open window is
+// closed as it is (it holds what was seen before the gap), and the windows
+// inside the gap are skipped, so the next observation opens its own
+// window with nothing emitted in between.
+func (a *Aggregator) gap(from, to int64) {
+	a.flushPending()
+	for i, iv := range a.intervals {
+		if a.cur[i] < 0 {
+			continue
+		}
+		if start := floorDiv(to, iv) * iv; start > a.cur[i] {
+			a.closeWindow(i, a.cur[i])
+			a.cur[i] = start
+		}
+	}
+	a.statsMu.Lock()
+	if len(a.stats.Gaps) < maxGapsListed {
+		a.stats.Gaps = append(a.stats.Gaps, Gap{From: from, To: to})
+	}
+	a.stats.GapCount++
+	a.statsMu.Unlock()
 }
 
 // advance closes every window that ends at or before sec.
@@ -258,6 +301,7 @@ func (a *Aggregator) Stats() Stats {
 	a.statsMu.Lock()
 	defer a.statsMu.Unlock()
 	st := a.stats
+	st.Gaps = append([]Gap(nil), a.stats.Gaps...)
 	st.PeakFlows = a.peak.Load()
 	return st
 }

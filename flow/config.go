@@ -18,6 +18,14 @@ type Configuration struct {
 	MaxFlows int
 	// BatchSize is the number of observations handed to a shard at once.
 	BatchSize int
+	// CaptureGap, when positive, is the silence (seconds, in packet time)
+	// after which a capture is taken to have stopped observing: the
+	// windows inside a longer gap between two observations are not emitted
+	// (no NODATA for time nobody watched), and the gap is reported. It
+	// also keeps one corrupt timestamp from opening thousands of windows.
+	// Zero: every window is emitted (a clock-driven source does observe
+	// an idle interface). Default 3600.
+	CaptureGap int64
 }
 
 // bytesPerFlow is the measured upper bound of table memory per live flow
@@ -31,6 +39,7 @@ func DefaultConfiguration() Configuration {
 		MaxFlowsPerWindow: 100_000,
 		MaxFlows:          (1 << 30) / bytesPerFlow,
 		BatchSize:         512,
+		CaptureGap:        3600,
 	}
 }
 
@@ -44,6 +53,8 @@ func (c *Configuration) validate() error {
 		return fmt.Errorf("flow: MaxFlows: want at least 1, got %d", c.MaxFlows)
 	case c.BatchSize < 1:
 		return fmt.Errorf("flow: BatchSize: want at least 1, got %d", c.BatchSize)
+	case c.CaptureGap < 0:
+		return fmt.Errorf("flow: CaptureGap: want 0 (off) or a number of seconds, got %d", c.CaptureGap)
 	}
 	return nil
 }

@@ -284,3 +284,34 @@ func TestLargeWindowSortedInChunks(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureGap: a silence longer than CaptureGap is a gap in the capture:
+// the window before it is closed as it was, none is emitted inside it, and
+// it is reported; without the bound every empty window is emitted.
+func TestCaptureGap(t *testing.T) {
+	obs := []Observation{pkt(1700000400, client, server, 40000, 443, 60, 0x02, 0),
+		pkt(1700010000, client, server, 40000, 443, 60, 0x10, 0)}
+	starts := func(ws []Window) []int64 {
+		var out []int64
+		for _, w := range ws {
+			out = append(out, w.Start)
+		}
+		return out
+	}
+	cfg := DefaultConfiguration()
+	cfg.CaptureGap = 3600
+	ws, st := run(t, cfg, []int64{60}, obs)
+	// 1700010000 = 60 × 28333500: the second packet opens its own window.
+	if got, want := starts(ws), []int64{1700000400, 1700010000}; !slices.Equal(got, want) {
+		t.Errorf("windows %v, want %v", got, want)
+	}
+	if st.GapCount != 1 || !slices.Equal(st.Gaps, []Gap{{1700000400, 1700010000}}) {
+		t.Errorf("gaps %d %v", st.GapCount, st.Gaps)
+	}
+	cfg.CaptureGap = 0
+	ws, st = run(t, cfg, []int64{60}, obs)
+	// (1700010000 - 1700000400) / 60 + 1 = 161 windows.
+	if len(ws) != 161 || st.GapCount != 0 {
+		t.Errorf("without a gap bound: %d windows, %d gaps; want 161 and 0", len(ws), st.GapCount)
+	}
+}

@@ -90,12 +90,23 @@ func (h *inputHeap) Pop() any {
 	return x
 }
 
+// paced reports whether inputs run on the clock: some are paced, or there
+// are none (the pipeline idles on the clock).
+func paced(specs []Input) bool {
+	for _, s := range specs {
+		if s.Speed > 0 {
+			return true
+		}
+	}
+	return len(specs) == 0
+}
+
 // openInputs opens every input and reads its first frame. origin is the
 // clock time paced inputs start at.
 func openInputs(specs []Input, origin int64) (*inputs, error) {
 	// Without inputs the pipeline idles on the clock: windows still close
 	// and flow logs can still be changed, for sources that come later.
-	in := &inputs{origin: origin, paced: len(specs) == 0}
+	in := &inputs{origin: origin, paced: paced(specs)}
 	for _, s := range specs {
 		if s.Open == nil {
 			in.close()
@@ -104,9 +115,6 @@ func openInputs(specs []Input, origin int64) (*inputs, error) {
 		if s.Speed < 0 {
 			in.close()
 			return nil, fmt.Errorf("input %s: speed %v: want 0 (as fast as possible) or a positive factor", s.Name, s.Speed)
-		}
-		if s.Speed > 0 {
-			in.paced = true
 		}
 		src, err := s.Open()
 		if err != nil {

@@ -200,6 +200,11 @@ func New(cfg Config, deps Dependencies) (*Pipeline, error) {
 			return nil, err
 		}
 	}
+	if paced(cfg.Inputs) {
+		// On the clock the capture observes all the time: an idle
+		// interface gets its NODATA however long it stays idle.
+		cfg.Flow.CaptureGap = 0
+	}
 	if p.agg, err = flow.New(cfg.Flow, p.sink); err != nil {
 		return nil, err
 	}

@@ -274,9 +274,23 @@ func printPcapSummary(w io.Writer, s *pipeline.Summary, st deliver.RouterStats, 
 	fmt.Fprintf(w, "  unattributed: %s (no declared interface sent or received them)\n", grouped(s.Attribute.Unattributed))
 	fmt.Fprintf(w, "  flows:    %s in %s windows (%s late packets, %s flows dropped at a bound)\n",
 		grouped(s.Flow.Flows), grouped(s.Flow.Windows), grouped(s.Flow.Late), grouped(s.Flow.DroppedFlows))
+	if s.Flow.GapCount > 0 {
+		var gaps []string
+		for _, g := range s.Flow.Gaps {
+			gaps = append(gaps, time.Unix(g.From, 0).UTC().Format(time.RFC3339)+" → "+time.Unix(g.To, 0).UTC().Format(time.RFC3339))
+		}
+		more := ""
+		if n := s.Flow.GapCount - uint64(len(s.Flow.Gaps)); n > 0 {
+			more = fmt.Sprintf(" and %s more", grouped(n))
+		}
+		fmt.Fprintf(w, "  capture gaps: %s (silences over an hour: no windows inside them): %s%s\n",
+			grouped(s.Flow.GapCount), strings.Join(gaps, ", "), more)
+	}
 	fmt.Fprintf(w, "  records:  %s (%s OK, %s NODATA, %s SKIPDATA; %s left out by traffic type)\n",
 		grouped(s.Records.Records), grouped(s.Records.OK), grouped(s.Records.NoData), grouped(s.Records.SkipData), grouped(s.Records.Filtered))
-	if s.RSSPeak > 0 && s.Flow.PeakFlows > 0 {
+	// Per-flow memory means something only over many flows: on a handful,
+	// the process's own memory is all there is.
+	if s.RSSPeak > 0 && s.Flow.PeakFlows >= 10_000 {
 		fmt.Fprintf(w, "  memory:   peak RSS %s MiB (%s MiB at start), %s active flows at most (%s B per flow)\n",
 			grouped(uint64(s.RSSPeak>>20)), grouped(uint64(s.RSSStart>>20)), grouped(uint64(s.Flow.PeakFlows)),
 			grouped(uint64(max(0, s.RSSPeak-s.RSSStart)/s.Flow.PeakFlows)))

@@ -368,3 +368,26 @@ func TestPcapParquetFlowLog(t *testing.T) {
 		t.Errorf("--file-format with declared FlowLogs: exit %d, %s", code, stderr)
 	}
 }
+
+// TestPcapCorruptTimestamp: one timestamp off by 2^24 s (a flipped byte)
+// is a capture gap: no window is emitted inside it (there were 280 000
+// NODATA windows), and the summary says so.
+func TestPcapCorruptTimestamp(t *testing.T) {
+	p := func(sec int64, sport uint16) e2e.Packet {
+		return e2e.Packet{Sec: sec, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "203.0.113.9", Dst: "10.1.2.15", Proto: "udp", SrcPort: sport, DstPort: 53, Payload: 12}
+	}
+	const t0 = 1700000400
+	path := e2e.WritePcap(t, []e2e.Packet{p(t0-1<<24, 5000), p(t0, 5001), p(t0+70, 5002)})
+	out, errOut, code := runBinary(t, nil, "pcap", "--stdout", "--interval", "60", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	// 1700000400 - 16777216 = 1683223184.
+	checkLines(t, out,
+		"2 123456789012 eni-00000000000000001 203.0.113.9 10.1.2.15 5000 53 17 1 40 1683223184 1683223184 ACCEPT OK",
+		"2 123456789012 eni-00000000000000001 203.0.113.9 10.1.2.15 5001 53 17 1 40 1700000400 1700000400 ACCEPT OK",
+		"2 123456789012 eni-00000000000000001 203.0.113.9 10.1.2.15 5002 53 17 1 40 1700000470 1700000470 ACCEPT OK")
+	if !strings.Contains(errOut, "capture gaps: 1 (silences over an hour: no windows inside them): 2023-05-04T17:59:44Z → 2023-11-14T22:20:00Z") {
+		t.Errorf("summary does not report the gap:\n%s", errOut)
+	}
+}
