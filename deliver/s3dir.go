@@ -21,7 +21,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/parquet-go/parquet-go"
@@ -158,7 +160,7 @@ func (d *S3Dir) newObject(fl *flowlog.FlowLog, slot int64) (*object, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	tmp, err := os.CreateTemp(dir, ".tmp-*")
+	tmp, err := os.CreateTemp(dir, tempPrefix())
 	if err != nil {
 		return nil, err
 	}
@@ -287,4 +289,48 @@ func ObjectDir(fl *flowlog.FlowLog, slot time.Time) string {
 // log id, slot time, hash.
 func ObjectName(fl *flowlog.FlowLog, slot time.Time, hash, suffix string) string {
 	return fmt.Sprintf("%s_vpcflowlogs_%s_%s_%s_%s%s", fl.OwnerID, fl.Region, fl.ID, slot.Format("20060102T1504Z"), hash, suffix)
+}
+
+// Temporary objects are named .tmp-PID-RANDOM, so that a later writer can
+// tell the files of a writer that died (killed before it renamed them)
+// from those of one still running.
+func tempPrefix() string { return fmt.Sprintf(".tmp-%d-*", os.Getpid()) }
+
+// RemoveStale deletes the temporary objects under Root left by writers
+// that are no longer running, never those of a live process, and returns
+// their paths. No reader ever saw them: objects appear only by rename.
+func (d *S3Dir) RemoveStale() ([]string, error) {
+	var removed []string
+	err := filepath.WalkDir(d.Root, func(path string, e os.DirEntry, err error) error {
+		if err != nil {
+			if os.IsNotExist(err) {
+				return nil
+			}
+			return err
+		}
+		if e.IsDir() || !strings.HasPrefix(e.Name(), ".tmp-") || writerAlive(e.Name()) {
+			return nil
+		}
+		if err := os.Remove(path); err != nil {
+			return err
+		}
+		removed = append(removed, path)
+		return nil
+	})
+	return removed, err
+}
+
+// writerAlive reports whether the process that named a temporary object
+// still runs. Names without a PID come from versions that did not record
+// one, whose writers are taken to be gone.
+func writerAlive(name string) bool {
+	pidText, _, ok := strings.Cut(strings.TrimPrefix(name, ".tmp-"), "-")
+	pid, err := strconv.Atoi(pidText)
+	if !ok || err != nil || pid <= 0 {
+		return false
+	}
+	if pid == os.Getpid() {
+		return true
+	}
+	return syscall.Kill(pid, 0) != syscall.ESRCH
 }

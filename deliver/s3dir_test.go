@@ -8,7 +8,9 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -275,5 +277,41 @@ func BenchmarkS3DirWrite(b *testing.B) {
 			}
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "records/s")
 		})
+	}
+}
+
+// TestRemoveStale: temporary objects of writers that died are removed,
+// those of a live writer (this process) are kept.
+func TestRemoveStale(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "AWSLogs", "1", "vpcflowlogs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	mine := fmt.Sprintf(".tmp-%d-123", os.Getpid())
+	names := []string{fmt.Sprintf(".tmp-%d-456", dead.Process.Pid), ".tmp-789", mine, "kept.log.gz"}
+	for _, n := range names {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removed, err := NewS3Dir(root).RemoveStale()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 2 {
+		t.Errorf("removed %q, want the dead writer's and the unnamed one", removed)
+	}
+	left, _ := os.ReadDir(dir)
+	var got []string
+	for _, e := range left {
+		got = append(got, e.Name())
+	}
+	if want := []string{mine, "kept.log.gz"}; !slices.Equal(got, want) {
+		t.Errorf("left %q, want %q", got, want)
 	}
 }

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
 
@@ -157,19 +155,9 @@ func (r *Region) open() error {
 // process was writing: they were never renamed into place, so no reader
 // saw them, and the records in them are lost with the process.
 func (r *Region) removeTempObjects() error {
-	root := filepath.Join(r.cfg.DataDir, BucketsDir)
-	err := filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if !d.IsDir() && strings.HasPrefix(d.Name(), ".tmp-") {
-			r.log.Warn("removing an unfinished object of an earlier run", "path", path)
-			return os.Remove(path)
-		}
-		return nil
-	})
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+	removed, err := deliver.NewS3Dir(filepath.Join(r.cfg.DataDir, BucketsDir)).RemoveStale()
+	for _, path := range removed {
+		r.log.Warn("removed an unfinished object of an earlier run", "path", path)
 	}
 	return err
 }

@@ -153,6 +153,14 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 	router := &deliver.Router{BucketRoot: func(string) string { return f.out }}
 	if f.stdout {
 		router.Stdout = cmd.OutOrStdout()
+	} else {
+		removed, err := deliver.NewS3Dir(f.out).RemoveStale()
+		if err != nil {
+			return err
+		}
+		if len(removed) > 0 && !f.quiet {
+			fmt.Fprintf(cmd.ErrOrStderr(), "vpcflow: removed %d unfinished object(s) of an earlier run that was killed, under %s\n", len(removed), f.out)
+		}
 	}
 	for _, fl := range cfg.FlowLogs {
 		if fl.DestinationType == flowlog.DestCloudWatch && router.Logs == nil && !f.stdout {

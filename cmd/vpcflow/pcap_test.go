@@ -1,11 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
+	"io/fs"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vpcflow/vpcflow/internal/e2e"
 )
@@ -389,5 +397,63 @@ func TestPcapCorruptTimestamp(t *testing.T) {
 		"2 123456789012 eni-00000000000000001 203.0.113.9 10.1.2.15 5002 53 17 1 40 1700000470 1700000470 ACCEPT OK")
 	if !strings.Contains(errOut, "capture gaps: 1 (silences over an hour: no windows inside them): 2023-05-04T17:59:44Z → 2023-11-14T22:20:00Z") {
 		t.Errorf("summary does not report the gap:\n%s", errOut)
+	}
+}
+
+// TestPcapKill9: `pcap --out` killed with SIGKILL at random moments leaves
+// only complete objects; the next run removes the dead runs' temporary
+// files, says so, and ends with exactly the objects of a clean run.
+func TestPcapKill9(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	capture := filepath.Join(dir, "big.pcap")
+	if _, errOut, code := runBinary(t, nil, "gen", "pcap", "--packets", "400000", "--flows", "40000", "--seed", "5", "--snaplen", "128", "--out", capture); code != 0 {
+		t.Fatalf("gen: %s", errOut)
+	}
+	clean, out := filepath.Join(dir, "clean"), filepath.Join(dir, "out")
+	if _, errOut, code := runBinary(t, nil, "pcap", "--quiet", "--interval", "60", "--out", clean, capture); code != 0 {
+		t.Fatalf("clean run: %s", errOut)
+	}
+	rng := rand.New(rand.NewPCG(7, 8))
+	for i := 0; i < 4; i++ {
+		cmd := exec.Command(vpcflowBinary(t), "pcap", "--quiet", "--interval", "60", "--out", out, capture)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(20+rng.IntN(300)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+		filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".tmp-") {
+				return nil
+			}
+			f, err := os.Open(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			zr, err := gzip.NewReader(f)
+			if err == nil {
+				_, err = io.Copy(io.Discard, zr)
+			}
+			if err != nil {
+				t.Fatalf("kill %d: torn object %s: %v", i, path, err)
+			}
+			return nil
+		})
+	}
+	_, errOut, code := runBinary(t, nil, "pcap", "--interval", "60", "--out", out, capture)
+	if code != 0 {
+		t.Fatalf("rerun: %d %s", code, errOut)
+	}
+	t.Logf("rerun: %s", strings.SplitN(errOut, "\n", 2)[0])
+	got, want := tree(t, out), tree(t, clean)
+	if len(got) != len(want) {
+		t.Errorf("after kills and a rerun: %d files, a clean run %d", len(got), len(want))
+	}
+	for k, b := range want {
+		if !bytes.Equal(got[k], b) {
+			t.Errorf("%s differs from the clean run's", k)
+		}
 	}
 }
