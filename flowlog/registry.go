@@ -50,10 +50,14 @@ const (
 	CodeIdempotentParameterMismatch = "IdempotentParameterMismatch"
 )
 
+// flowLogExistsMessage is the message AWS gives with FlowLogAlreadyExists
+// when CreateFlowLogs names a resource that already has a flow log with the
+// same configuration and destination.
+const flowLogExistsMessage = "Error. There is an existing Flow Log with the same configuration and log destination."
+
 // AWS's descriptions of the codes a per-item failure carries (EC2 API
 // reference, "Error codes"), used as the Message of an Unsuccessful item.
 var unsuccessfulMessages = map[string]string{
-	CodeFlowLogAlreadyExists:             "A flow log with the specified configuration already exists.",
 	CodeFlowLogNotFound:                  "The specified flow log does not exist.",
 	"InvalidVpcID.NotFound":              "The specified VPC does not exist.",
 	"InvalidSubnetID.NotFound":           "The specified subnet does not exist.",
@@ -317,11 +321,13 @@ func (r *Registry) Describe(f Filter) ([]Entry, error) {
 //
 // Request-level problems are an *Error (Build's codes, or
 // IdempotentParameterMismatch, InvalidParameterValue for a bad ClientToken);
-// a failed write is a plain error, and nothing changed. Per-resource
-// failures are Unsuccessful items: the NotFound code of the resource type,
-// or FlowLogAlreadyExists when a flow log with the same resource, traffic
-// type, destination and format exists (the same resource named twice in one
-// request makes the second fail so).
+// a failed write is a plain error, and nothing changed. A resource that
+// does not exist is an Unsuccessful item with the NotFound code of its type,
+// and the other resources are created. A duplicate — a flow log with the
+// same resource, traffic type, destination and format exists, or the same
+// resource is named twice — fails the whole request with an *Error of code
+// FlowLogAlreadyExists and creates nothing, as AWS answers it: a
+// request-level error, not an Unsuccessful item.
 //
 // A non-empty clientToken makes the call idempotent for 24 hours: the same
 // token with the same request returns the first call's flow logs (in their
@@ -379,8 +385,7 @@ func (r *Registry) Create(t *topology.Topology, spec *Spec, clientToken string) 
 		f := fls[0]
 		r.identify(f)
 		if next.conflict(f) != "" {
-			unsuccessful = append(unsuccessful, newUnsuccessful(id, CodeFlowLogAlreadyExists))
-			continue
+			return nil, nil, &Error{Where: where + ".ResourceIds", Code: CodeFlowLogAlreadyExists, Msg: flowLogExistsMessage}
 		}
 		f.ID = next.newID()
 		e := newEntry(f, one, now, false)

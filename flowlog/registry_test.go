@@ -273,6 +273,20 @@ func TestRegistryOpenErrors(t *testing.T) {
 	}
 }
 
+// wantExists checks the request-level error AWS gives for a duplicate, and
+// that nothing was created.
+func wantExists(t *testing.T, what string, created []*Entry, uns []Unsuccessful, err error) {
+	t.Helper()
+	var e *Error
+	if !errors.As(err, &e) || e.Code != "FlowLogAlreadyExists" ||
+		e.Msg != "Error. There is an existing Flow Log with the same configuration and log destination." {
+		t.Errorf("%s: error %v, want FlowLogAlreadyExists", what, err)
+	}
+	if created != nil || uns != nil {
+		t.Errorf("%s: created %v, unsuccessful %v with the error", what, created, uns)
+	}
+}
+
 func TestRegistryAlreadyExists(t *testing.T) {
 	topo := regTopo(t, "")
 	r := openReg(t, filepath.Join(t.TempDir(), "f.json"), newClock())
@@ -280,12 +294,25 @@ func TestRegistryAlreadyExists(t *testing.T) {
 	if _, _, err := r.Create(topo, s3Spec("VPC", "ALL", "arn:aws:s3:::b/p/", vpcID), ""); err != nil {
 		t.Fatal(err)
 	}
-	dup := Unsuccessful{ResourceID: vpcID, Code: "FlowLogAlreadyExists", Message: "A flow log with the specified configuration already exists."}
+	v := r.Version()
 	for _, dest := range []string{"arn:aws:s3:::b/p/", "arn:aws:s3:::b/p"} {
 		created, uns, err := r.Create(topo, s3Spec("VPC", "ALL", dest, vpcID), "")
-		if err != nil || len(created) != 0 || !reflect.DeepEqual(uns, []Unsuccessful{dup}) {
-			t.Errorf("%s: %v %v %v", dest, err, created, uns)
-		}
+		wantExists(t, dest, created, uns, err)
+	}
+	// One duplicate among new resources: the whole request fails and the
+	// others are not created either, even under a client token.
+	created, uns, err := r.Create(topo, s3Spec("VPC", "ALL", "arn:aws:s3:::b/p/", "vpc-0000000000000dead", vpcID), "tok-dup")
+	wantExists(t, "with a missing resource", created, uns, err)
+	created, uns, err = r.Create(topo, s3Spec("Subnet", "ALL", "arn:aws:s3:::b/p/", subnetID), "")
+	if err != nil || len(created) != 1 {
+		t.Fatalf("subnet: %v", err)
+	}
+	if got := len(describe(t, r, Filter{})); got != 2 || r.Version() != v+1 {
+		t.Errorf("after the refused requests: %d flow logs, version %d (was %d); want 2, %d", got, r.Version(), v, v+1)
+	}
+	// The refused request was not remembered: the token is free for another.
+	if _, _, err := r.Create(topo, s3Spec("VPC", "REJECT", "arn:aws:s3:::b/p/", vpcID), "tok-dup"); err != nil {
+		t.Errorf("token of a refused request: %v", err)
 	}
 	// Another traffic type, prefix or format is another flow log.
 	for _, s := range []*Spec{s3Spec("VPC", "ACCEPT", "arn:aws:s3:::b/p/", vpcID), s3Spec("VPC", "ALL", "arn:aws:s3:::b/q/", vpcID)} {
@@ -302,15 +329,15 @@ func TestRegistryAlreadyExists(t *testing.T) {
 	if _, _, err := r.Create(topo, &Spec{ResourceIds: []string{eniID}, ResourceType: "NetworkInterface", TrafficType: "ALL", LogGroupName: "g"}, ""); err != nil {
 		t.Fatal(err)
 	}
-	_, uns, err := r.Create(topo, &Spec{ResourceIds: []string{eniID}, ResourceType: "NetworkInterface", TrafficType: "ALL",
+	created, uns, err = r.Create(topo, &Spec{ResourceIds: []string{eniID}, ResourceType: "NetworkInterface", TrafficType: "ALL",
 		LogDestination: "arn:aws:logs:eu-west-1:111122223333:log-group:g:*"}, "")
-	if err != nil || len(uns) != 1 || uns[0].Code != "FlowLogAlreadyExists" || uns[0].ResourceID != eniID {
-		t.Errorf("log group by ARN: %v %v", err, uns)
-	}
-	// The same resource twice in one request: the second is the duplicate.
-	created, uns, err := r.Create(topo, s3Spec("Subnet", "ALL", "arn:aws:s3:::b", subnetID, subnetID), "")
-	if err != nil || len(created) != 1 || !reflect.DeepEqual(uns, []Unsuccessful{{subnetID, "FlowLogAlreadyExists", "A flow log with the specified configuration already exists."}}) {
-		t.Errorf("twice in one request: %v %d %v", err, len(created), uns)
+	wantExists(t, "log group by ARN", created, uns, err)
+	// The same resource twice in one request is a duplicate too.
+	n := len(describe(t, r, Filter{}))
+	created, uns, err = r.Create(topo, s3Spec("Subnet", "ALL", "arn:aws:s3:::b", subnetID, subnetID), "")
+	wantExists(t, "twice in one request", created, uns, err)
+	if got := len(describe(t, r, Filter{})); got != n {
+		t.Errorf("twice in one request: %d flow logs, want %d", got, n)
 	}
 }
 
