@@ -3,8 +3,10 @@ package logstore
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"sort"
 	"strconv"
+	"strings"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -68,10 +70,11 @@ func (s *Store) Ingest(groupName string, evs []InputEvent) (IngestResult, error)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	g := s.lookup(groupName)
-	if g == nil {
+	newGroup := g == nil
+	if newGroup {
 		var err error
 		if g, err = s.createGroup(groupName, GroupOptions{}); err != nil {
-			return IngestResult{}, err
+			return IngestResult{}, &IngestError{Group: groupName, Err: err}
 		}
 	}
 	res := IngestResult{IngestionTime: s.now()}
@@ -86,7 +89,7 @@ func (s *Store) Ingest(groupName string, evs []InputEvent) (IngestResult, error)
 	}
 	if len(newNames) > 0 {
 		if err := s.createStreams(g, newNames); err != nil {
-			return IngestResult{}, err
+			return IngestResult{}, s.undoIngest(g, newGroup, nil, err)
 		}
 	}
 	cut := g.cutoff(res.IngestionTime)
@@ -116,11 +119,124 @@ func (s *Store) Ingest(groupName string, evs []InputEvent) (IngestResult, error)
 	}
 	s.stats.invalid.Add(uint64(res.Invalid))
 	s.stats.expired.Add(uint64(res.Expired))
-	if err := s.write(g, pend, res.IngestionTime); err != nil {
-		return res, err
+	n, err := s.write(g, pend, res.IngestionTime)
+	res.Stored = n
+	if err != nil {
+		if n > 0 {
+			// Whole days were committed: they stay, and the error says so.
+			return res, &IngestError{Group: groupName, Stored: n, Err: err}
+		}
+		return res, s.undoIngest(g, newGroup, newNames, err)
 	}
-	res.Stored = len(pend)
 	return res, nil
+}
+
+// IngestError is Ingest's error when the batch could not be stored. A
+// failed Ingest leaves no trace, or says exactly what it left: Stored
+// events (the batch's first days, each committed whole before the failure)
+// and, when removing them failed too, the group or streams it had created
+// for the batch (Left).
+type IngestError struct {
+	Group  string
+	Stored int      // events of the batch stored before the failure
+	Left   []string // "log group G" or "log stream S": created for the batch, left empty
+	Err    error
+}
+
+func (e *IngestError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "logstore: store events in %s: %v", e.Group, e.Err)
+	if e.Stored > 0 {
+		fmt.Fprintf(&b, "; %d events of the batch (its earliest days) were stored before the failure", e.Stored)
+	}
+	if len(e.Left) > 0 {
+		fmt.Fprintf(&b, "; created for the batch and left empty: %s", strings.Join(e.Left, ", "))
+	} else if e.Stored == 0 {
+		b.WriteString("; nothing was stored")
+	}
+	return b.String()
+}
+
+func (e *IngestError) Unwrap() error { return e.Err }
+
+// undoIngest removes what a failed Ingest created before storing anything:
+// the group (when Ingest created it) or the new streams, in one meta.db
+// transaction. What it cannot remove is named in the error. The caller
+// holds wmu.
+func (s *Store) undoIngest(g *group, newGroup bool, streams []string, cause error) error {
+	ie := &IngestError{Group: g.name, Err: cause}
+	if !newGroup && len(streams) == 0 {
+		return ie
+	}
+	var made []string
+	if !newGroup {
+		s.mu.RLock()
+		for _, n := range streams {
+			if g.streams[n] != nil {
+				made = append(made, n)
+			}
+		}
+		s.mu.RUnlock()
+		if len(made) == 0 {
+			return ie
+		}
+	}
+	err := s.meta.Update(func(tx *bolt.Tx) error {
+		if err := s.fault("undo"); err != nil {
+			return err
+		}
+		sb := tx.Bucket(bStreams)
+		if newGroup {
+			if err := tx.Bucket(bGroups).Delete([]byte(g.name)); err != nil {
+				return err
+			}
+			if sb.Bucket(u64(g.meta.ID)) != nil {
+				return sb.DeleteBucket(u64(g.meta.ID))
+			}
+			return nil
+		}
+		b := sb.Bucket(u64(g.meta.ID))
+		if b == nil {
+			return nil
+		}
+		for _, n := range made {
+			if err := b.Delete([]byte(n)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		if newGroup {
+			ie.Left = append(ie.Left, "log group "+g.name)
+		} else {
+			for _, n := range made {
+				ie.Left = append(ie.Left, "log stream "+n)
+			}
+		}
+		ie.Err = fmt.Errorf("%w (undoing it failed too: %v)", cause, err)
+		return ie
+	}
+	s.mu.Lock()
+	if newGroup {
+		delete(s.groups, g.name)
+		for _, sl := range g.slices {
+			sl.dead = true
+		}
+	} else {
+		for _, n := range made {
+			if st := g.streams[n]; st != nil {
+				delete(g.byID, st.meta.ID)
+				delete(g.streams, n)
+			}
+		}
+	}
+	s.mu.Unlock()
+	if newGroup {
+		s.closeIdle(g)
+		os.RemoveAll(g.dir)
+	}
+	return ie
 }
 
 type pending struct {
@@ -129,11 +245,12 @@ type pending struct {
 	msg []byte
 }
 
-// write stores events in their day slices, one fsync'd transaction per day;
-// the caller holds wmu.
-func (s *Store) write(g *group, pend []pending, ingest int64) error {
+// write stores events in their day slices, one fsync'd transaction per day
+// in day order, and returns how many it stored: on an error, those of the
+// days before the failing one. The caller holds wmu.
+func (s *Store) write(g *group, pend []pending, ingest int64) (int, error) {
 	if len(pend) == 0 {
-		return nil
+		return 0, nil
 	}
 	// Group by day, keeping request order within a day so equal timestamps
 	// keep their order through the sequence numbers.
@@ -147,13 +264,16 @@ func (s *Store) write(g *group, pend []pending, ingest int64) error {
 		days = append(days, d)
 	}
 	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
+	n := 0
 	for _, d := range days {
 		if err := s.writeDay(g, d, pend, byDay[d], ingest); err != nil {
-			return err
+			s.stats.ingested.Add(uint64(n))
+			return n, err
 		}
+		n += len(byDay[d])
 	}
-	s.stats.ingested.Add(uint64(len(pend)))
-	return nil
+	s.stats.ingested.Add(uint64(n))
+	return n, nil
 }
 
 func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest int64) error {
@@ -176,6 +296,9 @@ func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest 
 	}
 	arena := make([]byte, 0, need)
 	err = sl.db.Update(func(tx *bolt.Tx) error {
+		if err := s.fault("write day file"); err != nil {
+			return err
+		}
 		ev, err := tx.CreateBucketIfNotExists(bEvents)
 		if err != nil {
 			return err
@@ -235,13 +358,26 @@ func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest 
 				return err
 			}
 		}
+		bt, err := tx.CreateBucketIfNotExists(bBatches)
+		if err != nil {
+			return err
+		}
+		minTs, maxTs := pend[idx[0]].ts, pend[idx[0]].ts
+		for _, i := range idx {
+			minTs, maxTs = min(minTs, pend[i].ts), max(maxTs, pend[i].ts)
+		}
+		if err := bt.Put(batchRecord(seq+1, q, minTs, maxTs)); err != nil {
+			return err
+		}
 		seq = q
 		return info.Put(keyMaxSeq, u64(q))
 	})
 	if err != nil {
+		s.discardFresh(g, sl)
 		return fmt.Errorf("logstore: write %s: %w", sl.path, err)
 	}
 	s.mu.Lock()
+	sl.fresh = false
 	for sid, d := range delta {
 		sl.stats[sid] = d
 	}
@@ -366,8 +502,12 @@ func (s *Store) PutLogEvents(groupName, streamName string, evs []PutEvent) (PutR
 	for i := range keep {
 		pend[i] = pending{sid: st.meta.ID, ts: keep[i].Timestamp, msg: []byte(keep[i].Message)}
 	}
-	if err := s.write(g, pend, now); err != nil {
-		return PutResult{}, &APIError{CodeServiceUnavailable, err.Error()}
+	if n, err := s.write(g, pend, now); err != nil {
+		msg := err.Error()
+		if n > 0 {
+			msg += fmt.Sprintf("; %d events of the batch (its earliest day) were stored before the failure", n)
+		}
+		return PutResult{}, &APIError{CodeServiceUnavailable, msg}
 	}
 	s.mu.RLock()
 	tok := s.streamInfo(g, st).UploadSequenceToken

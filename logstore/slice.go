@@ -38,6 +38,7 @@ type slice struct {
 	lastUse uint64
 	stats   map[uint32]*sliceStat
 	maxSeq  uint64
+	fresh   bool // created by this process and never written: a failed first write removes it
 }
 
 // sliceStat sums one stream's events in one slice; stream attributes
@@ -164,15 +165,29 @@ func (s *Store) acquire(g *group, day int64, create bool) (*slice, error) {
 	}
 	if sl.db == nil {
 		_, statErr := os.Stat(sl.path)
+		isNew := os.IsNotExist(statErr)
 		db, err := openSlice(sl.path)
+		if err == nil && isNew {
+			if ferr := s.fault("open day file"); ferr != nil {
+				db.Close()
+				db, err = nil, fmt.Errorf("logstore: open %s: %w", sl.path, ferr)
+			}
+		}
 		if err != nil {
+			if isNew {
+				// bbolt writes a new file's first pages at open: on a
+				// full disk a partial file would be left that no later
+				// Open of the store could read.
+				os.Remove(sl.path)
+			}
 			return nil, err
 		}
-		if os.IsNotExist(statErr) {
+		if isNew {
 			// The new file's directory entry must be durable before any
 			// write in it is acknowledged.
 			syncDir(g.dir)
 			syncDir(filepath.Dir(g.dir))
+			sl.fresh = true
 		}
 		sl.db = db
 		s.open++
@@ -183,6 +198,23 @@ func (s *Store) acquire(g *group, day int64, create bool) (*slice, error) {
 	s.tick++
 	sl.lastUse = s.tick
 	return sl, nil
+}
+
+// discardFresh removes a day file this process created whose first write
+// failed, so the failure leaves no file behind; the caller holds the only
+// reference, which it still releases.
+func (s *Store) discardFresh(g *group, sl *slice) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !sl.fresh || sl.refs != 1 || sl.db == nil || g.slices[sl.day] != sl {
+		return
+	}
+	sl.db.Close()
+	sl.db = nil
+	s.open--
+	delete(g.slices, sl.day)
+	os.Remove(sl.path)
+	os.Remove(g.dir) // only if that was the group's only day file
 }
 
 // release drops a reference taken by acquire.

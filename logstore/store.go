@@ -36,6 +36,13 @@ type Options struct {
 	// MaxOpenSlices bounds how many day files stay open at once (each is a
 	// file descriptor and a memory map); default 64.
 	MaxOpenSlices int
+	// Fault, when set, is called before each durable step of a write
+	// with the step's name ("create group", "create streams", "open day
+	// file", "write day file", "undo"; package logsvc adds "save metric
+	// data"); an error it returns fails that step as a full disk would.
+	// Tests use it to check that a failed write leaves no trace or says
+	// what it left.
+	Fault func(step string) error
 }
 
 // Store is an open data dir. It is safe for concurrent use by goroutines;
@@ -234,6 +241,14 @@ func (s *Store) Dir() string { return s.dir }
 
 func (s *Store) now() int64 { return s.opts.Now().UnixMilli() }
 
+// fault is Options.Fault for step, nil without one.
+func (s *Store) fault(step string) error {
+	if s.opts.Fault == nil {
+		return nil
+	}
+	return s.opts.Fault(step)
+}
+
 // GroupOptions are the optional attributes of CreateLogGroup.
 type GroupOptions struct {
 	Class              string // STANDARD (default), INFREQUENT_ACCESS or DELIVERY
@@ -284,6 +299,9 @@ func (s *Store) createGroup(name string, o GroupOptions) (*group, error) {
 		g.meta.Class = "STANDARD"
 	}
 	err := s.meta.Update(func(tx *bolt.Tx) error {
+		if err := s.fault("create group"); err != nil {
+			return err
+		}
 		gb := tx.Bucket(bGroups)
 		id, err := gb.NextSequence()
 		if err != nil {
@@ -401,6 +419,9 @@ func (s *Store) createStreams(g *group, names []string) error {
 	now := s.now()
 	var made []*stream
 	err := s.meta.Update(func(tx *bolt.Tx) error {
+		if err := s.fault("create streams"); err != nil {
+			return err
+		}
 		b, err := tx.Bucket(bStreams).CreateBucketIfNotExists(u64(g.meta.ID))
 		if err != nil {
 			return err
@@ -464,6 +485,17 @@ func (s *Store) DeleteLogStream(groupName, name string) error {
 	delete(g.byID, st.meta.ID)
 	s.mu.Unlock()
 	return nil
+}
+
+// GroupNames lists the groups, in no particular order.
+func (s *Store) GroupNames() []string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]string, 0, len(s.groups))
+	for n := range s.groups {
+		out = append(out, n)
+	}
+	return out
 }
 
 // lookup returns the named group or nil.
