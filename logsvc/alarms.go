@@ -24,19 +24,46 @@ func errAlarmNotFound(names []string) error {
 func (s *Service) PutMetricAlarm(a metricfilter.Alarm) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	existed := false
+	var old *metricfilter.Evaluator
 	for _, ev := range s.eng.Alarms() {
 		if ev.Alarm.AlarmName == a.AlarmName {
-			existed = true
+			old = &ev
+		}
+	}
+	var marked []string
+	if s.nalarms == 0 && old == nil {
+		// Every group is watched from now on (its events move the
+		// watermark); the events stored so far are behind each mark.
+		for _, g := range s.store.GroupNames() {
+			if !s.watching(g) {
+				s.markCurrent(g)
+				marked = append(marked, g)
+			}
 		}
 	}
 	if err := s.eng.PutAlarm(a); err != nil {
+		for _, g := range marked {
+			delete(s.pending.seen, g)
+		}
 		return err
 	}
-	if !existed {
+	if old == nil {
 		s.nalarms++
 	}
-	return s.saveAlarms()
+	if err := s.saveAlarms(); err != nil {
+		// Leave no trace: the alarm as it was, or none.
+		if old != nil {
+			s.eng.RestoreAlarm(old)
+		} else {
+			s.eng.DeleteAlarm(a.AlarmName)
+			s.nalarms--
+		}
+		for _, g := range marked {
+			delete(s.pending.seen, g)
+		}
+		return err
+	}
+	return nil
 }
 
 // DeleteAlarms deletes alarms with their state and history. If any name is
@@ -57,7 +84,20 @@ func (s *Service) DeleteAlarms(names ...string) error {
 	if len(missing) > 0 {
 		return errAlarmNotFound(missing)
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	// The deleted alarms go from memory first so that flush does not
+	// write them back; they return if the transaction fails.
+	var gone []metricfilter.Evaluator
+	for _, ev := range s.eng.Alarms() {
+		if contains(names, ev.Alarm.AlarmName) {
+			gone = append(gone, ev)
+		}
+	}
+	for _, ev := range gone {
+		if s.eng.DeleteAlarm(ev.Alarm.AlarmName) {
+			s.nalarms--
+		}
+	}
+	err := s.flush(func(tx *bolt.Tx) error {
 		for _, n := range names {
 			if err := tx.Bucket(bAlarms).Delete([]byte(n)); err != nil {
 				return err
@@ -66,12 +106,12 @@ func (s *Service) DeleteAlarms(names ...string) error {
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("logsvc: delete alarms: %w", err)
-	}
-	for _, n := range names {
-		if s.eng.DeleteAlarm(n) {
-			s.nalarms--
+		for i := range gone {
+			if s.eng.RestoreAlarm(&gone[i]) == nil {
+				s.nalarms++
+			}
 		}
+		return fmt.Errorf("logsvc: delete alarms: %w", err)
 	}
 	return nil
 }

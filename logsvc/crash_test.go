@@ -20,6 +20,11 @@ func TestMain(m *testing.M) {
 		crashChild(dir, base)
 		return
 	}
+	if dir := os.Getenv("LOGSVC_REPLAY_CHILD"); dir != "" {
+		base, _ := strconv.Atoi(os.Getenv("LOGSVC_REPLAY_BASE"))
+		replayChild(dir, base)
+		return
+	}
 	os.Exit(m.Run())
 }
 

@@ -54,12 +54,18 @@ func (s *Service) PutMetricFilter(d metricfilter.Definition) error {
 	} else {
 		d.CreationTime = s.now().UnixMilli()
 	}
+	was := s.watching(d.LogGroupName)
 	if err := s.putFilterMem(d); err != nil {
 		return err
 	}
+	if !was {
+		// The events stored so far are not the filter's (not
+		// retroactive): the group's mark starts at its current sequence.
+		s.markCurrent(d.LogGroupName)
+	}
 	f := s.filters[d.LogGroupName][d.FilterName]
 	v, _ := json.Marshal(f.Def)
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.flush(func(tx *bolt.Tx) error {
 		return tx.Bucket(bFilters).Put(filterKey(d.LogGroupName, d.FilterName), v)
 	})
 	if err != nil {
@@ -69,6 +75,9 @@ func (s *Service) PutMetricFilter(d metricfilter.Definition) error {
 		} else {
 			s.eng.DeleteFilter(d.LogGroupName, d.FilterName)
 			delete(s.filters[d.LogGroupName], d.FilterName)
+		}
+		if !was {
+			delete(s.pending.seen, d.LogGroupName)
 		}
 		return fmt.Errorf("logsvc: save metric filter: %w", err)
 	}
@@ -85,7 +94,7 @@ func (s *Service) DeleteMetricFilter(group, name string) error {
 	if s.filters[group][name] == nil {
 		return ErrFilterNotFound
 	}
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.flush(func(tx *bolt.Tx) error {
 		return tx.Bucket(bFilters).Delete(filterKey(group, name))
 	})
 	if err != nil {

@@ -87,7 +87,7 @@ func openMeta(path string) (*bolt.DB, error) {
 		return nil, fmt.Errorf("logsvc: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bFilters, bAlarms, bPoints, bBuckets, bMarks, bState} {
+		for _, b := range [][]byte{bFilters, bAlarms, bPoints, bBuckets, bMarks, bState, bSeen} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -116,6 +116,7 @@ func (s *Service) restore() error {
 	var alarms []*metricfilter.Evaluator
 	var legacy []bucketRef // buckets of datapoints saved one by one
 	water, haveWater := int64(0), false
+	seenVer := false
 	err := s.db.View(func(tx *bolt.Tx) error {
 		if err := tx.Bucket(bFilters).ForEach(func(k, v []byte) error {
 			var d metricfilter.Definition
@@ -168,6 +169,15 @@ func (s *Service) restore() error {
 		if v := tx.Bucket(bState).Get(kWater); len(v) == 8 {
 			water, haveWater = int64(binary.BigEndian.Uint64(v)), true
 		}
+		seenVer = tx.Bucket(bState).Get(kSeenVer) != nil
+		if err := tx.Bucket(bSeen).ForEach(func(k, v []byte) error {
+			if len(v) == 16 {
+				s.hw[string(k)] = seenMark{binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:])}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
 		return tx.Bucket(bAlarms).ForEach(func(k, v []byte) error {
 			ev := &metricfilter.Evaluator{}
 			if err := json.Unmarshal(v, ev); err != nil {
@@ -201,7 +211,7 @@ func (s *Service) restore() error {
 		}
 		s.nalarms++
 	}
-	return nil
+	return s.catchUp(seenVer)
 }
 
 // replayMarks puts the default-value markers back into the engine's metric
@@ -338,38 +348,6 @@ func encodeStats(st metricfilter.Stats) []byte {
 func decodeStats(b []byte) metricfilter.Stats {
 	f := func(i int) float64 { return math.Float64frombits(binary.BigEndian.Uint64(b[8*i:])) }
 	return metricfilter.Stats{SampleCount: f(0), Sum: f(1), Minimum: f(2), Maximum: f(3)}
-}
-
-// saveBatch makes one ingestion's metric effects durable in a single
-// fsync'd transaction: the statistics of the buckets its datapoints went
-// to, new markers, the watermark and the alarms (whose state and history
-// may have changed).
-func (s *Service) saveBatch(dps []metricfilter.Datapoint, marks []mark, alarms []metricfilter.Evaluator) error {
-	refs := make([]bucketRef, len(dps))
-	for i := range dps {
-		refs[i].key, refs[i].start = metricfilter.BucketOf(&dps[i])
-	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		if err := s.putBuckets(tx, refs); err != nil {
-			return err
-		}
-		mb := tx.Bucket(bMarks)
-		for _, m := range marks {
-			k := m.key()
-			if mb.Get(k) != nil {
-				continue // a minute keeps its first default, as in the engine
-			}
-			if err := mb.Put(k, u64(math.Float64bits(m.value))); err != nil {
-				return err
-			}
-		}
-		if s.seen {
-			if err := tx.Bucket(bState).Put(kWater, u64(uint64(s.water))); err != nil {
-				return err
-			}
-		}
-		return putAlarms(tx, alarms)
-	})
 }
 
 func putAlarms(tx *bolt.Tx, alarms []metricfilter.Evaluator) error {

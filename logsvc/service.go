@@ -64,6 +64,10 @@ type Service struct {
 	seen     bool
 	nalarms  int
 	warnings []string
+	hw       map[string]seenMark // per group, the last event the filters have seen, as metrics.db has it (seen.go)
+	pending  pendingSave         // metric data not yet in metrics.db
+	replayed int                 // events Open gave the filters after a crash
+	fault    func(step string) error
 }
 
 // NoDataDirError is Open's answer, with MustExist, for a data dir that does
@@ -97,7 +101,7 @@ func Open(dir string, opts Options) (*Service, error) {
 		return nil, err
 	}
 	s := &Service{dir: dir, id: id, store: st, db: db, eng: metricfilter.NewEngine(), now: opts.Store.Now,
-		filters: map[string]map[string]*metricfilter.Filter{}}
+		filters: map[string]map[string]*metricfilter.Filter{}, hw: map[string]seenMark{}, fault: opts.Store.Fault}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -202,13 +206,17 @@ func (s *Service) Warnings() []string { return append([]string(nil), s.warnings.
 // logstore.Store.Ingest, then the group's metric filters over the events it
 // stored, then alarm evaluation on event time. When it returns without
 // error, the events, their datapoints and any alarm state change are on
-// disk.
+// disk; after a crash in between, Open gives the filters the events they
+// missed (seen.go).
 func (s *Service) Ingest(group string, evs []logstore.InputEvent) (logstore.IngestResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res, err := s.store.Ingest(group, evs)
-	if err != nil || res.Stored == 0 || !s.watching(group) {
-		return res, err
+	if err != nil {
+		return res, s.afterFailedWrite(group, err)
+	}
+	if res.Stored == 0 || !s.watching(group) {
+		return res, nil
 	}
 	stored := evs
 	if res.Stored != len(evs) {
@@ -218,7 +226,28 @@ func (s *Service) Ingest(group string, evs []logstore.InputEvent) (logstore.Inge
 	for i := range stored {
 		mevs[i] = metricfilter.Event{Timestamp: stored[i].Timestamp, Message: string(stored[i].Message)}
 	}
-	return res, s.apply(group, mevs)
+	_, seq, _ := s.store.GroupSeq(group)
+	return res, s.apply(group, mevs, seq)
+}
+
+// afterFailedWrite is the error of a store write that failed. Days the
+// store committed before the failure are stored events like any other:
+// the filters get them now (they are the events beyond the group's mark),
+// so the next batch's mark does not pass over them. The caller holds mu.
+func (s *Service) afterFailedWrite(group string, err error) error {
+	if !s.watching(group) {
+		return err
+	}
+	_, cerr := s.catchUpGroup(group)
+	if cerr == nil {
+		return err
+	}
+	var ae *logstore.APIError
+	if errors.As(err, &ae) {
+		// The API path answers with the store's code.
+		return &logstore.APIError{Code: ae.Code, Message: ae.Message + "; " + cerr.Error()}
+	}
+	return errors.Join(err, cerr)
 }
 
 // storedOf picks the events Ingest stored when it skipped some, by the
@@ -244,8 +273,11 @@ func (s *Service) PutLogEvents(group, stream string, evs []logstore.PutEvent) (l
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res, err := s.store.PutLogEvents(group, stream, evs)
-	if err != nil || !s.watching(group) {
-		return res, err
+	if err != nil {
+		return res, s.afterFailedWrite(group, err)
+	}
+	if !s.watching(group) {
+		return res, nil
 	}
 	from, to := 0, len(evs)
 	if r := res.RejectedLogEventsInfo; r != nil {
@@ -266,7 +298,8 @@ func (s *Service) PutLogEvents(group, stream string, evs []logstore.PutEvent) (l
 	for _, e := range evs[from:to] {
 		mevs = append(mevs, metricfilter.Event{Timestamp: e.Timestamp, Message: e.Message})
 	}
-	if err := s.apply(group, mevs); err != nil {
+	_, seq, _ := s.store.GroupSeq(group)
+	if err := s.apply(group, mevs, seq); err != nil {
 		return logstore.PutResult{}, &logstore.APIError{Code: logstore.CodeServiceUnavailable, Message: err.Error()}
 	}
 	return res, nil
@@ -279,25 +312,52 @@ func (s *Service) watching(group string) bool {
 	return len(s.filters[group]) > 0 || s.nalarms > 0
 }
 
-// apply runs the engine over stored events and persists the effects. The
+// apply runs the engine over stored events, the last of which has
+// sequence number seq in its group, and persists the effects with the
+// group's new mark in one transaction. When that fails the effects stay
+// pending and are written by the next transaction that succeeds. The
 // caller holds mu.
-func (s *Service) apply(group string, evs []metricfilter.Event) error {
+func (s *Service) apply(group string, evs []metricfilter.Event, seq uint64) error {
 	dps, _ := s.eng.Ingest(group, evs)
 	for _, e := range evs {
 		if !s.seen || e.Timestamp > s.water {
 			s.water, s.seen = e.Timestamp, true
 		}
 	}
-	marks := s.marks(group, evs)
-	var alarms []metricfilter.Evaluator
-	if s.nalarms > 0 {
-		alarms = s.eng.Alarms()
+	for i := range dps {
+		k, b := metricfilter.BucketOf(&dps[i])
+		s.pending.refs = append(s.pending.refs, bucketRef{k, b})
 	}
-	if err := s.saveBatch(dps, marks, alarms); err != nil {
-		return fmt.Errorf("logsvc: save metric data: %w", err)
+	s.pending.marks = append(s.pending.marks, s.marks(group, evs)...)
+	if id, _, ok := s.store.GroupSeq(group); ok {
+		if s.pending.seen == nil {
+			s.pending.seen = map[string]seenMark{}
+		}
+		s.pending.seen[group] = seenMark{id, seq}
+	}
+	if err := s.flush(nil); err != nil {
+		return &MetricSaveError{Group: group, Events: len(evs), Err: err}
 	}
 	return nil
 }
+
+// MetricSaveError is Ingest's and PutLogEvents' answer when the events
+// were stored but the metric data they gave could not be written to
+// metrics.db. Nothing is lost: the service keeps that data and writes it
+// with its next successful write, and a data dir reopened after a crash
+// recomputes it from the stored events.
+type MetricSaveError struct {
+	Group  string
+	Events int // events stored and given to the filters
+	Err    error
+}
+
+func (e *MetricSaveError) Error() string {
+	return fmt.Sprintf("logsvc: %d events stored in %s, but their metric data could not be saved (kept, and written with the next write or recomputed from the events at the next open): %v",
+		e.Events, e.Group, e.Err)
+}
+
+func (e *MetricSaveError) Unwrap() error { return e.Err }
 
 // marks computes the default-value markers of a batch: for each filter of
 // the group with a defaultValue, the minutes it matched an event in and the
@@ -348,9 +408,9 @@ func (s *Service) Advance(now int64) ([]metricfilter.StateChange, error) {
 	return ch, s.saveAlarms()
 }
 
+// saveAlarms writes the alarms (with whatever metric data is pending).
 func (s *Service) saveAlarms() error {
-	alarms := s.eng.Alarms()
-	if err := s.db.Update(func(tx *bolt.Tx) error { return putAlarms(tx, alarms) }); err != nil {
+	if err := s.flush(nil); err != nil {
 		return fmt.Errorf("logsvc: save alarms: %w", err)
 	}
 	return nil
@@ -379,12 +439,14 @@ func (s *Service) DeleteLogGroup(name string) error {
 	names := s.filters[name]
 	delete(s.filters, name)
 	s.eng.DeleteGroup(name)
-	return s.db.Update(func(tx *bolt.Tx) error {
+	delete(s.pending.seen, name)
+	delete(s.hw, name)
+	return s.flush(func(tx *bolt.Tx) error {
 		for n := range names {
 			if err := tx.Bucket(bFilters).Delete(filterKey(name, n)); err != nil {
 				return err
 			}
 		}
-		return nil
+		return tx.Bucket(bSeen).Delete([]byte(name))
 	})
 }
