@@ -243,4 +243,3 @@ func sectionIDs(ms []json.RawMessage, key string) []string {
 	}
 	return out
 }
-

@@ -260,7 +260,9 @@ func TestOpenErrors(t *testing.T) {
 			rs[0].(map[string]any)["ToPort"] = 7
 			rs[0].(map[string]any)["IpProtocol"] = "tcp"
 		}, "matches no permission"},
-		{"bad rule id", func(d map[string]any) { d["SecurityGroupRules"].([]any)[0].(map[string]any)["SecurityGroupRuleId"] = "rule-1" }, "bad rule id"},
+		{"bad rule id", func(d map[string]any) {
+			d["SecurityGroupRules"].([]any)[0].(map[string]any)["SecurityGroupRuleId"] = "rule-1"
+		}, "bad rule id"},
 		{"invalid topology", func(d map[string]any) {
 			d["Network"].(map[string]any)["Subnets"] = []any{map[string]any{"SubnetId": "subnet-1", "VpcId": "vpc-nowhere", "CidrBlock": "10.0.0.0/24"}}
 		}, "not a valid topology"},
@@ -460,4 +462,3 @@ func FuzzOpen(f *testing.F) {
 		}
 	})
 }
-

@@ -332,11 +332,22 @@ func (s *Store) CreateNetworkInterface(subnetID, privateIP string, groups []stri
 				return errf(CodeInsufficientAddresses, "There are not enough free addresses in subnet '%s' to satisfy the requested number of instances.", subnetID)
 			}
 		}
-		e := NetworkInterface{NetworkInterfaceId: u.new("eni"), SubnetId: subnetID, VpcId: sn.VpcId,
-			AvailabilityZone: sn.AvailabilityZone, MacAddress: st.newMAC(), PrivateIpAddress: ip.String(),
+		e := NetworkInterface{
+			NetworkInterfaceId: u.new("eni"),
+			SubnetId:           subnetID,
+			VpcId:              sn.VpcId,
+			AvailabilityZone:   sn.AvailabilityZone,
+			MacAddress:         st.newMAC(),
+			PrivateIpAddress:   ip.String(),
 			PrivateIpAddresses: []NetworkInterfacePrivateAddress{{PrivateIpAddress: ip.String(), Primary: true}},
-			InterfaceType: "interface", Groups: nonNil(gs), OwnerId: s.opts.Account, Description: description,
-			SourceDestCheck: ptr(true), Status: "available", TagSet: slices.Clone(tags)}
+			InterfaceType:      "interface",
+			Groups:             nonNil(gs),
+			OwnerId:            s.opts.Account,
+			Description:        description,
+			SourceDestCheck:    ptr(true),
+			Status:             "available",
+			TagSet:             slices.Clone(tags),
+		}
 		st.net.NetworkInterfaces = append(st.net.NetworkInterfaces, e)
 		out = e
 		return nil
@@ -640,4 +651,3 @@ func (s *Store) DeleteTags(resources []string, tags []DeleteTag) (int, error) {
 		return nil
 	})
 }
-

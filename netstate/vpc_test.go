@@ -140,9 +140,9 @@ func TestCreateSubnet(t *testing.T) {
 		{"", "10.1.2.0/24", "", CodeMissingParameter},
 		{vpc.VpcId, "", "", CodeMissingParameter},
 		{vpc.VpcId, "bogus", "", CodeInvalidParameterValue},
-		{vpc.VpcId, "10.2.0.0/24", "", CodeSubnetRange},   // outside the VPC
-		{vpc.VpcId, "10.1.2.0/29", "", CodeSubnetRange},   // smaller than /28
-		{vpc.VpcId, "10.1.0.0/15", "", CodeSubnetRange},   // larger than /16 (and the VPC)
+		{vpc.VpcId, "10.2.0.0/24", "", CodeSubnetRange}, // outside the VPC
+		{vpc.VpcId, "10.1.2.0/29", "", CodeSubnetRange}, // smaller than /28
+		{vpc.VpcId, "10.1.0.0/15", "", CodeSubnetRange}, // larger than /16 (and the VPC)
 		{vpc.VpcId, "10.1.1.128/25", "", CodeSubnetConflict},
 		{vpc.VpcId, "10.1.0.0/16", "", CodeSubnetConflict}, // contains 10.1.1.0/24
 		{vpc.VpcId, "10.1.2.0/24", "us-west-2a", CodeInvalidParameterValue},
