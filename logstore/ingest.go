@@ -34,6 +34,7 @@ type IngestResult struct {
 	Stored        int
 	Invalid       int   // bad stream name, negative timestamp, empty or oversized message
 	Expired       int   // older than the group's retention
+	Replaced      int   // stored events whose message had invalid UTF-8, stored with U+FFFD in its place
 	IngestionTime int64 // ms, the same for the whole batch
 }
 
@@ -99,7 +100,9 @@ func (s *Store) Ingest(groupName string, evs []InputEvent) (IngestResult, error)
 	haveLast := false
 	for i := range evs {
 		e := &evs[i]
-		if ValidateEvent(e.Timestamp, e.Message) != nil {
+		// Limits apply to the message as stored.
+		msg, replaced := NormalizeMessage(e.Message)
+		if ValidateEvent(e.Timestamp, msg) != nil {
 			res.Invalid++
 			continue
 		}
@@ -115,16 +118,16 @@ func (s *Store) Ingest(groupName string, evs []InputEvent) (IngestResult, error)
 			res.Expired++
 			continue
 		}
-		pend = append(pend, pending{sid: lastSID, ts: e.Timestamp, msg: e.Message})
+		pend = append(pend, pending{sid: lastSID, ts: e.Timestamp, msg: msg, replaced: replaced})
 	}
 	s.stats.invalid.Add(uint64(res.Invalid))
 	s.stats.expired.Add(uint64(res.Expired))
 	n, err := s.write(g, pend, res.IngestionTime)
-	res.Stored = n
+	res.Stored, res.Replaced = n.stored, n.replaced
 	if err != nil {
-		if n > 0 {
+		if n.stored > 0 {
 			// Whole days were committed: they stay, and the error says so.
-			return res, &IngestError{Group: groupName, Stored: n, Err: err}
+			return res, &IngestError{Group: groupName, Stored: n.stored, Err: err}
 		}
 		return res, s.undoIngest(g, newGroup, newNames, err)
 	}
@@ -240,17 +243,25 @@ func (s *Store) undoIngest(g *group, newGroup bool, streams []string, cause erro
 }
 
 type pending struct {
-	sid uint32
-	ts  int64
-	msg []byte
+	sid      uint32
+	ts       int64
+	msg      []byte
+	replaced bool // msg is the normalized form of the writer's message
+}
+
+// written counts what write stored.
+type written struct {
+	stored   int
+	replaced int // stored events with a normalized message
 }
 
 // write stores events in their day slices, one fsync'd transaction per day
-// in day order, and returns how many it stored: on an error, those of the
+// in day order, and returns what it stored: on an error, the events of the
 // days before the failing one. The caller holds wmu.
-func (s *Store) write(g *group, pend []pending, ingest int64) (int, error) {
+func (s *Store) write(g *group, pend []pending, ingest int64) (written, error) {
+	var n written
 	if len(pend) == 0 {
-		return 0, nil
+		return n, nil
 	}
 	// Group by day, keeping request order within a day so equal timestamps
 	// keep their order through the sequence numbers.
@@ -264,16 +275,21 @@ func (s *Store) write(g *group, pend []pending, ingest int64) (int, error) {
 		days = append(days, d)
 	}
 	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
-	n := 0
+	var err error
 	for _, d := range days {
-		if err := s.writeDay(g, d, pend, byDay[d], ingest); err != nil {
-			s.stats.ingested.Add(uint64(n))
-			return n, err
+		if err = s.writeDay(g, d, pend, byDay[d], ingest); err != nil {
+			break
 		}
-		n += len(byDay[d])
+		n.stored += len(byDay[d])
+		for _, i := range byDay[d] {
+			if pend[i].replaced {
+				n.replaced++
+			}
+		}
 	}
-	s.stats.ingested.Add(uint64(n))
-	return n, nil
+	s.stats.ingested.Add(uint64(n.stored))
+	s.stats.replaced.Add(uint64(n.replaced))
+	return n, err
 }
 
 func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest int64) error {
@@ -448,9 +464,13 @@ func (s *Store) PutLogEvents(groupName, streamName string, evs []PutEvent) (PutR
 	if st == nil {
 		return PutResult{}, ErrStreamNotFound
 	}
+	// The size limit applies to the messages as stored (NormalizeMessage).
+	msgs := make([]string, len(evs))
+	replaced := make([]bool, len(evs))
 	total := 0
 	for i := range evs {
-		total += len(evs[i].Message) + EventOverhead
+		msgs[i], replaced[i] = NormalizeString(evs[i].Message)
+		total += len(msgs[i]) + EventOverhead
 	}
 	if total > MaxBatchBytes {
 		return PutResult{}, &APIError{CodeInvalidParameter, fmt.Sprintf("Upload too large: %d bytes exceeds limit of %d", total, MaxBatchBytes)}
@@ -500,12 +520,12 @@ func (s *Store) PutLogEvents(groupName, streamName string, evs []PutEvent) (PutR
 	s.stats.tooNew.Add(uint64(len(evs) - to))
 	pend := make([]pending, len(keep))
 	for i := range keep {
-		pend[i] = pending{sid: st.meta.ID, ts: keep[i].Timestamp, msg: []byte(keep[i].Message)}
+		pend[i] = pending{sid: st.meta.ID, ts: keep[i].Timestamp, msg: []byte(msgs[from+i]), replaced: replaced[from+i]}
 	}
 	if n, err := s.write(g, pend, now); err != nil {
 		msg := err.Error()
-		if n > 0 {
-			msg += fmt.Sprintf("; %d events of the batch (its earliest day) were stored before the failure", n)
+		if n.stored > 0 {
+			msg += fmt.Sprintf("; %d events of the batch (its earliest day) were stored before the failure", n.stored)
 		}
 		return PutResult{}, &APIError{CodeServiceUnavailable, msg}
 	}

@@ -66,6 +66,7 @@ type Store struct {
 type counters struct {
 	ingested, batches                              atomic.Uint64
 	tooOld, tooNew, expired, invalid, tooLargeDrop atomic.Uint64
+	replaced                                       atomic.Uint64
 }
 
 // Counters are the store's totals since Open: how much was stored and how
@@ -77,6 +78,9 @@ type Counters struct {
 	RejectedTooNew  uint64 // PutLogEvents: more than 2 h in the future
 	RejectedExpired uint64 // older than the group's retention
 	RejectedInvalid uint64 // bad timestamp, empty or oversized message
+	// ReplacedUTF8 counts events stored with their invalid UTF-8 bytes
+	// replaced by U+FFFD (NormalizeMessage), as CloudWatch Logs stores them.
+	ReplacedUTF8 uint64
 }
 
 // Counters returns the totals since Open.
@@ -85,6 +89,7 @@ func (s *Store) Counters() Counters {
 		Ingested: s.stats.ingested.Load(), Batches: s.stats.batches.Load(),
 		RejectedTooOld: s.stats.tooOld.Load(), RejectedTooNew: s.stats.tooNew.Load(),
 		RejectedExpired: s.stats.expired.Load(), RejectedInvalid: s.stats.invalid.Load(),
+		ReplacedUTF8: s.stats.replaced.Load(),
 	}
 }
 
