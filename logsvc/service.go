@@ -224,7 +224,9 @@ func (s *Service) Ingest(group string, evs []logstore.InputEvent) (logstore.Inge
 	}
 	mevs := make([]metricfilter.Event, len(stored))
 	for i := range stored {
-		mevs[i] = metricfilter.Event{Timestamp: stored[i].Timestamp, Message: string(stored[i].Message)}
+		// The filters see the message as the store keeps it.
+		msg, _ := logstore.NormalizeMessage(stored[i].Message)
+		mevs[i] = metricfilter.Event{Timestamp: stored[i].Timestamp, Message: string(msg)}
 	}
 	_, seq, _ := s.store.GroupSeq(group)
 	return res, s.apply(group, mevs, seq)
@@ -260,7 +262,8 @@ func (s *Service) storedOf(group string, evs []logstore.InputEvent, res logstore
 	}
 	out := make([]logstore.InputEvent, 0, res.Stored)
 	for _, e := range evs {
-		if logstore.ValidateEvent(e.Timestamp, e.Message) == nil && logstore.ValidateStreamName(e.Stream) == nil && e.Timestamp >= cut {
+		msg, _ := logstore.NormalizeMessage(e.Message)
+		if logstore.ValidateEvent(e.Timestamp, msg) == nil && logstore.ValidateStreamName(e.Stream) == nil && e.Timestamp >= cut {
 			out = append(out, e)
 		}
 	}
@@ -296,7 +299,8 @@ func (s *Service) PutLogEvents(group, stream string, evs []logstore.PutEvent) (l
 	}
 	mevs := make([]metricfilter.Event, 0, to-from)
 	for _, e := range evs[from:to] {
-		mevs = append(mevs, metricfilter.Event{Timestamp: e.Timestamp, Message: e.Message})
+		msg, _ := logstore.NormalizeString(e.Message)
+		mevs = append(mevs, metricfilter.Event{Timestamp: e.Timestamp, Message: msg})
 	}
 	_, seq, _ := s.store.GroupSeq(group)
 	if err := s.apply(group, mevs, seq); err != nil {
