@@ -91,13 +91,23 @@ before the command reports success.`,
 			defer s.Close()
 			sum, err := logsPut(s, group, stream, name, in, cmd.ErrOrStderr())
 			if err != nil {
-				return &exitError{code: 1, msg: err.Error()}
+				msg := err.Error()
+				if sum.StoredEvents > 0 {
+					// Earlier batches are stored: say how much of the import is in.
+					msg += fmt.Sprintf(" (%d events of this import were stored in %s before the failure)", sum.StoredEvents, group)
+				}
+				return &exitError{code: 1, msg: msg}
 			}
 			if output == "json" {
 				writeLogsJSON(cmd.OutOrStdout(), sum)
 			} else {
-				fmt.Fprintf(cmd.OutOrStdout(), "stored %d events in %s (%d lines read, %d bad lines skipped)\n",
+				fmt.Fprintf(cmd.OutOrStdout(), "stored %d events in %s (%d lines read, %d bad lines skipped",
 					sum.StoredEvents, group, sum.Lines, sum.BadLines)
+				if sum.ReplacedMessages > 0 {
+					fmt.Fprintf(cmd.OutOrStdout(), "; %d message(s) had invalid UTF-8, stored with U+FFFD in its place as CloudWatch Logs does, first at %s:%d",
+						sum.ReplacedMessages, name, sum.firstReplaced)
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), ")")
 			}
 			if sum.BadLines > 0 {
 				return &exitError{code: 1, msg: fmt.Sprintf("%d bad lines skipped", sum.BadLines)}
@@ -117,6 +127,10 @@ type logsPutSummary struct {
 	Lines        int `json:"lines"`
 	StoredEvents int `json:"storedEvents"`
 	BadLines     int `json:"badLines"`
+	// ReplacedMessages counts the messages read with invalid UTF-8, whose
+	// bad bytes were replaced with U+FFFD (see logsvc.DecodeMessage).
+	ReplacedMessages int `json:"replacedMessages"`
+	firstReplaced    int // line of the first
 }
 
 // logsPut reads NDJSON events and ingests them in batches; bad lines go to
@@ -130,10 +144,10 @@ func logsPut(s *logsvc.Service, group, defStream, name string, in io.Reader, err
 			return nil
 		}
 		res, err := s.Ingest(group, batch)
+		sum.StoredEvents += res.Stored // a failed batch may have stored some days
 		if err != nil {
 			return err
 		}
-		sum.StoredEvents += res.Stored
 		batch = batch[:0]
 		return nil
 	}
@@ -143,7 +157,13 @@ func logsPut(s *logsvc.Service, group, defStream, name string, in io.Reader, err
 			sum.Lines++
 			b = bytes.TrimRight(b, "\r\n")
 			if len(bytes.TrimSpace(b)) > 0 {
-				ev, err := parsePutLine(b, defStream)
+				ev, replaced, err := parsePutEvent(b, defStream)
+				if err == nil && replaced {
+					if sum.ReplacedMessages == 0 {
+						sum.firstReplaced = line
+					}
+					sum.ReplacedMessages++
+				}
 				if err != nil {
 					sum.BadLines++
 					fmt.Fprintf(errw, "%s:%d: %v\n", name, line, err)
@@ -171,47 +191,54 @@ func logsPut(s *logsvc.Service, group, defStream, name string, in io.Reader, err
 // parsePutLine decodes one NDJSON event. Errors name the field, and for
 // JSON syntax errors the column.
 func parsePutLine(b []byte, defStream string) (logsvc.InputEvent, error) {
+	ev, _, err := parsePutEvent(b, defStream)
+	return ev, err
+}
+
+// parsePutEvent is parsePutLine that also reports whether the message had
+// invalid UTF-8 (replaced with U+FFFD, as CloudWatch Logs stores it).
+func parsePutEvent(b []byte, defStream string) (logsvc.InputEvent, bool, error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal(b, &obj); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			return logsvc.InputEvent{}, fmt.Errorf("column %d: invalid JSON: %v", se.Offset, se)
+			return logsvc.InputEvent{}, false, fmt.Errorf("column %d: invalid JSON: %v", se.Offset, se)
 		}
-		return logsvc.InputEvent{}, fmt.Errorf("want a JSON object: %v", err)
+		return logsvc.InputEvent{}, false, fmt.Errorf("want a JSON object: %v", err)
 	}
 	var ev logsvc.InputEvent
 	raw, ok := obj["timestamp"]
 	if !ok {
-		return ev, fmt.Errorf("field timestamp: missing")
+		return ev, false, fmt.Errorf("field timestamp: missing")
 	}
 	ts, err := strconv.ParseInt(string(raw), 10, 64)
 	if err != nil {
-		return ev, fmt.Errorf("field timestamp: want integer epoch milliseconds, got %s", truncate(raw))
+		return ev, false, fmt.Errorf("field timestamp: want integer epoch milliseconds, got %s", truncate(raw))
 	}
 	raw, ok = obj["message"]
 	if !ok {
-		return ev, fmt.Errorf("field message: missing")
+		return ev, false, fmt.Errorf("field message: missing")
 	}
-	var msg string
-	if err := json.Unmarshal(raw, &msg); err != nil {
-		return ev, fmt.Errorf("field message: want a string, got %s", truncate(raw))
+	msg, replaced, err := logsvc.DecodeMessage(raw)
+	if err != nil {
+		return ev, false, fmt.Errorf("field message: want a string, got %s", truncate(raw))
 	}
 	if err := logsvc.ValidateEvent(ts, []byte(msg)); err != nil {
-		return ev, fmt.Errorf("field %s: %v", map[bool]string{true: "timestamp", false: "message"}[ts < 0], err)
+		return ev, false, fmt.Errorf("field %s: %v", map[bool]string{true: "timestamp", false: "message"}[ts < 0], err)
 	}
 	stream := defStream
 	if raw, ok := obj["logStream"]; ok && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &stream); err != nil {
-			return ev, fmt.Errorf("field logStream: want a string, got %s", truncate(raw))
+			return ev, false, fmt.Errorf("field logStream: want a string, got %s", truncate(raw))
 		}
 	}
 	if stream == "" {
-		return ev, fmt.Errorf("field logStream: missing (or give --stream)")
+		return ev, false, fmt.Errorf("field logStream: missing (or give --stream)")
 	}
 	if err := logsvc.ValidateStreamName(stream); err != nil {
-		return ev, fmt.Errorf("field logStream: %v", err)
+		return ev, false, fmt.Errorf("field logStream: %v", err)
 	}
-	return logsvc.InputEvent{Stream: stream, Timestamp: ts, Message: []byte(msg)}, nil
+	return logsvc.InputEvent{Stream: stream, Timestamp: ts, Message: []byte(msg)}, replaced, nil
 }
 
 func truncate(b []byte) string {

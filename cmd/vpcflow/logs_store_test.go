@@ -243,3 +243,32 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestLogsPutInvalidUTF8: a message with invalid UTF-8 is stored with
+// U+FFFD for each bad byte, as CloudWatch Logs stores it, and the summary
+// counts it (it used to change silently).
+func TestLogsPutInvalidUTF8(t *testing.T) {
+	dir := t.TempDir()
+	env := []string{"VPCFLOW_DATA_DIR=" + dir}
+	in := "{\"timestamp\": 1700000000000, \"message\": \"fine \\ufffd\", \"logStream\": \"s\"}\n" +
+		"{\"timestamp\": 1700000000001, \"message\": \"bad \xff\xfe\", \"logStream\": \"s\"}\n" +
+		"{\"timestamp\": 1700000000002, \"message\": \"lone \\ud800\", \"logStream\": \"s\"}\n"
+	out, errOut, code := logsStoreRun(t, env, in, "logs", "put", "--group", "/u", "-")
+	want := "stored 3 events in /u (3 lines read, 0 bad lines skipped; 2 message(s) had invalid UTF-8, stored with U+FFFD in its place as CloudWatch Logs does, first at <stdin>:2)\n"
+	if code != 0 || out != want {
+		t.Fatalf("put: code %d out %q err %q", code, out, errOut)
+	}
+	out, _, code = logsStoreRun(t, env, "", "logs", "get", "--group", "/u", "--stream", "s", "--start-from-head", "--output", "json")
+	var got struct {
+		Events []struct{ Message string } `json:"events"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &got) != nil || len(got.Events) != 3 ||
+		got.Events[0].Message != "fine \uFFFD" || got.Events[1].Message != "bad \uFFFD\uFFFD" || got.Events[2].Message != "lone \uFFFD" {
+		t.Fatalf("get: %d %s", code, out)
+	}
+	out, _, code = logsStoreRun(t, env, in, "logs", "put", "--group", "/u", "--output", "json", "-")
+	var sum map[string]int
+	if code != 0 || json.Unmarshal([]byte(out), &sum) != nil || sum["replacedMessages"] != 2 || sum["storedEvents"] != 3 {
+		t.Fatalf("put --output json: %d %s", code, out)
+	}
+}
