@@ -149,8 +149,9 @@ func createFlowLogsSpec(p query.Params) (*flowlog.Spec, error) {
 	}
 	if dest == flowlog.DestCloudWatch && s.DeliverLogsPermissionArn == "" {
 		// Required for CloudWatch Logs (CreateFlowLogs,
-		// DeliverLogsPermissionArn): EC2 publishes with that role.
-		return nil, query.Errorf("InvalidParameter", "DeliverLogsPermissionArn is required when the destination type is cloud-watch-logs")
+		// DeliverLogsPermissionArn): EC2 publishes with that role. The
+		// message is the one AWS gives.
+		return nil, query.Errorf("InvalidParameter", "DeliverLogsPermissionArn can't be empty if LogDestinationType is cloud-watch-logs.")
 	}
 	return s, nil
 }

@@ -216,7 +216,7 @@ func TestCreateErrors(t *testing.T) {
 			"MissingParameter", "The request must contain the parameter TrafficType"},
 		{"no role for CloudWatch Logs", &ec2sdk.CreateFlowLogsInput{ResourceIds: []string{vpcID}, ResourceType: types.FlowLogsResourceTypeVpc,
 			TrafficType: types.TrafficTypeAll, LogGroupName: aws.String("g")},
-			"InvalidParameter", "DeliverLogsPermissionArn"},
+			"InvalidParameter", "DeliverLogsPermissionArn can't be empty if LogDestinationType is cloud-watch-logs."},
 		{"log group with s3", &ec2sdk.CreateFlowLogsInput{ResourceIds: []string{vpcID}, ResourceType: types.FlowLogsResourceTypeVpc,
 			TrafficType: types.TrafficTypeAll, LogDestinationType: types.LogDestinationTypeS3, LogDestination: aws.String("arn:aws:s3:::b"),
 			LogGroupName: aws.String("g")},
