@@ -118,7 +118,7 @@ func TestCreateCloudWatchLogs(t *testing.T) {
 	g := newRig(t, topoFile, nil)
 	out := create(t, g, &ec2sdk.CreateFlowLogsInput{ResourceIds: []string{webENI, dbENI}, ResourceType: types.FlowLogsResourceTypeNetworkInterface,
 		TrafficType: types.TrafficTypeAccept, LogGroupName: aws.String("/vpc/flows"),
-		DeliverLogsPermissionArn: aws.String("arn:aws:iam::111122223333:role/flow-logs")})
+		DeliverLogsPermissionArn: aws.String(flowLogsRole)})
 	if len(out.FlowLogIds) != 2 || len(out.Unsuccessful) != 0 || out.ClientToken != nil {
 		t.Fatalf("create: %+v", out)
 	}
@@ -130,7 +130,7 @@ func TestCreateCloudWatchLogs(t *testing.T) {
 		fl := fls[0]
 		fl.CreationTime = nil
 		want := types.FlowLog{
-			DeliverLogsPermissionArn: aws.String("arn:aws:iam::111122223333:role/flow-logs"),
+			DeliverLogsPermissionArn: aws.String(flowLogsRole),
 			DeliverLogsStatus:        aws.String("SUCCESS"),
 			FlowLogId:                aws.String(out.FlowLogIds[i]),
 			FlowLogStatus:            aws.String("ACTIVE"),
@@ -151,7 +151,7 @@ func TestCreateCloudWatchLogs(t *testing.T) {
 	arn := "arn:aws:logs:us-east-1:111122223333:log-group:other"
 	out = create(t, g, &ec2sdk.CreateFlowLogsInput{ResourceIds: []string{vpcID}, ResourceType: types.FlowLogsResourceTypeVpc,
 		TrafficType: types.TrafficTypeAll, LogDestinationType: types.LogDestinationTypeCloudWatchLogs, LogDestination: aws.String(arn),
-		DeliverLogsPermissionArn: aws.String("arn:aws:iam::111122223333:role/flow-logs")})
+		DeliverLogsPermissionArn: aws.String(flowLogsRole)})
 	fl := describeAll(t, g, &ec2sdk.DescribeFlowLogsInput{FlowLogIds: out.FlowLogIds})[0]
 	if aws.ToString(fl.LogDestination) != arn || aws.ToString(fl.LogGroupName) != "other" {
 		t.Errorf("by ARN: LogDestination %q LogGroupName %q", aws.ToString(fl.LogDestination), aws.ToString(fl.LogGroupName))
@@ -188,7 +188,7 @@ func TestCreateUnknownResourceAndDuplicate(t *testing.T) {
 
 func TestCreateErrors(t *testing.T) {
 	g := newRig(t, topoFile, nil)
-	role := aws.String("arn:aws:iam::111122223333:role/flow-logs")
+	role := aws.String(flowLogsRole)
 	for _, tc := range []struct {
 		name      string
 		in        *ec2sdk.CreateFlowLogsInput
@@ -313,7 +313,7 @@ func TestDelete(t *testing.T) {
 func TestDescribeFilters(t *testing.T) {
 	g := newRig(t, topoFile, nil)
 	seeded := seededID(t, g)
-	role := aws.String("arn:aws:iam::111122223333:role/flow-logs")
+	role := aws.String(flowLogsRole)
 	g.clk.Advance(time.Second)
 	cw := create(t, g, &ec2sdk.CreateFlowLogsInput{ResourceIds: []string{webENI}, ResourceType: types.FlowLogsResourceTypeNetworkInterface,
 		TrafficType: types.TrafficTypeReject, LogGroupName: aws.String("rejects"), DeliverLogsPermissionArn: role,

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,9 +22,9 @@ import (
 
 	"github.com/vpcflow/vpcflow/api/ec2"
 	"github.com/vpcflow/vpcflow/api/query"
+	"github.com/vpcflow/vpcflow/iam"
 	"github.com/vpcflow/vpcflow/internal/clock"
 	"github.com/vpcflow/vpcflow/region"
-	"github.com/vpcflow/vpcflow/topology"
 )
 
 // The handler must serve a real region.
@@ -74,24 +76,16 @@ type rig struct {
 // package query, call Serve.
 func newRig(t *testing.T, topoPath string, wrap func(ec2.Backend) ec2.Backend) *rig {
 	t.Helper()
-	top, err := topology.Load(topoPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return newRigTopo(t, top, wrap)
-}
-
-func newRigTopo(t *testing.T, top *topology.Topology, wrap func(ec2.Backend) ec2.Backend) *rig {
-	t.Helper()
 	g := &rig{clk: clock.NewFake(t0), wrap: wrap}
 	cfg := region.DefaultConfiguration()
-	cfg.DataDir, cfg.Topology = t.TempDir(), top
+	cfg.DataDir, cfg.TopologyFile = t.TempDir(), topoPath
 	r, err := region.New(cfg, region.Dependencies{Clock: g.clk})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Stop() })
 	g.r = r
+	createFlowLogsRole(t, r)
 	var b ec2.Backend = r
 	if wrap != nil {
 		b = wrap(r)
@@ -120,6 +114,34 @@ func newRigTopo(t *testing.T, top *topology.Topology, wrap func(ec2.Backend) ec2
 		RetryMaxAttempts: 1,
 	})
 	return g
+}
+
+// flowLogsRole is the role the CloudWatch Logs flow logs of the tests name.
+const flowLogsRole = "arn:aws:iam::111122223333:role/flow-logs"
+
+// createFlowLogsRole creates flowLogsRole, trusted by the flow-logs service
+// as the VPC user guide's example role is: a region that keeps IAM roles
+// refuses a CloudWatch Logs flow log whose role the service cannot assume.
+func createFlowLogsRole(t *testing.T, r *region.Region) {
+	t.Helper()
+	withIAM, ok := any(r).(interface{ IAM() *iam.Store })
+	if !ok {
+		return
+	}
+	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"vpc-flow-logs.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	if _, err := withIAM.IAM().CreateRole(iam.CreateRoleInput{RoleName: "flow-logs", AssumeRolePolicyDocument: trust}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeTopology writes a topology file for a test.
+func writeTopology(t *testing.T, text string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "topology.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 var ctx = context.Background()
