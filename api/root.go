@@ -11,6 +11,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vpcflow/vpcflow/api/ec2"
+	"github.com/vpcflow/vpcflow/api/iamapi"
+	"github.com/vpcflow/vpcflow/api/sigv4"
 	"github.com/vpcflow/vpcflow/internal/reporter"
 	"github.com/vpcflow/vpcflow/region"
 )
@@ -33,15 +36,20 @@ func DefaultConfiguration() Configuration { return Configuration{Listen: "127.0.
 type Dependencies struct {
 	Region   *region.Region
 	Reporter *reporter.Reporter // its Gatherer is what /metrics serves
+	// Credentials are the access keys requests may be signed with.
+	Credentials sigv4.Credentials
 }
 
 // Component is the HTTP front.
 type Component struct {
-	cfg  Configuration
-	deps Dependencies
-	ln   net.Listener
-	srv  *http.Server
-	done chan error
+	cfg      Configuration
+	deps     Dependencies
+	ln       net.Listener
+	srv      *http.Server
+	done     chan error
+	services map[string]service // by SigV4 signing name
+	verifier *sigv4.Verifier
+	metrics  *frontMetrics
 }
 
 // New checks the configuration; nothing listens before Start.
@@ -49,10 +57,20 @@ func New(cfg Configuration, deps Dependencies) (*Component, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = DefaultConfiguration().Listen
 	}
-	if deps.Region == nil || deps.Reporter == nil {
-		return nil, errors.New("api: Region and Reporter are required")
+	if deps.Region == nil || deps.Reporter == nil || deps.Credentials == nil {
+		return nil, errors.New("api: Region, Reporter and Credentials are required")
 	}
-	return &Component{cfg: cfg, deps: deps}, nil
+	m, err := newFrontMetrics(deps.Reporter.Registerer())
+	if err != nil {
+		return nil, err
+	}
+	c := &Component{cfg: cfg, deps: deps, metrics: m,
+		verifier: &sigv4.Verifier{Creds: deps.Credentials, Region: deps.Region.Identity().Region}}
+	c.services = map[string]service{
+		"ec2": ec2Service{ec2.New(deps.Region)},
+		"iam": iamService{iamapi.New(deps.Region.IAM())},
+	}
+	return c, nil
 }
 
 // Listen binds addr, so a server learns of a port in use (and of the port
@@ -81,6 +99,8 @@ func (c *Component) Start(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", c.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(c.deps.Reporter.Gatherer(), promhttp.HandlerOpts{}))
+	mux.HandleFunc("POST /", c.serveAWS)
+	mux.HandleFunc("GET /{$}", c.serveAWS)
 	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	c.done = make(chan error, 1)

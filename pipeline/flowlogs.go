@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/policy"
 	"github.com/vpcflow/vpcflow/topology"
 )
 
@@ -145,7 +146,13 @@ func (p *Pipeline) setTopology(t *topology.Topology) error {
 	if t == nil {
 		return nil
 	}
-	engine, kept, err := p.engine.Rebuild(t)
+	engine, kept := (*policy.Engine)(nil), false
+	var err error
+	if p.engine == nil {
+		engine, err = policy.New(t, p.cfg.Policy) // leaving single-interface mode
+	} else {
+		engine, kept, err = p.engine.Rebuild(t)
+	}
 	if err != nil {
 		return err
 	}

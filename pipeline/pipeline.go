@@ -313,11 +313,11 @@ func (p *Pipeline) SetFlowLogs(fls []*flowlog.FlowLog) {
 // between two packets (a packet never sees half a change), and returns once
 // the pipeline has taken them. Security groups and network ACLs decide by
 // the new rules from the next packet on; connections already tracked go on
-// when the interfaces are the same. The pipeline must have been built with
-// a topology.
+// when the interfaces are the same. A pipeline in single-interface mode
+// switches to the topology's interfaces.
 func (p *Pipeline) SetTopology(t *topology.Topology, fls []*flowlog.FlowLog) error {
-	if p.engine == nil || t == nil {
-		return errors.New("pipeline: a topology replaces a topology; single-interface mode has none")
+	if t == nil {
+		return errors.New("pipeline: no topology")
 	}
 	p.change(t, fls)
 	return nil

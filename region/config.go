@@ -19,9 +19,12 @@ type Configuration struct {
 	// data dir's, else DefaultAccount and DefaultRegion.
 	Account, Region               string
 	DefaultAccount, DefaultRegion string
-	// Topology is the declared network; nil runs in single-interface mode
-	// with Interface standing for every packet.
-	Topology *topology.Topology
+	// TopologyFile declares the network at the first start (the data dir
+	// keeps the network from then on, changed by the EC2 API or replaced
+	// by ReloadTopology). Without a file and without a network in the data
+	// dir, the service runs in single-interface mode: Interface stands for
+	// every packet.
+	TopologyFile string
 	// Interface and LocalPrefixes describe the one interface of
 	// single-interface mode (Interface.AccountID and Region are filled from
 	// the identity when empty).
@@ -67,8 +70,6 @@ func (c *Configuration) validate() error {
 		return fmt.Errorf("region: SimRate: want a positive number of packets per second, got %v", c.SimRate)
 	case c.SimRate > 0 && len(c.Replay) > 0 && c.Speed == 0:
 		return fmt.Errorf("region: the simulator runs on the clock and cannot be mixed with a replay at full speed (on packet time): give the replay a speed")
-	case c.Topology == nil && c.Interface == nil:
-		return fmt.Errorf("region: Interface: required without a topology")
 	}
 	return nil
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/vpcflow/vpcflow/internal/clock"
 	"github.com/vpcflow/vpcflow/internal/e2e"
 	"github.com/vpcflow/vpcflow/logstore"
-	"github.com/vpcflow/vpcflow/topology"
 )
 
 // t0 is a multiple of 600 s: 60 s windows start at t0 + k*60.
@@ -79,12 +78,8 @@ type rig struct {
 // the fake clock.
 func (g *rig) open(t *testing.T, pcap string) {
 	t.Helper()
-	top, err := topology.Load(g.topo)
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := DefaultConfiguration()
-	cfg.DataDir, cfg.Topology, cfg.Speed = g.dir, top, 1
+	cfg.DataDir, cfg.TopologyFile, cfg.Speed = g.dir, g.topo, 1
 	if pcap != "" {
 		cfg.Replay = []string{pcap}
 	}
@@ -292,15 +287,16 @@ func TestRegionTopologyChange(t *testing.T) {
 	if text == string(src) {
 		t.Fatal("the ping example's rule was not found")
 	}
-	changed, err := topology.Parse("changed.yaml", []byte(text))
-	if err != nil {
+	_, before := g.r.Topology()
+	if err := os.WriteFile(g.topo, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := g.r.UpdateTopology(changed); err != nil || v != 2 {
-		t.Fatalf("update: version %d, %v", v, err)
+	v, err := g.r.ReloadTopology()
+	if err != nil || v <= before {
+		t.Fatalf("reload: version %d (was %d), %v", v, before, err)
 	}
-	if _, v := g.r.Topology(); v != 2 {
-		t.Errorf("topology version %d, want 2", v)
+	if _, now := g.r.Topology(); now != v {
+		t.Errorf("topology version %d, want %d", now, v)
 	}
 	g.to(t, 60)
 	want := []string{
@@ -311,9 +307,10 @@ func TestRegionTopologyChange(t *testing.T) {
 		t.Fatalf("records:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	other := strings.Replace(text, `AccountId: "111122223333"`, `AccountId: "444455556666"`, 1)
-	if top, err := topology.Parse("other.yaml", []byte(other)); err != nil {
+	if err := os.WriteFile(g.topo, []byte(other), 0o644); err != nil {
 		t.Fatal(err)
-	} else if _, err := g.r.UpdateTopology(top); err == nil || !strings.Contains(err.Error(), "444455556666") {
+	}
+	if _, err := g.r.ReloadTopology(); err == nil || !strings.Contains(err.Error(), "444455556666") {
 		t.Errorf("a topology of another account: %v", err)
 	}
 }

@@ -11,9 +11,11 @@ import (
 
 	"github.com/vpcflow/vpcflow/deliver"
 	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/iam"
 	"github.com/vpcflow/vpcflow/internal/clock"
 	"github.com/vpcflow/vpcflow/internal/reporter"
 	"github.com/vpcflow/vpcflow/logsvc"
+	"github.com/vpcflow/vpcflow/netstate"
 	"github.com/vpcflow/vpcflow/pipeline"
 	"github.com/vpcflow/vpcflow/topology"
 )
@@ -41,6 +43,9 @@ type Region struct {
 	logs  *logsvc.Service
 	reg   *flowlog.Registry
 	route *deliver.Router
+	guard *guard
+	iam   *iam.Store
+	net   *netstate.Store
 	pipe  *pipeline.Pipeline
 	m     *metrics
 	start time.Time
@@ -69,10 +74,14 @@ func New(cfg Configuration, deps Dependencies) (*Region, error) {
 	if cfg.StopTimeout <= 0 {
 		cfg.StopTimeout = 10 * time.Second
 	}
-	r := &Region{cfg: cfg, deps: deps, log: deps.Reporter.Logger, topo: cfg.Topology, topoVersion: 1}
+	r := &Region{cfg: cfg, deps: deps, log: deps.Reporter.Logger}
+	file, err := readTopologyFile(cfg.TopologyFile)
+	if err != nil {
+		return nil, err
+	}
 	want := Identity{Account: cfg.Account, Region: cfg.Region}
-	if want.IsZero() && r.topo != nil {
-		want = Identity{Account: r.topo.AccountID, Region: r.topo.Region}
+	if want.IsZero() && file != nil {
+		want = Identity{Account: file.topo.AccountID, Region: file.topo.Region}
 	}
 	logs, err := logsvc.Open(cfg.DataDir, logsvc.Options{
 		Identity: want, DefaultIdentity: Identity{Account: cfg.DefaultAccount, Region: cfg.DefaultRegion},
@@ -82,7 +91,7 @@ func New(cfg Configuration, deps Dependencies) (*Region, error) {
 		return nil, err
 	}
 	r.logs, r.id = logs, logs.Identity()
-	if err := r.open(); err != nil {
+	if err := r.open(file); err != nil {
 		r.close()
 		return nil, err
 	}
@@ -90,8 +99,11 @@ func New(cfg Configuration, deps Dependencies) (*Region, error) {
 }
 
 // open does the part of New that runs with the data dir locked.
-func (r *Region) open() error {
+func (r *Region) open(file *topologyFile) error {
 	cfg := &r.cfg
+	if err := r.openNetwork(file); err != nil {
+		return err
+	}
 	var err error
 	r.reg, err = flowlog.OpenRegistry(filepath.Join(cfg.DataDir, "flowlogs.json"), flowlog.RegistryOptions{
 		Account: r.id.Account, Region: r.id.Region, Now: r.deps.Clock.Now,
@@ -108,6 +120,9 @@ func (r *Region) open() error {
 			r.log.Info("flow log created from the topology", "id", e.FlowLog.ID, "resource", e.FlowLog.ResourceID)
 		}
 	}
+	if r.iam, err = iam.Open(filepath.Join(cfg.DataDir, "iam.json"), iam.Options{Account: r.id.Account, Now: r.deps.Clock.Now}); err != nil {
+		return err
+	}
 	if err := r.removeTempObjects(); err != nil {
 		return err
 	}
@@ -116,6 +131,7 @@ func (r *Region) open() error {
 	// object per slot, exactly as `vpcflow pcap`.
 	paced := cfg.Speed > 0 || cfg.SimRate > 0 || len(cfg.Replay) == 0
 	r.route = &deliver.Router{BucketRoot: r.BucketDir, Logs: r.logs, EveryWindow: paced}
+	r.guard = newGuard(r, r.route)
 	r.m = newMetrics(r)
 	iface := cfg.Interface
 	if iface != nil {
@@ -141,7 +157,7 @@ func (r *Region) open() error {
 		FlowLogs: r.deliverable(), Inputs: inputs, Flow: cfg.Flow, Policy: cfg.Policy,
 	}, pipeline.Dependencies{
 		Clock:         r.deps.Clock,
-		Destination:   func(*flowlog.FlowLog) flowlog.Destination { return r.route },
+		Destination:   func(*flowlog.FlowLog) flowlog.Destination { return r.guard },
 		Delivered:     r.m.delivered,
 		DeliveryError: r.deliveryFailed,
 	})
@@ -165,6 +181,9 @@ func (r *Region) removeTempObjects() error {
 // deliverable returns the registry's flow logs this service can deliver;
 // the others are marked FAILED.
 func (r *Region) deliverable() []*flowlog.FlowLog {
+	if entries, err := r.reg.Describe(flowlog.Filter{}); err == nil {
+		r.guard.setRoles(entries)
+	}
 	var out []*flowlog.FlowLog
 	for _, fl := range r.reg.Active() {
 		if err := r.route.Check(fl); err != nil {
@@ -180,8 +199,11 @@ func (r *Region) deliverable() []*flowlog.FlowLog {
 // deliver; runs on the pipeline's delivery goroutine.
 func (r *Region) deliveryFailed(fl *flowlog.FlowLog, err error) {
 	r.m.deliveryErrors.WithLabelValues(fl.ID).Inc()
+	r.guard.markFailed(fl.ID)
 	r.log.Error("delivery failed", "flow_log", fl.ID, "err", err)
-	if serr := r.reg.SetDeliveryStatus(fl.ID, &flowlog.DeliveryError{Message: flowlog.DeliveryUnknownError, Err: err}); serr != nil {
+	// A *flowlog.DeliveryError says which of AWS's messages applies; any
+	// other error is recorded as "Unknown error".
+	if serr := r.reg.SetDeliveryStatus(fl.ID, err); serr != nil {
 		r.log.Error("recording the delivery status", "flow_log", fl.ID, "err", serr)
 	}
 }
@@ -228,6 +250,12 @@ func (r *Region) close() error {
 	if r.reg != nil {
 		errs = append(errs, r.reg.Close())
 	}
+	if r.net != nil {
+		errs = append(errs, r.net.Close())
+	}
+	if r.iam != nil {
+		errs = append(errs, r.iam.Close())
+	}
 	if r.logs != nil {
 		errs = append(errs, r.logs.Close())
 	}
@@ -236,44 +264,6 @@ func (r *Region) close() error {
 
 // Identity is the account and region the service answers for.
 func (r *Region) Identity() Identity { return r.id }
-
-// Topology is the declared network (nil in single-interface mode) and its
-// version: 1 at start, one more at every UpdateTopology.
-func (r *Region) Topology() (*topology.Topology, int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.topo, r.topoVersion
-}
-
-// UpdateTopology replaces the declared network while the service runs: the
-// next packet is judged by the new security groups and network ACLs
-// (connections already tracked go on, as on AWS), interfaces added to a
-// monitored VPC or subnet are logged from their next window, and flow logs
-// newly declared in t's FlowLogs are created. It returns the new version.
-func (r *Region) UpdateTopology(t *topology.Topology) (int, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.topo == nil || t == nil {
-		return 0, errors.New("the service runs without a topology (single-interface mode): there is none to replace")
-	}
-	if t.AccountID != "" && t.AccountID != r.id.Account || t.Region != "" && t.Region != r.id.Region {
-		return 0, fmt.Errorf("the topology is for account %s in region %s; this service answers for account %s in region %s",
-			t.AccountID, t.Region, r.id.Account, r.id.Region)
-	}
-	added, err := r.reg.Seed(t)
-	if err != nil {
-		return 0, err
-	}
-	for _, e := range added {
-		r.log.Info("flow log created from the topology", "id", e.FlowLog.ID, "resource", e.FlowLog.ResourceID)
-	}
-	if err := r.pipe.SetTopology(t, r.deliverable()); err != nil {
-		return 0, err
-	}
-	r.topo = t
-	r.topoVersion++
-	return r.topoVersion, nil
-}
 
 // Logs is the log service (CloudWatch Logs, metric filters, alarms).
 func (r *Region) Logs() *logsvc.Service { return r.logs }
@@ -291,6 +281,9 @@ func (r *Region) BucketDir(bucket string) string {
 func (r *Region) CreateFlowLogs(spec *flowlog.Spec, clientToken string) ([]*flowlog.Entry, []flowlog.Unsuccessful, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.checkRole(spec); err != nil {
+		return nil, nil, err
+	}
 	created, bad, err := r.reg.Create(r.topo, spec, clientToken)
 	if err != nil {
 		return nil, nil, err

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vpcflow/vpcflow/api"
+	"github.com/vpcflow/vpcflow/api/sigv4"
 	"github.com/vpcflow/vpcflow/internal/reporter"
 	"github.com/vpcflow/vpcflow/region"
 	"github.com/vpcflow/vpcflow/topology"
@@ -58,8 +59,12 @@ Sources:
   --sim[=RATE]       simulated traffic of the topology's interfaces, RATE
                      packets per second (default ` + strconv.Itoa(defaultSimRate) + `), on the clock
 
-The service listens on --listen for HTTP: GET /healthz (JSON status) and GET
-/metrics (Prometheus). SIGHUP reloads the --topology file: security groups and
+The service listens on --listen for HTTP: GET /healthz (JSON status), GET
+/metrics (Prometheus), and the AWS APIs for awscli and the SDKs with
+--endpoint-url: EC2 (flow logs, the VPC's resources) and IAM (roles).
+Requests are signed (SigV4) with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from
+serve's environment if set, else with the key pair in DATA_DIR/credentials
+(generated at the first start, profile vpcflow). SIGHUP reloads the --topology file: security groups and
 network ACLs decide by the new rules from the next packet (connections
 already tracked go on), new interfaces of monitored VPCs and subnets are
 logged, new FlowLogs are created. SIGINT or SIGTERM stops the sources, closes
@@ -130,10 +135,8 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if cfg.SimRate > 0 && len(f.replay) > 0 && cfg.Speed == 0 {
 		return usageErrorf("--sim runs on the clock: give the replay a --speed (such as 1) to mix them")
 	}
+	cfg.TopologyFile = f.topology
 	if f.topology != "" {
-		if cfg.Topology, err = topology.Load(f.topology); err != nil {
-			return err
-		}
 		if cmd.Flags().Changed("eni") || len(f.localCIDRs) > 0 {
 			return usageErrorf("--eni and --local-cidr apply only without --topology")
 		}
@@ -168,7 +171,14 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		ln.Close()
 		return &exitError{code: 1, msg: err.Error()}
 	}
-	front, err := api.New(api.Configuration{Listener: ln}, api.Dependencies{Reporter: rep, Region: svc})
+	keyID, secret, source, err := sigv4.LoadOrCreate(cfg.DataDir, os.Getenv)
+	if err != nil {
+		ln.Close()
+		svc.Stop()
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	front, err := api.New(api.Configuration{Listener: ln}, api.Dependencies{Reporter: rep, Region: svc,
+		Credentials: sigv4.StaticCredentials{keyID: secret}})
 	if err != nil {
 		ln.Close()
 		svc.Stop()
@@ -190,6 +200,16 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	fmt.Fprintf(stderr, "vpcflow serve: %s; %d flow log(s)\n", describeSources(&cfg), svc.Health().FlowLogs)
 	if svc.Health().FlowLogs == 0 {
 		fmt.Fprintf(stderr, "vpcflow serve: no flow logs, so nothing will be delivered: declare them in the topology's FlowLogs (the EC2 API that creates them is not served yet)\n")
+	}
+	switch source {
+	case "environment":
+		fmt.Fprintf(stderr, "vpcflow serve: requests must be signed with AWS_ACCESS_KEY_ID %s (from the environment)\n", keyID)
+	default:
+		if source == "generated" {
+			fmt.Fprintf(stderr, "vpcflow serve: new credentials: aws_access_key_id %s, aws_secret_access_key %s\n", keyID, secret)
+		}
+		fmt.Fprintf(stderr, "vpcflow serve: credentials in %s (profile vpcflow): export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=vpcflow\n",
+			sigv4.CredentialsFile(cfg.DataDir), sigv4.CredentialsFile(cfg.DataDir))
 	}
 	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (GET /healthz, GET /metrics); Ctrl-C stops\n", addr)
 	hup := make(chan os.Signal, 1)
@@ -224,16 +244,13 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 // reloadTopology reads the topology file again (SIGHUP) and hands it to
 // the service; a file that does not load leaves the running one in place.
 func reloadTopology(svc *region.Region, path string, w io.Writer) {
-	_, v := svc.Topology()
 	if path == "" {
 		fmt.Fprintf(w, "vpcflow serve: SIGHUP ignored: no --topology to reload\n")
 		return
 	}
-	t, err := topology.Load(path)
-	if err == nil {
-		v, err = svc.UpdateTopology(t)
-	}
+	v, err := svc.ReloadTopology()
 	if err != nil {
+		_, v = svc.Topology()
 		fmt.Fprintf(w, "vpcflow serve: topology not reloaded, version %d stays: %v\n", v, err)
 		return
 	}

@@ -1,0 +1,168 @@
+package api
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/vpcflow/vpcflow/api/query"
+	"github.com/vpcflow/vpcflow/api/sigv4"
+)
+
+// MaxBodyBytes bounds a request body of the Query and JSON protocols: the
+// largest legitimate ones (an IAM policy of 10 KB, a PutLogEvents batch of
+// 1 MB) fit with room to spare.
+const MaxBodyBytes = 2 << 20
+
+// service is one AWS protocol the front serves.
+type service interface {
+	// serve answers an authenticated request.
+	serve(w http.ResponseWriter, req *query.Request, requestID string)
+	// writeError answers with the service's own error document.
+	writeError(w http.ResponseWriter, status int, code, message, requestID string)
+}
+
+// Query-protocol API versions, which tell the services apart when a request
+// does not say which service it signed for.
+const (
+	ec2Version = "2016-11-15"
+	iamVersion = "2010-05-08"
+)
+
+// frontMetrics count every request by service, action and status.
+type frontMetrics struct {
+	requests *prometheus.CounterVec
+	latency  *prometheus.HistogramVec
+}
+
+func newFrontMetrics(reg prometheus.Registerer) (*frontMetrics, error) {
+	m := &frontMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vpcflow_api_requests_total", Help: "AWS API requests answered, by service, action and HTTP status.",
+		}, []string{"service", "action", "status"}),
+		latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "vpcflow_api_request_seconds", Help: "Time to answer an AWS API request, by service.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
+		}, []string{"service"}),
+	}
+	for _, c := range []prometheus.Collector{m.requests, m.latency} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return m, nil
+}
+
+// statusWriter remembers the status a handler wrote, for the metrics.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+// newRequestID returns a random id in the form AWS uses
+// (8-4-4-4-12 hex digits).
+func newRequestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// serveAWS is the entry of every AWS protocol request: it reads the body
+// (bounded), finds the service, verifies the signature, then hands the
+// request to the service; every answer is logged and counted.
+func (c *Component) serveAWS(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := newRequestID()
+	sw := &statusWriter{ResponseWriter: w}
+	w = sw
+	name, action := "unknown", "unknown"
+	defer func() {
+		status := strconv.Itoa(max(sw.status, http.StatusOK))
+		c.metrics.requests.WithLabelValues(name, action, status).Inc()
+		c.metrics.latency.WithLabelValues(name).Observe(time.Since(start).Seconds())
+		c.deps.Reporter.Debug("api request", "service", name, "action", action, "status", status,
+			"request_id", id, "remote", r.RemoteAddr, "seconds", time.Since(start).Seconds())
+	}()
+	w.Header().Set("x-amzn-RequestId", id)
+
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	var tooLarge *http.MaxBytesError
+	if errors.As(err, &tooLarge) {
+		c.fallback(r).writeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
+			fmt.Sprintf("Request body must be at most %d bytes", MaxBodyBytes), id)
+		return
+	}
+	if err != nil {
+		c.fallback(r).writeError(w, http.StatusBadRequest, "MalformedQueryString", "The request body could not be read: "+err.Error(), id)
+		return
+	}
+	req, qerr := query.Parse(r, body)
+	svcName := sigv4.ServiceOf(r)
+	if svcName == "" && req != nil {
+		switch req.Version {
+		case ec2Version:
+			svcName = "ec2"
+		case iamVersion:
+			svcName = "iam"
+		}
+	}
+	svc, ok := c.services[svcName]
+	if !ok {
+		svc = c.fallback(r)
+		if svcName != "" {
+			name = svcName
+			svc.writeError(w, http.StatusBadRequest, "UnknownService", fmt.Sprintf("vpcflow does not serve the %q API", svcName), id)
+			return
+		}
+	}
+	name = svcName
+	if req != nil && req.Action != "" {
+		action = req.Action
+	}
+	if _, err := c.verifier.Verify(r, body); err != nil {
+		var ae *sigv4.Error
+		if errors.As(err, &ae) {
+			if ae.Service != svcName && svcName != "" {
+				ae = ae.For(svcName) // the service told by the API version
+			}
+			svc.writeError(w, ae.Status, ae.Code, ae.Message, id)
+		} else {
+			svc.writeError(w, http.StatusForbidden, "AuthFailure", err.Error(), id)
+		}
+		return
+	}
+	if qerr != nil {
+		var qe *query.Error
+		if errors.As(qerr, &qe) {
+			svc.writeError(w, qe.Status, qe.Code, qe.Message, id)
+		} else {
+			svc.writeError(w, http.StatusBadRequest, "MalformedQueryString", qerr.Error(), id)
+		}
+		return
+	}
+	svc.serve(w, req, id)
+}
+
+// fallback is the service whose error format answers a request that names
+// none: EC2's, the protocol most clients of this server speak.
+func (c *Component) fallback(*http.Request) service { return c.services["ec2"] }
