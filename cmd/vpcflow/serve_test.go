@@ -36,8 +36,17 @@ var listenRE = regexp.MustCompile(`listening on http://(\S+)`)
 // until it listens.
 func startServe(t *testing.T, args ...string) *serveProc {
 	t.Helper()
+	return startServeEnv(t, nil, args...)
+}
+
+// startServeEnv is startServe with variables added to the environment.
+func startServeEnv(t *testing.T, env []string, args ...string) *serveProc {
+	t.Helper()
 	p := &serveProc{exited: make(chan struct{})}
 	p.cmd = exec.Command(vpcflowBinary(t), append([]string{"serve", "--listen", "127.0.0.1:0"}, args...)...)
+	if env != nil {
+		p.cmd.Env = append(os.Environ(), env...)
+	}
 	pipe, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
