@@ -139,7 +139,7 @@ func (c *Component) serveAWS(w http.ResponseWriter, r *http.Request) {
 	if req != nil && req.Action != "" {
 		action = req.Action
 	}
-	if _, err := c.verifier.Verify(r, body); err != nil {
+	if err := c.verify(svcName, r, body); err != nil {
 		var ae *sigv4.Error
 		if errors.As(err, &ae) {
 			if ae.Service != svcName && svcName != "" {
@@ -161,6 +161,20 @@ func (c *Component) serveAWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	svc.serve(w, req, id)
+}
+
+// verify checks the signature. IAM is a global service whose requests
+// AWS's SDKs sign for us-east-1 whatever the caller's region, so they are
+// accepted with either scope.
+func (c *Component) verify(svcName string, r *http.Request, body []byte) error {
+	_, err := c.verifier.Verify(r, body)
+	var ae *sigv4.Error
+	if svcName == "iam" && errors.As(err, &ae) && ae.Kind == sigv4.KindScope {
+		global := *c.verifier
+		global.Region = "us-east-1"
+		_, err = global.Verify(r, body)
+	}
+	return err
 }
 
 // fallback is the service whose error format answers a request that names

@@ -87,18 +87,17 @@ func (h *Handler) Serve(w http.ResponseWriter, req *query.Request, id string) {
 
 // do runs the action; resp is the content of <ActionResult>, nil when the
 // action has none.
+// Parameters the store requires are passed as given, absent ones as "":
+// the store answers them with IAM's ValidationError ("Value null at
+// 'roleName' failed to satisfy constraint: Member must not be null").
 func (h *Handler) do(req *query.Request) (any, error) {
 	p := req.Params()
 	switch req.Action {
 	case "CreateRole":
 		in := iam.CreateRoleInput{}
-		var err error
-		if in.RoleName, err = p.Required("RoleName"); err != nil {
-			return nil, err
-		}
-		if in.AssumeRolePolicyDocument, err = p.Required("AssumeRolePolicyDocument"); err != nil {
-			return nil, err
-		}
+		// Missing required parameters are the store's ValidationError,
+		// as IAM reports them.
+		in.RoleName, in.AssumeRolePolicyDocument = p.String("RoleName"), p.String("AssumeRolePolicyDocument")
 		in.Path, in.Description = p.String("Path"), p.String("Description")
 		if n, ok, err := p.Int("MaxSessionDuration"); err != nil {
 			return nil, err
@@ -116,10 +115,7 @@ func (h *Handler) do(req *query.Request) (any, error) {
 			Role roleXML `xml:"Role"`
 		}{toXML(r)}, nil
 	case "GetRole":
-		name, err := p.Required("RoleName")
-		if err != nil {
-			return nil, err
-		}
+		name := p.String("RoleName")
 		r, err := h.roles.GetRole(name)
 		if err != nil {
 			return nil, err
@@ -148,26 +144,14 @@ func (h *Handler) do(req *query.Request) (any, error) {
 		}
 		return out, nil
 	case "DeleteRole":
-		name, err := p.Required("RoleName")
-		if err != nil {
-			return nil, err
-		}
+		name := p.String("RoleName")
 		return nil, h.roles.DeleteRole(name)
 	case "PutRolePolicy", "GetRolePolicy", "DeleteRolePolicy":
-		role, err := p.Required("RoleName")
-		if err != nil {
-			return nil, err
-		}
-		name, err := p.Required("PolicyName")
-		if err != nil {
-			return nil, err
-		}
+		role := p.String("RoleName")
+		name := p.String("PolicyName")
 		switch req.Action {
 		case "PutRolePolicy":
-			doc, err := p.Required("PolicyDocument")
-			if err != nil {
-				return nil, err
-			}
+			doc := p.String("PolicyDocument")
 			return nil, h.roles.PutRolePolicy(role, name, doc)
 		case "DeleteRolePolicy":
 			return nil, h.roles.DeleteRolePolicy(role, name)
@@ -182,10 +166,7 @@ func (h *Handler) do(req *query.Request) (any, error) {
 			PolicyDocument string `xml:"PolicyDocument"`
 		}{role, name, iam.EncodePolicyDocument(doc)}, nil
 	case "ListRolePolicies":
-		role, err := p.Required("RoleName")
-		if err != nil {
-			return nil, err
-		}
+		role := p.String("RoleName")
 		marker := p.String("Marker")
 		max, err := maxItems(p)
 		if err != nil {
