@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -118,6 +119,9 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if cfg.DataDir, err = logsDataDir(f.dataDir); err != nil {
 		return err
 	}
+	if abs, err := filepath.Abs(cfg.DataDir); err == nil {
+		cfg.DataDir = abs // printed in the hints for awscli, which may run elsewhere
+	}
 	cfg.Account, cfg.Region, cfg.DefaultAccount, cfg.DefaultRegion = f.account, f.region, defaultAccount, defaultRegion
 	cfg.Replay, cfg.Loop, cfg.SimRate, cfg.SimSeed = f.replay, f.loop, f.sim, f.simSeed
 	cfg.Flow.MaxFlowsPerWindow, cfg.Flow.MaxFlows = f.maxFlowsPerWindow, f.maxFlows
@@ -199,7 +203,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	fmt.Fprintf(stderr, "vpcflow serve: account %s, region %s, data dir %s\n", id.Account, id.Region, cfg.DataDir)
 	fmt.Fprintf(stderr, "vpcflow serve: %s; %d flow log(s)\n", describeSources(&cfg), svc.Health().FlowLogs)
 	if svc.Health().FlowLogs == 0 {
-		fmt.Fprintf(stderr, "vpcflow serve: no flow logs, so nothing will be delivered: declare them in the topology's FlowLogs (the EC2 API that creates them is not served yet)\n")
+		fmt.Fprintf(stderr, "vpcflow serve: no flow logs yet: create them with 'aws ec2 create-flow-logs --endpoint-url ...' or declare them in the topology's FlowLogs\n")
 	}
 	switch source {
 	case "environment":
@@ -211,7 +215,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		fmt.Fprintf(stderr, "vpcflow serve: credentials in %s (profile vpcflow): export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=vpcflow\n",
 			sigv4.CredentialsFile(cfg.DataDir), sigv4.CredentialsFile(cfg.DataDir))
 	}
-	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (GET /healthz, GET /metrics); Ctrl-C stops\n", addr)
+	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (AWS API: EC2 and IAM for --endpoint-url; GET /healthz, GET /metrics); Ctrl-C stops\n", addr)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
