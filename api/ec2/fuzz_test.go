@@ -5,21 +5,68 @@ import (
 	"errors"
 	"io"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/vpcflow/vpcflow/api/ec2"
 	"github.com/vpcflow/vpcflow/api/query"
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/logsvc"
+	"github.com/vpcflow/vpcflow/netstate"
 	"github.com/vpcflow/vpcflow/topology"
 )
 
-// memBackend is an in-memory Backend, so the fuzzer spends its time in the
-// handler rather than in fsync.
+// memBackend keeps flow logs in memory, so the fuzzer spends its time in
+// the handler rather than in fsync; the network is a real store (the
+// actions that change it are the store's calls), set back to the topology
+// file every resetEvery changes so that it does not grow without bound.
 type memBackend struct {
 	topo    *topology.Topology
 	entries []flowlog.Entry
+
+	mu      sync.Mutex
+	net     *netstate.Store
+	file    []byte
+	changes int
+}
+
+const resetEvery = 50
+
+func newMemBackend(tb testing.TB) *memBackend {
+	tb.Helper()
+	top, err := topology.Load(topoFile)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	file, err := os.ReadFile(topoFile)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := netstate.Open(filepath.Join(tb.TempDir(), "network.json"), netstate.Options{Account: account, Region: "us-east-1"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	if err := s.Seed(topoFile, file); err != nil {
+		tb.Fatal(err)
+	}
+	return &memBackend{topo: top, net: s, file: file}
+}
+
+func (m *memBackend) Network() *netstate.Store { return m.net }
+
+func (m *memBackend) ChangeNetwork(change func(*netstate.Store) (int, error)) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.changes++; m.changes%resetEvery == 0 {
+		if err := m.net.Replace(topoFile, m.file); err != nil {
+			return 0, err
+		}
+	}
+	return change(m.net)
 }
 
 func (m *memBackend) CreateFlowLogs(spec *flowlog.Spec, _ string) ([]*flowlog.Entry, []flowlog.Unsuccessful, error) {
@@ -57,10 +104,7 @@ func (m *memBackend) Identity() logsvc.Identity {
 // FuzzServe: whatever the form, the answer is a well-formed document with
 // a client-error or success status, never a panic.
 func FuzzServe(f *testing.F) {
-	top, err := topology.Load(topoFile)
-	if err != nil {
-		f.Fatal(err)
-	}
+	b := newMemBackend(f)
 	for _, s := range []string{
 		createForm(),
 		"Action=DescribeFlowLogs&Version=2016-11-15&Filter.1.Name=tag%3Ateam&Filter.1.Value.1=n*t&MaxResults=1",
@@ -71,11 +115,32 @@ func FuzzServe(f *testing.F) {
 		"Action=DescribeNetworkAcls&Version=2016-11-15&Filter.1.Name=entry.icmp.type&Filter.1.Value.1=-1",
 		"Action=DescribeRouteTables&Version=2016-11-15&Filter.1.Name=route.gateway-id&Filter.1.Value.1=local&MaxResults=100",
 		"Action=DeleteFlowLogs&Version=2016-11-15&FlowLogId.1=fl-1&DryRun=false",
+		// The actions that change the network, in the forms the AWS CLI
+		// sends them.
+		"Action=CreateVpc&Version=2016-11-15&CidrBlock=10.9.0.0%2F16&TagSpecification.1.ResourceType=vpc&TagSpecification.1.Tag.1.Key=Name&TagSpecification.1.Tag.1.Value=v",
+		"Action=CreateSubnet&Version=2016-11-15&AvailabilityZone=us-east-1b&CidrBlock=10.0.9.0%2F24&VpcId=" + vpcID,
+		"Action=CreateSecurityGroup&Version=2016-11-15&GroupDescription=d+x&GroupName=g&VpcId=" + vpcID,
+		"Action=DeleteSecurityGroup&Version=2016-11-15&GroupId=" + dbSG + "&DryRun=true",
+		"Action=AuthorizeSecurityGroupIngress&Version=2016-11-15&GroupId=" + dbSG + "&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=22&IpPermissions.1.ToPort=22&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0%2F0",
+		"Action=AuthorizeSecurityGroupEgress&Version=2016-11-15&GroupId=" + dbSG + "&IpPermissions.1.IpProtocol=-1&IpPermissions.1.Groups.1.GroupId=" + appSG,
+		"Action=AuthorizeSecurityGroupIngress&Version=2016-11-15&GroupId=" + dbSG + "&IpProtocol=udp&FromPort=53&ToPort=53&CidrIp=10.0.0.0%2F8",
+		"Action=RevokeSecurityGroupIngress&Version=2016-11-15&GroupId=" + webSG + "&IpPermissions.1.IpProtocol=tcp&IpPermissions.1.FromPort=80&IpPermissions.1.ToPort=80&IpPermissions.1.IpRanges.1.CidrIp=0.0.0.0%2F0",
+		"Action=RevokeSecurityGroupEgress&Version=2016-11-15&GroupId=" + appSG + "&SecurityGroupRuleId.1=sgr-00000000000000001",
+		"Action=DescribeSecurityGroupRules&Version=2016-11-15&Filter.1.Name=group-id&Filter.1.Value.1=" + webSG + "&MaxResults=5",
+		"Action=CreateNetworkAcl&Version=2016-11-15&VpcId=" + vpcID,
+		"Action=CreateNetworkAclEntry&Version=2016-11-15&CidrBlock=0.0.0.0%2F0&Egress=false&NetworkAclId=" + dbACL + "&PortRange.From=22&PortRange.To=22&Protocol=6&RuleAction=allow&RuleNumber=110",
+		"Action=ReplaceNetworkAclEntry&Version=2016-11-15&Egress=true&Icmp.Type=-1&Icmp.Code=-1&Ipv6CidrBlock=%3A%3A%2F0&NetworkAclId=" + dbACL + "&Protocol=1&RuleAction=deny&RuleNumber=100",
+		"Action=DeleteNetworkAclEntry&Version=2016-11-15&Egress=false&NetworkAclId=" + dbACL + "&RuleNumber=100",
+		"Action=ReplaceNetworkAclAssociation&Version=2016-11-15&AssociationId=aclassoc-00000000000000001&NetworkAclId=" + defACL,
+		"Action=CreateNetworkInterface&Version=2016-11-15&Description=hi&SecurityGroupId.1=" + appSG + "&PrivateIpAddress=10.0.1.9&SubnetId=" + appSubnet + "&ClientToken=t",
+		"Action=DeleteNetworkInterface&Version=2016-11-15&NetworkInterfaceId=" + dbENI,
+		"Action=CreateTags&Version=2016-11-15&ResourceId.1=" + vpcID + "&ResourceId.2=" + webSG + "&Tag.1.Key=a&Tag.1.Value=b&Tag.2.Key=c",
+		"Action=DeleteTags&Version=2016-11-15&ResourceId.1=" + vpcID + "&Tag.1.Key=a&Tag.2.Key=c&Tag.2.Value=",
 	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, form string) {
-		h := ec2.New(&memBackend{topo: top})
+		h := ec2.New(b)
 		w := httptest.NewRecorder()
 		req, err := query.ParseForm(form)
 		if err != nil {

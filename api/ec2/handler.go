@@ -10,7 +10,7 @@ import (
 	"github.com/vpcflow/vpcflow/api/query"
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/logsvc"
-	"github.com/vpcflow/vpcflow/topology"
+	"github.com/vpcflow/vpcflow/netstate"
 )
 
 const (
@@ -26,8 +26,14 @@ type Backend interface {
 	CreateFlowLogs(spec *flowlog.Spec, clientToken string) ([]*flowlog.Entry, []flowlog.Unsuccessful, error)
 	DescribeFlowLogs(f flowlog.Filter) ([]flowlog.Entry, error)
 	DeleteFlowLogs(ids []string) ([]flowlog.Unsuccessful, error)
-	Topology() (*topology.Topology, int)
 	Identity() logsvc.Identity
+	// Network is the network store the describes read (nil: no network).
+	Network() *netstate.Store
+	// ChangeNetwork runs one change of the network store and hands the
+	// new network to the packet path, so that the next packet is judged by
+	// it. Every change goes through it: a change made on the store
+	// directly would not reach the packet path.
+	ChangeNetwork(change func(*netstate.Store) (int, error)) (int, error)
 }
 
 // Handler answers EC2 Query requests from a Backend. It holds no state of
@@ -45,26 +51,14 @@ func New(b Backend) *Handler { return &Handler{b: b} }
 type action func(h *Handler, p query.Params) (response, error)
 
 // actions are the EC2 actions answered, by name (names are case-sensitive,
-// as AWS's are).
-//
-// The mutating VPC actions — CreateVpc, DeleteVpc, CreateSubnet,
-// DeleteSubnet, CreateSecurityGroup, AuthorizeSecurityGroupIngress,
-// AuthorizeSecurityGroupEgress, RevokeSecurityGroupIngress,
-// RevokeSecurityGroupEgress, CreateNetworkAcl, CreateNetworkAclEntry,
-// ReplaceNetworkAclEntry, DeleteNetworkAclEntry, CreateRouteTable,
-// CreateRoute, DeleteRoute, AssociateRouteTable, CreateTags, DeleteTags, ...
-// — belong here too, one entry each, once the network they change is
-// mutable (package netstate): the describes below read the network from
-// Backend.Topology, so they will show those changes without change of
-// their own. Until then those names are InvalidAction, as any other
-// unknown action.
+// as AWS's are). Any other name is InvalidAction.
 var actions = map[string]action{
 	// Flow logs: the registry of the running service.
 	"CreateFlowLogs":   createFlowLogs,
 	"DescribeFlowLogs": describeFlowLogs,
 	"DeleteFlowLogs":   deleteFlowLogs,
 
-	// The declared network, read-only.
+	// The network: describes read the network store.
 	"DescribeVpcs":              describeVpcs,
 	"DescribeSubnets":           describeSubnets,
 	"DescribeNetworkInterfaces": describeNetworkInterfaces,
@@ -122,8 +116,9 @@ func (h *Handler) serve(req *query.Request) (response, error) {
 }
 
 // toError turns what an action returned into the error document's
-// content: AWS errors as they are, the flow-log package's errors with
-// their AWS codes, anything else (a failed write) as InternalError.
+// content: AWS errors as they are, the flow-log and network packages'
+// errors with their AWS codes (client errors, HTTP 400), anything else (a
+// failed write) as InternalError.
 func toError(err error) *query.Error {
 	var qe *query.Error
 	if errors.As(err, &qe) {
@@ -132,6 +127,10 @@ func toError(err error) *query.Error {
 	var fe *flowlog.Error
 	if errors.As(err, &fe) {
 		return query.Errorf(fe.Code, "%s", flowLogMessage(fe))
+	}
+	var ne *netstate.Error
+	if errors.As(err, &ne) {
+		return query.Errorf(ne.Code, "%s", ne.Message)
 	}
 	return &query.Error{Status: http.StatusInternalServerError, Code: "InternalError", Message: "An internal error has occurred: " + err.Error()}
 }

@@ -2,7 +2,9 @@ package ec2_test
 
 import (
 	"fmt"
+	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -13,10 +15,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/vpcflow/vpcflow/api/ec2"
-	"github.com/vpcflow/vpcflow/topology"
+	"github.com/vpcflow/vpcflow/netstate"
 )
 
 // The expected values below are read by hand from examples/topology.yaml.
+
+// aclAssocID is the form of a network ACL association id, as AWS makes
+// them: a prefix and 17 hex digits.
+var aclAssocID = regexp.MustCompile(`^aclassoc-[0-9a-f]{17}$`)
 
 func filter(name string, values ...string) []types.Filter {
 	return []types.Filter{{Name: aws.String(name), Values: values}}
@@ -37,6 +43,10 @@ func TestDescribeVpcs(t *testing.T) {
 		VpcId:     aws.String(vpcID),
 		State:     types.VpcStateAvailable,
 		CidrBlock: aws.String("10.0.0.0/16"),
+		// AWS always answers these two; the file says IsDefault: false, and
+		// "default" is the tenancy of a VPC created without one.
+		IsDefault:       aws.Bool(false),
+		InstanceTenancy: types.TenancyDefault,
 	}}
 	if !reflect.DeepEqual(out.Vpcs, want) {
 		t.Errorf("vpcs\n%+v\nwant\n%+v", out.Vpcs, want)
@@ -52,10 +62,12 @@ func TestDescribeVpcs(t *testing.T) {
 		{&ec2sdk.DescribeVpcsInput{Filters: filter("ipv6-cidr-block-association.ipv6-cidr-block", "2600:1f18:abcd:ef00::/56")}, 1},
 		{&ec2sdk.DescribeVpcsInput{Filters: filter("owner-id", account)}, 1},
 		{&ec2sdk.DescribeVpcsInput{Filters: filter("state", "available")}, 1},
-		// The declared network carries no tags: tag filters match nothing.
+		// The example's VPC has no tags (TestTagsAndFilters tags it).
 		{&ec2sdk.DescribeVpcsInput{Filters: filter("tag:Name", "*")}, 0},
 		{&ec2sdk.DescribeVpcsInput{Filters: filter("tag-key", "Name")}, 0},
-		{&ec2sdk.DescribeVpcsInput{Filters: filter("is-default", "false")}, 0},
+		// The file says IsDefault: false, which the store keeps.
+		{&ec2sdk.DescribeVpcsInput{Filters: filter("is-default", "false")}, 1},
+		{&ec2sdk.DescribeVpcsInput{Filters: filter("is-default", "true")}, 0},
 	} {
 		out, err := g.c.DescribeVpcs(ctx, tc.in)
 		if err != nil || len(out.Vpcs) != tc.want {
@@ -280,7 +292,10 @@ func TestDescribeSecurityGroups(t *testing.T) {
 		{filter("ip-permission.ipv6-cidr", "::/0"), []string{webSG}},
 		{filter("egress.ip-permission.protocol", "-1"), withDefault(webSG, bastSG)},
 		{filter("vpc-id", vpcID), withDefault(webSG, appSG, dbSG, bastSG)},
-		{filter("description", "*"), nil},
+		// The file gives its groups no description; the default group has
+		// AWS's, "default VPC security group".
+		{filter("description", "*"), withDefault()},
+		{filter("description", "default VPC security group"), withDefault()},
 	} {
 		out, err := g.c.DescribeSecurityGroups(ctx, &ec2sdk.DescribeSecurityGroupsInput{Filters: tc.f})
 		var got []string
@@ -329,7 +344,15 @@ func TestDescribeNetworkAcls(t *testing.T) {
 		VpcId:        aws.String(vpcID),
 		OwnerId:      aws.String(account),
 	}
-	if got := out.NetworkAcls[0]; !reflect.DeepEqual(got, want) {
+	// The store gives the association an id of AWS's form.
+	got := out.NetworkAcls[0]
+	if len(got.Associations) == 1 {
+		if id := aws.ToString(got.Associations[0].NetworkAclAssociationId); !aclAssocID.MatchString(id) {
+			t.Errorf("association id %q", id)
+		}
+		want.Associations[0].NetworkAclAssociationId = got.Associations[0].NetworkAclAssociationId
+	}
+	if !reflect.DeepEqual(got, want) {
 		t.Errorf("db acl\n%+v\nwant\n%+v", got, want)
 	}
 	for _, tc := range []struct {
@@ -419,21 +442,21 @@ func TestDescribeRouteTables(t *testing.T) {
 	wantAPIError(t, err, 400, "InvalidParameterValue", "Value ( 101 ) for parameter MaxResults is invalid. Expecting a value between 5 and 100.")
 }
 
-// swapping answers with a topology the test replaces, as the network
+// swapping answers with a network store the test replaces, as the network
 // changes while a client pages through it.
 type swapping struct {
 	ec2.Backend
 	mu  sync.Mutex
-	top *topology.Topology
+	net *netstate.Store
 }
 
-func (s *swapping) Topology() (*topology.Topology, int) {
+func (s *swapping) Network() *netstate.Store {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.top == nil {
-		return s.Backend.Topology()
+	if s.net == nil {
+		return s.Backend.Network()
 	}
-	return s.top, 2
+	return s.net
 }
 
 // TestDescribeNetworkPagination: twelve VPCs in pages of five, stable while
@@ -478,12 +501,16 @@ func TestDescribeNetworkPagination(t *testing.T) {
 		t.Fatal(err)
 	}
 	smaller := strings.Replace(b.String(), "  - {VpcId: "+all[4]+", CidrBlock: 10.5.0.0/16}\n", "", 1)
-	top2, err := topology.Parse("fewer.yaml", []byte(smaller))
+	net2, err := netstate.Open(filepath.Join(t.TempDir(), "network.json"), netstate.Options{Account: "444455556666", Region: "eu-west-1"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer net2.Close()
+	if err := net2.Seed("fewer.yaml", []byte(smaller)); err != nil {
+		t.Fatal(err)
+	}
 	swap.mu.Lock()
-	swap.top = top2
+	swap.net = net2
 	swap.mu.Unlock()
 	second, err := g.c.DescribeVpcs(ctx, &ec2sdk.DescribeVpcsInput{MaxResults: aws.Int32(5), NextToken: first.NextToken})
 	if err != nil || len(second.Vpcs) != 5 || aws.ToString(second.Vpcs[0].VpcId) != all[5] {
