@@ -1,10 +1,16 @@
 // Package ec2 answers the EC2 Query API of the emulator: the flow-log
 // actions (CreateFlowLogs, DescribeFlowLogs, DeleteFlowLogs) over the
-// service's flow-log registry, and read-only Describe actions of the
-// declared network (DescribeVpcs, DescribeSubnets,
-// DescribeNetworkInterfaces, DescribeSecurityGroups, DescribeNetworkAcls,
-// DescribeRouteTables). It exists so the real AWS CLI and SDKs work against
-// `vpcflow serve` unchanged, with only --endpoint-url pointing at it.
+// service's flow-log registry, the Describe actions of the network
+// (DescribeVpcs, DescribeSubnets, DescribeNetworkInterfaces,
+// DescribeSecurityGroups, DescribeSecurityGroupRules, DescribeNetworkAcls,
+// DescribeRouteTables) and the actions that change it (CreateVpc,
+// CreateSubnet, CreateSecurityGroup, DeleteSecurityGroup,
+// AuthorizeSecurityGroupIngress/Egress, RevokeSecurityGroupIngress/Egress,
+// CreateNetworkAcl, CreateNetworkAclEntry, ReplaceNetworkAclEntry,
+// DeleteNetworkAclEntry, ReplaceNetworkAclAssociation,
+// CreateNetworkInterface, DeleteNetworkInterface, CreateTags, DeleteTags).
+// It exists so the real AWS CLI and SDKs work against `vpcflow serve`
+// unchanged, with only --endpoint-url pointing at it.
 //
 // The HTTP front reads the body, checks the SigV4 signature, decodes the
 // form with package query and calls Handler.Serve; this package turns the
@@ -65,16 +71,44 @@
 // DeleteFlowLogs deletes the known ids and reports each unknown one as an
 // Unsuccessful item with InvalidFlowLogId.NotFound.
 //
-// # The declared network
+// # The network
 //
-// The Describe actions read Backend.Topology. Each takes its ids list
-// (VpcId.N, SubnetId.N, NetworkInterfaceId.N, GroupId.N and GroupName.N,
+// The network lives in the network store (package netstate,
+// docs/netstate.md), which keeps it as EC2 does. The Describe actions read
+// it (Backend.Network). Each takes its ids list (VpcId.N, SubnetId.N,
+// NetworkInterfaceId.N, GroupId.N and GroupName.N, SecurityGroupRuleId.N,
 // NetworkAclId.N, RouteTableId.N; an unknown one fails the call with the
 // NotFound code of the resource), filters (EC2's names for the resource,
-// with * and ? wildcards), MaxResults (5-1000; 5-100 for route tables) and
-// NextToken. The topology keeps what the packet path needs: fields it does
-// not keep (tags, association ids, DHCP options, group descriptions, ...)
-// are omitted, and filters over them match nothing.
+// tag:<key>, tag-key and tag-value included, with * and ? wildcards),
+// MaxResults (5-1000; 5-100 for route tables) and NextToken. A field the
+// store does not keep (DHCP options, subnet launch settings, attachment
+// ids, ...) is an omitted element, and a filter over it matches nothing.
+//
+// The actions that change the network read their parameters under EC2's
+// query names, which are what the SDKs and the AWS CLI send: the member
+// the API reference calls UserIdGroupPairs is IpPermissions.N.Groups.M,
+// and IcmpTypeCode is Icmp (Icmp.Type, Icmp.Code); the reference's names
+// are refused with UnknownParameter, which names the query name. The
+// ingress actions also take the older flat form (IpProtocol, FromPort,
+// ToPort, CidrIp, SourceSecurityGroupName, SourceSecurityGroupOwnerId),
+// which the egress actions document as not supported. TagSpecification.N
+// must name the type of resource the action creates (vpc, subnet,
+// security-group, security-group-rule, network-acl, network-interface).
+// Parameters of features the store does not have (IPv6 CIDRs, IPAM pools,
+// secondary addresses, dedicated tenancy, ...) are refused with
+// InvalidParameter rather than ignored.
+//
+// A request that reads well makes one call of the store through
+// Backend.ChangeNetwork, which hands the changed network to the packet
+// path: the next packet is judged by it. The store's checks (EC2's error
+// codes, HTTP 400) and its answer make the response: the created resource
+// as the Describe actions show it, <return>true</return> where EC2 answers
+// only that, securityGroupRuleSet for the authorize actions,
+// unknownIpPermissionSet and revokedSecurityGroupRuleSet for the revoke
+// ones, newAssociationId for ReplaceNetworkAclAssociation. DryRun=true
+// answers DryRunOperation once the request reads well, without asking the
+// store: the ids it names are not looked up. ClientToken
+// (CreateNetworkInterface, CreateNetworkAcl) is echoed, not remembered.
 //
 // # Pagination
 //

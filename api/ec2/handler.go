@@ -59,12 +59,32 @@ var actions = map[string]action{
 	"DeleteFlowLogs":   deleteFlowLogs,
 
 	// The network: describes read the network store.
-	"DescribeVpcs":              describeVpcs,
-	"DescribeSubnets":           describeSubnets,
-	"DescribeNetworkInterfaces": describeNetworkInterfaces,
-	"DescribeSecurityGroups":    describeSecurityGroups,
-	"DescribeNetworkAcls":       describeNetworkAcls,
-	"DescribeRouteTables":       describeRouteTables,
+	"DescribeVpcs":               describeVpcs,
+	"DescribeSubnets":            describeSubnets,
+	"DescribeNetworkInterfaces":  describeNetworkInterfaces,
+	"DescribeSecurityGroups":     describeSecurityGroups,
+	"DescribeSecurityGroupRules": describeSecurityGroupRules,
+	"DescribeNetworkAcls":        describeNetworkAcls,
+	"DescribeRouteTables":        describeRouteTables,
+
+	// The network: changes go through Backend.ChangeNetwork.
+	"CreateVpc":                     createVpc,
+	"CreateSubnet":                  createSubnet,
+	"CreateSecurityGroup":           createSecurityGroup,
+	"DeleteSecurityGroup":           deleteSecurityGroup,
+	"AuthorizeSecurityGroupIngress": authorizeIngress,
+	"AuthorizeSecurityGroupEgress":  authorizeEgress,
+	"RevokeSecurityGroupIngress":    revokeIngress,
+	"RevokeSecurityGroupEgress":     revokeEgress,
+	"CreateNetworkAcl":              createNetworkAcl,
+	"CreateNetworkAclEntry":         createNetworkAclEntry,
+	"ReplaceNetworkAclEntry":        replaceNetworkAclEntry,
+	"DeleteNetworkAclEntry":         deleteNetworkAclEntry,
+	"ReplaceNetworkAclAssociation":  replaceNetworkAclAssociation,
+	"CreateNetworkInterface":        createNetworkInterface,
+	"DeleteNetworkInterface":        deleteNetworkInterface,
+	"CreateTags":                    createTags,
+	"DeleteTags":                    deleteTags,
 }
 
 // response is a response document: a struct whose XMLName is
