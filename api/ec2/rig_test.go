@@ -76,9 +76,16 @@ type rig struct {
 // package query, call Serve.
 func newRig(t *testing.T, topoPath string, wrap func(ec2.Backend) ec2.Backend) *rig {
 	t.Helper()
+	return newRigIn(t, t.TempDir(), topoPath, wrap)
+}
+
+// newRigIn is newRig over the data dir dir: a second rig on the dir of a
+// stopped one is the service restarted.
+func newRigIn(t *testing.T, dir, topoPath string, wrap func(ec2.Backend) ec2.Backend) *rig {
+	t.Helper()
 	g := &rig{clk: clock.NewFake(t0), wrap: wrap}
 	cfg := region.DefaultConfiguration()
-	cfg.DataDir, cfg.TopologyFile = t.TempDir(), topoPath
+	cfg.DataDir, cfg.TopologyFile = dir, topoPath
 	r, err := region.New(cfg, region.Dependencies{Clock: g.clk})
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +134,9 @@ func createFlowLogsRole(t *testing.T, r *region.Region) {
 	withIAM, ok := any(r).(interface{ IAM() *iam.Store })
 	if !ok {
 		return
+	}
+	if _, err := withIAM.IAM().GetRole("flow-logs"); err == nil {
+		return // a restarted service keeps its roles
 	}
 	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"vpc-flow-logs.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
 	if _, err := withIAM.IAM().CreateRole(iam.CreateRoleInput{RoleName: "flow-logs", AssumeRolePolicyDocument: trust}); err != nil {
