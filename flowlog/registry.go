@@ -46,6 +46,7 @@ const (
 // Error codes the registry returns, besides those of Build.
 const (
 	CodeFlowLogAlreadyExists        = "FlowLogAlreadyExists"
+	CodeFlowLogsLimitExceeded       = "FlowLogsLimitExceeded"
 	CodeFlowLogNotFound             = "InvalidFlowLogId.NotFound"
 	CodeIdempotentParameterMismatch = "IdempotentParameterMismatch"
 )
@@ -85,6 +86,12 @@ type RegistryOptions struct {
 	// Now is the clock of CreationTime and of the ClientToken expiry;
 	// time.Now when nil.
 	Now func() time.Time
+	// MaxPerResource is the quota of flow logs on one VPC, subnet or
+	// interface: beyond it CreateFlowLogs fails with FlowLogsLimitExceeded.
+	// Default 50, AWS's default quota ("Flow logs per single network
+	// interface, single subnet, or single VPC in a Region",
+	// https://docs.aws.amazon.com/vpc/latest/userguide/amazon-vpc-limits.html).
+	MaxPerResource int
 }
 
 // Entry is one flow log of the registry, with what DescribeFlowLogs reports
@@ -212,6 +219,9 @@ func OpenRegistry(path string, opts RegistryOptions) (*Registry, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.MaxPerResource <= 0 {
+		opts.MaxPerResource = 50
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("flowlog: registry: %w", err)
@@ -387,6 +397,10 @@ func (r *Registry) Create(t *topology.Topology, spec *Spec, clientToken string) 
 		if next.conflict(f) != "" {
 			return nil, nil, &Error{Where: where + ".ResourceIds", Code: CodeFlowLogAlreadyExists, Msg: flowLogExistsMessage}
 		}
+		if n := next.onResource(f.ResourceID); n >= r.opts.MaxPerResource {
+			return nil, nil, &Error{Where: where + ".ResourceIds", Code: CodeFlowLogsLimitExceeded,
+				Msg: fmt.Sprintf("You have exceeded the limit of %d flow logs for resource %s", r.opts.MaxPerResource, f.ResourceID)}
+		}
 		f.ID = next.newID()
 		e := newEntry(f, one, now, false)
 		next.entries[f.ID] = e
@@ -405,6 +419,17 @@ func (r *Registry) Create(t *topology.Topology, spec *Spec, clientToken string) 
 		created = append(created, &c)
 	}
 	return created, unsuccessful, nil
+}
+
+// onResource counts the flow logs of a resource.
+func (st *state) onResource(id string) int {
+	n := 0
+	for _, e := range st.entries {
+		if e.FlowLog.ResourceID == id {
+			n++
+		}
+	}
+	return n
 }
 
 // Seed adds the flow logs declared in the topology's FlowLogs (ids derived

@@ -983,3 +983,40 @@ func FuzzRegistryFile(f *testing.F) {
 		}
 	})
 }
+
+// TestRegistryQuota: a resource holds at most MaxPerResource flow logs
+// (AWS's default quota is 50); the next CreateFlowLogs for it fails with
+// FlowLogsLimitExceeded and creates nothing, other resources are free.
+func TestRegistryQuota(t *testing.T) {
+	topo := regTopo(t, "")
+	r, err := OpenRegistry(filepath.Join(t.TempDir(), "f.json"), RegistryOptions{Account: "111122223333", Region: "eu-west-1", MaxPerResource: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	for i := 0; i < 3; i++ {
+		if _, _, err := r.Create(topo, s3Spec("VPC", "ALL", fmt.Sprintf("arn:aws:s3:::b%d", i), vpcID), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _, err = r.Create(topo, s3Spec("VPC", "ALL", "arn:aws:s3:::b9", vpcID), "")
+	wantCode(t, err, "FlowLogsLimitExceeded")
+	if n := len(describe(t, r, Filter{})); n != 3 {
+		t.Errorf("%d flow logs after the refused request, want 3", n)
+	}
+	if _, _, err := r.Create(topo, s3Spec("Subnet", "ALL", "arn:aws:s3:::b9", subnetID), ""); err != nil {
+		t.Errorf("another resource: %v", err)
+	}
+	def, err := OpenRegistry(filepath.Join(t.TempDir(), "g.json"), RegistryOptions{Account: "111122223333", Region: "eu-west-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer def.Close()
+	for i := 0; i < 50; i++ {
+		if _, _, err := def.Create(topo, s3Spec("VPC", "ALL", fmt.Sprintf("arn:aws:s3:::b%d", i), vpcID), ""); err != nil {
+			t.Fatalf("flow log %d of the default 50: %v", i+1, err)
+		}
+	}
+	_, _, err = def.Create(topo, s3Spec("VPC", "ALL", "arn:aws:s3:::b50", vpcID), "")
+	wantCode(t, err, "FlowLogsLimitExceeded")
+}
