@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -185,6 +186,25 @@ func TestBadRequests(t *testing.T) {
 		if status != tt.status || code != tt.code {
 			t.Errorf("%s: %d %s, want %d %s", tt.name, status, code, tt.status, tt.code)
 		}
+	}
+	// The same flow log twice, then more than AWS's quota of 50 flow logs
+	// on one VPC.
+	create := func(bucket string) (int, string) {
+		return send(t, addr, "Action=CreateFlowLogs&Version=2016-11-15&ResourceType=VPC&ResourceId.1=vpc-0a1b2c3d4e5f60001&TrafficType=ALL&LogDestinationType=s3&LogDestination=arn:aws:s3:::"+bucket, "ec2", testSecret, time.Now())
+	}
+	if status, code := create("b0"); status != 200 || code != "" {
+		t.Fatalf("create: %d %s", status, code)
+	}
+	if status, code := create("b0"); status != 400 || code != "FlowLogAlreadyExists" {
+		t.Errorf("duplicate flow log: %d %s", status, code)
+	}
+	for i := 1; i < 50; i++ {
+		if status, code := create(fmt.Sprintf("b%d", i)); status != 200 {
+			t.Fatalf("create %d: %d %s", i, status, code)
+		}
+	}
+	if status, code := create("b50"); status != 400 || code != "FlowLogsLimitExceeded" {
+		t.Errorf("the 51st flow log of a VPC: %d %s", status, code)
 	}
 	if status, code := send(t, addr, vpcs, "ec2", testSecret, time.Now()); status != 200 || code != "" {
 		t.Errorf("a good request after the bad ones: %d %s", status, code)
