@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -23,7 +24,7 @@ const MaxBodyBytes = 2 << 20
 // service is one AWS protocol the front serves.
 type service interface {
 	// serve answers an authenticated request.
-	serve(w http.ResponseWriter, req *query.Request, requestID string)
+	serve(w http.ResponseWriter, c *call, requestID string)
 	// writeError answers with the service's own error document.
 	writeError(w http.ResponseWriter, status int, code, message, requestID string)
 }
@@ -116,14 +117,33 @@ func (c *Component) serveAWS(w http.ResponseWriter, r *http.Request) {
 		c.fallback(r).writeError(w, http.StatusBadRequest, "MalformedQueryString", "The request body could not be read: "+err.Error(), id)
 		return
 	}
-	req, qerr := query.Parse(r, body)
+	// The protocol: JSON names its action in X-Amz-Target, S3 is REST on
+	// any path, the Query protocols post forms to "/".
 	svcName := sigv4.ServiceOf(r)
-	if svcName == "" && req != nil {
-		switch req.Version {
-		case ec2Version:
-			svcName = "ec2"
-		case iamVersion:
-			svcName = "iam"
+	var req *query.Request
+	var qerr error
+	target := r.Header.Get("X-Amz-Target")
+	switch {
+	case target != "":
+		prefix, op, _ := strings.Cut(target, ".")
+		if svcName == "" {
+			svcName = jsonTargets[prefix]
+		}
+		action = op
+	case svcName == "s3" || r.URL.Path != "/":
+		svcName, action = "s3", r.Method
+	default:
+		req, qerr = query.Parse(r, body)
+		if svcName == "" && req != nil {
+			switch req.Version {
+			case ec2Version:
+				svcName = "ec2"
+			case iamVersion:
+				svcName = "iam"
+			}
+		}
+		if req != nil && req.Action != "" {
+			action = req.Action
 		}
 	}
 	svc, ok := c.services[svcName]
@@ -136,14 +156,11 @@ func (c *Component) serveAWS(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	name = svcName
-	if req != nil && req.Action != "" {
-		action = req.Action
-	}
 	if err := c.verify(svcName, r, body); err != nil {
 		var ae *sigv4.Error
 		if errors.As(err, &ae) {
 			if ae.Service != svcName && svcName != "" {
-				ae = ae.For(svcName) // the service told by the API version
+				ae = ae.For(svcName) // the service told by the protocol
 			}
 			svc.writeError(w, ae.Status, ae.Code, ae.Message, id)
 		} else {
@@ -160,7 +177,20 @@ func (c *Component) serveAWS(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	svc.serve(w, req, id)
+	svc.serve(w, &call{r: r, body: body, query: req, action: action}, id)
+}
+
+// jsonTargets names the service of an X-Amz-Target prefix, for requests
+// whose signature does not.
+var jsonTargets = map[string]string{"Logs_20140328": "logs"}
+
+// call is one request as the services see it: the raw request and body,
+// the decoded form (Query protocols) and the action.
+type call struct {
+	r      *http.Request
+	body   []byte
+	query  *query.Request
+	action string
 }
 
 // verify checks the signature. IAM is a global service whose requests

@@ -99,8 +99,7 @@ func (c *Component) Start(ctx context.Context) error {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", c.healthz)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(c.deps.Reporter.Gatherer(), promhttp.HandlerOpts{}))
-	mux.HandleFunc("POST /", c.serveAWS)
-	mux.HandleFunc("GET /{$}", c.serveAWS)
+	mux.HandleFunc("/", c.serveAWS)
 	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	c.done = make(chan error, 1)
