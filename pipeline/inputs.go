@@ -90,9 +90,10 @@ func (h *inputHeap) Pop() any {
 	return x
 }
 
-// paced reports whether inputs run on the clock: some are paced, or there
-// are none (the pipeline idles on the clock).
-func paced(specs []Input) bool {
+// OnClock reports whether a pipeline over these inputs runs on the clock:
+// some are paced, or there are none (the pipeline idles on the clock).
+// Otherwise it runs on packet time.
+func OnClock(specs []Input) bool {
 	for _, s := range specs {
 		if s.Speed > 0 {
 			return true
@@ -106,7 +107,7 @@ func paced(specs []Input) bool {
 func openInputs(specs []Input, origin int64) (*inputs, error) {
 	// Without inputs the pipeline idles on the clock: windows still close
 	// and flow logs can still be changed, for sources that come later.
-	in := &inputs{origin: origin, paced: paced(specs)}
+	in := &inputs{origin: origin, paced: OnClock(specs)}
 	for _, s := range specs {
 		if s.Open == nil {
 			in.close()

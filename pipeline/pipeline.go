@@ -200,7 +200,7 @@ func New(cfg Config, deps Dependencies) (*Pipeline, error) {
 			return nil, err
 		}
 	}
-	if paced(cfg.Inputs) {
+	if OnClock(cfg.Inputs) {
 		// On the clock the capture observes all the time: an idle
 		// interface gets its NODATA however long it stays idle.
 		cfg.Flow.CaptureGap = 0

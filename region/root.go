@@ -126,11 +126,18 @@ func (r *Region) open(file *topologyFile) error {
 	if err := r.removeTempObjects(); err != nil {
 		return err
 	}
+	inputs := cfg.inputs()
+	if cfg.SimRate > 0 {
+		in, err := r.simInput()
+		if err != nil {
+			return err
+		}
+		inputs = append(inputs, in)
+	}
 	// On the clock, objects are finished at every window so records are
 	// readable seconds after it closes; a replay on packet time writes one
 	// object per slot, exactly as `vpcflow pcap`.
-	paced := cfg.Speed > 0 || cfg.SimRate > 0 || len(cfg.Replay) == 0
-	r.route = &deliver.Router{BucketRoot: r.BucketDir, Logs: r.logs, EveryWindow: paced}
+	r.route = &deliver.Router{BucketRoot: r.BucketDir, Logs: r.logs, EveryWindow: pipeline.OnClock(inputs)}
 	r.guard = newGuard(r, r.route)
 	r.m = newMetrics(r)
 	iface := cfg.Interface
@@ -143,14 +150,6 @@ func (r *Region) open(file *topologyFile) error {
 			e.Region = r.id.Region
 		}
 		iface = &e
-	}
-	inputs := cfg.inputs()
-	if cfg.SimRate > 0 {
-		in, err := r.simInput()
-		if err != nil {
-			return err
-		}
-		inputs = append(inputs, in)
 	}
 	r.pipe, err = pipeline.New(pipeline.Config{
 		Topology: r.topo, Interface: iface, LocalPrefixes: cfg.LocalPrefixes,
