@@ -17,6 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
+	logstypes "github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
@@ -208,5 +210,36 @@ func TestBadRequests(t *testing.T) {
 	}
 	if status, code := send(t, addr, vpcs, "ec2", testSecret, time.Now()); status != 200 || code != "" {
 		t.Errorf("a good request after the bad ones: %d %s", status, code)
+	}
+}
+
+// TestLogsThroughFront: the CloudWatch Logs JSON protocol through the
+// front, signed for "logs" by aws-sdk-go-v2's client.
+func TestLogsThroughFront(t *testing.T) {
+	addr := startPing(t)
+	c := cloudwatchlogs.New(cloudwatchlogs.Options{Region: "eu-west-1", BaseEndpoint: aws.String("http://" + addr),
+		Credentials: credentials.NewStaticCredentialsProvider(testKey, testSecret, "")})
+	ctx := context.Background()
+	if _, err := c.CreateLogGroup(ctx, &cloudwatchlogs.CreateLogGroupInput{LogGroupName: aws.String("/vpc/flows")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateLogStream(ctx, &cloudwatchlogs.CreateLogStreamInput{LogGroupName: aws.String("/vpc/flows"), LogStreamName: aws.String("eni-1-all")}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixMilli()
+	if _, err := c.PutLogEvents(ctx, &cloudwatchlogs.PutLogEventsInput{LogGroupName: aws.String("/vpc/flows"), LogStreamName: aws.String("eni-1-all"),
+		LogEvents: []logstypes.InputLogEvent{{Timestamp: aws.Int64(now), Message: aws.String("2 111122223333 eni-1 10.0.0.1 10.0.0.2 1 22 6 1 40 1 2 REJECT OK")}}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.FilterLogEvents(ctx, &cloudwatchlogs.FilterLogEventsInput{LogGroupName: aws.String("/vpc/flows"), FilterPattern: aws.String("REJECT")})
+	if err != nil || len(out.Events) != 1 || aws.ToInt64(out.Events[0].Timestamp) != now {
+		t.Fatalf("FilterLogEvents: %+v %v", out, err)
+	}
+	_, err = c.DescribeLogStreams(ctx, &cloudwatchlogs.DescribeLogStreamsInput{LogGroupName: aws.String("/vpc/none")})
+	wantAPIError(t, err, "ResourceNotFoundException")
+	// The ping example's region: the group's ARN says eu-west-1 and the account.
+	groups, err := c.DescribeLogGroups(ctx, &cloudwatchlogs.DescribeLogGroupsInput{})
+	if err != nil || len(groups.LogGroups) != 1 || aws.ToString(groups.LogGroups[0].Arn) != "arn:aws:logs:eu-west-1:111122223333:log-group:/vpc/flows:*" {
+		t.Errorf("DescribeLogGroups: %+v %v", groups, err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 
 	"github.com/vpcflow/vpcflow/api/ec2"
 	"github.com/vpcflow/vpcflow/api/iamapi"
+	"github.com/vpcflow/vpcflow/api/logsapi"
+	"github.com/vpcflow/vpcflow/api/s3api"
 	"github.com/vpcflow/vpcflow/api/sigv4"
 	"github.com/vpcflow/vpcflow/internal/reporter"
 	"github.com/vpcflow/vpcflow/region"
@@ -67,8 +69,11 @@ func New(cfg Configuration, deps Dependencies) (*Component, error) {
 	c := &Component{cfg: cfg, deps: deps, metrics: m,
 		verifier: &sigv4.Verifier{Creds: deps.Credentials, Region: deps.Region.Identity().Region}}
 	c.services = map[string]service{
-		"ec2": ec2Service{ec2.New(deps.Region)},
-		"iam": iamService{iamapi.New(deps.Region.IAM())},
+		"ec2":  ec2Service{ec2.New(deps.Region)},
+		"iam":  iamService{iamapi.New(deps.Region.IAM())},
+		"logs": logsService{logsapi.New(deps.Region.Logs())},
+		"s3": s3Service{s3api.New(s3api.DirBuckets(deps.Region.BucketDir("")), deps.Region.Identity().Account,
+			deps.Region.Identity().Region)},
 	}
 	return c, nil
 }
@@ -96,11 +101,20 @@ func (c *Component) Start(ctx context.Context) error {
 		}
 		c.ln = ln
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", c.healthz)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(c.deps.Reporter.Gatherer(), promhttp.HandlerOpts{}))
-	mux.HandleFunc("/", c.serveAWS)
-	c.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second,
+	metrics := promhttp.HandlerFor(c.deps.Reporter.Gatherer(), promhttp.HandlerOpts{})
+	// Not an http.ServeMux: it cleans paths ("//", ".."), which are
+	// legitimate parts of S3 keys.
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.Method == http.MethodGet && r.URL.Path == "/healthz":
+			c.healthz(w, r)
+		case r.Method == http.MethodGet && r.URL.Path == "/metrics":
+			metrics.ServeHTTP(w, r)
+		default:
+			c.serveAWS(w, r)
+		}
+	})
+	c.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second,
 		BaseContext: func(net.Listener) context.Context { return ctx }}
 	c.done = make(chan error, 1)
 	go func() { c.done <- c.srv.Serve(c.ln) }()

@@ -5,6 +5,8 @@ import (
 
 	"github.com/vpcflow/vpcflow/api/ec2"
 	"github.com/vpcflow/vpcflow/api/iamapi"
+	"github.com/vpcflow/vpcflow/api/logsapi"
+	"github.com/vpcflow/vpcflow/api/s3api"
 )
 
 // ec2Service and iamService adapt the protocol packages to the front.
@@ -20,4 +22,20 @@ type iamService struct{ h *iamapi.Handler }
 func (s iamService) serve(w http.ResponseWriter, c *call, id string) { s.h.Serve(w, c.query, id) }
 func (iamService) writeError(w http.ResponseWriter, status int, code, msg, id string) {
 	iamapi.WriteError(w, status, code, msg, id)
+}
+
+type logsService struct{ h *logsapi.Handler }
+
+func (s logsService) serve(w http.ResponseWriter, c *call, id string) {
+	s.h.Serve(w, c.action, c.body, id)
+}
+func (logsService) writeError(w http.ResponseWriter, status int, code, msg, id string) {
+	logsapi.WriteError(w, status, code, msg, id)
+}
+
+type s3Service struct{ h *s3api.Handler }
+
+func (s s3Service) serve(w http.ResponseWriter, c *call, id string) { s.h.Serve(w, c.r, c.body, id) }
+func (s3Service) writeError(w http.ResponseWriter, status int, code, msg, id string) {
+	s3api.WriteError(w, status, code, msg, "", id)
 }

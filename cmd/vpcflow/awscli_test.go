@@ -262,10 +262,21 @@ func TestAWSCLIFlowLogs(t *testing.T) {
 		}
 	}
 	_ = vpcFL
+	// What was delivered, read where AWS users read it: the bucket and the
+	// log group, over the API.
+	out, errOut, code := aws(t, p, "s3", "ls", "--recursive", "s3://flows/")
+	if code != 0 || !strings.Contains(out, "AWSLogs/111122223333/vpcflowlogs/eu-west-1/") || !strings.Contains(out, ".log.gz") {
+		t.Errorf("aws s3 ls: %d %s %s", code, out, errOut)
+	}
+	var evs struct{ Events []struct{ Message string } }
+	awsOK(t, p, &evs, "logs", "filter-log-events", "--log-group-name", "/vpc/flows", "--filter-pattern", "ACCEPT")
+	if len(evs.Events) == 0 || len(strings.Fields(evs.Events[0].Message)) != 14 {
+		t.Errorf("aws logs filter-log-events: %+v", evs)
+	}
 	p.stop(t)
 
 	// The offline CLI answers as awscli did, from the same data dir.
-	out, errOut, code := runBinary(t, nil, "ec2", "describe-flow-logs", "--data-dir", data, "--flow-log-ids", subnetFL)
+	out, errOut, code = runBinary(t, nil, "ec2", "describe-flow-logs", "--data-dir", data, "--flow-log-ids", subnetFL)
 	if code != 0 || !strings.Contains(out, `"FlowLogId": "`+subnetFL+`"`) {
 		t.Errorf("vpcflow ec2 describe-flow-logs: %d %s %s", code, out, errOut)
 	}
