@@ -62,7 +62,9 @@ Sources:
 
 The service listens on --listen for HTTP: GET /healthz (JSON status), GET
 /metrics (Prometheus), and the AWS APIs for awscli and the SDKs with
---endpoint-url: EC2 (flow logs, the VPC's resources) and IAM (roles).
+--endpoint-url: EC2 (flow logs, the VPC's resources), IAM (roles), CloudWatch
+Logs (the delivered events, Insights queries) and S3 (the delivered objects,
+read-only).
 Requests are signed (SigV4) with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from
 serve's environment if set, else with the key pair in DATA_DIR/credentials
 (generated at the first start, profile vpcflow). SIGHUP reloads the --topology file: security groups and
@@ -215,7 +217,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		fmt.Fprintf(stderr, "vpcflow serve: credentials in %s (profile vpcflow): export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=vpcflow\n",
 			sigv4.CredentialsFile(cfg.DataDir), sigv4.CredentialsFile(cfg.DataDir))
 	}
-	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (AWS API: EC2 and IAM for --endpoint-url; GET /healthz, GET /metrics); Ctrl-C stops\n", addr)
+	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (AWS API for --endpoint-url: EC2, IAM, CloudWatch Logs, S3; GET /healthz, GET /metrics); Ctrl-C stops\n", addr)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
