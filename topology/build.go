@@ -3,14 +3,14 @@ package topology
 import (
 	"fmt"
 	"net/netip"
-	"os"
 	"reflect"
 	"strings"
 )
 
-// Load reads and validates a topology file (YAML or JSON).
+// Load reads and validates a topology file (YAML or JSON). A file over
+// MaxFileBytes is refused without being read whole.
 func Load(path string) (*Topology, error) {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path)
 	if err != nil {
 		return nil, err
 	}
@@ -28,6 +28,14 @@ func Parse(name string, data []byte) (t *Topology, err error) {
 			t, err = nil, ErrorList{{File: name, Msg: fmt.Sprintf("internal error: %v", r)}}
 		}
 	}()
+	// The parser's cost grows with the square of the nesting: bounds
+	// first (bounds.go).
+	if len(data) > MaxFileBytes {
+		return nil, ErrorList{tooBig(name, int64(len(data)), true)}
+	}
+	if e := checkBounds(name, data); e != nil {
+		return nil, ErrorList{e}
+	}
 	body := d.parseDocument(data)
 	if len(d.errs) > 0 {
 		return nil, d.errs
