@@ -44,7 +44,7 @@ func objectSeeds(t testing.TB) []struct {
 		{[]byte("version srcaddr\n2 \"10.0.0.1\n"), false},
 		{[]byte(header + "2 1 eni-1 \"a b\" 10.0.0.2 1 2 6 3 100 1710000000 1710000010 ACCEPT OK\r\n"), false},
 		{[]byte(header + "2  1 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 99999999999 1710000000 1710000010 ACCEPT OK"), false},
-		{gz(t, header + "2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 100 1710000000 1710000010 ACCEPT OK\n")[:40], true},
+		{gz(t, header+"2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 100 1710000000 1710000010 ACCEPT OK\n")[:40], true},
 		{[]byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff}, true},
 	}
 }
