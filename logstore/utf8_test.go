@@ -14,7 +14,7 @@ func TestNormalizeMessage(t *testing.T) {
 		{"ok", "ok"},
 		{"café", "café"},
 		{"a\xffb", "a\uFFFDb"},
-		{"\xe2\x82", "\uFFFD\uFFFD"}, // a cut-off sequence: one per byte, as Go and CloudWatch's clients count
+		{"\xe2\x82", "\uFFFD\uFFFD"},           // a cut-off sequence: one per byte, as Go and CloudWatch's clients count
 		{"\xed\xa0\x80", "\uFFFD\uFFFD\uFFFD"}, // an encoded surrogate
 		{"\xef\xbf\xbd", "\uFFFD"},
 	} {
