@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/internal/bucketlock"
 	"github.com/vpcflow/vpcflow/record"
 )
 
@@ -19,6 +20,15 @@ type Router struct {
 	Stdout io.Writer
 	// BucketRoot returns the local directory that stands for an S3 bucket.
 	BucketRoot func(bucket string) string
+	// ExistingBuckets delivers S3 records only into bucket directories
+	// that exist, as the service must: AWS's delivery writes into a
+	// bucket and never creates one. A record for a missing bucket fails
+	// with a *flowlog.DeliveryError (DeliveryAccessError, the message
+	// DescribeFlowLogs shows when the service may not write to the
+	// destination) and no directory is made. The batch commands leave it
+	// false: they convert captures, and the directory they are given is
+	// their output, made as needed.
+	ExistingBuckets bool
 	// Logs is the log store for cloud-watch-logs flow logs; nil refuses them.
 	Logs LogIngester
 	// EveryWindow finishes a flow log's S3 objects at every closed window
@@ -76,7 +86,7 @@ func (r *Router) dest(fl *flowlog.FlowLog) (flowlog.Destination, error) {
 			r.s3 = map[string]*S3Dir{}
 		}
 		d = NewS3Dir(root)
-		d.EveryFlush = r.EveryWindow
+		d.EveryFlush, d.ExistingRoot = r.EveryWindow, r.ExistingBuckets
 		r.s3[root] = d
 	}
 	return d, nil
@@ -88,7 +98,12 @@ func (r *Router) Write(fl *flowlog.FlowLog, rec *record.Record) error {
 	if err != nil {
 		return err
 	}
-	return d.Write(fl, rec)
+	err = d.Write(fl, rec)
+	if errors.Is(err, bucketlock.ErrNoBucket) {
+		return &flowlog.DeliveryError{Message: flowlog.DeliveryAccessError,
+			Err: fmt.Errorf("flow log %s: bucket %s does not exist (%w)", fl.ID, fl.Bucket, err)}
+	}
+	return err
 }
 
 // Flush flushes fl's destination.

@@ -15,6 +15,7 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -29,6 +30,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/internal/bucketlock"
 	"github.com/vpcflow/vpcflow/record"
 )
 
@@ -63,6 +65,12 @@ type S3Dir struct {
 	// readable as soon as their window closes, and a slot's records may be
 	// split over several objects, each complete and atomic.
 	EveryFlush bool
+	// ExistingRoot writes objects only into a Root that exists, as the
+	// service writes only into existing buckets: with Root missing, Write
+	// fails with an error wrapping bucketlock.ErrNoBucket and creates
+	// nothing. Left false, Root is created as needed (the batch commands'
+	// output directory).
+	ExistingRoot bool
 
 	open    map[slotKey]*object
 	written []string
@@ -87,6 +95,9 @@ type object struct {
 	bw  *bufio.Writer // under a Parquet writer, which then writes unbuffered: cw counts what it wrote
 	sum hash.Hash
 	dir string // final directory
+	// lock is held on Root while the object is being written, so that
+	// the bucket cannot be deleted under it (see package bucketlock).
+	lock *bucketlock.Lock
 }
 
 // parquetRowGroup bounds the rows a Parquet object buffers before writing
@@ -154,17 +165,24 @@ func floorSlot(t int64) int64 {
 	return s
 }
 
-// newObject starts an object: a temporary file with the header line.
+// newObject starts an object: a temporary file with the header line,
+// under the lock on Root that the object holds until it is finished.
 func (d *S3Dir) newObject(fl *flowlog.FlowLog, slot int64) (*object, error) {
+	lock, err := d.lockRoot()
+	if err != nil {
+		return nil, err
+	}
 	dir := filepath.Join(d.Root, filepath.FromSlash(ObjectDir(fl, time.Unix(slot, 0).UTC())))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		lock.Unlock()
 		return nil, err
 	}
 	tmp, err := os.CreateTemp(dir, tempPrefix())
 	if err != nil {
+		lock.Unlock()
 		return nil, err
 	}
-	o := &object{tmp: tmp, sum: sha256.New(), dir: dir}
+	o := &object{tmp: tmp, sum: sha256.New(), dir: dir, lock: lock}
 	o.cw.w = tmp
 	if fl.FileFormat == flowlog.FileFormatParquet {
 		// No header row: the column names are in the schema.
@@ -182,6 +200,30 @@ func (d *S3Dir) newObject(fl *flowlog.FlowLog, slot int64) (*object, error) {
 	io.WriteString(o.zw, header)
 	io.WriteString(o.sum, header)
 	return o, nil
+}
+
+// lockRoot takes the writer's lock on Root, creating Root first unless
+// ExistingRoot says it must exist.
+func (d *S3Dir) lockRoot() (*bucketlock.Lock, error) {
+	if d.ExistingRoot {
+		l, err := bucketlock.Shared(d.Root)
+		if err != nil {
+			return nil, fmt.Errorf("deliver: %s: %w", d.Root, err)
+		}
+		return l, nil
+	}
+	// A bucket deleted between the mkdir and the lock is made again.
+	var err error
+	for range 3 {
+		if err = os.MkdirAll(d.Root, 0o755); err != nil {
+			return nil, err
+		}
+		var l *bucketlock.Lock
+		if l, err = bucketlock.Shared(d.Root); !errors.Is(err, bucketlock.ErrNoBucket) {
+			return l, err
+		}
+	}
+	return nil, fmt.Errorf("deliver: %s: deleted as soon as created: %w", d.Root, err)
 }
 
 // finish closes the gzip stream, syncs the file and renames it into place,
@@ -207,6 +249,7 @@ func (d *S3Dir) finish(fl *flowlog.FlowLog, slot int64, o *object) error {
 	if err == nil {
 		err = os.Rename(o.tmp.Name(), filepath.Join(o.dir, name))
 	}
+	o.lock.Unlock()
 	if err != nil {
 		os.Remove(o.tmp.Name())
 		return err
