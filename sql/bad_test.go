@@ -121,7 +121,7 @@ func TestEmptyDirectory(t *testing.T) {
 		{"srcaddr", "VARCHAR"}, {"dstaddr", "VARCHAR"}, {"srcport", "INTEGER"}, {"dstport", "INTEGER"},
 		{"protocol", "BIGINT"}, {"packets", "BIGINT"}, {"bytes", "BIGINT"},
 		{"start", "BIGINT"}, {"end", "BIGINT"}, {"action", "VARCHAR"}, {"log_status", "VARCHAR"},
-		{"region", "VARCHAR"}, {"day", "VARCHAR"},
+		{"region", "VARCHAR"}, {"day", "VARCHAR"}, {"date", "DATE"},
 	})
 }
 

@@ -8,8 +8,9 @@ import (
 )
 
 // DDLOptions describe where the objects of a flow log live in S3, for the
-// Athena DDL of spec §5.2 (text objects, no Hive prefixes, partition
-// projection on Region and day).
+// Athena DDL for text objects without Hive prefixes, with partition
+// projection on Region and day (docs/aws-behaviour.md, "Athena tables and
+// queries").
 type DDLOptions struct {
 	// Table name; default "vpc_flow_logs".
 	Table string
@@ -23,8 +24,15 @@ type DDLOptions struct {
 	From string
 }
 
+// DateColumn is the third partition column of the view: the object's day
+// as a DATE, the `date` partition of the table in AWS's Athena guide
+// (https://docs.aws.amazon.com/athena/latest/ug/vpc-flow-logs-create-table-statement.html),
+// so that its queries (day_of_week(date), date > current_date - interval
+// '7' day) run unchanged.
+const DateColumn = "date"
+
 // PartitionColumns are the partition columns of the table of format f: the
-// Region folder and the day folders of the S3 key (spec §5.2). When the
+// Region folder and the day folders of the S3 key. When the
 // format has a region field, Athena would refuse a partition column of the
 // same name, so the folder's Region is called aws_region [Choice].
 func PartitionColumns(f *record.Format) (region, day string) {
@@ -35,7 +43,7 @@ func PartitionColumns(f *record.Format) (region, day string) {
 }
 
 // DDL returns the Athena CREATE EXTERNAL TABLE statement for text objects
-// written in format f, as in spec §5.2: delimited by single spaces, the
+// written in format f: delimited by single spaces, the
 // header line skipped, partitions projected from the key layout.
 func DDL(f *record.Format, o DDLOptions) string {
 	if o.Table == "" {
@@ -79,7 +87,7 @@ func DDL(f *record.Format, o DDLOptions) string {
 }
 
 // ParquetDDL returns the Athena statements for Parquet objects of format f
-// written with Hive-compatible, per-hour prefixes (spec §5.3): the same
+// written with Hive-compatible, per-hour prefixes: the same
 // columns, partitioned by the key=value folders, Parquet SerDe, no header
 // property; then MSCK REPAIR TABLE, which finds the partitions because the
 // folders name them. o.Location is the prefix ending in AWSLogs/; Regions

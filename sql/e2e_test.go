@@ -16,7 +16,8 @@ import (
 // These tests run the real pipeline (the vpcflow binary) on captures the
 // tests write, then load the delivered objects, unchanged, with DuckDB's
 // read_csv under the Athena names and types. Every expected value is worked
-// out by hand in the comments from the packets and spec rules.
+// out by hand in the comments from the packets and the rules of
+// docs/aws-behaviour.md.
 
 func openDir(t *testing.T, dir string) *Table {
 	t.Helper()
@@ -86,7 +87,7 @@ func TestDefaultFormatObjects(t *testing.T) {
 	runVpcflow(t, "pcap", "--quiet", "--out", out, "--interval", "60", "--max-flows-per-window", "3", e2e.WritePcap(t, pkts))
 	tb := openDir(t, out)
 
-	// Objects per 5-minute slot of `end` (spec §4.1): 1700001000 is
+	// Objects per 5-minute slot of `end`: 1700001000 is
 	// 2023-11-14T22:30:00Z; ends 1700001179 and 1700001180 fall in the 22:30
 	// slot, ends 1700001300 and 1700001360 in the 22:35 slot.
 	if len(tb.Files) != 2 || !strings.Contains(tb.Files[0], "_20231114T2230Z_") || !strings.Contains(tb.Files[1], "_20231114T2235Z_") {
@@ -100,7 +101,7 @@ func TestDefaultFormatObjects(t *testing.T) {
 		{"srcaddr", "VARCHAR"}, {"dstaddr", "VARCHAR"}, {"srcport", "INTEGER"}, {"dstport", "INTEGER"},
 		{"protocol", "BIGINT"}, {"packets", "BIGINT"}, {"bytes", "BIGINT"},
 		{"start", "BIGINT"}, {"end", "BIGINT"}, {"action", "VARCHAR"}, {"log_status", "VARCHAR"},
-		{"region", "VARCHAR"}, {"day", "VARCHAR"},
+		{"region", "VARCHAR"}, {"day", "VARCHAR"}, {"date", "DATE"},
 	})
 	// Each UDP packet is 20 (IPv4) + 8 (UDP) + 12 bytes = 40; five OK
 	// records of one packet each: 200 bytes, 5 packets.
@@ -122,7 +123,7 @@ func TestDefaultFormatObjects(t *testing.T) {
 	// 2023/11/14.
 	checkRows(t, tb, `SELECT DISTINCT region, day FROM flowlogs`, []any{"us-east-1", "2023/11/14"})
 
-	// Spec §5.4, first query, on this table and day: one talker pair.
+	// The top-talkers query, on this table and day: one talker pair.
 	checkRows(t, tb, `SELECT srcaddr, dstaddr, SUM(bytes) AS total_bytes
 		FROM flowlogs
 		WHERE region = 'us-east-1' AND day = '2023/11/14' AND log_status = 'OK'
@@ -130,9 +131,10 @@ func TestDefaultFormatObjects(t *testing.T) {
 		[]any{"203.0.113.9", "10.1.2.15", int64(200)})
 }
 
-// pingRoutes is the spec's ping topology (examples/ping.yaml) with a route
+// pingRoutes is the ping topology (examples/ping.yaml) with a route
 // table (local VPC, default route to an internet gateway) and the ENI marked
-// Nitro, so egress to the internet has traffic-path 8 (spec §3.7).
+// Nitro, so egress to the internet has traffic-path 8 (docs/aws-behaviour.md,
+// "Traffic path").
 const pingRoutes = `
 RouteTables:
   - RouteTableId: rtb-0a1b2c3d4e5f60009
@@ -161,14 +163,14 @@ func TestCustomFormatV5Objects(t *testing.T) {
 	pkts := []e2e.Packet{
 		// Echo request in: the NACL allows inbound ICMP, the SG too: ACCEPT.
 		{Sec: 1700000301, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56},
-		// Echo reply out: the NACL has no outbound rule: REJECT (spec §3.3).
+		// Echo reply out: the NACL has no outbound rule: REJECT.
 		{Sec: 1700000302, SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: "10.1.2.15", Dst: "198.51.100.7", Proto: "icmp", ICMPType: 0, Payload: 56},
 		// SSH SYN in: the NACL allows only ICMP inbound: REJECT.
 		{Sec: 1700000310, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.9", Dst: "10.1.2.15", Proto: "tcp", SrcPort: 50000, DstPort: 22, SYN: true},
 	}
 	const format = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${tcp-flags} ${flow-direction} ${traffic-path}"
 	// The same table, the same hand-worked values, from gzip text and from
-	// Parquet objects (spec §4.1: AWS column types, GZIP column chunks).
+	// Parquet objects (AWS column types, GZIP column chunks).
 	for _, c := range []struct{ fileFormat, suffix string }{{"plain-text", ".log.gz"}, {"parquet", ".log.parquet"}} {
 		t.Run(c.fileFormat, func(t *testing.T) {
 			fileFormat, suffix := c.fileFormat, c.suffix
@@ -184,9 +186,9 @@ func TestCustomFormatV5Objects(t *testing.T) {
 				{"protocol", "BIGINT"}, {"packets", "BIGINT"}, {"bytes", "BIGINT"},
 				{"start", "BIGINT"}, {"end", "BIGINT"}, {"action", "VARCHAR"}, {"log_status", "VARCHAR"},
 				{"tcp_flags", "INTEGER"}, {"flow_direction", "VARCHAR"}, {"traffic_path", "INTEGER"},
-				{"region", "VARCHAR"}, {"day", "VARCHAR"},
+				{"region", "VARCHAR"}, {"day", "VARCHAR"}, {"date", "DATE"},
 			})
-			// version 5: the highest version among the fields (§2.1). ICMP: 20 + 8 +
+			// version 5: the highest version among the fields. ICMP: 20 + 8 +
 			// 56 = 84 bytes, tcp-flags 0 for non-TCP. The SYN: 20 + 20 = 40 bytes,
 			// tcp-flags 2. traffic-path: 8 for the egress reply (internet gateway,
 			// Nitro), NULL ('-') on ingress records.
@@ -200,7 +202,8 @@ func TestCustomFormatV5Objects(t *testing.T) {
 			checkRows(t, tb, `SELECT DISTINCT account_id, interface_id, region, day FROM flowlogs`,
 				[]any{"111122223333", "eni-0a1b2c3d4e5f60718", "eu-west-1", "2023/11/14"})
 
-			// The three queries of spec §5.4, with this table's name and partitions.
+			// The three sample queries of docs/aws-behaviour.md, "Athena tables and
+			// queries", with this table's name and partitions.
 			checkRows(t, tb, `SELECT srcaddr, dstaddr, SUM(bytes) AS total_bytes
 				FROM flowlogs
 				WHERE region = 'eu-west-1' AND day = '2023/11/14' AND log_status = 'OK'
@@ -268,7 +271,7 @@ FlowLogs:
 		{"bytes", "BIGINT"}, {"start", "BIGINT"}, {"end", "BIGINT"}, {"action", "VARCHAR"}, {"log_status", "VARCHAR"},
 		{"region", "VARCHAR"}, {"aws_region", "VARCHAR"}, {"day", "VARCHAR"},
 	})
-	// Version 4: region is a version 4 field (§2.1).
+	// Version 4: region is a version 4 field.
 	checkRows(t, tb, `SELECT version, srcaddr, bytes, action, region, aws_region, day FROM flowlogs`,
 		[]any{int32(4), "198.51.100.7", int64(84), "ACCEPT", "eu-west-1", "eu-west-1", "2023/11/14"})
 }

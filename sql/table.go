@@ -22,8 +22,13 @@ import (
 	"github.com/vpcflow/vpcflow/record"
 )
 
-// DefaultView is the name of the view Open creates.
-const DefaultView = "flowlogs"
+// DefaultView is the name of the view Open creates: the table name of
+// AWS's Athena examples for VPC flow logs.
+const DefaultView = "vpc_flow_logs"
+
+// AliasView is a second name of the view, kept for queries written before
+// the view took Athena's name.
+const AliasView = "flowlogs"
 
 // Options configure Open.
 type Options struct {
@@ -112,18 +117,19 @@ func Open(ctx context.Context, dir string, o Options) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, q := range []string{
+	for _, q := range append([]string{
 		// No extension is ever needed (gzip CSV is built in); never try to
 		// download one.
 		"SET autoinstall_known_extensions = false",
-		// Athena's from_unixtime (used by the queries of spec §5.4) returns
-		// a timestamp without zone; DuckDB has no function of that name.
-		"CREATE MACRO from_unixtime(s) AS make_timestamp(CAST(s * 1000000 AS BIGINT))",
-	} {
+	}, trinoMacros...) {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			db.Close()
 			return nil, err
 		}
+	}
+	if err := registerMySQLTime(ctx, db); err != nil {
+		db.Close()
+		return nil, err
 	}
 	t, err := open(ctx, db, dir, o)
 	if err != nil {
@@ -176,6 +182,14 @@ func open(ctx context.Context, db *dbsql.DB, dir string, o Options) (*Table, err
 	}
 	if _, err := t.db.ExecContext(ctx, t.viewSQL()); err != nil {
 		return nil, fmt.Errorf("create view %s: %w", t.view, err)
+	}
+	for _, alias := range []string{DefaultView, AliasView} {
+		if alias == t.view {
+			continue
+		}
+		if _, err := t.db.ExecContext(ctx, "CREATE OR REPLACE VIEW "+quoteIdent(alias)+" AS SELECT * FROM "+quoteIdent(t.view)); err != nil {
+			return nil, fmt.Errorf("create view %s: %w", alias, err)
+		}
 	}
 	return t, nil
 }
@@ -361,7 +375,7 @@ func (t *Table) viewSQL() string {
 	}
 	if len(t.Files) == 0 {
 		// An empty directory is an empty table of the right shape.
-		fmt.Fprintf(&b, ", NULL::VARCHAR AS %s, NULL::VARCHAR AS %s FROM (SELECT ", quoteIdent(t.region), quoteIdent(t.day))
+		fmt.Fprintf(&b, ", NULL::VARCHAR AS %s, NULL::VARCHAR AS %s, NULL::DATE AS %s FROM (SELECT ", quoteIdent(t.region), quoteIdent(t.day), quoteIdent(DateColumn))
 		for i, c := range t.columns {
 			if i > 0 {
 				b.WriteString(", ")
@@ -373,7 +387,8 @@ func (t *Table) viewSQL() string {
 	}
 	// The partition columns come from each object's key, worked out in Go
 	// (partitionOf) and joined on the file name read_csv reports.
-	fmt.Fprintf(&b, ", p.vpcflow_region AS %s, p.vpcflow_day AS %s FROM %s AS r JOIN (VALUES ", quoteIdent(t.region), quoteIdent(t.day), t.source())
+	fmt.Fprintf(&b, ", p.vpcflow_region AS %s, p.vpcflow_day AS %s, CAST(try_strptime(p.vpcflow_day, '%%Y/%%m/%%d') AS DATE) AS %s FROM %s AS r JOIN (VALUES ",
+		quoteIdent(t.region), quoteIdent(t.day), quoteIdent(DateColumn), t.source())
 	for i, f := range t.Files {
 		if i > 0 {
 			b.WriteString(", ")

@@ -35,14 +35,20 @@ func newSQLCmd() *cobra.Command {
 		Short: "Query delivered flow-log files with SQL (DuckDB, Athena's column names and types)",
 		Long: `Query the objects (gzip text .log.gz, Parquet .log.parquet, or both) that
 'vpcflow pcap --out DIR' wrote, with
-DuckDB, through a view named flowlogs that has the columns of the Athena table
-of their format: field names with '-' turned into '_', int for version, ports,
+DuckDB, through a view named vpc_flow_logs (the table name of AWS's Athena
+guide; also flowlogs, and --table names it) that has the columns of the Athena
+table of their format: field names with '-' turned into '_', int for version, ports,
 tcp_flags and traffic_path, bigint for protocol, packets, bytes, start and end,
 string for the rest. '-' reads as NULL in int and bigint columns and stays '-'
-in string columns, as in Athena. Two partition columns come from each object's
-key, as in the Athena DDL of the flow-logs guide: region and day (yyyy/MM/dd;
-the Region column is aws_region when the format has a region field).
-Athena's from_unixtime() works. "end" is a reserved word: quote it.
+in string columns, as in Athena. Partition columns come from each object's
+key: region and day (yyyy/MM/dd), as in the DDL --ddl prints (the Region column
+is aws_region when the format has a region field), and date (a DATE), as in
+the DDL of AWS's Athena guide. The Presto/Trino functions of Athena's example
+queries work with Trino's semantics: from_unixtime, to_unixtime, to_iso8601,
+from_iso8601_timestamp, from_iso8601_date, date_parse, date_format (MySQL
+specifiers), day_of_week, date_trunc, try_cast, regexp_like, approx_distinct
+(exact here). Queries run in UTC. "end" and "date" are reserved words: quote
+them where Athena needs it.
 
 The objects' format is read from their header lines, or the columns of Parquet
 objects (--format insists on one);
@@ -70,7 +76,7 @@ the prefix ending in AWSLogs/.`,
 	fl.StringVarP(&f.output, "output", "o", "table", "result format: table, json or csv")
 	fl.BoolVar(&f.ddl, "ddl", false, "print the Athena DDL of the format instead of querying")
 	fl.BoolVar(&f.parquet, "parquet", false, "with --ddl: the DDL for Parquet objects with Hive-compatible, per-hour prefixes")
-	fl.StringVar(&f.table, "table", "vpc_flow_logs", "table name (--ddl)")
+	fl.StringVar(&f.table, "table", vsql.DefaultView, "table name: of the view queries read, and in the --ddl statement")
 	fl.StringVar(&f.location, "location", "s3://BUCKET/AWSLogs/ACCOUNT/vpcflowlogs/", "S3 prefix of the Region folders (--ddl)")
 	fl.StringSliceVar(&f.regions, "regions", []string{"us-east-1"}, "Regions to project (--ddl)")
 	fl.StringVar(&f.from, "from", "2024/01/01", "first day of the projection, yyyy/MM/dd (--ddl)")
@@ -121,7 +127,7 @@ func runSQL(cmd *cobra.Command, f *sqlFlags, args []string) error {
 		return usageErrorf("--dir %s: not a directory", f.dir)
 	}
 	ctx := context.Background()
-	tb, err := vsql.Open(ctx, f.dir, vsql.Options{Format: format})
+	tb, err := vsql.Open(ctx, f.dir, vsql.Options{Format: format, View: f.table})
 	if err != nil {
 		return err
 	}
