@@ -3,8 +3,7 @@ package sql
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -138,19 +137,7 @@ LIMIT 10;`, "packetcount,dstaddr\n2,10.1.2.15\n"},
 func sortLines(s string) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	if len(lines) > 1 {
-		body := lines[1:]
-		sortStrings(body)
+		slices.Sort(lines[1:])
 	}
 	return strings.Join(lines, "\n")
 }
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
-}
-
-var _ = os.Getenv
-var _ = filepath.Join
