@@ -48,8 +48,9 @@ type talker struct {
 	bytes    int64
 }
 
-// BenchmarkTopTalkers: the first query of spec §5.4 (bytes per address
-// pair, top 20) over every object of the data set. The baseline reads the
+// BenchmarkTopTalkers: the top-talkers query of AWS's Athena guide (bytes
+// per address pair, top 20; docs/aws-behaviour.md, "Athena tables and
+// queries") over every object of the data set. The baseline reads the
 // same gzip objects with vpcflow's own record reader into a Go map.
 func BenchmarkTopTalkers(b *testing.B) {
 	dir := benchData(b)

@@ -7,7 +7,8 @@ import (
 	"github.com/vpcflow/vpcflow/record"
 )
 
-// Athena column types used by flow-log tables (spec §5.1).
+// Athena column types used by flow-log tables (docs/aws-behaviour.md,
+// "Athena tables and queries").
 const (
 	TypeInt    = "int"
 	TypeBigint = "bigint"
@@ -55,8 +56,8 @@ func AthenaColumns(f *record.Format) []Column {
 }
 
 // athenaType maps the field registry's kinds to Athena types. protocol is
-// I32 in the spec's field table but bigint in AWS's sample DDL, which is what
-// users paste, so the DDL wins (§5.1).
+// an int field but bigint in AWS's sample DDL, which is what users paste,
+// so the DDL wins.
 func athenaType(fd record.Field) string {
 	if fd == record.Protocol {
 		return TypeBigint
@@ -71,7 +72,7 @@ func athenaType(fd record.Field) string {
 }
 
 // hiveReserved are the column names of flow-log tables that Athena DDL needs
-// back-quoted (spec §5.1 names `end`; `date` is the partition column AWS
+// back-quoted (`end`, a reserved word; `date` is the partition column AWS
 // documents for tables without projection).
 var hiveReserved = map[string]bool{"end": true, "date": true}
 

@@ -8,8 +8,9 @@ import (
 	"github.com/vpcflow/vpcflow/record"
 )
 
-// Expected names and types are spec §5.1/§5.2 and the bracketed types of
-// §2.3/§2.4, typed in by hand.
+// Expected names and types are those of docs/aws-behaviour.md ("Athena
+// tables and queries", and the field types of "Record fields and formats"),
+// typed in by hand.
 func TestAthenaColumns(t *testing.T) {
 	tests := []struct {
 		name, format string
@@ -17,7 +18,7 @@ func TestAthenaColumns(t *testing.T) {
 	}{
 		{"default v2", "", "version int, account_id string, interface_id string, srcaddr string, dstaddr string, srcport int, dstport int, " +
 			"protocol bigint, packets bigint, bytes bigint, start bigint, end bigint, action string, log_status string"},
-		{"spec 5.2 v3", "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${vpc-id} ${subnet-id} ${instance-id} ${tcp-flags} ${type} ${pkt-srcaddr} ${pkt-dstaddr}",
+		{"default plus v3", "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${vpc-id} ${subnet-id} ${instance-id} ${tcp-flags} ${type} ${pkt-srcaddr} ${pkt-dstaddr}",
 			"version int, account_id string, interface_id string, srcaddr string, dstaddr string, srcport int, dstport int, " +
 				"protocol bigint, packets bigint, bytes bigint, start bigint, end bigint, action string, log_status string, " +
 				"vpc_id string, subnet_id string, instance_id string, tcp_flags int, type string, pkt_srcaddr string, pkt_dstaddr string"},
@@ -26,7 +27,7 @@ func TestAthenaColumns(t *testing.T) {
 		{"v7 v8 ecs reject", "${ecs-cluster-arn} ${ecs-cluster-name} ${ecs-container-instance-arn} ${ecs-container-instance-id} ${ecs-container-id} ${ecs-second-container-id} ${ecs-service-name} ${ecs-task-definition-arn} ${ecs-task-arn} ${ecs-task-id} ${reject-reason}",
 			"ecs_cluster_arn string, ecs_cluster_name string, ecs_container_instance_arn string, ecs_container_instance_id string, ecs_container_id string, " +
 				"ecs_second_container_id string, ecs_service_name string, ecs_task_definition_arn string, ecs_task_arn string, ecs_task_id string, reject_reason string"},
-		// §2.4: packets-lost-* INT_64, protocol INT_64 for transit gateways.
+		// Transit gateways: packets-lost-* INT_64, protocol INT_64.
 		{"tgw", "${version} ${tgw-id} ${protocol} ${packets-lost-no-route} ${packets-lost-blackhole} ${packets-lost-mtu-exceeded} ${packets-lost-ttl-expired} ${tcp-flags}",
 			"version int, tgw_id string, protocol bigint, packets_lost_no_route bigint, packets_lost_blackhole bigint, packets_lost_mtu_exceeded bigint, packets_lost_ttl_expired bigint, tcp_flags int"},
 	}

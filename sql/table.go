@@ -110,7 +110,7 @@ func (e *LineError) Error() string {
 // in-memory DuckDB and creates a view over them with DuckDB's read_csv
 // (space-delimited, header skipped, '-' as NULL in integer columns) and
 // read_parquet (typed columns, absent integers already NULL), the Athena column names and
-// types of the format, plus the partition columns of spec §5.2 (Region and
+// types of the format, plus the partition columns of AWS's DDL (Region and
 // yyyy/MM/dd day, taken from the object key) unless the format has them.
 func Open(ctx context.Context, dir string, o Options) (*Table, error) {
 	db, err := dbsql.Open("duckdb", "")
@@ -359,7 +359,8 @@ func (t *Table) source() string {
 
 // viewSQL creates the view. A '-' in a string column stays the string '-',
 // as in Athena, whose delimited SerDe reads only \N as NULL; in an integer
-// column it is NULL (spec §5.1).
+// column it is NULL, as Athena reads it (docs/aws-behaviour.md, "Athena
+// tables and queries").
 func (t *Table) viewSQL() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "CREATE OR REPLACE VIEW %s AS SELECT ", quoteIdent(t.view))
@@ -452,7 +453,8 @@ func verifyGzip(path string) (int64, error) {
 }
 
 // partitionOf returns the Region and the yyyy/MM/dd day of an object from
-// its key (spec §4.1): .../vpcflowlogs/REGION/yyyy/MM/dd/[HH/]file, or with
+// its key (docs/aws-behaviour.md, "S3 object layout and Parquet"):
+// .../vpcflowlogs/REGION/yyyy/MM/dd/[HH/]file, or with
 // Hive prefixes .../aws-region=REGION/year=yyyy/month=MM/day=dd/[hour=HH/]file.
 // Parts it cannot find are "-".
 func partitionOf(path string) (region, day string) {
