@@ -39,7 +39,8 @@ recorded with its reason and kept in the data dir.
 }
 
 func newAlarmPutCmd() *cobra.Command {
-	var dataDir, name, metricName, namespace, statistic, op, treat, dims, threshold string
+	var dataDir, name, metricName, namespace, statistic, op, treat, threshold string
+	var dims []string
 	var period, evals, dta int
 	var alarmActions, okActions, insufficientActions []string
 	c := &cobra.Command{
@@ -56,7 +57,9 @@ LessThanOrEqualToThreshold (the statistic is on the left).
 --datapoints-to-alarm M of --evaluation-periods N (default M = N), with
 period x N at most 7 days (1 day for periods under an hour).
 --treat-missing-data: missing (default), ignore, breaching, notBreaching.
---dimensions Name=Value,... selects the metric's dimension set.
+--dimensions selects the metric's dimension set, in awscli's forms:
+Name=Eni,Value=eni-... (one flag per dimension) or a JSON list of
+{"Name": ..., "Value": ...}.
 Actions (ARNs) are recorded with the state changes that fire them; nothing
 is sent anywhere.
 
@@ -69,7 +72,7 @@ bad member (AlarmName, Period, ...).`,
 
   # 3 of the last 5 minutes above 1 MB accepted on one interface
   vpcflow logs alarm put --alarm-name eni-bytes --namespace VPC --metric-name AcceptedBytes \
-    --dimensions Eni=eni-0a1b2c3d4e5f60718 --statistic Sum --period 60 --evaluation-periods 5 \
+    --dimensions Name=Eni,Value=eni-0a1b2c3d4e5f60718 --statistic Sum --period 60 --evaluation-periods 5 \
     --datapoints-to-alarm 3 --threshold 1000000 --comparison-operator GreaterThanThreshold --treat-missing-data notBreaching`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -85,16 +88,14 @@ bad member (AlarmName, Period, ...).`,
 			if err != nil || math.IsNaN(th) || math.IsInf(th, 0) {
 				return usageErrorf("--threshold %q: want a finite number", threshold)
 			}
-			pairs, err := parseDimensionList(dims)
+			dimensions, err := alarmDimensions(dims)
 			if err != nil {
-				return usageErrorf("--dimensions: %v", err)
+				return usageErrorf("--dimensions %v", err)
 			}
 			a := metricfilter.Alarm{AlarmName: name, Namespace: namespace, MetricName: metricName, Statistic: statistic,
 				Period: period, EvaluationPeriods: evals, DatapointsToAlarm: dta, Threshold: th, ComparisonOperator: op,
 				TreatMissingData: treat, AlarmActions: alarmActions, OKActions: okActions, InsufficientDataActions: insufficientActions}
-			for _, p := range pairs {
-				a.Dimensions = append(a.Dimensions, metricfilter.Dimension{Name: p[0], Value: p[1]})
-			}
+			a.Dimensions = dimensions
 			s, err := openLogs(cmd, dataDir, true)
 			if err != nil {
 				return err
@@ -119,7 +120,7 @@ bad member (AlarmName, Period, ...).`,
 	f.IntVar(&evals, "evaluation-periods", 0, "N: how many recent periods are judged (required)")
 	f.IntVar(&dta, "datapoints-to-alarm", 0, "M: breaching periods out of N that raise the alarm (default N)")
 	f.StringVar(&treat, "treat-missing-data", "", "missing (default), ignore, breaching or notBreaching")
-	f.StringVar(&dims, "dimensions", "", "Name=Value items, comma-separated: the metric's dimension set")
+	f.StringArrayVar(&dims, "dimensions", nil, "the metric's dimension set as awscli takes it: Name=Eni,Value=eni-… (repeat the flag for more) or JSON [{\"Name\":\"Eni\",\"Value\":\"eni-…\"}]")
 	f.StringSliceVar(&alarmActions, "alarm-actions", nil, "ARNs recorded when the alarm enters ALARM")
 	f.StringSliceVar(&okActions, "ok-actions", nil, "ARNs recorded when the alarm enters OK")
 	f.StringSliceVar(&insufficientActions, "insufficient-data-actions", nil, "ARNs recorded when the alarm enters INSUFFICIENT_DATA")
@@ -347,4 +348,64 @@ describe-alarm-history shapes together.`,
 	addLogsOutputFlag(c, &output)
 	c.Flags().IntVar(&recent, "recent", 10, "how many recent state changes to show (0: all)")
 	return c
+}
+
+// alarmDimensions reads --dimensions as awscli reads cloudwatch
+// put-metric-alarm's: each item is the shorthand Name=N,Value=V or JSON (an
+// object or a list of objects) with exactly the members Name and Value.
+// What awscli refuses is refused with its wording.
+func alarmDimensions(items []string) ([]metricfilter.Dimension, error) {
+	var out []metricfilter.Dimension
+	for _, item := range items {
+		var ds []map[string]any
+		t := strings.TrimSpace(item)
+		switch {
+		case strings.HasPrefix(t, "["):
+			if err := json.Unmarshal([]byte(t), &ds); err != nil {
+				return nil, fmt.Errorf("%q: not a JSON list of {\"Name\": ..., \"Value\": ...}: %v", item, err)
+			}
+		case strings.HasPrefix(t, "{"):
+			var d map[string]any
+			if err := json.Unmarshal([]byte(t), &d); err != nil {
+				return nil, fmt.Errorf("%q: not a JSON object {\"Name\": ..., \"Value\": ...}: %v", item, err)
+			}
+			ds = append(ds, d)
+		default:
+			m, err := parseShorthand(t)
+			if err != nil {
+				return nil, fmt.Errorf("%q: %v (want Name=NAME,Value=VALUE)", item, err)
+			}
+			ds = append(ds, m)
+		}
+		for _, d := range ds {
+			i := len(out)
+			for k := range d {
+				if k != "Name" && k != "Value" {
+					hint := ""
+					if v, ok := d[k].(string); ok && len(d) == 1 {
+						hint = fmt.Sprintf(" (awscli's form of this dimension is Name=%s,Value=%s)", k, v)
+					}
+					return nil, fmt.Errorf("%q: Unknown parameter in Dimensions[%d]: %q, must be one of: Name, Value%s", item, i, k, hint)
+				}
+			}
+			var dim metricfilter.Dimension
+			for _, k := range []string{"Name", "Value"} {
+				v, ok := d[k]
+				if !ok {
+					return nil, fmt.Errorf("%q: Missing required parameter in Dimensions[%d]: %q", item, i, k)
+				}
+				str, ok := v.(string)
+				if !ok {
+					return nil, fmt.Errorf("%q: Invalid type for parameter Dimensions[%d].%s, value: %v, type: %T, valid types: <class 'str'>", item, i, k, v, v)
+				}
+				if k == "Name" {
+					dim.Name = str
+				} else {
+					dim.Value = str
+				}
+			}
+			out = append(out, dim)
+		}
+	}
+	return out, nil
 }

@@ -237,6 +237,10 @@ func TestLogsAlarmCLIErrors(t *testing.T) {
 		{"M > N", al("--datapoints-to-alarm", "3"), 2, []string{"DatapointsToAlarm must be between 1 and EvaluationPeriods (1), got 3"}},
 		{"bad threshold", al("--threshold", "ten"), 2, []string{`--threshold "ten": want a finite number`}},
 		{"bad treat", al("--treat-missing-data", "zero"), 2, []string{"TreatMissingData must be one of"}},
+		// awscli's own refusals for cloudwatch put-metric-alarm --dimensions.
+		{"our old dimension form", al("--dimensions", "Eni=eni-0a1b2c3d4e5f60718"), 2, []string{`Unknown parameter in Dimensions[0]: "Eni", must be one of: Name, Value (awscli's form of this dimension is Name=Eni,Value=eni-0a1b2c3d4e5f60718)`}},
+		{"dimension without value", al("--dimensions", "Name=Eni"), 2, []string{`Missing required parameter in Dimensions[0]: "Value"`}},
+		{"dimension JSON member", al("--dimensions", `[{"Name":"Eni","Value":"x"},{"Name":"A","Val":"y"}]`), 2, []string{`Unknown parameter in Dimensions[1]: "Val"`}},
 		{"alarm without name", []string{"logs", "alarm", "put", "--namespace", "NS"}, 2, []string{"--alarm-name is required"}},
 		{"unknown alarm history", append([]string{"logs", "alarm", "history", "--alarm-name", "nope"}, dd...), 1, []string{`no alarm named "nope"`}},
 		{"unknown alarm delete", append([]string{"logs", "alarm", "delete", "--alarm-names", "nope"}, dd...), 1, []string{"(ResourceNotFound) when calling the DeleteAlarms operation: "}},
@@ -303,5 +307,21 @@ func TestLogsAlarmChoice(t *testing.T) {
 	}
 	if got := metricfilter.FormatTime(alarmHour + 7); got != "2019-07-14T12:00:00.007Z" {
 		t.Errorf("FormatTime = %s", got)
+	}
+}
+
+// TestAlarmDimensions: awscli's two forms of --dimensions give the same
+// dimension set; Name=...,Value=... is one dimension, not two.
+func TestAlarmDimensions(t *testing.T) {
+	want := []metricfilter.Dimension{{Name: "Eni", Value: "eni-0a1b2c3d4e5f60718"}, {Name: "Action", Value: "REJECT"}}
+	for _, in := range [][]string{
+		{"Name=Eni,Value=eni-0a1b2c3d4e5f60718", "Name=Action,Value=REJECT"},
+		{`[{"Name": "Eni", "Value": "eni-0a1b2c3d4e5f60718"}, {"Name": "Action", "Value": "REJECT"}]`},
+		{`{"Name": "Eni", "Value": "eni-0a1b2c3d4e5f60718"}`, "Name=Action,Value=REJECT"},
+	} {
+		got, err := alarmDimensions(in)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: %v %v, want %v", in, got, err, want)
+		}
 	}
 }
