@@ -4,9 +4,10 @@
 // observation per (interface, interval).
 //
 // It exists between decode and aggregate so that both the pcap path and live
-// capture attribute packets the same way (DECISIONS.md "Packets to records"):
-// a frame whose source MAC is an ENI's is egress on it, whose destination MAC
-// is an ENI's is ingress on it; without matching MACs the IP addresses decide.
+// capture attribute packets the same way (docs/aws-behaviour.md, "Direction
+// and attribution"): a frame whose source MAC is an ENI's is egress on it,
+// whose destination MAC is an ENI's is ingress on it; without matching MACs
+// the IP addresses decide.
 package attribute
 
 import (
@@ -222,7 +223,8 @@ func (a *Attributor) ruleID(name string) uint16 {
 }
 
 // trafficPath computes traffic-path for egress traffic from the subnet's
-// route table (spec §3.7 [Choice]); 0 when there is no route table.
+// route table ([Choice]; docs/aws-behaviour.md, "Traffic path"); 0 when
+// there is no route table.
 func (a *Attributor) trafficPath(e *topology.ENI, dst netip.Addr) uint8 {
 	t := a.cfg.Topology
 	if t == nil || len(t.RouteTables) == 0 || e.Subnet == nil {

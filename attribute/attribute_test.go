@@ -40,8 +40,8 @@ func TestDirectionSingleInterface(t *testing.T) {
 	}
 }
 
-// Spec §3.11 exclusions without a topology: DHCP, DHCPv6 and link-local,
-// in both directions.
+// Exclusions without a topology (docs/aws-behaviour.md, "Excluded traffic"):
+// DHCP, DHCPv6 and link-local, in both directions.
 func TestExclusions(t *testing.T) {
 	a := single()
 	for _, p := range []*packet.Packet{
@@ -65,7 +65,7 @@ func TestExclusions(t *testing.T) {
 	}
 }
 
-// [Choice] spec §3.2: a later fragment takes the ports of the first fragment
+// [Choice] A later fragment takes the ports of the first fragment
 // with the same (source, destination, protocol, IP ID), else 0.
 func TestFragmentPorts(t *testing.T) {
 	a := single()

@@ -7,7 +7,8 @@ import (
 	"github.com/vpcflow/vpcflow/topology"
 )
 
-// Exclusion is why a packet was not logged (spec §3.11).
+// Exclusion is why a packet was not logged (docs/aws-behaviour.md,
+// "Excluded traffic").
 type Exclusion uint8
 
 const (

@@ -7,9 +7,10 @@ import (
 )
 
 // fragCache remembers the ports of first fragments so that later fragments
-// of the same datagram count in the same flow ([Choice] spec §3.2). It is
-// bounded: when full it is emptied, which only costs ports of fragments whose
-// first fragment came long ago.
+// of the same datagram count in the same flow ([Choice]; docs/aws-behaviour.md,
+// "Aggregation and capture windows"). It is bounded: when full it is
+// emptied, which only costs ports of fragments whose first fragment came
+// long ago.
 type fragCache struct {
 	m   map[fragKey][2]uint16
 	max int

@@ -11,7 +11,7 @@ type Configuration struct {
 	// spread over them. Default: GOMAXPROCS.
 	Shards int
 	// MaxFlowsPerWindow bounds the flows of one capture point in one window
-	// (spec §3.5 maxFlowsPerWindow). Default 100000.
+	// (docs/aws-behaviour.md, "NODATA and SKIPDATA"). Default 100000.
 	MaxFlowsPerWindow int
 	// MaxFlows bounds the live flow entries of all capture points together.
 	// Default sized to about 1 GiB of table memory.

@@ -4,7 +4,8 @@ import (
 	"net/netip"
 )
 
-// TCP flag bits as AWS reports them in tcp-flags (spec §3.4).
+// TCP flag bits as AWS reports them in tcp-flags (docs/aws-behaviour.md,
+// "TCP flags").
 const (
 	FlagFIN    = 1
 	FlagSYN    = 2
@@ -24,7 +25,8 @@ func AWSFlags(raw uint8) uint8 {
 }
 
 // Key identifies a flow within a capture window: every field that does not
-// aggregate (spec §3.1). Addresses are the packet's own (pkt-srcaddr,
+// aggregate (docs/aws-behaviour.md, "Aggregation and capture windows").
+// Addresses are the packet's own (pkt-srcaddr,
 // pkt-dstaddr); the interface-centric srcaddr/dstaddr are derived from them
 // when records are written. The key holds no pointers, so large tables cost
 // the garbage collector nothing to scan.

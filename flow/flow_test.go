@@ -10,7 +10,7 @@ import (
 )
 
 func TestAWSFlags(t *testing.T) {
-	// Spec §3.4: FIN 1, SYN 2, RST 4, SYN-ACK 18; ACK only inside SYN-ACK;
+	// FIN 1, SYN 2, RST 4, SYN-ACK 18; ACK only inside SYN-ACK;
 	// unsupported flags never appear (SYN+ECE → 2).
 	const fin, syn, rst, psh, ack, ece = 0x01, 0x02, 0x04, 0x08, 0x10, 0x40
 	tests := []struct {
@@ -87,7 +87,8 @@ func summarize(w Window) []flowSummary {
 	return out
 }
 
-// TestSpecTCPFlagsExample rebuilds the worked example of spec §3.4 (the
+// TestSpecTCPFlagsExample rebuilds the worked example of
+// docs/aws-behaviour.md, "TCP flags" (the
 // server's interface, three 60 s windows) from packets and checks the six
 // flows it lists.
 func TestSpecTCPFlagsExample(t *testing.T) {
@@ -131,14 +132,14 @@ func TestSpecTCPFlagsExample(t *testing.T) {
 	if len(ws) != 3 {
 		t.Fatalf("%d windows", len(ws))
 	}
-	// Expected values: the spec's example lines (packets, bytes, start, end, flags).
+	// Expected values: the example's lines (packets, bytes, start, end, flags).
 	// Flows are ordered by capture, start, end, then key.
 	want := [][]flowSummary{
 		{{server, 7, 4420, 1700001000, 1700001047, 18}, {client, 9, 812, 1700001000, 1700001058, 2}},
 		{{client, 4, 216, 1700001061, 1700001070, 1}, {server, 3, 164, 1700001061, 1700001070, 1}},
 		{{c2, 6, 480, 1700001122, 1700001124, 3}, {server, 5, 1310, 1700001122, 1700001124, 19}},
 	}
-	// (The spec's reply line ends at ...058; ours ends with its last packet,
+	// (The example's reply line ends at ...058; ours ends with its last packet,
 	// at 1700001002 + 5*9 = 1700001047.)
 	for i, w := range ws {
 		if w.Start != 1700001000+int64(i)*60 || w.Interval != 60 {

@@ -73,7 +73,7 @@ func decodeCases() []decodeCase {
 			strings.Repeat("00 ", 18),
 			OK, Packet{SrcMAC: mac1, DstMAC: mac2, HasMAC: true, IPVersion: 4, Src: a4, Dst: b4, Proto: 1, TTL: 64,
 				IPLen: 28, HasICMP: true, ICMPType: 8, FragID: 1}},
-		{"ping 56 data bytes is 84 (spec 3.2)", LinkEthernet, ethHdr + "08 00" +
+		{"ping 56 data bytes is 84", LinkEthernet, ethHdr + "08 00" +
 			"45 00 00 54  ab cd 40 00  40 01 00 00  0a 00 01 0a  c6 33 64 07  00 00 00 00 12 34 00 01" + strings.Repeat("00 ", 56),
 			OK, Packet{SrcMAC: mac1, DstMAC: mac2, HasMAC: true, IPVersion: 4, Src: a4, Dst: b4, Proto: 1, TTL: 64,
 				IPLen: 84, HasICMP: true, ICMPType: 0, FragID: 0xabcd}},
@@ -124,12 +124,12 @@ func decodeCases() []decodeCase {
 	}
 }
 
-// choiceCases are behaviours the spec leaves to us ([Choice] in
-// flow-logs.md, or not covered by it), kept apart from the [AWS] header
+// choiceCases are behaviours AWS leaves to us ([Choice] in
+// docs/aws-behaviour.md, or not covered there), kept apart from the [AWS] header
 // layouts above.
 func choiceCases() []decodeCase {
 	return []decodeCase{
-		// §3.2 [Choice]: a later fragment is a packet of its own; it has no
+		// [Choice] A later fragment is a packet of its own; it has no
 		// ports (the flow table may give it those of the first fragment).
 		{"ipv4 later fragment has no ports", LinkEthernet, ethHdr + "08 00" +
 			"45 00 00 30  30 39 00 b9  40 11 00 00  0a 00 01 0a  c6 33 64 07  13 88 13 89 05 c8 00 00", // offset 185*8 = 1480, last

@@ -74,7 +74,7 @@ const (
 )
 
 // TCP flag bits as they appear in byte 13 of the TCP header; the flow log's
-// tcp-flags field uses the same values (spec §3.4).
+// tcp-flags field uses the same values (docs/aws-behaviour.md, "TCP flags").
 const (
 	TCPFin = 0x01
 	TCPSyn = 0x02
@@ -104,7 +104,7 @@ type Packet struct {
 	// extension headers (hop-by-hop, routing, fragment, destination options, AH).
 	Proto uint8
 	TTL   uint8 // IPv4 TTL or IPv6 hop limit
-	// IPLen is the IP-layer length AWS counts in `bytes` (spec §3.2): the IPv4
+	// IPLen is the IP-layer length AWS counts in `bytes`: the IPv4
 	// Total Length, or 40 + Payload Length for IPv6. It comes from the header,
 	// so a frame cut by the snap length still counts in full.
 	IPLen uint32

@@ -19,7 +19,7 @@ import (
 
 // The agreement test compares Decode with tshark, an independent dissector:
 // per outer 5-tuple, the number of packets and the sum of IP lengths must be
-// equal (DECISIONS.md: fragments left alone, outer headers only). Ports count
+// equal (fragments left alone, outer headers only). Ports count
 // for TCP, UDP and SCTP; a later fragment has none.
 
 type tuple = tsharktest.Tuple

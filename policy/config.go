@@ -15,22 +15,24 @@ type Config struct {
 	// rounded up to a power of two.
 	Shards int
 
-	TCPEstablishedTimeout time.Duration // DECISIONS.md: 432000 s
+	TCPEstablishedTimeout time.Duration // 432000 s
 	UDPTimeout            time.Duration // 30 s
 	UDPStreamTimeout      time.Duration // 180 s, once the flow was seen both ways
 	OtherTimeout          time.Duration // ICMP and other protocols: 30 s
 	// ClosedTimeout is how long a TCP connection stays tracked after a RST
-	// or a FIN in each direction ([Choice], spec §3.3 point 4: 5 s).
+	// or a FIN in each direction ([Choice]: 5 s; docs/aws-behaviour.md,
+	// "Security groups and network ACLs").
 	ClosedTimeout time.Duration
 	// ClosedRejectTimeout is how long after that a closed connection is
-	// remembered: its packets other than a new SYN are REJECT (spec §3.3
-	// point 4), then it is forgotten and a late packet is judged by the
-	// rules as a new one ([Choice]: 120 s, Linux's TIME_WAIT).
+	// remembered: its packets other than a new SYN are REJECT, then it is
+	// forgotten and a late packet is judged by the rules as a new one
+	// ([Choice]: 120 s, Linux's TIME_WAIT).
 	ClosedRejectTimeout time.Duration
 }
 
-// DefaultConfig returns the timeouts of DECISIONS.md and a table of 1 M
-// connections (about 100 MB at full occupancy).
+// DefaultConfig returns AWS's default idle timeouts (docs/aws-behaviour.md,
+// "Connection tracking and timeouts") and a table of 1 M connections (about
+// 100 MB at full occupancy).
 func DefaultConfig() Config {
 	return Config{
 		MaxTracked:            1 << 20,

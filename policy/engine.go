@@ -614,7 +614,8 @@ type Stats struct {
 	Expired  uint64 // entries removed after their idle timeout
 	Evicted  uint64 // entries dropped because the table was full
 	// Closed counts packets rejected because their TCP connection had
-	// closed more than ClosedTimeout earlier (spec §3.3 point 4).
+	// closed more than ClosedTimeout earlier ([Choice]; docs/aws-behaviour.md,
+	// "Security groups and network ACLs").
 	Closed uint64
 }
 

@@ -11,7 +11,8 @@ import (
 )
 
 // Expected verdicts below were worked out by hand from testdata/cases.yaml
-// (or examples/ping.yaml) and the AWS semantics of spec flow-logs.md §3.3:
+// (or examples/ping.yaml) and the AWS semantics in docs/aws-behaviour.md,
+// "Security groups and network ACLs":
 // NACL in → SG in; SG out → NACL out; NACL only across the subnet boundary;
 // SG replies pass by tracking.
 
@@ -174,8 +175,8 @@ func TestMustShow(t *testing.T) {
 	}
 }
 
-// TestPingScenario reproduces the table of spec §3.3 "the classic ping
-// scenario": one row per SG/NACL combination.
+// TestPingScenario reproduces the table of docs/aws-behaviour.md, "The ping
+// example": one row per SG/NACL combination.
 func TestPingScenario(t *testing.T) {
 	base, err := os.ReadFile("../examples/ping.yaml")
 	if err != nil {
@@ -222,9 +223,9 @@ func TestPingScenario(t *testing.T) {
 	}
 }
 
-// TestTrackingTimeouts checks the idle timeouts of DECISIONS.md, which are
-// AWS's documented defaults (TCP established 432000 s, UDP 30 s, UDP stream
-// 180 s).
+// TestTrackingTimeouts checks the idle timeouts, which are AWS's documented
+// defaults: TCP established 432000 s, UDP 30 s, UDP stream 180 s
+// (docs/aws-behaviour.md, "Connection tracking and timeouts").
 func TestTrackingTimeouts(t *testing.T) {
 	top := load(t, "testdata/cases.yaml")
 	// eni-b2: egress allowed by sg-any's default rule; inbound from outside
@@ -320,8 +321,8 @@ func TestExplain(t *testing.T) {
 // TestChoice holds behaviour that is our decision, not AWS's documented one.
 func TestChoice(t *testing.T) {
 	top := load(t, "testdata/cases.yaml")
-	// Spec §3.3 point 4: packets of a TCP connection arriving more than 5 s
-	// after it closed are REJECT, even where a rule would allow them as new
+	// Packets of a TCP connection arriving more than 5 s after it closed are
+	// REJECT, even where a rule would allow them as new
 	// (sg-ID/closed, the group whose rule allowed the connection); a new
 	// SYN starts a new connection; after ClosedRejectTimeout (120 s) the
 	// connection is forgotten and the rules judge a late packet.

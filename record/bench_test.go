@@ -33,7 +33,7 @@ func benchLines(n int) []byte {
 const benchN = 100_000
 
 // BenchmarkParse measures decoding default-format lines from memory into
-// records (DECISIONS.md: excluding gzip and output).
+// records, excluding gzip and output encoding.
 func BenchmarkParse(b *testing.B) {
 	data := benchLines(benchN)
 	dec := NewDecoder()

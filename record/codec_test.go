@@ -8,7 +8,8 @@ import (
 )
 
 func TestFormatVersion(t *testing.T) {
-	// Spec §2.1: the version is the highest version among the format's fields.
+	// The version is the highest version among the format's fields
+	// (docs/aws-behaviour.md, "Record fields and formats").
 	tests := []struct {
 		format string
 		want   int
@@ -35,7 +36,7 @@ func TestFormatVersion(t *testing.T) {
 }
 
 func TestDefaultFormats(t *testing.T) {
-	// Spec §1.6 and §4.1 (default header).
+	// The default formats and the default header line of text objects.
 	if got := DefaultFormat.Header(); got != "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status" {
 		t.Errorf("default header %q", got)
 	}
@@ -43,7 +44,7 @@ func TestDefaultFormats(t *testing.T) {
 		t.Errorf("default format %q", got)
 	}
 	if DefaultTGWFormat.Len() != 36 {
-		t.Errorf("TGW default format has %d fields, want 36 (spec §2.4)", DefaultTGWFormat.Len())
+		t.Errorf("TGW default format has %d fields, want 36", DefaultTGWFormat.Len())
 	}
 	for _, f := range DefaultTGWFormat.Fields() {
 		if f.Info().Scope&ScopeTGW == 0 {
@@ -152,12 +153,12 @@ func TestEncodeAbsentAndIPv6(t *testing.T) {
 	r.SrcAddr, r.DstAddr = ip("2001:DB8:aaaa:1:0:0:0:10"), ip("2001:db8:bbbb:2::20")
 	r.SrcPort, r.DstPort, r.Protocol, r.Packets, r.Bytes = 49152, 443, 6, 30, 9120
 	r.Start, r.End, r.Action, r.LogStatus = 1700003000, 1700003055, ActionAccept, StatusOK
-	// Spec §3.9 example: RFC 5952 text form.
+	// IPv6 in RFC 5952 text form.
 	want := "2 111122223333 eni-0a1b2c3d4e5f60718 2001:db8:aaaa:1::10 2001:db8:bbbb:2::20 49152 443 6 30 9120 1700003000 1700003055 ACCEPT OK"
 	if got := Text(DefaultFormat, &r); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
-	// Spec §3.5 status record.
+	// A status record (docs/aws-behaviour.md, "NODATA and SKIPDATA").
 	r.Reset()
 	r.Version, r.AccountID, r.InterfaceID = 2, "111122223333", "eni-0a1b2c3d4e5f60718"
 	r.Start, r.End, r.LogStatus = 1700000400, 1700000460, StatusNoData
@@ -311,8 +312,8 @@ func TestReaderLongLine(t *testing.T) {
 	}
 }
 
-// Choice: behaviour where AWS is silent (DECISIONS.md), grouped so it can be
-// revised on its own.
+// Choice: behaviour where AWS is silent (docs/aws-behaviour.md, "Choices
+// where AWS is silent"), grouped so it can be revised on its own.
 func TestChoice(t *testing.T) {
 	t.Run("version field accepted whatever the format implies", func(t *testing.T) {
 		res, _ := readString("version srcaddr\n9 10.0.0.1\n", nil)

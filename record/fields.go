@@ -38,9 +38,10 @@ func (k Kind) Integer() bool { return k == KindInt32 || k == KindInt64 }
 // Field identifies one flow-log field. The zero value is not a field.
 type Field uint8
 
-// Fields of VPC records (spec §2.3), then transit-gateway fields (§2.4), then
-// vpcflow extensions. The order is that of the spec tables; it is also the
-// order of `vpcflow records fields`.
+// Fields of VPC records, then transit-gateway fields, then vpcflow
+// extensions (docs/aws-behaviour.md, "Record fields and formats"). The
+// order is that of AWS's field tables; it is also the order of `vpcflow
+// records fields`.
 const (
 	fieldNone Field = iota
 	Version
@@ -117,7 +118,7 @@ const (
 	ScopeBoth      = ScopeVPC | ScopeTGW
 )
 
-// Info describes a field: the facts of the spec tables in one place, so that
+// Info describes a field: the facts of AWS's field tables in one place, so that
 // parsing, encoding, `records fields` and the Parquet schema agree.
 type Info struct {
 	Name    string // AWS name, e.g. "tcp-flags"
@@ -239,7 +240,7 @@ func lookupBytes(name []byte) (Field, bool) {
 	return f, ok
 }
 
-// All returns every known field in spec order.
+// All returns every known field in the order of AWS's field tables.
 func All() []Field {
 	out := make([]Field, 0, numFields-1)
 	for f := Field(1); f < numFields; f++ {

@@ -19,7 +19,8 @@ var DefaultFormat = MustFormat(
 	"${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}")
 
 // DefaultTGWFormat is the default format of transit gateway flow logs: every
-// transit gateway field of versions 2 to 6, in the order of spec §2.4.
+// transit gateway field of versions 2 to 6, in AWS's order
+// (docs/aws-behaviour.md, "Record fields and formats").
 var DefaultTGWFormat = MustFormat(
 	"${version} ${resource-type} ${account-id} ${tgw-id} ${tgw-attachment-id} ${tgw-src-vpc-account-id} ${tgw-dst-vpc-account-id} ${tgw-src-vpc-id} ${tgw-dst-vpc-id} ${tgw-src-subnet-id} ${tgw-dst-subnet-id} ${tgw-src-eni} ${tgw-dst-eni} ${tgw-src-az-id} ${tgw-dst-az-id} ${tgw-pair-attachment-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${log-status} ${type} ${packets-lost-no-route} ${packets-lost-blackhole} ${packets-lost-mtu-exceeded} ${packets-lost-ttl-expired} ${tcp-flags} ${region} ${flow-direction} ${pkt-src-aws-service} ${pkt-dst-aws-service}")
 
@@ -136,7 +137,7 @@ func (f *Format) Fields() []Field { return f.fields }
 func (f *Format) Len() int { return len(f.fields) }
 
 // Version is the record version the format implies: the highest version
-// among its fields (spec §2.1); 2 at least.
+// among its fields; 2 at least.
 func (f *Format) Version() int { return f.version }
 
 // String returns the format as AWS LogFormat: `${a} ${b}`.

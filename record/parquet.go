@@ -11,11 +11,12 @@ import (
 	"github.com/parquet-go/parquet-go/encoding"
 )
 
-// Parquet objects (flow-logs spec §4.1): one column per field of the
-// format, in format order, named as the field with "-" → "_"; integer
-// fields INT32 or INT64 as §2.3/§2.4 type them, everything else a UTF-8
-// STRING; every column optional, so that an absent integer ("-") is null,
-// while an absent string keeps the text's "-" [Choice, spec §2.2].
+// Parquet objects (docs/aws-behaviour.md, "S3 object layout and Parquet"):
+// one column per field of the format, in format order, named as the field
+// with "-" → "_"; integer fields INT32 or INT64 as AWS's field tables type
+// them, everything else a UTF-8 STRING; every column optional, so that an
+// absent integer ("-") is null, while an absent string keeps the text's "-"
+// [Choice].
 
 // ParquetColumn is the Parquet (and Athena) column name of field fd.
 func ParquetColumn(fd Field) string { return strings.ReplaceAll(fd.Name(), "-", "_") }
@@ -77,7 +78,7 @@ func AppendParquetRow(row parquet.Row, buf *[]byte, f *Format, r *Record) parque
 }
 
 // orderedGroup is a Parquet group whose columns keep the order given:
-// parquet.Group is a map and sorts its columns by name, while the spec
+// parquet.Group is a map and sorts its columns by name, while vpcflow
 // keeps format order (so `SELECT *` reads like the text header).
 type orderedGroup []parquet.Field
 

@@ -10,7 +10,8 @@ import (
 )
 
 // TestParquetSchema: column names (- → _), order (the format's), and types
-// as the spec's §2.3 table gives them (I32, I64, S), every column optional.
+// as AWS's field table gives them (int, bigint, string), every column
+// optional.
 func TestParquetSchema(t *testing.T) {
 	f := MustFormat("${version} ${account-id} ${srcaddr} ${srcport} ${protocol} ${packets} ${bytes} ${start} ${action} ${log-status} ${tcp-flags} ${pkt-src-aws-service} ${flow-direction} ${traffic-path}")
 	want := []struct {

@@ -12,7 +12,7 @@ import (
 )
 
 // The expected values below were typed by hand from the sample files (and
-// the field tables of spec §2.3/§2.4), not produced by the decoder.
+// the field tables of docs/aws-behaviour.md), not produced by the decoder.
 
 func ip(s string) netip.Addr {
 	if s == "" || s == "-" {

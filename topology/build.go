@@ -484,7 +484,7 @@ func (b *builder) networkACLs() {
 	}
 	for _, v := range t.VPCs {
 		if v.DefaultACL == nil {
-			// DECISIONS.md: a VPC without a default NACL gets an implicit
+			// [Choice] A VPC without a default NACL gets an implicit
 			// allow-all one, like the default NACL AWS creates with a VPC.
 			a := &NetworkACL{ID: "acl-default-" + v.ID, VPCID: v.ID, IsDefault: true, Implicit: true, Line: v.Line}
 			for _, eg := range []bool{false, true} {

@@ -7,7 +7,7 @@ import (
 )
 
 // TargetKind is what a route sends traffic to; the flow package maps it to
-// the traffic-path field (spec §3.7).
+// the traffic-path field (docs/aws-behaviour.md, "Traffic path").
 type TargetKind uint8
 
 // Route target kinds.

@@ -61,7 +61,8 @@ type VPC struct {
 }
 
 // DNSAddr is the Amazon-provided DNS resolver of the VPC: the base of its
-// primary IPv4 CIDR plus two (spec §3.11). Invalid when the VPC has no IPv4 CIDR.
+// primary IPv4 CIDR plus two (docs/aws-behaviour.md, "Excluded traffic").
+// Invalid when the VPC has no IPv4 CIDR.
 func (v *VPC) DNSAddr() netip.Addr {
 	if len(v.CIDRs) == 0 {
 		return netip.Addr{}

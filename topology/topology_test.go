@@ -291,7 +291,8 @@ func TestJSON(t *testing.T) {
 }
 
 // TestOverlappingVPCs: the same address in two VPCs is allowed, and then
-// the lookup without a VPC is ambiguous (DECISIONS.md).
+// the lookup without a VPC is ambiguous ([Choice]; docs/aws-behaviour.md,
+// "Direction and attribution").
 func TestOverlappingVPCs(t *testing.T) {
 	y := `Vpcs:
   - {VpcId: vpc-1, CidrBlock: 10.0.0.0/16}
