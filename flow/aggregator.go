@@ -25,6 +25,10 @@ type Stats struct {
 	// maxGapsListed of them, and their number.
 	Gaps     []Gap
 	GapCount uint64
+	// LostPackets counts the packets reported lost before observation
+	// (MarkLost: a full capture ring); LostUnmarked the reports that came
+	// after every window they concern had closed, so no record says so.
+	LostPackets, LostUnmarked uint64
 }
 
 // Gap is a silence between two observations longer than
@@ -46,6 +50,8 @@ type Aggregator struct {
 	shards    []*shard // aggregation goroutines
 	pending   [][]obs  // per shard, the batch being filled
 	cur       []int64  // per interval, start of the open window; -1 before the first packet
+	nextUsed  []bool   // per interval, the window after cur holds observations (HoldNext)
+	lost      map[lostKey]map[uint32]uint64
 	results   chan shardResult
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -93,6 +99,7 @@ func (a *Aggregator) AddCapture(interval int64) (uint32, error) {
 		i = len(a.intervals) - 1
 		if a.started {
 			a.cur = append(a.cur, -1)
+			a.nextUsed = append(a.nextUsed, false)
 		}
 	}
 	a.captureIv = append(a.captureIv, uint8(i))
@@ -106,6 +113,7 @@ func (a *Aggregator) Start() {
 	a.results = make(chan shardResult, 4*n)
 	a.done = make(chan struct{})
 	a.cur = make([]int64, len(a.intervals))
+	a.nextUsed = make([]bool, len(a.intervals))
 	for i := range a.cur {
 		a.cur[i] = -1
 	}
@@ -121,7 +129,8 @@ func (a *Aggregator) Start() {
 
 // Add records one observation. Observations should come in packet-time order;
 // one older than the open window of its interval joins that window (counted
-// as late), so windows never reopen.
+// as late), so windows never reopen. With HoldNext, one in the window after
+// the open one goes to that window, which stays open too.
 func (a *Aggregator) Add(o *Observation) {
 	sec := o.Time / 1e9
 	if o.Time < 0 && o.Time%1e9 != 0 {
@@ -133,16 +142,27 @@ func (a *Aggregator) Add(o *Observation) {
 	if !a.seen || sec > a.lastObs {
 		a.lastObs, a.seen = sec, true
 	}
-	a.advance(sec)
 	iv := a.captureIv[o.Capture]
+	if a.cfg.HoldNext && a.cur[iv] >= 0 {
+		// Packet time closes a window only when an observation lies
+		// beyond the next one: the clock (Advance) closes them otherwise.
+		a.advanceInterval(int(iv), sec-a.intervals[iv])
+	} else if a.cfg.HoldNext {
+		a.advanceInterval(int(iv), sec)
+	} else {
+		a.advance(sec)
+	}
 	if start := a.cur[iv]; sec < start {
 		sec = start
 		a.stats.Late++
+	} else if sec >= start+a.intervals[iv] {
+		a.nextUsed[iv] = true
 	}
 	a.stats.Observations++
 	sh := int(o.Capture) % len(a.shards)
 	b := append(a.pending[sh], obs{
-		iv: iv,
+		iv:   iv,
+		slot: slotOf(sec, a.intervals[iv]),
 		key: Key{
 			Src: o.Src.As16(), Dst: o.Dst.As16(), Capture: o.Capture,
 			SrcPort: o.SrcPort, DstPort: o.DstPort, Proto: o.Proto, Dir: o.Dir,
@@ -156,6 +176,10 @@ func (a *Aggregator) Add(o *Observation) {
 	}
 	a.pending[sh] = b
 }
+
+// slotOf tells apart the two windows of an interval that can be open at
+// once (HoldNext): consecutive windows have different slots.
+func slotOf(sec, interval int64) uint8 { return uint8(floorDiv(sec, interval) & 1) }
 
 // Advance closes every window that ends at or before sec (Unix seconds), as a
 // packet at that time would. Continuous sources call it on the clock, so an
@@ -221,30 +245,39 @@ func (a *Aggregator) gap(from, to int64) {
 
 // advance closes every window that ends at or before sec.
 func (a *Aggregator) advance(sec int64) {
-	for i, iv := range a.intervals {
-		start := floorDiv(sec, iv) * iv
-		if a.cur[i] < 0 {
-			a.cur[i] = start
-			continue
-		}
-		if start <= a.cur[i] {
-			continue
-		}
-		a.flushPending()
-		emitted := 0
-		for w := a.cur[i]; w < start; w += iv {
-			if emitted == maxEmptyWindows && w > a.cur[i] {
-				skipped := (start - w) / iv
-				a.statsMu.Lock()
-				a.stats.GapWindowsSkipped += uint64(skipped)
-				a.statsMu.Unlock()
-				break
-			}
-			a.closeWindow(i, w)
-			emitted++
-		}
-		a.cur[i] = start
+	for i := range a.intervals {
+		a.advanceInterval(i, sec)
 	}
+}
+
+// advanceInterval closes the windows of interval i that end at or before
+// sec.
+func (a *Aggregator) advanceInterval(i int, sec int64) {
+	iv := a.intervals[i]
+	start := floorDiv(sec, iv) * iv
+	if a.cur[i] < 0 {
+		a.cur[i] = start
+		return
+	}
+	if start <= a.cur[i] {
+		return
+	}
+	a.flushPending()
+	emitted := 0
+	for w := a.cur[i]; w < start; w += iv {
+		if emitted == maxEmptyWindows && w > a.cur[i] {
+			skipped := (start - w) / iv
+			a.statsMu.Lock()
+			a.stats.GapWindowsSkipped += uint64(skipped)
+			a.statsMu.Unlock()
+			break
+		}
+		a.closeWindow(i, w)
+		emitted++
+	}
+	a.nextUsed[i] = false // the new next window has had no observation yet
+	a.cur[i] = start
+	a.dropLostBefore(i, start)
 }
 
 func floorDiv(a, b int64) int64 {
@@ -267,10 +300,74 @@ func (a *Aggregator) flushPending() {
 func (a *Aggregator) closeWindow(iv int, start int64) { a.closeWindowEarly(iv, start, false) }
 
 // closeWindowEarly closes a window; early marks one closed by Close before
-// its end.
+// its end. The capture points marked lost in it travel with the first
+// shard's part.
 func (a *Aggregator) closeWindowEarly(iv int, start int64, early bool) {
-	for _, s := range a.shards {
-		s.in <- shardMsg{flush: true, interval: uint8(iv), seconds: a.intervals[iv], start: start, early: early}
+	k := lostKey{uint8(iv), start}
+	lost := a.lost[k]
+	delete(a.lost, k)
+	for i, s := range a.shards {
+		m := shardMsg{flush: true, interval: uint8(iv), seconds: a.intervals[iv], start: start, early: early}
+		if i == 0 {
+			m.lost = lost
+		}
+		s.in <- m
+	}
+}
+
+type lostKey struct {
+	iv    uint8
+	start int64
+}
+
+// MarkLost records that packets of capture point c were lost before they
+// could be observed (a full capture ring) between from and to (Unix
+// seconds, inclusive): every window of c's interval overlapping that time
+// gets a SKIPDATA record for c (Window.Lost), whether it is open now or
+// opens later. Windows already closed cannot say it any more; such reports
+// are counted in Stats.LostUnmarked. Producer goroutine only.
+func (a *Aggregator) MarkLost(c uint32, from, to int64, packets uint64) {
+	a.stats.LostPackets += packets
+	if !a.started || int(c) >= len(a.captureIv) || to < from {
+		a.stats.LostUnmarked++
+		return
+	}
+	i := int(a.captureIv[c])
+	iv := a.intervals[i]
+	first, last := floorDiv(from, iv)*iv, floorDiv(to, iv)*iv
+	if cur := a.cur[i]; cur >= 0 && first < cur {
+		if last < cur {
+			a.stats.LostUnmarked++
+			return
+		}
+		first = cur
+	}
+	// A report spans about a second; the bound only guards against a
+	// clock that jumped.
+	if n := (last - first) / iv; n > maxEmptyWindows {
+		first = last - maxEmptyWindows*iv
+	}
+	if a.lost == nil {
+		a.lost = map[lostKey]map[uint32]uint64{}
+	}
+	for w := first; w <= last; w += iv {
+		k := lostKey{uint8(i), w}
+		if a.lost[k] == nil {
+			a.lost[k] = map[uint32]uint64{}
+		}
+		a.lost[k][c] += packets
+	}
+}
+
+// dropLostBefore forgets the marks of interval i's windows that start
+// before start and were never closed (marked before the first window of
+// the interval opened).
+func (a *Aggregator) dropLostBefore(i int, start int64) {
+	for k := range a.lost {
+		if int(k.iv) == i && k.start < start {
+			delete(a.lost, k)
+			a.stats.LostUnmarked++
+		}
 	}
 }
 
@@ -281,9 +378,12 @@ func (a *Aggregator) Close() Stats {
 		return a.stats
 	}
 	a.flushPending()
-	for i := range a.intervals {
+	for i, iv := range a.intervals {
 		if a.cur[i] >= 0 {
 			a.closeWindowEarly(i, a.cur[i], true)
+			if a.nextUsed[i] {
+				a.closeWindowEarly(i, a.cur[i]+iv, true)
+			}
 		}
 	}
 	for _, s := range a.shards {
@@ -354,6 +454,12 @@ func (a *Aggregator) collect() {
 				w.Skipped = map[uint32]uint64{}
 			}
 			w.Skipped[c] += v
+		}
+		for c, v := range r.lost {
+			if w.Lost == nil {
+				w.Lost = map[uint32]uint64{}
+			}
+			w.Lost[c] += v
 		}
 		got[k]++
 		if got[k] < n {

@@ -26,6 +26,15 @@ type Configuration struct {
 	// Zero: every window is emitted (a clock-driven source does observe
 	// an idle interface). Default 3600.
 	CaptureGap int64
+	// HoldNext keeps the window after the open one open too, and lets
+	// packet time close a window only when an observation lies beyond that
+	// next window: windows close on Advance. A producer on the clock whose
+	// packets can trail it (live capture: kernel timestamps reach the
+	// producer up to a ring's block timeout late) calls Advance a grace
+	// after each window's end; packets stamped after the end that arrive
+	// during the grace then go to the next window instead of closing the
+	// open one early.
+	HoldNext bool
 }
 
 // bytesPerFlow is the measured upper bound of table memory per live flow

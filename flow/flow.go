@@ -92,6 +92,7 @@ type obs struct {
 	bytes uint32
 	flags uint8
 	iv    uint8 // interval index of key.Capture
+	slot  uint8 // which of the interval's two open windows (slotOf)
 }
 
 // Window is the outcome of one closed capture window of one interval: every
@@ -107,6 +108,11 @@ type Window struct {
 	// Skipped counts, per capture point, the new flows dropped because a
 	// bound was reached; each such capture point gets a SKIPDATA record.
 	Skipped map[uint32]uint64
+	// Lost counts, per capture point, the packets lost before observation
+	// (Aggregator.MarkLost) reported while this window was open; a loss
+	// reported over a span that crosses a window boundary is counted in
+	// both windows. Each such capture point gets a SKIPDATA record.
+	Lost map[uint32]uint64
 	// Early marks a window closed by Aggregator.Close before its end (the
 	// end of the input, or a stop).
 	Early bool

@@ -316,3 +316,149 @@ func TestCaptureGap(t *testing.T) {
 		t.Errorf("without a gap bound: %d windows, %d gaps; want 161 and 0", len(ws), st.GapCount)
 	}
 }
+
+// stepRun is run with an Advance between observations: steps are applied
+// in order, an observation when obs is set, else Advance(advance).
+type step struct {
+	obs     *Observation
+	advance int64
+	lost    *lostReport
+}
+
+type lostReport struct {
+	capture  uint32
+	from, to int64
+	packets  uint64
+}
+
+func stepRun(t *testing.T, cfg Configuration, intervals []int64, steps []step) ([]Window, Stats) {
+	t.Helper()
+	var c collector
+	a, err := New(cfg, c.sink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, iv := range intervals {
+		if _, err := a.AddCapture(iv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.Start()
+	for _, s := range steps {
+		switch {
+		case s.obs != nil:
+			a.Add(s.obs)
+		case s.lost != nil:
+			a.MarkLost(s.lost.capture, s.lost.from, s.lost.to, s.lost.packets)
+		default:
+			a.Advance(s.advance)
+		}
+	}
+	st := a.Close()
+	return c.windows, st
+}
+
+// TestHoldNext: with HoldNext, a packet of the next window that arrives
+// while the open window waits out its grace goes to the next window, and a
+// straggler of the open window still joins it; without it, the first closes
+// the open window and the straggler is late.
+func TestHoldNext(t *testing.T) {
+	const w0 = 1700000040 // a multiple of 60
+	early := pkt(w0+65, client, server, 40000, 443, 100, 0x10, 0)
+	straggler := pkt(w0+30, client, server, 40000, 443, 100, 0x10, 0)
+	first := pkt(w0+10, client, server, 40000, 443, 100, 0x10, 0)
+	steps := []step{{advance: w0}, {obs: &first}, {obs: &early}, {obs: &straggler}, {advance: w0 + 60}, {advance: w0 + 120}}
+	summary := func(ws []Window) [][3]int64 { // start, packets, flow start
+		var out [][3]int64
+		for _, w := range ws {
+			for _, f := range w.Flows.Slice() {
+				out = append(out, [3]int64{w.Start, int64(f.Packets), f.Start})
+			}
+		}
+		return out
+	}
+	cfg := DefaultConfiguration()
+	cfg.CaptureGap = 0
+	cfg.HoldNext = true
+	ws, st := stepRun(t, cfg, []int64{60}, steps)
+	// Window w0: first and straggler (2 packets from w0+10); window w0+60:
+	// the early packet alone, at its own second.
+	if got, want := summary(ws), [][3]int64{{w0, 2, w0 + 10}, {w0 + 60, 1, w0 + 65}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("HoldNext: windows %v, want %v", got, want)
+	}
+	if st.Late != 0 || len(ws) != 3 { // w0, w0+60, and w0+120 closed early by Close
+		t.Errorf("HoldNext: late %d, %d windows; want 0 and 3", st.Late, len(ws))
+	}
+	cfg.HoldNext = false
+	ws, st = stepRun(t, cfg, []int64{60}, steps)
+	// The early packet closes w0 with one packet; the straggler joins w0+60
+	// at its start second (late).
+	if got, want := summary(ws), [][3]int64{{w0, 1, w0 + 10}, {w0 + 60, 2, w0 + 60}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("without HoldNext: windows %v, want %v", got, want)
+	}
+	if st.Late != 1 {
+		t.Errorf("without HoldNext: late %d, want 1", st.Late)
+	}
+}
+
+// TestHoldNextBeyond: an observation beyond the next window closes the
+// open one on packet time even with HoldNext (the clock fell behind), and
+// Close delivers a next window that has observations.
+func TestHoldNextBeyond(t *testing.T) {
+	const w0 = 1700000040
+	a := pkt(w0+1, client, server, 1, 2, 10, 0, 0)
+	b := pkt(w0+61, client, server, 1, 2, 10, 0, 0)
+	c := pkt(w0+125, client, server, 1, 2, 10, 0, 0) // beyond w0+60's window: closes w0
+	cfg := DefaultConfiguration()
+	cfg.HoldNext = true
+	ws, _ := stepRun(t, cfg, []int64{60}, []step{{advance: w0}, {obs: &a}, {obs: &b}, {obs: &c}})
+	var got [][2]int64 // start, packets
+	for _, w := range ws {
+		n := int64(0)
+		for _, f := range w.Flows.Slice() {
+			n += int64(f.Packets)
+		}
+		got = append(got, [2]int64{w.Start, n})
+		if w.Start >= w0+60 && !w.Early {
+			t.Errorf("window %d closed by Close is not marked early", w.Start)
+		}
+	}
+	if want := [][2]int64{{w0, 1}, {w0 + 60, 1}, {w0 + 120, 1}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("windows %v, want %v", got, want)
+	}
+}
+
+// TestMarkLost: a loss reported over a span that crosses a window boundary
+// marks both windows of the capture point it concerns, and only those; a
+// report about windows already closed is counted as unmarked.
+func TestMarkLost(t *testing.T) {
+	const w0 = 1700000040
+	o := pkt(w0+5, client, server, 1, 2, 10, 0, 0)
+	o1 := o
+	o1.Capture = 1
+	cfg := DefaultConfiguration()
+	cfg.HoldNext = true
+	ws, st := stepRun(t, cfg, []int64{60, 60}, []step{
+		{advance: w0}, {obs: &o}, {obs: &o1},
+		{lost: &lostReport{capture: 0, from: w0 + 59, to: w0 + 61, packets: 5}},
+		{advance: w0 + 60}, {advance: w0 + 120},
+		{lost: &lostReport{capture: 1, from: w0 + 10, to: w0 + 20, packets: 3}}, // both windows closed
+		{advance: w0 + 180},
+	})
+	if len(ws) < 3 {
+		t.Fatalf("%d windows", len(ws))
+	}
+	for _, w := range ws[:2] {
+		if w.Lost[0] != 5 || w.Lost[1] != 0 {
+			t.Errorf("window %d: lost %v, want capture 0 with 5 packets", w.Start, w.Lost)
+		}
+	}
+	for _, w := range ws[2:] {
+		if len(w.Lost) != 0 {
+			t.Errorf("window %d: lost %v, want none", w.Start, w.Lost)
+		}
+	}
+	if st.LostPackets != 8 || st.LostUnmarked != 1 {
+		t.Errorf("lost packets %d unmarked %d, want 8 and 1", st.LostPackets, st.LostUnmarked)
+	}
+}

@@ -11,6 +11,7 @@ type shardMsg struct {
 	early    bool // closed by Close before its end
 	sync     func()
 	syncID   uint64
+	lost     map[uint32]uint64 // capture points marked lost in the window (MarkLost)
 }
 
 type shardResult struct {
@@ -22,9 +23,11 @@ type shardResult struct {
 	start    int64
 	flows    [][]Flow // chunks of a flowTable
 	skipped  map[uint32]uint64
+	lost     map[uint32]uint64
 }
 
-// table holds the open window of one interval in one shard.
+// table holds one open window of one interval in one shard; an interval
+// has two, for the open window and the next (see slotOf).
 type table struct {
 	flows   *flowTable
 	perCap  []int32  // flows per capture point in this window, by capture id
@@ -41,19 +44,20 @@ type shard struct {
 func newShard(a *Aggregator) *shard {
 	s := &shard{agg: a, in: make(chan shardMsg, 8)}
 	if n := len(a.intervals); n > 0 {
-		s.table(uint8(n - 1))
+		s.table(uint8(n-1), 1)
 	}
 	return s
 }
 
-// table returns the table of interval iv, making the tables of intervals
-// registered after Start on first use: the shard learns of them only from
-// the observations and flushes the producer sends it.
-func (s *shard) table(iv uint8) *table {
-	for int(iv) >= len(s.tables) {
+// table returns the table of interval iv in a slot, making the tables of
+// intervals registered after Start on first use: the shard learns of them
+// only from the observations and flushes the producer sends it.
+func (s *shard) table(iv, slot uint8) *table {
+	i := 2*int(iv) + int(slot)
+	for i >= len(s.tables) {
 		s.tables = append(s.tables, &table{flows: newFlowTable()})
 	}
-	return s.tables[iv]
+	return s.tables[i]
 }
 
 func (s *shard) run(wg *sync.WaitGroup) {
@@ -74,7 +78,7 @@ func (s *shard) run(wg *sync.WaitGroup) {
 }
 
 func (s *shard) add(o *obs) {
-	t := s.table(o.iv)
+	t := s.table(o.iv, o.slot)
 	f, slot := t.flows.find(&o.key)
 	if f != nil {
 		f.Packets++
@@ -106,10 +110,10 @@ func (s *shard) add(o *obs) {
 
 func (s *shard) flush(m shardMsg) {
 	iv := m.interval
-	t := s.table(iv)
+	t := s.table(iv, slotOf(m.start, m.seconds))
 	s.agg.live.Add(-int64(t.flows.n))
 	flows := t.flows.take()
-	s.agg.results <- shardResult{interval: iv, seconds: m.seconds, start: m.start, early: m.early, flows: flows, skipped: t.skipped}
+	s.agg.results <- shardResult{interval: iv, seconds: m.seconds, start: m.start, early: m.early, flows: flows, skipped: t.skipped, lost: m.lost}
 	for _, c := range t.touched {
 		t.perCap[c] = 0
 	}

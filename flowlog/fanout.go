@@ -267,7 +267,9 @@ func (f *Fanout) watermark(fl *FlowLog) int64 {
 // flows w.Flows[lo:hi], or a status record.
 func (f *Fanout) capture(fl *FlowLog, ci uint32, c *Capture, w *flow.Window, lo, hi int) {
 	k := okKey{fl, ci}
-	if skipped := w.Skipped[ci]; skipped > 0 {
+	// SKIPDATA when flows were dropped at a bound, or packets were lost
+	// before they were observed (a full capture ring).
+	if w.Skipped[ci] > 0 || w.Lost[ci] > 0 {
 		f.status(fl, c, w, record.StatusSkipData)
 		f.cur.SkipData++
 		f.write(fl)

@@ -196,6 +196,8 @@ func TestStatusRecordsAndFilter(t *testing.T) {
 		{Interval: 60, Start: 1700000460, Flows: flow.FlowsOf([]flow.Flow{{Key: ok, Packets: 2, Start: 1700000461, End: 1700000470, TCPFlags: 18}, {Key: rej, Packets: 2}})},
 		{Interval: 60, Start: 1700000520},
 		{Interval: 60, Start: 1700000580, Flows: flow.FlowsOf([]flow.Flow{{Key: rej, Packets: 1, Start: 1700000590, End: 1700000590}}), Skipped: map[uint32]uint64{0: 7}},
+		// packets lost before observation (a full capture ring): SKIPDATA, not NODATA
+		{Interval: 60, Start: 1700000640, Lost: map[uint32]uint64{0: 3}},
 	}
 	for _, w := range windows {
 		if err := fan.Window(w); err != nil {
@@ -208,11 +210,12 @@ func TestStatusRecordsAndFilter(t *testing.T) {
 		"4 eni-0a1b2c3d4e5f60718 vpc-0f1e2d3c4b5a69788 subnet-0123abcd4567ef890 i-0abc1234def567890 euw1-az2 198.51.100.23 2 1700000461 1700000470 ACCEPT 18 OK",
 		"4 eni-0a1b2c3d4e5f60718 vpc-0f1e2d3c4b5a69788 subnet-0123abcd4567ef890 i-0abc1234def567890 euw1-az2 - - 1700000520 1700000580 - - NODATA",
 		"4 eni-0a1b2c3d4e5f60718 vpc-0f1e2d3c4b5a69788 subnet-0123abcd4567ef890 i-0abc1234def567890 euw1-az2 - - 1700000580 1700000640 - - SKIPDATA",
+		"4 eni-0a1b2c3d4e5f60718 vpc-0f1e2d3c4b5a69788 subnet-0123abcd4567ef890 i-0abc1234def567890 euw1-az2 - - 1700000640 1700000700 - - SKIPDATA",
 	}
 	if strings.Join(d.lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(d.lines, "\n"), strings.Join(want, "\n"))
 	}
-	if st := fan.Stats(); st.Filtered != 2 || st.NoData != 1 || st.SkipData != 1 || st.OK != 1 {
+	if st := fan.Stats(); st.Filtered != 2 || st.NoData != 1 || st.SkipData != 2 || st.OK != 1 {
 		t.Errorf("stats %+v", st)
 	}
 }
