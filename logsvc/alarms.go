@@ -1,8 +1,11 @@
 package logsvc
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,8 +23,12 @@ func errAlarmNotFound(names []string) error {
 // PutMetricAlarm creates or updates an alarm (an update keeps the state,
 // spec §3.4). A new alarm is evaluated at once up to the newest event time
 // seen, so data already ingested counts. Errors are *metricfilter.Error
-// with code ValidationError.
+// with code ValidationError; an SNS topic of another region is refused as
+// CloudWatch refuses it, since an alarm only publishes in its own region.
 func (s *Service) PutMetricAlarm(a metricfilter.Alarm) error {
+	if err := s.checkActionRegions(a); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var old *metricfilter.Evaluator
@@ -41,7 +48,8 @@ func (s *Service) PutMetricAlarm(a metricfilter.Alarm) error {
 			}
 		}
 	}
-	if err := s.eng.PutAlarm(a); err != nil {
+	changes, err := s.eng.PutAlarm(a, s.now().UnixMilli())
+	if err != nil {
 		for _, g := range marked {
 			delete(s.pending.seen, g)
 		}
@@ -50,6 +58,7 @@ func (s *Service) PutMetricAlarm(a metricfilter.Alarm) error {
 	if old == nil {
 		s.nalarms++
 	}
+	deliveries := s.runActions(changes)
 	if err := s.saveAlarms(); err != nil {
 		// Leave no trace: the alarm as it was, or none.
 		if old != nil {
@@ -62,6 +71,24 @@ func (s *Service) PutMetricAlarm(a metricfilter.Alarm) error {
 			delete(s.pending.seen, g)
 		}
 		return err
+	}
+	s.enqueueDeliveries(deliveries)
+	return nil
+}
+
+// checkActionRegions refuses SNS topics outside the data dir's region with
+// CloudWatch's message ("Invalid region us-west-2 specified. Only
+// us-east-1 is supported."). The shape of every action is the alarm's own
+// Validate.
+func (s *Service) checkActionRegions(a metricfilter.Alarm) error {
+	for _, list := range [][]string{a.OKActions, a.AlarmActions, a.InsufficientDataActions} {
+		for _, act := range list {
+			p, err := metricfilter.ParseAction(act)
+			if err == nil && p.Kind == metricfilter.ActionSNS && p.Region != s.id.Region {
+				return &metricfilter.Error{Code: "ValidationError",
+					Message: fmt.Sprintf("Invalid region %s specified. Only %s is supported.", p.Region, s.id.Region)}
+			}
+		}
 	}
 	return nil
 }
@@ -163,67 +190,297 @@ type DescribeAlarmsInput struct {
 	AlarmNames      []string
 	AlarmNamePrefix string
 	StateValue      string // OK, ALARM or INSUFFICIENT_DATA
+	// ActionPrefix keeps the alarms with an action (in any of the three
+	// lists) that starts with it.
+	ActionPrefix string
+	// AlarmTypes selects MetricAlarm and/or CompositeAlarm; none means
+	// MetricAlarm, as on CloudWatch. vpcflow has no composite alarms.
+	AlarmTypes []string
+	// ChildrenOfAlarmName and ParentsOfAlarmName ask about composite
+	// alarms, which vpcflow does not have: the answer is empty.
+	ChildrenOfAlarmName, ParentsOfAlarmName string
+	// MaxRecords caps the alarms of one page; 0 means all (the API's
+	// default of 50 is the caller's to apply). NextToken continues a
+	// previous page.
+	MaxRecords int
+	NextToken  string
 }
 
 // DescribeAlarmsOutput is DescribeAlarms' answer.
 type DescribeAlarmsOutput struct {
 	CompositeAlarms []struct{}                 `json:"CompositeAlarms"` // always empty: vpcflow has metric alarms only
 	MetricAlarms    []metricfilter.MetricAlarm `json:"MetricAlarms"`
+	NextToken       string                     `json:"NextToken,omitempty"`
+}
+
+// alarmTypes is the AlarmType enum.
+var alarmTypes = []string{"CompositeAlarm", "MetricAlarm"}
+
+// errInvalidToken is the answer to a NextToken this service did not issue.
+var errInvalidToken = &metricfilter.Error{Code: "InvalidNextToken", Message: "The specified NextToken is not valid."}
+
+// Paging tokens name where the previous page stopped (an alarm name, a
+// history position, a metric), so a page is stable while alarms come and
+// go. They are opaque to clients: a prefix per kind, base64url-encoded.
+func encodeToken(kind, key string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(kind + "\x00" + key))
+}
+
+func decodeToken(kind, token string) (string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return "", errInvalidToken
+	}
+	k, key, ok := strings.Cut(string(b), "\x00")
+	if !ok || k != kind {
+		return "", errInvalidToken
+	}
+	return key, nil
 }
 
 // DescribeAlarms lists the selected alarms, sorted by name, in the shape
-// CloudWatch's DescribeAlarms answers with. A bad StateValue is a
-// ValidationError.
+// CloudWatch's DescribeAlarms answers with. A bad StateValue or AlarmTypes
+// member is a ValidationError, a token this service did not issue
+// InvalidNextToken.
 func (s *Service) DescribeAlarms(in DescribeAlarmsInput) (DescribeAlarmsOutput, error) {
 	if in.StateValue != "" && !contains(alarmStates, in.StateValue) {
 		return DescribeAlarmsOutput{}, validationError(in.StateValue, "stateValue", "satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]")
 	}
-	evs := s.Alarms(AlarmFilter{Names: in.AlarmNames, NamePrefix: in.AlarmNamePrefix, State: in.StateValue})
-	out := DescribeAlarmsOutput{CompositeAlarms: []struct{}{}, MetricAlarms: make([]metricfilter.MetricAlarm, len(evs))}
-	for i := range evs {
-		out.MetricAlarms[i] = evs[i].MetricAlarm(s.AlarmArn(evs[i].Alarm.AlarmName))
+	metric := len(in.AlarmTypes) == 0
+	for _, t := range in.AlarmTypes {
+		if !contains(alarmTypes, t) {
+			return DescribeAlarmsOutput{}, validationError(t, "alarmTypes", "satisfy enum value set: [CompositeAlarm, MetricAlarm]")
+		}
+		metric = metric || t == "MetricAlarm"
+	}
+	after := ""
+	if in.NextToken != "" {
+		var err error
+		if after, err = decodeToken("alarms", in.NextToken); err != nil {
+			return DescribeAlarmsOutput{}, err
+		}
+	}
+	out := DescribeAlarmsOutput{CompositeAlarms: []struct{}{}, MetricAlarms: []metricfilter.MetricAlarm{}}
+	if !metric || in.ChildrenOfAlarmName != "" || in.ParentsOfAlarmName != "" {
+		return out, nil
+	}
+	for _, ev := range s.Alarms(AlarmFilter{Names: in.AlarmNames, NamePrefix: in.AlarmNamePrefix, State: in.StateValue}) {
+		if in.NextToken != "" && ev.Alarm.AlarmName <= after || in.ActionPrefix != "" && !hasActionPrefix(ev.Alarm, in.ActionPrefix) {
+			continue
+		}
+		if in.MaxRecords > 0 && len(out.MetricAlarms) == in.MaxRecords {
+			out.NextToken = encodeToken("alarms", out.MetricAlarms[len(out.MetricAlarms)-1].AlarmName)
+			break
+		}
+		out.MetricAlarms = append(out.MetricAlarms, ev.MetricAlarm(s.AlarmArn(ev.Alarm.AlarmName)))
 	}
 	return out, nil
+}
+
+func hasActionPrefix(a metricfilter.Alarm, prefix string) bool {
+	for _, list := range [][]string{a.OKActions, a.AlarmActions, a.InsufficientDataActions} {
+		for _, act := range list {
+			if strings.HasPrefix(act, prefix) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// DescribeAlarmsForMetricInput is DescribeAlarmsForMetric's request: the
+// metric, and optionally the statistic, period and unit the alarms use.
+type DescribeAlarmsForMetricInput struct {
+	Namespace, MetricName string
+	Dimensions            []metricfilter.Dimension
+	Statistic             string
+	Period                int
+	Unit                  string
+}
+
+// DescribeAlarmsForMetric lists the alarms on one metric (the same
+// dimension set, in any order), sorted by name.
+func (s *Service) DescribeAlarmsForMetric(in DescribeAlarmsForMetricInput) []metricfilter.MetricAlarm {
+	want := metricfilter.KeyOf(in.Namespace, in.MetricName, in.Dimensions)
+	out := []metricfilter.MetricAlarm{}
+	for _, ev := range s.Alarms(AlarmFilter{}) {
+		a := ev.Alarm
+		if metricfilter.KeyOf(a.Namespace, a.MetricName, a.Dimensions) != want || in.Statistic != "" && a.Statistic != in.Statistic ||
+			in.Period != 0 && a.Period != in.Period || in.Unit != "" && a.Unit != in.Unit {
+			continue
+		}
+		out = append(out, ev.MetricAlarm(s.AlarmArn(a.AlarmName)))
+	}
+	return out
+}
+
+// SetAlarmState sets an alarm's state by hand, as SetAlarmState does: the
+// change is in the history, runs the new state's actions when the value
+// changes, and lasts until the alarm's next evaluation. reasonData, when
+// given, must be a JSON document (else InvalidFormat); an unknown alarm is
+// ResourceNotFound.
+func (s *Service) SetAlarmState(name, state, reason, reasonData string) error {
+	if !contains(alarmStates, state) {
+		return validationError(state, "stateValue", "satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]")
+	}
+	if reasonData != "" && !json.Valid([]byte(reasonData)) {
+		return &metricfilter.Error{Code: "InvalidFormat", Message: "StateReasonData must be a JSON document."}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old, ok := s.eng.Alarm(name)
+	if !ok {
+		return &metricfilter.Error{Code: "ResourceNotFound", Message: "Alarm " + name + " not found"}
+	}
+	c, err := s.eng.SetAlarmState(name, state, reason, reasonData, s.now().UnixMilli())
+	if err != nil {
+		return err
+	}
+	deliveries := s.runActions([]metricfilter.StateChange{c})
+	if err := s.saveAlarms(); err != nil {
+		s.eng.RestoreAlarm(&old)
+		return err
+	}
+	s.enqueueDeliveries(deliveries)
+	return nil
+}
+
+// SetAlarmActions enables or disables the actions of the named alarms, as
+// EnableAlarmActions and DisableAlarmActions do. Names of alarms that do
+// not exist are ignored, as CloudWatch ignores them.
+func (s *Service) SetAlarmActions(names []string, enabled bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.eng.SetActionsEnabled(names, enabled) {
+		return nil
+	}
+	if err := s.saveAlarms(); err != nil {
+		s.eng.SetActionsEnabled(names, !enabled)
+		return err
+	}
+	return nil
 }
 
 // DescribeAlarmHistoryInput is DescribeAlarmHistory's request.
 type DescribeAlarmHistoryInput struct {
 	AlarmName string // "" for every alarm
+	// AlarmTypes selects MetricAlarm and/or CompositeAlarm items; none
+	// means MetricAlarm, as on CloudWatch.
+	AlarmTypes []string
 	// HistoryItemType selects a type of item; vpcflow records state
-	// updates only (StateUpdate), so the other types give no items.
+	// updates (StateUpdate) and action outcomes (Action), so
+	// ConfigurationUpdate gives no items.
 	HistoryItemType string
-	// MaxRecords caps the items, newest first; 0 means all (the API's
-	// default of 50 is the caller's to apply).
+	// StartDate and EndDate (ms) keep the items between them, inclusive;
+	// nil leaves that side open.
+	StartDate, EndDate *int64
+	// ScanBy is TimestampDescending (the default: newest first) or
+	// TimestampAscending.
+	ScanBy string
+	// MaxRecords caps the items of one page; 0 means all (the API's
+	// default of 50 is the caller's to apply). NextToken continues a
+	// previous page.
 	MaxRecords int
+	NextToken  string
 }
 
 // DescribeAlarmHistoryOutput is DescribeAlarmHistory's answer.
 type DescribeAlarmHistoryOutput struct {
 	AlarmHistoryItems []metricfilter.AlarmHistoryItem `json:"AlarmHistoryItems"`
+	NextToken         string                          `json:"NextToken,omitempty"`
 }
 
 // historyItemTypes is the HistoryItemType enum.
 var historyItemTypes = []string{"ConfigurationUpdate", "StateUpdate", "Action", "AlarmContributorStateUpdate", "AlarmContributorAction"}
 
-// DescribeAlarmHistory lists the alarms' state changes, newest first, in the
-// shape CloudWatch answers with. An alarm's history goes with it when it is
+// DescribeAlarmHistory lists the alarms' state changes and action
+// outcomes, newest first unless ScanBy says otherwise, in the shape
+// CloudWatch answers with. An alarm's history goes with it when it is
 // deleted; an unknown alarm name gives no items, as on AWS.
 func (s *Service) DescribeAlarmHistory(in DescribeAlarmHistoryInput) (DescribeAlarmHistoryOutput, error) {
+	empty := DescribeAlarmHistoryOutput{AlarmHistoryItems: []metricfilter.AlarmHistoryItem{}}
 	if in.HistoryItemType != "" && !contains(historyItemTypes, in.HistoryItemType) {
-		return DescribeAlarmHistoryOutput{}, validationError(in.HistoryItemType, "historyItemType",
+		return empty, validationError(in.HistoryItemType, "historyItemType",
 			"satisfy enum value set: [ConfigurationUpdate, StateUpdate, Action, AlarmContributorStateUpdate, AlarmContributorAction]")
 	}
 	if in.MaxRecords < 0 {
-		return DescribeAlarmHistoryOutput{}, validationError(strconv.Itoa(in.MaxRecords), "maxRecords", "have value greater than or equal to 1")
+		return empty, validationError(strconv.Itoa(in.MaxRecords), "maxRecords", "have value greater than or equal to 1")
 	}
-	if in.HistoryItemType != "" && in.HistoryItemType != "StateUpdate" {
-		return DescribeAlarmHistoryOutput{AlarmHistoryItems: []metricfilter.AlarmHistoryItem{}}, nil
+	if in.ScanBy != "" && in.ScanBy != "TimestampDescending" && in.ScanBy != "TimestampAscending" {
+		return empty, validationError(in.ScanBy, "scanBy", "satisfy enum value set: [TimestampDescending, TimestampAscending]")
+	}
+	metric := len(in.AlarmTypes) == 0
+	for _, t := range in.AlarmTypes {
+		if !contains(alarmTypes, t) {
+			return empty, validationError(t, "alarmTypes", "satisfy enum value set: [CompositeAlarm, MetricAlarm]")
+		}
+		metric = metric || t == "MetricAlarm"
+	}
+	var after *metricfilter.HistoryEntry
+	if in.NextToken != "" {
+		key, err := decodeToken("history", in.NextToken)
+		if err != nil {
+			return empty, err
+		}
+		e, ok := parseHistoryKey(key)
+		if !ok {
+			return empty, errInvalidToken
+		}
+		after = &e
+	}
+	if !metric {
+		return empty, nil
 	}
 	var f AlarmFilter
 	if in.AlarmName != "" {
 		f.Names = []string{in.AlarmName}
 	}
-	return DescribeAlarmHistoryOutput{AlarmHistoryItems: metricfilter.AlarmHistory(s.Alarms(f), in.MaxRecords)}, nil
+	entries := metricfilter.HistoryEntries(s.Alarms(f))
+	ascending := in.ScanBy == "TimestampAscending"
+	if ascending {
+		slices.Reverse(entries)
+	}
+	out := empty
+	var last metricfilter.HistoryEntry
+	for _, e := range entries {
+		if in.HistoryItemType != "" && e.Item.HistoryItemType != in.HistoryItemType ||
+			in.StartDate != nil && e.Time < *in.StartDate || in.EndDate != nil && e.Time > *in.EndDate {
+			continue
+		}
+		if after != nil {
+			c := metricfilter.CompareHistory(e, *after)
+			if ascending {
+				c = -c
+			}
+			if c <= 0 {
+				continue
+			}
+		}
+		if in.MaxRecords > 0 && len(out.AlarmHistoryItems) == in.MaxRecords {
+			out.NextToken = encodeToken("history", historyKey(last))
+			break
+		}
+		out.AlarmHistoryItems = append(out.AlarmHistoryItems, e.Item)
+		last = e
+	}
+	return out, nil
+}
+
+// historyKey names a history entry's place in the order: time, index and
+// alarm name (last, as it may hold any character).
+func historyKey(e metricfilter.HistoryEntry) string {
+	return strconv.FormatInt(e.Time, 10) + "/" + strconv.Itoa(e.Index) + "/" + e.Item.AlarmName
+}
+
+func parseHistoryKey(k string) (metricfilter.HistoryEntry, bool) {
+	ts, rest, ok1 := strings.Cut(k, "/")
+	idx, name, ok2 := strings.Cut(rest, "/")
+	t, err1 := strconv.ParseInt(ts, 10, 64)
+	i, err2 := strconv.Atoi(idx)
+	if !ok1 || !ok2 || err1 != nil || err2 != nil || i < 0 {
+		return metricfilter.HistoryEntry{}, false
+	}
+	return metricfilter.HistoryEntry{Time: t, Index: i, Item: metricfilter.AlarmHistoryItem{AlarmName: name}}, true
 }
 
 // GetMetricStatisticsInput is GetMetricStatistics' request.

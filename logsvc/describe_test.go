@@ -3,6 +3,7 @@ package logsvc
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/vpcflow/vpcflow/logstore"
 	"github.com/vpcflow/vpcflow/metricfilter"
@@ -14,7 +15,8 @@ import (
 // an hour) went OK at 13:00 and ALARM at 14:00.
 func alarmedService(t *testing.T) *Service {
 	t.Helper()
-	s, err := Open(t.TempDir(), Options{Identity: Identity{Account: "111122223333", Region: "eu-west-1"}})
+	s, err := Open(t.TempDir(), Options{Identity: Identity{Account: "111122223333", Region: "eu-west-1"},
+		Store: logstore.Options{Now: func() time.Time { return alarmPutTime }}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,6 +41,9 @@ func alarmedService(t *testing.T) *Service {
 	return s
 }
 
+// alarmPutTime is the clock of alarmedService: when the alarm was put.
+var alarmPutTime = time.Date(2019, 7, 14, 11, 30, 0, 0, time.UTC)
+
 func TestDescribeAlarms(t *testing.T) {
 	s := alarmedService(t)
 	defer s.Close()
@@ -49,7 +54,7 @@ func TestDescribeAlarms(t *testing.T) {
 	b, _ := json.Marshal(out)
 	want := `{"CompositeAlarms":[],"MetricAlarms":[{"AlarmName":"ssh-rejects",` +
 		`"AlarmArn":"arn:aws:cloudwatch:eu-west-1:111122223333:alarm:ssh-rejects",` +
-		`"ActionsEnabled":true,"OKActions":[],"AlarmActions":[],"InsufficientDataActions":[],"StateValue":"ALARM",` +
+		`"AlarmConfigurationUpdatedTimestamp":"2019-07-14T11:30:00.000Z","ActionsEnabled":true,"OKActions":[],"AlarmActions":[],"InsufficientDataActions":[],"StateValue":"ALARM",` +
 		`"StateReason":"Threshold Crossed: 1 out of the last 1 datapoints [10 (14/07/19 13:00:00)] was greater than or equal to the threshold (10) (minimum 1 datapoints for ALARM).",` +
 		`"StateUpdatedTimestamp":"2019-07-14T14:00:00.000Z","MetricName":"SSHRejects","Namespace":"VPC","Statistic":"Sum","Dimensions":[],` +
 		`"Period":3600,"EvaluationPeriods":1,"DatapointsToAlarm":1,"Threshold":10,"ComparisonOperator":"GreaterThanOrEqualToThreshold",` +

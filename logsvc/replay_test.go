@@ -178,7 +178,14 @@ func TestKillLoopDatapointsMatchEvents(t *testing.T) {
 		if !reflect.DeepEqual(gotStats, wantStats) {
 			t.Fatalf("round %d: datapoints %v, the stored events give %v", round, samples, want)
 		}
-		if got := s.Alarms(AlarmFilter{}); !reflect.DeepEqual(got, wantAlarms) {
+		got := s.Alarms(AlarmFilter{})
+		for i := range got {
+			// When PutMetricAlarm ran is no part of what the events give.
+			if i < len(wantAlarms) {
+				got[i].ConfigUpdated = wantAlarms[i].ConfigUpdated
+			}
+		}
+		if !reflect.DeepEqual(got, wantAlarms) {
 			t.Fatalf("round %d: alarm\n%+v\nthe stored events give\n%+v", round, got, wantAlarms)
 		}
 		s.Close()

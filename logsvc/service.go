@@ -68,6 +68,7 @@ type Service struct {
 	pending  pendingSave         // metric data not yet in metrics.db
 	replayed int                 // events Open gave the filters after a crash
 	fault    func(step string) error
+	actions  *actionRunner // posts alarm notifications to webhooks (actions.go)
 }
 
 // NoDataDirError is Open's answer, with MustExist, for a data dir that does
@@ -106,6 +107,7 @@ func Open(dir string, opts Options) (*Service, error) {
 		s.now = time.Now
 	}
 	s.q = newQueries(s, opts)
+	s.actions = newActionRunner(s.now, s.recordAction)
 	if err := s.restore(); err != nil {
 		s.Close()
 		return nil, err
@@ -166,6 +168,10 @@ func openStore(dir string, opts Options) (*logstore.Store, Identity, error) {
 func (s *Service) Close() error {
 	if s.q != nil {
 		s.q.close()
+	}
+	if s.actions != nil {
+		s.actions.stop() // before mu: the worker records outcomes under it
+		s.actions = nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -322,7 +328,9 @@ func (s *Service) watching(group string) bool {
 // pending and are written by the next transaction that succeeds. The
 // caller holds mu.
 func (s *Service) apply(group string, evs []metricfilter.Event, seq uint64) error {
-	dps, _ := s.eng.Ingest(group, evs)
+	dps, changes := s.eng.Ingest(group, evs)
+	deliveries := s.runActions(changes)
+	defer s.enqueueDeliveries(deliveries)
 	for _, e := range evs {
 		if !s.seen || e.Timestamp > s.water {
 			s.water, s.seen = e.Timestamp, true
@@ -409,7 +417,10 @@ func (s *Service) Advance(now int64) ([]metricfilter.StateChange, error) {
 	if len(ch) == 0 {
 		return nil, nil
 	}
-	return ch, s.saveAlarms()
+	deliveries := s.runActions(ch)
+	err := s.saveAlarms()
+	s.enqueueDeliveries(deliveries)
+	return ch, err
 }
 
 // saveAlarms writes the alarms (with whatever metric data is pending).

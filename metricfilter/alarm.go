@@ -29,20 +29,28 @@ var (
 
 // Alarm is an alarm definition with CloudWatch PutMetricAlarm member names.
 type Alarm struct {
-	AlarmName               string      `json:"AlarmName"`
-	Namespace               string      `json:"Namespace"`
-	MetricName              string      `json:"MetricName"`
-	Dimensions              []Dimension `json:"Dimensions,omitempty"`
-	Statistic               string      `json:"Statistic"`
-	Period                  int         `json:"Period"` // seconds
-	EvaluationPeriods       int         `json:"EvaluationPeriods"`
-	DatapointsToAlarm       int         `json:"DatapointsToAlarm,omitempty"` // 0 means EvaluationPeriods
-	Threshold               float64     `json:"Threshold"`
-	ComparisonOperator      string      `json:"ComparisonOperator"`
-	TreatMissingData        string      `json:"TreatMissingData,omitempty"` // default "missing"
-	AlarmActions            []string    `json:"AlarmActions,omitempty"`
-	OKActions               []string    `json:"OKActions,omitempty"`
-	InsufficientDataActions []string    `json:"InsufficientDataActions,omitempty"`
+	AlarmName        string `json:"AlarmName"`
+	AlarmDescription string `json:"AlarmDescription,omitempty"`
+	// ActionsEnabled says whether state changes run the actions; nil is
+	// true, the API's default (and what alarms saved before the member
+	// existed meant).
+	ActionsEnabled *bool       `json:"ActionsEnabled,omitempty"`
+	Namespace      string      `json:"Namespace"`
+	MetricName     string      `json:"MetricName"`
+	Dimensions     []Dimension `json:"Dimensions,omitempty"`
+	Statistic      string      `json:"Statistic"`
+	// Unit, when set, is the unit of the datapoints the alarm reads: a
+	// metric written with another unit gives it no data, as on CloudWatch.
+	Unit                    string   `json:"Unit,omitempty"`
+	Period                  int      `json:"Period"` // seconds
+	EvaluationPeriods       int      `json:"EvaluationPeriods"`
+	DatapointsToAlarm       int      `json:"DatapointsToAlarm,omitempty"` // 0 means EvaluationPeriods
+	Threshold               float64  `json:"Threshold"`
+	ComparisonOperator      string   `json:"ComparisonOperator"`
+	TreatMissingData        string   `json:"TreatMissingData,omitempty"` // default "missing"
+	AlarmActions            []string `json:"AlarmActions,omitempty"`
+	OKActions               []string `json:"OKActions,omitempty"`
+	InsufficientDataActions []string `json:"InsufficientDataActions,omitempty"`
 }
 
 // Validate checks the alarm against spec §3.4. Errors are *Error with the
@@ -53,8 +61,14 @@ func (a *Alarm) Validate() error {
 	if n := runeLen(a.AlarmName); n < 1 || n > 255 {
 		add("AlarmName must have 1 to 255 characters")
 	}
+	if runeLen(a.AlarmDescription) > 1024 {
+		add("AlarmDescription must have at most 1024 characters")
+	}
 	if a.Namespace == "" || a.MetricName == "" {
 		add("Namespace and MetricName are required")
+	}
+	if a.Unit != "" && !contains(Units, a.Unit) {
+		add("Unit must be one of %s, got %q", strings.Join(Units, ", "), a.Unit)
 	}
 	if !contains(statistics, a.Statistic) {
 		add("Statistic must be one of %s, got %q", strings.Join(statistics, ", "), a.Statistic)
@@ -84,11 +98,17 @@ func (a *Alarm) Validate() error {
 	if math.IsNaN(a.Threshold) || math.IsInf(a.Threshold, 0) {
 		add("Threshold must be a finite number")
 	}
+	bad = append(bad, validateActions("OKActions", a.OKActions)...)
+	bad = append(bad, validateActions("AlarmActions", a.AlarmActions)...)
+	bad = append(bad, validateActions("InsufficientDataActions", a.InsufficientDataActions)...)
 	if len(bad) > 0 {
 		return &Error{Code: "ValidationError", Message: strings.Join(bad, "; ")}
 	}
 	return nil
 }
+
+// actionsEnabled reports whether state changes run the alarm's actions.
+func (a *Alarm) actionsEnabled() bool { return a.ActionsEnabled == nil || *a.ActionsEnabled }
 
 func (a *Alarm) datapointsToAlarm() int {
 	if a.DatapointsToAlarm == 0 {
@@ -109,25 +129,43 @@ func (a *Alarm) breaches(v float64) bool {
 	return v <= a.Threshold
 }
 
-// StateChange is one entry of an alarm's history.
+// History item types (HistoryItemType): a state change, or the result of
+// one of the actions a change ran.
+const (
+	HistoryStateUpdate = "StateUpdate"
+	HistoryAction      = "Action"
+)
+
+// StateChange is one entry of an alarm's history: a state change, or, with
+// Type HistoryAction, the result of running one action.
 type StateChange struct {
 	AlarmName string   `json:"AlarmName"`
-	Timestamp int64    `json:"Timestamp"` // ms: the end of the evaluated period
-	OldState  string   `json:"OldState"`
-	NewState  string   `json:"NewState"`
-	Reason    string   `json:"StateReason"`
+	Timestamp int64    `json:"Timestamp"` // ms: the end of the evaluated period, or when SetState or the action ran
+	OldState  string   `json:"OldState,omitempty"`
+	NewState  string   `json:"NewState,omitempty"`
+	Reason    string   `json:"StateReason,omitempty"`
 	Actions   []string `json:"Actions,omitempty"` // the actions that fired
+	// ReasonData is the JSON document SetAlarmState was given.
+	ReasonData string `json:"StateReasonData,omitempty"`
+	// Type is "" for a state update (the only kind older data dirs hold)
+	// or HistoryAction; Summary and Data are an action item's
+	// HistorySummary and HistoryData.
+	Type    string `json:"Type,omitempty"`
+	Summary string `json:"Summary,omitempty"`
+	Data    string `json:"Data,omitempty"`
 }
 
 // Evaluator holds an alarm's state; its fields are exported so the state
 // can be saved as JSON and restored.
 type Evaluator struct {
-	Alarm       Alarm         `json:"Alarm"`
-	State       string        `json:"StateValue"`
-	StateReason string        `json:"StateReason"`
-	Updated     int64         `json:"StateUpdatedTimestamp"` // ms
-	Next        int64         `json:"NextEvaluation"`        // ms: next period end to evaluate; 0 before any data
-	History     []StateChange `json:"History"`
+	Alarm           Alarm         `json:"Alarm"`
+	State           string        `json:"StateValue"`
+	StateReason     string        `json:"StateReason"`
+	StateReasonData string        `json:"StateReasonData,omitempty"`
+	Updated         int64         `json:"StateUpdatedTimestamp"`                        // ms
+	ConfigUpdated   int64         `json:"AlarmConfigurationUpdatedTimestamp,omitempty"` // ms: last PutMetricAlarm
+	Next            int64         `json:"NextEvaluation"`                               // ms: next period end to evaluate; 0 before any data
+	History         []StateChange `json:"History"`
 }
 
 // NewEvaluator validates a and starts it in INSUFFICIENT_DATA.
@@ -172,10 +210,7 @@ func (e *Evaluator) Advance(s *Store, now int64) []StateChange {
 		t := e.Next
 		state, reason, allMissing := e.evaluate(s, k, t)
 		if state != "" && state != e.State {
-			c := StateChange{AlarmName: e.Alarm.AlarmName, Timestamp: t, OldState: e.State, NewState: state, Reason: reason, Actions: e.actions(state)}
-			e.State, e.StateReason, e.Updated = state, reason, t
-			e.History = append(e.History, c)
-			changes = append(changes, c)
+			changes = append(changes, e.change(state, reason, "", t, true))
 		}
 		e.Next = t + p
 		if allMissing {
@@ -191,7 +226,31 @@ func (e *Evaluator) Advance(s *Store, now int64) []StateChange {
 	return changes
 }
 
+// change moves the alarm to state and records it; the actions of the new
+// state fire when the value changes and actions are enabled.
+func (e *Evaluator) change(state, reason, reasonData string, t int64, fire bool) StateChange {
+	c := StateChange{AlarmName: e.Alarm.AlarmName, Timestamp: t, OldState: e.State, NewState: state, Reason: reason, ReasonData: reasonData}
+	if fire {
+		c.Actions = e.actions(state)
+	}
+	e.State, e.StateReason, e.StateReasonData, e.Updated = state, reason, reasonData, t
+	e.History = append(e.History, c)
+	return c
+}
+
+// SetState sets the state by hand at now (ms), as SetAlarmState does: the
+// change is recorded and runs the new state's actions when the value
+// changes. The next evaluation puts back whatever state the data gives,
+// as on CloudWatch. reasonData, when not empty, is a JSON document (the
+// caller checks it).
+func (e *Evaluator) SetState(state, reason, reasonData string, now int64) StateChange {
+	return e.change(state, reason, reasonData, now, state != e.State)
+}
+
 func (e *Evaluator) actions(state string) []string {
+	if !e.Alarm.actionsEnabled() {
+		return nil
+	}
 	switch state {
 	case StateAlarm:
 		return e.Alarm.AlarmActions

@@ -20,7 +20,7 @@ func TestAlarmExample(t *testing.T) {
 	if _, err := e.PutFilter("vpc", def(sshPattern, "1")); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.PutAlarm(sshAlarm()); err != nil {
+	if _, err := e.PutAlarm(sshAlarm(), 0); err != nil {
 		t.Fatal(err)
 	}
 	h := int64(1563105600000) // 2019-07-14 12:00:00 UTC, an hour boundary
@@ -176,12 +176,12 @@ func TestAlarmValidation(t *testing.T) {
 func TestAlarmUpdateAndJSON(t *testing.T) {
 	e := NewEngine()
 	e.PutFilter("vpc", def(sshPattern, "1"))
-	e.PutAlarm(sshAlarm())
+	e.PutAlarm(sshAlarm(), 0)
 	e.Ingest("vpc", []Event{{0, l1}})
 	e.Advance(3600000)
 	a := sshAlarm()
 	a.Threshold = 1
-	if err := e.PutAlarm(a); err != nil {
+	if _, err := e.PutAlarm(a, 0); err != nil {
 		t.Fatal(err)
 	}
 	got := e.Alarms()[0]

@@ -102,22 +102,92 @@ func (e *Engine) Filters(group string) []Definition {
 	return out
 }
 
-// PutAlarm creates an alarm or updates one, keeping its state.
-func (e *Engine) PutAlarm(a Alarm) error {
+// PutAlarm creates an alarm or updates one, keeping its state; now (ms) is
+// its AlarmConfigurationUpdatedTimestamp. A new alarm is evaluated at once
+// up to the newest event time seen; the state changes that gives are
+// returned.
+func (e *Engine) PutAlarm(a Alarm, now int64) ([]StateChange, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if ev := e.alarms[a.AlarmName]; ev != nil {
-		return ev.Update(a)
+		if err := ev.Update(a); err != nil {
+			return nil, err
+		}
+		ev.ConfigUpdated = now
+		return nil, nil
 	}
 	ev, err := NewEvaluator(a)
 	if err != nil {
-		return err
+		return nil, err
 	}
+	ev.ConfigUpdated = now
 	e.alarms[a.AlarmName] = ev
 	if e.seen {
-		ev.Advance(e.store, e.watermark)
+		return e.advanceOne(ev, e.watermark), nil
 	}
-	return nil
+	return nil, nil
+}
+
+// errNoAlarm is CloudWatch's answer for an alarm name it does not know.
+func errNoAlarm(name string) error {
+	return &Error{Code: "ResourceNotFound", Message: "Alarm " + name + " not found"}
+}
+
+// SetAlarmState sets an alarm's state by hand (Evaluator.SetState).
+func (e *Engine) SetAlarmState(name, state, reason, reasonData string, now int64) (StateChange, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ev := e.alarms[name]
+	if ev == nil {
+		return StateChange{}, errNoAlarm(name)
+	}
+	return ev.SetState(state, reason, reasonData, now), nil
+}
+
+// SetActionsEnabled turns the actions of the named alarms on or off, as
+// EnableAlarmActions and DisableAlarmActions do; unknown names are
+// skipped. It reports whether any alarm changed.
+func (e *Engine) SetActionsEnabled(names []string, enabled bool) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	changed := false
+	for _, n := range names {
+		ev := e.alarms[n]
+		if ev == nil || ev.Alarm.actionsEnabled() == enabled {
+			continue
+		}
+		v := enabled
+		ev.Alarm.ActionsEnabled = &v
+		changed = true
+	}
+	return changed
+}
+
+// AddHistory appends an item (an action's result) to the named alarm's
+// history; it reports false when the alarm no longer exists.
+func (e *Engine) AddHistory(name string, item StateChange) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ev := e.alarms[name]
+	if ev == nil {
+		return false
+	}
+	item.AlarmName = name
+	ev.History = append(ev.History, item)
+	return true
+}
+
+// Alarm returns a copy of the named alarm with its state and history.
+func (e *Engine) Alarm(name string) (Evaluator, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ev := e.alarms[name]
+	if ev == nil {
+		return Evaluator{}, false
+	}
+	c := *ev
+	c.History = append([]StateChange(nil), ev.History...)
+	return c, true
 }
 
 // RestoreAlarm puts back an evaluator saved as JSON.
@@ -204,9 +274,47 @@ func (e *Engine) advance(now int64) []StateChange {
 	sort.Strings(names)
 	var changes []StateChange
 	for _, n := range names {
-		changes = append(changes, e.alarms[n].Advance(e.store, now)...)
+		changes = append(changes, e.advanceOne(e.alarms[n], now)...)
 	}
 	return changes
+}
+
+// advanceOne evaluates one alarm up to now. An alarm whose Unit is not the
+// unit the metric filters write its metric with reads no data, as a
+// CloudWatch alarm on a unit its metric never has.
+func (e *Engine) advanceOne(ev *Evaluator, now int64) []StateChange {
+	if u := ev.Alarm.Unit; u != "" {
+		if have, known := e.metricUnit(ev.Alarm.Namespace, ev.Alarm.MetricName); known && have != u {
+			return ev.Advance(emptyStore, now)
+		}
+	}
+	return ev.Advance(e.store, now)
+}
+
+// emptyStore stands for a metric without data of the unit asked for.
+var emptyStore = NewStore()
+
+// metricUnit is the unit the filters writing a metric declare ("None"
+// when they declare none); known is false when no filter writes it.
+func (e *Engine) metricUnit(namespace, name string) (unit string, known bool) {
+	groups := make([]string, 0, len(e.filters))
+	for g := range e.filters {
+		groups = append(groups, g)
+	}
+	sort.Strings(groups)
+	for _, g := range groups {
+		for _, f := range e.filters[g] {
+			t := f.Def.MetricTransformations[0]
+			if t.MetricNamespace != namespace || t.MetricName != name {
+				continue
+			}
+			if t.Unit == "" {
+				return "None", true
+			}
+			return t.Unit, true
+		}
+	}
+	return "", false
 }
 
 // Store returns the metric store (read it only while no Ingest runs).

@@ -257,3 +257,34 @@ func (s *Store) Keys() []MetricKey {
 	})
 	return keys
 }
+
+// Next returns the first time >= t at which k has data or a default
+// value, so a reader can skip the periods that hold nothing.
+func (s *Store) Next(k MetricKey, t int64) (int64, bool) { return s.next(k, t) }
+
+// Last returns the start of the last bucket of k that holds data or a
+// default value.
+func (s *Store) Last(k MetricKey) (int64, bool) {
+	ser := s.series[k]
+	if ser == nil || len(ser.times) == 0 {
+		return 0, false
+	}
+	return ser.times[len(ser.times)-1], true
+}
+
+// ParseDimensions reads the canonical dimensions of a MetricKey back.
+// The canonical form joins "name=value" with ',' and does not escape them,
+// so a name holding '=' or a value holding ',' reads back split
+// differently; metric filter dimensions taken from flow log fields never
+// hold either.
+func ParseDimensions(canonical string) []Dimension {
+	if canonical == "" {
+		return nil
+	}
+	var out []Dimension
+	for _, part := range strings.Split(canonical, ",") {
+		name, value, _ := strings.Cut(part, "=")
+		out = append(out, Dimension{Name: name, Value: value})
+	}
+	return out
+}

@@ -24,6 +24,7 @@ func FormatTime(ms int64) string {
 type MetricAlarm struct {
 	AlarmName                          string      `json:"AlarmName"`
 	AlarmArn                           string      `json:"AlarmArn"`
+	AlarmDescription                   string      `json:"AlarmDescription,omitempty"`
 	AlarmConfigurationUpdatedTimestamp string      `json:"AlarmConfigurationUpdatedTimestamp,omitempty"`
 	ActionsEnabled                     bool        `json:"ActionsEnabled"`
 	OKActions                          []string    `json:"OKActions"`
@@ -31,12 +32,14 @@ type MetricAlarm struct {
 	InsufficientDataActions            []string    `json:"InsufficientDataActions"`
 	StateValue                         string      `json:"StateValue"`
 	StateReason                        string      `json:"StateReason"`
+	StateReasonData                    string      `json:"StateReasonData,omitempty"`
 	StateUpdatedTimestamp              string      `json:"StateUpdatedTimestamp,omitempty"`
 	MetricName                         string      `json:"MetricName"`
 	Namespace                          string      `json:"Namespace"`
 	Statistic                          string      `json:"Statistic"`
 	Dimensions                         []Dimension `json:"Dimensions"`
 	Period                             int         `json:"Period"`
+	Unit                               string      `json:"Unit,omitempty"`
 	EvaluationPeriods                  int         `json:"EvaluationPeriods"`
 	DatapointsToAlarm                  int         `json:"DatapointsToAlarm"`
 	Threshold                          float64     `json:"Threshold"`
@@ -60,7 +63,8 @@ func nonNil[T any](s []T) []T {
 // answers. The state timestamps are absent until the first state change.
 func (e *Evaluator) MetricAlarm(arn string) MetricAlarm {
 	a := e.Alarm
-	m := MetricAlarm{AlarmName: a.AlarmName, AlarmArn: arn, ActionsEnabled: true,
+	m := MetricAlarm{AlarmName: a.AlarmName, AlarmArn: arn, AlarmDescription: a.AlarmDescription, ActionsEnabled: a.actionsEnabled(),
+		StateReasonData: e.StateReasonData, Unit: a.Unit,
 		OKActions: nonNil(a.OKActions), AlarmActions: nonNil(a.AlarmActions), InsufficientDataActions: nonNil(a.InsufficientDataActions),
 		StateValue: e.State, StateReason: e.StateReason,
 		MetricName: a.MetricName, Namespace: a.Namespace, Statistic: a.Statistic, Dimensions: nonNil(a.Dimensions),
@@ -68,6 +72,9 @@ func (e *Evaluator) MetricAlarm(arn string) MetricAlarm {
 		Threshold: a.Threshold, ComparisonOperator: a.ComparisonOperator, TreatMissingData: a.TreatMissingData}
 	if m.TreatMissingData == "" {
 		m.TreatMissingData = missingMissing
+	}
+	if e.ConfigUpdated != 0 {
+		m.AlarmConfigurationUpdatedTimestamp = FormatTime(e.ConfigUpdated)
 	}
 	if e.Updated != 0 {
 		m.StateUpdatedTimestamp = FormatTime(e.Updated)
@@ -93,52 +100,96 @@ type HistoryData struct {
 	Version  string       `json:"version"`
 	OldState HistoryState `json:"oldState"`
 	NewState HistoryState `json:"newState"`
-	Actions  []string     `json:"actions"` // the actions the change fired (ARNs); nothing is sent
+	Actions  []string     `json:"actions"` // the actions the change fired (ARNs and webhook URLs)
 }
 
 // HistoryState is one side of a state change in HistoryData.
 type HistoryState struct {
-	StateValue  string `json:"stateValue"`
-	StateReason string `json:"stateReason"`
+	StateValue      string          `json:"stateValue"`
+	StateReason     string          `json:"stateReason"`
+	StateReasonData json.RawMessage `json:"stateReasonData,omitempty"` // SetAlarmState's document
+}
+
+// ActionData is the JSON document an AlarmHistoryItem of type Action
+// carries as text: whether the action ran, for which state change, and the
+// message sent.
+type ActionData struct {
+	ActionState          string `json:"actionState"` // Succeeded or Failed
+	StateUpdateTimestamp int64  `json:"stateUpdateTimestamp"`
+	NotificationResource string `json:"notificationResource"`
+	PublishedMessage     string `json:"publishedMessage,omitempty"`
+	Error                string `json:"error,omitempty"`
 }
 
 // initialReason is every alarm's first state reason, so the old side of
 // its first change.
 const initialReason = "Unchecked: Initial alarm creation"
 
-// AlarmHistory lists the state changes of the alarms as DescribeAlarmHistory
-// does, newest first, at most limit items (0: all). Within one time items
-// go by alarm name (an alarm changes state at most once per period end),
-// which keeps the order total.
-func AlarmHistory(evs []Evaluator, limit int) []AlarmHistoryItem {
-	type item struct {
-		ts int64
-		it AlarmHistoryItem
-	}
-	var items []item
+// HistoryEntry is one rendered history item with what orders it: the time
+// (ms) and, within an alarm, its position in the history.
+type HistoryEntry struct {
+	Item  AlarmHistoryItem
+	Time  int64
+	Index int // position in the alarm's History
+}
+
+// HistoryEntries renders the history of the alarms, newest first. Within
+// one time items go by alarm name, then the later entry of an alarm first,
+// which keeps the order total (Time, AlarmName, Index) and stable as
+// history grows.
+func HistoryEntries(evs []Evaluator) []HistoryEntry {
+	var items []HistoryEntry
 	for _, ev := range evs {
-		oldReason := initialReason
-		for _, c := range ev.History {
-			data, _ := json.Marshal(HistoryData{Version: "1.0", OldState: HistoryState{c.OldState, oldReason},
-				NewState: HistoryState{c.NewState, c.Reason}, Actions: nonNil(c.Actions)})
-			oldReason = c.Reason
-			items = append(items, item{c.Timestamp, AlarmHistoryItem{AlarmName: c.AlarmName, AlarmType: "MetricAlarm",
-				Timestamp: FormatTime(c.Timestamp), HistoryItemType: "StateUpdate",
-				HistorySummary: fmt.Sprintf("Alarm updated from %s to %s", c.OldState, c.NewState), HistoryData: string(data)}})
+		oldReason, oldData := initialReason, ""
+		for i, c := range ev.History {
+			it := AlarmHistoryItem{AlarmName: ev.Alarm.AlarmName, AlarmType: "MetricAlarm", Timestamp: FormatTime(c.Timestamp)}
+			if c.Type == HistoryAction {
+				it.HistoryItemType, it.HistorySummary, it.HistoryData = HistoryAction, c.Summary, c.Data
+			} else {
+				d := HistoryData{Version: "1.0", OldState: HistoryState{c.OldState, oldReason, rawJSON(oldData)},
+					NewState: HistoryState{c.NewState, c.Reason, rawJSON(c.ReasonData)}, Actions: nonNil(c.Actions)}
+				data, _ := json.Marshal(d)
+				oldReason, oldData = c.Reason, c.ReasonData
+				it.HistoryItemType, it.HistoryData = HistoryStateUpdate, string(data)
+				it.HistorySummary = fmt.Sprintf("Alarm updated from %s to %s", c.OldState, c.NewState)
+			}
+			items = append(items, HistoryEntry{Item: it, Time: c.Timestamp, Index: i})
 		}
 	}
-	slices.SortStableFunc(items, func(a, b item) int {
-		if c := cmp.Compare(b.ts, a.ts); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.it.AlarmName, b.it.AlarmName)
-	})
+	slices.SortStableFunc(items, CompareHistory)
+	return items
+}
+
+// CompareHistory orders history entries newest first (see HistoryEntries).
+func CompareHistory(a, b HistoryEntry) int {
+	if c := cmp.Compare(b.Time, a.Time); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Item.AlarmName, b.Item.AlarmName); c != 0 {
+		return c
+	}
+	return cmp.Compare(b.Index, a.Index)
+}
+
+// rawJSON is a stored JSON document, nil when there is none or it does not
+// parse (a document is checked when it is given; this keeps a damaged one
+// from breaking the whole answer).
+func rawJSON(s string) json.RawMessage {
+	if s == "" || !json.Valid([]byte(s)) {
+		return nil
+	}
+	return json.RawMessage(s)
+}
+
+// AlarmHistory lists the state changes of the alarms as DescribeAlarmHistory
+// does, newest first, at most limit items (0: all).
+func AlarmHistory(evs []Evaluator, limit int) []AlarmHistoryItem {
 	out := []AlarmHistoryItem{}
-	for _, it := range items {
+	for _, e := range HistoryEntries(evs) {
 		if limit > 0 && len(out) == limit {
 			break
 		}
-		out = append(out, it.it)
+		out = append(out, e.Item)
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package metricfilter
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 )
@@ -184,5 +185,60 @@ func TestStatisticsDatapointShape(t *testing.T) {
 	}`)
 	if got := FormatTime(7); got != "1970-01-01T00:00:00.007Z" {
 		t.Errorf("FormatTime(7) = %s", got)
+	}
+}
+
+// TestNotificationShape: the message of a state change, member for member
+// as in the SNS alarm notification captured in aws-lambda-go
+// (events/testdata/cloudwatch-alarm-sns-payload-single-metric.json), plus
+// the members newer notifications carry (the three action lists,
+// DatapointsToAlarm). The fixture's region is the placeholder "EXAMPLE";
+// us-east-1's display name is the General Reference's.
+func TestNotificationShape(t *testing.T) {
+	ev := Evaluator{Alarm: Alarm{AlarmName: "EXAMPLE", AlarmDescription: "EXAMPLE", Namespace: "AWS/EC2", MetricName: "NetworkOut",
+		Dimensions: []Dimension{{Name: "InstanceId", Value: "TestInstance"}}, Statistic: "Average", Unit: "Bytes", Period: 60,
+		EvaluationPeriods: 1, Threshold: 0, ComparisonOperator: "GreaterThanThreshold"}}
+	c := StateChange{AlarmName: "EXAMPLE", Timestamp: time.Date(2015, 6, 3, 17, 43, 27, 123e6, time.UTC).UnixMilli(),
+		OldState: StateInsufficientData, NewState: StateAlarm,
+		Reason: "Threshold Crossed: 1 out of the last 1 datapoints [1234.0 (06/03/15 17:43:27)] was greater than the threshold (0.0) (minimum 1 datapoint for OK -> ALARM transition)."}
+	got := ev.Notification(c, "123456789012", "us-east-1", "arn:aws:cloudwatch:us-east-1:123456789012:alarm:EXAMPLE").JSON()
+	var want bytes.Buffer
+	json.Compact(&want, []byte(`{
+		"AlarmName": "EXAMPLE",
+		"AlarmDescription": "EXAMPLE",
+		"AWSAccountId": "123456789012",
+		"NewStateValue": "ALARM",
+		"NewStateReason": "Threshold Crossed: 1 out of the last 1 datapoints [1234.0 (06/03/15 17:43:27)] was greater than the threshold (0.0) (minimum 1 datapoint for OK -> ALARM transition).",
+		"StateChangeTime": "2015-06-03T17:43:27.123+0000",
+		"Region": "US East (N. Virginia)",
+		"AlarmArn": "arn:aws:cloudwatch:us-east-1:123456789012:alarm:EXAMPLE",
+		"OldStateValue": "INSUFFICIENT_DATA",
+		"OKActions": [],
+		"AlarmActions": [],
+		"InsufficientDataActions": [],
+		"Trigger": {
+			"MetricName": "NetworkOut",
+			"Namespace": "AWS/EC2",
+			"StatisticType": "Statistic",
+			"Statistic": "AVERAGE",
+			"Unit": "Bytes",
+			"Dimensions": [{"value": "TestInstance", "name": "InstanceId"}],
+			"Period": 60,
+			"EvaluationPeriods": 1,
+			"DatapointsToAlarm": 1,
+			"ComparisonOperator": "GreaterThanThreshold",
+			"Threshold": 0,
+			"TreatMissingData": "missing",
+			"EvaluateLowSampleCountPercentile": ""
+		}
+	}`))
+	if got != want.String() {
+		t.Errorf("Notification:\n got %s\nwant %s", got, want.String())
+	}
+	// No description, no unit: null, as CloudWatch sends them.
+	ev.Alarm.AlarmDescription, ev.Alarm.Unit = "", ""
+	n := ev.Notification(c, "123456789012", "xx-new-1", "arn")
+	if n.AlarmDescription != nil || n.Trigger.Unit != nil || n.Region != "xx-new-1" || !strings.Contains(n.JSON(), `"AlarmDescription":null`) {
+		t.Errorf("without description and unit: %s", n.JSON())
 	}
 }

@@ -273,7 +273,9 @@ a change is the end of the period whose evaluation caused it (event time).
 					return &exitError{code: 1, msg: fmt.Sprintf("no alarm named %q", name)}
 				}
 			}
-			out, err := s.DescribeAlarmHistory(logsvc.DescribeAlarmHistoryInput{AlarmName: name, MaxRecords: limit})
+			// State changes only, as the help says; SNS and webhook action
+			// outcomes are in the API's describe-alarm-history.
+			out, err := s.DescribeAlarmHistory(logsvc.DescribeAlarmHistoryInput{AlarmName: name, HistoryItemType: "StateUpdate", MaxRecords: limit})
 			if err != nil {
 				return logsServiceError("DescribeAlarmHistory", err)
 			}
@@ -330,7 +332,7 @@ describe-alarm-history shapes together.`,
 			if err != nil {
 				return logsServiceError("DescribeAlarms", err)
 			}
-			h, err := s.DescribeAlarmHistory(logsvc.DescribeAlarmHistoryInput{MaxRecords: recent})
+			h, err := s.DescribeAlarmHistory(logsvc.DescribeAlarmHistoryInput{HistoryItemType: "StateUpdate", MaxRecords: recent})
 			if err != nil {
 				return logsServiceError("DescribeAlarmHistory", err)
 			}
