@@ -5,35 +5,36 @@ import (
 	"testing"
 )
 
-// TestChoice covers the spec's [Choice]/[Observed] entries of §6 (A6-A15)
-// and the decisions this package takes where the spec is silent.
+// TestChoice covers the [Choice] and [Observed] entries of docs/aws-behaviour.md,
+// "Filter pattern syntax" (listed in "Choices where AWS is silent"), and the
+// decisions this package takes where AWS is silent.
 func TestChoice(t *testing.T) {
 	tests := []struct {
 		id, pattern, msg string
 		want             bool
 	}{
-		{"A6 not JSON, NOT EXISTS", `{ $.a NOT EXISTS }`, `a=1`, false},
-		{"A6 JSON scalar top level", `{ $.a NOT EXISTS }`, `42`, false},
-		{"A6 trailing data", `{ $.a = 1 }`, `{"a":1} x`, false},
-		{"A7 string value vs JSON number", `{ $.n = "1.0" }`, `{"n":1.0}`, true},
-		{"A7 string value vs JSON number text", `{ $.n = "1" }`, `{"n":1.0}`, false},
-		{"A7 number vs JSON string equal", `{ $.n = 1 }`, `{"n":"1"}`, true},
-		{"A7 number vs JSON string text", `{ $.n = 1 }`, `{"n":"1.0"}`, false},
-		{"A7 != number vs JSON string", `{ $.n != 1 }`, `{"n":"10"}`, true},
-		{"A7 ordering vs JSON string", `{ $.n > 0 }`, `{"n":"5"}`, false},
-		{"A7 numeric vs JSON number", `{ $.n = 1 }`, `{"n":1.0}`, true},
-		{"A8 != on dash", `[a, b != 5]`, `x -`, false},
-		{"A8 = on dash", `[a, b = 5]`, `x -`, false},
-		{"A8 string != on dash", `[a, b != "5"]`, `x -`, true},
-		{"A9 lower-case is null", `{ $.a is null }`, `{"a":null}`, true},
-		{"A9 mixed-case not exists", `{ $.b Not Exists }`, `{"a":null}`, true},
-		{"A10 punctuation literal", `a.b`, `xa.by`, true},
-		{"A10 punctuation literal no match", `a.b`, `axb`, false},
-		{"A11 ? ignored beside -", `?x -y`, `x`, true},
-		{"A13 [*] NOT EXISTS empty", `{ $.l[*] NOT EXISTS }`, `{"l":[]}`, true},
-		{"A13 [*] NOT EXISTS some", `{ $.l[*] NOT EXISTS }`, `{"l":[1]}`, false},
-		{"A13 .* some member", `{ $.o.* = 2 }`, `{"o":{"a":1,"b":2}}`, true},
-		{"A14 runs of blanks", `[a, b=x, c]`, "1 \t x   3", true},
+		{"not JSON, NOT EXISTS", `{ $.a NOT EXISTS }`, `a=1`, false},
+		{"JSON scalar top level", `{ $.a NOT EXISTS }`, `42`, false},
+		{"JSON with trailing data", `{ $.a = 1 }`, `{"a":1} x`, false},
+		{"string value vs JSON number", `{ $.n = "1.0" }`, `{"n":1.0}`, true},
+		{"string value vs JSON number text", `{ $.n = "1" }`, `{"n":1.0}`, false},
+		{"number vs JSON string equal", `{ $.n = 1 }`, `{"n":"1"}`, true},
+		{"number vs JSON string text", `{ $.n = 1 }`, `{"n":"1.0"}`, false},
+		{"!= number vs JSON string", `{ $.n != 1 }`, `{"n":"10"}`, true},
+		{"ordering vs JSON string", `{ $.n > 0 }`, `{"n":"5"}`, false},
+		{"numeric vs JSON number", `{ $.n = 1 }`, `{"n":1.0}`, true},
+		{"!= on dash", `[a, b != 5]`, `x -`, false},
+		{"= on dash", `[a, b = 5]`, `x -`, false},
+		{"string != on dash", `[a, b != "5"]`, `x -`, true},
+		{"lower-case is null", `{ $.a is null }`, `{"a":null}`, true},
+		{"mixed-case not exists", `{ $.b Not Exists }`, `{"a":null}`, true},
+		{"punctuation literal", `a.b`, `xa.by`, true},
+		{"punctuation literal no match", `a.b`, `axb`, false},
+		{"? ignored beside -", `?x -y`, `x`, true},
+		{"[*] NOT EXISTS empty", `{ $.l[*] NOT EXISTS }`, `{"l":[]}`, true},
+		{"[*] NOT EXISTS some", `{ $.l[*] NOT EXISTS }`, `{"l":[1]}`, false},
+		{".* some member", `{ $.o.* = 2 }`, `{"o":{"a":1,"b":2}}`, true},
+		{"runs of blanks", `[a, b=x, c]`, "1 \t x   3", true},
 		{"object != is false", `{ $.o != "x" }`, `{"o":{}}`, false},
 		{"boolean = string is false", `{ $.b = "true" }`, `{"b":true}`, false},
 		{"regex != ", `[a, b != %^1%]`, `x 21`, true},
@@ -60,14 +61,15 @@ func TestChoice(t *testing.T) {
 	}
 }
 
-// TestChoiceExtraction pins how fields are cut where §2.7 leaves room.
+// TestChoiceExtraction pins how fields are cut where AWS leaves room
+// (docs/aws-behaviour.md, "Space-delimited patterns").
 func TestChoiceExtraction(t *testing.T) {
 	tests := []struct {
 		id, pattern, msg string
 		want             map[string]string
 	}{
-		// A14: an unterminated quote is ordinary text.
-		{"A14 unterminated quote", `[a, b, c]`, `ERROR "unterminated words`, map[string]string{"$a": "ERROR", "$b": `"unterminated`, "$c": "words"}},
+		// [Observed] An unterminated quote is ordinary text.
+		{"unterminated quote", `[a, b, c]`, `ERROR "unterminated words`, map[string]string{"$a": "ERROR", "$b": `"unterminated`, "$c": "words"}},
 		// The last slot alone on a grouped field drops its delimiters; with
 		// more fields after it, the rest is taken verbatim.
 		{"last grouped field", `[a, b]`, `x "y z"`, map[string]string{"$a": "x", "$b": "y z"}},

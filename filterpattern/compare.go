@@ -57,7 +57,8 @@ const (
 	valRegex
 )
 
-// value is the right-hand side of a condition (spec §2.5).
+// value is the right-hand side of a condition (docs/aws-behaviour.md,
+// "Comparing values").
 type value struct {
 	kind valueKind
 	text string // literal text: the string (quotes removed) or the number as written
@@ -91,7 +92,8 @@ func newNumberValue(text string) value {
 	return value{kind: valNumber, text: text, num: n}
 }
 
-// matchString applies a string value's = test to target (wildcards per §2.5).
+// matchString applies a string value's = test to target (wildcards only as
+// first and/or last character).
 func (v *value) matchString(t string) bool {
 	switch {
 	case v.any:
@@ -113,7 +115,7 @@ func (v *value) compareText(o op, t string) bool {
 	case valNumber:
 		n, ok := parseNumber(t)
 		if !ok {
-			return false // A8: not numeric, false for every operator
+			return false // [Choice] not numeric: false for every operator
 		}
 		return compareNum(o, n, v.num)
 	case valRegex:
@@ -146,8 +148,8 @@ func compareNum(o op, a, b float64) bool {
 	return a >= b
 }
 
-// isNumber reports whether s fully matches the spec's number rule:
-// [+-] digits [. digits] [(e|E) [+-] digits].
+// isNumber reports whether s fully matches the number rule of filter
+// patterns: [+-] digits [. digits] [(e|E) [+-] digits].
 func isNumber(s string) bool {
 	i := 0
 	if i < len(s) && (s[i] == '+' || s[i] == '-') {
@@ -184,7 +186,7 @@ func skipDigits(s string, i int) int {
 	return i
 }
 
-// parseNumber converts s when it is a number per the spec's rule. Short
+// parseNumber converts s when it is a number per that rule. Short
 // unsigned integers, the bulk of flow-log fields, skip strconv.
 func parseNumber(s string) (float64, bool) {
 	if n := len(s); n > 0 && n <= 15 {
@@ -212,7 +214,7 @@ func parseNumber(s string) (float64, bool) {
 	return f, true
 }
 
-// ParseNumber converts s when it fully matches the spec's number rule
-// ([+-] digits [. digits] [e [+-] digits]), the test every numeric condition
-// and metric value applies; "-", "1.", "0x1" and "NaN" are not numbers.
+// ParseNumber converts s when it fully matches the number rule of filter
+// patterns ([+-] digits [. digits] [e [+-] digits]), the test every numeric
+// condition and metric value applies; "-", "1.", "0x1" and "NaN" are not numbers.
 func ParseNumber(s string) (float64, bool) { return parseNumber(s) }

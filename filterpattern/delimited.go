@@ -5,8 +5,9 @@ import (
 	"strings"
 )
 
-// delimPattern is a space-delimited [a, b=…, …, z] pattern (spec §2.7): one
-// slot per whitespace-separated field, each optionally with conditions.
+// delimPattern is a space-delimited [a, b=…, …, z] pattern
+// (docs/aws-behaviour.md, "Space-delimited patterns"): one slot per
+// whitespace-separated field, each optionally with conditions.
 type delimPattern struct {
 	slots    []slot
 	ellipsis int // index of the "..." slot, -1 without one
@@ -226,8 +227,8 @@ func (c *compiler) value(body string, i *int, end int, json bool) (value, error)
 // and where its raw text starts.
 type span struct{ vs, ve, rs int }
 
-// nextField finds the field at or after i (spec §2.7 "Fields"); next is
-// where the following scan starts. ok is false when only whitespace is left.
+// nextField finds the field at or after i (the "Fields" rules of
+// space-delimited patterns); next is where the following scan starts. ok is false when only whitespace is left.
 func nextField(msg string, i int) (f span, next int, ok bool) {
 	for i < len(msg) && isWS(msg[i]) {
 		i++
@@ -361,7 +362,7 @@ func (d *delimPattern) matchPrefix(msg string, m int, values *extraction, lastTa
 }
 
 // extraction collects extracted values in field order; a repeated key keeps
-// its first place and takes the last value (spec §2.7: the last binding wins).
+// its first place and takes the last value (the last binding wins).
 type extraction struct{ list []Value }
 
 func (x *extraction) set(k, v string) {

@@ -6,7 +6,8 @@ import (
 	"strings"
 )
 
-// MaxWildcardSelectors is how many selectors with .* or [*] a JSON pattern may hold (spec §2.6).
+// MaxWildcardSelectors is how many selectors with .* or [*] a JSON pattern
+// may hold (docs/aws-behaviour.md, "JSON patterns").
 const MaxWildcardSelectors = 3
 
 type nodeKind uint8
@@ -28,7 +29,8 @@ const (
 )
 
 // jsonExpr is a { … } pattern: a tree of && / || over conditions on
-// selected members of the message parsed as JSON (spec §2.6).
+// selected members of the message parsed as JSON (docs/aws-behaviour.md,
+// "JSON patterns").
 type jsonExpr struct {
 	kind nodeKind
 	kids []*jsonExpr
@@ -330,8 +332,8 @@ func parseSelector(s string, i int) (selector, int, *selErr) {
 	return sel, i, nil
 }
 
-// matchMessage parses msg as JSON and evaluates the pattern (A6: a message
-// that is not a JSON object or array never matches).
+// matchMessage parses msg as JSON and evaluates the pattern ([Choice]: a
+// message that is not a JSON object or array never matches).
 func (e *jsonExpr) matchMessage(msg string) bool {
 	root, ok := parseJSON(msg)
 	if !ok {
@@ -420,7 +422,8 @@ func (s *selector) walk(v any, i int, f func(any) bool) bool {
 	return false
 }
 
-// holds evaluates the condition on one resolved value (spec §2.6 table).
+// holds evaluates the condition on one resolved value (the rules of
+// docs/aws-behaviour.md, "JSON patterns").
 func (e *jsonExpr) holds(v any) bool {
 	switch e.test {
 	case testNull:
@@ -461,7 +464,7 @@ type Selector struct {
 	sel selector
 }
 
-// ParseSelector compiles a $.path selector (the grammar of spec §2.2).
+// ParseSelector compiles a $.path selector: .name, [n], ['key'], .* and [*].
 func ParseSelector(path string) (*Selector, error) {
 	if !strings.HasPrefix(path, "$") {
 		return nil, &Error{Pattern: path, Pos: 1, Msg: MsgInvalid, Detail: "a JSON selector starts with $"}

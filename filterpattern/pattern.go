@@ -1,7 +1,8 @@
 // Package filterpattern implements the CloudWatch Logs filter-pattern language
-// (spec cloudwatch-logs.md §2): term lists, %regex% patterns, JSON { $.x … }
-// patterns and space-delimited [ … ] patterns. FilterLogEvents, metric filters
-// and TestMetricFilter all share it, so a pattern means the same thing in each.
+// (docs/aws-behaviour.md, "Filter pattern syntax"): term lists, %regex%
+// patterns, JSON { $.x … } patterns and space-delimited [ … ] patterns.
+// FilterLogEvents, metric filters and TestMetricFilter all share it, so a
+// pattern means the same thing in each.
 //
 // Compile once, then Match many times: matching a delimited pattern does not
 // allocate, because it runs over every stored event of a log group.
@@ -13,22 +14,25 @@ import (
 	"unsafe"
 )
 
-// MaxLength is the longest pattern AWS accepts, in characters (spec §1.6).
+// MaxLength is the longest pattern AWS accepts, in characters.
 const MaxLength = 1024
 
-// MaxRegexes is how many %regex% values one JSON or delimited pattern may hold (spec §2.4).
+// MaxRegexes is how many %regex% values one JSON or delimited pattern may
+// hold (docs/aws-behaviour.md, "Regular expressions").
 const MaxRegexes = 2
 
 // Code is the AWS error code of every pattern error.
 const Code = "InvalidParameterException"
 
-// AWS message texts (spec §2.3, §2.8 and A16).
+// AWS message texts; MsgInvalid is [Choice] (docs/aws-behaviour.md, "Pattern
+// errors").
 const (
 	MsgInvalid      = "Invalid filter pattern"
 	MsgJSONNotClose = "If a filter pattern starts with '{' it must end with '}'"
 )
 
-// Kind says which of the four pattern languages a pattern uses (spec §2.1).
+// Kind says which of the four pattern languages a pattern uses
+// (docs/aws-behaviour.md, "Pattern kinds").
 type Kind int
 
 const (
@@ -134,7 +138,7 @@ func (p *Pattern) String() string { return p.src }
 func (p *Pattern) Kind() Kind { return p.kind }
 
 // RegexCount is the number of %regex% parts in p; a log group may hold at
-// most five metric filters with one (spec §1.6).
+// most five metric filters with one.
 func (p *Pattern) RegexCount() int { return p.regexes }
 
 // Match reports whether msg matches. It does not retain msg.
@@ -160,10 +164,10 @@ func (p *Pattern) MatchString(msg string) bool {
 }
 
 // Extract matches msg and returns the extracted values TestMetricFilter
-// reports (spec §2.7): "$name" for named slots, "$N" (1-based field
-// position) for fields bound to empty slots or absorbed by "...". Only
-// delimited patterns extract; the others return an empty, non-nil map on a
-// match. values is nil when ok is false.
+// reports (docs/aws-behaviour.md, "Space-delimited patterns"): "$name" for
+// named slots, "$N" (1-based field position) for fields bound to empty
+// slots or absorbed by "...". Only delimited patterns extract; the others
+// return an empty, non-nil map on a match. values is nil when ok is false.
 func (p *Pattern) Extract(msg string) (ok bool, values map[string]string) {
 	ok, list := p.ExtractValues(msg)
 	if !ok {

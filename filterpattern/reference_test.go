@@ -7,8 +7,9 @@ import (
 	"testing"
 )
 
-// refFields splits msg the way spec §2.7 "Fields" describes, written as
-// plainly as possible to check the optimised scanner against.
+// refFields splits msg the way docs/aws-behaviour.md, "Space-delimited
+// patterns" (Fields) describes, written as plainly as possible to check the
+// optimised scanner against.
 func refFields(msg string) (vals []string, starts []int) {
 	ws := func(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 	i := 0
@@ -41,7 +42,8 @@ func refFields(msg string) (vals []string, starts []int) {
 }
 
 // refBind binds n unconditioned slots named s0…s(n-1), with "..." at
-// ellipsis (-1 for none), per spec §2.7 "Binding" and "Extraction".
+// ellipsis (-1 for none), per the Binding and Extraction rules of
+// docs/aws-behaviour.md, "Space-delimited patterns".
 func refBind(msg string, n, ellipsis int) (bool, map[string]string) {
 	vals, starts := refFields(msg)
 	out := map[string]string{}

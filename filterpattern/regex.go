@@ -5,10 +5,10 @@ import (
 	"strings"
 )
 
-// regexMatcher is a validated %…% regular expression (spec §2.4). AWS accepts
-// a small subset of syntax; it is checked here character by character so the
-// error can point at the offending one, then handed to RE2, whose meaning is
-// the same for that subset.
+// regexMatcher is a validated %…% regular expression (docs/aws-behaviour.md,
+// "Regular expressions"). AWS accepts a small subset of syntax; it is checked
+// here character by character so the error can point at the offending one,
+// then handed to RE2, whose meaning is the same for that subset.
 type regexMatcher struct {
 	re *regexp.Regexp
 	// lit is set when the regex is a plain literal: a substring test is

@@ -2,9 +2,9 @@ package filterpattern
 
 import "strings"
 
-// termList is a pattern of words and phrases (spec §2.3): every plain term
-// must occur, no "-" term may occur, and "?" terms count only when there is
-// no plain or "-" term.
+// termList is a pattern of words and phrases (docs/aws-behaviour.md, "Term
+// lists"): every plain term must occur, no "-" term may occur, and "?" terms
+// count only when there is no plain or "-" term.
 type termList struct {
 	required, excluded, optional []string
 }

@@ -149,7 +149,7 @@ func keyOf(v Value) string {
 	return "s" + v.str()
 }
 
-// pctAgg is nearest rank (A28): the ⌈p/100·n⌉-th smallest value, the
+// pctAgg is nearest rank ([Choice]): the ⌈p/100·n⌉-th smallest value, the
 // minimum when p is 0.
 type pctAgg struct {
 	p  float64
@@ -171,7 +171,7 @@ func (a *pctAgg) result() Value {
 	return numVal(a.vs[k-1])
 }
 
-// stddevAgg is the sample standard deviation (A28), kept as count, mean and
+// stddevAgg is the sample standard deviation ([Choice]), kept as count, mean and
 // sum of squared deviations (Welford), which stays accurate where summing
 // squares would cancel.
 type stddevAgg struct{ n, mean, m2 float64 }

@@ -78,7 +78,8 @@ func benchInsights(b *testing.B, workers int) {
 	report(b, len(evs), cpuTime()-c0)
 }
 
-// BenchmarkStatsSumBy is the goal query over in-memory events.
+// BenchmarkStatsSumBy is the yardstick query (stats sum(bytes) by srcAddr,
+// dstAddr) over in-memory events.
 func BenchmarkStatsSumBy(b *testing.B) {
 	b.Run("insights-1worker", func(b *testing.B) { benchInsights(b, 1) })
 	b.Run("insights-2workers", func(b *testing.B) { benchInsights(b, 2) })

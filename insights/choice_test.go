@@ -5,11 +5,11 @@ import (
 	"testing"
 )
 
-// TestChoice holds the behaviour the spec marks [Choice] (cloudwatch-logs §6
-// A19-A35, flow-logs §2.5), apart from the [AWS] tests so that a change of
-// decision touches only this group.
+// TestChoice holds the [Choice] behaviour of docs/aws-behaviour.md, "Logs
+// Insights" (listed in "Choices where AWS is silent"), apart from the [AWS]
+// tests so that a change of decision touches only this group.
 func TestChoice(t *testing.T) {
-	t.Run("A19 precedence", func(t *testing.T) {
+	t.Run("precedence", func(t *testing.T) {
 		for _, tc := range []struct{ expr, want string }{
 			{"2 + 3 * 4", "14"},
 			{"-2 ^ 2", "4"},      // unary minus binds tighter than ^
@@ -24,7 +24,7 @@ func TestChoice(t *testing.T) {
 			}
 		}
 	})
-	t.Run("flow-logs 2.5 discovery needs 14 tokens and version 2", func(t *testing.T) {
+	t.Run("flow-log discovery needs 14 tokens and version 2", func(t *testing.T) {
 		for _, msg := range []string{
 			"3 " + flowFixture[0][2:],                 // version 3 with the same layout
 			strings.TrimSuffix(flowFixture[0], " OK"), // 13 tokens
@@ -35,23 +35,23 @@ func TestChoice(t *testing.T) {
 			}
 		}
 	})
-	t.Run("A21 sort defaults to desc", func(t *testing.T) {
+	t.Run("sort defaults to desc", func(t *testing.T) {
 		q := "stats count(*) as n by action | sort n"
 		checkRows(t, q, runQuery(t, q, fixtureEvents(), Options{}), []string{"action=ACCEPT n=3", "action=REJECT n=2", "n=2"})
 	})
-	t.Run("A22 records newest first, later ingestion first on ties", func(t *testing.T) {
+	t.Run("records newest first, later ingestion first on ties", func(t *testing.T) {
 		q := "fields srcAddr | filter protocol = 6"
 		checkRows(t, q, runQuery(t, q, fixtureEvents(), Options{}), []string{
 			"srcAddr=2001:db8:1234:a100:8d6e:3477:df66:f105", "srcAddr=172.31.9.69", "srcAddr=172.31.16.139"})
 	})
-	t.Run("A23 numbers render shortest, integers bare", func(t *testing.T) {
+	t.Run("numbers render shortest, integers bare", func(t *testing.T) {
 		for _, tc := range []struct{ expr, want string }{{"1.50 + 0", "1.5"}, {"1e3", "1000"}, {"0.1 + 0.2", "0.30000000000000004"}, {"2 ^ 70", "1180591620717411300000"} /* shortest digits 1.1805916207174113e21 */} {
 			if got := eval(t, tc.expr, "x", 1); got != tc.want {
 				t.Errorf("%s = %s, want %s", tc.expr, got, tc.want)
 			}
 		}
 	})
-	t.Run("A25 A26 columns", func(t *testing.T) {
+	t.Run("default and unaliased columns", func(t *testing.T) {
 		q, _ := Parse("filter 1 = 1")
 		if got := strings.Join(q.Columns(), ","); got != "@timestamp,@message" {
 			t.Errorf("columns %s", got)
@@ -65,14 +65,14 @@ func TestChoice(t *testing.T) {
 			t.Errorf("columns %s", got)
 		}
 	})
-	t.Run("A27 all-null stats rows are dropped", func(t *testing.T) {
+	t.Run("all-null stats rows are dropped", func(t *testing.T) {
 		q := "stats sum(bytes) as b by srcAddr | sort b asc"
 		// 172.31.9.69 4249, 172.31.16.139 4249+336, 203.0.113.12 336, v6 8855; F3/F4 group all null.
 		checkRows(t, q, runQuery(t, q, fixtureEvents(), Options{}), []string{
 			"srcAddr=203.0.113.12 b=336", "srcAddr=172.31.9.69 b=4249", "srcAddr=172.31.16.139 b=4585",
 			"srcAddr=2001:db8:1234:a100:8d6e:3477:df66:f105 b=8855"})
 	})
-	t.Run("A28 pct nearest rank, stddev sample", func(t *testing.T) {
+	t.Run("pct nearest rank, stddev sample", func(t *testing.T) {
 		// values 1 2 3 4 10: mean 4, squared deviations 9+4+1+0+36 = 50, 50/4 = 12.5, sqrt = 3.5355339059327378
 		evs := jsonEvents(t, `{"v":"3"}`, `{"v":"1"}`, `{"v":"10"}`, `{"v":"4"}`, `{"v":"2"}`)
 		for _, tc := range []struct{ agg, want string }{
@@ -87,7 +87,7 @@ func TestChoice(t *testing.T) {
 			}
 		}
 	})
-	t.Run("A29 weeks start on Monday", func(t *testing.T) {
+	t.Run("weeks start on Monday", func(t *testing.T) {
 		// 2015-05-29 was a Friday; the Monday before is 2015-05-25.
 		if got := eval(t, "bin(1w)", "x", 1432917094000); got != "2015-05-25 00:00:00.000" {
 			t.Errorf("bin(1w) = %s", got)
@@ -96,7 +96,7 @@ func TestChoice(t *testing.T) {
 			t.Errorf("dateceil 1w = %s", got)
 		}
 	})
-	t.Run("A34 logStream without @ is an unknown field", func(t *testing.T) {
+	t.Run("logStream without @ is an unknown field", func(t *testing.T) {
 		q := "filter logStream = 'vpc-flow-logs'"
 		if res := runQuery(t, q, fixtureEvents(), Options{}); len(res.Rows) != 0 {
 			t.Errorf("%d rows", len(res.Rows))

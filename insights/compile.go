@@ -107,7 +107,7 @@ func (n *arithNode) eval(r *record) Value {
 func (n *cmpNode) eval(r *record) Value {
 	a, b := n.l.eval(r), n.r.eval(r)
 	if a.K == Null || b.K == Null {
-		return boolVal(false) // even for != (spec §4.2)
+		return boolVal(false) // even for != (docs/aws-behaviour.md, "Logs Insights")
 	}
 	switch n.op {
 	case "=":

@@ -61,7 +61,7 @@ func parseDuration(s string) (duration, bool) {
 	return duration{n, u}, true
 }
 
-// mondayMs is 1969-12-29 00:00 UTC, a Monday: weeks count from it (A29).
+// mondayMs is 1969-12-29 00:00 UTC, a Monday: weeks count from it ([Choice]).
 const mondayMs = -3 * 86400000
 
 func floorDiv(a, b int64) int64 {

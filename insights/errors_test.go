@@ -65,7 +65,7 @@ func TestParseErrors(t *testing.T) {
 		// Line and column across lines and comments; column in characters.
 		{"# top talkers\nstats sum(bytes) by srcAddr\n| sort ??", 3, 8, `unexpected character "?"`},
 		{"filter s = 'é' | fields ?", 1, 25, `unexpected character "?"`},
-		// A35: the AWS sample with an unquoted URL.
+		// [Choice] The AWS sample with an unquoted URL.
 		{"filter referrer= http://34.250.27.141/", 1, 22, `unexpected character ":"`},
 	}
 	for _, tc := range tests {

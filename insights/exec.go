@@ -252,7 +252,7 @@ func (w *worker) cmpKept(keys []natKey, ts, ing, ord int64, i int) int {
 }
 
 // cmpOrder compares a record with a row in output order: the sort keys,
-// then newest first (A22).
+// then newest first ([Choice]).
 func cmpOrder(desc []bool, keys []natKey, ts, ing, ord int64, rowKeys []natKey, row *tableRow) int {
 	if c := cmpKeys(keys, rowKeys, desc); c != 0 {
 		return c
@@ -277,7 +277,8 @@ func (w *worker) swapRows(i, j int) {
 }
 
 // sortNewestFirst is the order records enter the table stage: @timestamp
-// descending, later ingestion first, then later in the scan first (A22).
+// descending, later ingestion first, then later in the scan first
+// ([Choice]; docs/aws-behaviour.md, "Logs Insights").
 func sortNewestFirst(rows []*tableRow) {
 	slices.SortFunc(rows, func(a, b *tableRow) int {
 		if c := cmp.Compare(b.ts, a.ts); c != 0 {
@@ -744,7 +745,7 @@ func (q *Query) result(rows []*tableRow, ph, limit int, stats Statistics) *Resul
 			}
 		}
 		if len(out) == 0 {
-			continue // A27
+			continue // [Choice] an all-null stats row is dropped
 		}
 		if ph == 0 {
 			out = append(out, Field{"@ptr", ptr(row)})

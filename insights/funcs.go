@@ -117,9 +117,9 @@ func pickNatural(sign int) scalarFunc {
 
 func toInt(x float64) float64 { return math.Trunc(x) }
 
-// scalars are the non-aggregate functions of spec §4.4 that need nothing but
-// their arguments; bin, datefloor, dateceil, now and the regex functions are
-// compiled specially.
+// scalars are the non-aggregate functions of Logs Insights that need nothing
+// but their arguments; bin, datefloor, dateceil, now and the regex functions
+// are compiled specially.
 var scalars = map[string]scalarFunc{
 	"abs":   num1(math.Abs),
 	"ceil":  num1(math.Ceil),

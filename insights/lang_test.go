@@ -21,8 +21,8 @@ func eval(t *testing.T, expr, msg string, ts int64) string {
 
 const jsonMsg = `{"n":"42","s":"Hello World","ip":"172.31.9.69","ip6":"2001:db8::1","pub":"8.8.8.8","sp":"  ","e":"","neg":"-3.5"}`
 
-// TestFunctions checks the functions of spec §4.4 on hand-worked values; the
-// first rows are the spec's own examples.
+// TestFunctions checks the functions on hand-worked values; the first rows
+// are the examples of AWS's Insights function reference.
 func TestFunctions(t *testing.T) {
 	const ts = 1432917094000 // 2015-05-29 16:31:34.000 UTC, a Friday
 	tests := []struct{ expr, want string }{
@@ -130,8 +130,8 @@ func TestFunctions(t *testing.T) {
 	}
 }
 
-// TestTimeBins covers §4.5: unit caps and the week start (A29 is checked in
-// TestChoice).
+// TestTimeBins covers time bins: unit caps and the week start (Monday, a
+// [Choice], is checked in TestChoice).
 func TestTimeBins(t *testing.T) {
 	const ts = 1432917094000 // 2015-05-29 16:31:34 UTC
 	tests := []struct{ expr, want string }{
@@ -152,7 +152,8 @@ func TestTimeBins(t *testing.T) {
 	}
 }
 
-// TestOperators covers filter semantics of §4.2/§4.3.
+// TestOperators covers filter semantics (docs/aws-behaviour.md, "Logs
+// Insights").
 func TestOperators(t *testing.T) {
 	tests := []struct {
 		cond string
@@ -209,7 +210,7 @@ func jsonEvents(t *testing.T, objs ...string) []Event {
 }
 
 // TestAggregates checks the aggregates on values 1 2 3 4 10 (pct and stddev,
-// A28, are in TestChoice).
+// [Choice], are in TestChoice).
 func TestAggregates(t *testing.T) {
 	evs := jsonEvents(t, `{"v":"3","k":"b"}`, `{"v":"1","k":"a"}`, `{"v":"10","k":"a10"}`, `{"v":"4","k":"a9"}`, `{"v":"2","k":"b"}`, `{"k":"c"}`, `{"v":"x"}`)
 	tests := []struct{ agg, want string }{
@@ -243,13 +244,13 @@ func TestAggregates(t *testing.T) {
 			}
 		}
 	}
-	// Groups come out in ascending natural key order, null key last (A22)
-	// and unnamed (A27: the key is simply omitted).
+	// Groups come out in ascending natural key order, null key last, and
+	// unnamed (the key is simply omitted) [Choice].
 	res := runQuery(t, "stats count(*) by k", evs, Options{})
 	checkRows(t, "stats count(*) by k", res, []string{"k=a count(*)=1", "k=a9 count(*)=1", "k=a10 count(*)=1", "k=b count(*)=2", "k=c count(*)=1", "count(*)=1"})
 }
 
-// TestNaturalOrder sorts the documented ascending sequence of §4.3.
+// TestNaturalOrder sorts AWS's documented ascending sequence.
 func TestNaturalOrder(t *testing.T) {
 	want := []string{"!:", "#", "*%04", "0#", "5A", "111A", "2345_", "@", "@_", "A", "A9876fghj", "a12345hfh", "0"}
 	shuffled := []int{7, 12, 0, 5, 3, 9, 1, 11, 4, 2, 10, 6, 8}
@@ -275,7 +276,7 @@ func TestNaturalOrder(t *testing.T) {
 	}
 }
 
-// TestDiscovery covers §4.2: flow-log fields, "-" as absent and flattened
+// TestDiscovery covers discovered fields: flow-log fields, "-" as absent and flattened
 // JSON (the 14-token rule is [Choice], in TestChoice).
 func TestDiscovery(t *testing.T) {
 	tests := []struct{ msg, field, want string }{

@@ -9,12 +9,13 @@ import (
 )
 
 // This file orders result rows. A stats over flow logs can have millions of
-// groups (one per address pair), so the order of §4.3 is computed once per
+// groups (one per address pair), so the natural order is computed once per
 // row (natKey) instead of once per comparison, and a sort followed by a
 // limit keeps only the rows that can reach the output.
 
-// natKey is a value's place in the natural sort order (spec §4.3), so that
-// comparisons need not re-parse numbers nor split strings into runs.
+// natKey is a value's place in the natural sort order (docs/aws-behaviour.md,
+// "Logs Insights"), so that comparisons need not re-parse numbers nor split
+// strings into runs.
 type natKey struct {
 	class uint8 // natText, natNumber or natNull
 	f     float64
@@ -124,10 +125,10 @@ func cmpKeys(a, b []natKey, desc []bool) int {
 }
 
 // statsRow is a finished stats row with what places it: the keys of a sort
-// folded into the stats, then the group's by-keys (the default order, A22),
-// then the group's encoded key. That last one only separates groups whose
-// keys compare equal (the string "80" and the number 80, "1" and "1.0"), so
-// that even they come out in the same order on every run.
+// folded into the stats, then the group's by-keys (the default order,
+// [Choice]), then the group's encoded key. That last one only separates
+// groups whose keys compare equal (the string "80" and the number 80, "1" and
+// "1.0"), so that even they come out in the same order on every run.
 type statsRow struct {
 	row  *tableRow
 	sort []natKey
@@ -204,7 +205,7 @@ func (f *statsFinisher) desc() []bool {
 }
 
 // collect finishes the groups of t, dropping rows with nothing but nulls
-// (A27), and returns them unordered with their keys. When n > 0, only the
+// ([Choice]), and returns them unordered with their keys. When n > 0, only the
 // rows that can be among the first n (in the folded sort's order, else in
 // the default one) are kept,
 // picked with a bounded heap so that millions of groups are never sorted

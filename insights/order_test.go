@@ -11,8 +11,8 @@ import (
 )
 
 // TestNatKeyOrder checks the precomputed sort keys against the documented
-// ascending sequence of natural ordering [AWS] (cloudwatch-logs spec §4.3),
-// as strings and, for the numeric one, as a number too.
+// ascending sequence of natural ordering [AWS] (docs/aws-behaviour.md, "Logs
+// Insights"), as strings and, for the numeric one, as a number too.
 func TestNatKeyOrder(t *testing.T) {
 	seq := []string{"!:", "#", "*%04", "0#", "5A", "111A", "2345_", "@", "@_", "A", "A9876fghj", "a12345hfh", "0"}
 	for i := range seq {
@@ -48,7 +48,7 @@ func flowEvent(i int, src, dst, dstPort, bytes string) Event {
 }
 
 // TestOrderChoice is the order of stats rows under a following sort, which
-// rests on A22 [Choice]: the sort is stable over the groups' default order
+// rests on a [Choice]: the sort is stable over the groups' default order
 // (keys ascending in natural order, nulls last), so ties keep that order
 // whether the engine sorts every group or picks the top N with a heap.
 func TestOrderChoice(t *testing.T) {
@@ -158,7 +158,7 @@ func TestOrderChoice(t *testing.T) {
 }
 
 // TestDefaultOrderTopN: a stats without a sort gives its rows in the
-// default order (A22 [Choice]); with a limit or the row cap after it the
+// default order ([Choice]); with a limit or the row cap after it the
 // engine keeps only the first rows with a heap instead of finishing every
 // group, and must give the same rows as the full result cut.
 func TestDefaultOrderTopN(t *testing.T) {

@@ -55,7 +55,7 @@ type (
 // item is one `expr [as alias]` of fields, display, stats and by.
 type item struct {
 	e    expr
-	name string // alias, else the source text (spec A26)
+	name string // alias, else the source text ([Choice])
 }
 
 type sortKey struct {

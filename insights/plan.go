@@ -174,7 +174,8 @@ func plan(src string, cmds []*command) (*Query, error) {
 			q.phases = append(q.phases, ph)
 		}
 	}
-	// Output columns of the last phase (spec §4.3 "Output columns").
+	// Output columns of the last phase: display, else the stats columns,
+	// fields and parse aliases, else @timestamp and @message ([Choice]).
 	last := q.phases[len(q.phases)-1]
 	var cols, display []string
 	if len(q.phases) > 1 {
@@ -201,7 +202,7 @@ func plan(src string, cmds []*command) (*Query, error) {
 		cols = display
 	}
 	if len(cols) == 0 {
-		cols = []string{"@timestamp", "@message"} // A25
+		cols = []string{"@timestamp", "@message"} // [Choice]
 	}
 	last.cols = cols
 	// Compile once now so that every compile error surfaces from Parse.

@@ -37,7 +37,8 @@ func EventsSource(evs []Event) Source {
 }
 
 // flowFields are the names Insights discovers in default-format (version 2)
-// flow-log messages, by token position (flow-logs spec §2.5).
+// flow-log messages, by token position (docs/aws-behaviour.md, "Logs
+// Insights").
 var flowFields = [...]string{"version", "accountId", "interfaceId", "srcAddr", "dstAddr", "srcPort",
 	"dstPort", "protocol", "packets", "bytes", "startTime", "endTime", "action", "logStatus"}
 
@@ -112,7 +113,7 @@ func (r *record) set(i int, v Value) {
 }
 
 // isFlow tokenizes the message once: discovery applies only to exactly 14
-// space-separated tokens whose first is "2" [Choice, flow-logs §2.5].
+// space-separated tokens whose first is "2" [Choice].
 func (r *record) isFlow() bool {
 	if r.flow != 0 {
 		return r.flow > 0
@@ -168,7 +169,7 @@ func flowLoader(k int, name string) loader {
 		t := r.tok[k]
 		s := r.msg[t[0]:t[1]]
 		if s == "-" {
-			return Value{} // A20: a - leaves the field absent
+			return Value{} // [Choice] a - leaves the field absent
 		}
 		return Value{K: String, S: s}
 	}

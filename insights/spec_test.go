@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// flowFixture is F1-F7 of cloudwatch-logs spec §2.9, stored as §4.7 says:
-// group vpc-flow-logs, one stream per interface, timestamp = start*1000,
+// flowFixture is F1-F7 of docs/aws-behaviour.md, "Reference records", stored
+// as a flow log delivers them: group vpc-flow-logs, one stream per interface, timestamp = start*1000,
 // stored (ingested) in label order.
 var flowFixture = []string{
 	"2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
@@ -75,8 +75,8 @@ func checkRows(t *testing.T, q string, got *Result, want []string) {
 	}
 }
 
-// TestSampleQueries runs the VPC sample queries of spec §4.7 with the rows
-// the spec lists, once on one worker and once on two.
+// TestSampleQueries runs AWS's sample queries for VPC flow logs over F1-F7,
+// with the rows worked out by hand, once on one worker and once on two.
 func TestSampleQueries(t *testing.T) {
 	const v6a, v6b = "2001:db8:1234:a100:8d6e:3477:df66:f105", "2001:db8:1234:a102:3304:8879:34cf:4071"
 	tests := []struct {
@@ -143,8 +143,9 @@ func TestSampleQueries(t *testing.T) {
 	}
 }
 
-// TestFlowLogSection62 runs the queries of flow-logs spec §6.2 on F1-F7.
-func TestFlowLogSection62(t *testing.T) {
+// TestFlowLogSampleQueries runs the sample queries of docs/aws-behaviour.md,
+// "Logs Insights", on F1-F7.
+func TestFlowLogSampleQueries(t *testing.T) {
 	tests := []struct {
 		q    string
 		want []string
@@ -173,14 +174,14 @@ func TestStatistics(t *testing.T) {
 	if res.Statistics != want {
 		t.Errorf("statistics = %+v, want %+v", res.Statistics, want)
 	}
-	// Default columns @timestamp, @message (A25), then @ptr.
+	// Default columns @timestamp, @message ([Choice]), then @ptr.
 	if len(res.Rows) != 2 || res.Rows[0][0].Field != "@timestamp" || res.Rows[0][1].Field != "@message" || res.Rows[0][2].Field != "@ptr" {
 		t.Errorf("rows = %v", res.Rows)
 	}
 }
 
 // TestJSON checks the get-query-results document: shape, field order,
-// doubles and nulls left out (spec §4.6).
+// doubles and nulls left out.
 func TestJSON(t *testing.T) {
 	res := runQuery(t, `filter logStatus = "NODATA" | fields interfaceId, srcAddr | stats count(*) as n by interfaceId`, fixtureEvents(), Options{})
 	want := `{"results":[[{"field":"interfaceId","value":"eni-1235b8ca123456789"},{"field":"n","value":"1"}]],"statistics":{"recordsMatched":1.0,"recordsScanned":7.0,"bytesScanned":` +

@@ -13,7 +13,8 @@ import (
 type Kind uint8
 
 // The kinds of values a query handles. Discovered fields are strings; they
-// turn into numbers only where a number is needed (spec §4.2).
+// turn into numbers only where a number is needed (docs/aws-behaviour.md,
+// "Logs Insights").
 const (
 	Null Kind = iota
 	String
@@ -147,14 +148,14 @@ func (v Value) str() string {
 	return ""
 }
 
-// formatNum is the number rendering of results (A23): shortest round trip,
-// integers without a decimal point.
+// formatNum is the number rendering of results ([Choice]): shortest round
+// trip, integers without a decimal point.
 func formatNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 // String renders v as GetQueryResults does; null renders as "".
 func (v Value) String() string { return v.str() }
 
-// timeLayout is the rendering of datetimes in results (spec §4.6).
+// timeLayout is the rendering of datetimes in results (AWS's).
 const timeLayout = "2006-01-02 15:04:05.000"
 
 func formatTime(ms int64) string { return time.UnixMilli(ms).UTC().Format(timeLayout) }
@@ -198,9 +199,10 @@ func cmpFloat(x, y float64) int {
 	return 0
 }
 
-// naturalCompare is the AWS sort order (spec §4.3): nulls are handled by the
-// caller; non-numeric values come before numeric ones, numbers compare by
-// value, and strings compare run by run, digit runs by length then value.
+// naturalCompare is the AWS sort order (docs/aws-behaviour.md, "Logs
+// Insights"): nulls are handled by the caller; non-numeric values come
+// before numeric ones, numbers compare by value, and strings compare run by
+// run, digit runs by length then value.
 func naturalCompare(a, b Value) int {
 	x, aNum := a.num()
 	y, bNum := b.num()
