@@ -2,8 +2,10 @@ package s3api
 
 import (
 	"crypto/md5"
+	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -14,6 +16,8 @@ import (
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"github.com/vpcflow/vpcflow/internal/bucketlock"
 )
 
 // DirBuckets is the Buckets of a directory holding one directory per
@@ -43,6 +47,72 @@ func (d DirBuckets) List() []string {
 	}
 	return names
 }
+
+// Create makes the bucket's directory (and root, the first time).
+func (d DirBuckets) Create(bucket string) error {
+	dir := d.Dir(bucket)
+	if dir == "" {
+		return fmt.Errorf("s3api: %q is no bucket name", bucket)
+	}
+	if err := os.MkdirAll(string(d), 0o755); err != nil {
+		return err
+	}
+	err := os.Mkdir(dir, 0o755)
+	if errors.Is(err, fs.ErrExist) {
+		return ErrBucketExists
+	}
+	return err
+}
+
+// Delete removes the bucket's directory when it holds no object and none
+// is being written into it (the delivery holds the bucket's lock while it
+// writes one, see package bucketlock). What is left, none of it an object
+// (empty directories, temporary files of a killed writer, links), goes
+// with it. The directory is first renamed to a hidden name, so the bucket
+// disappears at once and a bucket of the same name can be created while
+// the old tree is removed.
+func (d DirBuckets) Delete(bucket string) error {
+	dir := d.Dir(bucket)
+	if dir == "" {
+		return ErrNoSuchBucket
+	}
+	lock, err := bucketlock.TryExclusive(dir)
+	switch {
+	case errors.Is(err, bucketlock.ErrNoBucket):
+		return ErrNoSuchBucket
+	case errors.Is(err, bucketlock.ErrBusy):
+		return ErrBucketNotEmpty
+	case err != nil:
+		return err
+	}
+	defer lock.Unlock()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	full := hasObject(root)
+	root.Close()
+	if full {
+		return ErrBucketNotEmpty
+	}
+	var rnd [8]byte
+	rand.Read(rnd[:])
+	gone := filepath.Join(string(d), ".deleted-"+bucket+"-"+hex.EncodeToString(rnd[:]))
+	if err := os.Rename(dir, gone); err != nil {
+		return err
+	}
+	// The bucket is gone; a failure here only leaves a hidden directory,
+	// which no name reaches.
+	os.RemoveAll(gone)
+	return nil
+}
+
+// Errors of Buckets' Create and Delete.
+var (
+	ErrBucketExists   = errors.New("s3api: the bucket exists")
+	ErrNoSuchBucket   = errors.New("s3api: the bucket does not exist")
+	ErrBucketNotEmpty = errors.New("s3api: the bucket is not empty")
+)
 
 // validBucketName accepts the names a bucket directory can have: S3's
 // characters (letters, digits, '.', '-', and '_' of legacy buckets),
@@ -109,28 +179,11 @@ var errNoObject = errors.New("no such object")
 // os.Root keeps even a link swapped in during the walk from leading outside
 // the directory.
 func openObject(dir, key string) (*os.File, fs.FileInfo, error) {
-	elems, ok := keyPath(key)
-	if !ok {
-		return nil, nil, errNoObject
-	}
-	root, err := os.OpenRoot(dir)
+	root, name, err := openParent(dir, key)
 	if err != nil {
-		return nil, nil, errNoObject
+		return nil, nil, err
 	}
-	defer func() { root.Close() }()
-	for _, e := range elems[:len(elems)-1] {
-		fi, err := root.Lstat(e)
-		if err != nil || !fi.IsDir() {
-			return nil, nil, errNoObject
-		}
-		sub, err := root.OpenRoot(e)
-		if err != nil {
-			return nil, nil, errNoObject
-		}
-		root.Close()
-		root = sub
-	}
-	name := elems[len(elems)-1]
+	defer root.Close()
 	lfi, err := root.Lstat(name)
 	if err != nil || !lfi.Mode().IsRegular() {
 		return nil, nil, errNoObject
@@ -145,6 +198,104 @@ func openObject(dir, key string) (*os.File, fs.FileInfo, error) {
 		return nil, nil, errNoObject
 	}
 	return f, fi, nil
+}
+
+// openParent opens the directory that holds key's file under the bucket
+// directory dir, walking it as openObject does, and returns it with the
+// file's name in it; errNoObject when key names no file.
+func openParent(dir, key string) (*os.Root, string, error) {
+	elems, ok := keyPath(key)
+	if !ok {
+		return nil, "", errNoObject
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, "", errNoObject
+	}
+	for _, e := range elems[:len(elems)-1] {
+		fi, err := root.Lstat(e)
+		if err != nil || !fi.IsDir() {
+			root.Close()
+			return nil, "", errNoObject
+		}
+		sub, err := root.OpenRoot(e)
+		root.Close()
+		if err != nil {
+			return nil, "", errNoObject
+		}
+		root = sub
+	}
+	return root, elems[len(elems)-1], nil
+}
+
+// removeObject deletes the file of key under the bucket directory dir. A
+// key that names no object (nothing there, a directory, a link, a
+// temporary file) is no error: S3 answers a delete of a missing key with
+// success.
+func removeObject(dir, key string) error {
+	root, name, err := openParent(dir, key)
+	if err != nil {
+		return nil
+	}
+	defer root.Close()
+	fi, err := root.Lstat(name)
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	if err := root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// pruneDirs removes the directories that deleting keys left empty, from
+// the deepest up to (not including) the bucket directory dir. It works
+// under the bucket's exclusive lock and gives up while an object is being
+// written into the bucket, whose delivery may be about to use them:
+// they then stay, harmless, since an empty directory is never listed.
+func pruneDirs(dir string, keys []string) {
+	seen := map[string]bool{}
+	var dirs []string
+	for _, k := range keys {
+		elems, ok := keyPath(k)
+		if !ok {
+			continue
+		}
+		for i := len(elems) - 1; i >= 1; i-- {
+			d := strings.Join(elems[:i], "/")
+			if seen[d] {
+				break // its parents are in too
+			}
+			seen[d] = true
+			dirs = append(dirs, d)
+		}
+	}
+	if len(dirs) == 0 {
+		return
+	}
+	lock, err := bucketlock.TryExclusive(dir)
+	if err != nil {
+		return
+	}
+	defer lock.Unlock()
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return
+	}
+	defer root.Close()
+	// Deepest first: a directory empties when its children go.
+	sort.Slice(dirs, func(i, j int) bool {
+		if a, b := strings.Count(dirs[i], "/"), strings.Count(dirs[j], "/"); a != b {
+			return a > b
+		}
+		return dirs[i] < dirs[j]
+	})
+	for _, d := range dirs {
+		name := filepath.FromSlash(d)
+		if fi, err := root.Lstat(name); err == nil && fi.IsDir() {
+			root.Remove(name) // fails, as wanted, when not empty
+		}
+	}
 }
 
 // lastModified is an object's time as S3 keeps it: whole seconds, UTC.

@@ -2,10 +2,13 @@ package s3api
 
 import (
 	"bytes"
+	"crypto/md5"
+	"encoding/base64"
 	"encoding/xml"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -284,4 +287,77 @@ func TestBucketNames(t *testing.T) {
 	if d := DirBuckets("/data/buckets"); d.Dir("..") != "" || d.Dir("flowlogs-bucket") != "/data/buckets/flowlogs-bucket" {
 		t.Errorf("DirBuckets: %q %q", d.Dir(".."), d.Dir("flowlogs-bucket"))
 	}
+}
+
+// DeleteObjects' body decoder never panics; what it accepts is 1 to 1000
+// objects with non-empty keys, which an independent encoding of the same
+// objects decodes to again. Served with its digest, no body deletes
+// anything but an object of the bucket: never the secret beside the
+// buckets, a temporary file, a link or what a link points to.
+func FuzzDeleteBody(f *testing.F) {
+	for _, s := range []string{
+		`<Delete><Object><Key>AWSLogs-index.txt</Key></Object></Delete>`,
+		`<?xml version="1.0" encoding="UTF-8"?><Delete xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Object><Key>a&amp;b</Key><VersionId>null</VersionId></Object><Quiet>true</Quiet></Delete>`,
+		`<Delete><Object><Key>../outside/secret.txt</Key></Object><Object><Key>up/outside/secret.txt</Key></Object><Object><Key>linked/secret.txt</Key></Object></Delete>`,
+		`<Delete><Object><Key>` + FixDay + `01/.tmp-4242-1234567</Key></Object><Object><Key>alias.txt</Key></Object><Object><Key>` + FixDay + `01/leak.log.gz</Key></Object></Delete>`,
+		`<Delete><Object><Key>` + FixKey1 + `</Key></Object><Quiet>1</Quiet><Quiet>0</Quiet></Delete>`,
+		`<Delete><Object><Key>x</Key><Key>y</Key></Object><Object><Key>&#13;&#x10FFFF;</Key></Object></Delete>`,
+		`<Delete><Object/></Delete>`, `<Delete></Delete>`, `<Delete>`, ``, `<a:Delete xmlns:a="x"><a:Object><a:Key>k</a:Key></a:Object></a:Delete>`,
+	} {
+		f.Add([]byte(s))
+	}
+	fix := BuildFixture(f)
+	h := New(fix.Buckets, FixAccount, "us-east-1")
+	bucket := filepath.Join(string(fix.Buckets), FixBucket)
+	keep := []string{fix.Secret, filepath.Join(bucket, FixDay, "01", ".tmp-4242-1234567"),
+		filepath.Join(bucket, "alias.txt"), filepath.Join(bucket, "linked"), filepath.Join(bucket, "up"),
+		filepath.Join(bucket, FixDay, "01", "leak.log.gz")}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		items, quiet, ok := parseDelete(body)
+		if ok {
+			if len(items) == 0 || len(items) > maxDeleteKeys {
+				t.Fatalf("%d objects accepted", len(items))
+			}
+			type object struct {
+				Key       string  `xml:"Key"`
+				VersionID *string `xml:"VersionId"`
+			}
+			doc := struct {
+				XMLName xml.Name `xml:"Delete"`
+				Objects []object `xml:"Object"`
+				Quiet   bool     `xml:"Quiet"`
+			}{Quiet: quiet}
+			for _, it := range items {
+				if it.key == "" {
+					t.Fatal("an empty key accepted")
+				}
+				o := object{Key: it.key}
+				if it.hasVersion {
+					o.VersionID = &it.version
+				}
+				doc.Objects = append(doc.Objects, o)
+			}
+			again, err := xml.Marshal(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			items2, quiet2, ok2 := parseDelete(again)
+			if !ok2 || quiet2 != quiet || !slices.Equal(items2, items) {
+				t.Fatalf("%q decoded to %+v quiet %v, its encoding %q to %+v quiet %v", body, items, quiet, again, items2, quiet2)
+			}
+		}
+		sum := md5.Sum(body)
+		req := httptest.NewRequest("POST", "/"+FixBucket+"?delete", bytes.NewReader(body))
+		req.Header.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
+		rec := httptest.NewRecorder()
+		h.Serve(rec, req, body, "req-fuzz")
+		if ok != (rec.Code == http.StatusOK) {
+			t.Fatalf("decoded %v, answered %d %s", ok, rec.Code, rec.Body.Bytes())
+		}
+		for _, p := range keep {
+			if _, err := os.Lstat(p); err != nil {
+				t.Fatalf("%q removed %s: %v", body, p, err)
+			}
+		}
+	})
 }

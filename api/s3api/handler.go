@@ -13,21 +13,34 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // xmlns is the namespace of S3's response documents (not of its errors).
 const xmlns = "http://s3.amazonaws.com/doc/2006-03-01/"
 
-// Buckets maps bucket names to directories; List gives the existing buckets.
+// Buckets is where the buckets are: Dir maps a bucket name to its
+// directory and List gives the existing buckets; Create and Delete make
+// and remove one, for CreateBucket and DeleteBucket.
 type Buckets interface {
 	Dir(bucket string) string
 	List() []string
+	// Create makes a bucket whose name S3 accepts for a new bucket:
+	// ErrBucketExists when there is one.
+	Create(bucket string) error
+	// Delete removes a bucket: ErrNoSuchBucket when there is none,
+	// ErrBucketNotEmpty while it holds an object or one is being
+	// delivered into it.
+	Delete(bucket string) error
 }
 
 // Handler answers S3 requests over bucket directories. It keeps no state
 // but a cache of object digests, and is safe for concurrent use.
 type Handler struct {
-	b       Buckets
+	b Buckets
+	// mu lets one request at a time delete a bucket or prune its empty
+	// directories (see prune).
+	mu      sync.Mutex
 	account string
 	ownerID string
 	region  string
@@ -64,17 +77,18 @@ type request struct {
 	bucket string
 	key    string
 	head   bool
+	body   []byte
 }
 
 // Serve answers one authenticated S3 request (the front has read the body,
-// verified SigV4 for service s3 and assigned requestID). Bodies are never
-// read: no operation served takes one.
+// verified SigV4 for service s3 and assigned requestID). Only CreateBucket
+// and DeleteObjects read a body.
 func (h *Handler) Serve(w http.ResponseWriter, r *http.Request, body []byte, requestID string) {
 	hd := w.Header()
 	hd.Set("x-amz-request-id", requestID)
 	hd.Set("x-amz-id-2", hostID(requestID))
 	hd.Set("Server", "AmazonS3")
-	rq := &request{w: w, r: r, id: requestID, q: parseQuery(r.URL.RawQuery), head: r.Method == http.MethodHead}
+	rq := &request{w: w, r: r, id: requestID, q: parseQuery(r.URL.RawQuery), head: r.Method == http.MethodHead, body: body}
 	rq.bucket, rq.key = h.locate(r)
 	switch {
 	case rq.bucket == "":
@@ -383,15 +397,26 @@ func (h *Handler) bucketRequest(rq *request) {
 	switch rq.r.Method {
 	case http.MethodGet, http.MethodHead:
 	case http.MethodPut:
-		// A bare PUT is CreateBucket, which a read-only principal may not
-		// do whether or not the name exists.
+		// A bare PUT is CreateBucket; with a sub-resource it changes a
+		// bucket's configuration, which is refused.
 		if len(rq.q.selected(bucketSubresources)) == 0 {
-			rq.fail(accessDenied(resource))
+			h.createBucket(rq)
 			return
 		}
 		h.refuseWrite(rq, resource)
 		return
-	case http.MethodDelete, http.MethodPost:
+	case http.MethodDelete:
+		if len(rq.q.selected(bucketSubresources)) == 0 {
+			h.deleteBucket(rq)
+			return
+		}
+		h.refuseWrite(rq, resource)
+		return
+	case http.MethodPost:
+		if _, ok := rq.q["delete"]; ok {
+			h.deleteObjects(rq)
+			return
+		}
 		h.refuseWrite(rq, resource)
 		return
 	case http.MethodOptions:
@@ -440,9 +465,10 @@ func (h *Handler) bucketRequest(rq *request) {
 }
 
 // refuseWrite answers a write to an existing bucket with AccessDenied:
-// the buckets are the flow-log service's and the caller may only read
-// them, as under a bucket policy that denies writes. A bucket that does
-// not exist is NoSuchBucket first, as S3 says.
+// the objects and the buckets' configurations are the flow-log service's
+// and the caller may not change them, as under a bucket policy that
+// denies those writes. A bucket that does not exist is NoSuchBucket
+// first, as S3 says.
 func (h *Handler) refuseWrite(rq *request, resource string) {
 	if h.bucketDir(rq.bucket) == "" {
 		rq.fail(noSuchBucket(rq.bucket))
@@ -486,7 +512,15 @@ func (h *Handler) objectRequest(rq *request) {
 	switch rq.r.Method {
 	case http.MethodGet, http.MethodHead:
 		h.getObject(rq)
-	case http.MethodPut, http.MethodDelete:
+	case http.MethodPut:
+		h.refuseWrite(rq, resource)
+	case http.MethodDelete:
+		// A sub-resource (?tagging, ?uploadId...) deletes something else
+		// than the object, which is refused.
+		if len(rq.q.selected(objectSubresources)) == 0 {
+			h.deleteObject(rq)
+			return
+		}
 		h.refuseWrite(rq, resource)
 	case http.MethodPost:
 		if len(rq.q.selected(objectWrites)) > 0 {
