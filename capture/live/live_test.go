@@ -74,7 +74,7 @@ func TestParseFilter(t *testing.T) {
 		{"2\n6 0 0 0\n", "announces 2 instructions, 1 follow"},
 		{"1\n6 0 0\n", "line 2: want an instruction as 4 numbers"},
 		{"1\n6 0 x 0\n", `line 2: jf "x" is not a number of 8 bits`},
-		{"1\n21 0 5 17\n", "filter: "}, // jumps out of the program
+		{"1\n21 0 5 17\n", "filter: "},          // jumps out of the program
 		{"2\n6 0 0 0\n40 0 0 12\n", "filter: "}, // does not end with a return
 		{"0\n", "line 1: want the number of instructions"},
 	} {
