@@ -8,7 +8,7 @@ import (
 )
 
 // benchPattern is a space-delimited pattern with two comparisons over the
-// default flow-log format, the case the issue's goal is stated for.
+// default flow-log format, the case the throughput goal is stated for.
 const benchPattern = `[version, account, eni, source, destination, srcport, destport=22, protocol, packets, bytes>=1000, windowstart, windowend, action, flowlogstatus]`
 
 // benchRegexp is the regular-expression translation of benchPattern, the

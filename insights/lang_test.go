@@ -26,7 +26,7 @@ const jsonMsg = `{"n":"42","s":"Hello World","ip":"172.31.9.69","ip6":"2001:db8:
 func TestFunctions(t *testing.T) {
 	const ts = 1432917094000 // 2015-05-29 16:31:34.000 UTC, a Friday
 	tests := []struct{ expr, want string }{
-		// Spec examples.
+		// Examples of AWS's function reference.
 		{"2 ^ 3", "8"},
 		{"10 % 3", "1"},
 		{`trim("xyZxyfooxyxyZ", "xyZ")`, "foo"},

@@ -11,7 +11,7 @@ import (
 	"github.com/vpcflow/vpcflow/topology"
 )
 
-// benchTopology is the benchmark network: 50 SGs x 20 rules,
+// benchTopology is the benchmark network: 50 SGs x 20 rules,
 // 10 NACLs x 20 entries per direction, 10 subnets of 20 ENIs with 3 SGs
 // each. The rule allowing HTTPS is the last rule of the last group of each
 // ENI, and the NACL entries allowing HTTPS in and ephemeral ports out are

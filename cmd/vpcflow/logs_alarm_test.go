@@ -14,7 +14,7 @@ import (
 )
 
 // alarmHour is 2019-07-14T12:00:00Z, an hour boundary just before the
-// spec's records L1-L4.
+// records L1-L4 (docs/aws-behaviour.md, "Reference records").
 const alarmHour = int64(1563105600000)
 
 // alarmEvents writes an NDJSON file for `logs put`: each (offset ms, message).
@@ -60,9 +60,10 @@ func alarmRun(t *testing.T, wantCode int, args ...string) string {
 
 // TestLogsAlarmEndToEnd follows the AWS flow-log example with the real
 // binary, one process per step (every step is a restart): the rejected-SSH
-// metric filter of flow-logs.md §6.1, the alarm of cloudwatch-logs.md §3.4
-// (Sum >= 10 over one hour), events imported with `logs put`. The expected
-// datapoints and state changes are worked out by hand from the events.
+// metric filter and its alarm (Sum >= 10 over one hour) of
+// docs/aws-behaviour.md, "Metric filters and alarms"; events imported with
+// `logs put`. The expected datapoints and state changes are worked out by
+// hand from the events.
 func TestLogsAlarmEndToEnd(t *testing.T) {
 	dir := t.TempDir()
 	dd := []string{"--data-dir", filepath.Join(dir, "data")}
@@ -281,7 +282,7 @@ func TestLogsAlarmHelp(t *testing.T) {
 	}
 }
 
-// TestLogsAlarmChoice checks the texts and formats the spec leaves to us
+// TestLogsAlarmChoice checks the texts and formats AWS leaves to us
 // ([Choice], docs/metric-filters.md).
 func TestLogsAlarmChoice(t *testing.T) {
 	dir := t.TempDir()

@@ -2,7 +2,7 @@ package main
 
 import "testing"
 
-// TestParseLogsTime checks --start/--end syntax (DECISIONS.md: epoch seconds,
+// TestParseLogsTime checks --start/--end syntax ([Choice]: epoch seconds,
 // epoch ms above 10^10, RFC 3339); expected values computed by hand.
 func TestParseLogsTime(t *testing.T) {
 	for _, tc := range []struct {

@@ -11,7 +11,8 @@ import (
 	"testing"
 )
 
-// Records L1-L4 of spec cloudwatch-logs.md §2.9 and the SSH pattern.
+// Records L1-L4 of docs/aws-behaviour.md, "Reference records", and the
+// rejected-SSH pattern.
 const (
 	mfL1  = "2 086112738802 eni-0d5d75b41f9befe9e 61.177.172.128 172.31.83.158 39611 22 6 1 40 1563108188 1563108227 REJECT OK"
 	mfL2  = "2 086112738802 eni-0d5d75b41f9befe9e 182.68.238.8 172.31.83.158 42227 22 6 1 44 1563109030 1563109067 REJECT OK"

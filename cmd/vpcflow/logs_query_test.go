@@ -12,8 +12,8 @@ func logsQueryRun(t *testing.T, stdin string, args ...string) (string, string, i
 	return execBinary(t, execOptions{Stdin: []byte(stdin)}, args...)
 }
 
-// logsQueryFixture is F1-F7 of cloudwatch-logs spec §2.9 as `logs put`
-// NDJSON: timestamp = start*1000, one stream per interface (§4.7).
+// logsQueryFixture is F1-F7 of docs/aws-behaviour.md, "Reference records",
+// as `logs put` NDJSON: timestamp = start*1000, one stream per interface.
 var logsQueryFixture = []string{
 	"2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK",
 	"2 123456789010 eni-1235b8ca123456789 172.31.9.69 172.31.9.12 49761 3389 6 20 4249 1418530010 1418530070 REJECT OK",

@@ -20,7 +20,8 @@ func logsStoreRun(t *testing.T, env []string, stdin string, args ...string) (str
 	return execBinary(t, execOptions{Env: env, Stdin: []byte(stdin)}, args...)
 }
 
-// The flow-log lines of spec flow-logs.md §4.2 and two more of our own.
+// The example event of docs/aws-behaviour.md, "CloudWatch Logs delivery", and
+// more of our own.
 const logsStoreInput = `{"timestamp": 1700000040000, "message": "2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.23 10.1.2.15 51544 443 6 12 5120 1700000040 1700000098 ACCEPT OK", "logStream": "eni-0a1b2c3d4e5f60718-all", "ignored": {"x": 1}}
 {"timestamp": 1700000100000, "message": "2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.99 10.1.2.15 40000 22 6 1 40 1700000100 1700000160 REJECT OK", "logStream": "eni-0a1b2c3d4e5f60718-all"}
 {"timestamp": "1700000000000", "message": "m"}
@@ -68,7 +69,7 @@ eni-0a1b2c3d4e5f60718-all  2       2023-11-14T22:14:00.000Z  2023-11-14T22:15:00
 		t.Fatalf("streams:\n%s", out)
 	}
 
-	// get: the spec's example event, its JSON shape, then the end of the stream.
+	// get: the example event, its JSON shape, then the end of the stream.
 	out, _, code = logsStoreRun(t, env, "", "logs", "get", "--group", "/vpc/flow", "--stream", "eni-0a1b2c3d4e5f60718-all",
 		"--start-from-head", "--limit", "1", "--output", "json")
 	var page struct {

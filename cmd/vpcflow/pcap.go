@@ -21,7 +21,8 @@ import (
 
 func init() { register(newPcapCmd) }
 
-// Single-interface defaults (DECISIONS.md).
+// Single-interface defaults ([Choice]; docs/aws-behaviour.md, "Direction and
+// attribution").
 const (
 	defaultENI     = "eni-00000000000000001"
 	defaultAccount = "123456789012"

@@ -37,10 +37,10 @@ func checkLines(t *testing.T, got string, want ...string) {
 	}
 }
 
-// TestPcapSpecPing: spec §3.3, the classic ping scenario. The security group
-// allows inbound ICMP; the NACL allows inbound ICMP only, so the echo
-// replies die at the NACL: inbound ACCEPT, outbound REJECT. The expected lines
-// are the spec's own.
+// TestPcapSpecPing: the ping example of docs/aws-behaviour.md. The security
+// group allows inbound ICMP; the NACL allows inbound ICMP only, so the echo
+// replies die at the NACL: inbound ACCEPT, outbound REJECT. The expected
+// lines are the example's own.
 func TestPcapSpecPing(t *testing.T) {
 	var pkts []e2e.Packet
 	for _, s := range [][2]int64{{1700000301, 1700000302}, {1700000330, 1700000331}, {1700000359, 1700000359}} {
@@ -53,7 +53,8 @@ func TestPcapSpecPing(t *testing.T) {
 	checkLines(t, out,
 		"2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.7 10.1.2.15 0 0 1 3 252 1700000301 1700000359 ACCEPT OK",
 		"2 111122223333 eni-0a1b2c3d4e5f60718 10.1.2.15 198.51.100.7 0 0 1 3 252 1700000302 1700000359 REJECT OK")
-	// The extension field names the deciding rule (DECISIONS.md rule names).
+	// The extension field names the deciding rule (rule names:
+	// docs/policy.md).
 	out = runPcapCLI(t, "--stdout", "--topology", "../../examples/ping.yaml",
 		"--format", "${srcaddr} ${flow-direction} ${action} ${x-rule}", path)
 	checkLines(t, out,
@@ -61,8 +62,9 @@ func TestPcapSpecPing(t *testing.T) {
 		"10.1.2.15 egress REJECT acl-0a1b2c3d4e5f60004/egress/*")
 }
 
-// TestPcapSpecTCPFlags: the third window of the spec §3.4 example, a
-// complete short connection: client SYN + FIN → 3, server SYN-ACK + FIN → 19.
+// TestPcapSpecTCPFlags: the third window of the example of
+// docs/aws-behaviour.md, "TCP flags", a complete short connection: client
+// SYN + FIN → 3, server SYN-ACK + FIN → 19.
 func TestPcapSpecTCPFlags(t *testing.T) {
 	const c, s = "198.51.100.41", "10.1.2.15"
 	cl := func(sec int64, syn, ack, fin bool, payload int) e2e.Packet {
@@ -170,7 +172,7 @@ func TestPcapS3Layout(t *testing.T) {
 }
 
 // TestPcapCloudWatchDestination: a flow log to cloud-watch-logs fills the
-// log store with one stream per ENI (spec §4.2): message = the record line,
+// log store with one stream per ENI: message = the record line,
 // timestamp = start in ms.
 func TestPcapCloudWatchDestination(t *testing.T) {
 	ping, err := os.ReadFile("../../examples/ping.yaml")
@@ -284,7 +286,7 @@ func TestPcapUsageErrors(t *testing.T) {
 	}
 }
 
-// TestPcapLateAfterClose: spec §3.3 point 4 [Choice]: packets of a TCP
+// TestPcapLateAfterClose [Choice]: packets of a TCP
 // connection arriving more than 5 s after it closed are REJECT, on both
 // sides, even though the security group would allow the client's packet as
 // a new connection; the rule says why (sg-ID/closed, docs/policy.md).
@@ -328,7 +330,7 @@ func TestPcapLateAfterClose(t *testing.T) {
 
 // TestPcapParquetFlowLog: a flow log declared with DestinationOptions
 // FileFormat parquet (and Hive prefixes) writes .log.parquet objects under
-// the Hive key layout (spec §4.1); --file-format, which is for implicit
+// the Hive key layout; --file-format, which is for implicit
 // flow logs, is refused next to declared ones.
 func TestPcapParquetFlowLog(t *testing.T) {
 	y, err := os.ReadFile("../../examples/ping.yaml")

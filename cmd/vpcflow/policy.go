@@ -60,7 +60,7 @@ ports on both addresses; IPv6 with a port is written [addr]:port. For icmp
 the type defaults to 8 (echo request; 0 with --reply) and for icmpv6 to 128
 (129 with --reply). --eni may be omitted when the interface address (--dst
 for ingress, --src for egress) belongs to exactly one interface.`,
-		Example: `  # the spec's ping scenario: request accepted, reply rejected by the NACL
+		Example: `  # the ping example: request accepted, reply rejected by the NACL
   vpcflow policy check --topology examples/ping.yaml --eni eni-0a1b2c3d4e5f60718 \
     --direction ingress --protocol icmp --src 198.51.100.7 --dst 10.1.2.15
   vpcflow policy check --topology examples/ping.yaml --direction egress --reply \

@@ -14,7 +14,8 @@ func policyExec(t *testing.T, args ...string) (stdout, stderr string, code int) 
 }
 
 // Expected outputs follow from examples/ping.yaml and examples/topology.yaml
-// by the rules of spec flow-logs.md §3.3, worked out by hand.
+// by the rules of docs/aws-behaviour.md, "Security groups and network
+// ACLs", worked out by hand.
 func TestPolicyCheckE2E(t *testing.T) {
 	cases := []struct {
 		name      string

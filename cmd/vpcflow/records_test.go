@@ -134,7 +134,7 @@ func TestRecordsFields(t *testing.T) {
 			t.Errorf("missing %s", want)
 		}
 	}
-	fields := strings.Fields(lines[18]) // tcp-flags is the 18th field (spec §2.3 #18)
+	fields := strings.Fields(lines[18]) // tcp-flags is the 18th field of AWS's table
 	if fields[0] != "tcp-flags" || fields[1] != "3" || fields[2] != "int32" {
 		t.Errorf("tcp-flags row %q", lines[18])
 	}

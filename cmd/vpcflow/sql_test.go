@@ -10,9 +10,10 @@ import (
 	"github.com/vpcflow/vpcflow/internal/e2e"
 )
 
-// sqlPingObjects writes the spec's ping scenario (§3.3) as flow-log objects:
-// the echo request in (ACCEPT), the reply out (REJECT), each 20 + 8 + 56 =
-// 84 bytes, plus an SSH SYN in (REJECT by the NACL), 20 + 20 = 40 bytes.
+// sqlPingObjects writes the ping example (docs/aws-behaviour.md) as flow-log
+// objects: the echo request in (ACCEPT), the reply out (REJECT), each
+// 20 + 8 + 56 = 84 bytes, plus an SSH SYN in (REJECT by the NACL),
+// 20 + 20 = 40 bytes.
 func sqlPingObjects(t *testing.T) string {
 	t.Helper()
 	pkts := []e2e.Packet{
@@ -143,7 +144,7 @@ func TestSQLDDL(t *testing.T) {
 	if _, _, code := runBinary(t, nil, "sql", "--ddl", "SELECT 1"); code != 2 {
 		t.Errorf("--ddl with a query: exit %d", code)
 	}
-	// Spec §5.3: Parquet objects, Hive prefixes; the default location ends in AWSLogs/.
+	// Parquet objects, Hive prefixes; the default location ends in AWSLogs/.
 	out, _, code = runBinary(t, nil, "sql", "--ddl", "--parquet", "--format", "${version} ${srcaddr}")
 	if code != 0 || !strings.Contains(out, "ParquetHiveSerDe") || !strings.Contains(out, "LOCATION 's3://BUCKET/AWSLogs/';") ||
 		!strings.Contains(out, "`aws-region` string") || strings.Contains(out, "projection") {

@@ -20,7 +20,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 )
 
-// MACs of the spec's ping example (examples/ping.yaml) and of a router.
+// MACs of the ping example (examples/ping.yaml) and of a router.
 const (
 	RouterMAC  = "02:00:00:00:00:fe"
 	PingENIMAC = "0a:1b:2c:3d:4e:5f"

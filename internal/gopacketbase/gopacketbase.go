@@ -1,7 +1,7 @@
 // Package gopacketbase is the baseline decoder that vpcflow's benchmarks
-// measure against, as DESIGN.md names it: gopacket's DecodingLayerParser with
-// preallocated layers, extracting the fields a flow record needs. One copy,
-// so every benchmark compares with the same baseline.
+// measure against: gopacket's DecodingLayerParser with preallocated layers,
+// extracting the fields a flow record needs. One copy, so every benchmark
+// compares with the same baseline.
 package gopacketbase
 
 import (

@@ -1,7 +1,7 @@
 // Package tsharktest runs tshark, an independent dissector, over a capture
 // and counts packets and IP-layer bytes per outer 5-tuple, so tests can check
-// vpcflow's decoder and its flow records against it (DECISIONS.md: fragments
-// left alone, outer headers only).
+// vpcflow's decoder and its flow records against it (fragments left alone,
+// outer headers only).
 package tsharktest
 
 import (
