@@ -99,31 +99,10 @@ func (a *Attributor) SetCaptures(captures [][]uint32, rules bool) {
 // Packet attributes one decoded packet seen at tsNanos and calls emit for
 // each observation (the observation is reused after emit returns).
 func (a *Attributor) Packet(p *packet.Packet, tsNanos int64, emit func(*flow.Observation)) {
-	var sport, dport uint16
-	switch {
-	case p.HasPorts:
-		sport, dport = p.SrcPort, p.DstPort
-		if p.IsFirstFragment() {
-			a.frags.put(p, sport, dport)
-		}
-	case p.Fragment && p.FragOffset != 0:
-		var ok bool
-		if sport, dport, ok = a.frags.get(p); !ok {
-			a.stats.FragmentsNoPorts++
-		}
-	}
-	if r := a.excl.match(p, sport, dport); r != notExcluded {
-		a.stats.Excluded[r]++
+	if !a.begin(p, tsNanos) {
 		return
 	}
 	o := &a.obs
-	*o = flow.Observation{
-		Time: tsNanos, Src: p.Src, Dst: p.Dst, SrcPort: sport, DstPort: dport,
-		Proto: p.Proto, Bytes: p.IPLen,
-	}
-	if p.Proto == 6 {
-		o.TCPFlags = flow.AWSFlags(p.TCPFlags)
-	}
 	t := a.cfg.Topology
 	if t == nil {
 		dir := record.Ingress
@@ -162,6 +141,82 @@ func (a *Attributor) Packet(p *packet.Packet, tsNanos int64, emit func(*flow.Obs
 	if to != nil {
 		a.side(to, record.Ingress, p, emit)
 	}
+}
+
+// PacketOn attributes a packet captured on an interface pinned to ENI e
+// (a live interface given as IF=eni-id): e is the only ENI that saw it,
+// whatever the MACs say, so capturing several interfaces never counts a
+// packet twice. It is egress when it comes from e: its source address is
+// one of e's; or, when neither address is e's (forwarded traffic), its
+// source MAC is e's or the interface's own ifMAC. Otherwise it is ingress.
+func (a *Attributor) PacketOn(e *topology.ENI, ifMAC [6]byte, p *packet.Packet, tsNanos int64, emit func(*flow.Observation)) {
+	if !a.begin(p, tsNanos) {
+		return
+	}
+	dir := record.Ingress
+	switch src, dst := hasAddr(e, p.Src), hasAddr(e, p.Dst); {
+	case src:
+		dir = record.Egress
+	case dst:
+	case p.HasMAC && (e.HasMAC && p.SrcMAC == e.MAC || p.SrcMAC == ifMAC):
+		dir = record.Egress
+	}
+	if a.cfg.Topology == nil {
+		o := &a.obs
+		o.Dir, o.Action = uint8(dir), uint8(record.ActionAccept)
+		if len(a.cfg.Captures) > 0 {
+			a.emitAll(a.cfg.Captures[0], emit)
+		}
+		return
+	}
+	a.side(e, dir, p, emit)
+}
+
+func hasAddr(e *topology.ENI, ip netip.Addr) bool {
+	ip = ip.Unmap()
+	for _, x := range e.IPv4s {
+		if x == ip {
+			return true
+		}
+	}
+	for _, x := range e.IPv6s {
+		if x == ip {
+			return true
+		}
+	}
+	return false
+}
+
+// begin takes the ports (from the first fragment for later ones), drops
+// excluded traffic, and fills the observation's packet fields; it reports
+// whether the packet goes on to attribution.
+func (a *Attributor) begin(p *packet.Packet, tsNanos int64) bool {
+	var sport, dport uint16
+	switch {
+	case p.HasPorts:
+		sport, dport = p.SrcPort, p.DstPort
+		if p.IsFirstFragment() {
+			a.frags.put(p, sport, dport)
+		}
+	case p.Fragment && p.FragOffset != 0:
+		var ok bool
+		if sport, dport, ok = a.frags.get(p); !ok {
+			a.stats.FragmentsNoPorts++
+		}
+	}
+	if r := a.excl.match(p, sport, dport); r != notExcluded {
+		a.stats.Excluded[r]++
+		return false
+	}
+	o := &a.obs
+	*o = flow.Observation{
+		Time: tsNanos, Src: p.Src, Dst: p.Dst, SrcPort: sport, DstPort: dport,
+		Proto: p.Proto, Bytes: p.IPLen,
+	}
+	if p.Proto == 6 {
+		o.TCPFlags = flow.AWSFlags(p.TCPFlags)
+	}
+	return true
 }
 
 // side emits the observations of one ENI and reports whether it accepted.
