@@ -221,3 +221,86 @@ func TestAwscli(t *testing.T) {
 		t.Errorf("the upload made a file: %v", err)
 	}
 }
+
+// The commands a user makes, empties and removes buckets with, run by the
+// real awscli. Its output lines ("make_bucket: NAME", "delete: s3://...",
+// "remove_bucket: NAME") and error lines ("An error occurred (CODE) when
+// calling the OPERATION operation (reached max retries: 0): MESSAGE") are
+// awscli's own formats.
+func TestAwscliBuckets(t *testing.T) {
+	g := newRig(t, "us-east-1")
+	eu := newRig(t, "eu-west-1")
+	file := filepath.Join(t.TempDir(), "object.log.gz")
+
+	mb := g.start(t, "s3", "mb", "s3://made-by-cli")
+	mbBad := g.start(t, "s3", "mb", "s3://Bad_Name")
+	rbFull := g.start(t, "s3", "rb", "s3://flowlogs-bucket")
+	cp := g.start(t, "s3", "cp", "s3://flowlogs-bucket/"+s3api.FixKey1, file)
+	// Outside us-east-1, awscli's mb sends the region as the location
+	// constraint; the API call without it is refused.
+	mbEU := eu.start(t, "s3", "mb", "s3://eu-made", "--region", "eu-west-1")
+	createEU := eu.start(t, "s3api", "create-bucket", "--bucket", "eu-bare", "--region", "eu-west-1")
+	deleteObjects := g.start(t, "s3api", "delete-objects", "--bucket", s3api.FixDotted,
+		"--delete", `{"Objects":[{"Key":"README"},{"Key":"nope"}]}`)
+
+	if got := string(mb.ok(t)); got != "make_bucket: made-by-cli\n" {
+		t.Errorf("aws s3 mb: %q", got)
+	}
+	mbBad.fails(t, "An error occurred (InvalidBucketName) when calling the CreateBucket operation", "): The specified bucket is not valid.")
+	rbFull.fails(t, "An error occurred (BucketNotEmpty) when calling the DeleteBucket operation", "): The bucket you tried to delete is not empty")
+	if got := string(mbEU.ok(t)); got != "make_bucket: eu-made\n" {
+		t.Errorf("aws s3 mb --region eu-west-1: %q", got)
+	}
+	createEU.fails(t, "An error occurred (IllegalLocationConstraintException) when calling the CreateBucket operation",
+		"): The unspecified location constraint is incompatible for the region specific endpoint this request was sent to.")
+	if !exists(eu.bucketPath("eu-made")) || exists(eu.bucketPath("eu-bare")) {
+		t.Errorf("eu-west-1 buckets: eu-made %v, eu-bare %v", exists(eu.bucketPath("eu-made")), exists(eu.bucketPath("eu-bare")))
+	}
+	// One object to a file: the bytes as delivered.
+	cp.ok(t)
+	if got, err := os.ReadFile(file); err != nil || !bytes.Equal(got, g.fix.Content[s3api.FixKey1]) {
+		t.Errorf("aws s3 cp to a file: %d bytes, %v; want the %d of the object", len(got), err, len(g.fix.Content[s3api.FixKey1]))
+	}
+	var res struct {
+		Deleted []struct{ Key string }
+		Errors  []struct{ Key, Code string }
+	}
+	ok(t, json.Unmarshal(deleteObjects.ok(t), &res))
+	if len(res.Deleted) != 2 || res.Deleted[0].Key != "README" || res.Deleted[1].Key != "nope" || len(res.Errors) != 0 {
+		t.Errorf("aws s3api delete-objects: %+v", res)
+	}
+
+	// Empty the bucket, then remove both.
+	rm := g.start(t, "s3", "rm", "--recursive", "s3://flowlogs-bucket")
+	var deleted []string
+	for _, l := range strings.Split(strings.TrimSuffix(string(rm.ok(t)), "\n"), "\n") {
+		deleted = append(deleted, l)
+	}
+	slices.Sort(deleted) // awscli deletes in parallel
+	var want []string
+	for _, k := range s3api.FixKeys {
+		want = append(want, "delete: s3://flowlogs-bucket/"+k)
+	}
+	slices.Sort(want)
+	if !slices.Equal(deleted, want) {
+		t.Errorf("aws s3 rm --recursive:\n%s\nwant\n%s", strings.Join(deleted, "\n"), strings.Join(want, "\n"))
+	}
+	rb := g.start(t, "s3", "rb", "s3://flowlogs-bucket")
+	rbMade := g.start(t, "s3", "rb", "s3://made-by-cli")
+	rbDotted := g.start(t, "s3", "rb", "s3://"+s3api.FixDotted)
+	if got := string(rb.ok(t)); got != "remove_bucket: flowlogs-bucket\n" {
+		t.Errorf("aws s3 rb: %q", got)
+	}
+	rbMade.ok(t)
+	rbDotted.ok(t)
+	ls := g.start(t, "s3", "ls")
+	rbGone := g.start(t, "s3", "rb", "s3://flowlogs-bucket")
+	if got := string(ls.ok(t)); got != "" {
+		t.Errorf("aws s3 ls after removing every bucket: %q", got)
+	}
+	rbGone.fails(t, "An error occurred (NoSuchBucket) when calling the DeleteBucket operation", "): The specified bucket does not exist")
+	// What was no object went with its bucket; what lies outside stayed.
+	if b, err := os.ReadFile(g.fix.Secret); err != nil || string(b) != s3api.FixSecret {
+		t.Errorf("the file outside the buckets: %q %v", b, err)
+	}
+}
