@@ -19,17 +19,28 @@ type Health struct {
 	SourcesEnded bool   `json:"sourcesEnded"`
 	Clock        string `json:"clock"` // "packet-time" or "wall-clock"
 	Packets      uint64 `json:"packets"`
-	Records      uint64 `json:"records"`
-	InputErrors  int    `json:"inputErrors"`
+	// Records are the records delivered; Undeliverable those their
+	// destination refused (see guard), which no one will receive.
+	Records       uint64 `json:"records"`
+	Undeliverable uint64 `json:"recordsUndeliverable"`
+	InputErrors   int    `json:"inputErrors"`
 }
 
 // Health returns the service's status.
 func (r *Region) Health() Health {
 	s := r.pipe.Snapshot()
+	var held uint64
+	for _, n := range r.guard.Undeliverable() {
+		held += n
+	}
 	h := Health{
 		Status: "ok", Account: r.id.Account, Region: r.id.Region, DataDir: r.cfg.DataDir,
 		UptimeSeconds: time.Since(r.start).Seconds(), FlowLogs: len(r.reg.Active()),
-		Sources: []string{}, Clock: "packet-time", Packets: s.Packets, Records: s.Records.Records,
+		Sources: []string{}, Clock: "packet-time", Packets: s.Packets,
+		// The fan-out counts a window's records once they are all handed
+		// over, the guard as it refuses them: the difference is clamped
+		// for the moment in between.
+		Records: s.Records.Records - min(held, s.Records.Records), Undeliverable: held,
 		InputErrors: len(s.InputErrors),
 	}
 	if r.pipe.Paced() {

@@ -1,7 +1,9 @@
 package region
 
 import (
+	"errors"
 	"fmt"
+	"maps"
 	"sync"
 
 	"github.com/vpcflow/vpcflow/flowlog"
@@ -46,26 +48,34 @@ func (r *Region) checkRole(spec *flowlog.Spec) error {
 }
 
 // guard is the destination of every flow log in the service: it delivers
-// through the router, refuses the records of a CloudWatch Logs flow log
-// whose role may not write them (AWS's "Access error": nothing is
-// delivered until the role's policy is fixed), and marks a failed flow log
-// SUCCESS again at its first window delivered in full. It runs on the
-// pipeline's delivery goroutine; roles is replaced by the flow-log changes.
+// through the router and holds back the records a destination refuses
+// with AWS's "Access error": those of a CloudWatch Logs flow log whose
+// role may not write them, and those of an S3 flow log whose bucket does
+// not exist (the router says so). Once a flow log's record is refused,
+// the rest of its window is refused too, every record counted as
+// undeliverable, and its Flush reports the refusal, so the flow log is
+// marked FAILED; nothing is delivered until the role's policy is fixed or
+// the bucket is created. A failed flow log is marked SUCCESS again at its
+// first window delivered in full. It runs on the pipeline's delivery
+// goroutine; roles is replaced by the flow-log changes.
 type guard struct {
 	r    *Region
 	next flowlog.Destination
 
-	mu     sync.Mutex
-	roles  map[string]string // flow log id → DeliverLogsPermissionArn
-	failed map[string]bool   // flow log ids marked FAILED
+	mu            sync.Mutex
+	roles         map[string]string // flow log id → DeliverLogsPermissionArn
+	failed        map[string]bool   // flow log ids marked FAILED
+	undeliverable map[string]uint64 // flow log id → records refused, since the start
 
-	allowed map[string]bool // flow log id + stream → may write, for the current window
-	wrote   map[string]bool // flow logs with a record delivered in the current window
+	allowed map[string]bool  // flow log id + stream → may write, for the current window
+	wrote   map[string]bool  // flow logs with a record delivered in the current window
+	refused map[string]error // flow log id → why its records of the current window are refused
+	held    map[string]int   // flow log id → records refused in the current window
 }
 
 func newGuard(r *Region, next flowlog.Destination) *guard {
-	return &guard{r: r, next: next, roles: map[string]string{}, failed: map[string]bool{},
-		allowed: map[string]bool{}, wrote: map[string]bool{}}
+	return &guard{r: r, next: next, roles: map[string]string{}, failed: map[string]bool{}, undeliverable: map[string]uint64{},
+		allowed: map[string]bool{}, wrote: map[string]bool{}, refused: map[string]error{}, held: map[string]int{}}
 }
 
 // setRoles takes the roles of the registry's flow logs.
@@ -100,15 +110,42 @@ func (g *guard) may(fl *flowlog.FlowLog, role, stream string) bool {
 }
 
 func (g *guard) Write(fl *flowlog.FlowLog, rec *record.Record) error {
-	if role := g.role(fl); role != "" && !g.may(fl, role, rec.InterfaceID+"-all") {
-		return &flowlog.DeliveryError{Message: flowlog.DeliveryAccessError,
-			Err: fmt.Errorf("role %s may not logs:CreateLogStream and logs:PutLogEvents on log group %s", role, fl.LogGroupName)}
+	if g.refused[fl.ID] != nil {
+		g.hold(fl)
+		return nil
 	}
-	err := g.next.Write(fl, rec)
+	var err error
+	if role := g.role(fl); role != "" && !g.may(fl, role, rec.InterfaceID+"-all") {
+		err = &flowlog.DeliveryError{Message: flowlog.DeliveryAccessError,
+			Err: fmt.Errorf("role %s may not logs:CreateLogStream and logs:PutLogEvents on log group %s", role, fl.LogGroupName)}
+	} else {
+		err = g.next.Write(fl, rec)
+	}
+	var de *flowlog.DeliveryError
+	if errors.As(err, &de) && de.Message == flowlog.DeliveryAccessError {
+		g.refused[fl.ID] = err
+		g.hold(fl)
+		return nil
+	}
 	if err == nil {
 		g.wrote[fl.ID] = true
 	}
 	return err
+}
+
+// hold counts a refused record.
+func (g *guard) hold(fl *flowlog.FlowLog) {
+	g.held[fl.ID]++
+	g.mu.Lock()
+	g.undeliverable[fl.ID]++
+	g.mu.Unlock()
+}
+
+// Undeliverable returns the records refused so far, by flow log id.
+func (g *guard) Undeliverable() map[string]uint64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return maps.Clone(g.undeliverable)
 }
 
 func (g *guard) Flush(fl *flowlog.FlowLog, before int64) error {
@@ -118,9 +155,15 @@ func (g *guard) Flush(fl *flowlog.FlowLog, before int64) error {
 	}
 	wrote := g.wrote[fl.ID]
 	delete(g.wrote, fl.ID)
+	if refused := g.refused[fl.ID]; refused != nil {
+		n := g.held[fl.ID]
+		delete(g.refused, fl.ID)
+		delete(g.held, fl.ID)
+		return errors.Join(fmt.Errorf("%d record(s) of the window not delivered: %w", n, refused), err)
+	}
 	g.mu.Lock()
 	// Recovered: a window with records went through (an idle window
-	// proves nothing about the role).
+	// proves nothing about the role or the bucket).
 	recovered := err == nil && wrote && g.failed[fl.ID]
 	if recovered {
 		delete(g.failed, fl.ID)

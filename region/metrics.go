@@ -22,7 +22,7 @@ type metrics struct {
 
 	topoVersion, trackingResets *prometheus.Desc
 
-	packets, bytes, dropped, excluded, flowsDropped, late, records, filtered, inputErrors, flowLogs, storeBytes *prometheus.Desc
+	packets, bytes, dropped, excluded, flowsDropped, late, records, undeliverable, filtered, inputErrors, flowLogs, storeBytes *prometheus.Desc
 
 	sizeMu   sync.Mutex
 	size     int64
@@ -52,7 +52,8 @@ func newMetrics(r *Region) *metrics {
 		excluded:       d("packets_excluded_total", "Packets of traffic AWS never logs, by kind.", "reason"),
 		flowsDropped:   d("flows_dropped_total", "New flows dropped at a bound of the flow table; each affected window got a SKIPDATA record."),
 		late:           d("packets_late_total", "Observations older than their flow's open window, joined to it."),
-		records:        d("records_total", "Flow-log records delivered, by flow log and log-status.", "flow_log_id", "log_status"),
+		records:        d("records_total", "Flow-log records made for delivery, by flow log and log-status (those their destination refused are also in vpcflow_records_undeliverable_total).", "flow_log_id", "log_status"),
+		undeliverable:  d("records_undeliverable_total", "Flow-log records their destination refused (a bucket that does not exist, a role that may not write to the log group): not delivered; the flow log is FAILED for those windows.", "flow_log_id"),
 		filtered:       d("records_filtered_total", "Flows left out by a flow log's traffic type.", "flow_log_id"),
 		inputErrors:    d("input_errors_total", "Sources that stopped on a read error."),
 		flowLogs:       d("flow_logs", "Flow logs in the registry."),
@@ -100,6 +101,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		counter(m.records, st.NoData, id, "NODATA")
 		counter(m.records, st.SkipData, id, "SKIPDATA")
 		counter(m.filtered, st.Filtered, id)
+	}
+	for id, n := range m.r.guard.Undeliverable() {
+		counter(m.undeliverable, n, id)
 	}
 	ch <- prometheus.MustNewConstMetric(m.flowLogs, prometheus.GaugeValue, float64(len(m.r.reg.Active())))
 	ch <- prometheus.MustNewConstMetric(m.storeBytes, prometheus.GaugeValue, float64(m.dataDirSize()))

@@ -15,6 +15,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/vpcflow/vpcflow/api/s3api"
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/internal/clock"
 	"github.com/vpcflow/vpcflow/internal/e2e"
@@ -92,6 +93,15 @@ func (g *rig) open(t *testing.T, pcap string) {
 	}
 	g.r = r
 	g.settle(t)
+}
+
+// bucket creates a bucket in the data dir, as CreateBucket (aws s3 mb)
+// does: the service delivers only into buckets that exist.
+func (g *rig) bucket(t *testing.T, name string) {
+	t.Helper()
+	if err := s3api.DirBuckets(filepath.Join(g.dir, BucketsDir)).Create(name); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (g *rig) settle(t *testing.T) {
@@ -181,6 +191,8 @@ func events(t *testing.T, r *Region, group string) []string {
 // was delivered, and does not create the topology's flow logs twice.
 func TestRegionLifecycle(t *testing.T) {
 	g := &rig{dir: t.TempDir(), topo: pingTopology(t), clk: clock.NewFake(time.Unix(t0, 0))}
+	g.bucket(t, "flows")
+	g.bucket(t, "late")
 	pcap := e2e.WritePcap(t, []e2e.Packet{echo(0), echo(10), echo(70), echo(130)})
 	g.open(t, pcap)
 	fls, err := g.r.DescribeFlowLogs(flowlog.Filter{})
@@ -270,6 +282,7 @@ func TestRegionTopologyChange(t *testing.T) {
 	}
 	// ICMP is tracked for 30 s after its last packet: 0, 25, then 50.
 	pcap := e2e.WritePcap(t, []e2e.Packet{from("198.51.100.7", 0), from("198.51.100.7", 25), from("198.51.100.7", 50), from("198.51.100.8", 51)})
+	g.bucket(t, "flows")
 	g.open(t, pcap)
 	defer g.r.Stop()
 	g.to(t, 30)
@@ -312,5 +325,121 @@ func TestRegionTopologyChange(t *testing.T) {
 	}
 	if _, err := g.r.ReloadTopology(); err == nil || !strings.Contains(err.Error(), "444455556666") {
 		t.Errorf("a topology of another account: %v", err)
+	}
+}
+
+// windows waits (bounded) until n windows were delivered.
+func (g *rig) windows(t *testing.T, n float64) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); testutil.ToFloat64(g.r.m.windows) < n; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%v windows delivered, want %v", testutil.ToFloat64(g.r.m.windows), n)
+		}
+	}
+}
+
+// status is a flow log's DeliverLogsStatus and DeliverLogsErrorMessage.
+func status(t *testing.T, r *Region, id string) string {
+	t.Helper()
+	es, err := r.DescribeFlowLogs(flowlog.Filter{FlowLogIds: []string{id}})
+	if err != nil || len(es) != 1 {
+		t.Fatalf("describe %s: %v %d", id, err, len(es))
+	}
+	return strings.TrimSpace(es[0].DeliverLogsStatus + " " + es[0].DeliverLogsErrorMessage)
+}
+
+// TestRegionMissingBucket: a flow log to a bucket that does not exist is
+// created, and each window with records marks it FAILED with AWS's
+// "Access error" (the delivery may not write to the destination); its
+// records are counted as undeliverable and no directory is made. Once the
+// bucket is created (aws s3 mb), the next window is delivered and the flow
+// log is SUCCESS again; once it is deleted, FAILED again. The other flow
+// logs go on.
+func TestRegionMissingBucket(t *testing.T) {
+	g := &rig{dir: t.TempDir(), topo: pingTopology(t), clk: clock.NewFake(time.Unix(t0, 0))}
+	other := echo(131)
+	other.Src = "198.51.100.8"
+	pcap := e2e.WritePcap(t, []e2e.Packet{echo(0), echo(10), echo(70), echo(130), other})
+	g.open(t, pcap)
+	defer g.r.Stop()
+	fls, err := g.r.DescribeFlowLogs(flowlog.Filter{Filters: []flowlog.FilterTerm{{Name: "log-destination-type", Values: []string{"s3"}}}})
+	if err != nil || len(fls) != 1 {
+		t.Fatalf("describe: %v %d", err, len(fls))
+	}
+	id := fls[0].FlowLog.ID
+	bucket := g.r.BucketDir("flows")
+	if got := status(t, g.r, id); got != "SUCCESS" {
+		t.Errorf("at creation: %q, want SUCCESS (nothing delivered yet)", got)
+	}
+	undeliverable := func(want float64) {
+		t.Helper()
+		exp := fmt.Sprintf(`# HELP vpcflow_records_undeliverable_total Flow-log records their destination refused (a bucket that does not exist, a role that may not write to the log group): not delivered; the flow log is FAILED for those windows.
+# TYPE vpcflow_records_undeliverable_total counter
+vpcflow_records_undeliverable_total{flow_log_id="%s"} %v
+`, id, want)
+		if err := testutil.CollectAndCompare(g.r.m, strings.NewReader(exp), "vpcflow_records_undeliverable_total"); err != nil {
+			t.Error(err)
+		}
+		if h := g.r.Health(); h.Undeliverable != uint64(want) {
+			t.Errorf("health: %d undeliverable, want %v", h.Undeliverable, want)
+		}
+	}
+
+	// Window 1 (one record): refused.
+	g.to(t, 60)
+	g.windows(t, 1)
+	w1 := fmt.Sprintf("198.51.100.7 10.1.2.15 2 %d %d ACCEPT OK", t0, t0+10)
+	if got := status(t, g.r, id); got != "FAILED Access error" {
+		t.Errorf("after a window to a missing bucket: %q, want FAILED Access error", got)
+	}
+	if _, err := os.Stat(bucket); !os.IsNotExist(err) {
+		t.Errorf("the bucket's directory was made: %v", err)
+	}
+	undeliverable(1)
+	if got := testutil.ToFloat64(g.r.m.deliveryErrors.WithLabelValues(id)); got != 1 {
+		t.Errorf("delivery errors %v, want 1", got)
+	}
+	// The CloudWatch Logs flow log of the same interface got it.
+	if got := events(t, g.r, "/vpc/flows"); len(got) != 1 || !strings.HasSuffix(got[0], w1) {
+		t.Errorf("CloudWatch Logs events %q, want the first window's", got)
+	}
+
+	// The bucket is created: window 2 is delivered, the flow log recovers.
+	g.bucket(t, "flows")
+	g.to(t, 120)
+	g.windows(t, 2)
+	w2 := fmt.Sprintf("198.51.100.7 10.1.2.15 1 %d %d ACCEPT OK", t0+70, t0+70)
+	if got := allLines(objects(t, bucket, 1)); !slices.Equal(got, []string{w2}) {
+		t.Fatalf("after the bucket was created: %q, want only window 2 %q", got, w2)
+	}
+	if got := status(t, g.r, id); got != "SUCCESS" {
+		t.Errorf("after a window delivered in full: %q, want SUCCESS", got)
+	}
+	undeliverable(1)
+
+	// The bucket is emptied and deleted (aws s3 rb --force): window 3
+	// (two records) is refused, and the directory is not made again.
+	filepath.WalkDir(bucket, func(path string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(path, ".log.gz") {
+			err = os.Remove(path)
+		}
+		return err
+	})
+	if err := s3api.DirBuckets(filepath.Join(g.dir, BucketsDir)).Delete("flows"); err != nil {
+		t.Fatalf("deleting the emptied bucket: %v", err)
+	}
+	g.to(t, 180)
+	g.windows(t, 3)
+	if got := status(t, g.r, id); got != "FAILED Access error" {
+		t.Errorf("after the bucket was deleted: %q, want FAILED Access error", got)
+	}
+	if _, err := os.Stat(bucket); !os.IsNotExist(err) {
+		t.Errorf("the bucket's directory was made again: %v", err)
+	}
+	undeliverable(3)
+	// Delivered: window 2 to S3 (one record), windows 1 to 3 to CloudWatch
+	// Logs (one, one, two).
+	if h := g.r.Health(); h.Records != 1+4 {
+		t.Errorf("health: %d records delivered, want 5", h.Records)
 	}
 }

@@ -136,8 +136,9 @@ func (r *Region) open(file *topologyFile) error {
 	}
 	// On the clock, objects are finished at every window so records are
 	// readable seconds after it closes; a replay on packet time writes one
-	// object per slot, exactly as `vpcflow pcap`.
-	r.route = &deliver.Router{BucketRoot: r.BucketDir, Logs: r.logs, EveryWindow: pipeline.OnClock(inputs)}
+	// object per slot, exactly as `vpcflow pcap`. As on AWS, records go
+	// only into buckets that exist (made with CreateBucket, aws s3 mb).
+	r.route = &deliver.Router{BucketRoot: r.BucketDir, Logs: r.logs, EveryWindow: pipeline.OnClock(inputs), ExistingBuckets: true}
 	r.guard = newGuard(r, r.route)
 	r.m = newMetrics(r)
 	iface := cfg.Interface
