@@ -160,6 +160,7 @@ func (p *Pipeline) setTopology(t *topology.Topology) error {
 	// nothing decides in between (this is the producer goroutine).
 	p.engine, p.cfg.Topology, p.caps.enis = engine, t, t.ENIs()
 	p.attr.SetTopology(t, engine)
+	p.pinInputs()
 	p.topoChanges++
 	if !kept {
 		p.trackingResets++

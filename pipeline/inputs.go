@@ -2,11 +2,15 @@ package pipeline
 
 import (
 	"container/heap"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
 
 	"github.com/vpcflow/vpcflow/capture"
+	"github.com/vpcflow/vpcflow/capture/live"
+	"github.com/vpcflow/vpcflow/topology"
 )
 
 // Input is one source of frames.
@@ -25,6 +29,35 @@ type Input struct {
 	// Loop starts the input again at its end, continuing its timeline (one
 	// second after the last frame of the pass), until the pipeline stops.
 	Loop bool
+	// Live marks a source that stamps its own frames as they happen (a
+	// live interface): it runs on the clock, its timestamps are kept, its
+	// Next may answer capture.ErrNotReady, and it ends when the pipeline
+	// stops.
+	Live bool
+	// Grace is how long after a window's end the input's frames may still
+	// reach the pipeline (live capture hands frames over a ring block at a
+	// time): windows close that long after their end.
+	Grace time.Duration
+	// ENI, when set, pins every frame of the input to that ENI (see
+	// attribute.PacketOn); otherwise frames are attributed by their MAC and
+	// IP addresses.
+	ENI string
+}
+
+// LiveInput captures a network interface (package capture/live). eni, when
+// set, pins all its frames to that ENI.
+func LiveInput(cfg live.Configuration, eni string) Input {
+	return Input{Name: cfg.Interface, Live: true, Grace: cfg.Grace(), ENI: eni, Open: func() (capture.Source, error) {
+		s, err := live.New(cfg, live.Dependencies{})
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Start(context.Background()); err != nil {
+			s.Stop()
+			return nil, err
+		}
+		return s, nil
+	}}
 }
 
 // FileInput reads a capture file (pcap or pcapng, plain or gzip).
@@ -48,6 +81,12 @@ type input struct {
 	origin int64 // timeline time of the input's first frame
 	frames uint64
 	size   int64 // size of an ended source that knew it, for fraction
+
+	idle    bool         // a live source with no frame waiting: not in the heap
+	capture *live.Source // the source, when it is a live capture
+	stats   live.Stats   // its counters at the last poll
+	ifMAC   [6]byte      // its interface's MAC, for pinned attribution
+	pin     *topology.ENI
 }
 
 type sized interface {
@@ -59,6 +98,9 @@ type sized interface {
 // first pass of an unpaced input, later passes after it; for a paced input,
 // the clock time at which the frame is due.
 func (x *input) shift(ts int64) int64 {
+	if x.spec.Live {
+		return ts
+	}
 	rel := ts - x.first + x.off
 	if x.spec.Speed > 0 {
 		return x.origin + int64(float64(rel)/x.spec.Speed)
@@ -91,20 +133,23 @@ func (h *inputHeap) Pop() any {
 }
 
 // OnClock reports whether a pipeline over these inputs runs on the clock:
-// some are paced, or there are none (the pipeline idles on the clock).
-// Otherwise it runs on packet time.
+// some are paced or live, or there are none (the pipeline idles on the
+// clock). Otherwise it runs on packet time.
 func OnClock(specs []Input) bool {
 	for _, s := range specs {
-		if s.Speed > 0 {
+		if s.onClock() {
 			return true
 		}
 	}
 	return len(specs) == 0
 }
 
+func (s *Input) onClock() bool { return s.Speed > 0 || s.Live }
+
 // openInputs opens every input and reads its first frame. origin is the
-// clock time paced inputs start at.
-func openInputs(specs []Input, origin int64) (*inputs, error) {
+// clock time paced inputs start at; wake is called when a live input has
+// frames waiting.
+func openInputs(specs []Input, origin int64, wake func()) (*inputs, error) {
 	// Without inputs the pipeline idles on the clock: windows still close
 	// and flow logs can still be changed, for sources that come later.
 	in := &inputs{origin: origin, paced: OnClock(specs)}
@@ -117,15 +162,27 @@ func openInputs(specs []Input, origin int64) (*inputs, error) {
 			in.close()
 			return nil, fmt.Errorf("input %s: speed %v: want 0 (as fast as possible) or a positive factor", s.Name, s.Speed)
 		}
+		if s.Live && (s.Loop || s.Speed != 0) {
+			in.close()
+			return nil, fmt.Errorf("input %s: a live input has no speed and cannot loop", s.Name)
+		}
 		src, err := s.Open()
 		if err != nil {
 			in.close()
 			return nil, err
 		}
-		in.all = append(in.all, &input{spec: s, src: src, passes: 1})
+		x := &input{spec: s, src: src, passes: 1}
+		if c, ok := src.(*live.Source); ok {
+			x.capture, x.stats = c, c.Stats()
+			if mac := c.HardwareAddr(); len(mac) == 6 {
+				x.ifMAC = [6]byte(mac)
+			}
+			c.Notify(wake)
+		}
+		in.all = append(in.all, x)
 	}
 	for _, x := range in.all {
-		if (x.spec.Speed > 0) != in.paced {
+		if x.spec.onClock() != in.paced {
 			in.close()
 			return nil, fmt.Errorf("input %s: inputs read as fast as possible (on packet time) cannot be mixed with paced ones (on the clock)", x.spec.Name)
 		}
@@ -139,6 +196,10 @@ func openInputs(specs []Input, origin int64) (*inputs, error) {
 // start reads the first frame of x's current pass and queues it.
 func (in *inputs) start(x *input) {
 	fr, err := x.src.Next()
+	if errors.Is(err, capture.ErrNotReady) {
+		x.idle = true
+		return
+	}
 	if err != nil {
 		in.fail(x, err)
 		return
@@ -195,10 +256,47 @@ func (in *inputs) top() (*capture.Frame, bool) {
 	return &in.h[0].fr, true
 }
 
+// topInput returns the input of the earliest pending frame.
+func (in *inputs) topInput() *input { return in.h[0] }
+
+// refill queues the next frame of every idle live input that has one.
+func (in *inputs) refill() {
+	for _, x := range in.all {
+		if !x.idle || x.src == nil {
+			continue
+		}
+		fr, err := x.src.Next()
+		if errors.Is(err, capture.ErrNotReady) {
+			continue
+		}
+		x.idle = false
+		if err != nil {
+			in.fail(x, err)
+			continue
+		}
+		in.queue(x, fr)
+	}
+}
+
+// liveRunning reports whether some live input has not ended yet.
+func (in *inputs) liveRunning() bool {
+	for _, x := range in.all {
+		if x.spec.Live && x.src != nil {
+			return true
+		}
+	}
+	return false
+}
+
 // advance replaces the earliest frame with the next frame of its input.
 func (in *inputs) advance() {
 	x := in.h[0]
 	fr, err := x.src.Next()
+	if errors.Is(err, capture.ErrNotReady) {
+		heap.Pop(&in.h)
+		x.idle = true
+		return
+	}
 	if err != nil {
 		heap.Pop(&in.h)
 		in.fail(x, err)
@@ -215,6 +313,9 @@ func (in *inputs) close() {
 		if x.src != nil {
 			x.src.Close()
 			x.src = nil
+		}
+		if x.capture != nil {
+			x.stats = x.capture.Stats() // the last poll, made by Close
 		}
 	}
 }

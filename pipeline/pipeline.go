@@ -13,6 +13,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"sync"
 	"sync/atomic"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/vpcflow/vpcflow/attribute"
 	"github.com/vpcflow/vpcflow/capture"
+	"github.com/vpcflow/vpcflow/capture/live"
 	"github.com/vpcflow/vpcflow/flow"
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/internal/clock"
@@ -104,6 +106,9 @@ type Summary struct {
 	TopologyChanges, TrackingResets uint64
 	InputErrors                     []error // per-input read errors; the frames before them were processed
 	Elapsed                         time.Duration
+	// Capture has the counters of each live interface (frames, the
+	// kernel's drops and ring freezes), read every second.
+	Capture []live.Stats
 	// RSSStart is the resident memory before the first packet, RSSPeak the
 	// peak of the process (Linux; 0 elsewhere): memory per flow is
 	// (RSSPeak - RSSStart) / Flow.PeakFlows.
@@ -161,6 +166,12 @@ type Pipeline struct {
 	nowSec   int64 // event time of the producer, Unix seconds
 	progress time.Time
 
+	// Live inputs: windows close grace after their end; the kernel's drop
+	// counters are polled at least every second and before any window
+	// closes (lastPoll, nextPoll: clock times in nanoseconds).
+	grace              time.Duration
+	lastPoll, nextPoll int64
+
 	ctlMu                       sync.Mutex
 	pending                     []*flowlog.FlowLog // set by SetFlowLogs, applied between packets
 	pendingTopo                 *topology.Topology // set by SetTopology
@@ -205,6 +216,26 @@ func New(cfg Config, deps Dependencies) (*Pipeline, error) {
 		// interface gets its NODATA however long it stays idle.
 		cfg.Flow.CaptureGap = 0
 	}
+	for _, in := range cfg.Inputs {
+		if in.Grace < 0 {
+			return nil, fmt.Errorf("input %s: grace %v: want 0 or more", in.Name, in.Grace)
+		}
+		if in.Grace > 0 {
+			// Frames of a window still arrive during the grace, and so do
+			// frames of the next one: keep both open.
+			p.grace = max(p.grace, in.Grace)
+			cfg.Flow.HoldNext = true
+		}
+		if in.ENI == "" {
+			continue
+		}
+		if cfg.Topology != nil && cfg.Topology.ENIByID(in.ENI) == nil {
+			return nil, fmt.Errorf("input %s: ENI %s is not in the topology", in.Name, in.ENI)
+		}
+		if cfg.Topology == nil && in.ENI != cfg.Interface.ID {
+			return nil, fmt.Errorf("input %s: ENI %s: without a topology the only interface is %s", in.Name, in.ENI, cfg.Interface.ID)
+		}
+	}
 	if p.agg, err = flow.New(cfg.Flow, p.sink); err != nil {
 		return nil, err
 	}
@@ -231,12 +262,15 @@ func (p *Pipeline) Start(ctx context.Context) error {
 		return errors.New("pipeline: started twice")
 	}
 	p.start = time.Now()
-	in, err := openInputs(p.cfg.Inputs, p.clock.Now().UnixNano())
+	now := p.clock.Now().UnixNano()
+	in, err := openInputs(p.cfg.Inputs, now, p.poke)
 	if err != nil {
 		p.started.Store(false)
 		return err
 	}
 	p.in = in
+	p.pinInputs()
+	p.lastPoll, p.nextPoll = now, now+int64(time.Second)
 	p.fan.NoDataWhenEarly = !in.paced
 	p.sum.RSSStart = procStatus("VmRSS")
 	p.progress = p.start
@@ -392,6 +426,7 @@ func (p *Pipeline) run() {
 		defer close(p.ended) // after the summary: every window is delivered
 	}
 	p.in.close()
+	p.sum.Capture = p.captureStats()
 	p.sum.Flow = p.agg.Close()
 	p.sinkMu.Lock()
 	err := p.sinkEr
@@ -413,14 +448,39 @@ func (p *Pipeline) run() {
 	p.publish()
 }
 
-// process decodes and attributes one frame.
-func (p *Pipeline) process(fr *capture.Frame) {
+// process decodes and attributes one frame of input x.
+func (p *Pipeline) process(x *input, fr *capture.Frame) {
 	p.sum.Packets++
 	p.sum.Bytes += uint64(fr.WireLen)
 	r := packet.Decode(fr.LinkType, fr.Data, &p.pkt)
 	p.sum.Decode.Add(r)
-	if r.HasIP() {
-		p.attr.Packet(&p.pkt, fr.TimestampNanos, p.emit)
+	if !r.HasIP() {
+		return
+	}
+	if x.pin != nil {
+		p.attr.PacketOn(x.pin, x.ifMAC, &p.pkt, fr.TimestampNanos, p.emit)
+		return
+	}
+	p.attr.Packet(&p.pkt, fr.TimestampNanos, p.emit)
+}
+
+// pinInputs finds the ENIs inputs are pinned to in the current topology.
+// One that a topology change removed falls back to attribution by
+// address: its frames are still counted, as unattributed if no ENI has
+// their addresses.
+func (p *Pipeline) pinInputs() {
+	if p.in == nil {
+		return
+	}
+	for _, x := range p.in.all {
+		x.pin = nil
+		switch {
+		case x.spec.ENI == "":
+		case p.cfg.Topology != nil:
+			x.pin = p.cfg.Topology.ENIByID(x.spec.ENI)
+		case p.cfg.Interface != nil && p.cfg.Interface.ID == x.spec.ENI:
+			x.pin = p.cfg.Interface
+		}
 	}
 }
 
@@ -432,7 +492,7 @@ func (p *Pipeline) runUnpaced() {
 		if !ok {
 			return
 		}
-		p.process(fr)
+		p.process(p.in.topInput(), fr)
 		if p.sum.Packets&0xfff == 0 {
 			p.nowSec = fr.TimestampNanos / 1e9
 			if p.checkpoint() {
@@ -461,42 +521,61 @@ func (p *Pipeline) checkpoint() bool {
 }
 
 // runPaced releases each frame when the clock reaches its time and closes
-// windows on the clock, packets or not.
+// windows on the clock, packets or not: grace after their end when live
+// inputs are there (their frames come late), at their end otherwise.
 func (p *Pipeline) runPaced() {
 	p.emit = p.agg.Add
+	grace := int64(p.grace)
 	for {
 		if p.changed.Load() {
 			p.nowSec = p.clock.Now().Unix()
 			p.applyPending()
 		}
 		if p.stop.Load() {
+			p.finishLive()
 			return
 		}
+		p.in.refill()
 		now := p.clock.Now().UnixNano()
+		// Under a flood of live frames the loop below would never run dry:
+		// it leaves when a window is due to close or the kernel's counters
+		// to be read.
+		due := p.nextPoll
+		if next, ok := p.agg.NextClose(); ok {
+			due = min(due, next*1e9+grace)
+		}
 		for n := 1; ; n++ {
 			fr, ok := p.in.top()
 			if !ok || fr.TimestampNanos > now {
 				break
 			}
-			p.process(fr)
+			p.process(p.in.topInput(), fr)
 			p.in.advance()
 			if n&0xff == 0 {
 				now = p.clock.Now().UnixNano()
-				if p.stop.Load() {
-					return
+				if p.stop.Load() || now >= due {
+					break
 				}
 			}
 		}
 		p.nowSec = floorSec(now)
-		// Every frame up to now is in: windows that ended by now are complete.
-		p.agg.Advance(p.nowSec)
+		closeTo := floorSec(now - grace)
+		if next, ok := p.agg.NextClose(); now >= p.nextPoll || ok && closeTo >= next {
+			p.pollLosses(now)
+		}
+		// Every frame up to now - grace is in: windows that ended by then
+		// are complete.
+		p.agg.Advance(closeTo)
 		p.publish()
 		wait := p.cfg.MaxWait
 		if fr, ok := p.in.top(); ok {
 			wait = min(wait, time.Duration(fr.TimestampNanos-now))
 		}
 		if next, ok := p.agg.NextClose(); ok {
-			wait = min(wait, time.Duration(next*1e9-now))
+			wait = min(wait, time.Duration(next*1e9+grace-now))
+		}
+		if p.in.liveRunning() {
+			wait = min(wait, time.Duration(p.nextPoll-now))
 		}
 		if wait > 0 {
 			c, stop := p.clock.NewTimer(wait)
@@ -507,6 +586,95 @@ func (p *Pipeline) runPaced() {
 			}
 		}
 	}
+}
+
+// finishLive stops the live inputs and processes the frames they captured
+// before the stop (readers hand over what their rings hold, within a block
+// timeout), so the windows closed by Stop hold them; the kernel's counters
+// are read a last time for the windows still open.
+func (p *Pipeline) finishLive() {
+	if !p.in.liveRunning() {
+		return
+	}
+	for _, x := range p.in.all {
+		if x.capture != nil {
+			x.capture.StopReading()
+		}
+	}
+	// Bounded: readers leave a block timeout and two polls after the stop.
+	deadline := time.Now().Add(2*p.grace + time.Second)
+	for {
+		p.in.refill()
+		now := p.clock.Now().UnixNano()
+		for {
+			fr, ok := p.in.top()
+			if !ok || fr.TimestampNanos > now {
+				break
+			}
+			p.process(p.in.topInput(), fr)
+			p.in.advance()
+		}
+		if !p.in.liveRunning() || time.Now().After(deadline) {
+			break
+		}
+		t := time.NewTimer(10 * time.Millisecond)
+		select {
+		case <-t.C:
+		case <-p.wake:
+			t.Stop()
+		}
+	}
+	p.pollLosses(p.clock.Now().UnixNano())
+}
+
+// pollLosses reads the kernel's counters of the live inputs. Frames the
+// kernel dropped since the last poll were lost between then and now: the
+// windows of that time are marked for the ENIs the interface carries, so
+// their records say SKIPDATA. Producer goroutine only.
+func (p *Pipeline) pollLosses(now int64) {
+	from := p.lastPoll
+	p.lastPoll, p.nextPoll = now, now+int64(time.Second)
+	for _, x := range p.in.all {
+		if x.capture == nil {
+			continue
+		}
+		st := x.capture.Stats()
+		drops := st.KernelDrops - x.stats.KernelDrops
+		x.stats = st
+		if drops > 0 {
+			p.markLost(x, floorSec(from), floorSec(now), drops)
+		}
+	}
+}
+
+// markLost marks the windows from..to (Unix seconds) of the capture points
+// of the ENIs a live input carries: the one it is pinned to, else the one
+// with its interface's MAC, else every ENI (the lost frames could have been
+// anyone's).
+func (p *Pipeline) markLost(x *input, from, to int64, drops uint64) {
+	var eni *topology.ENI
+	switch {
+	case x.pin != nil:
+		eni = x.pin
+	case p.cfg.Topology != nil:
+		eni = p.cfg.Topology.ENIByMAC(x.ifMAC)
+	}
+	for id, c := range p.caps.caps {
+		if len(c.FlowLogs) > 0 && (eni == nil || c.ENI.ID == eni.ID) {
+			p.agg.MarkLost(uint32(id), from, to, drops)
+		}
+	}
+}
+
+// captureStats returns the live inputs' counters as last polled.
+func (p *Pipeline) captureStats() []live.Stats {
+	var out []live.Stats
+	for _, x := range p.in.all {
+		if x.capture != nil {
+			out = append(out, x.stats)
+		}
+	}
+	return out
 }
 
 func floorSec(ns int64) int64 {
@@ -529,6 +697,7 @@ func (p *Pipeline) publish() {
 	}
 	if p.in != nil {
 		p.live.InputErrors = append(p.live.InputErrors[:0], p.in.errs...)
+		p.live.Capture = p.captureStats()
 	}
 	p.liveMu.Unlock()
 }
