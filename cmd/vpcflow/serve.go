@@ -46,7 +46,10 @@ from the sources, flow logs are kept in the data dir's registry (those of the
 topology's FlowLogs are created at the first start), and every capture
 window's records are delivered as soon as the window closes: S3 objects under
 DATA_DIR/buckets/BUCKET/AWSLogs/..., CloudWatch-Logs events in the log store
-(read them with 'vpcflow logs ...' once the service stops).
+(read them with 'vpcflow logs ...' once the service stops). As on AWS, a
+bucket must exist to receive records ('aws s3 mb', or its directory under
+DATA_DIR/buckets): until it does, its flow logs are FAILED ("Access error")
+and their records are counted as undeliverable.
 
 Sources:
   --replay FILE...   capture files (pcap/pcapng, plain or gzip), merged by time
@@ -64,7 +67,7 @@ The service listens on --listen for HTTP: GET /healthz (JSON status), GET
 /metrics (Prometheus), and the AWS APIs for awscli and the SDKs with
 --endpoint-url: EC2 (flow logs, the VPC's resources), IAM (roles), CloudWatch
 Logs (the delivered events, Insights queries) and S3 (the delivered objects,
-read-only).
+read-only; buckets are made and emptied with mb, rm and rb).
 Requests are signed (SigV4) with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from
 serve's environment if set, else with the key pair in DATA_DIR/credentials
 (generated at the first start, profile vpcflow). SIGHUP reloads the --topology file: security groups and
@@ -73,7 +76,9 @@ already tracked go on), new interfaces of monitored VPCs and subnets are
 logged, new FlowLogs are created. SIGINT or SIGTERM stops the sources, closes
 and delivers the open windows and exits 0. One process owns a data dir: another
 'serve' or 'vpcflow logs' on it is told who holds it.`,
-		Example: `  # replay the demo capture into the example VPC's flow logs, then keep serving
+		Example: `  # replay the demo capture into the example VPC's flow logs (to the bucket
+  # demo-flow-bucket, made first), then keep serving
+  mkdir -p ./data/buckets/demo-flow-bucket
   vpcflow serve --data-dir ./data --topology examples/topology.yaml --replay examples/demo.pcap.gz
 
   # near-real-time: the same capture at 10x, looped, on the clock
@@ -228,7 +233,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		case <-ended:
 			ended = nil
 			h := svc.Health()
-			fmt.Fprintf(stderr, "vpcflow serve: sources ended: %s packets, %s records delivered; still serving\n", grouped(h.Packets), grouped(h.Records))
+			fmt.Fprintf(stderr, "vpcflow serve: sources ended: %s packets, %s; still serving\n", grouped(h.Packets), recordsSummary(h))
 		case <-hup:
 			reloadTopology(svc, f.topology, stderr)
 		}
@@ -243,8 +248,20 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		return &exitError{code: 1, msg: ferr.Error()}
 	}
 	h := svc.Health()
-	fmt.Fprintf(stderr, "vpcflow serve: stopped: %s packets, %s records delivered\n", grouped(h.Packets), grouped(h.Records))
+	fmt.Fprintf(stderr, "vpcflow serve: stopped: %s packets, %s\n", grouped(h.Packets), recordsSummary(h))
 	return nil
+}
+
+// recordsSummary says how many records were delivered and, when some
+// were refused by their destination (a bucket that does not exist, a role
+// without permission), how many and where to see why: such records are
+// never delivered later.
+func recordsSummary(h region.Health) string {
+	s := grouped(h.Records) + " records delivered"
+	if h.Undeliverable > 0 {
+		s += ", " + grouped(h.Undeliverable) + " undeliverable (refused by their destination: describe-flow-logs shows the flow logs FAILED)"
+	}
+	return s
 }
 
 // reloadTopology reads the topology file again (SIGHUP) and hands it to

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -103,12 +104,23 @@ func (p *serveProc) get(t *testing.T, path string) string {
 }
 
 type health struct {
-	Status       string
-	Account      string
-	FlowLogs     int
-	SourcesEnded bool
-	Packets      uint64
-	Records      uint64
+	Status               string
+	Account              string
+	FlowLogs             int
+	SourcesEnded         bool
+	Packets              uint64
+	Records              uint64
+	RecordsUndeliverable uint64
+}
+
+// makeBucket creates a bucket of the data dir before serve starts, as
+// `aws s3 mb` does while it runs: the service delivers only into buckets
+// that exist.
+func makeBucket(t *testing.T, data, bucket string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(data, "buckets", bucket), 0o755); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (p *serveProc) health(t *testing.T) health {
@@ -168,6 +180,7 @@ func TestServeReplayMatchesPcap(t *testing.T) {
 		t.Fatal("pcap wrote nothing")
 	}
 	data := t.TempDir()
+	makeBucket(t, data, "demo-flow-bucket")
 	p := startServe(t, "--data-dir", data, "--topology", "../../examples/topology.yaml", "--replay", "../../examples/demo.pcap.gz")
 	deadline := time.Now().Add(30 * time.Second)
 	var h health
@@ -200,6 +213,70 @@ func TestServeReplayMatchesPcap(t *testing.T) {
 	}
 }
 
+// TestServeMissingBucket: without its bucket, the demo flow log gets
+// nothing: serve makes no directory, counts every record pcap would have
+// written as undeliverable (health, metrics, the summary lines) and the
+// flow log is FAILED with AWS's "Access error".
+func TestServeMissingBucket(t *testing.T) {
+	t.Parallel()
+	out := t.TempDir()
+	if _, errOut, code := runBinary(t, nil, "pcap", "--quiet", "--topology", "../../examples/topology.yaml", "--out", out, "../../examples/demo.pcap.gz"); code != 0 {
+		t.Fatalf("pcap: %d %s", code, errOut)
+	}
+	// The records pcap wrote: every line of its objects but the headers.
+	var records uint64
+	for _, b := range tree(t, out) {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		records += uint64(strings.Count(string(text), "\n") - 1)
+	}
+	data := t.TempDir()
+	p := startServe(t, "--data-dir", data, "--topology", "../../examples/topology.yaml", "--replay", "../../examples/demo.pcap.gz")
+	deadline := time.Now().Add(30 * time.Second)
+	var h health
+	for h = p.health(t); !h.SourcesEnded && time.Now().Before(deadline); h = p.health(t) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !h.SourcesEnded || h.Records != 0 || h.RecordsUndeliverable != records {
+		t.Fatalf("health: %+v, want 0 records delivered and the %d of pcap undeliverable", h, records)
+	}
+	if _, err := os.Stat(filepath.Join(data, "buckets", "demo-flow-bucket")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the bucket's directory was made: %v", err)
+	}
+	metric := regexp.MustCompile(`(?m)^vpcflow_records_undeliverable_total\{flow_log_id="fl-[0-9a-f]{17}"\} (\d+)$`).FindStringSubmatch(p.get(t, "/metrics"))
+	if metric == nil || metric[1] != strconv.FormatUint(records, 10) {
+		t.Errorf("metric vpcflow_records_undeliverable_total: %q, want %d", metric, records)
+	}
+	p.stop(t)
+	// The demo's flow log gets 1,227 records (the README's tour).
+	if records != 1227 {
+		t.Fatalf("pcap wrote %d records, the demo 1,227", records)
+	}
+	n := "1,227"
+	for _, line := range []string{
+		"vpcflow serve: sources ended: 20,000 packets, 0 records delivered, " + n + " undeliverable (refused by their destination: describe-flow-logs shows the flow logs FAILED); still serving\n",
+		"vpcflow serve: stopped: 20,000 packets, 0 records delivered, " + n + " undeliverable (refused by their destination: describe-flow-logs shows the flow logs FAILED)\n",
+	} {
+		if !strings.Contains(p.log(), line) {
+			t.Errorf("serve's log lacks %q:\n%s", line, p.log())
+		}
+	}
+	stdout, errOut, code := runBinary(t, nil, "ec2", "describe-flow-logs", "--data-dir", data)
+	var d struct {
+		FlowLogs []struct{ DeliverLogsStatus, DeliverLogsErrorMessage string }
+	}
+	if err := json.Unmarshal([]byte(stdout), &d); code != 0 || err != nil || len(d.FlowLogs) != 1 ||
+		d.FlowLogs[0].DeliverLogsStatus != "FAILED" || d.FlowLogs[0].DeliverLogsErrorMessage != "Access error" {
+		t.Errorf("describe-flow-logs: %d %v %s %s, want FAILED with Access error", code, err, stdout, errOut)
+	}
+}
+
 // TestServeLockNamesTheService: while serve runs, another serve or an
 // offline logs command on its data dir is told who holds it.
 func TestServeLockNamesTheService(t *testing.T) {
@@ -229,6 +306,7 @@ func TestServeLatency(t *testing.T) {
 	}
 	t.Parallel()
 	data := t.TempDir()
+	makeBucket(t, data, "demo-flow-bucket")
 	p := startServe(t, "--data-dir", data, "--topology", "../../examples/topology.yaml",
 		"--replay", "../../examples/demo.pcap.gz", "--speed", "1", "--loop")
 	countRE := regexp.MustCompile(`vpcflow_window_delivery_seconds_count (\d+)`)
@@ -278,6 +356,7 @@ func TestServeKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	data := filepath.Join(dir, "data")
+	makeBucket(t, data, "demo-flow-bucket")
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < 3; i++ {
 		p := startServe(t, "--data-dir", data, "--topology", topo, "--replay", capture)
