@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/vpcflow/vpcflow/api/cwapi"
 	"github.com/vpcflow/vpcflow/api/query"
 	"github.com/vpcflow/vpcflow/api/sigv4"
 )
@@ -35,6 +36,9 @@ const (
 	ec2Version = "2016-11-15"
 	iamVersion = "2010-05-08"
 )
+
+// queryVersions names the service of a Query API version.
+var queryVersions = map[string]string{ec2Version: "ec2", iamVersion: "iam", cwapi.Version: "monitoring"}
 
 // frontMetrics count every request by service, action and status.
 type frontMetrics struct {
@@ -117,13 +121,24 @@ func (c *Component) serveAWS(w http.ResponseWriter, r *http.Request) {
 		c.fallback(r).writeError(w, http.StatusBadRequest, "MalformedQueryString", "The request body could not be read: "+err.Error(), id)
 		return
 	}
-	// The protocol: JSON names its action in X-Amz-Target, S3 is REST on
-	// any path, the Query protocols post forms to "/".
+	// The protocol: JSON names its action in X-Amz-Target, Smithy RPC v2
+	// in the path /service/<Service>/operation/<Action> with a
+	// Smithy-Protocol header, S3 is REST on any path, the Query protocols
+	// post forms to "/".
 	svcName := sigv4.ServiceOf(r)
 	var req *query.Request
 	var qerr error
 	target := r.Header.Get("X-Amz-Target")
+	rpc := r.Header.Get("Smithy-Protocol") != ""
 	switch {
+	case rpc:
+		rpcSvc, op, ok := rpcOperation(r.URL.Path)
+		if svcName == "" {
+			svcName = rpcServices[rpcSvc]
+		}
+		if ok {
+			action = op
+		}
 	case target != "":
 		prefix, op, _ := strings.Cut(target, ".")
 		if svcName == "" {
@@ -135,18 +150,21 @@ func (c *Component) serveAWS(w http.ResponseWriter, r *http.Request) {
 	default:
 		req, qerr = query.Parse(r, body)
 		if svcName == "" && req != nil {
-			switch req.Version {
-			case ec2Version:
-				svcName = "ec2"
-			case iamVersion:
-				svcName = "iam"
-			}
+			svcName = queryVersions[req.Version]
 		}
 		if req != nil && req.Action != "" {
 			action = req.Action
 		}
 	}
 	svc, ok := c.services[svcName]
+	if ok && rpc {
+		// The service answers in the protocol asked for, errors included.
+		if rs, isRPC := svc.(rpcService); isRPC {
+			svc = rs.rpc()
+		} else {
+			svc, ok = c.fallback(r), false
+		}
+	}
 	if !ok {
 		svc = c.fallback(r)
 		if svcName != "" {
@@ -183,6 +201,26 @@ func (c *Component) serveAWS(w http.ResponseWriter, r *http.Request) {
 // jsonTargets names the service of an X-Amz-Target prefix, for requests
 // whose signature does not.
 var jsonTargets = map[string]string{"Logs_20140328": "logs"}
+
+// rpcServices names the service of a Smithy RPC v2 path's service id.
+var rpcServices = map[string]string{cwapi.ServiceID: "monitoring"}
+
+// rpcService is a service that also speaks Smithy RPC v2 CBOR: rpc is the
+// same service answering in that protocol.
+type rpcService interface {
+	service
+	rpc() service
+}
+
+// rpcOperation reads /service/<Service>/operation/<Action>.
+func rpcOperation(path string) (svc, op string, ok bool) {
+	rest, ok1 := strings.CutPrefix(path, "/service/")
+	svc, op, ok2 := strings.Cut(rest, "/operation/")
+	if !ok1 || !ok2 || svc == "" || op == "" || strings.Contains(op, "/") {
+		return "", "", false
+	}
+	return svc, op, true
+}
 
 // call is one request as the services see it: the raw request and body,
 // the decoded form (Query protocols) and the action.

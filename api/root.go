@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/vpcflow/vpcflow/api/cwapi"
 	"github.com/vpcflow/vpcflow/api/ec2"
 	"github.com/vpcflow/vpcflow/api/iamapi"
 	"github.com/vpcflow/vpcflow/api/logsapi"
@@ -69,9 +70,10 @@ func New(cfg Configuration, deps Dependencies) (*Component, error) {
 	c := &Component{cfg: cfg, deps: deps, metrics: m,
 		verifier: &sigv4.Verifier{Creds: deps.Credentials, Region: deps.Region.Identity().Region}}
 	c.services = map[string]service{
-		"ec2":  ec2Service{ec2.New(deps.Region)},
-		"iam":  iamService{iamapi.New(deps.Region.IAM())},
-		"logs": logsService{logsapi.New(deps.Region.Logs())},
+		"ec2":        ec2Service{ec2.New(deps.Region)},
+		"iam":        iamService{iamapi.New(deps.Region.IAM())},
+		"logs":       logsService{logsapi.New(deps.Region.Logs())},
+		"monitoring": cwService{cwapi.New(deps.Region.Logs())},
 		"s3": s3Service{s3api.New(s3api.DirBuckets(deps.Region.BucketDir("")), deps.Region.Identity().Account,
 			deps.Region.Identity().Region)},
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"net/http"
 
+	"github.com/vpcflow/vpcflow/api/cwapi"
 	"github.com/vpcflow/vpcflow/api/ec2"
 	"github.com/vpcflow/vpcflow/api/iamapi"
 	"github.com/vpcflow/vpcflow/api/logsapi"
@@ -38,4 +39,28 @@ type s3Service struct{ h *s3api.Handler }
 func (s s3Service) serve(w http.ResponseWriter, c *call, id string) { s.h.Serve(w, c.r, c.body, id) }
 func (s3Service) writeError(w http.ResponseWriter, status int, code, msg, id string) {
 	s3api.WriteError(w, status, code, msg, "", id)
+}
+
+// cwService serves CloudWatch in the Query protocol; rpc() is the same
+// handler in Smithy RPC v2 CBOR (cwRPCService).
+type cwService struct{ h *cwapi.Handler }
+
+func (s cwService) serve(w http.ResponseWriter, c *call, id string) { s.h.Serve(w, c.query, id) }
+func (cwService) writeError(w http.ResponseWriter, status int, code, msg, id string) {
+	cwapi.WriteError(w, status, code, msg, id)
+}
+func (s cwService) rpc() service { return cwRPCService(s) }
+
+type cwRPCService struct{ h *cwapi.Handler }
+
+func (s cwRPCService) serve(w http.ResponseWriter, c *call, id string) {
+	if c.action == "unknown" {
+		cwapi.WriteCBORError(w, http.StatusNotFound, "UnknownOperationException",
+			"The path must be /service/GraniteServiceVersion20100801/operation/<Action>", id)
+		return
+	}
+	s.h.ServeCBOR(w, c.action, c.body, id)
+}
+func (cwRPCService) writeError(w http.ResponseWriter, status int, code, msg, id string) {
+	cwapi.WriteCBORError(w, status, code, msg, id)
 }

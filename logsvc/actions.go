@@ -191,8 +191,11 @@ func actionItem(d delivery, ts int64, err error) metricfilter.StateChange {
 	if len(summary) > 255 { // HistorySummary's maximum length
 		summary = summary[:252] + "..."
 	}
-	b, _ := json.Marshal(data)
-	return metricfilter.StateChange{Type: metricfilter.HistoryAction, Timestamp: ts, Summary: summary, Data: string(b)}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false) // reasons say "OK -> ALARM"
+	enc.Encode(data)         // strings and a number: cannot fail
+	return metricfilter.StateChange{Type: metricfilter.HistoryAction, Timestamp: ts, Summary: summary, Data: strings.TrimSuffix(b.String(), "\n")}
 }
 
 // runActions runs the actions of state changes. SNS topics are recorded as

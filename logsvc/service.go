@@ -187,6 +187,9 @@ func (s *Service) Close() error {
 	return errors.Join(errs...)
 }
 
+// Now is the service's clock (Options.Store.Now, else the wall clock).
+func (s *Service) Now() time.Time { return s.now() }
+
 // Dir is the data dir.
 func (s *Service) Dir() string { return s.dir }
 

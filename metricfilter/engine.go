@@ -120,7 +120,9 @@ func (e *Engine) PutAlarm(a Alarm, now int64) ([]StateChange, error) {
 	if err != nil {
 		return nil, err
 	}
-	ev.ConfigUpdated = now
+	// A new alarm's state (INSUFFICIENT_DATA) dates from its creation, as
+	// DescribeAlarms shows it on CloudWatch.
+	ev.ConfigUpdated, ev.Updated = now, now
 	e.alarms[a.AlarmName] = ev
 	if e.seen {
 		return e.advanceOne(ev, e.watermark), nil

@@ -60,7 +60,9 @@ func nonNil[T any](s []T) []T {
 // alarm's ARN: the account and region are the caller's configuration.
 // Defaults are spelled out (DatapointsToAlarm = EvaluationPeriods,
 // TreatMissingData = missing) and lists are [] rather than absent, as AWS
-// answers. The state timestamps are absent until the first state change.
+// answers. The state timestamps are absent when the state has no time (an
+// Evaluator made by NewEvaluator and never changed; Engine.PutAlarm dates
+// a new alarm's state from its creation).
 func (e *Evaluator) MetricAlarm(arn string) MetricAlarm {
 	a := e.Alarm
 	m := MetricAlarm{AlarmName: a.AlarmName, AlarmArn: arn, AlarmDescription: a.AlarmDescription, ActionsEnabled: a.actionsEnabled(),
