@@ -62,7 +62,8 @@ func (c *Configuration) Grace() time.Duration { return 2 * c.BlockTimeout }
 
 const maxSnapLen = 262144
 
-func (c *Configuration) validate() error {
+// Validate checks the configuration, naming the offending field.
+func (c *Configuration) Validate() error {
 	where := "live capture"
 	if c.Interface != "" {
 		where += " on " + c.Interface

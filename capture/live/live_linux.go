@@ -81,7 +81,7 @@ var fanoutSeq atomic.Uint32
 // New checks the interface and opens the sockets and their rings; frames
 // are read from Start on.
 func New(cfg Configuration, _ Dependencies) (*Source, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	ifc, err := net.InterfaceByName(cfg.Interface)

@@ -27,7 +27,7 @@ type Source struct{}
 
 // New fails: live capture uses AF_PACKET sockets, which only Linux has.
 func New(cfg Configuration, _ Dependencies) (*Source, error) {
-	if err := cfg.validate(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	return nil, errors.New("live capture on " + cfg.Interface + " needs Linux (AF_PACKET sockets)")

@@ -71,6 +71,16 @@ second get a progress line.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runPcap(cmd, &f, args) },
 	}
+	addFlowLogFlags(c, &f)
+	fl := c.Flags()
+	fl.IntVar(&f.shards, "shards", pipeline.DefaultConfig().Flow.Shards, "aggregation goroutines")
+	fl.BoolVar(&f.quiet, "quiet", false, "no progress line and no summary")
+	return c
+}
+
+// addFlowLogFlags adds the flags that say which flow logs are produced and
+// where they go, shared by `vpcflow pcap` and `vpcflow run`.
+func addFlowLogFlags(c *cobra.Command, f *pcapFlags) {
 	fl := c.Flags()
 	fl.StringVar(&f.topology, "topology", "", "topology file (YAML/JSON with EC2 describe-* keys)")
 	fl.StringVar(&f.out, "out", "", "write the S3 layout under this directory (default ./flowlogs unless --stdout)")
@@ -85,10 +95,7 @@ second get a progress line.`,
 	fl.StringSliceVar(&f.localCIDRs, "local-cidr", nil, "the interface's own addresses (without --topology): packets from them are egress")
 	fl.IntVar(&f.maxFlowsPerWindow, "max-flows-per-window", pipeline.DefaultConfig().Flow.MaxFlowsPerWindow, "flows per interface per window before SKIPDATA")
 	fl.IntVar(&f.maxFlows, "max-flows", pipeline.DefaultConfig().Flow.MaxFlows, "live flow entries in total before SKIPDATA")
-	fl.IntVar(&f.shards, "shards", pipeline.DefaultConfig().Flow.Shards, "aggregation goroutines")
-	fl.BoolVar(&f.quiet, "quiet", false, "no progress line and no summary")
 	addLogsDataDirFlag(c, &f.dataDir)
-	return c
 }
 
 func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
@@ -100,82 +107,11 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 		// 100, for at most ~7% more CPU (2 runs each, noisy).
 		debug.SetGCPercent(35)
 	}
-	if f.stdout && f.out != "" {
-		return usageErrorf("--stdout and --out exclude each other")
-	}
-	if !f.stdout && f.out == "" {
-		f.out = "flowlogs"
-	}
-	cfg := pipeline.DefaultConfig()
-	cfg.Flow.MaxFlowsPerWindow, cfg.Flow.MaxFlows, cfg.Flow.Shards = f.maxFlowsPerWindow, f.maxFlows, f.shards
-	iv := f.interval
-	tmpl := flowlog.Spec{
-		TrafficType: f.traffic, LogDestinationType: flowlog.DestS3, LogDestination: "arn:aws:s3:::local",
-		LogFormat: f.format, MaxAggregationInterval: &iv,
-		DestinationOptions: &topology.DestinationOptions{FileFormat: f.fileFormat},
-	}
-	var err error
-	if f.topology != "" {
-		if cfg.Topology, err = topology.Load(f.topology); err != nil {
-			return err
-		}
-		if cmd.Flags().Changed("eni") || cmd.Flags().Changed("account") || cmd.Flags().Changed("region") || len(f.localCIDRs) > 0 {
-			return usageErrorf("--eni, --account, --region and --local-cidr apply only without --topology")
-		}
-		if len(cfg.Topology.FlowLogs) > 0 {
-			for _, name := range []string{"format", "interval", "traffic-type", "file-format"} {
-				if cmd.Flags().Changed(name) {
-					return usageErrorf("--%s applies to implicit flow logs, but %s declares FlowLogs", name, f.topology)
-				}
-			}
-		}
-	} else {
-		for name, v := range map[string]string{"eni": f.eni, "account": f.account, "region": f.region} {
-			if !isToken(v) {
-				return usageErrorf("--%s: want a non-empty id of letters, digits, '-', '_' or '.', got %q", name, v)
-			}
-		}
-		cfg.Interface = &topology.ENI{ID: f.eni, AccountID: f.account, Region: f.region}
-		for _, s := range f.localCIDRs {
-			p, err := parsePrefixOrAddr(s)
-			if err != nil {
-				return usageErrorf("--local-cidr: %v", err)
-			}
-			cfg.LocalPrefixes = append(cfg.LocalPrefixes, p)
-		}
-	}
-	if cfg.FlowLogs, err = flowlog.Implicit(cfg.Topology, cfg.Interface, tmpl); err != nil {
-		var fe *flowlog.Error
-		if errors.As(err, &fe) && strings.HasPrefix(fe.Where, "flags") {
-			return usageErrorf("%s", flagOfSpec(fe))
-		}
+	cfg, router, closeStore, err := flowLogSetup(cmd, f)
+	if err != nil {
 		return err
 	}
-	router := &deliver.Router{BucketRoot: func(string) string { return f.out }}
-	if f.stdout {
-		router.Stdout = cmd.OutOrStdout()
-	} else {
-		removed, err := deliver.NewS3Dir(f.out).RemoveStale()
-		if err != nil {
-			return err
-		}
-		if len(removed) > 0 && !f.quiet {
-			fmt.Fprintf(cmd.ErrOrStderr(), "vpcflow: removed %d unfinished object(s) of an earlier run that was killed, under %s\n", len(removed), f.out)
-		}
-	}
-	for _, fl := range cfg.FlowLogs {
-		if fl.DestinationType == flowlog.DestCloudWatch && router.Logs == nil && !f.stdout {
-			store, err := openLogService(f.dataDir, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
-			defer store.Close()
-			router.Logs = store
-		}
-		if err := router.Check(fl); err != nil {
-			return fmt.Errorf("%v: use --stdout", err)
-		}
-	}
+	defer closeStore()
 	deps := pipeline.Dependencies{Destination: func(*flowlog.FlowLog) flowlog.Destination { return router }}
 	stderr := cmd.ErrOrStderr()
 	if !f.quiet {
@@ -211,6 +147,99 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// flowLogSetup reads the topology (or the single interface's flags), makes
+// the flow logs (the topology's FlowLogs, else implicit ones from the
+// flags) and the router that delivers them, as `vpcflow pcap` and
+// `vpcflow run` share them; closeStore closes the log store it opened.
+func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router *deliver.Router, closeStore func(), err error) {
+	closeStore = func() {}
+	var opened interface{ Close() error }
+	defer func() {
+		if err != nil && opened != nil {
+			opened.Close()
+		}
+	}()
+	if f.stdout && f.out != "" {
+		return cfg, nil, nil, usageErrorf("--stdout and --out exclude each other")
+	}
+	if !f.stdout && f.out == "" {
+		f.out = "flowlogs"
+	}
+	cfg = pipeline.DefaultConfig()
+	cfg.Flow.MaxFlowsPerWindow, cfg.Flow.MaxFlows = f.maxFlowsPerWindow, f.maxFlows
+	if f.shards > 0 {
+		cfg.Flow.Shards = f.shards
+	}
+	iv := f.interval
+	tmpl := flowlog.Spec{
+		TrafficType: f.traffic, LogDestinationType: flowlog.DestS3, LogDestination: "arn:aws:s3:::local",
+		LogFormat: f.format, MaxAggregationInterval: &iv,
+		DestinationOptions: &topology.DestinationOptions{FileFormat: f.fileFormat},
+	}
+	if f.topology != "" {
+		if cfg.Topology, err = topology.Load(f.topology); err != nil {
+			return cfg, nil, nil, err
+		}
+		if cmd.Flags().Changed("eni") || cmd.Flags().Changed("account") || cmd.Flags().Changed("region") || len(f.localCIDRs) > 0 {
+			return cfg, nil, nil, usageErrorf("--eni, --account, --region and --local-cidr apply only without --topology")
+		}
+		if len(cfg.Topology.FlowLogs) > 0 {
+			for _, name := range []string{"format", "interval", "traffic-type", "file-format"} {
+				if cmd.Flags().Changed(name) {
+					return cfg, nil, nil, usageErrorf("--%s applies to implicit flow logs, but %s declares FlowLogs", name, f.topology)
+				}
+			}
+		}
+	} else {
+		for name, v := range map[string]string{"eni": f.eni, "account": f.account, "region": f.region} {
+			if !isToken(v) {
+				return cfg, nil, nil, usageErrorf("--%s: want a non-empty id of letters, digits, '-', '_' or '.', got %q", name, v)
+			}
+		}
+		cfg.Interface = &topology.ENI{ID: f.eni, AccountID: f.account, Region: f.region}
+		for _, s := range f.localCIDRs {
+			p, err := parsePrefixOrAddr(s)
+			if err != nil {
+				return cfg, nil, nil, usageErrorf("--local-cidr: %v", err)
+			}
+			cfg.LocalPrefixes = append(cfg.LocalPrefixes, p)
+		}
+	}
+	if cfg.FlowLogs, err = flowlog.Implicit(cfg.Topology, cfg.Interface, tmpl); err != nil {
+		var fe *flowlog.Error
+		if errors.As(err, &fe) && strings.HasPrefix(fe.Where, "flags") {
+			return cfg, nil, nil, usageErrorf("%s", flagOfSpec(fe))
+		}
+		return cfg, nil, nil, err
+	}
+	router = &deliver.Router{BucketRoot: func(string) string { return f.out }}
+	if f.stdout {
+		router.Stdout = cmd.OutOrStdout()
+	} else {
+		removed, err := deliver.NewS3Dir(f.out).RemoveStale()
+		if err != nil {
+			return cfg, nil, nil, err
+		}
+		if len(removed) > 0 && !f.quiet {
+			fmt.Fprintf(cmd.ErrOrStderr(), "vpcflow: removed %d unfinished object(s) of an earlier run that was killed, under %s\n", len(removed), f.out)
+		}
+	}
+	for _, fl := range cfg.FlowLogs {
+		if fl.DestinationType == flowlog.DestCloudWatch && router.Logs == nil && !f.stdout {
+			store, err := openLogService(f.dataDir, cmd.ErrOrStderr())
+			if err != nil {
+				return cfg, nil, nil, err
+			}
+			opened, closeStore = store, func() { store.Close() }
+			router.Logs = store
+		}
+		if err := router.Check(fl); err != nil {
+			return cfg, nil, nil, fmt.Errorf("%v: use --stdout", err)
+		}
+	}
+	return cfg, router, closeStore, nil
 }
 
 // flagOfSpec names the flag behind a CreateFlowLogs parameter of an
