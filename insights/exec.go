@@ -115,7 +115,10 @@ type worker struct {
 	rt    *router
 	sink  uint64 // keeps the cache-warming loads of apply
 
-	scanned, scannedBytes int64 // when the worker scans parts itself
+	scanned, scannedBytes int64     // when the worker scans parts itself
+	scanning              bool      // inside a part's scan: send holds rather than waits
+	held                  []heldBox // outboxes held until the part ends, in order
+	heldFor               []int     // how many of them go to each worker
 	_                     cacheLinePad
 }
 
@@ -411,7 +414,10 @@ func (q *Query) Run(src Source, opt Options) (*Result, error) {
 // RunParts executes the query over the events of parts, in that order, as
 // if they were one source. A stats query has its workers scan parts
 // concurrently, each its own, so that no goroutine spends its core copying
-// events to the others: parts must be safe to run at the same time.
+// events to the others: parts must be safe to run at the same time. A
+// part may hold, while it calls fn, what another part needs to begin (a
+// store's read transaction that a waiting writer makes newer ones wait
+// behind): a worker never waits for another inside a part.
 func (q *Query) RunParts(parts []Source, opt Options) (*Result, error) {
 	if len(parts) == 0 {
 		parts = []Source{EventsSource(nil)}

@@ -89,6 +89,7 @@ func (w *worker) run(work <-chan *batch, done func(*batch)) {
 // workers still send until they are all done.
 func (w *worker) finish() {
 	rt := w.rt
+	w.flushHeld()
 	for j, o := range w.out {
 		if j != w.id && len(o.hashes) > 0 {
 			w.send(j, o)
@@ -104,16 +105,19 @@ func (w *worker) finish() {
 // scanParts is a worker's life when the workers scan: take the next part
 // not yet taken and run it, filing records as they come, applying what
 // arrives for its partition along the way. Events only live during the
-// scan's callback, so every record is copied (copyArgs).
+// scan's callback, so every record is copied (copyArgs). Inside a part
+// the worker never waits for another (hold).
 func (w *worker) scanParts(parts []Source, next *atomic.Int64) error {
 	rt := w.rt
 	own := w.out[w.id]
+	w.heldFor = make([]int, len(w.out))
 	var err error
 	for err == nil {
 		i := int(next.Add(1)) - 1
 		if i >= len(parts) {
 			break
 		}
+		w.scanning = true
 		err = parts[i](func(ev *Event) error {
 			w.scanned++
 			w.scannedBytes += int64(len(ev.Message))
@@ -130,6 +134,8 @@ func (w *worker) scanParts(parts []Source, next *atomic.Int64) error {
 			}
 			return nil
 		})
+		w.scanning = false
+		w.flushHeld()
 		if err != nil {
 			next.Store(int64(len(parts))) // the others take no further part
 		}
@@ -140,11 +146,22 @@ func (w *worker) scanParts(parts []Source, next *atomic.Int64) error {
 	return err
 }
 
-// send hands o to worker j, applying what arrives meanwhile: two workers
-// sending to each other with full inboxes would otherwise wait forever.
+// send hands the full outbox o of partition j to its owner and starts a
+// new one for j.
 func (w *worker) send(j int, o *outbox) {
+	w.out[j] = w.rt.get()
+	if w.scanning {
+		w.hold(j, o)
+		return
+	}
+	w.deliver(j, o)
+}
+
+// deliver waits until worker j takes o, applying what arrives meanwhile:
+// two workers sending to each other with full inboxes would otherwise
+// wait forever.
+func (w *worker) deliver(j int, o *outbox) {
 	rt := w.rt
-	w.out[j] = rt.get()
 	for {
 		select {
 		case rt.inbox[j] <- o:
@@ -154,6 +171,52 @@ func (w *worker) send(j int, o *outbox) {
 			rt.free.Put(in)
 		}
 	}
+}
+
+// hold is send inside a part's scan, which must never wait for another
+// worker: the part may hold what that worker needs to go on. A store's
+// read transaction is such a thing: in bbolt a writer that grows the file
+// waits for every open read transaction to end, and read transactions
+// begun after it wait for the writer, so a worker waiting for the owner of
+// j, which waits to begin its own part's transaction, would wait forever
+// (as did the whole store: the writer holds its write lock meanwhile). So
+// o goes to j's inbox only if there is room and nothing held for j is
+// before it; otherwise it is held until the part ends (flushHeld). What
+// arrives for this worker is applied on the way.
+func (w *worker) hold(j int, o *outbox) {
+	rt := w.rt
+	if w.heldFor[j] == 0 {
+		select {
+		case rt.inbox[j] <- o:
+			return
+		default:
+		}
+	}
+	w.held = append(w.held, heldBox{j, o})
+	w.heldFor[j]++
+	select {
+	case in := <-rt.inbox[w.id]:
+		w.apply(in)
+		rt.free.Put(in)
+	default:
+	}
+}
+
+// heldBox is an outbox held for worker to until its sender's part ends.
+type heldBox struct {
+	to int
+	o  *outbox
+}
+
+// flushHeld delivers the held outboxes in the order they were held, once
+// the part that held them has ended.
+func (w *worker) flushHeld() {
+	for _, h := range w.held {
+		w.deliver(h.to, h.o)
+		w.heldFor[h.to]--
+	}
+	clear(w.held)
+	w.held = w.held[:0]
 }
 
 // parseBatch runs the per-record commands over a batch of events and files
