@@ -214,6 +214,8 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 		}
 		return cfg, nil, nil, err
 	}
+	// A converter, not the service: --out stands for every flow log's
+	// bucket and is created as needed (ExistingBuckets stays off).
 	router = &deliver.Router{BucketRoot: func(string) string { return f.out }}
 	if f.stdout {
 		router.Stdout = cmd.OutOrStdout()
