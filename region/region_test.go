@@ -443,3 +443,39 @@ vpcflow_records_undeliverable_total{flow_log_id="%s"} %v
 		t.Errorf("health: %d records delivered, want 5", h.Records)
 	}
 }
+
+// TestRegionMissingBucketRestart: a flow log left FAILED by a run whose
+// bucket was missing recovers in a later run once the bucket exists.
+func TestRegionMissingBucketRestart(t *testing.T) {
+	g := &rig{dir: t.TempDir(), topo: pingTopology(t), clk: clock.NewFake(time.Unix(t0, 0))}
+	pcap := e2e.WritePcap(t, []e2e.Packet{echo(0)})
+	g.open(t, pcap)
+	fls, err := g.r.DescribeFlowLogs(flowlog.Filter{Filters: []flowlog.FilterTerm{{Name: "log-destination-type", Values: []string{"s3"}}}})
+	if err != nil || len(fls) != 1 {
+		t.Fatalf("describe: %v %d", err, len(fls))
+	}
+	id := fls[0].FlowLog.ID
+	g.to(t, 60)
+	g.windows(t, 1)
+	if got := status(t, g.r, id); got != "FAILED Access error" {
+		t.Fatalf("without the bucket: %q", got)
+	}
+	if err := g.r.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	g.bucket(t, "flows")
+	// The same capture again, released on the clock from t0+60.
+	g.open(t, pcap)
+	defer g.r.Stop()
+	if got := status(t, g.r, id); got != "FAILED Access error" {
+		t.Errorf("after the restart, before a window: %q, want FAILED still", got)
+	}
+	g.to(t, 120)
+	g.windows(t, 1)
+	if got := allLines(objects(t, g.r.BucketDir("flows"), 1)); len(got) != 1 {
+		t.Fatalf("objects after the restart: %q", got)
+	}
+	if got := status(t, g.r, id); got != "SUCCESS" {
+		t.Errorf("after a window delivered in full: %q, want SUCCESS", got)
+	}
+}

@@ -183,6 +183,13 @@ func (r *Region) removeTempObjects() error {
 func (r *Region) deliverable() []*flowlog.FlowLog {
 	if entries, err := r.reg.Describe(flowlog.Filter{}); err == nil {
 		r.guard.setRoles(entries)
+		// A flow log left FAILED by an earlier run recovers, as any
+		// other, at its first window delivered in full.
+		for _, e := range entries {
+			if e.DeliverLogsStatus == flowlog.DeliveryFailed {
+				r.guard.markFailed(e.FlowLog.ID)
+			}
+		}
 	}
 	var out []*flowlog.FlowLog
 	for _, fl := range r.reg.Active() {
