@@ -170,3 +170,6 @@ func alarm(name string, threshold float64) *cw.PutMetricAlarmInput {
 		Statistic: "Sum", Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1), Threshold: aws.Float64(threshold),
 		ComparisonOperator: "GreaterThanOrEqualToThreshold"}
 }
+
+// setClock moves the service's clock forward to t.
+func (g *rig) setClock(t time.Time) { g.clk.Advance(t.Sub(g.clk.Now())) }
