@@ -14,7 +14,9 @@ import (
 )
 
 // clockAt is 17:mm:ss on t0's day.
-func clockAt(m, s int) time.Time { return t0.Add(time.Duration(m)*time.Minute + time.Duration(s)*time.Second) }
+func clockAt(m, s int) time.Time {
+	return t0.Add(time.Duration(m)*time.Minute + time.Duration(s)*time.Second)
+}
 
 // sshStory is the metric filter and alarm story of the user guide's flow
 // log example: the filter counts rejected SSH (TCP to port 22, REJECT),
