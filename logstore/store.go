@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -283,6 +284,9 @@ func (s *Store) CreateLogGroup(name string, o GroupOptions) error {
 	if len(o.Tags) > 50 {
 		return validationError(violation{fmt.Sprint(len(o.Tags)), "tags", "have length less than or equal to 50"})
 	}
+	if err := checkReserved(o.Tags); err != nil {
+		return err
+	}
 	if o.RetentionInDays != 0 && !ValidRetention(o.RetentionInDays) {
 		return ErrInvalidRetention
 	}
@@ -299,7 +303,10 @@ func (s *Store) CreateLogGroup(name string, o GroupOptions) error {
 func (s *Store) createGroup(name string, o GroupOptions) (*group, error) {
 	g := &group{name: name, streams: map[string]*stream{}, byID: map[uint32]*stream{}, slices: map[int64]*slice{}}
 	g.meta = groupMeta{CreationTime: s.now(), RetentionInDays: o.RetentionInDays, Class: o.Class,
-		KmsKeyID: o.KmsKeyID, DeletionProtection: o.DeletionProtection, Tags: o.Tags}
+		KmsKeyID: o.KmsKeyID, DeletionProtection: o.DeletionProtection}
+	if len(o.Tags) > 0 {
+		g.meta.Tags = maps.Clone(o.Tags) // the caller keeps its map
+	}
 	if g.meta.Class == "" {
 		g.meta.Class = "STANDARD"
 	}
@@ -366,7 +373,7 @@ func (s *Store) PutRetentionPolicy(name string, days int) error {
 	if !ValidRetention(days) {
 		return ErrInvalidRetention
 	}
-	if err := s.updateGroup(name, func(m *groupMeta) { m.RetentionInDays = days }); err != nil {
+	if err := s.updateGroup(name, func(m *groupMeta) error { m.RetentionInDays = days; return nil }); err != nil {
 		return err
 	}
 	return s.Purge()
@@ -374,10 +381,14 @@ func (s *Store) PutRetentionPolicy(name string, days int) error {
 
 // DeleteRetentionPolicy makes the group keep its events forever.
 func (s *Store) DeleteRetentionPolicy(name string) error {
-	return s.updateGroup(name, func(m *groupMeta) { m.RetentionInDays = 0 })
+	return s.updateGroup(name, func(m *groupMeta) error { m.RetentionInDays = 0; return nil })
 }
 
-func (s *Store) updateGroup(name string, f func(*groupMeta)) error {
+// updateGroup changes a group's persisted attributes: f edits a copy of
+// them (maps it changes must be new ones, since readers hold the old) or
+// returns an error that leaves the group as it was. The change is durable
+// when updateGroup returns nil.
+func (s *Store) updateGroup(name string, f func(*groupMeta) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	g := s.lookup(name)
@@ -385,7 +396,9 @@ func (s *Store) updateGroup(name string, f func(*groupMeta)) error {
 		return ErrGroupNotFound
 	}
 	m := g.meta
-	f(&m)
+	if err := f(&m); err != nil {
+		return err
+	}
 	err := s.meta.Update(func(tx *bolt.Tx) error {
 		v, _ := json.Marshal(m)
 		return tx.Bucket(bGroups).Put([]byte(name), v)

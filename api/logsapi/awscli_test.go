@@ -64,6 +64,19 @@ func TestAWSCLI(t *testing.T) {
 	}
 	g.cliJSON(t, nil, "logs", "create-log-stream", "--log-group-name", "/vpc/flows", "--log-stream-name", "eni-a")
 
+	// The deprecated tag commands, in the shorthand the CLI reference shows.
+	if out := g.cliJSON(t, nil, "logs", "tag-log-group", "--log-group-name", "/vpc/flows", "--tags", "Team=Network,Env=Prod"); out != "" {
+		t.Fatalf("tag-log-group printed %q", out)
+	}
+	g.cliJSON(t, nil, "logs", "untag-log-group", "--log-group-name", "/vpc/flows", "--tags", "Env")
+	if out := g.cliJSON(t, nil, "logs", "list-tags-log-group", "--log-group-name", "/vpc/flows"); out != "{\n    \"tags\": {\n        \"Team\": \"Network\"\n    }\n}\n" {
+		t.Fatalf("list-tags-log-group printed %q", out)
+	}
+	_, errOut, code = g.cli(t, "logs", "list-tags-log-group", "--log-group-name", "/vpc/none")
+	if code == 0 || !strings.Contains(errOut, "An error occurred (ResourceNotFoundException) when calling the ListTagsLogGroup operation: The specified log group does not exist.") {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+
 	recs := []string{
 		flow("eni-a", "203.0.113.12", "10.0.0.5", 49152, 22, 6, "REJECT", ms(-10*time.Minute)),
 		flow("eni-a", "10.0.0.5", "10.0.1.7", 40000, 443, 6, "ACCEPT", ms(-8*time.Minute)),

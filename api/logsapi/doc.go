@@ -32,8 +32,7 @@
 //     failed to satisfy constraint: Member must ...", and "Value null at"
 //     for a missing member; several are counted and joined with "; ".
 //
-// The handler keeps no state of its own except the tags of log groups,
-// which logsvc cannot read back: TagResource, UntagResource and
-// ListTagsForResource keep them in memory, so they last as long as the
-// process (see Handler).
+// The handler keeps no state of its own: log groups, their tags, events,
+// metric filters and queries are the service's, so a restart of `vpcflow
+// serve` keeps everything but the results of Insights queries.
 package logsapi

@@ -33,6 +33,7 @@ func FuzzServe(f *testing.F) {
 		`{"logGroupNames":["g"],"startTime":0,"endTime":2000000000,"queryString":"stats count(*) by @logStream"}`,
 		`{"queryId":"x","maxItems":1,"nextToken":"eyJxIjoieCIsIm8iOjF9"}`,
 		`{"resourceArn":"arn:aws:logs:us-east-1:123456789012:log-group:g","tags":{"a":"b"},"tagKeys":["a"]}`,
+		`{"logGroupName":"g","tags":{"aws:a":"b"}}`, `{"logGroupName":"g","tags":["a","AWS:b"]}`,
 		`{"logGroupNamePrefix":"","logGroupNamePattern":"a","logGroupIdentifiers":[],"logGroupClass":"X"}`,
 		`{"a":{"b":{"c":[[[[[]]]]]}}}`, "{\"logGroupName\":\"\xff\"}",
 	}

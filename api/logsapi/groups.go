@@ -107,15 +107,7 @@ func (h *Handler) createLogGroup(body []byte, _ string) (any, error) {
 	if in.DeletionProtectionEnabled != nil {
 		o.DeletionProtection = *in.DeletionProtectionEnabled
 	}
-	if err := h.svc.CreateLogGroup(*in.LogGroupName, o); err != nil {
-		return nil, err
-	}
-	if len(in.Tags) > 0 {
-		if g, err := h.svc.GroupInfo(*in.LogGroupName); err == nil {
-			h.tags.set(g, in.Tags)
-		}
-	}
-	return nil, nil
+	return nil, h.svc.CreateLogGroup(*in.LogGroupName, o)
 }
 
 type groupNameIn struct {
@@ -135,11 +127,7 @@ func (h *Handler) deleteLogGroup(body []byte, _ string) (any, error) {
 	if err := groupName(in.LogGroupName); err != nil {
 		return nil, err
 	}
-	if err := h.svc.DeleteLogGroup(*in.LogGroupName); err != nil {
-		return nil, err
-	}
-	h.tags.drop(*in.LogGroupName)
-	return nil, nil
+	return nil, h.svc.DeleteLogGroup(*in.LogGroupName)
 }
 
 type describeLogGroupsIn struct {

@@ -11,21 +11,15 @@ import (
 const TargetPrefix = "Logs_20140328."
 
 // Handler serves CloudWatch Logs requests over a log service. It is safe for
-// concurrent use.
-//
-// Its only state is the tags of log groups (TagResource, UntagResource,
-// ListTagsForResource and CreateLogGroup's tags), held in memory because
-// logsvc stores a group's creation tags but cannot read them back nor
-// change them: they are lost when the process ends, and tags given to a
-// group by an earlier process are not listed.
+// concurrent use and keeps no state of its own: everything, tags included,
+// is the service's.
 type Handler struct {
-	svc  *logsvc.Service
-	tags *tagStore
+	svc *logsvc.Service
 }
 
 // New returns a handler over svc.
 func New(svc *logsvc.Service) *Handler {
-	return &Handler{svc: svc, tags: newTagStore()}
+	return &Handler{svc: svc}
 }
 
 // action is one operation: it decodes its request from the body and
@@ -55,6 +49,9 @@ var actions = map[string]action{
 	"TagResource":           (*Handler).tagResource,
 	"UntagResource":         (*Handler).untagResource,
 	"ListTagsForResource":   (*Handler).listTagsForResource,
+	"TagLogGroup":           (*Handler).tagLogGroup,
+	"UntagLogGroup":         (*Handler).untagLogGroup,
+	"ListTagsLogGroup":      (*Handler).listTagsLogGroup,
 }
 
 // Actions lists the actions the handler serves, for the front's metrics and

@@ -42,6 +42,8 @@ var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 func ms(d time.Duration) int64 { return t0.Add(d).UnixMilli() }
 
 type rig struct {
+	dir string
+	o   rigOpts
 	svc *logsvc.Service
 	clk *clock.Fake
 	srv *httptest.Server
@@ -61,11 +63,18 @@ type rigOpts struct {
 // read the body, take the action from X-Amz-Target, call Serve.
 func newRig(t testing.TB, o rigOpts) *rig {
 	t.Helper()
-	g := &rig{clk: clock.NewFake(t0)}
-	svc, err := logsvc.Open(t.TempDir(), logsvc.Options{
+	g := &rig{dir: t.TempDir(), o: o, clk: clock.NewFake(t0)}
+	g.open(t)
+	return g
+}
+
+// open opens the service on the rig's data dir and serves it.
+func (g *rig) open(t testing.TB) {
+	t.Helper()
+	svc, err := logsvc.Open(g.dir, logsvc.Options{
 		Identity:          logsvc.Identity{Account: account, Region: region},
 		Store:             logstore.Options{Now: g.clk.Now},
-		MaxRunningQueries: o.maxRunning, QueryWorkers: o.workers,
+		MaxRunningQueries: g.o.maxRunning, QueryWorkers: g.o.workers,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +82,7 @@ func newRig(t testing.TB, o rigOpts) *rig {
 	g.svc = svc
 	t.Cleanup(func() { svc.Close() })
 	h := logsapi.New(svc)
-	g.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		g.mu.Lock()
 		g.last = r.Header.Clone()
 		g.mu.Unlock()
@@ -88,14 +97,26 @@ func newRig(t testing.TB, o rigOpts) *rig {
 		}
 		h.Serve(w, action, body, reqID)
 	}))
-	t.Cleanup(g.srv.Close)
+	g.srv = srv
+	t.Cleanup(srv.Close)
 	g.c = cwl.New(cwl.Options{
 		Region:           region,
 		BaseEndpoint:     aws.String(g.srv.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
 		RetryMaxAttempts: 1, // an error is the answer under test, not a reason to retry
 	})
-	return g
+}
+
+// restart stops serving, closes the data dir as `vpcflow serve` does when
+// it stops, and opens and serves it again: what a client sees afterwards
+// is what the data dir kept.
+func (g *rig) restart(t testing.TB) {
+	t.Helper()
+	g.srv.Close()
+	if err := g.svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	g.open(t)
 }
 
 var ctx = context.Background()

@@ -1,27 +1,27 @@
 package logsapi
 
 import (
+	"errors"
 	"net/http"
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
-	"github.com/vpcflow/vpcflow/logsvc"
+	"github.com/vpcflow/vpcflow/logstore"
 )
 
 // Tags of log groups: TagResource, UntagResource, ListTagsForResource
 // (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TagResource.html),
-// and the tags CreateLogGroup is given. logsvc keeps a group's creation
-// tags on disk but offers no way to read or change them, so this package
-// keeps every group's tags in memory (see Handler).
+// the deprecated TagLogGroup, UntagLogGroup and ListTagsLogGroup, and the
+// tags CreateLogGroup is given. The service keeps them with the group, so
+// they survive a restart and are deleted with it.
 
 const (
 	tagKeyPattern   = `^([\p{L}\p{Z}\p{N}_.:/=+\-@]+)$`
 	tagValuePattern = `^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`
 	arnPattern      = `[\w+=/:,.@-]*`
-	maxTags         = 50
+	maxTags         = logstore.MaxTags
 )
 
 var (
@@ -29,91 +29,6 @@ var (
 	tagValueRE = regexp.MustCompile(tagValuePattern)
 	arnRE      = regexp.MustCompile(`^` + arnPattern + `$`)
 )
-
-// tagStore holds the tags of each group with the group's creation time, so
-// a group deleted and created again does not inherit the tags of the old
-// one, whoever deleted it.
-type tagStore struct {
-	mu     sync.Mutex
-	groups map[string]groupTags
-}
-
-type groupTags struct {
-	created int64
-	tags    map[string]string
-}
-
-func newTagStore() *tagStore { return &tagStore{groups: map[string]groupTags{}} }
-
-// get returns a copy of g's tags.
-func (s *tagStore) get(g logsvc.LogGroup) map[string]string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := map[string]string{}
-	if e, ok := s.groups[g.LogGroupName]; ok && e.created == g.CreationTime {
-		for k, v := range e.tags {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// set adds tags to g's, replacing the values of keys it has. It fails with
-// TooManyTagsException, changing nothing, when g would have more than 50.
-func (s *tagStore) set(g logsvc.LogGroup, tags map[string]string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.groups[g.LogGroupName]
-	if !ok || e.created != g.CreationTime {
-		e = groupTags{created: g.CreationTime, tags: map[string]string{}}
-	}
-	n := len(e.tags)
-	for k := range tags {
-		if _, have := e.tags[k]; !have {
-			n++
-		}
-	}
-	if n > maxTags {
-		return &apiError{status: http.StatusBadRequest, code: codeTooManyTags,
-			message: "A resource can have no more than 50 tags.",
-			extra:   map[string]any{"resourceName": g.LogGroupArn}}
-	}
-	merged := make(map[string]string, n)
-	for k, v := range e.tags {
-		merged[k] = v
-	}
-	for k, v := range tags {
-		merged[k] = v
-	}
-	s.groups[g.LogGroupName] = groupTags{created: e.created, tags: merged}
-	return nil
-}
-
-// remove deletes keys from g's tags; unknown keys are ignored, as AWS
-// ignores them.
-func (s *tagStore) remove(g logsvc.LogGroup, keys []string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, ok := s.groups[g.LogGroupName]
-	if !ok || e.created != g.CreationTime {
-		return
-	}
-	merged := make(map[string]string, len(e.tags))
-	for k, v := range e.tags {
-		merged[k] = v
-	}
-	for _, k := range keys {
-		delete(merged, k)
-	}
-	s.groups[g.LogGroupName] = groupTags{created: e.created, tags: merged}
-}
-
-// drop forgets a deleted group's tags.
-func (s *tagStore) drop(name string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.groups, name)
-}
 
 // constraint records a violation whose constraint is not a "Member must"
 // rule (the constraints on a map's keys or values, on a list's members).
@@ -191,30 +106,26 @@ func checkARN(v *violations, arn *string) {
 // DescribeLogGroups' arn member carries (logGroupArn is the one to use).
 var errInvalidARN = &apiError{status: http.StatusBadRequest, code: codeValidation, message: "Invalid resourceArn"}
 
-// taggedGroup finds the log group an ARN names:
+// taggedGroup finds the name of the log group an ARN names:
 // arn:aws:logs:REGION:ACCOUNT:log-group:NAME. A destination's ARN names a
 // resource vpcflow does not have; another account's or region's group is
-// not found.
-func (h *Handler) taggedGroup(arn string) (logsvc.LogGroup, error) {
+// not found. Whether the group exists is for the tag operation to say.
+func (h *Handler) taggedGroup(arn string) (string, error) {
 	parts := strings.SplitN(arn, ":", 7)
 	if len(parts) < 7 || parts[0] != "arn" || parts[2] != "logs" || parts[1] == "" {
-		return logsvc.LogGroup{}, errInvalidARN
+		return "", errInvalidARN
 	}
 	switch parts[5] {
 	case "log-group":
 	case "destination":
-		return logsvc.LogGroup{}, &apiError{status: http.StatusBadRequest, code: codeResourceNotFound, message: "The specified resource does not exist."}
+		return "", &apiError{status: http.StatusBadRequest, code: codeResourceNotFound, message: "The specified resource does not exist."}
 	default:
-		return logsvc.LogGroup{}, errInvalidARN
+		return "", errInvalidARN
 	}
 	if name := parts[6]; name == "" || strings.Contains(name, ":") {
-		return logsvc.LogGroup{}, errInvalidARN
+		return "", errInvalidARN
 	}
-	name, err := h.svc.GroupName(arn)
-	if err != nil {
-		return logsvc.LogGroup{}, err
-	}
-	return h.svc.GroupInfo(name)
+	return h.svc.GroupName(arn)
 }
 
 type tagResourceIn struct {
@@ -236,16 +147,35 @@ func (h *Handler) tagResource(body []byte, _ string) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	g, err := h.taggedGroup(*in.ResourceArn)
+	name, err := h.taggedGroup(*in.ResourceArn)
 	if err != nil {
 		return nil, err
 	}
-	return nil, h.tags.set(g, in.Tags)
+	err = h.svc.TagLogGroup(name, in.Tags)
+	if errors.Is(err, logstore.ErrTooManyTags) {
+		return nil, &apiError{status: http.StatusBadRequest, code: codeTooManyTags, message: logstore.ErrTooManyTags.Message,
+			extra: map[string]any{"resourceName": *in.ResourceArn}}
+	}
+	return nil, err
 }
 
 type untagResourceIn struct {
 	ResourceArn *string  `json:"resourceArn"`
 	TagKeys     []string `json:"tagKeys"`
+}
+
+// checkTagKeys checks a list of tag keys: the rules its keys break are
+// reported once for the list, as for a map's keys.
+func checkTagKeys(v *violations, keys []string, member string) {
+	bad := map[string]bool{}
+	for _, k := range keys {
+		for _, r := range keyRules(k) {
+			bad[r] = true
+		}
+	}
+	if len(bad) > 0 {
+		v.constraint(renderList(keys), member, "Member must satisfy constraint: ["+strings.Join(sortedKeys(bad), ", ")+"]")
+	}
 }
 
 func (h *Handler) untagResource(body []byte, _ string) (any, error) {
@@ -259,24 +189,15 @@ func (h *Handler) untagResource(body []byte, _ string) (any, error) {
 		v.null("tagKeys")
 	}
 	listLength(&v, in.TagKeys, in.TagKeys != nil, "tagKeys", 0, maxTags)
-	bad := map[string]bool{}
-	for _, k := range in.TagKeys {
-		for _, r := range keyRules(k) {
-			bad[r] = true
-		}
-	}
-	if len(bad) > 0 {
-		v.constraint(renderList(in.TagKeys), "tagKeys", "Member must satisfy constraint: ["+strings.Join(sortedKeys(bad), ", ")+"]")
-	}
+	checkTagKeys(&v, in.TagKeys, "tagKeys")
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	g, err := h.taggedGroup(*in.ResourceArn)
+	name, err := h.taggedGroup(*in.ResourceArn)
 	if err != nil {
 		return nil, err
 	}
-	h.tags.remove(g, in.TagKeys)
-	return nil, nil
+	return nil, h.svc.UntagLogGroup(name, in.TagKeys)
 }
 
 type listTagsIn struct {
@@ -297,9 +218,97 @@ func (h *Handler) listTagsForResource(body []byte, _ string) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	g, err := h.taggedGroup(*in.ResourceArn)
+	name, err := h.taggedGroup(*in.ResourceArn)
 	if err != nil {
 		return nil, err
 	}
-	return listTagsOut{Tags: h.tags.get(g)}, nil
+	tags, err := h.svc.ListTagsLogGroup(name)
+	if err != nil {
+		return nil, err
+	}
+	return listTagsOut{Tags: tags}, nil
+}
+
+// The deprecated actions name the group by logGroupName
+// (https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_TagLogGroup.html,
+// API_UntagLogGroup.html, API_ListTagsLogGroup.html). awscli still has
+// them (tag-log-group, untag-log-group, list-tags-log-group).
+
+type tagLogGroupIn struct {
+	LogGroupName *string           `json:"logGroupName"`
+	Tags         map[string]string `json:"tags"`
+}
+
+// tagLogGroup is TagResource by name. Its errors are
+// InvalidParameterException and ResourceNotFoundException only, so a
+// 51st tag is an InvalidParameterException with TooManyTagsException's
+// text.
+func (h *Handler) tagLogGroup(body []byte, _ string) (any, error) {
+	var in tagLogGroupIn
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.requiredString(in.LogGroupName, "logGroupName")
+	if in.Tags == nil {
+		v.null("tags")
+	}
+	checkTags(&v, in.Tags, in.Tags != nil, "tags")
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := groupName(in.LogGroupName); err != nil {
+		return nil, err
+	}
+	err := h.svc.TagLogGroup(*in.LogGroupName, in.Tags)
+	if errors.Is(err, logstore.ErrTooManyTags) {
+		return nil, invalidParameter(logstore.ErrTooManyTags.Message)
+	}
+	return nil, err
+}
+
+type untagLogGroupIn struct {
+	LogGroupName *string  `json:"logGroupName"`
+	Tags         []string `json:"tags"` // the keys, despite the name
+}
+
+func (h *Handler) untagLogGroup(body []byte, _ string) (any, error) {
+	var in untagLogGroupIn
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.requiredString(in.LogGroupName, "logGroupName")
+	if in.Tags == nil {
+		v.null("tags")
+	}
+	listLength(&v, in.Tags, in.Tags != nil, "tags", 1, 0)
+	checkTagKeys(&v, in.Tags, "tags")
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := groupName(in.LogGroupName); err != nil {
+		return nil, err
+	}
+	return nil, h.svc.UntagLogGroup(*in.LogGroupName, in.Tags)
+}
+
+func (h *Handler) listTagsLogGroup(body []byte, _ string) (any, error) {
+	var in groupNameIn
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	var v violations
+	v.requiredString(in.LogGroupName, "logGroupName")
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if err := groupName(in.LogGroupName); err != nil {
+		return nil, err
+	}
+	tags, err := h.svc.ListTagsLogGroup(*in.LogGroupName)
+	if err != nil {
+		return nil, err
+	}
+	return listTagsOut{Tags: tags}, nil
 }
