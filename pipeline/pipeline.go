@@ -666,12 +666,13 @@ func (p *Pipeline) markLost(x *input, from, to int64, drops uint64) {
 	}
 }
 
-// captureStats returns the live inputs' counters as last polled.
+// captureStats returns the live inputs' counters: frames as of now, the
+// kernel's as of the source's last poll (at most a second old).
 func (p *Pipeline) captureStats() []live.Stats {
 	var out []live.Stats
 	for _, x := range p.in.all {
 		if x.capture != nil {
-			out = append(out, x.stats)
+			out = append(out, x.capture.Counters())
 		}
 	}
 	return out

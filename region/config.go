@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/vpcflow/vpcflow/capture/live"
 	"github.com/vpcflow/vpcflow/flow"
 	"github.com/vpcflow/vpcflow/pipeline"
 	"github.com/vpcflow/vpcflow/policy"
@@ -35,6 +36,9 @@ type Configuration struct {
 	Replay []string
 	Speed  float64
 	Loop   bool
+	// Interfaces are live network interfaces to capture (Linux, root or
+	// CAP_NET_RAW); they run on the clock.
+	Interfaces []LiveInterface
 	// SimRate, when positive, adds the simulator as a continuous source of
 	// that many packets per second over the topology's interfaces.
 	SimRate float64
@@ -68,6 +72,8 @@ func (c *Configuration) validate() error {
 		return fmt.Errorf("region: Speed: want 0 (as fast as possible) or a positive factor, got %v", c.Speed)
 	case c.SimRate < 0:
 		return fmt.Errorf("region: SimRate: want a positive number of packets per second, got %v", c.SimRate)
+	case len(c.Interfaces) > 0 && len(c.Replay) > 0 && c.Speed == 0:
+		return fmt.Errorf("region: live interfaces run on the clock and cannot be mixed with a replay at full speed (on packet time): give the replay a speed")
 	case c.SimRate > 0 && len(c.Replay) > 0 && c.Speed == 0:
 		return fmt.Errorf("region: the simulator runs on the clock and cannot be mixed with a replay at full speed (on packet time): give the replay a speed")
 	}
@@ -80,5 +86,16 @@ func (c *Configuration) inputs() []pipeline.Input {
 	for _, f := range c.Replay {
 		in = append(in, pipeline.FileInput(f, c.Speed, c.Loop))
 	}
+	for _, l := range c.Interfaces {
+		in = append(in, pipeline.LiveInput(l.Capture, l.ENI))
+	}
 	return in
+}
+
+// LiveInterface is a live interface to capture. ENI, when set, pins all its
+// frames to that ENI (see attribute.PacketOn); otherwise they are
+// attributed by MAC and IP address.
+type LiveInterface struct {
+	Capture live.Configuration
+	ENI     string
 }

@@ -52,6 +52,9 @@ func (r *Region) Health() Health {
 	if r.cfg.SimRate > 0 {
 		h.Sources = append(h.Sources, "sim")
 	}
+	for _, l := range r.cfg.Interfaces {
+		h.Sources = append(h.Sources, "live:"+l.Capture.Interface)
+	}
 	select {
 	case <-r.pipe.Ended():
 		h.SourcesEnded = true

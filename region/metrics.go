@@ -24,6 +24,9 @@ type metrics struct {
 
 	packets, bytes, dropped, excluded, flowsDropped, late, records, undeliverable, filtered, inputErrors, flowLogs, storeBytes *prometheus.Desc
 
+	// per live interface (label interface)
+	captureFrames, kernelPackets, kernelDrops, kernelFreezes *prometheus.Desc
+
 	sizeMu   sync.Mutex
 	size     int64
 	sizeTime time.Time
@@ -59,6 +62,10 @@ func newMetrics(r *Region) *metrics {
 		flowLogs:       d("flow_logs", "Flow logs in the registry."),
 		topoVersion:    d("topology_version", "Version of the declared network: 1 at start, one more at every change."),
 		trackingResets: d("tracking_resets_total", "Topology changes with other interfaces, which emptied the connection-tracking table."),
+		captureFrames:  d("capture_frames_total", "Frames read from a live interface.", "interface"),
+		kernelPackets:  d("capture_kernel_packets_total", "Frames the kernel passed to a live interface's capture after its filter, dropped ones included (tp_packets).", "interface"),
+		kernelDrops:    d("capture_kernel_drops_total", "Frames the kernel dropped because a capture ring was full (tp_drops); the windows they fell in got SKIPDATA records.", "interface"),
+		kernelFreezes:  d("capture_kernel_freezes_total", "Times a capture ring filled up (tp_freeze_q_cnt).", "interface"),
 		storeBytes:     d("data_dir_bytes", "Size of the data dir on disk (log store, buckets, registry), refreshed at most every 10 s."),
 	}
 }
@@ -94,6 +101,12 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	counter(m.late, s.Flow.Late)
 	counter(m.inputErrors, uint64(len(s.InputErrors)))
 	counter(m.trackingResets, s.TrackingResets)
+	for _, c := range s.Capture {
+		counter(m.captureFrames, c.Frames, c.Interface)
+		counter(m.kernelPackets, c.KernelPackets, c.Interface)
+		counter(m.kernelDrops, c.KernelDrops, c.Interface)
+		counter(m.kernelFreezes, c.QueueFreezes, c.Interface)
+	}
 	_, version := m.r.Topology()
 	ch <- prometheus.MustNewConstMetric(m.topoVersion, prometheus.GaugeValue, float64(version))
 	for id, st := range m.r.pipe.StatsByFlowLog() {

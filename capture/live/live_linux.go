@@ -351,6 +351,17 @@ func (s *Source) Stats() Stats {
 	return st
 }
 
+// Counters returns the source's counters without asking the kernel: the
+// frames handed out so far, and the kernel's counters as of the last poll
+// (at most a second old while the source runs).
+func (s *Source) Counters() Stats {
+	s.statsMu.Lock()
+	st := s.stats
+	s.statsMu.Unlock()
+	st.Frames, st.Bytes = s.frames.Load(), s.bytes.Load()
+	return st
+}
+
 // pollLocked adds what the kernel counted since the last poll. afpacket
 // keeps 32-bit running sums; the differences are taken modulo 2^32, so
 // the 64-bit totals survive their wrapping.

@@ -10,7 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/vpcflow/vpcflow/capture/live"
-	"github.com/vpcflow/vpcflow/pipeline"
+	"github.com/vpcflow/vpcflow/region"
 )
 
 // liveFlags are the flags of live capture, shared by `vpcflow run` and
@@ -51,8 +51,8 @@ func addLiveFlags(c *cobra.Command, f *liveFlags) {
 	fl.DurationVar(&f.blockTimeout, "block-timeout", d.BlockTimeout, "how long the kernel fills a ring block before handing it over; windows close twice that after their end")
 }
 
-// liveInputs turns the live flags into pipeline inputs.
-func liveInputs(f *liveFlags) ([]pipeline.Input, error) {
+// liveInterfaces turns the live flags into the interfaces to capture.
+func liveInterfaces(f *liveFlags) ([]region.LiveInterface, error) {
 	cfg := live.DefaultConfiguration()
 	cfg.SnapLen, cfg.Readers = f.snapLen, f.readers
 	cfg.BlockTimeout = f.blockTimeout
@@ -65,7 +65,7 @@ func liveInputs(f *liveFlags) ([]pipeline.Input, error) {
 			return nil, usageErrorf("--bpf %s: %v", f.bpf, err)
 		}
 	}
-	var out []pipeline.Input
+	var out []region.LiveInterface
 	seen := map[string]bool{}
 	for _, s := range f.interfaces {
 		name, eni, pinned := strings.Cut(s, "=")
@@ -81,7 +81,7 @@ func liveInputs(f *liveFlags) ([]pipeline.Input, error) {
 		if err := c.Validate(); err != nil {
 			return nil, usageErrorf("%v", err)
 		}
-		out = append(out, pipeline.LiveInput(c, eni))
+		out = append(out, region.LiveInterface{Capture: c, ENI: eni})
 	}
 	return out, nil
 }

@@ -60,9 +60,13 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 	if len(f.interfaces) == 0 {
 		return usageErrorf("--interface: name at least one interface to capture (IF or IF=eni-ID)")
 	}
-	inputs, err := liveInputs(&f.liveFlags)
+	ifs, err := liveInterfaces(&f.liveFlags)
 	if err != nil {
 		return err
+	}
+	var inputs []pipeline.Input
+	for _, l := range ifs {
+		inputs = append(inputs, pipeline.LiveInput(l.Capture, l.ENI))
 	}
 	cfg, router, closeStore, err := flowLogSetup(cmd, &f.pcapFlags)
 	if err != nil {

@@ -34,12 +34,13 @@ type serveFlags struct {
 	sim                                                    float64
 	simSeed                                                uint64
 	maxFlowsPerWindow, maxFlows                            int
+	liveFlags
 }
 
 func newServeCmd() *cobra.Command {
 	var f serveFlags
 	c := &cobra.Command{
-		Use:   "serve [--topology FILE] [--replay FILE... [--speed X|max] [--loop]] [--sim[=RATE]]",
+		Use:   "serve [--topology FILE] [--replay FILE... [--speed X|max] [--loop]] [--sim[=RATE]] [--interface IF[=eni-ID]...]",
 		Short: "Run the flow-log service: sources in, flow logs delivered as windows close",
 		Long: `serve runs vpcflow as a service for one account and region: packets come
 from the sources, flow logs are kept in the data dir's registry (those of the
@@ -62,6 +63,10 @@ Sources:
   --loop             start the replay again at its end, forever
   --sim[=RATE]       simulated traffic of the topology's interfaces, RATE
                      packets per second (default ` + strconv.Itoa(defaultSimRate) + `), on the clock
+  --interface IF[=eni-ID]...
+                     live interfaces of this host (Linux, root or CAP_NET_RAW),
+                     on the clock; see 'vpcflow run --help' for IF=eni-ID,
+                     the grace before windows close, drops and SKIPDATA
 
 The service listens on --listen for HTTP: GET /healthz (JSON status), GET
 /metrics (Prometheus), and the AWS APIs for awscli and the SDKs with
@@ -110,6 +115,7 @@ and delivers the open windows and exits 0. One process owns a data dir: another
 	fl.Float64Var(&f.sim, "sim", 0, "simulated traffic at RATE packets per second (--sim alone: "+strconv.Itoa(defaultSimRate)+")")
 	fl.Lookup("sim").NoOptDefVal = strconv.Itoa(defaultSimRate)
 	fl.Uint64Var(&f.simSeed, "sim-seed", 1, "seed of the simulated traffic")
+	addLiveFlags(c, &f.liveFlags)
 	fl.StringVar(&f.listen, "listen", api.DefaultConfiguration().Listen, "HTTP address (healthz, metrics); keep it on loopback")
 	fl.StringVar(&f.account, "account", "", "account id (default: the topology's, else the data dir's, else 123456789012)")
 	fl.StringVar(&f.region, "region", "", "region (default: the topology's, else the data dir's, else us-east-1)")
@@ -145,6 +151,12 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	if cfg.SimRate > 0 && len(f.replay) > 0 && cfg.Speed == 0 {
 		return usageErrorf("--sim runs on the clock: give the replay a --speed (such as 1) to mix them")
+	}
+	if cfg.Interfaces, err = liveInterfaces(&f.liveFlags); err != nil {
+		return err
+	}
+	if len(cfg.Interfaces) > 0 && len(f.replay) > 0 && cfg.Speed == 0 {
+		return usageErrorf("--interface runs on the clock: give the replay a --speed (such as 1) to mix them")
 	}
 	cfg.TopologyFile = f.topology
 	if f.topology != "" {
@@ -296,6 +308,13 @@ func describeSources(cfg *region.Configuration) string {
 	}
 	if cfg.SimRate > 0 {
 		s = append(s, fmt.Sprintf("simulator (%v packets/s)", cfg.SimRate))
+	}
+	for _, l := range cfg.Interfaces {
+		n := "live " + l.Capture.Interface
+		if l.ENI != "" {
+			n += " (" + l.ENI + ")"
+		}
+		s = append(s, n)
 	}
 	if len(s) == 0 {
 		return "no sources"

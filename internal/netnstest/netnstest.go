@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package netnstest builds small networks of Linux network namespaces for
 // tests that need real interfaces: two namespaces joined by a veth pair,
 // with the MAC and IP addresses a topology declares, and helpers to run
