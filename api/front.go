@@ -212,12 +212,14 @@ type rpcService interface {
 	rpc() service
 }
 
-// rpcOperation reads /service/<Service>/operation/<Action>.
+// rpcOperation reads /service/<Service>/operation/<Action>; ok is false
+// when the path names no operation (svc is then whatever it names).
 func rpcOperation(path string) (svc, op string, ok bool) {
-	rest, ok1 := strings.CutPrefix(path, "/service/")
-	svc, op, ok2 := strings.Cut(rest, "/operation/")
-	if !ok1 || !ok2 || svc == "" || op == "" || strings.Contains(op, "/") {
-		return "", "", false
+	rest, _ := strings.CutPrefix(path, "/service/")
+	svc, rest, _ = strings.Cut(rest, "/")
+	op, ok = strings.CutPrefix(rest, "operation/")
+	if !ok || op == "" || strings.Contains(op, "/") {
+		return svc, "", false
 	}
 	return svc, op, true
 }

@@ -1,0 +1,113 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+)
+
+// TestCloudWatchThroughFront: CloudWatch through the front in both of its
+// protocols. aws-sdk-go-v2's client speaks Smithy RPC v2 CBOR on
+// /service/GraniteServiceVersion20100801/operation/<Action>, signed for
+// "monitoring"; awscli 2.9's Query forms are told apart by their signing
+// name or, unsigned, by Version=2010-08-01, and answered in CloudWatch's
+// XML error format.
+func TestCloudWatchThroughFront(t *testing.T) {
+	addr := startPing(t)
+	c := cloudwatch.New(cloudwatch.Options{Region: "eu-west-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(testKey, testSecret, "")})
+	ctx := context.Background()
+	if _, err := c.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("ssh-rejects"), Namespace: aws.String("VPCFlow"),
+		MetricName: aws.String("SSHRejects"), Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1),
+		Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
+		AlarmActions: []string{"arn:aws:sns:eu-west-1:111122223333:ops"}}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
+	// The ping example's account and region.
+	if err != nil || len(out.MetricAlarms) != 1 || aws.ToString(out.MetricAlarms[0].AlarmArn) != "arn:aws:cloudwatch:eu-west-1:111122223333:alarm:ssh-rejects" {
+		t.Fatalf("DescribeAlarms: %+v %v", out, err)
+	}
+	// A topic of another region is refused as CloudWatch refuses it.
+	_, err = c.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("x"), Namespace: aws.String("VPCFlow"),
+		MetricName: aws.String("SSHRejects"), Statistic: cwtypes.StatisticSum, Period: aws.Int32(60), EvaluationPeriods: aws.Int32(1),
+		Threshold: aws.Float64(1), ComparisonOperator: cwtypes.ComparisonOperatorGreaterThanOrEqualToThreshold,
+		AlarmActions: []string{"arn:aws:sns:us-east-1:111122223333:ops"}})
+	wantAPIError(t, err, "ValidationError")
+	// Errors carry the request id and the model's status.
+	_, err = c.DeleteAlarms(ctx, &cloudwatch.DeleteAlarmsInput{AlarmNames: []string{"nope"}})
+	wantAPIError(t, err, "ResourceNotFound")
+	var re *awshttp.ResponseError
+	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusNotFound || re.ServiceRequestID() == "" {
+		t.Errorf("DeleteAlarms error: %v", err)
+	}
+	// A wrong secret: CloudWatch's Query code, reported by the CBOR client
+	// from X-Amzn-Query-Error.
+	bad := cloudwatch.New(cloudwatch.Options{Region: "eu-west-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1,
+		Credentials: credentials.NewStaticCredentialsProvider(testKey, "not-the-secret", "")})
+	_, err = bad.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
+	wantAPIError(t, err, "SignatureDoesNotMatch")
+
+	form := "Action=DescribeAlarms&Version=2010-08-01&AlarmNames.member.1=ssh-rejects"
+	for _, tt := range []struct {
+		name, form, service, secret string
+		status                      int
+		code                        string
+	}{
+		{"signed form", form, "monitoring", testSecret, 200, ""},
+		{"unsigned form", form, "", "", 403, "MissingAuthenticationToken"},
+		{"wrong secret", form, "monitoring", "not-the-secret", 403, "SignatureDoesNotMatch"},
+		{"unknown action", "Action=PutDashboard&Version=2010-08-01", "monitoring", testSecret, 400, "InvalidAction"},
+		{"missing member", "Action=SetAlarmState&Version=2010-08-01&AlarmName=ssh-rejects", "monitoring", testSecret, 400, "ValidationError"},
+		{"unknown alarm", "Action=DeleteAlarms&Version=2010-08-01&AlarmNames.member.1=nope", "monitoring", testSecret, 404, "ResourceNotFound"},
+	} {
+		if status, code := send(t, addr, tt.form, tt.service, tt.secret, time.Now()); status != tt.status || code != tt.code {
+			t.Errorf("%s: %d %s, want %d %s", tt.name, status, code, tt.status, tt.code)
+		}
+	}
+	// An unsigned request names its service by Version: the error is
+	// CloudWatch's document.
+	resp, err := http.Post("http://"+addr+"/", "application/x-www-form-urlencoded", strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(b), `<ErrorResponse xmlns="http://monitoring.amazonaws.com/doc/2010-08-01/"><Error><Type>Sender</Type><Code>MissingAuthenticationToken</Code>`) {
+		t.Errorf("unsigned: %s", b)
+	}
+	// A Smithy RPC v2 path that names no operation.
+	req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/service/GraniteServiceVersion20100801/", nil)
+	req.Header.Set("Smithy-Protocol", "rpc-v2-cbor")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Content-Type") != "application/cbor" || resp.Header.Get("X-Amzn-Query-Error") != "MissingAuthenticationToken;Sender" {
+		t.Errorf("RPC path without operation: %d %v", resp.StatusCode, resp.Header)
+	}
+	// Counted in /metrics like the other services.
+	resp, err = http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`vpcflow_api_requests_total{action="DescribeAlarms",service="monitoring",status="200"}`,
+		`vpcflow_api_requests_total{action="DeleteAlarms",service="monitoring",status="404"}`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
