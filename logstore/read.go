@@ -233,7 +233,7 @@ type FilterInput struct {
 	Match      func(msg []byte) bool
 	Pattern    string
 	Limit      int  // 1-10000; 0 means 10000
-	Descending bool // startFromHead=false: newest first
+	Descending bool // startFromHead=false: newest first; a NextToken's own direction wins
 	NextToken  string
 }
 
@@ -265,11 +265,12 @@ func (s *Store) FilterLogEvents(in FilterInput) (FilterOutput, error) {
 	if in.EndTime != nil {
 		hi = *in.EndTime
 	}
-	if in.Descending && in.StartTime != nil && *in.StartTime < 1_704_067_200_000 {
-		return FilterOutput{}, ErrTailBefore2024
-	}
+	// The direction is not part of the hash: a token carries the
+	// direction of the request that issued it, which wins over
+	// Descending ("If you provide both nextToken and startFromHead, the
+	// direction of the nextToken is used", API reference).
 	h := paramHash("fle", in.Group, strings.Join(in.StreamNames, "\x00"), in.StreamPrefix,
-		strconv.FormatInt(lo, 10), strconv.FormatInt(hi, 10), in.Pattern, strconv.FormatBool(in.Descending))
+		strconv.FormatInt(lo, 10), strconv.FormatInt(hi, 10), in.Pattern)
 	var pos [16]byte
 	havePos := false
 	if in.NextToken != "" {
@@ -277,9 +278,14 @@ func (s *Store) FilterLogEvents(in FilterInput) (FilterOutput, error) {
 		if err != nil {
 			return FilterOutput{}, err
 		}
-		if pos, havePos = parseEventKey(after); !havePos {
+		dir, id, _ := strings.Cut(after, "/")
+		if pos, havePos = parseEventKey(id); !havePos || dir != "f" && dir != "b" {
 			return FilterOutput{}, ErrInvalidToken
 		}
+		in.Descending = dir == "b"
+	}
+	if in.Descending && in.StartTime != nil && *in.StartTime < 1_704_067_200_000 {
+		return FilterOutput{}, ErrTailBefore2024
 	}
 	g := s.lookup(in.Group)
 	if g == nil {
@@ -394,7 +400,11 @@ func (s *Store) FilterLogEvents(in FilterInput) (FilterOutput, error) {
 		}
 	}
 	if full {
-		out.NextToken = encodeToken("fle", keyString(last[:]), h, s.now())
+		dir := "f/"
+		if in.Descending {
+			dir = "b/"
+		}
+		out.NextToken = encodeToken("fle", dir+keyString(last[:]), h, s.now())
 	}
 	return out, nil
 }

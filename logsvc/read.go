@@ -47,7 +47,7 @@ type FilterLogEventsInput struct {
 	StartTime, EndTime  *int64 // ms; the window StartTime <= timestamp <= EndTime
 	FilterPattern       string // empty matches every event
 	Limit               int    // 1-10000; 0 means 10000
-	Descending          bool   // startFromHead=false: newest first
+	Descending          bool   // startFromHead=false: newest first; a NextToken's own direction wins
 	NextToken           string
 }
 

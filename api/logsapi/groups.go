@@ -146,11 +146,36 @@ type describeLogGroupsOut struct {
 	NextToken string            `json:"nextToken,omitempty"`
 }
 
+// patternGroup is a group as DescribeLogGroups describes it to a request
+// with logGroupNamePattern: "If you specify logGroupNamePattern in your
+// request, then only arn, creationTime, and logGroupName are included in
+// the response" (API reference).
+type patternGroup struct {
+	LogGroupName string `json:"logGroupName"`
+	CreationTime int64  `json:"creationTime"`
+	Arn          string `json:"arn"`
+}
+
+type describePatternOut struct {
+	LogGroups []patternGroup `json:"logGroups"`
+	NextToken string         `json:"nextToken,omitempty"`
+}
+
+// briefly is out as a request with logGroupNamePattern gets it.
+func briefly(out describeLogGroupsOut) describePatternOut {
+	b := describePatternOut{LogGroups: make([]patternGroup, len(out.LogGroups)), NextToken: out.NextToken}
+	for i, g := range out.LogGroups {
+		b.LogGroups[i] = patternGroup{LogGroupName: g.LogGroupName, CreationTime: g.CreationTime, Arn: g.Arn}
+	}
+	return b
+}
+
 // describeLogGroups lists groups by name. logGroupClass, which the service
 // does not filter on, is applied here page by page: each page of the
 // service is consumed whole, so its token resumes exactly after what was
-// examined. accountIdentifiers and includeLinkedAccounts are accepted and
-// have no effect (there are no linked accounts).
+// examined. With logGroupNamePattern only the name, creation time and arn
+// of each group are given. accountIdentifiers and includeLinkedAccounts
+// are accepted and have no effect (there are no linked accounts).
 func (h *Handler) describeLogGroups(body []byte, _ string) (any, error) {
 	var in describeLogGroupsIn
 	if err := decode(body, &in); err != nil {
@@ -217,6 +242,9 @@ func (h *Handler) describeLogGroups(body []byte, _ string) (any, error) {
 		}
 		out.NextToken = next
 		if next == "" || len(out.LogGroups) == want {
+			if in.LogGroupNamePattern != nil {
+				return briefly(out), nil
+			}
 			return out, nil
 		}
 		q.NextToken = next
