@@ -62,9 +62,9 @@ func TestAWSCLICloudWatch(t *testing.T) {
 	var al struct {
 		MetricAlarms []struct {
 			AlarmName, AlarmArn, AlarmDescription, StateValue, StateReason, StateUpdatedTimestamp string
-			ActionsEnabled                                                                    bool
-			AlarmActions                                                                      []string
-			Threshold                                                                         float64
+			ActionsEnabled                                                                        bool
+			AlarmActions                                                                          []string
+			Threshold                                                                             float64
 		}
 	}
 	awsOK(t, p, &al, "cloudwatch", "describe-alarms", "--alarm-names", "ssh-rejects")
@@ -92,7 +92,7 @@ func TestAWSCLICloudWatch(t *testing.T) {
 	}
 	for summary, typ := range map[string]string{"Alarm updated from INSUFFICIENT_DATA to ALARM": "StateUpdate",
 		"Successfully executed action arn:aws:sns:eu-west-1:111122223333:ops": "Action",
-		"Successfully executed action " + hook.URL + "/alarm":                  "Action"} {
+		"Successfully executed action " + hook.URL + "/alarm":                 "Action"} {
 		if summaries[summary] != typ {
 			t.Errorf("describe-alarm-history lacks %s %q: %+v", typ, summary, h.AlarmHistoryItems)
 		}
