@@ -38,6 +38,12 @@ type Configuration struct {
 	// reader). When they are all taken, readers stop reading, the rings
 	// fill and the kernel counts what it drops: no frame is lost unseen.
 	BatchBytes, QueueBatches int
+	// InPlace has the consumer read frames straight from the rings in Next
+	// (each frame valid until the next call), without reader goroutines,
+	// copies or queue; the rings are the only buffer, and the kernel's
+	// counters are polled every few milliseconds to tell the consumer that
+	// frames wait. See docs/live-capture.md for what it is worth.
+	InPlace bool
 }
 
 // DefaultConfiguration returns the defaults documented on Configuration;

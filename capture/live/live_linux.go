@@ -37,15 +37,18 @@ type Source struct {
 	free    chan *batch
 	done    chan struct{} // closed by Stop: readers leave at once
 	stopAt  atomic.Int64  // Unix nanoseconds of StopReading; 0 while reading
+	shut    atomic.Bool   // Stop closed the sockets
 	once    sync.Once
 	wg      sync.WaitGroup
 	running atomic.Int32 // readers still reading
 	notify  atomic.Pointer[func()]
 
 	// consumer side: the batch being handed out; frames alias its buffer
-	// and stay valid until the next call of Next.
+	// and stay valid until the next call of Next. InPlace: the socket read
+	// last.
 	cur *batch
 	pos int
+	rr  int
 
 	frames, bytes atomic.Uint64
 
@@ -105,10 +108,14 @@ func New(cfg Configuration, _ Dependencies) (*Source, error) {
 		return nil, fmt.Errorf("live capture on %s: filter: %v", ifc.Name, err)
 	}
 	fanoutID := uint16(os.Getpid()) ^ uint16(fanoutSeq.Add(1)<<12)
+	poll := pollTimeout
+	if cfg.InPlace {
+		poll = 0 // Next never waits
+	}
 	for i := 0; i < cfg.Readers; i++ {
 		tp, err := afpacket.NewTPacket(afpacket.OptInterface(ifc.Name), afpacket.TPacketVersion3,
 			afpacket.OptBlockSize(cfg.BlockSize), afpacket.OptNumBlocks(cfg.Blocks), afpacket.OptFrameSize(4096),
-			afpacket.OptBlockTimeout(cfg.BlockTimeout), afpacket.OptPollTimeout(pollTimeout))
+			afpacket.OptBlockTimeout(cfg.BlockTimeout), afpacket.OptPollTimeout(poll))
 		if err != nil {
 			s.closeSockets()
 			if errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES) {
@@ -180,25 +187,36 @@ func (s *Source) wake() {
 }
 
 // Start starts a reader goroutine per socket and the once-a-second poll
-// of the kernel's counters. Cancelling ctx stops reading as Stop does.
+// of the kernel's counters (InPlace: no reader, and a poll every few
+// milliseconds that wakes the consumer when the kernel counted frames).
+// Cancelling ctx stops reading as StopReading does.
 func (s *Source) Start(ctx context.Context) error {
 	if len(s.socks) == 0 {
 		return fmt.Errorf("live capture: started after Stop")
 	}
-	s.running.Store(int32(len(s.socks)))
-	for _, tp := range s.socks {
-		s.wg.Add(1)
-		go s.read(tp)
+	every := time.Second
+	if s.cfg.InPlace {
+		every = inPlacePoll
+	} else {
+		s.running.Store(int32(len(s.socks)))
+		for _, tp := range s.socks {
+			s.wg.Add(1)
+			go s.read(tp)
+		}
 	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()
-		t := time.NewTicker(time.Second)
+		t := time.NewTicker(every)
 		defer t.Stop()
+		var seen uint64
 		for {
 			select {
 			case <-t.C:
-				s.Stats()
+				if st := s.Stats(); st.KernelPackets != seen && s.cfg.InPlace {
+					seen = st.KernelPackets
+					s.wake()
+				}
 			case <-ctx.Done():
 				s.StopReading()
 				ctx = context.Background() // once
@@ -295,10 +313,17 @@ func (s *Source) fail(err error) {
 	s.errMu.Unlock()
 }
 
+// inPlacePoll is how often an InPlace source looks at the kernel's
+// counters for frames to announce.
+const inPlacePoll = 5 * time.Millisecond
+
 // Next returns the next frame, capture.ErrNotReady when none is waiting,
 // and io.EOF (or the read error) once stopped and drained. The frame's data
 // stays valid until the next call. One consumer goroutine only.
 func (s *Source) Next() (capture.Frame, error) {
+	if s.cfg.InPlace {
+		return s.nextInPlace()
+	}
 	for {
 		if s.cur != nil {
 			if s.pos < len(s.cur.frames) {
@@ -335,6 +360,31 @@ func (s *Source) Next() (capture.Frame, error) {
 		}
 		return capture.Frame{}, io.EOF
 	}
+}
+
+// nextInPlace reads the rings themselves, one socket after the other.
+func (s *Source) nextInPlace() (capture.Frame, error) {
+	// After StopReading, the rings are read for a block timeout more, and
+	// no longer: a busy link would never let them run dry.
+	if s.shut.Load() || s.pastDrain() {
+		return capture.Frame{}, io.EOF
+	}
+	for i := range s.socks {
+		k := (s.rr + i) % len(s.socks)
+		data, ci, err := s.socks[k].ZeroCopyReadPacketData()
+		if errors.Is(err, afpacket.ErrTimeout) {
+			continue
+		}
+		if err != nil {
+			return capture.Frame{}, fmt.Errorf("live capture on %s: reading the ring: %v", s.ifc.Name, err)
+		}
+		s.rr = k
+		f := capture.Frame{TimestampNanos: ci.Timestamp.UnixNano(), Data: data, WireLen: max(ci.Length, len(data)), LinkType: s.link}
+		s.frames.Add(1)
+		s.bytes.Add(uint64(f.WireLen))
+		return f, nil
+	}
+	return capture.Frame{}, capture.ErrNotReady
 }
 
 // Stats polls the kernel's counters of every socket and returns the
@@ -398,6 +448,7 @@ func (s *Source) Stop() error {
 	defer s.statsMu.Unlock()
 	if !s.closed {
 		s.pollLocked()
+		s.shut.Store(true)
 		s.closeSockets()
 		s.closed = true
 	}

@@ -156,9 +156,19 @@ func drain(t *testing.T, s *Source, want int, timeout time.Duration) []capture.F
 // captures one end: every frame the veth counted comes out once, with its
 // wire length and a kernel timestamp taken while the test ran.
 func TestCapture(t *testing.T) {
+	for _, inPlace := range []bool{false, true} {
+		t.Run(map[bool]string{false: "copy", true: "inplace"}[inPlace], func(t *testing.T) {
+			cfg := DefaultConfiguration()
+			cfg.InPlace = inPlace
+			testCapture(t, cfg)
+		})
+	}
+}
+
+func testCapture(t *testing.T, cfg Configuration) {
 	p := netnstest.NewPair(t, macs, ips, 24)
 	p.ListenUDP(t, 0, 5000)
-	s := open(t, p, 0, DefaultConfiguration())
+	s := open(t, p, 0, cfg)
 	before := p.Counters(t, 0)
 	start := time.Now()
 	const datagrams, payload, pings, pingSize = 50, 100, 3, 56
@@ -241,10 +251,19 @@ func TestFilterAndSnapLen(t *testing.T) {
 // one-batch queue: the kernel drops, and every frame the veth received is
 // either read or counted as dropped, never lost unseen.
 func TestDropsCounted(t *testing.T) {
+	for _, inPlace := range []bool{false, true} {
+		t.Run(map[bool]string{false: "copy", true: "inplace"}[inPlace], func(t *testing.T) {
+			testDropsCounted(t, inPlace)
+		})
+	}
+}
+
+func testDropsCounted(t *testing.T, inPlace bool) {
 	p := netnstest.NewPair(t, macs, ips, 24)
 	p.ListenUDP(t, 0, 5000)
 	cfg := DefaultConfiguration()
 	cfg.SnapLen, cfg.BlockSize, cfg.Blocks, cfg.BatchBytes, cfg.QueueBatches = 64, 4096, 1, 4096, 1
+	cfg.InPlace = inPlace
 	s := open(t, p, 0, cfg)
 	before := p.Counters(t, 0)
 	const n = 2000
@@ -259,10 +278,7 @@ func TestDropsCounted(t *testing.T) {
 	for {
 		_, err := s.Next()
 		if errors.Is(err, capture.ErrNotReady) {
-			if s.running.Load() == 0 {
-				break
-			}
-			s.StopReading()
+			s.StopReading() // Next ends with io.EOF once the rings are read
 			time.Sleep(time.Millisecond)
 			continue
 		}

@@ -265,3 +265,40 @@ func checksum(b []byte) uint16 {
 }
 
 func deadline() time.Time { return time.Now().Add(2 * time.Second) }
+
+// Flood sends n raw Ethernet frames (frames, round robin) out of side i's
+// veth as fast as one goroutine can, and returns how long it took. The
+// other side's kernel receives them as if a host had sent them.
+func (p *Pair) Flood(t testing.TB, i int, frames [][]byte, n int) time.Duration {
+	t.Helper()
+	var fd, ifindex int
+	err := p.Do(i, func() error {
+		ifc, err := net.InterfaceByName(p.End[i].Veth)
+		if err != nil {
+			return err
+		}
+		ifindex = ifc.Index
+		// Protocol 0: the socket sends only, it receives nothing.
+		fd, err = unix.Socket(unix.AF_PACKET, unix.SOCK_RAW, 0)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("netnstest: raw socket in %s: %v", p.End[i].NS, err)
+	}
+	defer unix.Close(fd)
+	to := &unix.SockaddrLinklayer{Ifindex: ifindex, Halen: 6, Protocol: 0x0008} // ETH_P_IP, network order
+	start := time.Now()
+	for k := range n {
+		for {
+			err := unix.Sendto(fd, frames[k%len(frames)], 0, to)
+			if err == nil {
+				break
+			}
+			if err != unix.ENOBUFS && err != unix.EAGAIN {
+				t.Fatalf("netnstest: sending frame %d: %v", k, err)
+			}
+			runtime.Gosched()
+		}
+	}
+	return time.Since(start)
+}
