@@ -269,7 +269,7 @@ FlowLogs:
 	checkDescribe(t, tb, []describe{
 		{"version", "INTEGER"}, {"interface_id", "VARCHAR"}, {"srcaddr", "VARCHAR"}, {"dstaddr", "VARCHAR"},
 		{"bytes", "BIGINT"}, {"start", "BIGINT"}, {"end", "BIGINT"}, {"action", "VARCHAR"}, {"log_status", "VARCHAR"},
-		{"region", "VARCHAR"}, {"aws_region", "VARCHAR"}, {"day", "VARCHAR"},
+		{"region", "VARCHAR"}, {"aws_region", "VARCHAR"}, {"day", "VARCHAR"}, {"date", "DATE"},
 	})
 	// Version 4: region is a version 4 field.
 	checkRows(t, tb, `SELECT version, srcaddr, bytes, action, region, aws_region, day FROM flowlogs`,

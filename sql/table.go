@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 	"github.com/parquet-go/parquet-go"
@@ -574,6 +575,12 @@ func (t *Table) Close() error {
 	return err
 }
 
+// Date is a value of a DATE column: a day, printed yyyy-mm-dd as Athena
+// prints dates (the driver gives a time.Time at midnight UTC).
+type Date struct{ time.Time }
+
+func (d Date) String() string { return d.Format("2006-01-02") }
+
 // Result is the outcome of Query: the column names and DuckDB types, and
 // the rows as database/sql returns them (int32, int64, string, *big.Int for
 // HUGEINT sums, nil for NULL, ...).
@@ -607,6 +614,11 @@ func (t *Table) Query(ctx context.Context, q string) (*Result, error) {
 		}
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
+		}
+		for i, v := range vals {
+			if tm, ok := v.(time.Time); ok && res.Types[i] == "DATE" {
+				vals[i] = Date{tm}
+			}
 		}
 		res.Rows = append(res.Rows, vals)
 	}
