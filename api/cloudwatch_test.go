@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -10,18 +12,19 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 )
 
-// TestCloudWatchThroughFront: CloudWatch through the front in both of its
+// TestCloudWatchThroughFront: CloudWatch through the front in its three
 // protocols. aws-sdk-go-v2's client speaks Smithy RPC v2 CBOR on
 // /service/GraniteServiceVersion20100801/operation/<Action>, signed for
 // "monitoring"; awscli 2.9's Query forms are told apart by their signing
 // name or, unsigned, by Version=2010-08-01, and answered in CloudWatch's
-// XML error format.
+// XML error format; current botocore's AWS JSON 1.0 by X-Amz-Target.
 func TestCloudWatchThroughFront(t *testing.T) {
 	addr := startPing(t)
 	c := cloudwatch.New(cloudwatch.Options{Region: "eu-west-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1,
@@ -96,6 +99,37 @@ func TestCloudWatchThroughFront(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Content-Type") != "application/cbor" || resp.Header.Get("X-Amzn-Query-Error") != "MissingAuthenticationToken;Sender" {
 		t.Errorf("RPC path without operation: %d %v", resp.StatusCode, resp.Header)
+	}
+	// AWS JSON 1.0, as botocore speaks it to CloudWatch: X-Amz-Target
+	// names the service when the signature does not.
+	for _, tt := range []struct {
+		name, secret, target, body string
+		status                     int
+		want                       string
+	}{
+		{"signed JSON", testSecret, "GraniteServiceVersion20100801.DescribeAlarms", `{"AlarmNames":["ssh-rejects"]}`, 200, `"AlarmName":"ssh-rejects"`},
+		{"unsigned JSON", "", "GraniteServiceVersion20100801.DescribeAlarms", `{}`, 403, `"__type":"com.amazonaws.cloudwatch#MissingAuthenticationToken"`},
+		{"JSON error", testSecret, "GraniteServiceVersion20100801.DeleteAlarms", `{"AlarmNames":["nope"]}`, 404, `"message":"The following alarms were not found: [nope]"`},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(tt.body))
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		req.Header.Set("X-Amz-Target", tt.target)
+		if tt.secret != "" {
+			sum := sha256.Sum256([]byte(tt.body))
+			creds := aws.Credentials{AccessKeyID: testKey, SecretAccessKey: tt.secret}
+			if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "monitoring", "eu-west-1", time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.status || resp.Header.Get("Content-Type") != "application/x-amz-json-1.0" || !strings.Contains(string(b), tt.want) {
+			t.Errorf("%s: %d %s %s", tt.name, resp.StatusCode, resp.Header.Get("Content-Type"), b)
+		}
 	}
 	// Counted in /metrics like the other services.
 	resp, err = http.Get("http://" + addr + "/metrics")

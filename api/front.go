@@ -157,13 +157,16 @@ func (c *Component) serveAWS(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	svc, ok := c.services[svcName]
-	if ok && rpc {
+	if ps, multi := svc.(multiProtocolService); ok && multi {
 		// The service answers in the protocol asked for, errors included.
-		if rs, isRPC := svc.(rpcService); isRPC {
-			svc = rs.rpc()
-		} else {
-			svc, ok = c.fallback(r), false
+		switch {
+		case rpc:
+			svc = ps.forProtocol(protoCBOR)
+		case target != "":
+			svc = ps.forProtocol(protoJSON)
 		}
+	} else if ok && rpc {
+		svc, ok = c.fallback(r), false
 	}
 	if !ok {
 		svc = c.fallback(r)
@@ -200,16 +203,25 @@ func (c *Component) serveAWS(w http.ResponseWriter, r *http.Request) {
 
 // jsonTargets names the service of an X-Amz-Target prefix, for requests
 // whose signature does not.
-var jsonTargets = map[string]string{"Logs_20140328": "logs"}
+var jsonTargets = map[string]string{"Logs_20140328": "logs", cwapi.TargetPrefix: "monitoring"}
 
 // rpcServices names the service of a Smithy RPC v2 path's service id.
 var rpcServices = map[string]string{cwapi.ServiceID: "monitoring"}
 
-// rpcService is a service that also speaks Smithy RPC v2 CBOR: rpc is the
-// same service answering in that protocol.
-type rpcService interface {
+// protocol is a wire protocol a service may speak besides its own.
+type protocol int
+
+const (
+	protoCBOR protocol = iota + 1 // Smithy RPC v2 CBOR
+	protoJSON                     // AWS JSON 1.0 (X-Amz-Target)
+)
+
+// multiProtocolService is a service that speaks several protocols (as
+// CloudWatch speaks Query, JSON 1.0 and CBOR): forProtocol is the same
+// service answering in the given one.
+type multiProtocolService interface {
 	service
-	rpc() service
+	forProtocol(protocol) service
 }
 
 // rpcOperation reads /service/<Service>/operation/<Action>; ok is false

@@ -41,19 +41,35 @@ func (s3Service) writeError(w http.ResponseWriter, status int, code, msg, id str
 	s3api.WriteError(w, status, code, msg, "", id)
 }
 
-// cwService serves CloudWatch in the Query protocol; rpc() is the same
-// handler in Smithy RPC v2 CBOR (cwRPCService).
+// cwService serves CloudWatch in the Query protocol; forProtocol gives the
+// same handler in Smithy RPC v2 CBOR or AWS JSON 1.0, errors included.
 type cwService struct{ h *cwapi.Handler }
 
-func (s cwService) serve(w http.ResponseWriter, c *call, id string) { s.h.Serve(w, c.query, id) }
+func (s cwService) serve(w http.ResponseWriter, c *call, id string) {
+	if c.query == nil {
+		// Not a form: the front chose this adapter for a request of
+		// another protocol; answer in JSON rather than fail.
+		cwJSONService(s).serve(w, c, id)
+		return
+	}
+	s.h.Serve(w, c.query, id)
+}
 func (cwService) writeError(w http.ResponseWriter, status int, code, msg, id string) {
 	cwapi.WriteError(w, status, code, msg, id)
 }
-func (s cwService) rpc() service { return cwRPCService(s) }
+func (s cwService) forProtocol(p protocol) service {
+	switch p {
+	case protoCBOR:
+		return cwCBORService(s)
+	case protoJSON:
+		return cwJSONService(s)
+	}
+	return s
+}
 
-type cwRPCService struct{ h *cwapi.Handler }
+type cwCBORService struct{ h *cwapi.Handler }
 
-func (s cwRPCService) serve(w http.ResponseWriter, c *call, id string) {
+func (s cwCBORService) serve(w http.ResponseWriter, c *call, id string) {
 	if c.action == "unknown" {
 		cwapi.WriteCBORError(w, http.StatusNotFound, "UnknownOperationException",
 			"The path must be /service/GraniteServiceVersion20100801/operation/<Action>", id)
@@ -61,6 +77,15 @@ func (s cwRPCService) serve(w http.ResponseWriter, c *call, id string) {
 	}
 	s.h.ServeCBOR(w, c.action, c.body, id)
 }
-func (cwRPCService) writeError(w http.ResponseWriter, status int, code, msg, id string) {
+func (cwCBORService) writeError(w http.ResponseWriter, status int, code, msg, id string) {
 	cwapi.WriteCBORError(w, status, code, msg, id)
+}
+
+type cwJSONService struct{ h *cwapi.Handler }
+
+func (s cwJSONService) serve(w http.ResponseWriter, c *call, id string) {
+	s.h.ServeJSON(w, c.action, c.body, id)
+}
+func (cwJSONService) writeError(w http.ResponseWriter, status int, code, msg, id string) {
+	cwapi.WriteJSONError(w, status, code, msg, id)
 }

@@ -7,8 +7,8 @@
 //
 // # Protocols
 //
-// CloudWatch speaks two protocols, and clients of different ages use
-// different ones, so both are served by the same actions:
+// CloudWatch speaks three protocols, and clients of different ages use
+// different ones, so all three are served by the same actions:
 //
 //   - Query (awscli 2.9 and older SDKs): POST / with a form,
 //     Action=DescribeAlarms&Version=2010-08-01&AlarmNames.member.1=x;
@@ -26,15 +26,19 @@
 //     since the service is marked awsQueryCompatible
 //     (https://smithy.io/2.0/additional-specs/protocols/smithy-rpc-v2.html,
 //     https://smithy.io/2.0/aws/protocols/aws-query-protocol.html#aws-protocols-awsquerycompatible-trait).
+//   - AWS JSON 1.0 (botocore of 2025 on, so boto3 and newer awscli): POST /
+//     with X-Amz-Target: GraniteServiceVersion20100801.<Action> and a JSON
+//     object; times are epoch seconds; errors as for CBOR, in JSON
+//     (https://smithy.io/2.0/aws/protocols/aws-json-1_0-protocol.html).
 //
 // A request is decoded into an input (input.go) whichever protocol carried
 // it, an action reads its members from there, and its answer is one Go
-// struct written as XML or CBOR (encode.go). Member names in error
+// struct written as XML, CBOR or JSON (encode.go, json.go). Member names in error
 // messages are the Query protocol's ("MetricDataQueries.member.2.Id"), as
 // CloudWatch writes them.
 //
 // The HTTP front reads the body, checks the SigV4 signature and calls
-// Handler.Serve (Query) or Handler.ServeCBOR. The handler keeps no state;
+// Handler.Serve (Query), Handler.ServeCBOR or Handler.ServeJSON. The handler keeps no state;
 // docs/api-cloudwatch.md lists the actions, members, errors and what is
 // left out. CBOR is decoded with smithy-go's encoding/cbor, the decoder of
 // the SDKs themselves (bounded nesting, no allocation from declared

@@ -2,6 +2,7 @@ package cwapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"reflect"
 	"testing"
 	"time"
@@ -18,8 +19,8 @@ import (
 // input).
 var readOnly = []string{"DescribeAlarms", "DescribeAlarmsForMetric", "DescribeAlarmHistory", "ListMetrics", "GetMetricStatistics", "GetMetricData"}
 
-// FuzzDecode feeds arbitrary CBOR bodies and Query forms to the decoding
-// of both protocols: the MetricDataQueries and Dimensions readers, every
+// FuzzDecode feeds arbitrary bodies (read as CBOR and as JSON) and Query
+// forms to the decoding of the three protocols: the MetricDataQueries and Dimensions readers, every
 // read-only action and the writing of its answer in XML and CBOR. Nothing
 // may panic; a bad request is an error value.
 func FuzzDecode(f *testing.F) {
@@ -45,9 +46,15 @@ func FuzzDecode(f *testing.F) {
 	f.Add(cbor.Encode(cbor.Map{"AlarmNames": cbor.List{cbor.String("a"), cbor.Uint(1)}, "MaxRecords": cbor.Float64(3.5), "NextToken": cbor.String("YWxhcm1zAGE")}),
 		"AlarmNames.member.1=a&AlarmNames.member.2=&MaxRecords=3&NextToken=YWxhcm1zAGE&Dimensions=")
 	f.Add([]byte{0xbf, 0x61, 0x41, 0x9f, 0xff, 0xff}, "Dimensions.member.99999.Name=x&MetricDataQueries.member.1.MetricStat=")
+	f.Add([]byte(`{"MetricDataQueries":[{"Id":"q","MetricStat":{"Metric":{"Namespace":"VPCFlow","MetricName":"SSHRejects"},"Period":60,"Stat":"Sum"}}],`+
+		`"StartTime":1796662800,"EndTime":1796666400.5,"Namespace":"VPCFlow","MetricName":"SSHRejects","Period":60,"Statistics":["Sum"],"Dimensions":[{"Name":"x","Value":null}]}`), "")
 	f.Fuzz(func(t *testing.T, body []byte, form string) {
 		var ins []input
 		if in, err := decodeCBOR(body); err == nil {
+			ins = append(ins, in)
+		}
+		// The same bytes as an AWS JSON 1.0 body.
+		if in, err := decodeJSON(body); err == nil {
 			ins = append(ins, in)
 		}
 		if req, err := query.ParseForm(form); err == nil {
@@ -68,6 +75,9 @@ func FuzzDecode(f *testing.F) {
 				var b bytes.Buffer
 				writeXML(&b, reflect.ValueOf(out))
 				cbor.Encode(toCBOR(reflect.ValueOf(out)))
+				if _, err := json.Marshal(toJSON(reflect.ValueOf(out))); err != nil {
+					t.Errorf("%s answer does not encode as JSON: %v", action, err)
+				}
 			}
 		}
 	})

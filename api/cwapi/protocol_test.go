@@ -219,3 +219,68 @@ func TestWebhookAction(t *testing.T) {
 	_, err := g.c.PutMetricAlarm(ctx, bad)
 	apiErr(t, err, "ValidationError", `Invalid alarm action "http://192.0.2.10/hook": a webhook must be on this machine (127.0.0.1, localhost or [::1]): vpcflow sends nothing elsewhere.`)
 }
+
+// jsonPost sends an AWS JSON 1.0 request by hand, as botocore sends one.
+func (g *rig) jsonPost(t *testing.T, op, body string) (*http.Response, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, g.srv.URL+"/", strings.NewReader(body))
+	req.Header.Set("X-Amz-Target", "GraniteServiceVersion20100801."+op)
+	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var m map[string]any
+	if err := json.NewDecoder(resp.Body).Decode(&m); err != nil {
+		t.Fatalf("%s: answer is not JSON: %v", op, err)
+	}
+	return resp, m
+}
+
+// TestJSONProtocol: the AWS JSON 1.0 protocol as botocore speaks it to
+// CloudWatch: members by name, times as epoch seconds
+// (2026-12-07T17:00:00Z is 1796662800), errors with __type and the Query
+// code in X-Amzn-Query-Error.
+func TestJSONProtocol(t *testing.T) {
+	g := newRig(t)
+	resp, m := g.jsonPost(t, "PutMetricAlarm", `{"AlarmName":"a","Namespace":"VPCFlow","MetricName":"SSHRejects","Statistic":"Sum",`+
+		`"Period":60,"EvaluationPeriods":1,"Threshold":1.5,"ComparisonOperator":"GreaterThanThreshold","AlarmActions":["`+topic+`"]}`)
+	if resp.StatusCode != 200 || len(m) != 0 || resp.Header.Get("Content-Type") != "application/x-amz-json-1.0" {
+		t.Fatalf("PutMetricAlarm: %d %v %v", resp.StatusCode, resp.Header, m)
+	}
+	g.setClock(clockAt(0, 1).Add(250 * time.Millisecond))
+	g.jsonPost(t, "SetAlarmState", `{"AlarmName":"a","StateValue":"ALARM","StateReason":"json"}`)
+	_, m = g.jsonPost(t, "DescribeAlarms", `{"AlarmNames":["a"],"MaxRecords":10}`)
+	alarms, _ := m["MetricAlarms"].([]any)
+	if len(alarms) != 1 {
+		t.Fatalf("DescribeAlarms: %v", m)
+	}
+	a := alarms[0].(map[string]any)
+	for k, want := range map[string]any{"AlarmName": "a", "StateValue": "ALARM", "StateReason": "json", "Threshold": 1.5, "Period": 60.0,
+		"AlarmConfigurationUpdatedTimestamp": 1796662800.0, "StateUpdatedTimestamp": 1796662801.25, "ActionsEnabled": true} {
+		if a[k] != want {
+			t.Errorf("%s = %v, want %v", k, a[k], want)
+		}
+	}
+	if cs, ok := m["CompositeAlarms"].([]any); !ok || len(cs) != 0 {
+		t.Errorf("CompositeAlarms %v", m["CompositeAlarms"])
+	}
+	_, m = g.jsonPost(t, "DescribeAlarmHistory", `{"AlarmName":"a","StartDate":1796662801,"EndDate":"2026-12-07T17:00:02Z"}`)
+	if items, _ := m["AlarmHistoryItems"].([]any); len(items) != 2 {
+		t.Errorf("history between 17:00:01 and 17:00:02: %v", m)
+	}
+	resp, m = g.jsonPost(t, "DeleteAlarms", `{"AlarmNames":["nope"]}`)
+	if resp.StatusCode != 404 || resp.Header.Get("X-Amzn-Query-Error") != "ResourceNotFound;Sender" ||
+		m["__type"] != "com.amazonaws.cloudwatch#ResourceNotFound" || m["message"] != "The following alarms were not found: [nope]" {
+		t.Errorf("unknown alarm: %d %v %v", resp.StatusCode, resp.Header, m)
+	}
+	resp, m = g.jsonPost(t, "DescribeAlarms", `{"MaxRecords":"ten"}`)
+	if resp.StatusCode != 400 || m["message"] != "The value of parameter MaxRecords is not a valid integer." {
+		t.Errorf("a string for a number: %d %v", resp.StatusCode, m)
+	}
+	resp, m = g.jsonPost(t, "DescribeAlarms", `[1,2]`)
+	if resp.StatusCode != 400 || m["__type"] != "com.amazonaws.cloudwatch#SerializationException" {
+		t.Errorf("not an object: %d %v", resp.StatusCode, m)
+	}
+}

@@ -83,6 +83,10 @@ func newRig(t testing.TB) *rig {
 			t.Error(err)
 			return
 		}
+		if target := r.Header.Get("X-Amz-Target"); target != "" {
+			h.ServeJSON(w, strings.TrimPrefix(target, cwapi.TargetPrefix+"."), body, reqID)
+			return
+		}
 		if r.Header.Get("Smithy-Protocol") != "" {
 			op, _ := strings.CutPrefix(r.URL.Path, "/service/"+cwapi.ServiceID+"/operation/")
 			h.ServeCBOR(w, op, body, reqID)
