@@ -20,6 +20,12 @@
 // change the ARNs clients hold. There are no built-in defaults: a program
 // configures them (Options.DefaultIdentity).
 //
+// Alarm state changes run the alarms' actions (actions.go): an SNS topic is
+// recorded as published in the alarm's history, and a webhook on this
+// machine (a vpcflow extension) receives the notification from a
+// background worker, so an ingestion never waits on a receiver; its
+// outcome joins the history when the POST ends.
+//
 // Insights queries run asynchronously (StartQuery, GetQueryResults,
 // StopQuery, DescribeQueries), a few at a time; their results stay in
 // memory for an hour after they end, at most 100 of them.

@@ -38,8 +38,8 @@
 // CloudWatch writes them.
 //
 // The HTTP front reads the body, checks the SigV4 signature and calls
-// Handler.Serve (Query), Handler.ServeCBOR or Handler.ServeJSON. The handler keeps no state;
-// docs/api-cloudwatch.md lists the actions, members, errors and what is
+// Handler.Serve (Query), Handler.ServeCBOR or Handler.ServeJSON. The
+// handler keeps no state; docs/api-cloudwatch.md lists the actions, members, errors and what is
 // left out. CBOR is decoded with smithy-go's encoding/cbor, the decoder of
 // the SDKs themselves (bounded nesting, no allocation from declared
 // lengths); its API is marked internal to the SDKs, so an upgrade of

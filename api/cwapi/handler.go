@@ -87,7 +87,7 @@ func New(svc *logsvc.Service) *Handler { return &Handler{svc: svc} }
 // Serve answers one authenticated Query request (awscli, the older SDKs)
 // with the XML document of the action.
 func (h *Handler) Serve(w http.ResponseWriter, req *query.Request, id string) {
-	if req.Action == "" {
+	if req == nil || req.Action == "" {
 		WriteError(w, http.StatusBadRequest, "MissingAction", "Missing Action", id)
 		return
 	}
