@@ -20,6 +20,8 @@ import (
 	"github.com/vpcflow/vpcflow/internal/clock"
 	"github.com/vpcflow/vpcflow/internal/e2e"
 	"github.com/vpcflow/vpcflow/logstore"
+	"github.com/vpcflow/vpcflow/logsvc"
+	"github.com/vpcflow/vpcflow/metricfilter"
 )
 
 // t0 is a multiple of 600 s: 60 s windows start at t0 + k*60.
@@ -477,5 +479,51 @@ func TestRegionMissingBucketRestart(t *testing.T) {
 	}
 	if got := status(t, g.r, id); got != "SUCCESS" {
 		t.Errorf("after a window delivered in full: %q, want SUCCESS", got)
+	}
+}
+
+// TestRegionAlarmsOnClock: an alarm on a metric filter of the flow-log
+// group is judged as windows close on the clock, not only when a later
+// event arrives: ALARM once the window holding the pings is delivered,
+// then INSUFFICIENT_DATA when the next window passes without records
+// (TreatMissingData missing), with no event to move event time.
+func TestRegionAlarmsOnClock(t *testing.T) {
+	g := &rig{dir: t.TempDir(), topo: pingTopology(t), clk: clock.NewFake(time.Unix(t0, 0))}
+	g.bucket(t, "flows")
+	g.open(t, e2e.WritePcap(t, []e2e.Packet{echo(0), echo(10)}))
+	defer g.r.Stop()
+	logs := g.r.Logs()
+	if err := logs.CreateLogGroup("/vpc/flows", logstore.GroupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := logs.PutMetricFilter(metricfilter.Definition{FilterName: "accepts", LogGroupName: "/vpc/flows",
+		FilterPattern: `[src, dst, packets, start, end, action="ACCEPT", status]`,
+		MetricTransformations: []metricfilter.Transformation{{MetricName: "Accepts", MetricNamespace: "VPC", MetricValue: "1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := logs.PutMetricAlarm(metricfilter.Alarm{AlarmName: "accepts", Namespace: "VPC", MetricName: "Accepts", Statistic: "Sum",
+		Period: 60, EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: "GreaterThanOrEqualToThreshold"}); err != nil {
+		t.Fatal(err)
+	}
+	state := func() string {
+		evs := logs.Alarms(logsvc.AlarmFilter{Names: []string{"accepts"}})
+		if len(evs) != 1 {
+			t.Fatalf("alarms: %+v", evs)
+		}
+		return evs[0].State
+	}
+	g.to(t, 59)
+	if s := state(); s != metricfilter.StateInsufficientData {
+		t.Fatalf("before the first window closes: %s", s)
+	}
+	g.to(t, 60)
+	g.windows(t, 1)
+	if s := state(); s != metricfilter.StateAlarm {
+		t.Fatalf("after the window with two pings (one record) closed: %s, want ALARM", s)
+	}
+	g.to(t, 120)
+	g.windows(t, 2)
+	if s := state(); s != metricfilter.StateInsufficientData {
+		t.Fatalf("after a window without records: %s, want INSUFFICIENT_DATA", s)
 	}
 }

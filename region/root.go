@@ -156,9 +156,12 @@ func (r *Region) open(file *topologyFile) error {
 		Topology: r.topo, Interface: iface, LocalPrefixes: cfg.LocalPrefixes,
 		FlowLogs: r.deliverable(), Inputs: inputs, Flow: cfg.Flow, Policy: cfg.Policy,
 	}, pipeline.Dependencies{
-		Clock:         r.deps.Clock,
-		Destination:   func(*flowlog.FlowLog) flowlog.Destination { return r.guard },
-		Delivered:     r.m.delivered,
+		Clock:       r.deps.Clock,
+		Destination: func(*flowlog.FlowLog) flowlog.Destination { return r.guard },
+		Delivered: func(d pipeline.Delivery) {
+			r.evaluateAlarms(d)
+			r.m.delivered(d) // last: tests wait on the count
+		},
 		DeliveryError: r.deliveryFailed,
 	})
 	if err != nil {
