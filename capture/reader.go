@@ -1,5 +1,6 @@
 // Package capture reads packets from capture files (pcap and pcapng, either
-// optionally gzip-compressed) and writes pcap files.
+// optionally gzip-compressed) and writes pcap files; package capture/live
+// captures live interfaces behind the same Source interface.
 //
 // It exists so the rest of vpcflow sees one small Source interface, whatever
 // the file format: a stream of frames with a timestamp, the captured bytes,

@@ -52,6 +52,7 @@ type Aggregator struct {
 	cur       []int64  // per interval, start of the open window; -1 before the first packet
 	nextUsed  []bool   // per interval, the window after cur holds observations (HoldNext)
 	lost      map[lostKey]map[uint32]uint64
+	pc        producerCounts
 	results   chan shardResult
 	done      chan struct{}
 	wg        sync.WaitGroup
@@ -154,11 +155,11 @@ func (a *Aggregator) Add(o *Observation) {
 	}
 	if start := a.cur[iv]; sec < start {
 		sec = start
-		a.stats.Late++
+		a.pc.late++
 	} else if sec >= start+a.intervals[iv] {
 		a.nextUsed[iv] = true
 	}
-	a.stats.Observations++
+	a.pc.observations++
 	sh := int(o.Capture) % len(a.shards)
 	b := append(a.pending[sh], obs{
 		iv:   iv,
@@ -173,8 +174,23 @@ func (a *Aggregator) Add(o *Observation) {
 	if len(b) == cap(b) {
 		a.shards[sh].in <- shardMsg{batch: b}
 		b = make([]obs, 0, a.cfg.BatchSize)
+		a.publishCounts()
 	}
 	a.pending[sh] = b
+}
+
+// producerCounts are the counters only the producer goroutine writes; they
+// reach Stats, for other goroutines, at every batch handed to a shard and
+// whenever pending batches are flushed, never per observation.
+type producerCounts struct {
+	observations, late, lostPackets, lostUnmarked uint64
+}
+
+func (a *Aggregator) publishCounts() {
+	a.statsMu.Lock()
+	a.stats.Observations, a.stats.Late = a.pc.observations, a.pc.late
+	a.stats.LostPackets, a.stats.LostUnmarked = a.pc.lostPackets, a.pc.lostUnmarked
+	a.statsMu.Unlock()
 }
 
 // slotOf tells apart the two windows of an interval that can be open at
@@ -289,6 +305,7 @@ func floorDiv(a, b int64) int64 {
 }
 
 func (a *Aggregator) flushPending() {
+	a.publishCounts()
 	for i, b := range a.pending {
 		if len(b) > 0 {
 			a.shards[i].in <- shardMsg{batch: b}
@@ -327,9 +344,10 @@ type lostKey struct {
 // opens later. Windows already closed cannot say it any more; such reports
 // are counted in Stats.LostUnmarked. Producer goroutine only.
 func (a *Aggregator) MarkLost(c uint32, from, to int64, packets uint64) {
-	a.stats.LostPackets += packets
+	a.pc.lostPackets += packets
+	defer a.publishCounts()
 	if !a.started || int(c) >= len(a.captureIv) || to < from {
-		a.stats.LostUnmarked++
+		a.pc.lostUnmarked++
 		return
 	}
 	i := int(a.captureIv[c])
@@ -337,7 +355,7 @@ func (a *Aggregator) MarkLost(c uint32, from, to int64, packets uint64) {
 	first, last := floorDiv(from, iv)*iv, floorDiv(to, iv)*iv
 	if cur := a.cur[i]; cur >= 0 && first < cur {
 		if last < cur {
-			a.stats.LostUnmarked++
+			a.pc.lostUnmarked++
 			return
 		}
 		first = cur
@@ -366,7 +384,7 @@ func (a *Aggregator) dropLostBefore(i int, start int64) {
 	for k := range a.lost {
 		if int(k.iv) == i && k.start < start {
 			delete(a.lost, k)
-			a.stats.LostUnmarked++
+			a.pc.lostUnmarked++
 		}
 	}
 }
@@ -396,7 +414,8 @@ func (a *Aggregator) Close() Stats {
 }
 
 // Stats returns a snapshot of the counters. The producer-side counters
-// (Observations, Late) are exact only when called from the producer.
+// (Observations, Late, LostPackets, LostUnmarked) are as of the last batch
+// handed to a shard (exact after Close).
 func (a *Aggregator) Stats() Stats {
 	a.statsMu.Lock()
 	defer a.statsMu.Unlock()
