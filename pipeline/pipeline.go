@@ -1,5 +1,5 @@
 // Package pipeline wires the stages of vpcflow together: read (capture
-// files, the simulator) → decode (packet) → attribute and decide (attribute,
+// files, the simulator, live interfaces) → decode (packet) → attribute and decide (attribute,
 // policy) → aggregate (flow) → fan out to flow logs (flowlog) → deliver.
 //
 // It exists so every front end runs the same code: `vpcflow pcap` runs a
