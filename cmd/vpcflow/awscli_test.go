@@ -184,6 +184,19 @@ func TestAWSCLIFlowLogs(t *testing.T) {
 		t.Errorf("a role the flow-logs service cannot assume: exit %d, %s", code, errOut)
 	}
 
+	// What the seeds do before the traffic: the bucket, the log group with
+	// a metric filter on rejected ssh, an alarm on its metric.
+	awsOK(t, p, nil, "s3", "mb", "s3://flows")
+	awsOK(t, p, nil, "s3", "mb", "s3://deleted")
+	awsOK(t, p, nil, "logs", "create-log-group", "--log-group-name", "/vpc/flows")
+	awsOK(t, p, nil, "logs", "put-metric-filter", "--log-group-name", "/vpc/flows", "--filter-name", "ssh-rejects",
+		"--filter-pattern", sshRejectPattern,
+		"--metric-transformations", "metricName=SSHRejects,metricNamespace=VPCFlow,metricValue=1")
+	awsOK(t, p, nil, "cloudwatch", "put-metric-alarm", "--alarm-name", "ssh-rejects", "--namespace", "VPCFlow",
+		"--metric-name", "SSHRejects", "--statistic", "Sum", "--period", "60", "--evaluation-periods", "1",
+		"--threshold", "1", "--comparison-operator", "GreaterThanOrEqualToThreshold",
+		"--alarm-actions", "arn:aws:sns:eu-west-1:111122223333:ops")
+
 	type created struct{ FlowLogIds []string }
 	create := func(args ...string) string {
 		t.Helper()
@@ -224,6 +237,7 @@ func TestAWSCLIFlowLogs(t *testing.T) {
 	if n["REJECT"] == 0 || n["ACCEPT"] != 0 {
 		t.Fatalf("first window: ssh records %v, want REJECT only\nserve: %s", n, p.log())
 	}
+	checkAlarm(t, p, "ALARM")
 	awsOK(t, p, &d, "ec2", "describe-flow-logs", "--filter", "Name=deliver-log-status,Values=FAILED")
 	if len(d.FlowLogs) != 1 || d.FlowLogs[0].FlowLogID != nopermFL || d.FlowLogs[0].DeliverLogsErrorMessage != "Access error" {
 		t.Fatalf("a role without permissions: %+v, want %s FAILED with Access error", d, nopermFL)
@@ -268,11 +282,8 @@ func TestAWSCLIFlowLogs(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "AWSLogs/111122223333/vpcflowlogs/eu-west-1/") || !strings.Contains(out, ".log.gz") {
 		t.Errorf("aws s3 ls: %d %s %s", code, out, errOut)
 	}
-	var evs struct{ Events []struct{ Message string } }
-	awsOK(t, p, &evs, "logs", "filter-log-events", "--log-group-name", "/vpc/flows", "--filter-pattern", "ACCEPT")
-	if len(evs.Events) == 0 || len(strings.Fields(evs.Events[0].Message)) != 14 {
-		t.Errorf("aws logs filter-log-events: %+v", evs)
-	}
+	checkBucketDownloads(t, p, flows)
+	checkLogsReads(t, p)
 	p.stop(t)
 
 	// The offline CLI answers as awscli did, from the same data dir.
@@ -317,5 +328,139 @@ func waitRecords(t *testing.T, end int64, what string, count func() map[string]i
 			return n
 		}
 		time.Sleep(500 * time.Millisecond)
+	}
+}
+
+// sshRejectPattern is the seeds' space-delimited filter pattern for
+// rejected ssh over TCP in default-format records.
+const sshRejectPattern = `[version, account, eni, source, destination, srcport, destport="22", protocol="6", packets, bytes, windowstart, windowend, action="REJECT", flowlogstatus]`
+
+// checkAlarm polls describe-alarms (up to 90 s: the alarm's period is
+// evaluated once its minute has passed) until the ssh alarm is in state,
+// then checks the history names the change.
+func checkAlarm(t *testing.T, p *serveProc, state string) {
+	t.Helper()
+	var al struct {
+		MetricAlarms []struct {
+			AlarmName, StateValue, StateReason string
+			AlarmActions                       []string
+		}
+	}
+	for deadline := time.Now().Add(90 * time.Second); ; time.Sleep(time.Second) {
+		awsOK(t, p, &al, "cloudwatch", "describe-alarms", "--alarm-names", "ssh-rejects")
+		if len(al.MetricAlarms) == 1 && al.MetricAlarms[0].StateValue == state || time.Now().After(deadline) {
+			break
+		}
+	}
+	if len(al.MetricAlarms) != 1 || al.MetricAlarms[0].StateValue != state {
+		t.Fatalf("describe-alarms: %+v, want ssh-rejects in %s\nserve: %s", al, state, p.log())
+	}
+	var h struct {
+		AlarmHistoryItems []struct{ AlarmName, HistoryItemType, HistorySummary string }
+	}
+	awsOK(t, p, &h, "cloudwatch", "describe-alarm-history", "--alarm-name", "ssh-rejects", "--history-item-type", "StateUpdate")
+	want := "Alarm updated from INSUFFICIENT_DATA to " + state
+	if len(h.AlarmHistoryItems) == 0 || h.AlarmHistoryItems[0].HistorySummary != want {
+		t.Errorf("describe-alarm-history: %+v, want the newest item %q", h, want)
+	}
+}
+
+// checkBucketDownloads fetches the bucket as users do: s3 cp of one object
+// and s3 sync of the whole bucket give the delivered bytes.
+func checkBucketDownloads(t *testing.T, p *serveProc, bucketDir string) {
+	t.Helper()
+	var keys []string
+	filepath.WalkDir(bucketDir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			rel, _ := filepath.Rel(bucketDir, path)
+			keys = append(keys, filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	if len(keys) == 0 {
+		t.Fatal("the bucket holds no objects")
+	}
+	dst := t.TempDir()
+	awsOK(t, p, nil, "s3", "cp", "s3://flows/"+keys[0], filepath.Join(dst, "one.log.gz"))
+	sameFile(t, filepath.Join(bucketDir, keys[0]), filepath.Join(dst, "one.log.gz"))
+	synced := filepath.Join(dst, "sync")
+	awsOK(t, p, nil, "s3", "sync", "s3://flows", synced)
+	for _, k := range keys {
+		sameFile(t, filepath.Join(bucketDir, k), filepath.Join(synced, k))
+	}
+}
+
+func sameFile(t *testing.T, want, got string) {
+	t.Helper()
+	a, err := os.ReadFile(want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(got)
+	if err != nil {
+		t.Errorf("downloaded object: %v", err)
+		return
+	}
+	if string(a) != string(b) {
+		t.Errorf("%s: %d bytes downloaded differ from the %d bytes delivered", got, len(b), len(a))
+	}
+}
+
+// checkLogsReads reads the flow-log group through the CloudWatch Logs API
+// as the seeds do: groups, the one stream per ENI, a space-delimited
+// filter pattern, an Insights query, and logs tail.
+func checkLogsReads(t *testing.T, p *serveProc) {
+	t.Helper()
+	var groups struct {
+		LogGroups []struct{ LogGroupName string }
+	}
+	awsOK(t, p, &groups, "logs", "describe-log-groups", "--log-group-name-prefix", "/vpc/")
+	if fmt.Sprint(groups.LogGroups) != "[{/vpc/flows} {/vpc/noperm}]" {
+		t.Errorf("describe-log-groups: %+v", groups)
+	}
+	var streams struct {
+		LogStreams []struct{ LogStreamName string }
+	}
+	awsOK(t, p, &streams, "logs", "describe-log-streams", "--log-group-name", "/vpc/flows")
+	if fmt.Sprint(streams.LogStreams) != "[{eni-0a1b2c3d4e5f60718-all}]" {
+		t.Errorf("describe-log-streams: %+v, want the ENI's stream", streams)
+	}
+	var evs struct {
+		Events []struct{ LogStreamName, Message string }
+	}
+	awsOK(t, p, &evs, "logs", "filter-log-events", "--log-group-name", "/vpc/flows", "--filter-pattern", sshRejectPattern)
+	if len(evs.Events) == 0 {
+		t.Errorf("filter-log-events with the ssh pattern found nothing")
+	}
+	for _, e := range evs.Events {
+		f := strings.Fields(e.Message)
+		if len(f) != 14 || f[6] != "22" || f[7] != "6" || f[12] != "REJECT" || e.LogStreamName != "eni-0a1b2c3d4e5f60718-all" {
+			t.Errorf("filter-log-events matched %q in %s", e.Message, e.LogStreamName)
+		}
+	}
+	now := time.Now().Unix()
+	var q struct{ QueryID string }
+	awsOK(t, p, &q, "logs", "start-query", "--log-group-name", "/vpc/flows", "--start-time", fmt.Sprint(now-3600),
+		"--end-time", fmt.Sprint(now+60),
+		"--query-string", `filter action="REJECT" | stats count(*) as numRejections by srcAddr | sort numRejections desc | limit 20`)
+	var res struct {
+		Status  string
+		Results [][]struct{ Field, Value string }
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		awsOK(t, p, &res, "logs", "get-query-results", "--query-id", q.QueryID)
+		if res.Status != "Scheduled" && res.Status != "Running" || time.Now().After(deadline) {
+			break
+		}
+	}
+	if res.Status != "Complete" || len(res.Results) != 1 || len(res.Results[0]) != 2 ||
+		res.Results[0][0] != (struct{ Field, Value string }{"srcAddr", "198.51.100.7"}) ||
+		res.Results[0][1].Field != "numRejections" || res.Results[0][1].Value != fmt.Sprint(len(evs.Events)) {
+		t.Errorf("get-query-results: %+v, want srcAddr 198.51.100.7 with %d rejections", res, len(evs.Events))
+	}
+	out, errOut, code := aws(t, p, "logs", "tail", "/vpc/flows", "--since", "1h", "--filter-pattern", sshRejectPattern)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != len(evs.Events) || !strings.Contains(lines[0], " eni-0a1b2c3d4e5f60718-all ") {
+		t.Errorf("logs tail: exit %d, %d lines for %d events: %s %s", code, len(lines), len(evs.Events), out, errOut)
 	}
 }
