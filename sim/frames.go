@@ -65,6 +65,9 @@ type step struct {
 	flags      uint8
 	payload    int
 	dns        bool // payload is a DNS query (client) or answer (server)
+	// again: the packet repeats its side's previous one (a retransmitted
+	// SYN or SYN-ACK carries the sequence number of the first)
+	again bool
 }
 
 // tcpStep scripts a connection of n packets: handshake, a request, server
@@ -75,46 +78,71 @@ func tcpStep(c *conv, mss int) step {
 	i, n := c.idx, c.n
 	switch {
 	case n == 1:
-		return step{true, syn, 0, false}
+		return step{fromClient: true, flags: syn}
 	case n == 2:
 		if i == 0 {
-			return step{true, syn, 0, false}
+			return step{fromClient: true, flags: syn}
 		}
-		return step{false, rst | ack, 0, false}
+		return step{flags: rst | ack}
 	case i == 0:
-		return step{true, syn, 0, false}
+		return step{fromClient: true, flags: syn}
 	case i == 1:
-		return step{false, syn | ack, 0, false}
+		return step{flags: syn | ack}
 	case i == 2:
-		return step{true, ack, 0, false}
+		return step{fromClient: true, flags: ack}
 	}
 	if c.rst && n >= 4 && i == n-1 {
-		return step{true, rst | ack, 0, false}
+		return step{fromClient: true, flags: rst | ack}
 	}
 	if !c.rst && n >= 7 && i >= n-4 {
 		switch n - i {
 		case 4:
-			return step{true, fin | ack, 0, false}
+			return step{fromClient: true, flags: fin | ack}
 		case 3:
-			return step{false, ack, 0, false}
+			return step{flags: ack}
 		case 2:
-			return step{false, fin | ack, 0, false}
+			return step{flags: fin | ack}
 		default:
-			return step{true, ack, 0, false}
+			return step{fromClient: true, flags: ack}
 		}
 	}
 	m := i - 3
 	switch {
 	case m == 0:
-		return step{true, psh | ack, int(c.payloadC), false}
+		return step{fromClient: true, flags: psh | ack, payload: int(c.payloadC)}
 	case m%3 == 0:
-		return step{true, ack, 0, false}
+		return step{fromClient: true, flags: ack}
 	default:
-		return step{false, psh | ack, mss, false}
+		return step{flags: psh | ack, payload: mss}
+	}
+}
+
+// retryStep scripts a conversation that never gets going (see retryAttempts):
+// the client's request (a SYN, or a UDP datagram) again and again and, when
+// the network lets the request through but drops the replies, the server's
+// reply to each.
+func retryStep(c *conv) step {
+	attempt, reply := c.idx, false
+	if c.outcome == outUnanswered {
+		attempt, reply = c.idx/2, c.idx%2 == 1
+	}
+	again := attempt > 0
+	switch {
+	case c.kind == kindTCP && reply:
+		return step{flags: syn | ack, again: again}
+	case c.kind == kindTCP:
+		return step{fromClient: true, flags: syn, again: again}
+	case reply:
+		return step{payload: int(c.payloadC) / 2}
+	default:
+		return step{fromClient: true, payload: int(c.payloadC)}
 	}
 }
 
 func (g *generator) step(c *conv) step {
+	if c.outcome != outOpen && c.retries() {
+		return retryStep(c)
+	}
 	switch c.kind {
 	case kindTCP:
 		mss := 1448
@@ -127,7 +155,8 @@ func (g *generator) step(c *conv) step {
 	case kindNTP:
 		return step{fromClient: c.idx%2 == 0, payload: 48}
 	case kindICMP:
-		return step{fromClient: c.idx%2 == 0, payload: 56}
+		// a ping whose requests are dropped keeps sending them
+		return step{fromClient: c.idx%2 == 0 || c.outcome == outRefused, payload: 56}
 	default:
 		if c.replies && c.idx%2 == 1 {
 			return step{fromClient: false, payload: int(c.payloadC) / 2}
@@ -195,6 +224,9 @@ func (g *generator) emit(c *conv) error {
 		if !st.fromClient {
 			seq, ackn = &c.seqS, c.seqC
 		}
+		if st.again {
+			*seq-- // the SYN (or SYN-ACK) it repeats took one
+		}
 		be.PutUint32(l4[4:8], *seq)
 		if st.flags&ack != 0 {
 			be.PutUint32(l4[8:12], ackn)
@@ -236,7 +268,11 @@ func (g *generator) emit(c *conv) error {
 		l4[0], l4[1] = typ, 0
 		be.PutUint16(l4[2:4], 0)
 		be.PutUint16(l4[4:6], c.cport)
-		be.PutUint16(l4[6:8], uint16(c.idx/2+1))
+		seqNo := c.idx/2 + 1
+		if c.outcome == outRefused {
+			seqNo = c.idx + 1 // requests only
+		}
+		be.PutUint16(l4[6:8], uint16(seqNo))
 		copy(l4[8:], pattern[:st.payload])
 		l4Len = 8 + st.payload
 		sum = sum16(0, l4[:8]) + patternSum[st.payload]

@@ -6,7 +6,11 @@
 // connections (handshake, data, FIN or RST), DNS and other UDP (some of it in
 // IP fragments), NTP to the Amazon Time Sync address, and ICMP echo, over
 // IPv4 and IPv6, with a skewed (Zipf-like) number of packets per
-// conversation, spread over several flow-log capture windows. Generation
+// conversation, spread over several flow-log capture windows. Endpoints may
+// carry the filters of their security groups and network ACLs
+// (EndpointsFromTopology sets them): every conversation then tells a story
+// the network allows, a request the filters drop gets no reply and its
+// client retries before giving up. Generation
 // streams to the writer: memory grows with the number of conversations open
 // at once, never with the number of packets.
 //
@@ -23,6 +27,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -30,6 +35,7 @@ import (
 
 	"github.com/vpcflow/vpcflow/capture"
 	"github.com/vpcflow/vpcflow/packet"
+	"github.com/vpcflow/vpcflow/policy"
 )
 
 // Endpoint is a monitored interface whose traffic is generated: one side of
@@ -42,6 +48,18 @@ type Endpoint struct {
 	// and DNS its resolver (default 10.0.0.2).
 	VPC netip.Prefix
 	DNS netip.Addr
+	// Filter, when set, is what the endpoint's security groups and network
+	// ACLs let through: a conversation whose request it drops is refused,
+	// one whose reply it drops goes unanswered (see Config).
+	// EndpointsFromTopology sets it from the topology's rules.
+	Filter Filter
+}
+
+// Filter decides whether a packet sent (Egress) or received (Ingress) by a
+// monitored endpoint passes its filters. reply says p answers a connection
+// that the reverse packet opened, which a security group passes as tracked.
+type Filter interface {
+	Pass(dir policy.Direction, p *policy.Packet, reply bool) bool
 }
 
 // The default address plan, used without a topology: one instance in a
@@ -73,7 +91,12 @@ var DefaultStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // Config describes a capture to generate.
 type Config struct {
-	Packets   int64         // total frames; at least Flows
+	// Packets is the total of frames, at least Flows. A client whose
+	// request is refused gives up after a few tries: the packets its
+	// conversation leaves unused go to the next conversation that sends all
+	// of its own, so the total falls short only when the last conversations
+	// are refused.
+	Packets   int64
 	Flows     int           // conversations; a TCP connection is one, and gives two flow-log records per window
 	Seed      uint64        // same seed, same bytes
 	Start     time.Time     // first conversation start; zero means DefaultStart
@@ -97,7 +120,11 @@ type Stats struct {
 	// Fragmented counts the UDP conversations whose datagrams are sent as two
 	// IP fragments each (IPv4 fragments, or IPv6 Fragment headers).
 	Fragmented int
-	First      time.Time
+	// Refused counts the conversations whose requests the endpoints'
+	// filters drop, Unanswered those whose requests pass but whose replies
+	// are dropped: their clients retry, then give up.
+	Refused, Unanswered int
+	First               time.Time
 	Last       time.Time
 	MaxFlows   int // conversations open at once, at most
 	Open       int // conversations open now: always 0 once Generate returns
@@ -160,6 +187,30 @@ const (
 	kindFrag // UDP datagrams larger than the MTU, each sent as two IP fragments
 )
 
+// conversation outcomes, decided by the filters of the endpoints at its ends
+const (
+	outOpen       uint8 = iota // requests and replies pass
+	outRefused                 // the request is dropped on its way: no reply ever comes
+	outUnanswered              // the request arrives, every reply is dropped
+)
+
+// A client that gets no reply ([Choice]) sends its request retryAttempts
+// times in all, then gives up: the first retransmission retryFirst after the
+// first attempt, each later one twice as long after the one before. That is
+// TCP's SYN retransmission (an initial retransmission timeout of 1 s,
+// doubled at each retry: RFC 6298, sections 2 and 5.5; Linux's
+// TCP_TIMEOUT_INIT), cut short as by an application's connect timeout of a
+// few seconds; request-reply UDP clients are given the same schedule.
+const (
+	retryAttempts = 3
+	retryFirst    = int64(time.Second)
+)
+
+// maxRTT caps a conversation's round trip (a tenth of its mean gap): replies
+// follow what they answer closely, well within the few seconds a security
+// group tracks a closed TCP connection.
+const maxRTT = int64(250 * time.Millisecond)
+
 // conv is the state of one conversation between its first and last packet.
 type conv struct {
 	next     int64 // time of the next packet, ns since start
@@ -167,6 +218,7 @@ type conv struct {
 	id       uint32
 	idx, n   uint32 // packets sent, packets in total
 	kind     uint8
+	outcome  uint8
 	v6       bool
 	local    bool // the endpoint is the client
 	rst      bool // TCP ends with a reset instead of FIN
@@ -284,6 +336,9 @@ func (g *generator) run(progress func(int64)) (Stats, error) {
 
 	var active convHeap
 	next := 0
+	// packets a refused conversation did not send, for the next one that
+	// sends all of its own
+	var spare uint32
 	// conversations may run a minute past the span of starts
 	end := int64(cfg.Duration) + int64(time.Minute)
 	for {
@@ -293,7 +348,8 @@ func (g *generator) run(progress func(int64)) (Stats, error) {
 		if next < len(starts) && (len(active) == 0 || starts[next] < active[0].next ||
 			(starts[next] == active[0].next && uint32(next) < active[0].id)) {
 			c = new(conv)
-			g.newConv(c, uint32(next), starts[next], budgets[next], end)
+			n := budgets[next] + min(spare, math.MaxUint32-budgets[next])
+			spare = g.newConv(c, uint32(next), starts[next], n, end)
 			g.count(c)
 			next++
 			heap.Push(&active, c)
@@ -321,15 +377,18 @@ func (g *generator) run(progress func(int64)) (Stats, error) {
 }
 
 // newConv draws the kind, addresses, ports and pacing of conversation id
-// into c: n packets from start, paced to end by end (both ns since the
-// generator's start). It counts nothing: see count.
-func (g *generator) newConv(c *conv, id uint32, start int64, n uint32, end int64) {
-	g.describe(c, id, start, n)
-	c.gap = g.pace(start, n, end)
+// into c: up to n packets from start, paced to end by end (both ns since
+// the generator's start). It returns the packets of n the conversation does
+// not send (see judge) and counts nothing: see count.
+func (g *generator) newConv(c *conv, id uint32, start int64, n uint32, end int64) (unused uint32) {
+	unused = g.describe(c, id, start, n)
+	c.gap = g.pace(start, c.n, end)
+	return unused
 }
 
-// describe draws the kind, addresses and ports of conversation id into c.
-func (g *generator) describe(c *conv, id uint32, start int64, n uint32) {
+// describe draws the kind, addresses and ports of conversation id into c
+// and judges it; it returns the packets of n the conversation does not send.
+func (g *generator) describe(c *conv, id uint32, start int64, n uint32) (unused uint32) {
 	r := g.rng
 	*c = conv{id: id, next: start, n: n, ep: r.IntN(len(g.cfg.Endpoints)), peerEP: -1}
 	ep := &g.cfg.Endpoints[c.ep]
@@ -380,8 +439,7 @@ func (g *generator) describe(c *conv, id uint32, start int64, n uint32) {
 		c.sport = 9000
 		c.payloadC = uint16(1600 + r.IntN(1200)) // two fragments over IPv4 and IPv6
 	case kindICMP:
-		c.local = r.IntN(2) == 0
-		c.cport = uint16(r.IntN(65536)) // echo identifier
+		c.cport = uint16(r.IntN(65536)) // echo identifier; who pings is decided below
 	}
 	if !c.peer.IsValid() && len(g.cfg.Endpoints) > 1 && r.IntN(4) == 0 {
 		// east-west: another monitored interface
@@ -399,6 +457,163 @@ func (g *generator) describe(c *conv, id uint32, start int64, n uint32) {
 	if !c.peer.IsValid() {
 		c.peer = g.peerAddr(c.v6, ep)
 	}
+	if c.kind == kindICMP {
+		local := ep.IPv4
+		if c.v6 {
+			local = ep.IPv6
+		}
+		c.local = pinger(local, c.peer) == local
+	}
+	return g.judge(c)
+}
+
+// pinger says which of two hosts pings the other: the same one for every
+// ping between them, so pings between two hosts never run both ways. ICMP
+// records carry no ports to tell two pings apart, and a security group
+// tracks a ping by its pair of addresses, so a ping one way would let the
+// other's requests through.
+func pinger(a, b netip.Addr) netip.Addr {
+	x, y := a.As16(), b.As16()
+	var parity byte
+	for i := range x {
+		parity ^= x[i] ^ y[i]
+	}
+	lo, hi := a, b
+	if hi.Less(lo) {
+		lo, hi = hi, lo
+	}
+	if bits.OnesCount8(parity)%2 == 0 {
+		return lo
+	}
+	return hi
+}
+
+// judge decides c's outcome from the filters of its monitored ends, and
+// cuts the packets of a conversation that never gets going to its client's
+// tries (retryAttempts), returning the packets cut. One-way traffic and
+// pings keep their packets: their senders do not wait for replies.
+func (g *generator) judge(c *conv) (unused uint32) {
+	if c.kind == kindDNS || c.kind == kindNTP {
+		// AWS's filters leave the Amazon DNS resolver and the time service alone
+		return 0
+	}
+	client, server := g.ends(c)
+	pass := func(e *Endpoint, dir policy.Direction, p *policy.Packet, reply bool) bool {
+		return e == nil || e.Filter == nil || e.Filter.Pass(dir, p, reply)
+	}
+	req := g.request(c)
+	switch {
+	case !pass(client, policy.Egress, &req, false) || !pass(server, policy.Ingress, &req, false):
+		c.outcome = outRefused
+	case !c.twoWay():
+		return 0
+	default:
+		rep := reply(c, req)
+		if pass(server, policy.Egress, &rep, true) && pass(client, policy.Ingress, &rep, true) {
+			return 0
+		}
+		c.outcome = outUnanswered
+	}
+	if !c.retries() {
+		return 0
+	}
+	limit := uint32(retryAttempts)
+	if c.outcome == outUnanswered {
+		limit *= 2 // each try and its dropped reply
+	}
+	if c.n > limit {
+		unused, c.n = c.n-limit, limit
+	}
+	return unused
+}
+
+// ends returns c's client and server endpoints; nil is a peer outside.
+func (g *generator) ends(c *conv) (client, server *Endpoint) {
+	local := &g.cfg.Endpoints[c.ep]
+	var peer *Endpoint
+	if c.peerEP >= 0 {
+		peer = &g.cfg.Endpoints[c.peerEP]
+	}
+	if c.local {
+		return local, peer
+	}
+	return peer, local
+}
+
+// request is c's first packet as the filters see it.
+func (g *generator) request(c *conv) policy.Packet {
+	ep := &g.cfg.Endpoints[c.ep]
+	local := ep.IPv4
+	if c.v6 {
+		local = ep.IPv6
+	}
+	p := policy.Packet{Src: c.peer, Dst: local, SrcPort: c.cport, DstPort: c.sport}
+	if c.local {
+		p.Src, p.Dst = local, c.peer
+	}
+	switch c.kind {
+	case kindTCP:
+		p.Proto, p.TCPFlags = packet.ProtoTCP, policy.FlagSYN
+	case kindICMP:
+		p.SrcPort, p.DstPort = 0, 0
+		p.Proto, p.ICMPType = packet.ProtoICMP, 8 // echo request
+		if c.v6 {
+			p.Proto, p.ICMPType = packet.ProtoICMPv6, 128
+		}
+	default:
+		p.Proto = packet.ProtoUDP
+	}
+	return p
+}
+
+// reply is the answer to c's request req.
+func reply(c *conv, req policy.Packet) policy.Packet {
+	p := req
+	p.Src, p.Dst = req.Dst, req.Src
+	p.SrcPort, p.DstPort = req.DstPort, req.SrcPort
+	switch c.kind {
+	case kindTCP:
+		p.TCPFlags = policy.FlagSYN | policy.FlagACK
+	case kindICMP:
+		p.ICMPType = 0 // echo reply
+		if c.v6 {
+			p.ICMPType = 129
+		}
+	}
+	return p
+}
+
+// twoWay reports whether c's server answers: TCP, ping and request-reply UDP.
+func (c *conv) twoWay() bool {
+	return c.kind == kindTCP || c.kind == kindICMP || c.kind == kindUDP && c.replies
+}
+
+// retries reports whether c's client waits for a reply and tries again
+// without one (TCP and request-reply UDP).
+func (c *conv) retries() bool {
+	return c.kind == kindTCP || c.kind == kindUDP && c.replies
+}
+
+// rtt is c's round trip: a tenth of its mean gap, at most maxRTT.
+func (c *conv) rtt() int64 {
+	return max(1000, min(c.gap/10, maxRTT))
+}
+
+// answers reports whether c's packet idx answers the one before it, and so
+// follows it by a round trip: the handshake's SYN-ACK and ACK, the server's
+// reset of a refused connection, the ACKs of the FINs of a close, the
+// replies of UDP and ICMP exchanges.
+func (c *conv) answers() bool {
+	i := c.idx
+	switch c.kind {
+	case kindTCP:
+		return i == 1 || i == 2 || !c.rst && c.n >= 7 && (i == c.n-3 || i == c.n-1)
+	case kindDNS, kindNTP, kindICMP:
+		return i%2 == 1
+	case kindUDP:
+		return c.replies && i%2 == 1
+	}
+	return false
 }
 
 // pace draws the mean gap between the packets of a conversation of n
@@ -428,6 +643,12 @@ func (g *generator) count(c *conv) {
 	}
 	if c.v6 {
 		s.IPv6++
+	}
+	switch c.outcome {
+	case outRefused:
+		s.Refused++
+	case outUnanswered:
+		s.Unanswered++
 	}
 }
 
@@ -467,13 +688,30 @@ func (g *generator) peerAddr(v6 bool, ep *Endpoint) netip.Addr {
 	}
 }
 
-// nextGap jitters the mean gap by ±50%; the first reply of a handshake
-// comes after one round trip, modelled as a tenth of the gap.
+// nextGap is the time from c's packet idx-1 to its packet idx: a round
+// trip for an answer, the retransmission backoff before a client's next
+// try, otherwise the mean gap jittered by ±50%.
 func (g *generator) nextGap(c *conv) int64 {
-	if c.kind == kindTCP && c.idx < 3 {
-		return max(1000, c.gap/10)
+	if c.outcome != outOpen && c.retries() {
+		return retryGap(c)
+	}
+	if c.outcome != outRefused && c.answers() {
+		return c.rtt()
 	}
 	return max(1000, c.gap/2+g.rng.Int64N(c.gap+1))
+}
+
+// retryGap is nextGap for a conversation that never gets going: try k
+// starts retryFirst×(2^k-1) after the first, and a reply comes a round trip
+// after the try it answers.
+func retryGap(c *conv) int64 {
+	if c.outcome == outUnanswered {
+		if c.idx%2 == 1 {
+			return c.rtt()
+		}
+		return retryFirst<<(c.idx/2-1) - c.rtt()
+	}
+	return retryFirst << (c.idx - 1)
 }
 
 type convHeap []*conv

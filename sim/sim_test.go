@@ -46,7 +46,7 @@ func TestDeterministic(t *testing.T) {
 func TestGoldenDigest(t *testing.T) {
 	data, _ := generate(t, Config{Packets: 5000, Flows: 200, Seed: 1})
 	got := sha256.Sum256(data)
-	const want = "25ba6dd2afe8724df04f135db205f56f02781d0447a880ace271fed89dcdc160"
+	const want = "96a6bcb7ac3b481df3e91e688b22036a7ca2df72971851336e51c613661c6770"
 	if h := hexString(got[:]); h != want {
 		t.Fatalf("digest %s, want %s", h, want)
 	}

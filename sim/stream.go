@@ -253,11 +253,20 @@ func (s *Stream) push(c *conv) {
 // (TCP sequence numbers, IP identifications) is drawn at random instead.
 func (g *generator) fastForward(c *conv) bool {
 	t, i := c.next, int64(0)
+	if c.outcome != outOpen && c.retries() {
+		// a few tries on a fixed schedule
+		for ; t < 0 && i+1 < int64(c.n); i++ {
+			c.idx = uint32(i + 1)
+			t += retryGap(c)
+		}
+		if t < 0 {
+			return false
+		}
+	}
 	if c.kind == kindTCP {
 		// packets 1 and 2 of the handshake come a round trip apart
-		rtt := max(1000, c.gap/10)
 		for ; i < 2 && t < 0; i++ {
-			t += rtt
+			t += c.rtt()
 		}
 	}
 	if t < 0 {

@@ -60,6 +60,15 @@ With --topology, the monitored interfaces are the topology's ENIs that have a
 MAC and a private IPv4 address (and their first IPv6 address, if any); a quarter
 of the conversations then run between two of them (frames MAC to MAC), the rest
 go to peers in the ENI's VPC, its resolver (VPC base + 2) and the internet.
+The security groups and network ACLs of the topology decide what happens, so
+every conversation is one the network allows: a request they drop gets no
+reply, and its client tries twice more (a TCP SYN retransmitted after 1 s,
+then 2 s more; UDP requests alike) and gives up; when the request passes but
+the replies are dropped, each try gets its reply, which the network drops.
+One-way UDP and pings keep sending. The packets a refused conversation does
+not send go to the next one that sends all of its own, so --packets holds
+unless the last conversations are refused. Who pings whom depends on the two
+addresses only: ICMP records have no ports to tell two pings apart.
 
 Generation streams to disk; memory grows with the conversations open at once,
 not with the packets. The file is written atomically (temporary file, then
@@ -83,6 +92,11 @@ rename).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
 				return usageErrorf("--out is required\nRun 'vpcflow gen pcap --help' for usage.")
+			}
+			if out != "-" {
+				if st, err := os.Stat(out); err == nil && st.IsDir() {
+					return usageErrorf("--out %q is a directory: name the capture file, e.g. %s", out, filepath.Join(out, "demo.pcap"))
+				}
 			}
 			if flows < 1 {
 				return usageErrorf("--flows must be at least 1, got %d", flows)
@@ -146,7 +160,29 @@ func genPcap(cmd *cobra.Command, cfg sim.Config, out string) error {
 		if err != nil {
 			return err
 		}
-		genSummary(cmd.ErrOrStderr(), "<stdout>", st, time.Since(began))
+		genSummary(cmd.ErrOrStderr(), "<stdout>", st, cfg, time.Since(began))
+		return nil
+	}
+	if st, err := os.Stat(out); err == nil && !st.Mode().IsRegular() {
+		// a device or a named pipe: write to it, never rename over it
+		f, err := os.OpenFile(out, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		w, err := sim.NewWriter(f)
+		if err != nil {
+			f.Close()
+			return err
+		}
+		began := time.Now()
+		st, err := sim.Generate(cfg, w, nil)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", out, err)
+		}
+		genSummary(cmd.OutOrStdout(), out, st, cfg, time.Since(began))
 		return nil
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp*")
@@ -190,12 +226,16 @@ func genPcap(cmd *cobra.Command, cfg sim.Config, out string) error {
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return err
 	}
-	genSummary(cmd.OutOrStdout(), out, st, time.Since(began))
+	genSummary(cmd.OutOrStdout(), out, st, cfg, time.Since(began))
 	return nil
 }
 
-func genSummary(w io.Writer, out string, st sim.Stats, el time.Duration) {
-	fmt.Fprintf(w, "wrote %s: %d packets, %d IP bytes, %d conversations (tcp %d, udp %d of which %d fragmented, icmp %d; ipv6 %d), %s to %s, in %.1fs\n",
-		out, st.Packets, st.IPBytes, st.Flows, st.TCP, st.UDP, st.Fragmented, st.ICMP, st.IPv6,
+func genSummary(w io.Writer, out string, st sim.Stats, cfg sim.Config, el time.Duration) {
+	rules := ""
+	if len(cfg.Endpoints) > 0 && cfg.Endpoints[0].Filter != nil {
+		rules = fmt.Sprintf("; the topology's rules refuse %d, drop the replies of %d", st.Refused, st.Unanswered)
+	}
+	fmt.Fprintf(w, "wrote %s: %d packets, %d IP bytes, %d conversations (tcp %d, udp %d of which %d fragmented, icmp %d; ipv6 %d%s), %s to %s, in %.1fs\n",
+		out, st.Packets, st.IPBytes, st.Flows, st.TCP, st.UDP, st.Fragmented, st.ICMP, st.IPv6, rules,
 		st.First.Format(time.RFC3339), st.Last.Format(time.RFC3339), el.Seconds())
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -160,5 +161,72 @@ func TestGenHelp(t *testing.T) {
 	out, _, code := runBinary(t, nil, "gen", "pcap", "--help")
 	if code != 0 || !strings.Contains(out, "Examples:") || !strings.Contains(out, "--snaplen") || !strings.Contains(out, "Address plan") {
 		t.Fatalf("exit %d: %s", code, out)
+	}
+}
+
+// TestGenPcapTopologyStories generates captures of the example topology (the
+// demo's settings, and two other seeds), turns them into flow-log records
+// with the same topology, and checks that every record tells a story the
+// network allows: no 5-tuple is both ACCEPT and REJECT at the same
+// interface, and no REJECTed request has a reply record anywhere. A request
+// is a record from an ephemeral port (32768 and up, where the generator's
+// clients are) to a server port, or an ICMP record: who pings whom is fixed
+// per pair of hosts, and in this topology no rule drops an echo reply whose
+// request passed (the only ACL with deny rules, the db subnet's, drops
+// ICMP both ways, and the db's security group sends nothing).
+func TestGenPcapTopologyStories(t *testing.T) {
+	dir := t.TempDir()
+	for _, seed := range []string{"7", "2", "3"} {
+		path := filepath.Join(dir, "gen"+seed+".pcap")
+		out, stderr, code := runBinary(t, nil, "gen", "pcap", "--topology", "../../examples/topology.yaml",
+			"--packets", "20000", "--flows", "600", "--seed", seed, "--out", path)
+		if code != 0 {
+			t.Fatalf("gen: exit %d: %s", code, stderr)
+		}
+		if !strings.Contains(out, "the topology's rules refuse ") {
+			t.Fatalf("gen summary %q says nothing of refused conversations", out)
+		}
+		recs, stderr, code := runBinary(t, nil, "pcap", "--stdout", "--topology", "../../examples/topology.yaml", path)
+		if code != 0 {
+			t.Fatalf("pcap: exit %d: %s", code, stderr)
+		}
+		type tuple struct{ src, dst, sport, dport, proto string }
+		actions := map[string]map[string]bool{} // interface and tuple → actions
+		present := map[tuple]bool{}
+		var rejected []tuple
+		n := 0
+		for _, line := range strings.Split(strings.TrimSpace(recs), "\n") {
+			f := strings.Fields(line)
+			if len(f) != 14 || f[13] != "OK" {
+				continue // NODATA
+			}
+			n++
+			tu := tuple{f[3], f[4], f[5], f[6], f[7]}
+			key := f[2] + " " + strings.Join(f[3:8], " ")
+			if actions[key] == nil {
+				actions[key] = map[string]bool{}
+			}
+			actions[key][f[12]] = true
+			present[tu] = true
+			sport, _ := strconv.Atoi(tu.sport)
+			dport, _ := strconv.Atoi(tu.dport)
+			icmp := tu.proto == "1" || tu.proto == "58"
+			if f[12] == "REJECT" && (icmp || sport >= 32768 && dport < 32768) {
+				rejected = append(rejected, tu)
+			}
+		}
+		if n < 100 || len(rejected) == 0 {
+			t.Fatalf("seed %s: %d records, %d rejected requests: too few to tell", seed, n, len(rejected))
+		}
+		for key, acts := range actions {
+			if acts["ACCEPT"] && acts["REJECT"] {
+				t.Errorf("seed %s: %s is both ACCEPT and REJECT", seed, key)
+			}
+		}
+		for _, r := range rejected {
+			if reply := (tuple{r.dst, r.src, r.dport, r.sport, r.proto}); present[reply] {
+				t.Errorf("seed %s: the request %v was rejected, yet its reply has a record", seed, r)
+			}
+		}
 	}
 }
