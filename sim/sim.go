@@ -125,9 +125,9 @@ type Stats struct {
 	// are dropped: their clients retry, then give up.
 	Refused, Unanswered int
 	First               time.Time
-	Last       time.Time
-	MaxFlows   int // conversations open at once, at most
-	Open       int // conversations open now: always 0 once Generate returns
+	Last                time.Time
+	MaxFlows            int // conversations open at once, at most
+	Open                int // conversations open now: always 0 once Generate returns
 }
 
 func (c *Config) validate() error {

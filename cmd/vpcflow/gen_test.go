@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/vpcflow/vpcflow/capture"
 	"github.com/vpcflow/vpcflow/packet"
@@ -144,6 +146,9 @@ func TestGenPcapErrors(t *testing.T) {
 		{[]string{"gen", "pcap", "--out", out, "--duration", "0s"}, 2, "--duration must be positive"},
 		{[]string{"gen", "pcap", "--out", out, "--packets", "ten"}, 2, "invalid argument"},
 		{[]string{"gen", "pcap", "--out", filepath.Join(dir, "no", "such", "dir.pcap")}, 1, "no such file or directory"},
+		// a directory is refused before any packet is made (it failed after
+		// generating, renaming the finished file over the directory)
+		{[]string{"gen", "pcap", "--out", dir, "--packets", "2000000", "--flows", "10"}, 2, "--out \"" + dir + "\" is a directory: name the capture file, e.g. " + filepath.Join(dir, "demo.pcap")},
 		{[]string{"gen", "pcap", "--out", out, "--topology", filepath.Join(dir, "missing.yaml")}, 1, "missing.yaml"},
 	}
 	for _, c := range cases {
@@ -154,6 +159,37 @@ func TestGenPcapErrors(t *testing.T) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Fatal("a failed run left an output file")
+	}
+}
+
+// TestGenPcapFifo: a named pipe as --out is written to, not replaced by a
+// regular file renamed over it (nor is a device such as /dev/null).
+func TestGenPcapFifo(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no named pipes:", err)
+	}
+	got := make(chan []byte, 1)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		got <- b
+	}()
+	out, stderr, code := runBinary(t, nil, "gen", "pcap", "--packets", "500", "--flows", "30", "--out", fifo)
+	if code != 0 || !strings.HasPrefix(out, "wrote "+fifo+": 500 packets") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	want, _, _ := runBinary(t, nil, "gen", "pcap", "--packets", "500", "--flows", "30", "--out", "-")
+	select {
+	case b := <-got:
+		if string(b) != want {
+			t.Fatalf("read %d bytes from the pipe, want the %d of --out -", len(b), len(want))
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing came through the pipe")
+	}
+	if st, err := os.Lstat(fifo); err != nil || st.Mode()&os.ModeNamedPipe == 0 {
+		t.Fatalf("the pipe was replaced: %v %v", st.Mode(), err)
 	}
 }
 
