@@ -234,7 +234,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		fmt.Fprintf(stderr, "vpcflow serve: credentials in %s (profile vpcflow): export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=vpcflow\n",
 			sigv4.CredentialsFile(cfg.DataDir), sigv4.CredentialsFile(cfg.DataDir))
 	}
-	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (AWS API for --endpoint-url: EC2, IAM, CloudWatch Logs, S3; GET /healthz, GET /metrics); Ctrl-C stops\n", addr)
+	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (AWS API for --endpoint-url: EC2, IAM, CloudWatch Logs, CloudWatch, S3; GET /healthz, GET /metrics); Ctrl-C stops\n", addr)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
