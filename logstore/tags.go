@@ -24,8 +24,9 @@ const CodeTooManyTags = "TooManyTagsException"
 var ErrTooManyTags = &APIError{CodeTooManyTags, "A resource can have no more than 50 tags."}
 
 // ErrReservedTagKey refuses a tag key that starts with "aws:" in any case:
-// AWS reserves the prefix for its own tags, which users can neither set
-// nor remove (AWS General Reference, "Tagging AWS resources").
+// AWS reserves the prefix for the tags it sets, which users cannot assign
+// (https://docs.aws.amazon.com/awsaccountbilling/latest/aboutv2/allocation-tag-restrictions.html).
+// CloudWatch Logs' own text is not documented; this one is vpcflow's.
 var ErrReservedTagKey = &APIError{CodeInvalidParameter, "Tag keys beginning with 'aws:' are reserved for AWS use."}
 
 // ReservedTagKey reports whether k uses the prefix AWS reserves.

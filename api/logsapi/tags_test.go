@@ -197,8 +197,9 @@ func TestLegacyTagActions(t *testing.T) {
 }
 
 // TestReservedTagPrefix: keys beginning with "aws:", in any case, are
-// AWS's (AWS General Reference, tag naming limits): none can be set, at
-// creation or later, nor removed.
+// AWS's (Billing user guide, user-defined tag restrictions: "The reserved
+// prefix is aws:"): none can be set, at creation or later, nor removed.
+// The message is vpcflow's.
 func TestReservedTagPrefix(t *testing.T) {
 	t.Parallel()
 	g := newRig(t, rigOpts{})
