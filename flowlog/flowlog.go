@@ -11,9 +11,11 @@
 package flowlog
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -125,46 +127,94 @@ type Error struct {
 	Where string // "FILE:LINE: FlowLogs[0].TrafficType" or "--traffic-type"
 	Code  string // InvalidParameterValue, InvalidParameter, MissingParameter, ...
 	Msg   string
+	Line  int    // line of the topology file it is on; 0 when not from a file
+	path  string // key path in the topology file (FlowLogs[0].TrafficType)
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s (%s)", e.Where, e.Msg, e.Code) }
+
+// Errors is every problem of a topology's FlowLogs, in line order.
+type Errors []*Error
+
+func (l Errors) Error() string {
+	var b strings.Builder
+	for i, e := range l {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	return b.String()
+}
+
+// Unwrap gives errors.As and errors.Is each problem.
+func (l Errors) Unwrap() []error {
+	out := make([]error, len(l))
+	for i, e := range l {
+		out[i] = e
+	}
+	return out
+}
 
 // Spec is a flow-log request: the CreateFlowLogs parameters.
 type Spec = topology.FlowLogSpec
 
 // Build validates a CreateFlowLogs request against the topology and returns
-// one flow log per resource id. where names the request in errors (e.g.
+// one flow log per resource id, or the request's first problem, as
+// CreateFlowLogs reports one. where names the request in errors (e.g.
 // "topology.yaml:40: FlowLogs[0]"). With a nil topology (single-interface
 // mode) resources are not looked up and the caller sets OwnerID and Region.
 func Build(t *topology.Topology, s *Spec, where string) ([]*FlowLog, error) {
-	errf := func(key, code, format string, args ...any) error {
-		return &Error{Where: where + "." + key, Code: code, Msg: fmt.Sprintf(format, args...)}
+	fls, errs := build(t, s, func(key, code, msg string) *Error {
+		return &Error{Where: where + "." + key, Code: code, Msg: msg}
+	})
+	if len(errs) > 0 {
+		return nil, errs[0]
+	}
+	return fls, nil
+}
+
+// build checks every parameter of s, returning its flow logs when all are
+// right, else every problem (in the order of the checks, which is
+// CreateFlowLogs's order of precedence); mk makes the problem of a key.
+// A problem whose cause is another one (the resources of an unknown
+// resource type) is not reported.
+func build(t *topology.Topology, s *Spec, mk func(key, code, msg string) *Error) ([]*FlowLog, []*Error) {
+	var errs []*Error
+	errf := func(key, code, format string, args ...any) {
+		errs = append(errs, mk(key, code, fmt.Sprintf(format, args...)))
 	}
 	if len(s.ResourceIds) == 0 {
-		return nil, errf("ResourceIds", "MissingParameter", "want at least one resource id")
+		errf("ResourceIds", "MissingParameter", "want at least one resource id")
 	}
+	typeOK := false
 	switch s.ResourceType {
 	case "VPC", "Subnet", "NetworkInterface":
+		typeOK = true
 	case "":
-		return nil, errf("ResourceType", "MissingParameter", "want VPC, Subnet or NetworkInterface")
+		errf("ResourceType", "MissingParameter", "want VPC, Subnet or NetworkInterface")
 	case "TransitGateway", "TransitGatewayAttachment":
-		return nil, errf("ResourceType", "InvalidParameterValue", "transit gateway flow logs are not supported yet")
+		errf("ResourceType", "InvalidParameterValue", "transit gateway flow logs are not supported yet")
 	default:
-		return nil, errf("ResourceType", "InvalidParameterValue", "want VPC, Subnet or NetworkInterface, got %q", s.ResourceType)
+		errf("ResourceType", "InvalidParameterValue", "want VPC, Subnet or NetworkInterface, got %q", s.ResourceType)
 	}
 	traffic := s.TrafficType
 	switch traffic {
 	case "ACCEPT", "REJECT", "ALL":
 	case "":
-		return nil, errf("TrafficType", "MissingParameter", "want ACCEPT, REJECT or ALL")
+		errf("TrafficType", "MissingParameter", "want ACCEPT, REJECT or ALL")
 	default:
-		return nil, errf("TrafficType", "InvalidParameterValue", "want ACCEPT, REJECT or ALL, got %q", traffic)
+		if u := strings.ToUpper(traffic); u == "ACCEPT" || u == "REJECT" || u == "ALL" {
+			errf("TrafficType", "InvalidParameterValue", "want ACCEPT, REJECT or ALL (upper case), got %q", traffic)
+		} else {
+			errf("TrafficType", "InvalidParameterValue", "want ACCEPT, REJECT or ALL, got %q", traffic)
+		}
 	}
 	interval := int64(600)
 	if s.MaxAggregationInterval != nil {
 		interval = int64(*s.MaxAggregationInterval)
 		if interval != 60 && interval != 600 {
-			return nil, errf("MaxAggregationInterval", "InvalidParameterValue", "want 60 or 600, got %d", interval)
+			errf("MaxAggregationInterval", "InvalidParameterValue", "want 60 or 600, got %d", interval)
 		}
 	}
 	fl := FlowLog{
@@ -174,33 +224,26 @@ func Build(t *topology.Topology, s *Spec, where string) ([]*FlowLog, error) {
 	if t != nil {
 		fl.OwnerID, fl.Region = t.AccountID, t.Region
 	}
-	if err := fl.setDestination(s, errf); err != nil {
-		return nil, err
+	if err := fl.setDestination(s, func(key, code, format string, args ...any) error {
+		return mk(key, code, fmt.Sprintf(format, args...))
+	}); err != nil {
+		errs = append(errs, err.(*Error))
 	}
 	if s.LogFormat == "" {
 		fl.Format, fl.LogFormat = record.DefaultFormat, record.DefaultFormat.String()
+	} else if f, err := logFormat(s.LogFormat); err != nil {
+		errf("LogFormat", "InvalidParameter", "%v", err)
 	} else {
-		if err := checkLogFormat(s.LogFormat); err != nil {
-			return nil, errf("LogFormat", "InvalidParameter", "%v", err)
-		}
-		f, err := record.ParseFormat(s.LogFormat)
-		if err != nil {
-			return nil, errf("LogFormat", "InvalidParameter", "%v", err)
-		}
-		for _, fd := range f.Fields() {
-			if fd.Info().Scope&record.ScopeVPC == 0 && fd.Info().Scope != record.ScopeExtension {
-				return nil, errf("LogFormat", "InvalidParameter", "field %s is only for transit gateway flow logs", fd)
-			}
-		}
 		fl.Format, fl.LogFormat = f, s.LogFormat
 	}
 	for _, ts := range s.TagSpecifications {
 		if ts.ResourceType != "" && ts.ResourceType != "vpc-flow-log" {
-			return nil, errf("TagSpecifications", "InvalidParameterValue", "want ResourceType vpc-flow-log, got %q", ts.ResourceType)
+			errf("TagSpecifications", "InvalidParameterValue", "want ResourceType vpc-flow-log, got %q", ts.ResourceType)
 		}
 		for _, tg := range ts.Tags {
 			if strings.HasPrefix(tg.Key, "aws:") || len(tg.Key) == 0 || len(tg.Key) > 127 || len(tg.Value) > 256 {
-				return nil, errf("TagSpecifications", "InvalidParameterValue", "bad tag key %q", tg.Key)
+				errf("TagSpecifications", "InvalidParameterValue", "bad tag key %q", tg.Key)
+				continue
 			}
 			fl.Tags = append(fl.Tags, Tag{tg.Key, tg.Value})
 		}
@@ -209,18 +252,41 @@ func Build(t *topology.Topology, s *Spec, where string) ([]*FlowLog, error) {
 	for i, id := range s.ResourceIds {
 		f := fl
 		f.ResourceID = id
-		if t != nil {
+		if t != nil && typeOK {
 			if !resourceExists(t, s.ResourceType, id) {
-				return nil, errf(fmt.Sprintf("ResourceIds[%d]", i), notFoundCode(s.ResourceType), "%s %q is not in the topology", s.ResourceType, id)
+				errf(fmt.Sprintf("ResourceIds[%d]", i), notFoundCode(s.ResourceType), "%s %q is not in the topology", s.ResourceType, id)
+				continue
 			}
 			if v := ownerOf(t, s.ResourceType, id); v != "" {
 				f.OwnerID = v
 			}
 		}
-		f.ID = f.deriveID()
 		out = append(out, &f)
 	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	for _, f := range out {
+		f.ID = f.deriveID()
+	}
 	return out, nil
+}
+
+// logFormat checks a LogFormat as CreateFlowLogs does and parses it.
+func logFormat(s string) (*record.Format, error) {
+	if err := checkLogFormat(s); err != nil {
+		return nil, err
+	}
+	f, err := record.ParseFormat(s)
+	if err != nil {
+		return nil, err
+	}
+	for _, fd := range f.Fields() {
+		if fd.Info().Scope&record.ScopeVPC == 0 && fd.Info().Scope != record.ScopeExtension {
+			return nil, fmt.Errorf("field %s is only for transit gateway flow logs", fd)
+		}
+	}
+	return f, nil
 }
 
 // checkLogFormat applies AWS's stricter syntax for LogFormat (spec §1.6):
@@ -323,25 +389,49 @@ func notFoundCode(typ string) string {
 	return "InvalidNetworkInterfaceID.NotFound"
 }
 
-// FromTopology builds every flow log declared in the topology's FlowLogs,
-// rejecting duplicates (same resource and configuration: FlowLogAlreadyExists).
+// FromTopology builds every flow log declared in the topology's FlowLogs.
+// It reports every problem of every entry, in line order, each at the line
+// of its key: one *Error, or Errors when there are several. Two entries (or
+// two resource ids) that make the same flow log are FlowLogAlreadyExists.
 func FromTopology(t *topology.Topology) ([]*FlowLog, error) {
+	out, errs := fromTopology(t)
+	switch len(errs) {
+	case 0:
+		return out, nil
+	case 1:
+		return nil, errs[0]
+	}
+	return nil, errs
+}
+
+// fromTopology is FromTopology with the problems as a list, in line order.
+func fromTopology(t *topology.Topology) ([]*FlowLog, Errors) {
 	var out []*FlowLog
+	var errs Errors
 	seen := map[string]bool{}
 	for i := range t.FlowLogs {
 		s := &t.FlowLogs[i]
-		where := fmt.Sprintf("%s:%d: FlowLogs[%d]", t.Name, s.Line, i)
-		fls, err := Build(t, s, where)
-		if err != nil {
-			return nil, err
-		}
+		fls, es := build(t, s, func(key, code, msg string) *Error {
+			line := t.FlowLogLine(i, key)
+			path := fmt.Sprintf("FlowLogs[%d].%s", i, key)
+			return &Error{Where: fmt.Sprintf("%s:%d: %s", t.Name, line, path), Code: code, Msg: msg, Line: line, path: path}
+		})
+		errs = append(errs, es...)
 		for _, f := range fls {
 			if seen[f.ID] {
-				return nil, &Error{Where: where, Code: "FlowLogAlreadyExists", Msg: fmt.Sprintf("a flow log with this configuration already exists for %s", f.ResourceID)}
+				line := t.FlowLogLine(i, "")
+				path := fmt.Sprintf("FlowLogs[%d]", i)
+				errs = append(errs, &Error{Where: fmt.Sprintf("%s:%d: %s", t.Name, line, path), Code: "FlowLogAlreadyExists",
+					Msg: fmt.Sprintf("a flow log with this configuration already exists for %s", f.ResourceID), Line: line, path: path})
+				continue
 			}
 			seen[f.ID] = true
 			out = append(out, f)
 		}
+	}
+	if len(errs) > 0 {
+		slices.SortStableFunc(errs, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
+		return nil, errs
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil

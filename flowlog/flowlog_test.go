@@ -1,6 +1,7 @@
 package flowlog
 
 import (
+	"errors"
 	"net/netip"
 	"strings"
 	"testing"
@@ -217,5 +218,42 @@ func TestStatusRecordsAndFilter(t *testing.T) {
 	}
 	if st := fan.Stats(); st.Filtered != 2 || st.NoData != 1 || st.SkipData != 2 || st.OK != 1 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// TestFromTopologyEveryProblem: every problem of every entry, in line
+// order, each at its key's line; errors.As still finds an *Error.
+func TestFromTopologyEveryProblem(t *testing.T) {
+	y := `Vpcs:
+  - {VpcId: vpc-1, CidrBlock: 10.0.0.0/16}
+FlowLogs:
+  - ResourceIds: [vpc-1]
+    ResourceType: VPC
+    TrafficType: ALL
+    LogDestinationType: s3
+    LogDestination: arn:aws:s3:::b
+    LogFormat: '${srcaddr} ${nope}'
+  - ResourceIds: [vpc-9]
+    ResourceType: VPC
+    TrafficType: all
+    MaxAggregationInterval: 30
+    LogDestinationType: s3
+    LogDestination: arn:aws:s3:::b
+`
+	topo, err := topology.Parse("t.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = FromTopology(topo)
+	want := `t.yaml:9: FlowLogs[0].LogFormat: unknown field: "nope" at offset 11 (InvalidParameter)
+t.yaml:10: FlowLogs[1].ResourceIds[0]: VPC "vpc-9" is not in the topology (InvalidVpcID.NotFound)
+t.yaml:12: FlowLogs[1].TrafficType: want ACCEPT, REJECT or ALL (upper case), got "all" (InvalidParameterValue)
+t.yaml:13: FlowLogs[1].MaxAggregationInterval: want 60 or 600, got 30 (InvalidParameterValue)`
+	if err == nil || err.Error() != want {
+		t.Fatalf("got\n%v\nwant\n%s", err, want)
+	}
+	var fe *Error
+	if !errors.As(err, &fe) || fe.Line != 9 {
+		t.Fatalf("errors.As: %v %+v", err, fe)
 	}
 }

@@ -18,14 +18,41 @@ func Load(path string) (*Topology, error) {
 }
 
 // Parse validates a topology held in memory; name is used in messages. The
-// error, when not nil, is an ErrorList with every problem found.
-func Parse(name string, data []byte) (t *Topology, err error) {
+// error, when not nil, is an ErrorList with every problem found, in line
+// order. The semantic checks of FlowLogs entries are the flowlog package's
+// (flowlog.Parse checks a whole file).
+func Parse(name string, data []byte) (*Topology, error) {
+	t, errs := Check(name, data)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return t, nil
+}
+
+// LoadChecked reads a topology file as Load does and returns what Check
+// returns; err is a problem reading the file.
+func LoadChecked(path string) (t *Topology, problems ErrorList, err error) {
+	data, err := readBounded(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	t, problems = Check(path, data)
+	return t, problems, nil
+}
+
+// Check validates a topology held in memory and returns every problem, in
+// line order, with the topology built as far as they allowed: nil when the
+// document could not be decoded (a syntax error, an unknown key, a value of
+// the wrong type), else every object whose id could be read, so a caller can check more of the file (flowlog.Parse checks its
+// FlowLogs) before reporting all at once. A topology returned with problems
+// is for such checks only.
+func Check(name string, data []byte) (t *Topology, problems ErrorList) {
 	d := &decoder{file: name, lines: map[string]int{}}
 	defer func() {
 		// The builder must never take the process down on odd input; a
 		// panic here is a bug, reported as an error rather than a crash.
 		if r := recover(); r != nil {
-			t, err = nil, ErrorList{{File: name, Msg: fmt.Sprintf("internal error: %v", r)}}
+			t, problems = nil, ErrorList{{File: name, Msg: fmt.Sprintf("internal error: %v", r)}}
 		}
 	}()
 	// The parser's cost grows with the square of the nesting: bounds
@@ -38,19 +65,18 @@ func Parse(name string, data []byte) (t *Topology, err error) {
 	}
 	body := d.parseDocument(data)
 	if len(d.errs) > 0 {
-		return nil, d.errs
+		return nil, d.errs.sorted()
 	}
 	var raw rawDoc
 	d.decode(body, reflect.ValueOf(&raw).Elem(), "")
 	if len(d.errs) > 0 {
-		return nil, d.errs
+		// Unknown keys and wrong types first: building on them would
+		// report their echoes (a misspelt key is a missing one).
+		return nil, d.errs.sorted()
 	}
 	b := &builder{decoder: d, raw: &raw}
 	t = b.build()
-	if len(d.errs) > 0 {
-		return nil, d.errs
-	}
-	return t, nil
+	return t, d.errs.sorted()
 }
 
 type builder struct {
@@ -78,10 +104,21 @@ func (b *builder) at(path string, fallback int, format string, args ...any) {
 	b.errorf(line, path, format, args...)
 }
 
+// prefix parses the CIDR of a rule or route (host bits may be set, as
+// AWS's APIs take them: the result is masked).
 func (b *builder) prefix(path string, line int, s string, want6 bool) (netip.Prefix, bool) {
-	p, err := netip.ParsePrefix(strings.TrimSpace(s))
+	return b.cidr(path, line, s, want6, ParsePrefix)
+}
+
+// network parses the CIDR of a VPC or subnet, which must name a network.
+func (b *builder) network(path string, line int, s string, want6 bool) (netip.Prefix, bool) {
+	return b.cidr(path, line, s, want6, ParseNetwork)
+}
+
+func (b *builder) cidr(path string, line int, s string, want6 bool, parse func(string) (netip.Prefix, error)) (netip.Prefix, bool) {
+	p, err := parse(s)
 	if err != nil {
-		b.at(path, line, "bad CIDR %q", s)
+		b.at(path, line, "%v", err)
 		return netip.Prefix{}, false
 	}
 	if p.Addr().Is6() != want6 {
@@ -192,6 +229,14 @@ func (b *builder) build() *Topology {
 		explicit:  map[*Subnet]bool{},
 	}
 	b.t = t
+	for path, line := range b.lines {
+		if strings.HasPrefix(path, "FlowLogs[") {
+			if t.flowLogLines == nil {
+				t.flowLogLines = map[string]int{}
+			}
+			t.flowLogLines[path] = line
+		}
+	}
 	if t.AccountID != "" && !isAccountID(t.AccountID) {
 		b.at("AccountId", 0, "want 12 digits, got %q", t.AccountID)
 	}
@@ -228,24 +273,30 @@ func (b *builder) vpcs() {
 		}
 		v := &VPC{ID: rv.VpcId, OwnerID: rv.OwnerId, Line: rv.Line, byIP: map[netip.Addr]*ENI{}}
 		if rv.CidrBlock != "" {
-			if pf, ok := b.prefix(p+".CidrBlock", rv.Line, rv.CidrBlock, false); ok {
+			if pf, ok := b.network(p+".CidrBlock", rv.Line, rv.CidrBlock, false); ok {
 				v.CIDRs = append(v.CIDRs, pf)
+			} else {
+				v.badCIDR = true
 			}
 		}
 		for j, a := range rv.CidrBlockAssociationSet {
-			if pf, ok := b.prefix(fmt.Sprintf("%s.CidrBlockAssociationSet[%d].CidrBlock", p, j), rv.Line, a.CidrBlock, false); ok {
+			if pf, ok := b.network(fmt.Sprintf("%s.CidrBlockAssociationSet[%d].CidrBlock", p, j), rv.Line, a.CidrBlock, false); ok {
 				if !containsPrefix(v.CIDRs, pf) {
 					v.CIDRs = append(v.CIDRs, pf)
 				}
+			} else {
+				v.badCIDR = true
 			}
 		}
 		for j, a := range rv.Ipv6CidrBlockAssociationSet {
-			if pf, ok := b.prefix(fmt.Sprintf("%s.Ipv6CidrBlockAssociationSet[%d].Ipv6CidrBlock", p, j), rv.Line, a.Ipv6CidrBlock, true); ok {
+			if pf, ok := b.network(fmt.Sprintf("%s.Ipv6CidrBlockAssociationSet[%d].Ipv6CidrBlock", p, j), rv.Line, a.Ipv6CidrBlock, true); ok {
 				v.IPv6CIDRs = append(v.IPv6CIDRs, pf)
 				t.hasIPv6 = true
+			} else {
+				v.badCIDR = true
 			}
 		}
-		if len(v.CIDRs) == 0 && len(v.IPv6CIDRs) == 0 {
+		if len(v.CIDRs) == 0 && len(v.IPv6CIDRs) == 0 && !v.badCIDR {
 			b.at(p+".CidrBlock", rv.Line, "required")
 		}
 		t.vpcByID[v.ID] = v
@@ -292,24 +343,31 @@ func (b *builder) subnets() {
 		v := b.vpcRef(p+".VpcId", rs.Line, rs.VpcId)
 		s := &Subnet{ID: rs.SubnetId, VPCID: rs.VpcId, VPC: v, AZ: rs.AvailabilityZone,
 			AZID: rs.AvailabilityZoneId, OutpostArn: rs.OutpostArn, Line: rs.Line}
+		// A VPC with a bad CIDR has no say on where its subnets lie: the
+		// problem is reported once, at the VPC.
+		judge := v != nil && !v.badCIDR
 		if rs.CidrBlock != "" {
-			if pf, ok := b.prefix(p+".CidrBlock", rs.Line, rs.CidrBlock, false); ok {
+			if pf, ok := b.network(p+".CidrBlock", rs.Line, rs.CidrBlock, false); ok {
 				s.CIDR = pf
-				if v != nil && !inAny(v.CIDRs, pf) {
+				if judge && !inAny(v.CIDRs, pf) {
 					b.at(p+".CidrBlock", rs.Line, "%s is outside the CIDRs of %s", pf, v.ID)
 				}
+			} else {
+				s.badCIDR = true
 			}
 		}
 		for j, a := range rs.Ipv6CidrBlockAssociationSet {
 			kp := fmt.Sprintf("%s.Ipv6CidrBlockAssociationSet[%d].Ipv6CidrBlock", p, j)
-			if pf, ok := b.prefix(kp, rs.Line, a.Ipv6CidrBlock, true); ok {
+			if pf, ok := b.network(kp, rs.Line, a.Ipv6CidrBlock, true); ok {
 				s.IPv6CIDRs = append(s.IPv6CIDRs, pf)
-				if v != nil && !inAny(v.IPv6CIDRs, pf) {
+				if judge && !inAny(v.IPv6CIDRs, pf) {
 					b.at(kp, rs.Line, "%s is outside the IPv6 CIDRs of %s", pf, v.ID)
 				}
+			} else {
+				s.badCIDR6 = true
 			}
 		}
-		if !s.CIDR.IsValid() && len(s.IPv6CIDRs) == 0 {
+		if !s.CIDR.IsValid() && len(s.IPv6CIDRs) == 0 && !s.badCIDR && !s.badCIDR6 {
 			b.at(p+".CidrBlock", rs.Line, "required")
 		}
 		if v != nil {
@@ -342,9 +400,9 @@ func (b *builder) prefixLists() {
 		pl := &PrefixList{ID: rp.PrefixListId, Line: rp.Line}
 		for j, e := range rp.Entries {
 			kp := fmt.Sprintf("%s.Entries[%d].Cidr", p, j)
-			pf, err := netip.ParsePrefix(strings.TrimSpace(e.Cidr))
+			pf, err := ParsePrefix(e.Cidr)
 			if err != nil {
-				b.at(kp, rp.Line, "bad CIDR %q", e.Cidr)
+				b.at(kp, rp.Line, "%v", err)
 				continue
 			}
 			pl.CIDRs = append(pl.CIDRs, pf.Masked())
@@ -436,7 +494,8 @@ func (b *builder) permissions(path string, perms []rawPermission) []SGRule {
 			}
 			r.Groups = append(r.Groups, g)
 		}
-		if len(r.Prefixes) == 0 && len(r.Groups) == 0 && len(rp.PrefixListIds) == 0 {
+		// (one given but refused is reported where it was written)
+		if len(rp.IpRanges)+len(rp.Ipv6Ranges)+len(rp.UserIdGroupPairs)+len(rp.PrefixListIds) == 0 {
 			b.at(p, rp.Line, "permission has no source/destination: want IpRanges, Ipv6Ranges, UserIdGroupPairs or PrefixListIds")
 		}
 		out = append(out, r)
@@ -738,10 +797,16 @@ func (b *builder) enis() {
 			} else if a.Is6() {
 				kp = p + ".Ipv6Addresses"
 			}
+			if a.Is4() && s.badCIDR || a.Is6() && s.badCIDR6 {
+				continue // the subnet's CIDR is reported, not every address in it
+			}
 			if !s.Contains(a) {
 				where := s.CIDR.String()
 				if a.Is6() {
 					where = fmt.Sprint(s.IPv6CIDRs)
+				}
+				if a.Is4() && !s.CIDR.IsValid() || a.Is6() && len(s.IPv6CIDRs) == 0 {
+					where = "it has no " + family(a) + " CIDR"
 				}
 				b.at(kp, rn.Line, "%s is outside subnet %s (%s)", a, s.ID, where)
 				continue

@@ -31,7 +31,7 @@ type decoder struct {
 
 func (d *decoder) errorf(line int, path, format string, args ...any) {
 	if len(d.errs) == maxErrors {
-		d.errs = append(d.errs, &Error{File: d.file, Line: line, Msg: "too many errors"})
+		d.errs = append(d.errs, &Error{File: d.file, Line: line, Msg: tooMany})
 	}
 	if len(d.errs) > maxErrors {
 		return

@@ -1,7 +1,9 @@
 package topology
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/vpcflow/vpcflow/internal/textdist"
@@ -50,6 +52,35 @@ func (l ErrorList) Error() string {
 	return b.String()
 }
 
+// Merge returns the problems of l and m in one list, in line order: a
+// caller that checks more of a file (flowlog.Load) reports all at once.
+func (l ErrorList) Merge(m ErrorList) ErrorList {
+	return append(slices.Clone(l), m...).sorted()
+}
+
+// sorted returns the list in line order (file-level problems, which have
+// no line, first), keeping the order of problems on one line and the "too
+// many errors" mark at the end.
+func (l ErrorList) sorted() ErrorList {
+	if len(l) == 0 {
+		return nil
+	}
+	out := make(ErrorList, 0, len(l))
+	var marks ErrorList
+	for _, e := range l {
+		if e.Msg == tooMany && e.Path == "" {
+			marks = append(marks, e)
+		} else {
+			out = append(out, e)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *Error) int { return cmp.Compare(a.Line, b.Line) })
+	if len(marks) > 0 {
+		out = append(out, marks[0])
+	}
+	return out
+}
+
 // nearest returns the known key closest to k, or "" when none is close
 // enough to be a plausible typo.
 func nearest(k string, known []string) string {
@@ -67,3 +98,6 @@ func nearest(k string, known []string) string {
 	}
 	return best
 }
+
+// tooMany is the message of the mark that ends a list cut at maxErrors.
+const tooMany = "too many errors"

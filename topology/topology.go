@@ -8,6 +8,7 @@
 package topology
 
 import (
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -45,6 +46,33 @@ type Topology struct {
 	igwByID  map[string]*InternetGateway
 	hasIPv6  bool
 	explicit map[*Subnet]bool // subnet has an explicit NACL association
+	// lines of the keys under FlowLogs, by path (FlowLogs[0].TrafficType)
+	flowLogLines map[string]int
+}
+
+// FlowLogLine returns the line of key (TrafficType, ResourceIds[1],
+// DestinationOptions.FileFormat, ...) in entry i of FlowLogs: where the key
+// was written, else where its closest enclosing key was, else the entry's
+// line; 0 when the topology was not read from a file.
+func (t *Topology) FlowLogLine(i int, key string) int {
+	path := fmt.Sprintf("FlowLogs[%d]", i)
+	if key != "" {
+		path += "." + key
+	}
+	for {
+		if l := t.flowLogLines[path]; l > 0 {
+			return l
+		}
+		j := strings.LastIndexAny(path, ".[")
+		if j < 0 {
+			break
+		}
+		path = path[:j]
+	}
+	if i >= 0 && i < len(t.FlowLogs) {
+		return t.FlowLogs[i].Line
+	}
+	return 0
 }
 
 // VPC is a declared VPC.
@@ -58,6 +86,7 @@ type VPC struct {
 	DefaultACL *NetworkACL
 	Subnets    []*Subnet
 	byIP       map[netip.Addr]*ENI
+	badCIDR    bool // a CIDR was given but refused: subnets are not checked against the others
 }
 
 // DNSAddr is the Amazon-provided DNS resolver of the VPC: the base of its
@@ -104,6 +133,9 @@ type Subnet struct {
 	OutpostArn string
 	ACL        *NetworkACL // explicit association, else the VPC's default
 	Line       int
+	// a CIDR of the family was given but refused: addresses are not
+	// checked against it
+	badCIDR, badCIDR6 bool
 }
 
 // Contains reports whether ip is inside the subnet; the policy engine uses

@@ -184,7 +184,7 @@ func TestErrors(t *testing.T) {
 		{"reversed ports", base + "SecurityGroups:\n  - GroupId: sg-1\n    IpPermissions:\n      - IpProtocol: tcp\n        FromPort: 443\n        ToPort: 80\n        IpRanges: [{CidrIp: 0.0.0.0/0}]\n",
 			"t.yaml:14: SecurityGroups[0].IpPermissions[0].FromPort: FromPort 443 is above ToPort 80"},
 		{"bad CIDR", base + "SecurityGroups:\n  - GroupId: sg-1\n    IpPermissions:\n      - IpProtocol: tcp\n        FromPort: 443\n        ToPort: 443\n        IpRanges: [{CidrIp: 10.0.0.0/33}]\n",
-			"t.yaml:16: SecurityGroups[0].IpPermissions[0].IpRanges[0].CidrIp: bad CIDR \"10.0.0.0/33\""},
+			"t.yaml:16: SecurityGroups[0].IpPermissions[0].IpRanges[0].CidrIp: \"10.0.0.0/33\" is not a CIDR: prefix length 33 is more than 32, the bits of an IPv4 address"},
 		{"wrong type", base + "NetworkAcls:\n  - NetworkAclId: acl-1\n    VpcId: vpc-1\n    Entries:\n      - {RuleNumber: ten, Protocol: \"-1\", RuleAction: allow, CidrBlock: 0.0.0.0/0}\n",
 			"t.yaml:14: NetworkAcls[0].Entries[0].RuleNumber: want an integer, got \"ten\""},
 		{"list expected", base + "NetworkInterfaces: {NetworkInterfaceId: eni-1}\n",
@@ -385,4 +385,71 @@ NetworkInterfaces: [{NetworkInterfaceId: eni-1, SubnetId: subnet-1, PrivateIpAdd
 			t.Errorf("%v", err)
 		}
 	})
+}
+
+// TestErrorsInLineOrder: problems come in the order of their lines, not in
+// the order the checks run (subnets are checked before interfaces, but here
+// the interfaces are written first).
+func TestErrorsInLineOrder(t *testing.T) {
+	y := `Vpcs:
+  - {VpcId: vpc-1, CidrBlock: 10.0.0.0/16}
+NetworkInterfaces:
+  - {NetworkInterfaceId: eni-1, SubnetId: subnet-1, PrivateIpAddress: 10.0.2.5}
+Subnets:
+  - {SubnetId: subnet-1, VpcId: vpc-1, CidrBlock: 10.0.1.0/24}
+  - {SubnetId: subnet-2, VpcId: vpc-1, CidrBlock: 10.0.1.128/25}
+`
+	_, err := Parse("t.yaml", []byte(y))
+	want := "t.yaml:4: NetworkInterfaces[0].PrivateIpAddress: 10.0.2.5 is outside subnet subnet-1 (10.0.1.0/24)\n" +
+		"t.yaml:7: Subnets[1].CidrBlock: 10.0.1.128/25 overlaps subnet-1 (10.0.1.0/24) in vpc-1"
+	if err == nil || err.Error() != want {
+		t.Fatalf("got\n%v\nwant\n%s", err, want)
+	}
+}
+
+// TestOneErrorPerBadCIDR: a CIDR that cannot be read is one problem, not
+// echoed as a missing CIDR, nor by the addresses checked against it.
+func TestOneErrorPerBadCIDR(t *testing.T) {
+	for _, c := range []struct{ file, want string }{
+		{strings.Replace(base, "10.0.1.0/24", "10.0.1.0/33", 1) + "NetworkInterfaces:\n  - {NetworkInterfaceId: eni-1, SubnetId: subnet-1, PrivateIpAddress: 10.0.1.5}\n",
+			`t.yaml:9: Subnets[0].CidrBlock: "10.0.1.0/33" is not a CIDR: prefix length 33 is more than 32, the bits of an IPv4 address`},
+		{strings.Replace(base, "10.0.0.0/16", "10.0.0.0/x", 1),
+			`t.yaml:5: Vpcs[0].CidrBlock: "10.0.0.0/x" is not a CIDR: the prefix length "x" is not a number from 0 to 32`},
+		{strings.Replace(base, "10.0.1.0/24", "10.0.1.5/24", 1),
+			`t.yaml:9: Subnets[0].CidrBlock: "10.0.1.5/24" is not a network CIDR: host bits are set (the network of 10.0.1.5 is 10.0.1.0/24)`},
+		{base + "SecurityGroups:\n  - GroupId: sg-1\n    IpPermissions:\n      - {IpProtocol: tcp, FromPort: 22, ToPort: 22, IpRanges: [{CidrIp: 300.0.0.0/8}]}\n",
+			`t.yaml:13: SecurityGroups[0].IpPermissions[0].IpRanges[0].CidrIp: "300.0.0.0/8" is not a CIDR: "300.0.0.0" is not an IP address`},
+	} {
+		_, err := Parse("t.yaml", []byte(c.file))
+		if err == nil || err.Error() != c.want {
+			t.Errorf("got\n%v\nwant\n%s", err, c.want)
+		}
+	}
+	// a rule's CIDR may have host bits set, as AWS canonicalises it
+	top, err := Parse("t.yaml", []byte(base+"SecurityGroups:\n  - GroupId: sg-1\n    IpPermissions:\n      - {IpProtocol: tcp, FromPort: 22, ToPort: 22, IpRanges: [{CidrIp: 100.68.0.18/18}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := top.SecurityGroups[0].Ingress[0].Prefixes[0].String(); got != "100.68.0.0/18" {
+		t.Errorf("rule CIDR %s, want 100.68.0.0/18", got)
+	}
+}
+
+func TestFlowLogLine(t *testing.T) {
+	y := base + `FlowLogs:
+  - ResourceIds: [vpc-1]
+    ResourceType: VPC
+    DestinationOptions:
+      FileFormat: csv
+`
+	top, err := Parse("t.yaml", []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]int{"": 11, "ResourceIds": 11, "ResourceIds[0]": 11, "ResourceType": 12,
+		"DestinationOptions.FileFormat": 14, "DestinationOptions.PerHourPartition": 14, "TrafficType": 11} {
+		if got := top.FlowLogLine(0, key); got != want {
+			t.Errorf("%q: line %d, want %d", key, got, want)
+		}
+	}
 }

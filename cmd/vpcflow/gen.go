@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/sim"
-	"github.com/vpcflow/vpcflow/topology"
 )
 
 func init() { register(newGenCmd) }
@@ -142,7 +142,7 @@ rename).`,
 
 // genEndpoints turns a topology's ENIs into the generator's endpoints.
 func genEndpoints(path string) ([]sim.Endpoint, error) {
-	t, err := topology.Load(path)
+	t, _, err := flowlog.Load(path)
 	if err != nil {
 		return nil, err
 	}

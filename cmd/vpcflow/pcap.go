@@ -178,8 +178,11 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 		LogFormat: f.format, MaxAggregationInterval: &iv,
 		DestinationOptions: &topology.DestinationOptions{FileFormat: f.fileFormat},
 	}
+	var declared []*flowlog.FlowLog
 	if f.topology != "" {
-		if cfg.Topology, err = topology.Load(f.topology); err != nil {
+		// the same check as `vpcflow topology validate`: every problem of
+		// the file, its FlowLogs included, at once
+		if cfg.Topology, declared, err = flowlog.Load(f.topology); err != nil {
 			return cfg, nil, nil, err
 		}
 		if cmd.Flags().Changed("eni") || cmd.Flags().Changed("account") || cmd.Flags().Changed("region") || len(f.localCIDRs) > 0 {
@@ -207,7 +210,9 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 			cfg.LocalPrefixes = append(cfg.LocalPrefixes, p)
 		}
 	}
-	if cfg.FlowLogs, err = flowlog.Implicit(cfg.Topology, cfg.Interface, tmpl); err != nil {
+	if len(declared) > 0 {
+		cfg.FlowLogs = declared
+	} else if cfg.FlowLogs, err = flowlog.Implicit(cfg.Topology, cfg.Interface, tmpl); err != nil {
 		var fe *flowlog.Error
 		if errors.As(err, &fe) && strings.HasPrefix(fe.Where, "flags") {
 			return cfg, nil, nil, usageErrorf("%s", flagOfSpec(fe))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/policy"
 	"github.com/vpcflow/vpcflow/topology"
 )
@@ -154,7 +155,7 @@ func runPolicyCheck(cmd *cobra.Command, f *policyCheckFlags) error {
 		}
 		p.ICMPType, p.ICMPCode = uint8(t), uint8(f.icmpCode)
 	}
-	top, err := topology.Load(f.topology)
+	top, _, err := flowlog.Load(f.topology)
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
