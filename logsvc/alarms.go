@@ -20,8 +20,8 @@ func errAlarmNotFound(names []string) error {
 	return &metricfilter.Error{Code: "ResourceNotFound", Message: fmt.Sprintf("The following alarms were not found: [%s]", strings.Join(names, ", "))}
 }
 
-// PutMetricAlarm creates or updates an alarm (an update keeps the state,
-// spec §3.4). A new alarm is evaluated at once up to the newest event time
+// PutMetricAlarm creates or updates an alarm (an update keeps the state;
+// docs/aws-behaviour.md, "Metric filters and alarms"). A new alarm is evaluated at once up to the newest event time
 // seen, so data already ingested counts. Errors are *metricfilter.Error
 // with code ValidationError; an SNS topic of another region is refused as
 // CloudWatch refuses it, since an alarm only publishes in its own region.

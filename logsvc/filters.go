@@ -11,12 +11,14 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// ErrFilterNotFound is DeleteMetricFilter's answer for an unknown filter (A16).
+// ErrFilterNotFound is DeleteMetricFilter's answer for an unknown filter; the
+// text is vpcflow's (docs/aws-behaviour.md, "CloudWatch Logs API").
 var ErrFilterNotFound = &metricfilter.Error{Code: logstore.CodeResourceNotFound, Message: "The specified metric filter does not exist."}
 
 // ErrMetricPair is DescribeMetricFilters' answer when only one of
-// metricName and metricNamespace is given ([Choice] text: the spec says
-// they come as a pair but does not record AWS's words).
+// metricName and metricNamespace is given ([Choice] text: AWS says they
+// come as a pair but does not document its message; docs/aws-behaviour.md,
+// "CloudWatch Logs API").
 var ErrMetricPair = &metricfilter.Error{Code: logstore.CodeInvalidParameter, Message: "metricName and metricNamespace must be specified together."}
 
 // putFilterMem adds a definition to the engine and the index; the caller
@@ -35,7 +37,8 @@ func (s *Service) putFilterMem(d metricfilter.Definition) error {
 	return nil
 }
 
-// PutMetricFilter is the API's PutMetricFilter (spec §3.1): the group
+// PutMetricFilter is the API's PutMetricFilter (docs/aws-behaviour.md,
+// "Metric filters and alarms"): the group
 // (d.LogGroupName) must exist; a filter of the same name is replaced and
 // keeps its creationTime. It applies to events stored from now on only.
 // Errors are *logstore.APIError (missing group) or *metricfilter.Error.
@@ -109,7 +112,7 @@ func (s *Service) DeleteMetricFilter(group, name string) error {
 // at most 100 filters per group keep the answer small).
 type DescribeFiltersInput struct {
 	LogGroupName     string
-	FilterNamePrefix string // needs LogGroupName; ignored otherwise (spec §5.3)
+	FilterNamePrefix string // needs LogGroupName; ignored otherwise, as on AWS
 	MetricName       string // with MetricNamespace, or neither
 	MetricNamespace  string
 }

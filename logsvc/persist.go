@@ -25,7 +25,8 @@ var (
 )
 
 // Marker kinds: a minute in which a filter with a defaultValue matched an
-// event of its group, or saw one it did not match (spec §3.2 step 4).
+// event of its group, or saw one it did not match: the minutes that get a
+// defaultValue datapoint (docs/aws-behaviour.md, "Metric filters and alarms").
 const (
 	markMatched = 'm'
 	markSeen    = 's'
@@ -217,8 +218,8 @@ func (s *Service) restore() error {
 // replayMarks puts the default-value markers back into the engine's metric
 // store. The engine sets them only from events, so each metric gets a
 // stand-in filter `[a="m"]` with value `$a` and its default: the message
-// "m" matches without giving a number (a matched minute, no datapoint,
-// A17), and "-" does not match (a seen minute that gets the default).
+// "m" matches without giving a number (a matched minute; a non-numeric
+// value emits no datapoint), and "-" does not match (a seen minute that gets the default).
 func (s *Service) replayMarks(marks []mark) error {
 	type metric struct{ ns, name string }
 	byMetric := map[metric][]mark{}

@@ -279,8 +279,9 @@ func (s *Service) storedOf(group string, evs []logstore.InputEvent, res logstore
 	return out
 }
 
-// PutLogEvents is the API path: logstore.Store.PutLogEvents (spec §1.5),
-// then the metric filters over the events it accepted (step 8).
+// PutLogEvents is the API path: logstore.Store.PutLogEvents, then the
+// metric filters over the events it accepted (docs/aws-behaviour.md,
+// "PutLogEvents").
 func (s *Service) PutLogEvents(group, stream string, evs []logstore.PutEvent) (logstore.PutResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -376,7 +377,8 @@ func (e *MetricSaveError) Unwrap() error { return e.Err }
 
 // marks computes the default-value markers of a batch: for each filter of
 // the group with a defaultValue, the minutes it matched an event in and the
-// minutes it saw events without matching (spec §3.2 step 4). The engine
+// minutes it saw events without matching (docs/aws-behaviour.md, "Metric
+// filters and alarms"). The engine
 // keeps these privately; they are recomputed here so a restart can rebuild
 // them.
 func (s *Service) marks(group string, evs []metricfilter.Event) []mark {
@@ -447,7 +449,8 @@ func (s *Service) DescribeLogGroups(in logstore.DescribeGroupsInput) ([]logstore
 }
 
 // DeleteLogGroup deletes the group with its streams, events and metric
-// filters (spec §5.3). Datapoints already emitted stay, as on AWS.
+// filters. Datapoints already emitted stay, as on AWS (docs/aws-behaviour.md,
+// "CloudWatch Logs API").
 func (s *Service) DeleteLogGroup(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -11,8 +11,8 @@ import (
 	"github.com/vpcflow/vpcflow/metricfilter"
 )
 
-// Records L1-L4 of spec cloudwatch-logs.md §2.9 and the SSH pattern of
-// flow-logs.md §6.1. L1 and L2 are rejected SSH, L3 accepted SSH, L4
+// Records L1-L4 (docs/aws-behaviour.md, "Reference records") and the
+// rejected-SSH pattern ("Space-delimited patterns" there). L1 and L2 are rejected SSH, L3 accepted SSH, L4
 // rejected port 80.
 const (
 	l1     = "2 086112738802 eni-0d5d75b41f9befe9e 61.177.172.128 172.31.83.158 39611 22 6 1 40 1563108188 1563108227 REJECT OK"
@@ -34,7 +34,8 @@ func sshFilter(def *float64) metricfilter.Definition {
 		MetricTransformations: []metricfilter.Transformation{{MetricName: "SSHRejects", MetricNamespace: "VPC", MetricValue: "1", DefaultValue: def}}}
 }
 
-// sshAlarm is the §3.4 example: Sum >= 10 over one hour.
+// sshAlarm is AWS's flow-log alarm example: Sum >= 10 over one hour
+// (docs/aws-behaviour.md, "Metric filters and alarms").
 func sshAlarm() metricfilter.Alarm {
 	return metricfilter.Alarm{AlarmName: "ssh-rejects", Namespace: "VPC", MetricName: "SSHRejects", Statistic: "Sum",
 		Period: 3600, EvaluationPeriods: 1, Threshold: 10, ComparisonOperator: "GreaterThanOrEqualToThreshold"}
@@ -67,10 +68,11 @@ func mustIngest(t *testing.T, s *Service, group string, e []logstore.InputEvent)
 	}
 }
 
-// TestAlarmExampleAcrossRestarts runs the §3.4 example through the service
-// and reopens the data dir between every step: hour 1 has L1-L4 (Sum 2 of
-// rejected SSH), hour 2 has ten rejected SSH records. The expected states
-// and sums are worked out from §3.2/§3.4 by hand.
+// TestAlarmExampleAcrossRestarts runs the rejected-SSH alarm example
+// through the service and reopens the data dir between every step: hour 1
+// has L1-L4 (Sum 2 of rejected SSH), hour 2 has ten rejected SSH records.
+// The expected states and sums are worked out by hand from the emission and
+// alarm rules (docs/aws-behaviour.md, "Metric filters and alarms").
 func TestAlarmExampleAcrossRestarts(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
@@ -127,8 +129,8 @@ func TestAlarmExampleAcrossRestarts(t *testing.T) {
 	}
 }
 
-// TestDefaultValueSurvivesRestart checks the §3.2 example (value 1, default
-// 0): L1-L4 in minute M give SampleCount 2, Sum 2; a minute with only L3
+// TestDefaultValueSurvivesRestart checks the default-value example of
+// docs/aws-behaviour.md, "Reference records" (value 1, default 0): L1-L4 in minute M give SampleCount 2, Sum 2; a minute with only L3
 // gets one datapoint 0; and the markers behind that come back after a
 // restart, including "a late match replaces the default".
 func TestDefaultValueSurvivesRestart(t *testing.T) {
@@ -143,7 +145,7 @@ func TestDefaultValueSurvivesRestart(t *testing.T) {
 	mustIngest(t, s, "vpc", evs(m+60_000+5, l3))
 	mustIngest(t, s, "vpc", evs(m+120_000, l4))
 	// A second filter, value $bytes, default 0: in minute m+3 a NODATA record
-	// matches without a number (no datapoint, A17) and "hello" does not
+	// matches without a number (no datapoint) and "hello" does not
 	// match; the match still suppresses the default, so the minute has no
 	// data at all. Minute m+4 has only "hello": the default 0.
 	bytes := sshFilter(ptr(0))
@@ -392,7 +394,8 @@ func TestNewAlarmSeesOldData(t *testing.T) {
 	}
 }
 
-// TestChoiceTexts checks the messages the spec leaves to us ([Choice],
+// TestChoiceTexts checks the messages AWS does not document, chosen by
+// vpcflow (docs/aws-behaviour.md, "Choices where AWS is silent";
 // docs/metric-filters.md).
 func TestChoiceTexts(t *testing.T) {
 	s := open(t, t.TempDir())
