@@ -8,7 +8,7 @@ import (
 	"time"
 )
 
-// Alarm states (spec §3.4).
+// Alarm states (docs/aws-behaviour.md, "Metric filters and alarms").
 const (
 	StateOK                = "OK"
 	StateAlarm             = "ALARM"
@@ -53,8 +53,9 @@ type Alarm struct {
 	InsufficientDataActions []string `json:"InsufficientDataActions,omitempty"`
 }
 
-// Validate checks the alarm against spec §3.4. Errors are *Error with the
-// CloudWatch code ValidationError.
+// Validate checks the alarm against CloudWatch's rules (docs/aws-behaviour.md,
+// "Metric filters and alarms"). Errors are *Error with the CloudWatch code
+// ValidationError.
 func (a *Alarm) Validate() error {
 	var bad []string
 	add := func(format string, args ...any) { bad = append(bad, fmt.Sprintf(format, args...)) }
@@ -176,7 +177,8 @@ func NewEvaluator(a Alarm) (*Evaluator, error) {
 	return &Evaluator{Alarm: a, State: StateInsufficientData, StateReason: initialReason}, nil
 }
 
-// Update replaces the definition and keeps the current state (spec §3.4).
+// Update replaces the definition and keeps the current state, as
+// PutMetricAlarm does on an existing alarm.
 func (e *Evaluator) Update(a Alarm) error {
 	if err := a.Validate(); err != nil {
 		return err

@@ -13,8 +13,9 @@ func sshAlarm() Alarm {
 		AlarmActions: []string{"arn:aws:sns:us-east-1:123456789012:ops"}}
 }
 
-// TestAlarmExample is the AWS flow-log example of §3.4: ten or more rejected
-// SSH attempts in an hour raise the alarm; L1-L4 alone (Sum 2) give OK.
+// TestAlarmExample is the AWS flow-log alarm example (docs/aws-behaviour.md,
+// "Metric filters and alarms"): ten or more rejected SSH attempts in an hour
+// raise the alarm; L1-L4 alone (Sum 2) give OK.
 func TestAlarmExample(t *testing.T) {
 	e := NewEngine()
 	if _, err := e.PutFilter("vpc", def(sshPattern, "1")); err != nil {
@@ -62,7 +63,8 @@ func TestAlarmExample(t *testing.T) {
 }
 
 // TestEvaluate checks M-out-of-N with each TreatMissingData value over three
-// one-minute periods; the expected states are worked out from §3.4.
+// one-minute periods; the expected states are worked out from the alarm
+// rules (docs/aws-behaviour.md, "Metric filters and alarms").
 func TestEvaluate(t *testing.T) {
 	const p = 60000
 	t0 := int64(1700000040000) // a minute boundary

@@ -12,9 +12,9 @@ type Event struct {
 }
 
 // Engine ties filters, the metric store and alarms together: the log store
-// calls Ingest with each accepted batch (spec §1.5 step 8), which runs the
-// group's filters and evaluates alarms on event time. It is safe for
-// concurrent use.
+// calls Ingest with each batch PutLogEvents accepted (docs/aws-behaviour.md,
+// "PutLogEvents"), which runs the group's filters and evaluates alarms on
+// event time. It is safe for concurrent use.
 type Engine struct {
 	mu        sync.Mutex
 	filters   map[string][]*Filter // by group, sorted by name
@@ -58,7 +58,8 @@ func (e *Engine) PutFilter(group string, d Definition) (*Filter, error) {
 	return f, nil
 }
 
-// DeleteFilter removes a filter; a missing one is ResourceNotFoundException (A16).
+// DeleteFilter removes a filter; a missing one is ResourceNotFoundException
+// (docs/aws-behaviour.md, "CloudWatch Logs API").
 func (e *Engine) DeleteFilter(group, name string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()

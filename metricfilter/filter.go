@@ -1,6 +1,6 @@
 // Package metricfilter turns log events into metric datapoints and evaluates
 // alarms on them, as CloudWatch Logs metric filters and CloudWatch alarms do
-// (spec cloudwatch-logs.md §3). It holds no storage of its own: definitions
+// (docs/aws-behaviour.md, "Metric filters and alarms"). It holds no storage of its own: definitions
 // are plain JSON-serialisable structs that the log store persists, and the
 // store calls Engine.Ingest with every batch it accepts.
 package metricfilter
@@ -14,14 +14,16 @@ import (
 	"github.com/vpcflow/vpcflow/filterpattern"
 )
 
-// Limits of spec §1.6 and §3.1.
+// Quotas per log group and per filter (docs/aws-behaviour.md, "Metric filters
+// and alarms"; the regex quota is under "Regular expressions").
 const (
 	MaxFiltersPerGroup      = 100
 	MaxRegexFiltersPerGroup = 5
 	MaxDimensions           = 3
 )
 
-// Units are the allowed metric units (spec §3.1); the default is None.
+// Units are the allowed metric units (docs/aws-behaviour.md, "Metric filters
+// and alarms"); the default is None.
 var Units = []string{"Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes",
 	"Bits", "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second",
 	"Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second",
@@ -62,7 +64,8 @@ func invalid(format string, args ...any) *Error {
 	return &Error{Code: "InvalidParameterException", Message: fmt.Sprintf(format, args...)}
 }
 
-// validation collects shape violations into the §5.1 message.
+// validation collects shape violations into AWS's "N validation errors
+// detected" message (docs/aws-behaviour.md, "CloudWatch Logs API").
 type validation []string
 
 func (v *validation) add(value, member, rule string) {
@@ -121,7 +124,8 @@ type dimRef struct {
 	ref  ref
 }
 
-// Compile validates d (spec §3.1) and prepares it for Apply. Errors are *Error.
+// Compile validates d (docs/aws-behaviour.md, "Metric filters and alarms")
+// and prepares it for Apply. Errors are *Error.
 func Compile(d Definition) (*Filter, error) {
 	var v validation
 	v.name(d.FilterName, "filterName", 512, ":*", "[^:*]*")
@@ -267,7 +271,7 @@ type Datapoint struct {
 	MetricName string      `json:"metricName"`
 	Dimensions []Dimension `json:"dimensions,omitempty"`
 	Unit       string      `json:"unit"`
-	Timestamp  int64       `json:"timestamp"` // ms: the event's timestamp (A18)
+	Timestamp  int64       `json:"timestamp"` // ms: the event's timestamp ([Choice])
 	Value      float64     `json:"value"`
 }
 
@@ -279,7 +283,8 @@ type Dimension struct {
 
 // Apply runs f on one event. matched reports the pattern result; ok is true
 // when a datapoint was produced, which also needs a numeric value and every
-// dimension present (A17).
+// dimension present ([Choice], docs/aws-behaviour.md, "Metric filters and
+// alarms").
 func (f *Filter) Apply(timestamp int64, msg string) (dp Datapoint, matched, ok bool) {
 	var values map[string]string
 	var doc any
@@ -338,7 +343,9 @@ func (f *Filter) Apply(timestamp int64, msg string) (dp Datapoint, matched, ok b
 }
 
 // CheckGroupLimits reports whether adding d to a group that holds existing
-// stays within the quotas of spec §1.6 (d replaces a filter of the same name).
+// stays within the per-group quotas (d replaces a filter of the same name):
+// 100 filters, 5 of them with a regex (docs/aws-behaviour.md, "Metric
+// filters and alarms" and "Regular expressions").
 func CheckGroupLimits(existing []*Filter, d *Filter) error {
 	count, regex := 0, 0
 	for _, f := range existing {

@@ -9,7 +9,7 @@ import (
 
 const sshPattern = `[version, account, eni, source, destination, srcport, destport="22", protocol="6", packets, bytes, windowstart, windowend, action="REJECT", flowlogstatus]`
 
-// Records L1-L4 and F3 of spec §2.9.
+// Records L1-L4 and F3 (docs/aws-behaviour.md, "Reference records").
 const (
 	l1 = "2 086112738802 eni-0d5d75b41f9befe9e 61.177.172.128 172.31.83.158 39611 22 6 1 40 1563108188 1563108227 REJECT OK"
 	l2 = "2 086112738802 eni-0d5d75b41f9befe9e 182.68.238.8 172.31.83.158 42227 22 6 1 44 1563109030 1563109067 REJECT OK"
@@ -97,7 +97,7 @@ func TestApply(t *testing.T) {
 		{"ssh literal", def(sshPattern, "1"), l1, true, true, 1, nil},
 		{"ssh no match", def(sshPattern, "1"), l3, false, false, 0, nil},
 		{"field value", def(`[version, account, eni, source, destination, srcport, destport, protocol, packets, bytes, ...]`, "$bytes"), l3, true, true, 4065, nil},
-		{"A17 dash value", def(`[version, account, eni, source, destination, srcport, destport, protocol, packets, bytes, ...]`, "$bytes"), f3, true, false, 0, nil},
+		{"dash value emits nothing", def(`[version, account, eni, source, destination, srcport, destport, protocol, packets, bytes, ...]`, "$bytes"), f3, true, false, 0, nil},
 		{"positional value", def(`[..., start, end, action, status]`, "$10"), l2, true, true, 44, nil},
 		{"json value", def(`{ $.latency > 0 }`, "$.latency"), `{"latency": 50.5, "requestType": "GET"}`, true, true, 50.5, nil},
 		{"json string value", def(`{ $.latency = * }`, "$.latency"), `{"latency": "7"}`, true, true, 7, nil},
@@ -128,9 +128,9 @@ func TestApply(t *testing.T) {
 	}
 }
 
-// TestEmissionExample is the §3.2 example: the SSH filter with value 1 and
-// default 0; L1-L4 in one minute give SampleCount 2, Sum 2; a minute with
-// only L3 gets the default 0.
+// TestEmissionExample is the example of docs/aws-behaviour.md, "Reference
+// records": the SSH filter with value 1 and default 0; L1-L4 in one minute
+// give SampleCount 2, Sum 2; a minute with only L3 gets the default 0.
 func TestEmissionExample(t *testing.T) {
 	e := NewEngine()
 	if _, err := e.PutFilter("vpc", def(sshPattern, "1", func(t *Transformation) { t.DefaultValue = ptr(0) })); err != nil {

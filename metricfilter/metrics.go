@@ -78,7 +78,8 @@ func (s Stats) Statistic(name string) float64 {
 
 // series is one metric's data: real datapoints per bucket, and the minutes
 // that get a filter's defaultValue because the group received events in them
-// but the filter matched none (spec §3.2 step 4).
+// but the filter matched none (docs/aws-behaviour.md, "Metric filters and
+// alarms").
 type series struct {
 	buckets  map[int64]*Stats
 	times    []int64 // sorted starts of buckets holding data or a default
@@ -219,7 +220,7 @@ type MinuteStat struct {
 	Stats
 }
 
-// Minutes lists the per-minute aggregates of k in time order (spec §3.2).
+// Minutes lists the per-minute aggregates of k in time order.
 func (s *Store) Minutes(k MetricKey) []MinuteStat {
 	ser := s.series[k]
 	if ser == nil {
