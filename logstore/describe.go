@@ -7,7 +7,8 @@ import (
 	"strings"
 )
 
-// LogGroup is a group as DescribeLogGroups returns it (spec §1.2).
+// LogGroup is a group as DescribeLogGroups returns it (docs/aws-behaviour.md,
+// "Log groups, streams and events").
 type LogGroup struct {
 	LogGroupName              string `json:"logGroupName"`
 	CreationTime              int64  `json:"creationTime"`
@@ -21,7 +22,8 @@ type LogGroup struct {
 	DeletionProtectionEnabled bool   `json:"deletionProtectionEnabled,omitempty"`
 }
 
-// LogStream is a stream as DescribeLogStreams returns it (spec §1.3).
+// LogStream is a stream as DescribeLogStreams returns it (docs/aws-behaviour.md,
+// "Log groups, streams and events").
 // The timestamps are absent while the stream is empty.
 type LogStream struct {
 	LogStreamName       string `json:"logStreamName"`
@@ -244,9 +246,9 @@ func checkLimit(limit, maxLimit int) (int, error) {
 	return limit, nil
 }
 
-// GroupName resolves a logGroupIdentifier (spec §1.1): a group name, or
-// either form of the group's ARN. An ARN of another account or region gives
-// ErrGroupNotFound.
+// GroupName resolves a logGroupIdentifier (docs/aws-behaviour.md, "Log groups,
+// streams and events"): a group name, or either form of the group's ARN. An
+// ARN of another account or region gives ErrGroupNotFound.
 func (s *Store) GroupName(identifier string) (string, error) {
 	rest, ok := strings.CutPrefix(identifier, "arn:aws:logs:")
 	if !ok {

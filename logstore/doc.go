@@ -1,7 +1,8 @@
 // Package logstore is vpcflow's embedded CloudWatch-Logs-like store: log
 // groups, log streams and their events, with the naming rules, limits and
-// retention of the CloudWatch Logs spec. It exists so that flow logs can be
-// delivered, searched and queried on one machine without AWS.
+// retention of CloudWatch Logs (docs/aws-behaviour.md, "Log groups, streams
+// and events"). It exists so that flow logs can be delivered, searched and
+// queried on one machine without AWS.
 //
 // Layout of a data dir (see docs/logstore.md for why):
 //
@@ -14,5 +15,5 @@
 // Each event is written once per group slice, keyed by (timestamp, seq), so a
 // group scan is one sequential cursor walk; a per-stream index bucket serves
 // GetLogEvents. Retention deletes whole day files; expired events inside a
-// partially expired day are hidden from every read at once (spec A3).
+// partially expired day are hidden from every read at once ([Choice]).
 package logstore

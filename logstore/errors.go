@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// Error codes of the CloudWatch Logs API (spec §5.2). The api package turns
+// Error codes of the CloudWatch Logs API (docs/aws-behaviour.md, "CloudWatch
+// Logs API"). The api package turns
 // an *APIError into the JSON 1.1 error body unchanged.
 const (
 	CodeInvalidParameter      = "InvalidParameterException"
@@ -46,10 +47,11 @@ var (
 	ErrUnsupportedOrderBy = &APIError{CodeInvalidParameter, "1 validation error detected: Value at 'orderBy' failed to satisfy constraint: Member must satisfy enum value set: [LogStreamName, LastEventTime]"}
 )
 
-// violation is one shape violation of spec §5.1.
+// violation is one shape violation (a member that fails its constraint).
 type violation struct{ value, member, rule string }
 
-// validationError joins shape violations into the §5.1 message.
+// validationError joins shape violations into AWS's "N validation errors
+// detected" message (docs/aws-behaviour.md, "CloudWatch Logs API").
 func validationError(vs ...violation) *APIError {
 	items := make([]string, len(vs))
 	for i, v := range vs {

@@ -34,8 +34,8 @@ func FuzzTokens(f *testing.F) {
 	})
 }
 
-// FuzzNames checks that name validation never panics and agrees with the
-// spec's character rules.
+// FuzzNames checks that name validation never panics and agrees with AWS's
+// character rules (docs/aws-behaviour.md, "Log groups, streams and events").
 func FuzzNames(f *testing.F) {
 	for _, s := range []string{"/vpc/flow-logs", "eni-0a1b2c3d4e5f60718-all", "a:b", "*", "", "é", strings.Repeat("a", 513)} {
 		f.Add(s)

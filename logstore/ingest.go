@@ -11,7 +11,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Limits of PutLogEvents (spec §1.4, §1.5).
+// Limits of PutLogEvents (docs/aws-behaviour.md, "Log groups, streams and
+// events" and "PutLogEvents").
 const (
 	MaxBatchEvents  = 10_000
 	MaxBatchBytes   = 1_048_576
@@ -38,8 +39,8 @@ type IngestResult struct {
 	IngestionTime int64 // ms, the same for the whole batch
 }
 
-// ValidateEvent checks one event against §1.4: timestamp >= 0 and a
-// non-empty message of at most MaxMessageBytes bytes.
+// ValidateEvent checks one event against AWS's event rules: timestamp >= 0 and
+// a non-empty message of at most MaxMessageBytes bytes.
 func ValidateEvent(ts int64, msg []byte) error {
 	switch {
 	case ts < 0:
@@ -411,7 +412,7 @@ type PutEvent struct {
 }
 
 // RejectedInfo is PutLogEvents' rejectedLogEventsInfo: only the members that
-// apply are set (spec §1.5 step 6).
+// apply are set (docs/aws-behaviour.md, "PutLogEvents").
 type RejectedInfo struct {
 	TooOldLogEventEndIndex   *int `json:"tooOldLogEventEndIndex,omitempty"`
 	ExpiredLogEventEndIndex  *int `json:"expiredLogEventEndIndex,omitempty"`
@@ -425,9 +426,10 @@ type PutResult struct {
 }
 
 // PutLogEvents is the API-facing ingestion path: it applies the acceptance
-// algorithm of spec §1.5 exactly (shape, missing group/stream, batch size,
-// chronological order, too old/too new/expired, 24 h span). Rejected events
-// are reported in RejectedLogEventsInfo and counted in Counters.
+// algorithm of docs/aws-behaviour.md, "PutLogEvents" exactly (shape, missing
+// group/stream, batch size, chronological order, too old/too new/expired, 24 h
+// span). Rejected events are reported in RejectedLogEventsInfo and counted in
+// Counters.
 func (s *Store) PutLogEvents(groupName, streamName string, evs []PutEvent) (PutResult, error) {
 	var vs []violation
 	if err := ValidateGroupName(groupName); err != nil {

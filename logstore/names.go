@@ -5,13 +5,15 @@ import (
 	"unicode/utf8"
 )
 
-// maxNameLen is the limit on group and stream names, in code points (§1.2, §1.3).
+// maxNameLen is the limit on group and stream names, in code points
+// (docs/aws-behaviour.md, "Log groups, streams and events").
 const maxNameLen = 512
 
 const groupNamePattern = `[\.\-_/#A-Za-z0-9]+`
 const streamNamePattern = `[^:*]*`
 
-// retentionDays are the only values PutRetentionPolicy accepts (§1.2).
+// retentionDays are the only values PutRetentionPolicy accepts
+// (docs/aws-behaviour.md, "Log groups, streams and events").
 var retentionDays = []int{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
 // ValidRetention reports whether days is an allowed retentionInDays value.
@@ -24,7 +26,8 @@ func ValidRetention(days int) bool {
 	return false
 }
 
-// ValidateGroupName checks a log group name against §1.2. It does not apply
+// ValidateGroupName checks a log group name against AWS's rules
+// (docs/aws-behaviour.md, "Log groups, streams and events"). It does not apply
 // CreateLogGroup's `aws/` rule, which only the API-facing create enforces.
 func ValidateGroupName(name string) error {
 	if utf8.RuneCountInString(name) > maxNameLen {
@@ -42,7 +45,8 @@ func ValidateGroupName(name string) error {
 	return nil
 }
 
-// ValidateStreamName checks a log stream name against §1.3.
+// ValidateStreamName checks a log stream name against AWS's rules: 1-512
+// code points, no ':' or '*'.
 func ValidateStreamName(name string) error {
 	if name == "" {
 		return validationError(violation{name, "logStreamName", "have length greater than or equal to 1"})

@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// TestPutLogEvents checks the acceptance algorithm of spec §1.5 [AWS];
-// expected texts are copied from the spec.
+// TestPutLogEvents checks the acceptance algorithm of PutLogEvents [AWS];
+// expected texts are those of docs/aws-behaviour.md, "PutLogEvents".
 func TestPutLogEvents(t *testing.T) {
 	now := t0 + 100*dayMs
 	const h, d = int64(3_600_000), int64(dayMs)
@@ -42,7 +42,7 @@ func TestPutLogEvents(t *testing.T) {
 		rejected      string // rejectedLogEventsInfo JSON, or "" for absent
 		stored        int
 	}{
-		{name: "spec example", group: "g", stream: "s", events: evs(now-15*d, now-h, now, now+3*h),
+		{name: "too old, two kept, too new", group: "g", stream: "s", events: evs(now-15*d, now-h, now, now+3*h),
 			rejected: `{"tooOldLogEventEndIndex":1,"tooNewLogEventStartIndex":3}`, stored: 2},
 		{name: "14 days old is not too old", group: "g", stream: "s", events: evs(now - 14*d), stored: 1},
 		{name: "2 h ahead is not too new", group: "g", stream: "s", events: evs(now + 2*h), stored: 1},
@@ -106,7 +106,8 @@ func TestPutLogEvents(t *testing.T) {
 		})
 	}
 	c2 := s.Counters()
-	// too old: spec example 1, "too old and expired" 1, "span counts" 1;
+	// too old: "too old, two kept, too new" 1, "too old and expired" 1,
+	// "span counts" 1;
 	// too new: 2; expired: 2.
 	if c2.RejectedTooOld != 3 || c2.RejectedTooNew != 2 || c2.RejectedExpired != 2 {
 		t.Errorf("counters %+v", c2)

@@ -10,8 +10,9 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// maxPageBytes bounds a GetLogEvents/FilterLogEvents page (spec §1.6),
-// counting each event as its message plus EventOverhead.
+// maxPageBytes bounds a GetLogEvents/FilterLogEvents page to 1 MB
+// (docs/aws-behaviour.md, "CloudWatch Logs API"), counting each event as its
+// message plus EventOverhead.
 const maxPageBytes = 1_048_576
 
 // OutputEvent is an event as GetLogEvents returns it.
@@ -37,10 +38,10 @@ type GetOutput struct {
 	NextBackwardToken string        `json:"nextBackwardToken"`
 }
 
-// GetLogEvents reads one stream a page at a time (spec §5.3): without a
-// token the oldest (StartFromHead) or newest Limit events of the window;
-// with "f/K" those strictly after K, with "b/K" those strictly before K.
-// Events in a page are ascending.
+// GetLogEvents reads one stream a page at a time (docs/aws-behaviour.md,
+// "CloudWatch Logs API"): without a token the oldest (StartFromHead) or newest
+// Limit events of the window; with "f/K" those strictly after K, with "b/K"
+// those strictly before K. Events in a page are ascending.
 func (s *Store) GetLogEvents(in GetInput) (GetOutput, error) {
 	limit, err := checkLimit(in.Limit, 10_000)
 	if err != nil {
@@ -224,7 +225,7 @@ type FilteredEvent struct {
 // FilterInput is FilterLogEvents' request.
 type FilterInput struct {
 	Group        string
-	StreamNames  []string // at most 100; unknown names are skipped (A31)
+	StreamNames  []string // at most 100; unknown names are skipped ([Choice])
 	StreamPrefix string
 	StartTime    *int64 // window StartTime <= timestamp <= EndTime
 	EndTime      *int64
@@ -245,8 +246,8 @@ type FilterOutput struct {
 }
 
 // FilterLogEvents searches a group across streams in (timestamp, sequence)
-// order, ascending unless Descending (spec §5.3). NextToken is set only when
-// another matching event exists.
+// order, ascending unless Descending (docs/aws-behaviour.md, "CloudWatch Logs
+// API"). NextToken is set only when another matching event exists.
 func (s *Store) FilterLogEvents(in FilterInput) (FilterOutput, error) {
 	if len(in.StreamNames) > 0 && in.StreamPrefix != "" {
 		return FilterOutput{}, ErrNamesAndPrefix

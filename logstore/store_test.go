@@ -122,7 +122,7 @@ func TestIngestScanReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// a1 a2 a3 b1 b2: 10 bytes of messages (A1).
+	// a1 a2 a3 b1 b2: 10 bytes of messages (storedBytes counts message bytes).
 	if len(gs) != 1 || gs[0].StoredBytes != 10 || gs[0].RetentionInDays != 0 ||
 		gs[0].Arn != "arn:aws:logs:us-east-1:123456789012:log-group:/vpc/flow:*" ||
 		gs[0].LogGroupArn != "arn:aws:logs:us-east-1:123456789012:log-group:/vpc/flow" || gs[0].LogGroupClass != "STANDARD" {

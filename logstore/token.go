@@ -8,7 +8,8 @@ import (
 	"strconv"
 )
 
-// tokenTTL is how long a nextToken stays valid (spec §5.4).
+// tokenTTL is how long a nextToken stays valid (docs/aws-behaviour.md,
+// "CloudWatch Logs API").
 const tokenTTL = 24 * 3_600_000
 
 // pageToken is the content of an opaque nextToken: the operation, the key to
@@ -48,8 +49,9 @@ func decodeToken(tok, op, hash string, now int64) (string, error) {
 	return t.After, nil
 }
 
-// EventID is the 56-digit eventId of spec A4: 20-digit timestamp and
-// 36-digit per-group sequence.
+// EventID is the 56-digit eventId: 20-digit timestamp and 36-digit
+// per-group sequence (docs/aws-behaviour.md, "Log groups, streams and
+// events").
 func EventID(ts int64, seq uint64) string { return fmt.Sprintf("%020d%036d", ts, seq) }
 
 // parseEventKey reverses EventID into a 16-byte key.
