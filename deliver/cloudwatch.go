@@ -12,11 +12,11 @@ import (
 )
 
 // CloudWatch delivers flow logs with destination cloud-watch-logs into the
-// embedded log store as AWS does (spec §4.2): one stream per interface named
-// `<interface-id>-all` in the flow log's group (flow logs sharing a group
-// share the stream), one event per record whose message is the record line
-// without header or newline and whose timestamp is start × 1000. Each
-// window's batch is sorted by timestamp.
+// embedded log store as AWS does (docs/aws-behaviour.md, "CloudWatch Logs
+// delivery"): one stream per interface named `<interface-id>-all` in the flow
+// log's group (flow logs sharing a group share the stream), one event per
+// record whose message is the record line without header or newline and whose
+// timestamp is start × 1000. Each window's batch is sorted by timestamp.
 type CloudWatch struct {
 	Store LogIngester
 

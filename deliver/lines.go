@@ -11,10 +11,10 @@ import (
 	"github.com/vpcflow/vpcflow/record"
 )
 
-// Lines prints every record as a text line, no header, once the input is
-// done, in a deterministic order: flow log (by id), interface, start, end,
-// then the line bytewise (DECISIONS.md). It buffers everything, which suits
-// the inspection it is for.
+// Lines prints every record as a text line, no header, once the input is done,
+// in a deterministic order: flow log (by id), interface, start, end, then the
+// line bytewise ([Choice], docs/aws-behaviour.md, "Choices where AWS is
+// silent"). It buffers everything, which suits the inspection it is for.
 type Lines struct {
 	w     io.Writer
 	byLog map[*flowlog.FlowLog][]Line

@@ -6,7 +6,7 @@
 // It exists so the on-disk contract that other tools depend on — key names,
 // partition folders, the header line, gzip framing, atomic appearance of
 // complete objects, Parquet column types — is owned by one package and
-// tested against the spec.
+// tested against docs/aws-behaviour.md, "S3 object layout and Parquet".
 package deliver
 
 import (
@@ -35,7 +35,8 @@ import (
 )
 
 // SlotSeconds is the S3 publication cycle: objects hold the records whose
-// end falls in one 5-minute slot (spec §4.1).
+// end falls in one 5-minute slot (docs/aws-behaviour.md, "S3 object layout
+// and Parquet").
 const SlotSeconds = 300
 
 // MaxObjectBytes is the size at which AWS closes an object and starts another
@@ -301,7 +302,8 @@ func (d *S3Dir) finishWhere(match func(slotKey) bool) error {
 }
 
 // ObjectKey is the S3 key of an object of flow log fl for the slot starting
-// at slot (spec §4.1), with the given hash and suffix (".log.gz").
+// at slot (docs/aws-behaviour.md, "S3 object layout and Parquet"), with the
+// given hash and suffix (".log.gz").
 func ObjectKey(fl *flowlog.FlowLog, slot time.Time, hash, suffix string) string {
 	return ObjectDir(fl, slot) + ObjectName(fl, slot, hash, suffix)
 }

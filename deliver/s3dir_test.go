@@ -21,8 +21,10 @@ import (
 	"github.com/vpcflow/vpcflow/record"
 )
 
-func TestObjectKeySpecExamples(t *testing.T) {
-	// Spec §4.1 examples: flow log fl-0a1b2c3d4e5f67890, bucket my-flow-bucket, prefix prod.
+// TestObjectKeyExamples builds the keys of the example in docs/aws-behaviour.md,
+// "S3 object layout and Parquet" (flow log fl-0a1b2c3d4e5f67890, prefix prod)
+// with the default, Hive-and-hourly and hourly layouts.
+func TestObjectKeyExamples(t *testing.T) {
 	fl := &flowlog.FlowLog{ID: "fl-0a1b2c3d4e5f67890", OwnerID: "111122223333", Region: "eu-west-1", Prefix: "prod"}
 	slot := time.Date(2024, 3, 9, 7, 35, 0, 0, time.UTC)
 	got := ObjectKey(fl, slot, "3f9a1c2e", ".log.gz")

@@ -292,7 +292,7 @@ func (f *Fanout) capture(fl *FlowLog, ci uint32, c *Capture, w *flow.Window, lo,
 }
 
 // meta fills the fields that describe the interface, which status records
-// keep too ([Choice] spec §3.5).
+// keep too ([Choice], docs/aws-behaviour.md, "NODATA and SKIPDATA").
 func meta(r *record.Record, fl *FlowLog, e *topology.ENI) {
 	r.Version = int64(fl.Format.Version())
 	r.AccountID, r.InterfaceID = e.AccountID, e.ID
@@ -321,8 +321,9 @@ func (f *Fanout) okRecord(fl *FlowLog, c *Capture, fw *flow.Flow) {
 	meta(r, fl, c.ENI)
 	src, dst := fw.SrcAddr(), fw.DstAddr()
 	r.PktSrcAddr, r.PktDstAddr = src, dst
-	// Spec §3.6: the interface side of an IPv4 record is always its primary
-	// private address; IPv6 is used as is.
+	// The interface side of an IPv4 record is always its primary private
+	// address; IPv6 is used as is (docs/aws-behaviour.md, "Addresses, NAT
+	// gateway and pkt-* fields").
 	primary := c.ENI.PrimaryIPv4
 	dir := record.Direction(fw.Dir)
 	switch {

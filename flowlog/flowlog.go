@@ -65,7 +65,8 @@ type FlowLog struct {
 type Tag struct{ Key, Value string }
 
 // Interval returns the effective aggregation interval for an ENI: the flow
-// log's maximum, capped at 60 s for Nitro interfaces (spec §1.4).
+// log's maximum, capped at 60 s for Nitro interfaces (docs/aws-behaviour.md,
+// "Flow log resources").
 func (f *FlowLog) Interval(eni *topology.ENI) int64 {
 	if eni != nil && eni.Nitro && f.MaxAggregationInterval > 60 {
 		return 60
@@ -74,7 +75,8 @@ func (f *FlowLog) Interval(eni *topology.ENI) int64 {
 }
 
 // Accepts reports whether the traffic type keeps records with action a.
-// Status records (action absent) pass every filter ([Choice], spec §1.3).
+// Status records (action absent) pass every filter ([Choice],
+// docs/aws-behaviour.md, "Flow log resources").
 func (f *FlowLog) Accepts(a record.ActionValue) bool {
 	switch f.TrafficType {
 	case "ACCEPT":
@@ -111,7 +113,8 @@ func (f *FlowLog) ENIs(t *topology.Topology) []*topology.ENI {
 }
 
 // deriveID makes the flow log id from its definition, so the same topology
-// always yields the same ids and S3 keys (DECISIONS.md: determinism).
+// always yields the same ids and S3 keys ([Choice], docs/aws-behaviour.md,
+// "Flow log resources").
 func (f *FlowLog) deriveID() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|%s|%s|%s|%d|%s|%s|%s|%s|%t|%t", f.ResourceType, f.ResourceID, f.TrafficType,
@@ -289,7 +292,8 @@ func logFormat(s string) (*record.Format, error) {
 	return f, nil
 }
 
-// checkLogFormat applies AWS's stricter syntax for LogFormat (spec §1.6):
+// checkLogFormat applies AWS's stricter syntax for LogFormat
+// (docs/aws-behaviour.md, "Record fields and formats"):
 // ${field} tokens separated by single spaces, nothing else.
 func checkLogFormat(s string) error {
 	for i, tok := range strings.Split(s, " ") {

@@ -11,7 +11,9 @@ import (
 	"github.com/vpcflow/vpcflow/topology"
 )
 
-// The running scenario of spec §3 plus the NAT gateway of §3.6.
+// The example network of docs/aws-behaviour.md (instance
+// eni-0a1b2c3d4e5f60718 at 10.1.2.15) plus the NAT gateway of "Addresses, NAT
+// gateway and pkt-* fields" there.
 const testTopology = `
 AccountId: "111122223333"
 Region: eu-west-1
@@ -147,9 +149,10 @@ func (m *memDest) Write(fl *FlowLog, r *record.Record) error {
 func (m *memDest) Flush(*FlowLog, int64) error { return nil }
 func (m *memDest) Close() error                { return nil }
 
-// TestAddressesSpec36 reproduces the examples of spec §3.6: traffic to a
-// secondary address, and the NAT gateway's four legs.
-func TestAddressesSpec36(t *testing.T) {
+// TestAddressesSecondaryIPAndNATGateway reproduces the examples of
+// docs/aws-behaviour.md, "Addresses, NAT gateway and pkt-* fields": traffic
+// to a secondary address, and the NAT gateway's four legs.
+func TestAddressesSecondaryIPAndNATGateway(t *testing.T) {
 	topo := load(t)
 	inst, nat := topo.ENIByID("eni-0a1b2c3d4e5f60718"), topo.ENIByID("eni-04d3c2b1a0f9e8d76")
 	fl := &FlowLog{ID: "fl-1", TrafficType: "ALL", MaxAggregationInterval: 60, OwnerID: "111122223333",
@@ -205,8 +208,10 @@ func TestStatusRecordsAndFilter(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// az-id makes it a version 4 format. Status records keep the interface metadata ([Choice] §3.5) and have
-	// action "-" so every traffic type gets them; the REJECT flows are left out.
+	// az-id makes it a version 4 format. Status records keep the interface
+	// metadata ([Choice], docs/aws-behaviour.md, "NODATA and SKIPDATA") and
+	// have action "-" so every traffic type gets them; the REJECT flows are
+	// left out.
 	want := []string{
 		"4 eni-0a1b2c3d4e5f60718 vpc-0f1e2d3c4b5a69788 subnet-0123abcd4567ef890 i-0abc1234def567890 euw1-az2 198.51.100.23 2 1700000461 1700000470 ACCEPT 18 OK",
 		"4 eni-0a1b2c3d4e5f60718 vpc-0f1e2d3c4b5a69788 subnet-0123abcd4567ef890 i-0abc1234def567890 euw1-az2 - - 1700000520 1700000580 - - NODATA",

@@ -26,7 +26,7 @@ import (
 
 // The benchmark capture is synthetic (package sim). Its size comes from
 // VPCFLOW_BENCH_PACKETS / VPCFLOW_BENCH_FLOWS (defaults small enough for CI's
-// single run; the figures in the issue notes use 5000000 / 200000).
+// single run; a full-size run uses 5000000 / 200000).
 func envInt(name string, def int) int {
 	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
 		return v
@@ -144,7 +144,7 @@ type baseVal struct {
 	flags          uint8
 }
 
-// baselineParser is the baseline the issue names: gopacket's
+// baselineParser is the baseline the pipeline is measured against: gopacket's
 // DecodingLayerParser (internal/gopacketbase), giving the 5-tuple.
 type baselineParser struct{ p *gopacketbase.Parser }
 

@@ -22,8 +22,9 @@ import (
 	"github.com/vpcflow/vpcflow/topology"
 )
 
-// excludedByAWS restates spec §3.11 for single-interface mode (no topology):
-// DHCP/DHCPv6 and link-local traffic never appear in flow logs.
+// excludedByAWS restates docs/aws-behaviour.md, "Excluded traffic" for
+// single-interface mode (no topology): DHCP/DHCPv6 and link-local traffic
+// never appear in flow logs.
 func excludedByAWS(k tsharktest.Tuple) bool {
 	if k.Proto == 17 {
 		for _, p := range []uint16{67, 68, 546, 547} {
@@ -91,12 +92,13 @@ func recordTally(t *testing.T, path string) map[tsharktest.Tuple]tsharktest.Tall
 	return res
 }
 
-// TestRecordsAgreeWithTshark: for public captures, packets and IP bytes
-// summed over the windows of the flow-log records equal what tshark counts,
-// per 5-tuple, with the same exclusions on both sides. Non-first fragments
-// carry the first fragment's ports in records ([Choice] §3.2) but none in
-// tshark, so captures with fragments are compared per (source, destination,
-// protocol) as well as per 5-tuple where no fragment is involved.
+// TestRecordsAgreeWithTshark: for public captures, packets and IP bytes summed
+// over the windows of the flow-log records equal what tshark counts, per
+// 5-tuple, with the same exclusions on both sides. Non-first fragments carry
+// the first fragment's ports in records ([Choice], docs/aws-behaviour.md,
+// "Aggregation and capture windows") but none in tshark, so captures with
+// fragments are compared per (source, destination, protocol) as well as per
+// 5-tuple where no fragment is involved.
 func TestRecordsAgreeWithTshark(t *testing.T) {
 	if !tsharktest.Available() {
 		t.Skip("tshark not installed (apt-get install tshark)")
