@@ -191,3 +191,46 @@ func TestParquetAndTextTogether(t *testing.T) {
 		[]any{"eni-2", "10.0.0.3", int32(5), int64(7), "REJECT", "OK"},
 		[]any{"eni-2", "-", nil, nil, "-", "NODATA"})
 }
+
+// TestOneProblemPerLine: DuckDB rejects a short line once per missing
+// column; it is one problem, counted once. A stream that breaks off inside
+// a line is one problem too, its object's: the partial line is the damage.
+func TestOneProblemPerLine(t *testing.T) {
+	dir := t.TempDir()
+	rec := "2 1 eni-1 10.0.0.1 10.0.0.2 1 2 6 3 100 1710000000 1710000010 ACCEPT OK\n"
+	short := writeObject(t, dir, "a.log.gz", gz(t, header+rec+
+		"2 1 eni-1 10.0.0.1 10.0.0.2\n"+ // line 3: 5 fields of 14
+		rec))
+	// cut inside line 12: the header, 10 whole records and "2 1 eni-1 10.0."
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write([]byte(header + strings.Repeat(rec, 10) + rec[:15]))
+	zw.Flush()
+	cut := zb.Len()
+	zw.Write([]byte(rec[15:] + strings.Repeat(rec, 10)))
+	zw.Close()
+	truncated := writeObject(t, dir, "b.log.gz", zb.Bytes()[:cut])
+	tb, err := Open(context.Background(), dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tb.Close()
+	var got []string
+	for _, p := range tb.Problems {
+		got = append(got, p.Error())
+	}
+	want := []string{
+		truncated + ":12: damaged gzip stream after 11 complete lines (they are in the table): unexpected EOF",
+		// "2 1 eni-1 10.0.0.1 10.0.0.2" is 27 bytes: the missing srcport is at 28
+		short + ":3:28: column srcport: ",
+	}
+	if len(got) != len(want) || tb.SkippedLines != 1 {
+		t.Fatalf("%d lines skipped, problems:\n%s", tb.SkippedLines, strings.Join(got, "\n"))
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("problem %d: got %q, want prefix %q", i, got[i], want[i])
+		}
+	}
+	checkRows(t, tb, "SELECT count(*) FROM flowlogs", []any{int64(2 + 10)})
+}

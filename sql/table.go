@@ -502,6 +502,7 @@ func (t *Table) check(ctx context.Context) error {
 	}
 	defer conn.ExecContext(context.WithoutCancel(ctx), drop)
 	var good []string
+	damage := map[string]int{} // damaged object → line of the damage
 	for _, f := range t.Files {
 		var n int64
 		q := "SELECT count(*) FROM " + t.readCSV([]string{f}, ", store_rejects = true, rejects_table = 'vpcflow_reject_errors', rejects_scan = 'vpcflow_reject_scans'") + t.castAll("")
@@ -526,6 +527,7 @@ func (t *Table) check(ctx context.Context) error {
 			t.Problems = append(t.Problems, &FileError{File: f, Line: int(lines) + 1,
 				Err: fmt.Errorf("damaged gzip stream after %d complete lines (they are in the table): %w", lines, err)})
 			t.DamagedFiles++
+			damage[filepath.FromSlash(f)] = int(lines) + 1
 		}
 	}
 	t.Files = good
@@ -541,6 +543,11 @@ func (t *Table) check(ctx context.Context) error {
 		return fmt.Errorf("reading rejected lines: %w", err)
 	}
 	defer rows.Close()
+	// DuckDB rejects a line once per column it could not read: the first
+	// (leftmost) problem of a line is reported, and the line counted once.
+	// The line a damaged stream breaks off in is the damage's, already
+	// reported with its object.
+	var last *LineError
 	for rows.Next() {
 		var e LineError
 		var typ string
@@ -548,6 +555,13 @@ func (t *Table) check(ctx context.Context) error {
 			return err
 		}
 		e.File = filepath.FromSlash(e.File)
+		if d, ok := damage[e.File]; ok && e.Line >= int64(d) {
+			continue
+		}
+		if last != nil && last.File == e.File && last.Line == e.Line {
+			continue
+		}
+		last = &e
 		t.Problems = append(t.Problems, &e)
 		t.SkippedLines++
 	}

@@ -115,6 +115,38 @@ func TestSQLBadInput(t *testing.T) {
 	}
 }
 
+// TestSQLTruncatedObject: an object whose gzip stream breaks off inside a
+// line is one error, its object's (it was followed by one error per column
+// the partial line lacked), and a short line is one error.
+func TestSQLTruncatedObject(t *testing.T) {
+	dir := sqlPingObjects(t)
+	var obj string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".log.gz") {
+			obj = p
+		}
+		return nil
+	})
+	header := "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n"
+	rec := "2 111122223333 eni-x 10.0.0.1 10.0.0.2 1 2 6 1 1000 1700000301 1700000301 ACCEPT OK\n"
+	cut := filepath.Join(filepath.Dir(obj), "cut.log.gz")
+	f, _ := os.Create(cut)
+	zw := gzip.NewWriter(f)
+	zw.Write([]byte(header + rec + "2 111122223333 eni-x 10.0.0.1\n" + rec + rec[:20]))
+	zw.Flush() // the stream decodes to here, then breaks off
+	f.Close()
+	out, errOut, code := runBinary(t, nil, "sql", "--dir", dir, "SELECT count(*) AS n FROM flowlogs")
+	// the 3 records of the ping objects and the 2 whole good lines
+	checkLines(t, out, "n", "5")
+	// "2 111122223333 eni-x 10.0.0.1" is 29 bytes: dstaddr is missing at 30
+	want := "vpcflow: " + cut + ":5: damaged gzip stream after 4 complete lines (they are in the table): unexpected EOF\n" +
+		"vpcflow: " + cut + ":3:30: column dstaddr: Expected Number of Columns: 14 Found: 4\n" +
+		"vpcflow: left out 0 objects and 1 lines; 1 objects are damaged (their lines before the damage are in)\n"
+	if code != 1 || errOut != want {
+		t.Errorf("exit %d, stderr\n%s\nwant\n%s", code, errOut, want)
+	}
+}
+
 func TestSQLDDL(t *testing.T) {
 	out, _, code := runBinary(t, nil, "sql", "--ddl", "--table", "t1", "--location", "s3://b/AWSLogs/1/vpcflowlogs", "--regions", "eu-west-1,us-east-1",
 		"--format", "${version} ${srcaddr} ${end} ${tcp-flags}")
