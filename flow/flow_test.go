@@ -87,11 +87,10 @@ func summarize(w Window) []flowSummary {
 	return out
 }
 
-// TestSpecTCPFlagsExample rebuilds the worked example of
-// docs/aws-behaviour.md, "TCP flags" (the
-// server's interface, three 60 s windows) from packets and checks the six
-// flows it lists.
-func TestSpecTCPFlagsExample(t *testing.T) {
+// TestTCPFlagsWorkedExample rebuilds the worked example of
+// docs/aws-behaviour.md, "TCP flags" (the server's interface, three 60 s
+// windows) from packets and checks the six flows it lists.
+func TestTCPFlagsWorkedExample(t *testing.T) {
 	const syn, ack, fin, psh = 0x02, 0x10, 0x01, 0x08
 	const in, out = 1, 2
 	var o []Observation
