@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/vpcflow/vpcflow/capture"
 	"github.com/vpcflow/vpcflow/deliver"
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/pipeline"
@@ -41,8 +43,8 @@ func newPcapCmd() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "pcap [flags] FILE...",
 		Short: "Turn packet captures into AWS VPC flow logs",
-		Long: `Read pcap or pcapng files (plain or gzip; several are merged by packet time)
-and write AWS VPC flow-log records.
+		Long: `Read pcap or pcapng files (plain or gzip; several are merged by packet time;
+- is standard input) and write AWS VPC flow-log records.
 
 With --topology, packets are attributed to the declared ENIs (by MAC, then by
 IP address), security groups and network ACLs decide ACCEPT or REJECT, and the
@@ -63,11 +65,18 @@ Flow logs whose destination is cloud-watch-logs go to the embedded log store
 (--data-dir): one stream per interface, <interface-id>-all, in the flow log's
 log group, ready for 'vpcflow logs filter' and 'vpcflow logs query'.
 --stdout prints the records instead (no header, deterministic order: flow log,
-interface, start, end). A summary goes to stderr; inputs that take more than a
-second get a progress line.`,
+interface, start, end); flow logs of different record formats cannot share it
+(use --out). A summary goes to stderr; inputs that take more than a second
+get a progress line.
+
+Exit status: 0 done; 1 an input could not be read to its end, or packets were
+read and none could give a record (all skipped by the decoder, or sent and
+received by no declared interface: the reason is printed with the counts);
+2 usage error.`,
 		Example: `  vpcflow pcap --topology examples/topology.yaml --out ./flowlogs capture.pcap
   vpcflow pcap --stdout --interval 60 --local-cidr 10.0.0.5/32 trace.pcapng.gz
-  vpcflow pcap --stdout --format '${srcaddr} ${dstaddr} ${action} ${x-rule}' --topology net.yaml cap.pcap`,
+  vpcflow pcap --stdout --format '${srcaddr} ${dstaddr} ${action} ${x-rule}' --topology net.yaml cap.pcap
+  tcpdump -i eth0 -w - -c 1000 | vpcflow pcap --stdout --local-cidr 10.0.1.10 -`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error { return runPcap(cmd, &f, args) },
 	}
@@ -124,7 +133,19 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 				grouped(uint64(float64(p.Packets)/p.Elapsed.Seconds())), pct)
 		}
 	}
-	sum, err := pipeline.Run(cfg, deps, args)
+	inputs, err := pcapInputs(cmd, args)
+	if err != nil {
+		return err
+	}
+	cfg.Inputs = inputs
+	p, err := pipeline.New(cfg, deps)
+	if err != nil {
+		return err
+	}
+	if err := p.Start(context.Background()); err != nil {
+		return err
+	}
+	sum, err := p.Wait()
 	if err != nil {
 		return err
 	}
@@ -146,7 +167,56 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 	if len(sum.InputErrors) > 0 {
 		return &exitError{code: 1}
 	}
+	if msg := unusablePackets(sum); msg != "" {
+		return &exitError{code: 1, msg: msg}
+	}
 	return nil
+}
+
+// pcapInputs are the capture files of args, "-" being standard input.
+func pcapInputs(cmd *cobra.Command, args []string) ([]pipeline.Input, error) {
+	var out []pipeline.Input
+	stdin := false
+	for _, a := range args {
+		if a != "-" {
+			out = append(out, pipeline.FileInput(a, 0, false))
+			continue
+		}
+		if stdin {
+			return nil, usageErrorf("- (standard input) is given twice: it can be read once")
+		}
+		stdin = true
+		in := cmd.InOrStdin()
+		out = append(out, pipeline.Input{Name: "<stdin>", Open: func() (capture.Source, error) {
+			return capture.NewReader(in, "<stdin>")
+		}})
+	}
+	return out, nil
+}
+
+// unusablePackets explains a run where packets were read and none could
+// give a record: all were skipped by the decoder or sent and received by
+// no declared interface. "" otherwise (traffic AWS never logs is a reason
+// for no record, not a mistake).
+func unusablePackets(s *pipeline.Summary) string {
+	skipped, unattributed := s.Decode.Skipped(), s.Attribute.Unattributed
+	if s.Packets == 0 || skipped+unattributed < s.Packets {
+		return ""
+	}
+	var why []string
+	if skipped > 0 {
+		var reasons []string
+		for _, c := range s.Undecodable() {
+			if c.N > 0 {
+				reasons = append(reasons, fmt.Sprintf("%s %s", grouped(c.N), c.Reason))
+			}
+		}
+		why = append(why, fmt.Sprintf("%s skipped (%s)", grouped(skipped), strings.Join(reasons, ", ")))
+	}
+	if unattributed > 0 {
+		why = append(why, fmt.Sprintf("%s sent and received by no declared interface (check the MAC and IP addresses of the topology's NetworkInterfaces)", grouped(unattributed)))
+	}
+	return fmt.Sprintf("no record: none of the %s packets could be used: %s", grouped(s.Packets), strings.Join(why, "; "))
 }
 
 // flowLogSetup reads the topology (or the single interface's flags), makes
@@ -205,7 +275,7 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 		for _, s := range f.localCIDRs {
 			p, err := parsePrefixOrAddr(s)
 			if err != nil {
-				return cfg, nil, nil, usageErrorf("--local-cidr: %v", err)
+				return cfg, nil, nil, usageErrorf("--local-cidr %v", err)
 			}
 			cfg.LocalPrefixes = append(cfg.LocalPrefixes, p)
 		}
@@ -223,6 +293,9 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 	// bucket and is created as needed (ExistingBuckets stays off).
 	router = &deliver.Router{BucketRoot: func(string) string { return f.out }}
 	if f.stdout {
+		if err := oneStdoutFormat(cfg.FlowLogs); err != nil {
+			return cfg, nil, nil, err
+		}
 		router.Stdout = cmd.OutOrStdout()
 	} else {
 		removed, err := deliver.NewS3Dir(f.out).RemoveStale()
@@ -249,6 +322,33 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 	return cfg, router, closeStore, nil
 }
 
+// oneStdoutFormat refuses --stdout for flow logs of different record
+// formats ([Choice]): their lines would mix with nothing to tell them
+// apart, and tools that read records (vpcflow records parse, Athena) read
+// one format. --out keeps each flow log in its own objects, each with its
+// header line.
+func oneStdoutFormat(fls []*flowlog.FlowLog) error {
+	var formats []string
+	byFormat := map[string][]string{}
+	for _, fl := range fls {
+		k := fl.Format.String()
+		if byFormat[k] == nil {
+			formats = append(formats, k)
+		}
+		byFormat[k] = append(byFormat[k], fl.ID)
+	}
+	if len(formats) < 2 {
+		return nil
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "--stdout prints the records of every flow log as one stream of lines, and these flow logs have %d record formats:", len(formats))
+	for _, k := range formats {
+		fmt.Fprintf(&b, "\n  %s: %s", strings.Join(byFormat[k], ", "), k)
+	}
+	b.WriteString("\nuse --out DIR (each flow log in its own objects, with its header line), or give flow logs of one format")
+	return usageErrorf("%s", b.String())
+}
+
 // flagOfSpec names the flag behind a CreateFlowLogs parameter of an
 // implicit flow log.
 func flagOfSpec(e *flowlog.Error) string {
@@ -273,13 +373,15 @@ func isToken(s string) bool {
 	return true
 }
 
+// parsePrefixOrAddr reads a --local-cidr value: a CIDR (host bits may be
+// set: 10.0.1.5/24 is the interface's address in its subnet) or one address.
 func parsePrefixOrAddr(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
-		return netip.ParsePrefix(s)
+		return topology.ParsePrefix(s)
 	}
 	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or a CIDR (such as 10.0.1.10 or 10.0.1.0/24)", s)
 	}
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }

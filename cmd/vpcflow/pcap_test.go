@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vpcflow/vpcflow/capture"
 	"github.com/vpcflow/vpcflow/internal/e2e"
+	"github.com/vpcflow/vpcflow/packet"
 )
 
 // Captures for these tests are built with gopacket's own serializers, not
@@ -266,7 +268,9 @@ func TestPcapUsageErrors(t *testing.T) {
 		{[]string{"--interval", "30"}, "--interval: want 60 or 600, got 30"},
 		{[]string{"--format", "${srcaddr} ${bogus}"}, `--format: unknown field: "bogus" at offset 11`},
 		{[]string{"--eni", "eni 1"}, `--eni: want a non-empty id`},
-		{[]string{"--local-cidr", "10.0.0.0/33"}, "--local-cidr:"},
+		// in our words, not netip.ParsePrefix's
+		{[]string{"--local-cidr", "10.0.0.0/33"}, `vpcflow: --local-cidr "10.0.0.0/33" is not a CIDR: prefix length 33 is more than 32, the bits of an IPv4 address` + "\n"},
+		{[]string{"--local-cidr", "10.0.0.x"}, `vpcflow: --local-cidr "10.0.0.x" is not an IP address or a CIDR (such as 10.0.1.10 or 10.0.1.0/24)` + "\n"},
 		{[]string{"--out", "x", "--stdout"}, "--stdout and --out exclude each other"},
 		{[]string{"--topology", "../../examples/ping.yaml", "--eni", "eni-1"}, "apply only without --topology"},
 		{[]string{"--topology", "../../examples/topology.yaml", "--interval", "60"}, "--interval applies to implicit flow logs"},
@@ -458,4 +462,106 @@ func TestPcapKill9(t *testing.T) {
 			t.Errorf("%s differs from the clean run's", k)
 		}
 	}
+}
+
+// TestPcapStdin: - reads the capture from standard input (it was opened as
+// a file named "-"), with the records a file gives; - twice is refused.
+func TestPcapStdin(t *testing.T) {
+	path := e2e.WritePcap(t, []e2e.Packet{
+		{Sec: 1700000301, SrcMAC: e2e.RouterMAC, DstMAC: e2e.PingENIMAC, Src: "198.51.100.7", Dst: "10.1.2.15", Proto: "icmp", ICMPType: 8, Payload: 56},
+		{Sec: 1700000302, SrcMAC: e2e.PingENIMAC, DstMAC: e2e.RouterMAC, Src: "10.1.2.15", Dst: "198.51.100.7", Proto: "icmp", ICMPType: 0, Payload: 56},
+	})
+	data, _ := os.ReadFile(path)
+	for _, in := range [][]byte{data, gzipBytes(t, data)} {
+		out, errOut, code := runBinary(t, in, "pcap", "--quiet", "--stdout", "--topology", "../../examples/ping.yaml", "-")
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, errOut)
+		}
+		// the ping example: the request in, the reply out (REJECT by the ACL)
+		checkLines(t, out,
+			"2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.7 10.1.2.15 0 0 1 1 84 1700000301 1700000301 ACCEPT OK",
+			"2 111122223333 eni-0a1b2c3d4e5f60718 10.1.2.15 198.51.100.7 0 0 1 1 84 1700000302 1700000302 REJECT OK")
+	}
+	_, errOut, code := runBinary(t, data, "pcap", "--stdout", "-", "-")
+	if code != 2 || errOut != "vpcflow: - (standard input) is given twice: it can be read once\n" {
+		t.Errorf("- -: exit %d, %q", code, errOut)
+	}
+}
+
+func gzipBytes(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(b)
+	zw.Close()
+	return buf.Bytes()
+}
+
+// TestPcapNothingUsable: a capture none of whose packets can give a record
+// exits 1 and says why, with the counts (it exited 0, silent with
+// --quiet); packets AWS never logs are a reason for no record, not an
+// error (TestPcapExcludedTraffic).
+func TestPcapNothingUsable(t *testing.T) {
+	// three ARP requests: Ethernet, but not IP
+	arp := []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0a, 0, 0, 0, 0, 0x0a, 0x08, 0x06,
+		0, 1, 8, 0, 6, 4, 0, 1, 0x0a, 0, 0, 0, 0, 0x0a, 10, 0, 0, 10, 0, 0, 0, 0, 0, 0, 10, 0, 0, 5}
+	path := filepath.Join(t.TempDir(), "arp.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := capture.NewWriter(f, packet.LinkEthernet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		w.WritePacket(int64(1700000000+i)*1e9, arp, len(arp))
+	}
+	w.Flush()
+	f.Close()
+	out, errOut, code := runBinary(t, nil, "pcap", "--quiet", "--stdout", path)
+	if code != 1 || out != "" || errOut != "vpcflow: no record: none of the 3 packets could be used: 3 skipped (3 not-ip)\n" {
+		t.Errorf("ARP: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// IP packets between hosts the topology does not declare
+	other := e2e.WritePcap(t, []e2e.Packet{
+		{Sec: 1700000000, SrcMAC: "02:00:00:00:00:01", DstMAC: e2e.RouterMAC, Src: "192.0.2.1", Dst: "192.0.2.2", Proto: "udp", SrcPort: 5000, DstPort: 5001},
+		{Sec: 1700000001, SrcMAC: "02:00:00:00:00:01", DstMAC: e2e.RouterMAC, Src: "192.0.2.1", Dst: "192.0.2.2", Proto: "udp", SrcPort: 5000, DstPort: 5001},
+	})
+	_, errOut, code = runBinary(t, nil, "pcap", "--quiet", "--stdout", "--topology", "../../examples/ping.yaml", other)
+	want := "vpcflow: no record: none of the 2 packets could be used: 2 sent and received by no declared interface (check the MAC and IP addresses of the topology's NetworkInterfaces)\n"
+	if code != 1 || errOut != want {
+		t.Errorf("unattributed: exit %d, stderr %q", code, errOut)
+	}
+}
+
+// TestPcapStdoutFormats [Choice]: --stdout with flow logs of two record
+// formats is refused, naming them (their lines mixed with no way to tell
+// them apart); flow logs of one format share stdout.
+func TestPcapStdoutFormats(t *testing.T) {
+	y, err := os.ReadFile("../../examples/topology.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(y, []byte("FlowLogs:"))
+	top := string(y[:i]) + `FlowLogs:
+  - {ResourceIds: [vpc-0f1e2d3c4b5a69788], ResourceType: VPC, TrafficType: ALL, LogDestinationType: s3, LogDestination: "arn:aws:s3:::b"}
+  - {ResourceIds: [subnet-0a1b2c3d4e5f00001], ResourceType: Subnet, TrafficType: REJECT, LogDestinationType: s3, LogDestination: "arn:aws:s3:::b", LogFormat: "${srcaddr} ${action}"}
+`
+	path := filepath.Join(t.TempDir(), "two.yaml")
+	os.WriteFile(path, []byte(top), 0o644)
+	capFile := e2e.WritePcap(t, []e2e.Packet{{Sec: 1700000000, SrcMAC: e2e.RouterMAC, DstMAC: "0a:00:00:00:00:0a", Src: "192.0.2.9", Dst: "10.0.0.10", Proto: "tcp", SrcPort: 40000, DstPort: 443, SYN: true}})
+	_, errOut, code := runBinary(t, nil, "pcap", "--stdout", "--topology", path, capFile)
+	if code != 2 || !strings.Contains(errOut, "these flow logs have 2 record formats:") ||
+		!strings.Contains(errOut, ": ${srcaddr} ${action}\n") || !strings.Contains(errOut, ": ${version} ${account-id} ${interface-id}") ||
+		!strings.Contains(errOut, "use --out DIR") {
+		t.Errorf("exit %d, stderr %s", code, errOut)
+	}
+	// one format: both flow logs print. The SYN to web's 443 is ACCEPT: the
+	// VPC flow log has it, the REJECT-only subnet flow log does not; 20 bytes
+	// of IP and 20 of TCP (no options).
+	same := strings.Replace(top, `, LogFormat: "${srcaddr} ${action}"`, "", 1)
+	os.WriteFile(path, []byte(same), 0o644)
+	out := runPcapCLI(t, "--stdout", "--topology", path, capFile)
+	checkLines(t, out, "2 111122223333 eni-0a00000000000000a 192.0.2.9 10.0.0.10 40000 443 6 1 40 1700000000 1700000000 ACCEPT OK")
 }
