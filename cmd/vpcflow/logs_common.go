@@ -6,8 +6,10 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -64,10 +66,24 @@ func logsServiceOptions(command string, write bool) logsvc.Options {
 	}
 }
 
+// logStoreMarker is the file every log store has (logstore's index of
+// groups and streams).
+const logStoreMarker = "meta.db"
+
 func openLogsAs(command, flag string, write bool, errw io.Writer) (*logsvc.Service, error) {
 	dir, err := logsDataDir(flag)
 	if err != nil {
 		return nil, err
+	}
+	if !write {
+		// MustExist refuses a missing directory; an existing one without a
+		// log store (a mistyped path, a bucket directory) would still get
+		// one made in it by the open.
+		if _, err := os.Stat(filepath.Join(dir, logStoreMarker)); errors.Is(err, fs.ErrNotExist) {
+			if fi, err := os.Stat(dir); err == nil && fi.IsDir() {
+				return nil, &exitError{code: 1, msg: fmt.Sprintf("data dir %s has no log store (no %s in it): nothing has been stored there", dir, logStoreMarker)}
+			}
+		}
 	}
 	s, err := logsvc.Open(dir, logsServiceOptions(command, write))
 	if err != nil {
@@ -190,4 +206,18 @@ func allPages[T any](page func(token string) ([]T, string, error)) ([]T, error) 
 			return all, nil
 		}
 	}
+}
+
+// groupFlagArgs refuses the arguments of a command that takes its log group
+// in --group and nothing positional, saying where a group name goes:
+// `vpcflow logs filter g1` meant `--group g1` (cobra said unknown command
+// "g1").
+func groupFlagArgs(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	if g := cmd.Flags().Lookup("group"); g != nil && !g.Changed {
+		return usageErrorf("unexpected argument %q: the log group goes in --group (%s --group %s)", args[0], cmd.CommandPath(), args[0])
+	}
+	return usageErrorf("unexpected argument %q: %s takes flags only (see --help)", args[0], cmd.CommandPath())
 }

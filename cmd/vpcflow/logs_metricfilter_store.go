@@ -133,7 +133,7 @@ Alarms on the metric: see 'vpcflow logs alarm put'.`,
   vpcflow logs metric-filter put --group /vpc/flow-logs --name bytes-by-eni \
     --pattern '[version, account, eni, source, destination, srcport, destport, protocol, packets, bytes, start, end, action=ACCEPT, status]' \
     --metric-name AcceptedBytes --metric-namespace VPC --metric-value '$bytes' --dimensions 'Eni=$eni' --unit Bytes`,
-		Args: cobra.NoArgs,
+		Args: groupFlagArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			for _, f := range []string{"group", "name", "pattern", "metric-name", "metric-namespace"} {
 				if !cmd.Flags().Changed(f) {
@@ -200,7 +200,7 @@ writing that metric and come together. --output json prints the
 describe-metric-filters shape {"metricFilters": [...]}.`,
 		Example: `  vpcflow logs metric-filter list
   vpcflow logs metric-filter list --group /vpc/flow-logs --prefix ssh --output json`,
-		Args: cobra.NoArgs,
+		Args: groupFlagArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := checkLogsOutput(output); err != nil {
 				return err
@@ -251,7 +251,7 @@ func newMetricFilterDeleteCmd() *cobra.Command {
 the metric keep their history. An unknown filter exits 1 with
 ResourceNotFoundException.`,
 		Example: `  vpcflow logs metric-filter delete --group /vpc/flow-logs --name ssh-rejects`,
-		Args:    cobra.NoArgs,
+		Args:    groupFlagArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if group == "" || name == "" {
 				return usageErrorf("--group and --name are required")

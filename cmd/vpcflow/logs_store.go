@@ -18,6 +18,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/vpcflow/vpcflow/filterpattern"
+	"github.com/vpcflow/vpcflow/logstore"
 	"github.com/vpcflow/vpcflow/logsvc"
 )
 
@@ -40,8 +41,10 @@ func newLogsPutCmd() *cobra.Command {
 		Short: "Import NDJSON log events into a log group",
 		Long: `Import log events from an NDJSON file (or - for standard input), one object per
 line: {"timestamp": MS, "message": "...", "logStream": "..."}. Other keys are
-ignored; a line without logStream goes to --stream. The group and its streams
-are created as needed (a new group never expires).
+ignored; a line without logStream goes to --stream. The group is created
+first if it does not exist, even when no event is then stored (as
+aws logs create-log-group before put-log-events; a new group never
+expires); streams are created as needed.
 
 This is a local import, not the PutLogEvents API: events keep their own
 timestamps, may come in any order and span any time, and are not subject to
@@ -89,6 +92,11 @@ before the command reports success.`,
 				return err
 			}
 			defer s.Close()
+			// The group first: "stored 0 events in G" names a group that
+			// exists, whatever the input holds.
+			if err := s.CreateLogGroup(group, logstore.GroupOptions{}); err != nil && !errors.Is(err, logstore.ErrGroupExists) {
+				return &exitError{code: 1, msg: fmt.Sprintf("create log group %s: %v", group, err)}
+			}
 			sum, err := logsPut(s, group, stream, name, in, cmd.ErrOrStderr())
 			if err != nil {
 				msg := err.Error()
@@ -306,7 +314,7 @@ func newLogsStreamsCmd() *cobra.Command {
 stream per network interface, named ENI-all.`,
 		Example: `  vpcflow logs streams --group /vpc/flow-logs
   vpcflow logs streams --group /vpc/flow-logs --order-by LastEventTime --descending`,
-		Args: cobra.NoArgs,
+		Args: groupFlagArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if group == "" {
 				return usageErrorf("--group is required")
@@ -362,7 +370,7 @@ next page (at the end the same token comes back).`,
 		Example: `  vpcflow logs get --group /vpc/flow-logs --stream eni-0a1b2c3d4e5f60718-all
   vpcflow logs get --group app --stream web-1 --start-from-head --limit 100 --output json
   vpcflow logs get --group app --stream web-1 --start 2026-01-01T00:00:00Z --end 1767312000`,
-		Args: cobra.NoArgs,
+		Args: groupFlagArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if group == "" || stream == "" {
 				return usageErrorf("--group and --stream are required")
@@ -457,7 +465,7 @@ aws logs filter-log-events: across streams in time order, the window
   vpcflow logs filter --group /vpc/flow-logs --start 2026-01-01T00:00:00Z --end 2026-01-02T00:00:00Z \
       --pattern '[version, account, eni, src, dst, srcport, dstport="22", protocol, packets, bytes, start, end, action="REJECT", status]'
   vpcflow logs filter --group app --stream-prefix web- --pattern '{ $.status >= 500 }' --output json`,
-		Args: cobra.NoArgs,
+		Args: groupFlagArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if group == "" {
 				return usageErrorf("--group is required")
@@ -531,7 +539,7 @@ owns its data dir: follow it through its API instead.) Events that arrive with
 a timestamp older than the last one printed are not shown by --follow.`,
 		Example: `  vpcflow logs tail --group /vpc/flow-logs
   vpcflow logs tail --group /vpc/flow-logs --since 1h --pattern REJECT --follow`,
-		Args: cobra.NoArgs,
+		Args: groupFlagArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if group == "" {
 				return usageErrorf("--group is required")

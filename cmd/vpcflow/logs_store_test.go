@@ -126,6 +126,10 @@ eni-0a1b2c3d4e5f60718-all  2       2023-11-14T22:14:00.000Z  2023-11-14T22:15:00
 func TestLogsStoreCLIErrors(t *testing.T) {
 	dir := t.TempDir()
 	env := []string{"VPCFLOW_DATA_DIR=" + dir}
+	// a store to read: reads never make one (TestLogsReadMakesNoStore)
+	if _, errOut, code := logsStoreRun(t, env, "", "logs", "put", "--group", "other", "/dev/null"); code != 0 {
+		t.Fatal(errOut)
+	}
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -271,5 +275,71 @@ func TestLogsPutInvalidUTF8(t *testing.T) {
 	var sum map[string]int
 	if code != 0 || json.Unmarshal([]byte(out), &sum) != nil || sum["replacedMessages"] != 2 || sum["storedEvents"] != 3 {
 		t.Fatalf("put --output json: %d %s", code, out)
+	}
+}
+
+// TestLogsPutCreatesTheGroup: a put that stores nothing (empty input) still
+// leaves the group it names, as create-log-group then put-log-events
+// would; it said "stored 0 events in g1" and no g1 existed.
+func TestLogsPutCreatesTheGroup(t *testing.T) {
+	env := []string{"VPCFLOW_DATA_DIR=" + t.TempDir()}
+	out, errOut, code := logsStoreRun(t, env, "", "logs", "put", "--group", "g1", "/dev/null")
+	if code != 0 || out != "stored 0 events in g1 (0 lines read, 0 bad lines skipped)\n" {
+		t.Fatalf("put: exit %d, %q %q", code, out, errOut)
+	}
+	out, _, code = logsStoreRun(t, env, "", "logs", "groups", "--output", "json")
+	var groups struct {
+		LogGroups []struct{ LogGroupName string } `json:"logGroups"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &groups) != nil || len(groups.LogGroups) != 1 || groups.LogGroups[0].LogGroupName != "g1" {
+		t.Fatalf("groups: exit %d, %s", code, out)
+	}
+	// a second put into the existing group is no error
+	if out, errOut, code := logsStoreRun(t, env, "", "logs", "put", "--group", "g1", "/dev/null"); code != 0 {
+		t.Fatalf("second put: exit %d, %q %q", code, out, errOut)
+	}
+}
+
+// TestLogsGroupIsAFlag: a group name given as an argument is answered with
+// where it goes (it was `unknown command "g1"`).
+func TestLogsGroupIsAFlag(t *testing.T) {
+	env := []string{"VPCFLOW_DATA_DIR=" + t.TempDir()}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"logs", "filter", "g1"}, `vpcflow: unexpected argument "g1": the log group goes in --group (vpcflow logs filter --group g1)` + "\n"},
+		{[]string{"logs", "streams", "g1"}, `vpcflow: unexpected argument "g1": the log group goes in --group (vpcflow logs streams --group g1)` + "\n"},
+		{[]string{"logs", "tail", "g1"}, `vpcflow: unexpected argument "g1": the log group goes in --group (vpcflow logs tail --group g1)` + "\n"},
+		{[]string{"logs", "metric-filter", "list", "g1"}, `vpcflow: unexpected argument "g1": the log group goes in --group (vpcflow logs metric-filter list --group g1)` + "\n"},
+		{[]string{"logs", "filter", "--group", "g1", "REJECT"}, `vpcflow: unexpected argument "REJECT": vpcflow logs filter takes flags only (see --help)` + "\n"},
+	} {
+		_, errOut, code := logsStoreRun(t, env, "", c.args...)
+		if code != 2 || errOut != c.want {
+			t.Errorf("%v: exit %d, %q, want %q", c.args, code, errOut, c.want)
+		}
+	}
+}
+
+// TestLogsReadMakesNoStore: a command that only reads, pointed at an
+// existing directory that holds no log store, says so and leaves the
+// directory as it was (it made a store there and listed nothing).
+func TestLogsReadMakesNoStore(t *testing.T) {
+	dir := t.TempDir()
+	want := "vpcflow: data dir " + dir + " has no log store (no meta.db in it): nothing has been stored there\n"
+	for _, args := range [][]string{
+		{"logs", "groups", "--data-dir", dir},
+		{"logs", "filter", "--data-dir", dir, "--group", "g1"},
+		{"logs", "query", "--data-dir", dir, "--group", "g1", "fields @message"},
+		{"logs", "metric-filter", "list", "--data-dir", dir},
+		{"logs", "alarms", "--data-dir", dir},
+	} {
+		_, errOut, code := logsStoreRun(t, nil, "", args...)
+		if code != 1 || errOut != want {
+			t.Errorf("%v: exit %d, %q", args[:2], code, errOut)
+		}
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Fatalf("the directory got %d entries", len(entries))
 	}
 }
