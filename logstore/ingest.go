@@ -3,6 +3,7 @@ package logstore
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"strconv"
@@ -37,6 +38,10 @@ type IngestResult struct {
 	Expired       int   // older than the group's retention
 	Replaced      int   // stored events whose message had invalid UTF-8, stored with U+FFFD in its place
 	IngestionTime int64 // ms, the same for the whole batch
+	// Duplicates are the indexes in the batch, ascending, of the events
+	// IngestOnce did not store because their source had delivered them
+	// already (same stream, timestamp and message); nil for Ingest.
+	Duplicates []int
 }
 
 // ValidateEvent checks one event against AWS's event rules: timestamp >= 0 and
@@ -60,6 +65,26 @@ func ValidateEvent(ts int64, msg []byte) error {
 // retention has already expired are skipped and counted, never fatal; the
 // batch is durable when Ingest returns without error.
 func (s *Store) Ingest(groupName string, evs []InputEvent) (IngestResult, error) {
+	return s.ingest(groupName, "", evs)
+}
+
+// IngestOnce is Ingest for a writer that may hand the same events over
+// again, such as flow-log delivery when a capture is converted twice or a
+// service restarts over a replay: source names the writer (a flow log id),
+// and an event that source already delivered to the group (same stream,
+// timestamp and message) is not stored again. Each occurrence counts: a
+// batch holding an event twice stores it twice the first time. The events
+// skipped are listed in IngestResult.Duplicates and counted in Counters;
+// what the source delivered is recorded with the events, in the same
+// transaction (once.go).
+func (s *Store) IngestOnce(groupName, source string, evs []InputEvent) (IngestResult, error) {
+	if source == "" {
+		return IngestResult{}, fmt.Errorf("logstore: IngestOnce needs a source")
+	}
+	return s.ingest(groupName, source, evs)
+}
+
+func (s *Store) ingest(groupName, source string, evs []InputEvent) (IngestResult, error) {
 	if err := ValidateGroupName(groupName); err != nil {
 		return IngestResult{}, err
 	}
@@ -119,12 +144,16 @@ func (s *Store) Ingest(groupName string, evs []InputEvent) (IngestResult, error)
 			res.Expired++
 			continue
 		}
-		pend = append(pend, pending{sid: lastSID, ts: e.Timestamp, msg: msg, replaced: replaced})
+		pend = append(pend, pending{sid: lastSID, ts: e.Timestamp, msg: msg, replaced: replaced, at: i})
 	}
 	s.stats.invalid.Add(uint64(res.Invalid))
 	s.stats.expired.Add(uint64(res.Expired))
-	n, err := s.write(g, pend, res.IngestionTime)
+	n, err := s.write(g, pend, res.IngestionTime, source)
 	res.Stored, res.Replaced = n.stored, n.replaced
+	for _, i := range n.dups {
+		res.Duplicates = append(res.Duplicates, pend[i].at)
+	}
+	sort.Ints(res.Duplicates)
 	if err != nil {
 		if n.stored > 0 {
 			// Whole days were committed: they stay, and the error says so.
@@ -248,18 +277,21 @@ type pending struct {
 	ts       int64
 	msg      []byte
 	replaced bool // msg is the normalized form of the writer's message
+	at       int  // index in the writer's batch
 }
 
 // written counts what write stored.
 type written struct {
 	stored   int
-	replaced int // stored events with a normalized message
+	replaced int   // stored events with a normalized message
+	dups     []int // indexes in pend of events their source had delivered (IngestOnce)
 }
 
 // write stores events in their day slices, one fsync'd transaction per day
 // in day order, and returns what it stored: on an error, the events of the
-// days before the failing one. The caller holds wmu.
-func (s *Store) write(g *group, pend []pending, ingest int64) (written, error) {
+// days before the failing one. With a source (IngestOnce), events that
+// source delivered before are skipped and listed. The caller holds wmu.
+func (s *Store) write(g *group, pend []pending, ingest int64, source string) (written, error) {
 	var n written
 	if len(pend) == 0 {
 		return n, nil
@@ -278,11 +310,19 @@ func (s *Store) write(g *group, pend []pending, ingest int64) (written, error) {
 	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
 	var err error
 	for _, d := range days {
-		if err = s.writeDay(g, d, pend, byDay[d], ingest); err != nil {
+		var dup []bool
+		if source != "" {
+			dup = make([]bool, len(byDay[d]))
+		}
+		if err = s.writeDay(g, d, pend, byDay[d], ingest, source, dup); err != nil {
 			break
 		}
-		n.stored += len(byDay[d])
-		for _, i := range byDay[d] {
+		for j, i := range byDay[d] {
+			if dup != nil && dup[j] {
+				n.dups = append(n.dups, i)
+				continue
+			}
+			n.stored++
 			if pend[i].replaced {
 				n.replaced++
 			}
@@ -290,10 +330,15 @@ func (s *Store) write(g *group, pend []pending, ingest int64) (written, error) {
 	}
 	s.stats.ingested.Add(uint64(n.stored))
 	s.stats.replaced.Add(uint64(n.replaced))
+	s.stats.duplicates.Add(uint64(len(n.dups)))
 	return n, err
 }
 
-func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest int64) error {
+// writeDay stores the events idx of pend in the day's slice in one
+// transaction. With a source, dup (one entry per idx) comes back marking
+// the events that source delivered before, which are not stored; when it
+// delivered them all, nothing is written.
+func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest int64, source string, dup []bool) error {
 	sl, err := s.acquire(g, day, true)
 	if err != nil {
 		return err
@@ -333,12 +378,26 @@ func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest 
 		if err != nil {
 			return err
 		}
+		if source != "" {
+			dups, err := skipDelivered(tx, source, pend, idx, dup)
+			if err != nil {
+				return err
+			}
+			if dups == len(idx) {
+				return errNothingNew
+			}
+		}
 		var sb *bolt.Bucket
 		var sbID uint32
 		q := seq
+		minTs, maxTs := int64(math.MaxInt64), int64(math.MinInt64)
 		for n, i := range idx {
+			if dup != nil && dup[n] {
+				continue
+			}
 			p := &pend[i]
 			q++
+			minTs, maxTs = min(minTs, p.ts), max(maxTs, p.ts)
 			o := len(arena)
 			arena = binary.BigEndian.AppendUint64(arena, uint64(p.ts))
 			arena = binary.BigEndian.AppendUint64(arena, q)
@@ -349,7 +408,7 @@ func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest 
 			if err := ev.Put(k, val); err != nil {
 				return err
 			}
-			if sb == nil || sbID != p.sid || n == 0 {
+			if sb == nil || sbID != p.sid {
 				binary.BigEndian.PutUint32(sk[:], p.sid)
 				if sb, err = ix.CreateBucketIfNotExists(sk[:]); err != nil {
 					return err
@@ -379,16 +438,17 @@ func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest 
 		if err != nil {
 			return err
 		}
-		minTs, maxTs := pend[idx[0]].ts, pend[idx[0]].ts
-		for _, i := range idx {
-			minTs, maxTs = min(minTs, pend[i].ts), max(maxTs, pend[i].ts)
-		}
 		if err := bt.Put(batchRecord(seq+1, q, minTs, maxTs)); err != nil {
 			return err
 		}
 		seq = q
 		return info.Put(keyMaxSeq, u64(q))
 	})
+	if err == errNothingNew {
+		// Rolled back: the day file is as it was, and no event is new.
+		s.discardFresh(g, sl)
+		return nil
+	}
 	if err != nil {
 		s.discardFresh(g, sl)
 		return fmt.Errorf("logstore: write %s: %w", sl.path, err)
@@ -524,7 +584,7 @@ func (s *Store) PutLogEvents(groupName, streamName string, evs []PutEvent) (PutR
 	for i := range keep {
 		pend[i] = pending{sid: st.meta.ID, ts: keep[i].Timestamp, msg: []byte(msgs[from+i]), replaced: replaced[from+i]}
 	}
-	if n, err := s.write(g, pend, now); err != nil {
+	if n, err := s.write(g, pend, now, ""); err != nil {
 		msg := err.Error()
 		if n.stored > 0 {
 			msg += fmt.Sprintf("; %d events of the batch (its earliest day) were stored before the failure", n.stored)

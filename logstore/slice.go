@@ -343,6 +343,9 @@ func (s *Store) deleteStreamEvents(g *group, day int64, sid uint32) error {
 	var sk [4]byte
 	binary.BigEndian.PutUint32(sk[:], sid)
 	err = sl.db.Update(func(tx *bolt.Tx) error {
+		if err := deleteDelivered(tx, sid); err != nil {
+			return err
+		}
 		ix := tx.Bucket(bIndex)
 		if ix == nil || ix.Bucket(sk[:]) == nil {
 			return nil
@@ -395,6 +398,9 @@ func (s *Store) purgeDay(g *group, day, cut int64) error {
 	s.mu.RUnlock()
 	touched := map[uint32]bool{}
 	err = sl.db.Update(func(tx *bolt.Tx) error {
+		if err := purgeDelivered(tx, cut); err != nil {
+			return err
+		}
 		ev, ix, stb := tx.Bucket(bEvents), tx.Bucket(bIndex), tx.Bucket(bStats)
 		if ev == nil || ix == nil || stb == nil {
 			return nil

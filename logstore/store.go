@@ -68,6 +68,7 @@ type counters struct {
 	ingested, batches                              atomic.Uint64
 	tooOld, tooNew, expired, invalid, tooLargeDrop atomic.Uint64
 	replaced                                       atomic.Uint64
+	duplicates                                     atomic.Uint64
 }
 
 // Counters are the store's totals since Open: how much was stored and how
@@ -82,6 +83,9 @@ type Counters struct {
 	// ReplacedUTF8 counts events stored with their invalid UTF-8 bytes
 	// replaced by U+FFFD (NormalizeMessage), as CloudWatch Logs stores them.
 	ReplacedUTF8 uint64
+	// Duplicates counts events IngestOnce did not store because their
+	// source had delivered them already.
+	Duplicates uint64
 }
 
 // Counters returns the totals since Open.
@@ -90,7 +94,7 @@ func (s *Store) Counters() Counters {
 		Ingested: s.stats.ingested.Load(), Batches: s.stats.batches.Load(),
 		RejectedTooOld: s.stats.tooOld.Load(), RejectedTooNew: s.stats.tooNew.Load(),
 		RejectedExpired: s.stats.expired.Load(), RejectedInvalid: s.stats.invalid.Load(),
-		ReplacedUTF8: s.stats.replaced.Load(),
+		ReplacedUTF8: s.stats.replaced.Load(), Duplicates: s.stats.duplicates.Load(),
 	}
 }
 
