@@ -2,6 +2,7 @@ package metricfilter
 
 import (
 	"encoding/json"
+	"math"
 	"reflect"
 	"strings"
 	"testing"
@@ -204,5 +205,79 @@ func TestAlarmUpdateAndJSON(t *testing.T) {
 	}
 	if !e.DeleteAlarm("ssh-rejects") || e.DeleteAlarm("ssh-rejects") {
 		t.Error("DeleteAlarm should report existence")
+	}
+}
+
+// TestAlarmWaitsForLateData: one minute's events come from two capture
+// windows, a 60 s one delivered at the minute's end and a 600 s one
+// delivered ten minutes later. Judged on event time alone, the minute was
+// judged from the first window only: the default value 0 (an event, no
+// match), "[0 (...)]", while the minute's datapoints end at 7 once the
+// 600 s window arrives. Held back by Complete, the minute is judged when
+// both are in, from the datapoints `metric-filter datapoints` lists.
+func TestAlarmWaitsForLateData(t *testing.T) {
+	e := NewEngine()
+	if _, err := e.PutFilter("vpc", def("REJECT", "1", func(t *Transformation) { t.MetricName = "Rejects"; t.DefaultValue = ptr(0) })); err != nil {
+		t.Fatal(err)
+	}
+	a := Alarm{AlarmName: "rejects", Namespace: "VPC", MetricName: "Rejects", Statistic: "Sum", Period: 60,
+		EvaluationPeriods: 1, Threshold: 5, ComparisonOperator: "GreaterThanOrEqualToThreshold"}
+	if _, err := e.PutAlarm(a, 0); err != nil {
+		t.Fatal(err)
+	}
+	m0 := int64(1767225600000) // 2026-01-01 00:00:00 UTC
+	m1 := m0 + 60_000
+	accept := func(ts int64) Event {
+		return Event{ts, "2 111122223333 eni-a 10.0.0.1 10.0.0.2 1 2 6 1 40 0 0 ACCEPT OK"}
+	}
+	reject := func(ts int64) Event {
+		return Event{ts, "2 111122223333 eni-b 10.0.0.3 10.0.0.2 1 22 6 1 40 0 0 REJECT OK"}
+	}
+
+	// The 600 s window [m0, m0+600 s) is open: nothing from m0 on is complete.
+	if ch := e.Complete(m0); len(ch) != 0 {
+		t.Fatalf("changes %+v", ch)
+	}
+	// The 60 s windows of minutes m0 and m1, one ACCEPT each: on event time
+	// alone the second one judged minute m0 with its default value 0.
+	for _, ts := range []int64{m0 + 10_000, m1 + 10_000} {
+		if _, ch := e.Ingest("vpc", []Event{accept(ts)}); len(ch) != 0 {
+			t.Fatalf("judged before the 600 s window came: %+v", ch)
+		}
+	}
+	if ch := e.Advance(m0 + 300_000); len(ch) != 0 {
+		t.Fatalf("the clock judged before the 600 s window came: %+v", ch)
+	}
+	// The 600 s window: seven REJECTs in minute m0 and an ACCEPT in m1.
+	var evs []Event
+	for i := int64(0); i < 7; i++ {
+		evs = append(evs, reject(m0+20_000+i*1000))
+	}
+	evs = append(evs, accept(m1+20_000))
+	if _, ch := e.Ingest("vpc", evs); len(ch) != 0 {
+		t.Fatalf("judged before Complete: %+v", ch)
+	}
+	// Minute m0 holds 7 matches (so no default): Sum 7, SampleCount 7.
+	if st, ok := e.Store().Stats(KeyOf("VPC", "Rejects", nil), m0, m1); !ok || st.Sum != 7 || st.SampleCount != 7 {
+		t.Fatalf("minute m0: %+v %v", st, ok)
+	}
+	// Every window up to m0+600 s is delivered; the newest event is at
+	// m1+20 s, so minute m0 is judged, minute m1 is not yet.
+	ch := e.Complete(m0 + 600_000)
+	want := "Threshold Crossed: 1 out of the last 1 datapoints [7 (01/01/26 00:00:00)] was greater than or equal to the threshold (5) (minimum 1 datapoints for ALARM)."
+	if len(ch) != 1 || ch[0].NewState != StateAlarm || ch[0].Timestamp != m1 || ch[0].Reason != want {
+		t.Fatalf("changes %+v, want INSUFFICIENT_DATA -> ALARM at %d: %s", ch, m1, want)
+	}
+	// Minute m1: its default 0 (two ACCEPTs, no match), judged once an
+	// event after it arrives.
+	e.Ingest("vpc", []Event{accept(m1 + 60_000)})
+	got := e.Alarms()[0]
+	if got.State != StateOK || !strings.Contains(got.StateReason, "[0 (01/01/26 00:01:00)]") {
+		t.Fatalf("after minute m1: %s %s", got.State, got.StateReason)
+	}
+	// Complete(math.MaxInt64) holds nothing back: the clock judges again.
+	e.Complete(math.MaxInt64)
+	if ch := e.Advance(m1 + 5*60_000); len(ch) != 1 || ch[0].NewState != StateInsufficientData {
+		t.Fatalf("clock after the hold: %+v", ch)
 	}
 }

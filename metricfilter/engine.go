@@ -1,6 +1,7 @@
 package metricfilter
 
 import (
+	"math"
 	"sort"
 	"sync"
 )
@@ -22,11 +23,32 @@ type Engine struct {
 	alarms    map[string]*Evaluator
 	watermark int64
 	seen      bool
+	complete  int64 // events before it have all been ingested (Complete); alarms judge no period past it
 }
 
 // NewEngine returns an engine with no filters or alarms.
 func NewEngine() *Engine {
-	return &Engine{filters: map[string][]*Filter{}, store: NewStore(), alarms: map[string]*Evaluator{}}
+	return &Engine{filters: map[string][]*Filter{}, store: NewStore(), alarms: map[string]*Evaluator{}, complete: math.MaxInt64}
+}
+
+// Complete says that every event with a timestamp before t (ms) has been
+// ingested. A writer whose events come late holds the alarms back with it:
+// flow-log delivery hands over a capture window's records when the window
+// closes, up to its interval (600 s) after their timestamps, so a period is
+// judged only once every window that can hold its events has been
+// delivered, and its datapoints are final when it is. Until the next call,
+// no alarm judges a period that ends after t, whatever the event times or
+// the clock given to Ingest, Advance and PutAlarm; Complete itself judges
+// the periods that end at or before both t and the newest event time.
+// math.MaxInt64, the default, holds nothing back.
+func (e *Engine) Complete(t int64) []StateChange {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.complete = t
+	if !e.seen {
+		return nil
+	}
+	return e.advance(e.watermark)
 }
 
 // PutFilter validates d and adds it to group, replacing a filter of the
@@ -126,7 +148,7 @@ func (e *Engine) PutAlarm(a Alarm, now int64) ([]StateChange, error) {
 	ev.ConfigUpdated, ev.Updated = now, now
 	e.alarms[a.AlarmName] = ev
 	if e.seen {
-		return e.advanceOne(ev, e.watermark), nil
+		return e.advanceOne(ev, min(e.watermark, e.complete)), nil
 	}
 	return nil, nil
 }
@@ -228,8 +250,8 @@ func (e *Engine) Alarms() []Evaluator {
 }
 
 // Ingest runs group's filters over events and evaluates the alarms up to
-// the newest event time seen so far. It returns the datapoints written and
-// the alarm state changes.
+// the newest event time seen so far (no further than Complete allows). It
+// returns the datapoints written and the alarm state changes.
 func (e *Engine) Ingest(group string, events []Event) ([]Datapoint, []StateChange) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -261,15 +283,18 @@ func (e *Engine) Ingest(group string, events []Event) ([]Datapoint, []StateChang
 	return dps, e.advance(e.watermark)
 }
 
-// Advance evaluates the alarms up to now (ms); live mode calls it on the
-// wall clock.
+// Advance evaluates the alarms up to now (ms), or up to what Complete
+// said is complete when that is earlier; live mode calls it on the wall
+// clock.
 func (e *Engine) Advance(now int64) []StateChange {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.advance(now)
 }
 
+// advance evaluates the alarms up to now, held back by e.complete.
 func (e *Engine) advance(now int64) []StateChange {
+	now = min(now, e.complete)
 	names := make([]string, 0, len(e.alarms))
 	for n := range e.alarms {
 		names = append(names, n)
