@@ -218,9 +218,31 @@ func (s *Service) Warnings() []string { return append([]string(nil), s.warnings.
 // disk; after a crash in between, Open gives the filters the events they
 // missed (seen.go).
 func (s *Service) Ingest(group string, evs []logstore.InputEvent) (logstore.IngestResult, error) {
+	return s.ingest(group, "", evs)
+}
+
+// IngestOnce is Ingest for flow-log delivery, which may hand a capture
+// window over again (`vpcflow pcap` run twice over a capture, `vpcflow
+// serve` restarted over a replay): logstore.Store.IngestOnce, so events
+// source (the flow log) delivered before are neither stored nor given to
+// the metric filters again; IngestResult.Duplicates lists them.
+func (s *Service) IngestOnce(group, source string, evs []logstore.InputEvent) (logstore.IngestResult, error) {
+	if source == "" {
+		return logstore.IngestResult{}, errors.New("logsvc: IngestOnce needs a source")
+	}
+	return s.ingest(group, source, evs)
+}
+
+func (s *Service) ingest(group, source string, evs []logstore.InputEvent) (logstore.IngestResult, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	res, err := s.store.Ingest(group, evs)
+	var res logstore.IngestResult
+	var err error
+	if source == "" {
+		res, err = s.store.Ingest(group, evs)
+	} else {
+		res, err = s.store.IngestOnce(group, source, evs)
+	}
 	if err != nil {
 		return res, s.afterFailedWrite(group, err)
 	}
@@ -263,14 +285,19 @@ func (s *Service) afterFailedWrite(group string, err error) error {
 
 // storedOf picks the events Ingest stored when it skipped some, by the
 // store's own rules (ValidateEvent, stream name, retention at the batch's
-// ingestion time).
+// ingestion time) and the events it lists as delivered before.
 func (s *Service) storedOf(group string, evs []logstore.InputEvent, res logstore.IngestResult) []logstore.InputEvent {
 	cut := int64(0)
 	if gi, err := s.store.GroupInfo(group); err == nil && gi.RetentionInDays > 0 {
 		cut = res.IngestionTime - int64(gi.RetentionInDays)*86_400_000
 	}
 	out := make([]logstore.InputEvent, 0, res.Stored)
-	for _, e := range evs {
+	dups := res.Duplicates
+	for i, e := range evs {
+		if len(dups) > 0 && dups[0] == i {
+			dups = dups[1:]
+			continue
+		}
 		msg, _ := logstore.NormalizeMessage(e.Message)
 		if logstore.ValidateEvent(e.Timestamp, msg) == nil && logstore.ValidateStreamName(e.Stream) == nil && e.Timestamp >= cut {
 			out = append(out, e)
@@ -413,12 +440,31 @@ func floorMinute(t int64) int64 {
 	return t - r
 }
 
-// Advance evaluates the alarms up to now (ms) and persists their state; live
-// mode calls it on the wall clock so periods close without new events.
+// Advance evaluates the alarms up to now (ms), no further than Complete
+// allows, and persists their state; live mode calls it on the wall clock
+// so periods close without new events.
 func (s *Service) Advance(now int64) ([]metricfilter.StateChange, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ch := s.eng.Advance(now)
+	return s.saveChanges(s.eng.Advance(now))
+}
+
+// Complete says that every event with a timestamp before t (ms) has been
+// ingested: flow-log delivery calls it as capture windows close, so an
+// alarm period is judged only once every window that can hold its events
+// is in (metricfilter.Engine.Complete). It judges the periods that end
+// before both t and the newest event time, and persists their state. The
+// hold lasts as long as this Service: a process that delivers nothing
+// holds nothing back.
+func (s *Service) Complete(t int64) ([]metricfilter.StateChange, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.saveChanges(s.eng.Complete(t))
+}
+
+// saveChanges runs the actions of alarm state changes and saves the
+// alarms. The caller holds mu.
+func (s *Service) saveChanges(ch []metricfilter.StateChange) ([]metricfilter.StateChange, error) {
 	if len(ch) == 0 {
 		return nil, nil
 	}
