@@ -93,9 +93,9 @@ var DefaultStart = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 type Config struct {
 	// Packets is the total of frames, at least Flows. A client whose
 	// request is refused gives up after a few tries: the packets its
-	// conversation leaves unused go to the next conversation that sends all
-	// of its own, so the total falls short only when the last conversations
-	// are refused.
+	// conversation leaves unused go to the next open conversation of its
+	// kind, so the total and the mix of kinds hold, unless no such
+	// conversation follows.
 	Packets   int64
 	Flows     int           // conversations; a TCP connection is one, and gives two flow-log records per window
 	Seed      uint64        // same seed, same bytes
@@ -336,9 +336,9 @@ func (g *generator) run(progress func(int64)) (Stats, error) {
 
 	var active convHeap
 	next := 0
-	// packets a refused conversation did not send, for the next one that
-	// sends all of its own
-	var spare uint32
+	// packets refused conversations did not send, by kind, for the next
+	// open conversation of their kind
+	var spare spareByKind
 	// conversations may run a minute past the span of starts
 	end := int64(cfg.Duration) + int64(time.Minute)
 	for {
@@ -348,12 +348,14 @@ func (g *generator) run(progress func(int64)) (Stats, error) {
 		if next < len(starts) && (len(active) == 0 || starts[next] < active[0].next ||
 			(starts[next] == active[0].next && uint32(next) < active[0].id)) {
 			c = new(conv)
-			n := budgets[next] + min(spare, math.MaxUint32-budgets[next])
-			spare = g.newConv(c, uint32(next), starts[next], n, end)
+			g.newConv(c, uint32(next), starts[next], budgets[next], end, &spare)
 			g.count(c)
 			next++
 			heap.Push(&active, c)
 			g.stats.MaxFlows = max(g.stats.MaxFlows, len(active))
+			if next == len(starts) {
+				placeSpare(active, &spare)
+			}
 		} else if len(active) > 0 {
 			c = active[0]
 		} else {
@@ -376,14 +378,63 @@ func (g *generator) run(progress func(int64)) (Stats, error) {
 	return g.snapshot(), nil
 }
 
+// spareByKind holds, by conversation kind, the packets that refused
+// conversations did not send.
+type spareByKind [kindFrag + 1]uint32
+
+// placeSpare gives the packets that no later conversation of their kind
+// took, once the last conversation has started, to open conversations under
+// way whose script can grow: of their kind first, else of any kind. What
+// none can take is not sent (Stats.Packets says so).
+func placeSpare(active convHeap, spare *spareByKind) {
+	for k := range spare {
+		for pass := 0; pass < 2 && spare[k] > 0; pass++ {
+			for _, c := range active {
+				if c.outcome != outOpen || !c.canGrow() || pass == 0 && c.kind != uint8(k) {
+					continue
+				}
+				add := min(spare[k], math.MaxUint32-c.n)
+				c.n += add
+				spare[k] -= add
+				if spare[k] == 0 {
+					break
+				}
+			}
+		}
+	}
+}
+
+// canGrow reports whether c may send more packets than planned without
+// changing what it sent or is about to send: a TCP connection before its
+// close (its FIN or RST comes at the end of the script), any other
+// conversation with packets left.
+func (c *conv) canGrow() bool {
+	if c.kind == kindTCP {
+		return c.n >= 7 && c.idx+4 <= c.n
+	}
+	return c.idx < c.n
+}
+
 // newConv draws the kind, addresses, ports and pacing of conversation id
-// into c: up to n packets from start, paced to end by end (both ns since
-// the generator's start). It returns the packets of n the conversation does
-// not send (see judge) and counts nothing: see count.
-func (g *generator) newConv(c *conv, id uint32, start int64, n uint32, end int64) (unused uint32) {
-	unused = g.describe(c, id, start, n)
+// into c: n packets from start, paced to end by end (both ns since the
+// generator's start). It counts nothing: see count. With spare (Generate),
+// a refused conversation leaves there the packets it does not send (see
+// judge), and an open one takes those of its kind: the total and the mix
+// of kinds hold.
+func (g *generator) newConv(c *conv, id uint32, start int64, n uint32, end int64, spare *spareByKind) {
+	unused := g.describe(c, id, start, n)
+	if spare != nil {
+		s := &spare[c.kind]
+		switch {
+		case unused > 0:
+			*s += min(unused, math.MaxUint32-*s)
+		case c.outcome == outOpen && *s > 0:
+			add := min(*s, math.MaxUint32-c.n)
+			c.n += add
+			*s -= add
+		}
+	}
 	c.gap = g.pace(start, c.n, end)
-	return unused
 }
 
 // describe draws the kind, addresses and ports of conversation id into c

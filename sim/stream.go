@@ -236,7 +236,7 @@ func (s *Stream) alloc() *conv {
 func (s *Stream) newConv(start int64) *conv {
 	c := s.alloc()
 	n := s.size()
-	s.g.newConv(c, s.nextID, start, n, s.end(start))
+	s.g.newConv(c, s.nextID, start, n, s.end(start), nil)
 	s.nextID++
 	return c
 }

@@ -66,8 +66,8 @@ reply, and its client tries twice more (a TCP SYN retransmitted after 1 s,
 then 2 s more; UDP requests alike) and gives up; when the request passes but
 the replies are dropped, each try gets its reply, which the network drops.
 One-way UDP and pings keep sending. The packets a refused conversation does
-not send go to the next one that sends all of its own, so --packets holds
-unless the last conversations are refused. Who pings whom depends on the two
+not send go to the next open conversation of its kind (or, at the end, to one
+under way), so --packets and the mix of kinds hold. Who pings whom depends on the two
 addresses only: ICMP records have no ports to tell two pings apart.
 
 Generation streams to disk; memory grows with the conversations open at once,

@@ -254,11 +254,11 @@ func TestServeMissingBucket(t *testing.T) {
 		t.Errorf("metric vpcflow_records_undeliverable_total: %q, want %d", metric, records)
 	}
 	p.stop(t)
-	// The demo's flow log gets 801 records (the README's tour).
-	if records != 801 {
-		t.Fatalf("pcap wrote %d records, the demo 801", records)
+	// The demo's flow log gets 807 records (the README's tour).
+	if records != 807 {
+		t.Fatalf("pcap wrote %d records, the demo 807", records)
 	}
-	n := "801"
+	n := "807"
 	for _, line := range []string{
 		"vpcflow serve: sources ended: 20,000 packets, 0 records delivered, " + n + " undeliverable (refused by their destination: describe-flow-logs shows the flow logs FAILED); still serving\n",
 		"vpcflow serve: stopped: 20,000 packets, 0 records delivered, " + n + " undeliverable (refused by their destination: describe-flow-logs shows the flow logs FAILED)\n",
