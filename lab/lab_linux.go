@@ -308,14 +308,25 @@ func output(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
 	return stdout.Bytes(), nil
 }
 
-// inNamespace runs fn on an OS thread inside namespace ns. The thread is
-// never handed back to other goroutines: it ends with fn.
+// inNamespace runs fn on an OS thread inside namespace ns, then moves the
+// thread back to its namespace before other goroutines may use it. A
+// thread that cannot go back ends with fn. (Leaving it in ns to end was
+// not enough: the runtime keeps the main thread when its goroutine ends
+// locked, and the process then counted as inside the lab's namespace,
+// holding it after its deletion.)
 func inNamespace(ns string, fn func() error) error {
 	errc := make(chan error, 1)
 	go func() {
-		runtime.LockOSThread() // no UnlockOSThread: the thread dies with this goroutine
+		runtime.LockOSThread()
+		orig, err := os.Open("/proc/thread-self/ns/net")
+		if err != nil {
+			errc <- fmt.Errorf("lab: this thread's namespace: %v", err)
+			return
+		}
+		defer orig.Close()
 		f, err := os.Open(filepath.Join(NetnsDir, ns))
 		if err != nil {
+			runtime.UnlockOSThread()
 			errc <- fmt.Errorf("lab: namespace %s: %v", ns, err)
 			return
 		}
@@ -324,7 +335,11 @@ func inNamespace(ns string, fn func() error) error {
 			errc <- fmt.Errorf("lab: entering namespace %s: %v", ns, err)
 			return
 		}
-		errc <- fn()
+		err = fn()
+		if unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread()
+		}
+		errc <- err
 	}()
 	return <-errc
 }
