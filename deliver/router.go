@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/internal/bucketlock"
@@ -40,6 +41,7 @@ type Router struct {
 	lines *Lines
 	s3    map[string]*S3Dir // by root
 	cwl   *CloudWatch
+	cwlMu sync.Mutex // guards setting cwl, which LogStats reads from any goroutine
 }
 
 // Check reports whether the router can deliver fl's records.
@@ -75,7 +77,9 @@ func (r *Router) dest(fl *flowlog.FlowLog) (flowlog.Destination, error) {
 		return r.lines, nil
 	case fl.DestinationType == flowlog.DestCloudWatch:
 		if r.cwl == nil {
+			r.cwlMu.Lock()
 			r.cwl = NewCloudWatch(r.Logs)
+			r.cwlMu.Unlock()
 		}
 		return r.cwl, nil
 	}
@@ -115,6 +119,22 @@ func (r *Router) Flush(fl *flowlog.FlowLog, before int64) error {
 	return d.Flush(fl, before)
 }
 
+// Complete passes on how far the CloudWatch Logs flow logs' records are
+// delivered (flowlog.Completer), so the log service judges alarms only on
+// complete periods. Other destinations do not need it.
+func (r *Router) Complete(before map[*flowlog.FlowLog]int64) error {
+	if r.Stdout != nil || r.cwl == nil {
+		return nil
+	}
+	cw := map[*flowlog.FlowLog]int64{}
+	for fl, b := range before {
+		if fl.DestinationType == flowlog.DestCloudWatch {
+			cw[fl] = b
+		}
+	}
+	return r.cwl.Complete(cw)
+}
+
 // Close closes every destination in use.
 func (r *Router) Close() error {
 	var errs []error
@@ -144,6 +164,18 @@ type RouterStats struct {
 	Objects     []string // S3 objects written, relative to their bucket directory
 	ObjectBytes int64
 	Logs        CloudWatchStats
+}
+
+// LogStats returns what was delivered to the log store so far; safe from
+// any goroutine.
+func (r *Router) LogStats() CloudWatchStats {
+	r.cwlMu.Lock()
+	c := r.cwl
+	r.cwlMu.Unlock()
+	if c == nil {
+		return CloudWatchStats{Groups: map[string]bool{}}
+	}
+	return c.Stats()
 }
 
 // Stats returns what was delivered so far. Call it from the goroutine that

@@ -38,6 +38,20 @@ type Destination interface {
 	Close() error
 }
 
+// Completer is a Destination that wants to know how far every flow log's
+// records have been handed over, not only the flow logs of the window that
+// closed: after each closed window the fan-out calls Complete once with
+// each of its flow logs that has this destination and the time (Unix
+// seconds) before which no record of that flow log will start any more
+// (its windows up to there are closed, and a record never starts before
+// its window; -1 while one of its intervals has closed no window yet). A
+// reader that judges periods of time (CloudWatch alarms) waits for the
+// slowest flow log rather than for the newest record: a 600 s window's
+// records come when it closes.
+type Completer interface {
+	Complete(before map[*FlowLog]int64) error
+}
+
 // Stats counts what the fan-out wrote.
 type Stats struct {
 	Records  uint64 // every record handed to destinations
@@ -225,8 +239,40 @@ func (f *Fanout) Window(w *flow.Window) error {
 		}
 		f.fail(fl, f.err)
 	}
+	if err := f.complete(); err != nil && first == nil {
+		first = err
+	}
 	if f.OnError != nil {
 		return nil
+	}
+	return first
+}
+
+// complete tells each Completer destination how far its flow logs are.
+func (f *Fanout) complete() error {
+	var dests []Completer
+	before := map[Completer]map[*FlowLog]int64{}
+	for _, fl := range f.flowLogs {
+		c, ok := f.dest(fl).(Completer)
+		if !ok {
+			continue
+		}
+		if before[c] == nil {
+			before[c] = map[*FlowLog]int64{}
+			dests = append(dests, c)
+		}
+		before[c][fl] = f.watermark(fl)
+	}
+	var first error
+	for _, c := range dests {
+		if err := c.Complete(before[c]); err != nil {
+			for fl := range before[c] {
+				f.fail(fl, err)
+			}
+			if first == nil {
+				first = err
+			}
+		}
 	}
 	return first
 }

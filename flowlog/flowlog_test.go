@@ -2,7 +2,10 @@ package flowlog
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -260,5 +263,46 @@ t.yaml:13: FlowLogs[1].MaxAggregationInterval: want 60 or 600, got 30 (InvalidPa
 	var fe *Error
 	if !errors.As(err, &fe) || fe.Line != 9 {
 		t.Fatalf("errors.As: %v %+v", err, fe)
+	}
+}
+
+// completeDest is a Completer that writes down what it is told.
+type completeDest struct {
+	memDest
+	told []string
+}
+
+func (c *completeDest) Complete(before map[*FlowLog]int64) error {
+	var parts []string
+	for fl, b := range before {
+		parts = append(parts, fmt.Sprintf("%s<%d", fl.ID, b))
+	}
+	sort.Strings(parts)
+	c.told = append(c.told, strings.Join(parts, " "))
+	return nil
+}
+
+// TestFanoutComplete: after every closed window, a Completer destination
+// hears of every flow log, not only those of the window's interval, with
+// the time before which no record of it will start: a 60 s flow log and a
+// 600 s one (closed no window yet: -1).
+func TestFanoutComplete(t *testing.T) {
+	topo := load(t)
+	inst, nat := topo.ENIByID("eni-0a1b2c3d4e5f60718"), topo.ENIByID("eni-04d3c2b1a0f9e8d76")
+	fast := &FlowLog{ID: "fl-fast", TrafficType: "ALL", MaxAggregationInterval: 60, Format: record.DefaultFormat}
+	slow := &FlowLog{ID: "fl-slow", TrafficType: "ALL", MaxAggregationInterval: 600, Format: record.DefaultFormat}
+	d := &completeDest{}
+	fan := NewFanout([]Capture{{ENI: inst, Interval: 60, FlowLogs: []*FlowLog{fast}}, {ENI: nat, Interval: 600, FlowLogs: []*FlowLog{slow}}},
+		func(*FlowLog) Destination { return d })
+	for _, w := range []*flow.Window{{Interval: 60, Start: 1700000400}, {Interval: 60, Start: 1700000940}, {Interval: 600, Start: 1700000400},
+		{Interval: 60, Start: 1700001000}} {
+		if err := fan.Window(w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{"fl-fast<1700000460 fl-slow<-1", "fl-fast<1700001000 fl-slow<-1", "fl-fast<1700001000 fl-slow<1700001000",
+		"fl-fast<1700001060 fl-slow<1700001000"}
+	if !reflect.DeepEqual(d.told, want) {
+		t.Errorf("told %q, want %q", d.told, want)
 	}
 }

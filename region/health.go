@@ -23,6 +23,9 @@ type Health struct {
 	// destination refused (see guard), which no one will receive.
 	Records       uint64 `json:"records"`
 	Undeliverable uint64 `json:"recordsUndeliverable"`
+	// AlreadyStored are the delivered records the log store had already
+	// (a replay delivered again after a restart), not stored twice.
+	AlreadyStored uint64 `json:"recordsAlreadyStored"`
 	InputErrors   int    `json:"inputErrors"`
 }
 
@@ -41,7 +44,8 @@ func (r *Region) Health() Health {
 		// over, the guard as it refuses them: the difference is clamped
 		// for the moment in between.
 		Records: s.Records.Records - min(held, s.Records.Records), Undeliverable: held,
-		InputErrors: len(s.InputErrors),
+		AlreadyStored: uint64(r.route.LogStats().AlreadyStored),
+		InputErrors:   len(s.InputErrors),
 	}
 	if r.pipe.Paced() {
 		h.Clock = "wall-clock"

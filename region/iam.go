@@ -181,6 +181,15 @@ func (g *guard) Flush(fl *flowlog.FlowLog, before int64) error {
 
 func (g *guard) Close() error { return g.next.Close() }
 
+// Complete passes on how far a flow log's records are delivered
+// (flowlog.Completer), so alarms wait for the windows still open.
+func (g *guard) Complete(before map[*flowlog.FlowLog]int64) error {
+	if c, ok := g.next.(flowlog.Completer); ok {
+		return c.Complete(before)
+	}
+	return nil
+}
+
 // markFailed remembers that a flow log is FAILED, so its next full
 // delivery marks it SUCCESS again.
 func (g *guard) markFailed(id string) {

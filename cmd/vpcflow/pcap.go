@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"runtime/debug"
-	"sort"
 	"strings"
 	"time"
 
@@ -152,14 +151,7 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 	if !f.quiet {
 		st := router.Stats()
 		printPcapSummary(stderr, sum, st, f.out)
-		if len(st.Logs.Groups) > 0 {
-			groups := make([]string, 0, len(st.Logs.Groups))
-			for g := range st.Logs.Groups {
-				groups = append(groups, g)
-			}
-			sort.Strings(groups)
-			fmt.Fprintf(stderr, "  delivered %s events to log group(s) %s\n", grouped(uint64(st.Logs.Events)), strings.Join(groups, ", "))
-		}
+		printLogsDelivered(stderr, st.Logs)
 	}
 	for _, e := range sum.InputErrors {
 		fmt.Fprintf(stderr, "vpcflow: %v\n", e)

@@ -203,9 +203,12 @@ FlowLogs:
 			t.Fatalf("exit %d: %s", code, errOut)
 		}
 	}
-	deliverOnce() // creates the group
-	// A metric filter counting rejected records: as on AWS it sees the
-	// events ingested after it exists, so the capture is delivered again.
+	// The group first (an empty import makes it), then a metric filter
+	// counting rejected records: as on AWS it sees the events ingested
+	// after it exists.
+	if _, errOut, code := runBinary(t, nil, "logs", "put", "--data-dir", data, "--group", "vpc-flow-logs", "-"); code != 0 {
+		t.Fatalf("logs put: %d %s", code, errOut)
+	}
 	_, errOut, code := runBinary(t, nil, "logs", "metric-filter", "put", "--data-dir", data, "--group", "vpc-flow-logs",
 		"--name", "rejects", "--metric-name", "Rejects", "--metric-namespace", "VPC", "--metric-value", "1",
 		"--pattern", "[version, account, eni, source, destination, srcport, destport, protocol, packets, bytes, windowstart, windowend, action=REJECT, flowlogstatus]")

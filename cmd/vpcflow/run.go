@@ -109,7 +109,9 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 		return &exitError{code: 1, msg: err.Error()}
 	}
 	if !f.quiet {
-		printPcapSummary(stderr, sum, router.Stats(), f.out)
+		st := router.Stats()
+		printPcapSummary(stderr, sum, st, f.out)
+		printLogsDelivered(stderr, st.Logs)
 		printCapture(stderr, sum.Capture)
 	}
 	for _, e := range sum.InputErrors {

@@ -270,6 +270,9 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 // never delivered later.
 func recordsSummary(h region.Health) string {
 	s := grouped(h.Records) + " records delivered"
+	if h.AlreadyStored > 0 {
+		s += " (" + grouped(h.AlreadyStored) + " of them already in the log store from an earlier delivery of their windows, not stored again)"
+	}
 	if h.Undeliverable > 0 {
 		s += ", " + grouped(h.Undeliverable) + " undeliverable (refused by their destination: describe-flow-logs shows the flow logs FAILED)"
 	}
