@@ -111,6 +111,7 @@ type health struct {
 	Packets              uint64
 	Records              uint64
 	RecordsUndeliverable uint64
+	RecordsAlreadyStored uint64
 }
 
 // makeBucket creates a bucket of the data dir before serve starts, as
