@@ -144,6 +144,9 @@ func plan(cfg Configuration, t *topology.Topology) (*Plan, error) {
 	bySubnet := map[*topology.Subnet]*SubnetPlan{}
 	bridges := map[string]string{}
 	for k, s := range t.Subnets {
+		if s.ACL == nil {
+			return nil, fmt.Errorf("lab: %s: no network ACL (the topology gives every subnet one)", s.ID)
+		}
 		sp := &SubnetPlan{Subnet: s, Table: firstTable + k,
 			MAC: fmt.Sprintf("%s:%02x:%02x", routerMACBase, (k+1)>>8, (k+1)&0xff)}
 		if k+1 >= 0xff00 {
