@@ -30,29 +30,67 @@ const benchBatch = 1000
 // BenchmarkIngest measures the internal ingestion path, batched and fsync'd,
 // against two baselines in the same run: the bare bbolt cost of one put per
 // event in one transaction per batch, and an fsync'd append-only file.
+// store-once is the delivery path (IngestOnce: each event hashed and
+// recorded per source, stream and minute), store-once-again the same
+// batches delivered a second time (nothing new: read, compare, no sync).
 func BenchmarkIngest(b *testing.B) {
 	evs := benchEvents(200_000)
-	b.Run("store", func(b *testing.B) {
+	ingest := func(b *testing.B, s *Store, i int, source string) int {
+		n := 0
+		for j := 0; j < len(evs); j += benchBatch {
+			batch := append([]InputEvent(nil), evs[j:j+benchBatch]...)
+			for k := range batch { // later rounds continue in time
+				batch[k].Timestamp += int64(i) * int64(len(evs)) * 10
+			}
+			var err error
+			if source == "" {
+				_, err = s.Ingest("/bench", batch)
+			} else {
+				_, err = s.IngestOnce("/bench", source, batch)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			n += benchBatch
+		}
+		return n
+	}
+	open := func(b *testing.B) *Store {
 		s, err := Open(b.TempDir(), Options{Account: testAccount, Region: testRegion, Now: func() time.Time { return time.UnixMilli(t0) }})
 		if err != nil {
 			b.Fatal(err)
 		}
+		return s
+	}
+	for _, source := range []string{"", "fl-1"} {
+		name := "store"
+		if source != "" {
+			name = "store-once"
+		}
+		b.Run(name, func(b *testing.B) {
+			s := open(b)
+			defer s.Close()
+			b.ResetTimer()
+			n := 0
+			for i := 0; i < b.N; i++ {
+				n += ingest(b, s, i, source)
+			}
+			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+	b.Run("store-once-again", func(b *testing.B) {
+		s := open(b)
 		defer s.Close()
+		ingest(b, s, 0, "fl-1")
 		b.ResetTimer()
 		n := 0
 		for i := 0; i < b.N; i++ {
-			for j := 0; j < len(evs); j += benchBatch {
-				batch := append([]InputEvent(nil), evs[j:j+benchBatch]...)
-				for k := range batch { // later rounds continue in time
-					batch[k].Timestamp += int64(i) * int64(len(evs)) * 10
-				}
-				if _, err := s.Ingest("/bench", batch); err != nil {
-					b.Fatal(err)
-				}
-				n += benchBatch
-			}
+			n += ingest(b, s, 0, "fl-1")
 		}
 		b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
+		if st := s.Counters(); st.Ingested != uint64(len(evs)) {
+			b.Fatalf("%d events stored, want %d", st.Ingested, len(evs))
+		}
 	})
 	b.Run("baseline-bbolt-bare", func(b *testing.B) {
 		db, err := bolt.Open(filepath.Join(b.TempDir(), "bare.db"), 0o644, nil)

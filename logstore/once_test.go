@@ -72,7 +72,7 @@ func TestIngestOnceOtherRecords(t *testing.T) {
 	if _, err := s.IngestOnce("/vpc/flow", "fl-1", onceBatch()); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.IngestOnce("/vpc/flow", "fl-1", []InputEvent{
+	second := []InputEvent{
 		ev("eni-a-all", t0+1000, "a 1"),         // 0: delivered (twice)
 		ev("eni-a-all", t0+1000, "a 1"),         // 1: delivered
 		ev("eni-a-all", t0+1000, "a 1"),         // 2: a third copy: new
@@ -80,9 +80,18 @@ func TestIngestOnceOtherRecords(t *testing.T) {
 		ev("eni-b-all", t0+1000, "a 1"),         // 4: another stream: new
 		ev("eni-b-all", t0+1000, "b 1 longer"),  // 5: another message: new
 		ev("eni-b-all", t0+dayMs+5000, "b day"), // 6: delivered
-	})
+	}
+	res, err := s.IngestOnce("/vpc/flow", "fl-1", second)
 	if err != nil || res.Stored != 4 || !reflect.DeepEqual(res.Duplicates, []int{0, 1, 6}) {
 		t.Fatalf("second delivery: %+v %v", res, err)
+	}
+	// Each delivery again: the markers merged the second's events with the
+	// first's (kept sorted), and every event is found.
+	for _, again := range [][]InputEvent{second, onceBatch()} {
+		res, err = s.IngestOnce("/vpc/flow", "fl-1", again)
+		if err != nil || res.Stored != 0 || len(res.Duplicates) != len(again) {
+			t.Fatalf("again: %+v %v", res, err)
+		}
 	}
 	got := scanAll(t, s, "/vpc/flow", 0, 1<<62)
 	want := []string{
