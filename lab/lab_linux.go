@@ -106,6 +106,13 @@ func (l *Lab) build(ctx context.Context) error {
 	for _, ns := range l.created {
 		r.ip(ns, "link", "set", "lo", "up")
 	}
+	// The rules before any interface: the first packet of an ENI meets
+	// them (an IPv6 listener report at link up passed the router's rules
+	// before the ENI's own were there to stop it).
+	r.nft(p.Router, RouterRuleset(p))
+	for _, e := range p.ENIs {
+		r.nft(e.Namespace, ENIRuleset(e))
+	}
 
 	// The router: a bridge per subnet, the internet link.
 	for _, s := range p.Subnets {
@@ -207,12 +214,6 @@ func (l *Lab) build(ctx context.Context) error {
 	r.ip(p.Router, "rule", "add", "pref", "999", "iif", RouterLinkDev, "lookup", strconv.Itoa(inboundTable))
 	for _, fam := range families(p.IPv6) {
 		r.ip(p.Router, fam, "rule", "add", "pref", "32000", "blackhole")
-	}
-
-	// The rules.
-	r.nft(p.Router, RouterRuleset(p))
-	for _, e := range p.ENIs {
-		r.nft(e.Namespace, ENIRuleset(e))
 	}
 	return r.err
 }

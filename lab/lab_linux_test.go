@@ -280,6 +280,16 @@ func compare(t *testing.T, recs map[flow]uint64, kernel map[ruleKey]ruleCount) {
 			t.Errorf("the kernel dropped %d packets at %s (%q) that no record rejects", c.packets, k.rule, k.eni)
 		}
 	}
+	if t.Failed() {
+		for f, n := range recs {
+			t.Logf("record %+v: %d packets", f, n)
+		}
+		for k, c := range kernel {
+			if c.packets > 0 {
+				t.Logf("kernel %s on %q: %d packets (drop %v)", k.rule, k.eni, c.packets, c.drop)
+			}
+		}
+	}
 }
 
 // TestPingExample builds the ping example, pings the instance's public
