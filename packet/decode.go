@@ -11,6 +11,9 @@ const (
 	etherVLAN   = 0x8100 // 802.1Q
 	etherQinQ   = 0x88A8 // 802.1ad service tag
 	etherQinQv1 = 0x9100 // pre-standard QinQ, still seen on switches
+	etherPPPoE  = 0x8864 // PPPoE session stage (RFC 2516); 0x8863, discovery, carries no IP
+	etherMPLS   = 0x8847 // MPLS unicast (RFC 3032)
+	etherMPLSmc = 0x8848 // MPLS multicast (RFC 5332)
 )
 
 // Address families of the NULL/LOOP link types. IPv6 differs by OS: the BSDs
@@ -25,41 +28,80 @@ const (
 
 var be = binary.BigEndian
 
+// opts are what a decoder may still open, passed down the layers: each
+// tunnel is opened at most once per frame, which bounds the nesting.
+type opts uint8
+
+const (
+	optVXLAN opts = 1 << iota // open VXLAN (UDP to port 4789)
+	optNoPW                   // a pseudowire was opened: do not open another
+)
+
 // Decode decodes one frame of the given link type into p and returns the
-// outcome. It never allocates and never panics; p is fully overwritten, and
-// after a Reason other than OK or L4Truncated its IP fields must be ignored.
+// outcome, opening no IP tunnel (Decoder{}.Decode). It never allocates and
+// never panics; p is fully overwritten, and after a Reason other than OK or
+// L4Truncated its IP fields must be ignored.
 func Decode(lt LinkType, data []byte, p *Packet) Reason {
+	return decode(lt, data, p, 0)
+}
+
+// Decoder decodes frames as Decode does, opening the IP tunnels of Decap.
+// The zero Decoder is Decode.
+type Decoder struct {
+	// Decap lists the IP tunnels whose inner packet is reported instead of
+	// the outer one.
+	Decap Decap
+}
+
+// Decode decodes one frame as the package-level Decode does, opening the
+// tunnels of d.Decap.
+func (d Decoder) Decode(lt LinkType, data []byte, p *Packet) Reason {
+	var o opts
+	if d.Decap&DecapVXLAN != 0 {
+		o |= optVXLAN
+	}
+	return decode(lt, data, p, o)
+}
+
+func decode(lt LinkType, data []byte, p *Packet, o opts) Reason {
 	*p = Packet{}
 	switch lt {
 	case LinkEthernet:
-		return decodeEthernet(data, p)
+		return decodeEthernet(data, p, o)
+	case LinkPPP:
+		// RFC 1662 framing starts with address ff and control 03; without
+		// it, the frame starts with the protocol.
+		if len(data) >= 2 && data[0] == 0xff && data[1] == 0x03 {
+			data = data[2:]
+		}
+		return decodePPP(data, p, o)
 	case LinkRaw, linkRawDLT12, linkRawDLT14:
 		if len(data) == 0 {
 			return Truncated
 		}
 		switch data[0] >> 4 {
 		case 4:
-			return decodeIPv4(data, p)
+			return decodeIPv4(data, p, o)
 		case 6:
-			return decodeIPv6(data, p)
+			return decodeIPv6(data, p, o)
 		}
 		return BadIPHeader
 	case LinkIPv4:
-		return decodeIPv4(data, p)
+		return decodeIPv4(data, p, o)
 	case LinkIPv6:
-		return decodeIPv6(data, p)
+		return decodeIPv6(data, p, o)
 	case LinkLinuxSLL:
 		// packet type(2) ARPHRD(2) addr len(2) addr(8) protocol(2)
 		if len(data) < 16 {
 			return Truncated
 		}
-		return decodeCooked(be.Uint16(data[2:4]), be.Uint16(data[14:16]), data[16:], p)
+		return decodeCooked(be.Uint16(data[2:4]), be.Uint16(data[14:16]), data[16:], p, o)
 	case LinkLinuxSLL2:
 		// protocol(2) reserved(2) ifindex(4) ARPHRD(2) packet type(1) addr len(1) addr(8)
 		if len(data) < 20 {
 			return Truncated
 		}
-		return decodeCooked(be.Uint16(data[8:10]), be.Uint16(data[0:2]), data[20:], p)
+		return decodeCooked(be.Uint16(data[8:10]), be.Uint16(data[0:2]), data[20:], p, o)
 	case LinkNull, LinkLoop:
 		if len(data) < 4 {
 			return Truncated
@@ -78,38 +120,39 @@ func Decode(lt LinkType, data []byte, p *Packet) Reason {
 		}
 		switch family {
 		case afInet:
-			return decodeIPv4(data[4:], p)
+			return decodeIPv4(data[4:], p, o)
 		case afInet6Linux, afInet6BSD, afInet6BSDi, afInet6Apple:
-			return decodeIPv6(data[4:], p)
+			return decodeIPv6(data[4:], p, o)
 		}
 		return NotIP
 	}
 	return UnsupportedLink
 }
 
-func decodeEthernet(data []byte, p *Packet) Reason {
+func decodeEthernet(data []byte, p *Packet, o opts) Reason {
 	if len(data) < 14 {
 		return Truncated
 	}
 	copy(p.DstMAC[:], data[0:6])
 	copy(p.SrcMAC[:], data[6:12])
 	p.HasMAC = true
-	return decodeEtherType(be.Uint16(data[12:14]), data[14:], p)
+	return decodeEtherType(be.Uint16(data[12:14]), data[14:], p, o)
 }
 
 // decodeCooked handles the Linux cooked headers: the protocol field is an
 // EtherType unless the device type says otherwise (netlink, CAN, ...).
-func decodeCooked(arphrd, proto uint16, data []byte, p *Packet) Reason {
+func decodeCooked(arphrd, proto uint16, data []byte, p *Packet, o opts) Reason {
 	const arphrdNetlink = 824
 	if arphrd == arphrdNetlink {
 		return NotIP
 	}
-	return decodeEtherType(proto, data, p)
+	return decodeEtherType(proto, data, p, o)
 }
 
-// decodeEtherType walks VLAN tags, then hands IP to its decoder. An EtherType
-// below 0x0600 is an 802.3 length (LLC frames: STP, ...), not IP.
-func decodeEtherType(et uint16, data []byte, p *Packet) Reason {
+// decodeEtherType walks VLAN tags, then hands IP, PPPoE and MPLS to their
+// decoders. An EtherType below 0x0600 is an 802.3 length (LLC frames: STP,
+// ...), not IP.
+func decodeEtherType(et uint16, data []byte, p *Packet, o opts) Reason {
 	for et == etherVLAN || et == etherQinQ || et == etherQinQv1 {
 		if len(data) < 4 {
 			return Truncated
@@ -129,14 +172,18 @@ func decodeEtherType(et uint16, data []byte, p *Packet) Reason {
 	}
 	switch et {
 	case etherIPv4:
-		return decodeIPv4(data, p)
+		return decodeIPv4(data, p, o)
 	case etherIPv6:
-		return decodeIPv6(data, p)
+		return decodeIPv6(data, p, o)
+	case etherPPPoE:
+		return decodePPPoE(data, p, o)
+	case etherMPLS, etherMPLSmc:
+		return decodeMPLS(data, p, o)
 	}
 	return NotIP
 }
 
-func decodeIPv4(data []byte, p *Packet) Reason {
+func decodeIPv4(data []byte, p *Packet, o opts) Reason {
 	if len(data) < 20 {
 		return Truncated
 	}
@@ -169,7 +216,7 @@ func decodeIPv4(data []byte, p *Packet) Reason {
 	if total < len(data) {
 		data = data[:total]
 	}
-	return decodeL4(data[ihl:], p)
+	return decodeL4(data[ihl:], p, o)
 }
 
 // IPv6 extension headers that Decode walks through (RFC 8200 order).
@@ -181,7 +228,7 @@ const (
 	ipv6DestOpts = 60
 )
 
-func decodeIPv6(data []byte, p *Packet) Reason {
+func decodeIPv6(data []byte, p *Packet, o opts) Reason {
 	if len(data) < 40 {
 		return Truncated
 	}
@@ -207,7 +254,7 @@ func decodeIPv6(data []byte, p *Packet) Reason {
 		case ipv6HopByHop, ipv6Routing, ipv6DestOpts, ipv6AH, ipv6Fragment:
 		default:
 			p.Proto = next
-			return decodeL4(rest, p)
+			return decodeL4(rest, p, o)
 		}
 		if len(rest) < 8 {
 			return extTruncated(cut, next, rest, p)
@@ -254,8 +301,9 @@ func extTruncated(cut bool, next uint8, rest []byte, p *Packet) Reason {
 	return BadExtHeader
 }
 
-// decodeL4 reads ports, TCP flags or ICMP type/code from the transport header.
-func decodeL4(data []byte, p *Packet) Reason {
+// decodeL4 reads ports, TCP flags or ICMP type/code from the transport header,
+// and opens VXLAN when asked to.
+func decodeL4(data []byte, p *Packet, o opts) Reason {
 	switch p.Proto {
 	case ProtoTCP:
 		if len(data) >= 4 {
@@ -274,6 +322,9 @@ func decodeL4(data []byte, p *Packet) Reason {
 		p.SrcPort = be.Uint16(data[0:2])
 		p.DstPort = be.Uint16(data[2:4])
 		p.HasPorts = true
+		if o&optVXLAN != 0 && p.DstPort == vxlanPort && p.Proto == ProtoUDP {
+			return decodeVXLAN(data, p, o)
+		}
 	case ProtoICMP, ProtoICMPv6:
 		if len(data) < 2 {
 			return L4Truncated

@@ -261,8 +261,9 @@ func TestDecodeDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// FuzzDecode: any bytes under any link type decode without panic, and a
-// packet reported as IP has consistent fields.
+// FuzzDecode: any bytes under any link type decode without panic, with and
+// without VXLAN opened, and a packet reported as IP has consistent fields.
+// The seeds are every frame of the tables, encapsulations included.
 func FuzzDecode(f *testing.F) {
 	for _, c := range append(decodeCases(), choiceCases()...) {
 		f.Add(uint16(c.lt), hx(c.frame))
@@ -270,29 +271,54 @@ func FuzzDecode(f *testing.F) {
 	for _, c := range badCases {
 		f.Add(uint16(c.lt), hx(c.frame))
 	}
+	for _, c := range encapCases() {
+		f.Add(uint16(c.lt), hx(c.frame))
+	}
+	for _, c := range encapBadCases {
+		f.Add(uint16(c.lt), hx(c.frame))
+	}
 	f.Fuzz(func(t *testing.T, lt uint16, data []byte) {
-		var p Packet
-		r := Decode(LinkType(lt), data, &p)
-		if r >= NumReasons {
-			t.Fatalf("reason %d", r)
+		var plain, decap Packet
+		r := Decode(LinkType(lt), data, &plain)
+		checkDecoded(t, r, &plain)
+		if plain.Encap&EncapVXLAN != 0 || plain.VNI != 0 || plain.TunnelSrc.IsValid() {
+			t.Fatalf("vxlan opened by Decode: %+v", plain)
 		}
-		if !r.HasIP() {
-			return
+		rd := Decoder{Decap: DecapVXLAN}.Decode(LinkType(lt), data, &decap)
+		checkDecoded(t, rd, &decap)
+		if decap.Encap&EncapVXLAN == 0 && (rd != r || decap != plain) {
+			t.Fatalf("no vxlan, yet decap changed %v %+v into %v %+v", r, plain, rd, decap)
 		}
-		switch p.IPVersion {
-		case 4:
-			if !p.Src.Is4() || !p.Dst.Is4() || p.IPLen < 20 {
-				t.Fatalf("ipv4 fields %+v", p)
-			}
-		case 6:
-			if !p.Src.Is6() || !p.Dst.Is6() || p.IPLen < 40 {
-				t.Fatalf("ipv6 fields %+v", p)
-			}
-		default:
-			t.Fatalf("version %d with reason %v", p.IPVersion, r)
-		}
-		if p.HasPorts && p.FragOffset != 0 {
-			t.Fatal("ports on a later fragment")
+		if decap.Encap&EncapVXLAN != 0 && rd.HasIP() && (!decap.TunnelSrc.IsValid() || !decap.TunnelDst.IsValid() || decap.VNI >= 1<<24) {
+			t.Fatalf("vxlan fields %+v", decap)
 		}
 	})
+}
+
+func checkDecoded(t *testing.T, r Reason, p *Packet) {
+	t.Helper()
+	if r >= NumReasons {
+		t.Fatalf("reason %d", r)
+	}
+	if p.Encap >= 1<<NumEncaps {
+		t.Fatalf("encap %b", p.Encap)
+	}
+	if !r.HasIP() {
+		return
+	}
+	switch p.IPVersion {
+	case 4:
+		if !p.Src.Is4() || !p.Dst.Is4() || p.IPLen < 20 {
+			t.Fatalf("ipv4 fields %+v", p)
+		}
+	case 6:
+		if !p.Src.Is6() || !p.Dst.Is6() || p.IPLen < 40 {
+			t.Fatalf("ipv6 fields %+v", p)
+		}
+	default:
+		t.Fatalf("version %d with reason %v", p.IPVersion, r)
+	}
+	if p.HasPorts && p.FragOffset != 0 {
+		t.Fatal("ports on a later fragment")
+	}
 }

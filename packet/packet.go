@@ -3,9 +3,14 @@
 //
 // It exists because decoding is the hot path of the pipeline: a hand-written
 // offset parser into one flat, reusable struct is several times faster than a
-// general layer decoder and allocates nothing. Only outer headers are read:
-// a tunnel (GRE, IP-in-IP, VXLAN) is reported as its outer protocol, the way
-// AWS sees it. Malformed input is never an error or a panic, it is a Reason.
+// general layer decoder and allocates nothing. Malformed input is never an
+// error or a panic, it is a Reason.
+//
+// Link-layer encapsulations are opened to the IP packet they carry: PPPoE
+// sessions, MPLS label stacks and Ethernet pseudowires over MPLS (see Encap).
+// IP tunnels (GRE, IP-in-IP, 6in4, VXLAN, ...) are reported as their outer
+// packet, the way AWS logs them, unless a Decoder is asked to open VXLAN
+// (DecapVXLAN), for captures of AWS Traffic Mirroring.
 package packet
 
 import (
@@ -19,6 +24,7 @@ type LinkType uint16
 const (
 	LinkNull      LinkType = 0   // BSD loopback, 4-byte address family in the capturing host's byte order
 	LinkEthernet  LinkType = 1   // Ethernet II, with optional 802.1Q/802.1ad tags
+	LinkPPP       LinkType = 9   // PPP (RFC 1661), with or without the HDLC-like address and control bytes ff 03
 	LinkRaw       LinkType = 101 // raw IP; version from the first nibble
 	LinkLoop      LinkType = 108 // OpenBSD loopback, 4-byte address family in network byte order
 	LinkLinuxSLL  LinkType = 113 // Linux cooked capture v1 (16-byte header)
@@ -38,6 +44,8 @@ func (l LinkType) String() string {
 		return "NULL"
 	case LinkEthernet:
 		return "EN10MB"
+	case LinkPPP:
+		return "PPP"
 	case LinkRaw, linkRawDLT12, linkRawDLT14:
 		return "RAW"
 	case LinkLoop:
@@ -57,7 +65,7 @@ func (l LinkType) String() string {
 // Supported reports whether Decode understands frames of this link type.
 func (l LinkType) Supported() bool {
 	switch l {
-	case LinkNull, LinkEthernet, LinkRaw, LinkLoop, LinkLinuxSLL, LinkIPv4, LinkIPv6, LinkLinuxSLL2,
+	case LinkNull, LinkEthernet, LinkPPP, LinkRaw, LinkLoop, LinkLinuxSLL, LinkIPv4, LinkIPv6, LinkLinuxSLL2,
 		linkRawDLT12, linkRawDLT14:
 		return true
 	}
@@ -90,13 +98,25 @@ const (
 // Packet can be reused for a whole capture.
 type Packet struct {
 	// SrcMAC and DstMAC are set when HasMAC (Ethernet frames only; Linux
-	// cooked and raw IP captures have no destination MAC).
+	// cooked and raw IP captures have no destination MAC). They are those of
+	// the Ethernet frame that carries the IP packet: the inner frame of a
+	// pseudowire or of an opened VXLAN tunnel, the outer one otherwise.
 	SrcMAC, DstMAC [6]byte
 	HasMAC         bool
 	// VLAN is the VLAN ID of the outermost 802.1Q/802.1ad tag and InnerVLAN
 	// that of the second one (QinQ); VLANTags counts the tags (0 = untagged).
+	// Like the MACs, they are those of the frame that carries the IP packet.
 	VLAN, InnerVLAN uint16
 	VLANTags        uint8
+
+	// Encap lists the encapsulations opened to reach the IP packet (0: none).
+	Encap Encap
+	// VNI is the VXLAN Network Identifier of an opened VXLAN tunnel, and
+	// TunnelSrc, TunnelDst the addresses of the outer IP packet (for AWS
+	// Traffic Mirroring: the source interface's primary address and the
+	// mirror target's). Set when Encap has EncapVXLAN.
+	VNI                  uint32
+	TunnelSrc, TunnelDst netip.Addr
 
 	IPVersion uint8 // 4 or 6
 	Src, Dst  netip.Addr
@@ -154,6 +174,10 @@ const (
 	BadIPHeader
 	// BadExtHeader: an IPv6 extension header runs past the packet's length.
 	BadExtHeader
+	// BadEncap: an encapsulation header Decode opens is inconsistent: a
+	// PPPoE session header whose version, type or code is not 1, 1, 0, or
+	// a VXLAN header without its valid-VNI (I) flag.
+	BadEncap
 
 	// NumReasons is the number of Reason values, for arrays indexed by Reason.
 	NumReasons
@@ -167,6 +191,7 @@ var reasonNames = [NumReasons]string{
 	Truncated:       "truncated",
 	BadIPHeader:     "bad-ip-header",
 	BadExtHeader:    "bad-ipv6-extension-header",
+	BadEncap:        "bad-encapsulation-header",
 }
 
 // String returns a short kebab-case name, suitable for summaries and metric labels.
