@@ -1,0 +1,164 @@
+package detect
+
+import (
+	"net/netip"
+	"strings"
+
+	"github.com/vpcflow/vpcflow/record"
+)
+
+// Flow is what the detectors read of one flow-log record: a few fields out
+// of the sixty of record.Record, so that a stream of them is cheap to hold
+// and to pass (benchmarks keep millions in memory).
+type Flow struct {
+	Interface                              string
+	Account, Region, VPC, Subnet, Instance string
+	Src, Dst                               netip.Addr
+	SrcPort, DstPort                       int32 // -1: absent
+	Protocol                               int16 // -1: absent
+	Packets, Bytes                         int64 // -1: absent
+	Start, End                             int64 // Unix seconds; -1: absent
+	Action                                 record.ActionValue
+	Direction                              record.Direction
+	Status                                 record.Status
+	// Have says which fields the record's format has: a detector whose
+	// fields a format lacks says so once (Engine.Notes) instead of
+	// counting every record as incomplete.
+	Have Fields
+}
+
+// Fields is a set of the record fields the detectors read.
+type Fields uint16
+
+// The fields the detectors read.
+const (
+	FieldInterface Fields = 1 << iota
+	FieldSrcAddr
+	FieldDstAddr
+	FieldSrcPort
+	FieldDstPort
+	FieldProtocol
+	FieldPackets
+	FieldBytes
+	FieldStart
+	FieldAction
+	FieldDirection
+)
+
+var fieldNames = []struct {
+	f     Fields
+	field record.Field
+}{
+	{FieldInterface, record.InterfaceID}, {FieldSrcAddr, record.SrcAddr}, {FieldDstAddr, record.DstAddr},
+	{FieldSrcPort, record.SrcPort}, {FieldDstPort, record.DstPort}, {FieldProtocol, record.Protocol},
+	{FieldPackets, record.Packets}, {FieldBytes, record.Bytes}, {FieldStart, record.Start},
+	{FieldAction, record.Action}, {FieldDirection, record.FlowDirection},
+}
+
+// FieldsOf is the set of detector fields that format f has.
+func FieldsOf(f *record.Format) Fields {
+	var have Fields
+	for _, n := range fieldNames {
+		if f.Has(n.field) {
+			have |= n.f
+		}
+	}
+	return have
+}
+
+// String lists the AWS names of the fields in s.
+func (s Fields) String() string {
+	var names []string
+	for _, n := range fieldNames {
+		if s&n.f != 0 {
+			names = append(names, n.field.Name())
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+// Converter fills Flows from records, working out the fields of a format
+// once rather than per record. The zero value is ready to use.
+type Converter struct {
+	format *record.Format
+	have   Fields
+}
+
+// Flow fills out with the fields of r, a record in format f.
+func (c *Converter) Flow(f *record.Format, r *record.Record, out *Flow) {
+	if f != c.format {
+		c.format, c.have = f, FieldsOf(f)
+	}
+	*out = Flow{
+		Interface: r.InterfaceID, Account: r.AccountID, Region: r.Region, VPC: r.VPCID,
+		Subnet: r.SubnetID, Instance: r.InstanceID,
+		Src: r.SrcAddr, Dst: r.DstAddr,
+		SrcPort: port(r.SrcPort), DstPort: port(r.DstPort), Protocol: int16(min(r.Protocol, 255)),
+		Packets: r.Packets, Bytes: r.Bytes, Start: r.Start, End: r.End,
+		Action: r.Action, Direction: r.FlowDirection, Status: r.LogStatus,
+		Have: c.have,
+	}
+	if r.Protocol < 0 {
+		out.Protocol = -1
+	}
+}
+
+// port narrows a record port (0-65535, or Absent) to an int32.
+func port(n int64) int32 {
+	if n < 0 || n > 65535 {
+		return -1
+	}
+	return int32(n)
+}
+
+// Protocol numbers the detectors name (IANA).
+const (
+	protoICMP   = 1
+	protoTCP    = 6
+	protoUDP    = 17
+	protoICMPv6 = 58
+	protoSCTP   = 132
+)
+
+// hasPorts reports whether records of protocol p carry real ports (ICMP
+// records have "0 0").
+func hasPorts(p int16) bool { return p == protoTCP || p == protoUDP || p == protoSCTP }
+
+// classifier holds the two settings every per-record test needs.
+type classifier struct {
+	ephemeral int32
+	short     int64
+}
+
+// request reports whether a record from port sp to port dp goes from a
+// client to a service (dp is the service port) rather than back. Of an
+// ephemeral port and a lower one, the ephemeral one is the client's; of
+// two of the same kind, the lower port is the service's. Flow logs carry no
+// connection state, and TCP flags are OR-ed over a window (the SYN of the
+// opener and the SYN-ACK of the answer both show SYN and ACK), so ports are
+// all there is.
+func (c classifier) request(sp, dp int32) bool {
+	se, de := sp >= c.ephemeral, dp >= c.ephemeral
+	if se != de {
+		return se
+	}
+	return dp <= sp
+}
+
+// probe reports whether f looks like a probe: rejected, or short.
+func (c classifier) probe(f *Flow) bool {
+	return f.Action == record.ActionReject || (f.Packets >= 0 && f.Packets <= c.short)
+}
+
+// cgnat is the shared address space of carrier-grade NAT (RFC 6598): not
+// private by netip's definition, but never an internet host either.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// public reports whether a is an internet address: global unicast and
+// neither private (RFC 1918, RFC 4193) nor shared (RFC 6598). The
+// documentation ranges count as public: AWS's examples and vpcflow's
+// simulator use them for internet hosts.
+func public(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsValid() && a.IsGlobalUnicast() && !a.IsPrivate() && !(a.Is4() && cgnat.Contains(a))
+}
