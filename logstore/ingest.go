@@ -379,7 +379,7 @@ func (s *Store) writeDay(g *group, day int64, pend []pending, idx []int, ingest 
 			return err
 		}
 		if source != "" {
-			dups, err := skipDelivered(tx, source, pend, idx, dup)
+			dups, err := skipDelivered(tx, source, pend, idx, dup, seq+1)
 			if err != nil {
 				return err
 			}
