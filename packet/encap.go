@@ -160,18 +160,21 @@ const (
 	vxlanFlagI = 0x08
 )
 
-// decodePPPoE reads a PPPoE session header (RFC 2516: version 1 and type 1
-// in one byte, code 0, session id, length) and the PPP frame after it. The
-// PPPoE length is not needed: the IP header says where the packet ends.
+// decodePPPoE reads a PPPoE session header (RFC 2516: version and type in
+// one byte, code, session id, length) and the PPP frame of that length
+// after it. Version, type and code are not checked, as the Linux kernel,
+// tshark and gopacket do not check them; a length past the end of the
+// frame is that of a frame cut by the snap length.
 func decodePPPoE(data []byte, p *Packet, o opts) Reason {
 	p.Encap |= EncapPPPoE
 	if len(data) < 6 {
 		return Truncated
 	}
-	if data[0] != 0x11 || data[1] != 0 {
-		return BadEncap
+	payload := data[6:]
+	if n := int(be.Uint16(data[4:6])); n < len(payload) {
+		payload = payload[:n] // Ethernet padding
 	}
-	return decodePPP(data[6:], p, o)
+	return decodePPP(payload, p, o)
 }
 
 // decodePPP reads the PPP protocol field (RFC 1661: two bytes, or one when

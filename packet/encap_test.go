@@ -68,6 +68,10 @@ func encapCases() []encapCase {
 		{"pppoe compressed protocol field, ipv6", 0, LinkEthernet, ethHdr + "88 64 11 00 00 2a 00 3d 57" + v6("00 14", "06") + tcpSYN, OK,
 			Packet{SrcMAC: mac1, DstMAC: mac2, HasMAC: true, IPVersion: 6, Src: a6, Dst: b6, Proto: 6, TTL: 64,
 				IPLen: 60, HasPorts: true, SrcPort: 49153, DstPort: 443, TCPFlags: TCPSyn, Encap: EncapPPPoE}},
+		// Like the Linux kernel, tshark and gopacket, the decoder does not
+		// check the version, type and code of a session frame.
+		{"pppoe version 2, code a7", 0, LinkEthernet, ethHdr + "88 64 21 a7 00 2a 00 3e 00 21" + ipv4SYN, OK,
+			with(tcpSynV4, func(p *Packet) { p.Encap = EncapPPPoE })},
 		{"vlan-tagged pppoe", 0, LinkEthernet, ethHdr + "81 00 00 0a" + pppoeIPv4 + ipv4SYN, OK,
 			with(tcpSynV4, func(p *Packet) { p.VLAN, p.VLANTags, p.Encap = 10, 1, EncapPPPoE })},
 		{"pppoe carrying mpls", 0, LinkEthernet, ethHdr + "88 64 11 00 00 2a 00 42 02 81" + mplsS100 + ipv4SYN, OK,
@@ -158,8 +162,7 @@ var encapBadCases = []struct {
 }{
 	{"pppoe discovery", 0, LinkEthernet, ethHdr + "88 63 11 09 00 00 00 04 01 01 00 00", NotIP, 0},
 	{"pppoe lcp", 0, LinkEthernet, ethHdr + "88 64 11 00 00 2a 00 06 c0 21 01 01 00 04", NotIP, EncapPPPoE},
-	{"pppoe version 2", 0, LinkEthernet, ethHdr + "88 64 21 00 00 2a 00 3e 00 21" + ipv4SYN, BadEncap, EncapPPPoE},
-	{"pppoe terminate code on the session type", 0, LinkEthernet, ethHdr + "88 64 11 a7 00 2a 00 00", BadEncap, EncapPPPoE},
+	{"pppoe length shorter than the ip header", 0, LinkEthernet, ethHdr + "88 64 11 00 00 2a 00 10 00 21" + ipv4SYN, Truncated, EncapPPPoE},
 	{"pppoe header cut", 0, LinkEthernet, ethHdr + "88 64 11 00 00", Truncated, EncapPPPoE},
 	{"pppoe without ppp protocol", 0, LinkEthernet, ethHdr + "88 64 11 00 00 2a 00 00", Truncated, EncapPPPoE},
 	{"ppp protocol cut", 0, LinkEthernet, ethHdr + "88 64 11 00 00 2a 00 01 00", Truncated, EncapPPPoE},
@@ -296,4 +299,26 @@ func TestDecodeEncapsulationsDoNotAllocate(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("%v allocations", allocs)
 	}
+}
+
+// EncapFrame is a frame of the encapsulation tables, exported for the
+// cross-checks with gopacket and tshark in package packet_test.
+type EncapFrame struct {
+	Name   string
+	Decap  Decap
+	LT     LinkType
+	Data   []byte
+	Reason Reason
+}
+
+// EncapFrames returns every frame of encapCases and encapBadCases.
+func EncapFrames() []EncapFrame {
+	var out []EncapFrame
+	for _, c := range encapCases() {
+		out = append(out, EncapFrame{c.name, c.decap, c.lt, hx(c.frame), c.reason})
+	}
+	for _, c := range encapBadCases {
+		out = append(out, EncapFrame{c.name, c.decap, c.lt, hx(c.frame), c.reason})
+	}
+	return out
 }

@@ -174,9 +174,9 @@ const (
 	BadIPHeader
 	// BadExtHeader: an IPv6 extension header runs past the packet's length.
 	BadExtHeader
-	// BadEncap: an encapsulation header Decode opens is inconsistent: a
-	// PPPoE session header whose version, type or code is not 1, 1, 0, or
-	// a VXLAN header without its valid-VNI (I) flag.
+	// BadEncap: an encapsulation header Decode was asked to open is
+	// inconsistent: a VXLAN header without its valid-VNI (I) flag, which
+	// the Linux kernel drops too.
 	BadEncap
 
 	// NumReasons is the number of Reason values, for arrays indexed by Reason.

@@ -26,16 +26,11 @@ type tuple = tsharktest.Tuple
 
 type tally = tsharktest.Tally
 
-func tsharkTally(t *testing.T, path string) map[tuple]tally {
-	t.Helper()
-	res, err := tsharktest.Count(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
+func decoderTally(t *testing.T, path string) (map[tuple]tally, packet.Counters) {
+	return decoderTallyWith(t, path, packet.Decoder{})
 }
 
-func decoderTally(t *testing.T, path string) (map[tuple]tally, packet.Counters) {
+func decoderTallyWith(t *testing.T, path string, d packet.Decoder) (map[tuple]tally, packet.Counters) {
 	t.Helper()
 	r, err := capture.Open(path)
 	if err != nil {
@@ -53,7 +48,7 @@ func decoderTally(t *testing.T, path string) (map[tuple]tally, packet.Counters) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		reason := packet.Decode(f.LinkType, f.Data, &p)
+		reason := d.Decode(f.LinkType, f.Data, &p)
 		c.Add(reason)
 		if !reason.HasIP() {
 			continue
@@ -102,26 +97,41 @@ func TestAgreesWithTshark(t *testing.T) {
 
 	for _, path := range paths {
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			want := tsharkTally(t, path)
-			got, counters := decoderTally(t, path)
-			var diffs []string
-			for k, w := range want {
-				if g := got[k]; g != w {
-					diffs = append(diffs, fmt.Sprintf("%v: decoder %d packets %d bytes, tshark %d packets %d bytes", k, g.Packets, g.Bytes, w.Packets, w.Bytes))
-				}
-			}
-			for k, g := range got {
-				if _, ok := want[k]; !ok {
-					diffs = append(diffs, fmt.Sprintf("%v: decoder %d packets %d bytes, tshark none", k, g.Packets, g.Bytes))
-				}
-			}
-			sort.Strings(diffs)
-			if len(diffs) > 0 {
-				t.Errorf("%d tuples differ (%s):\n%s", len(diffs), counters.String(), strings.Join(diffs[:min(len(diffs), 20)], "\n"))
-			}
-			t.Logf("%d tuples agree (%s)", len(want), counters.String())
+			agree(t, path, tsharktest.Options{}, packet.Decoder{})
 		})
 	}
+	// A real VXLAN capture (ICMP and ARP between two tunnel endpoints),
+	// with VXLAN opened: the IP layer after tshark's "vxlan".
+	t.Run("vxlan.pcap decap vxlan", func(t *testing.T) {
+		agree(t, "../testdata/pcaps/tcpdump/vxlan.pcap", tsharktest.Options{After: "vxlan"}, packet.Decoder{Decap: packet.DecapVXLAN})
+	})
+}
+
+// agree compares, per 5-tuple, the packets and IP bytes the decoder finds in
+// a capture with those tshark finds.
+func agree(t *testing.T, path string, o tsharktest.Options, d packet.Decoder) {
+	t.Helper()
+	want, err := tsharktest.CountWith(path, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, counters := decoderTallyWith(t, path, d)
+	var diffs []string
+	for k, w := range want {
+		if g := got[k]; g != w {
+			diffs = append(diffs, fmt.Sprintf("%v: decoder %d packets %d bytes, tshark %d packets %d bytes", k, g.Packets, g.Bytes, w.Packets, w.Bytes))
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("%v: decoder %d packets %d bytes, tshark none", k, g.Packets, g.Bytes))
+		}
+	}
+	sort.Strings(diffs)
+	if len(diffs) > 0 {
+		t.Errorf("%d tuples differ (%s):\n%s", len(diffs), counters.String(), strings.Join(diffs[:min(len(diffs), 20)], "\n"))
+	}
+	t.Logf("%d tuples agree (%s)", len(want), counters.String())
 }
 
 // writeHandBuilt writes frames as our link types frame them, one capture per
@@ -190,4 +200,90 @@ func hexBytes(s string) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// pwLabel is the bottom label of the pseudowire frames of the encapsulation
+// tables. An MPLS payload carries no type, and tshark guesses a
+// pseudowire's control word from the vendor part of the MAC addresses after
+// the stack; naming the label's payload ("Decode As") makes it decode the
+// control word and the frame after it, as the decoder does for a payload
+// whose first nibble is 0.
+var pwArgs = []string{"-d", "mpls.label==101,pwethcw"}
+
+// TestEncapAgreesWithTshark: every frame of the encapsulation tables
+// (PPPoE, MPLS, pseudowires, PPP links, VXLAN; good and bad), one capture
+// per link type, is decoded by tshark and the decoder, which must find the
+// same IP layer (5-tuple and IP length) or none: the outer packet as it is,
+// then with VXLAN opened against the IP layer tshark finds after "vxlan".
+func TestEncapAgreesWithTshark(t *testing.T) {
+	if !tsharktest.Available() {
+		t.Skip("tshark not installed (apt-get install tshark)")
+	}
+	// Frames where tshark differs on purpose when VXLAN is opened.
+	differ := map[string]string{
+		"vxlan without the I flag": "tshark opens VXLAN without the valid-VNI flag, which Linux drops",
+	}
+	byLink := map[packet.LinkType][]packet.EncapFrame{}
+	for _, f := range packet.EncapFrames() {
+		byLink[f.LT] = append(byLink[f.LT], f)
+	}
+	dir := t.TempDir()
+	n := 0
+	for lt, frames := range byLink {
+		var data [][]byte
+		for _, f := range frames {
+			data = append(data, f.Data)
+		}
+		path := writeFrames(t, filepath.Join(dir, lt.String()+".pcap"), lt, data)
+		for _, decap := range []bool{false, true} {
+			o, d := tsharktest.Options{Args: pwArgs}, packet.Decoder{}
+			if decap {
+				o.After, d.Decap = "vxlan", packet.DecapVXLAN
+			}
+			want, err := tsharktest.Frames(path, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want) != len(frames) {
+				t.Fatalf("%v: tshark read %d frames of %d", lt, len(want), len(frames))
+			}
+			for i, f := range frames {
+				if why, ok := differ[f.Name]; ok && decap {
+					t.Logf("%s: not compared: %s", f.Name, why)
+					continue
+				}
+				var p packet.Packet
+				r := d.Decode(lt, f.Data, &p)
+				var got tsharktest.Frame
+				if r.HasIP() {
+					got = tsharktest.Frame{Tuple: tuple{Src: p.Src, Dst: p.Dst, Proto: p.Proto}, Bytes: uint64(p.IPLen), IP: true}
+					if p.HasPorts {
+						got.SrcPort, got.DstPort = p.SrcPort, p.DstPort
+					}
+				}
+				if got != want[i] {
+					t.Errorf("%s (decap %v): decoder %v %+v, tshark %+v", f.Name, decap, r, got, want[i])
+				}
+				n++
+			}
+		}
+	}
+	t.Logf("%d frames compared", n)
+}
+
+func writeFrames(t *testing.T, path string, lt packet.LinkType, frames [][]byte) string {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w, _ := capture.NewWriter(f, lt)
+	for i, fr := range frames {
+		w.WritePacket(int64(1_700_000_000+i)*1e9, fr, len(fr))
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

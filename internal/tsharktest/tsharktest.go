@@ -40,9 +40,51 @@ var fields = []string{
 }
 
 // Count runs tshark over path.
-func Count(path string) (map[Tuple]Tally, error) {
+func Count(path string) (map[Tuple]Tally, error) { return CountWith(path, Options{}) }
+
+// Options change what CountWith counts.
+type Options struct {
+	// Args are added to tshark's, e.g. "-d", "mpls.label==101,pwethcw"
+	// for a decoding tshark cannot guess.
+	Args []string
+	// After names a protocol of frame.protocols ("vxlan"): in a frame that
+	// has it, the IP layer counted is the first one after it instead of the
+	// outer one.
+	After string
+}
+
+// CountWith runs tshark over path with o.
+func CountWith(path string, o Options) (map[Tuple]Tally, error) {
+	frames, err := Frames(path, o)
+	if err != nil {
+		return nil, err
+	}
+	res := map[Tuple]Tally{}
+	for _, f := range frames {
+		if !f.IP {
+			continue
+		}
+		tl := res[f.Tuple]
+		tl.Packets++
+		tl.Bytes += f.Bytes
+		res[f.Tuple] = tl
+	}
+	return res, nil
+}
+
+// Frame is what tshark found in one frame: the tuple and IP length of the
+// IP layer counted, when it found one (IP).
+type Frame struct {
+	Tuple
+	Bytes uint64
+	IP    bool
+}
+
+// Frames runs tshark over path with o and returns every frame, in order.
+func Frames(path string, o Options) ([]Frame, error) {
 	args := []string{"-n", "-r", path, "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE",
 		"-T", "fields", "-E", "occurrence=a", "-E", "aggregator=,", "-E", "separator=/t"}
+	args = append(args, o.Args...)
 	for _, f := range fields {
 		args = append(args, "-e", f)
 	}
@@ -53,24 +95,29 @@ func Count(path string) (map[Tuple]Tally, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tshark: %v\n%s", err, stderr.String())
 	}
-	res := map[Tuple]Tally{}
+	var res []Frame
 	for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
 		if line == "" {
-			continue
+			continue // no frame at all (frame.protocols is never empty)
 		}
-		k, length, ok := parseLine(line)
-		if !ok {
-			continue
-		}
-		tl := res[k]
-		tl.Packets++
-		tl.Bytes += length
-		res[k] = tl
+		k, length, ok := parseLine(line, o.After)
+		res = append(res, Frame{k, length, ok})
 	}
 	return res, nil
 }
 
-func parseLine(line string) (Tuple, uint64, bool) {
+// protoOf names, for each field, the entry of frame.protocols it belongs
+// to, so the field's occurrence for a layer can be found.
+var protoOf = map[string]string{
+	"ip.src": "ip", "ip.dst": "ip", "ip.proto": "ip", "ip.len": "ip",
+	"ipv6.src": "ipv6", "ipv6.dst": "ipv6", "ipv6.plen": "ipv6", "ipv6.nxt": "ipv6",
+	"ipv6.hopopts.nxt": "ipv6.hopopts", "ipv6.routing.nxt": "ipv6.routing", "ipv6.fraghdr.nxt": "ipv6.fraghdr",
+	"ipv6.dstopts.nxt": "ipv6.dstopts", "ah.next_header": "ah",
+	"tcp.srcport": "tcp", "tcp.dstport": "tcp", "udp.srcport": "udp", "udp.dstport": "udp",
+	"sctp.srcport": "sctp", "sctp.dstport": "sctp",
+}
+
+func parseLine(line, after string) (Tuple, uint64, bool) {
 	col := strings.Split(line, "\t")
 	for len(col) < len(fields) {
 		col = append(col, "")
@@ -81,37 +128,68 @@ func parseLine(line string) (Tuple, uint64, bool) {
 			v[f] = strings.Split(col[i], ",")
 		}
 	}
-	first := func(f string) string {
-		if len(v[f]) == 0 {
-			return ""
-		}
-		return v[f][0]
+	var protos []string
+	if len(v["frame.protocols"]) > 0 {
+		protos = strings.Split(v["frame.protocols"][0], ":")
 	}
+	// The IP layer counted is the first "ip" or "ipv6" in the protocol
+	// stack, or the first after the protocol named by after.
+	start := 0
+	for i, p := range protos {
+		if after != "" && p == after {
+			start = i + 1
+			break
+		}
+	}
+	pos, outer := -1, ""
+	for i := start; i < len(protos); i++ {
+		if protos[i] == "ip" || protos[i] == "ipv6" {
+			pos, outer = i, protos[i]
+			break
+		}
+	}
+	// A field's occurrence for that layer is the number of layers of its
+	// protocol before it.
+	before := func(proto string) int {
+		n := 0
+		for _, p := range protos[:max(pos, 0)] {
+			if p == proto {
+				n++
+			}
+		}
+		return n
+	}
+	nth := func(f string, i int) string {
+		if i < len(v[f]) {
+			return v[f][i]
+		}
+		return ""
+	}
+	first := func(f string) string { return nth(f, before(protoOf[f])) }
 	num := func(f string) uint64 {
 		n, _ := strconv.ParseUint(first(f), 10, 32)
 		return n
 	}
-	// The outer IP layer is the first "ip" or "ipv6" in the protocol stack.
-	var outer string
-	for _, p := range strings.Split(first("frame.protocols"), ":") {
-		if p == "ip" || p == "ipv6" {
-			outer = p
-			break
-		}
+	addr := func(f string) (netip.Addr, bool) {
+		a, err := netip.ParseAddr(first(f))
+		return a, err == nil
 	}
 	var k Tuple
 	var length uint64
+	var okS, okD bool
 	switch outer {
 	case "":
 		return k, 0, false
 	case "ip":
-		k.Src, k.Dst = netip.MustParseAddr(first("ip.src")), netip.MustParseAddr(first("ip.dst"))
+		k.Src, okS = addr("ip.src")
+		k.Dst, okD = addr("ip.dst")
 		k.Proto = uint8(num("ip.proto"))
 		length = num("ip.len")
 	case "ipv6":
-		k.Src, k.Dst = netip.MustParseAddr(first("ipv6.src")), netip.MustParseAddr(first("ipv6.dst"))
+		k.Src, okS = addr("ipv6.src")
+		k.Dst, okD = addr("ipv6.dst")
 		length = 40 + num("ipv6.plen")
-		// Follow the outer extension header chain, each header's Next Header
+		// Follow the extension header chain, each header's Next Header
 		// field taken in order of appearance.
 		used := map[string]int{}
 		next := num("ipv6.nxt")
@@ -129,14 +207,20 @@ func parseLine(line string) (Tuple, uint64, bool) {
 			case 51:
 				f = "ah.next_header"
 			}
-			if f == "" || used[f] >= len(v[f]) {
+			i := before(protoOf[f]) + used[f]
+			if f == "" || i >= len(v[f]) {
 				break
 			}
-			n, _ := strconv.ParseUint(v[f][used[f]], 10, 8)
+			n, _ := strconv.ParseUint(v[f][i], 10, 8)
 			used[f]++
 			next = n
 		}
 		k.Proto = uint8(next)
+	}
+	if !okS || !okD {
+		// tshark names the layer but gave up before its addresses (a
+		// bogus header length, a header cut by an encapsulation's length).
+		return Tuple{}, 0, false
 	}
 	port := func(f string) uint16 {
 		n, _ := strconv.ParseUint(first(f), 10, 16)
