@@ -22,6 +22,10 @@ type Configuration struct {
 	// ShortPackets: a record of at most this many packets is short, the
 	// mark of a probe (a SYN, a SYN and a RST, a retry). Default 3.
 	ShortPackets int64
+	// ProbeBytesPerPacket: a short record of at most this many bytes per
+	// packet (20 more for IPv6) is a probe; more means payload. Default
+	// 64: a SYN with the usual options is 60 bytes, a RST 40.
+	ProbeBytesPerPacket int64
 	// EphemeralPort is the lowest client (ephemeral) port: of two ports,
 	// one at or above it and one below, the lower is the service port.
 	// Default 32768 (Linux; Windows and most NAT use higher ones).
@@ -46,7 +50,7 @@ type Configuration struct {
 // ScanThresholds are the thresholds of a scan or a sweep within one window.
 type ScanThresholds struct {
 	// MinTargets is the least number of distinct ports (scan) or hosts
-	// (sweep) one source must try. Defaults: 15 ports, 20 hosts.
+	// (sweep) one source must try. Defaults: 15 ports, 10 hosts.
 	MinTargets int
 	// MinProbeShare is the least share of those attempts that are probes
 	// (rejected, or short). Default 0.8.
@@ -122,12 +126,13 @@ type Limits struct {
 // DefaultConfiguration returns the defaults documented on Configuration.
 func DefaultConfiguration() Configuration {
 	return Configuration{
-		Window:        10 * time.Minute,
-		Lateness:      20 * time.Minute,
-		ShortPackets:  3,
-		EphemeralPort: 32768,
-		Portscan:      ScanThresholds{MinTargets: 15, MinProbeShare: 0.8},
-		Sweep:         ScanThresholds{MinTargets: 20, MinProbeShare: 0.8},
+		Window:              10 * time.Minute,
+		Lateness:            20 * time.Minute,
+		ShortPackets:        3,
+		ProbeBytesPerPacket: 64,
+		EphemeralPort:       32768,
+		Portscan:            ScanThresholds{MinTargets: 15, MinProbeShare: 0.8},
+		Sweep:               ScanThresholds{MinTargets: 10, MinProbeShare: 0.8},
 		Probe: ProbeThresholds{
 			// Remote administration, databases, caches and search engines
 			// that are commonly left open and are probed from the
@@ -165,6 +170,8 @@ func (c *Configuration) validate() error {
 		return bad("Lateness", "a whole number of seconds, 0 or more", c.Lateness)
 	case c.ShortPackets < 1:
 		return bad("ShortPackets", "at least 1", c.ShortPackets)
+	case c.ProbeBytesPerPacket < 40:
+		return bad("ProbeBytesPerPacket", "at least 40 (an IPv4 and TCP header)", c.ProbeBytesPerPacket)
 	case c.EphemeralPort < 1 || c.EphemeralPort > 65535:
 		return bad("EphemeralPort", "a port 1-65535", c.EphemeralPort)
 	}

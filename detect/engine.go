@@ -115,7 +115,7 @@ func New(cfg Configuration) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg:   cfg,
-		cls:   classifier{ephemeral: int32(cfg.EphemeralPort), short: cfg.ShortPackets},
+		cls:   classifier{ephemeral: int32(cfg.EphemeralPort), short: cfg.ShortPackets, probeBytes: cfg.ProbeBytesPerPacket},
 		win:   int64(cfg.Window.Seconds()),
 		late:  int64(cfg.Lateness.Seconds()),
 		enis:  make(map[string]int32),
@@ -219,7 +219,7 @@ func (e *Engine) Observe(f *Flow) {
 		if f.Action == record.ActionAccept {
 			flags |= portOpenProbe
 		}
-	} else if f.Action == record.ActionAccept && f.Packets > e.cls.short {
+	} else if f.Action == record.ActionAccept && f.Packets > e.cls.short && e.cls.certain(f.SrcPort, f.DstPort) {
 		flags |= portTalk
 	}
 	if !a.ports.add(uint16(f.DstPort), flags, e.cfg.Limits.PortsPerPair) {

@@ -237,7 +237,9 @@ func TestInboundPortSweep(t *testing.T) {
 	if got := info(t, f); got["hosts"] != 20.0 || got["probes"] != 20.0 || len(got["interfaces"].([]any)) != 20 {
 		t.Errorf("info %v", got)
 	}
-	none(t, run(t, DefaultConfiguration(), sweep(19)))
+	// 9 interfaces are below MinTargets (10); 10 are not.
+	none(t, run(t, DefaultConfiguration(), sweep(9)))
+	one(t, run(t, DefaultConfiguration(), sweep(10)), TypeInboundPortSweep)
 }
 
 func TestMassIPScan(t *testing.T) {
@@ -252,7 +254,7 @@ func TestMassIPScan(t *testing.T) {
 		nca.RemoteIPDetails.IPAddressV4 != "203.0.113.100" || nca.Blocked {
 		t.Errorf("finding %+v, action %+v", f, nca)
 	}
-	none(t, run(t, DefaultConfiguration(), fs[:19]))
+	none(t, run(t, DefaultConfiguration(), fs[:9]))
 }
 
 // egress: eni-a (10.0.0.5) sends bytes to dst in window w (start w*600).
@@ -444,5 +446,40 @@ func TestConfigurationErrors(t *testing.T) {
 		if _, err := New(cfg); err == nil || err.Error() != c.want {
 			t.Errorf("got %v, want %s", err, c.want)
 		}
+	}
+}
+
+func TestEvidence(t *testing.T) {
+	// The inbound scan (20 records on eni-a), the sweep (20 records on
+	// eni-01..20) and one unrelated record.
+	fs := append(inboundScan(20), sweep(20)...)
+	fs = append(fs, rec("eni-a", "10.0.0.5", "10.0.0.9", 50000, 443, 10, 1000, 30, accept))
+	e := run(t, DefaultConfiguration(), fs)
+	c := e.Collector(5)
+	// Offered in reverse: the evidence kept is the earliest by start all
+	// the same.
+	for i := len(fs) - 1; i >= 0; i-- {
+		if c.Match(&fs[i]) {
+			c.Add(fs[i].Start, Evidence{Source: "f.log", Line: int64(i + 1), Record: fmt.Sprintf("record %d", i)})
+		}
+	}
+	c.Finish()
+	got := map[string]string{}
+	for _, f := range e.Findings() {
+		var lines []string
+		for _, ev := range f.Evidence {
+			lines = append(lines, fmt.Sprint(ev.Line))
+		}
+		got[f.Type] = fmt.Sprintf("%s +%d", strings.Join(lines, ","), f.EvidenceOmitted)
+	}
+	// Scan records are lines 1-20 (starts 0-19), sweep records lines
+	// 21-40 (starts 0-19): 5 of 20 kept each, 15 omitted; the unrelated
+	// record (line 41) is in neither.
+	want := map[string]string{
+		TypeInboundPortscan:  "1,2,3,4,5 +15",
+		TypeInboundPortSweep: "21,22,23,24,25 +15",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("evidence %v, want %v", got, want)
 	}
 }

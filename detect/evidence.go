@@ -26,7 +26,7 @@ type matcher struct {
 const (
 	mRequest   uint8 = 1 << iota // a request (classifier.request)
 	mOpenProbe                   // an accepted probe
-	mTalk                        // accepted, more than ShortPackets
+	mTalk                        // accepted, more than ShortPackets, ports certain
 	mReject                      // REJECT
 	mAttempt                     // a brute-force attempt (see pairAgg.ssh)
 	mPublicSrc                   // from an internet address
@@ -46,7 +46,7 @@ func (e *Engine) matches(m *matcher, f *Flow) bool {
 	switch {
 	case m.tests&(mRequest|mAttempt) != 0 && !request,
 		m.tests&mOpenProbe != 0 && !(e.cls.probe(f) && f.Action == record.ActionAccept),
-		m.tests&mTalk != 0 && !(!e.cls.probe(f) && f.Action == record.ActionAccept && f.Packets > e.cls.short),
+		m.tests&mTalk != 0 && !(!e.cls.probe(f) && f.Action == record.ActionAccept && f.Packets > e.cls.short && e.cls.certain(f.SrcPort, f.DstPort)),
 		m.tests&mReject != 0 && f.Action != record.ActionReject,
 		m.tests&mPublicSrc != 0 && !public(f.Src):
 		return false

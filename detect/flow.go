@@ -124,10 +124,11 @@ const (
 // records have "0 0").
 func hasPorts(p int16) bool { return p == protoTCP || p == protoUDP || p == protoSCTP }
 
-// classifier holds the two settings every per-record test needs.
+// classifier holds the settings every per-record test needs.
 type classifier struct {
-	ephemeral int32
-	short     int64
+	ephemeral  int32
+	short      int64
+	probeBytes int64
 }
 
 // request reports whether a record from port sp to port dp goes from a
@@ -145,9 +146,33 @@ func (c classifier) request(sp, dp int32) bool {
 	return dp <= sp
 }
 
-// probe reports whether f looks like a probe: rejected, or short.
+// certain reports whether the ports of a record leave no doubt which is
+// the service's: one ephemeral and the other not, or one well-known (below
+// 1024) and the other not. A server on port 8443 answering a client behind
+// NAT on port 2000 is not certain: request would take the client's port for
+// the service.
+func (c classifier) certain(sp, dp int32) bool {
+	return (sp >= c.ephemeral) != (dp >= c.ephemeral) || (sp < 1024) != (dp < 1024)
+}
+
+// probe reports whether f looks like a probe: rejected, or short and made
+// of packets without payload (SYN, RST: the tail of an idle session is
+// short too, but carries data).
 func (c classifier) probe(f *Flow) bool {
-	return f.Action == record.ActionReject || (f.Packets >= 0 && f.Packets <= c.short)
+	if f.Action == record.ActionReject {
+		return true
+	}
+	if f.Packets < 0 || f.Packets > c.short {
+		return false
+	}
+	if f.Bytes < 0 {
+		return true
+	}
+	per := c.probeBytes
+	if f.Src.Is6() && !f.Src.Is4In6() {
+		per += 20 // the IPv6 header is 20 bytes longer
+	}
+	return f.Bytes <= f.Packets*per
 }
 
 // cgnat is the shared address space of carrier-grade NAT (RFC 6598): not

@@ -74,7 +74,7 @@ type pairAgg struct {
 // Flags of a service port of a pair: what the requests to it looked like.
 const (
 	portProbe     uint8 = 1 << iota // a probe (rejected or short) went to it
-	portTalk                        // an accepted request of more than ShortPackets went to it
+	portTalk                        // an accepted request of more than ShortPackets went to it, its ports certain (classifier.certain)
 	portOpenProbe                   // an accepted short request went to it: a probe of an open port
 )
 
