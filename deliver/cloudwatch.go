@@ -20,7 +20,11 @@ import (
 // delivery"): one stream per interface named `<interface-id>-all` in the flow
 // log's group (flow logs sharing a group share the stream), one event per
 // record whose message is the record line without header or newline and whose
-// timestamp is start × 1000. Each window's batch is sorted by timestamp.
+// timestamp is start × 1000. Each window's batch is sorted by timestamp and
+// ingested once: records its flow log delivered before (a capture converted
+// again, a service restarted over a replay) are skipped and counted. After
+// each closed window it tells the log service how far every flow log's
+// records are in (Complete), so alarms wait for the windows still open.
 type CloudWatch struct {
 	Store LogIngester
 

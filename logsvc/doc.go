@@ -13,6 +13,10 @@
 // logs put`, by flow-log delivery or by the PutLogEvents API runs the
 // metric filters of its group once, and the datapoints and alarm state
 // changes it causes are durable before the write is acknowledged.
+// Flow-log delivery (IngestOnce) may hand a window over again; what its
+// flow log delivered before is neither stored nor counted again, and it
+// says how far every flow log is (Complete), so alarms do not judge a
+// period before its records are in.
 //
 // A data dir answers for one account and region (Identity): every ARN and
 // the account in error messages come from it. The first open records it;
