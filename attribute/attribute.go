@@ -29,6 +29,10 @@ type Stats struct {
 	Rejected         uint64 // observations with action REJECT
 	EgressDropped    uint64 // ingress side skipped because the sender's egress was rejected
 	FragmentsNoPorts uint64 // non-first fragments whose first fragment was not seen
+	// Mirrored counts the packets taken out of VXLAN (Traffic Mirroring)
+	// and attributed by Mirrored; MirrorSourceUnknown those among them,
+	// with a topology, whose outer source is no declared interface.
+	Mirrored, MirrorSourceUnknown uint64
 }
 
 // Config says how to attribute packets.
@@ -141,6 +145,28 @@ func (a *Attributor) Packet(p *packet.Packet, tsNanos int64, emit func(*flow.Obs
 	if to != nil {
 		a.side(to, record.Ingress, p, emit)
 	}
+}
+
+// Mirrored attributes a packet the decoder took out of VXLAN, as AWS Traffic
+// Mirroring sends a copy of each packet of a source interface, from that
+// interface's primary private address (p.TunnelSrc), to a mirror target.
+// With a topology that declares the interface owning p.TunnelSrc, that
+// interface alone saw the packet: mirroring two interfaces that talk to
+// each other gives each its own record once, as their flow logs would,
+// where the MACs of the copy would give both interfaces a record from each
+// copy. The direction comes from the inner packet, as for a pinned capture
+// (PacketOn). Otherwise (no topology, or a source not declared) the inner
+// packet is attributed as any packet (Packet): by its MACs, then addresses.
+func (a *Attributor) Mirrored(p *packet.Packet, tsNanos int64, emit func(*flow.Observation)) {
+	a.stats.Mirrored++
+	if t := a.cfg.Topology; t != nil {
+		if e := t.ENIByIP("", p.TunnelSrc); e != nil {
+			a.PacketOn(e, e.MAC, p, tsNanos, emit)
+			return
+		}
+		a.stats.MirrorSourceUnknown++
+	}
+	a.Packet(p, tsNanos, emit)
 }
 
 // PacketOn attributes a packet captured on an interface pinned to ENI e

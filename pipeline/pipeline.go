@@ -46,6 +46,12 @@ type Config struct {
 	Inputs []Input
 	Flow   flow.Configuration
 	Policy policy.Config
+	// Decap lists the IP tunnels whose inner packets are logged instead of
+	// the outer ones: packet.DecapVXLAN for captures of AWS Traffic
+	// Mirroring, attributed to the mirrored interfaces
+	// (attribute.Attributor.Mirrored). Zero keeps every tunnel outer, as AWS
+	// logs them.
+	Decap packet.Decap
 	// MaxWait bounds how long a paced pipeline sleeps between two looks
 	// at its inputs and the clock (default 1 s).
 	MaxWait time.Duration
@@ -93,9 +99,12 @@ type Progress struct {
 
 // Summary is what a pipeline did.
 type Summary struct {
-	Packets   uint64 // frames read
-	Bytes     uint64 // their length on the wire
-	Decode    packet.Counters
+	Packets uint64 // frames read
+	Bytes   uint64 // their length on the wire
+	Decode  packet.Counters
+	// Encap counts the frames by the encapsulations the decoder opened in
+	// them (PPPoE, MPLS, pseudowires; VXLAN with Config.Decap).
+	Encap     packet.EncapCounters
 	Attribute attribute.Stats
 	Flow      flow.Stats
 	Records   flowlog.Stats
@@ -159,6 +168,7 @@ type Pipeline struct {
 	sinkMu sync.Mutex
 	sinkEr error
 
+	dec      packet.Decoder
 	pkt      packet.Packet
 	emit     func(*flow.Observation)
 	sum      Summary
@@ -204,7 +214,7 @@ func New(cfg Config, deps Dependencies) (*Pipeline, error) {
 		cfg.MaxWait = time.Second
 	}
 	p := &Pipeline{cfg: cfg, deps: deps, clock: deps.Clock, wake: make(chan struct{}, 1),
-		done: make(chan struct{}), ended: make(chan struct{})}
+		done: make(chan struct{}), ended: make(chan struct{}), dec: packet.Decoder{Decap: cfg.Decap}}
 	var err error
 	if cfg.Topology != nil {
 		if p.engine, err = policy.New(cfg.Topology, cfg.Policy); err != nil {
@@ -448,13 +458,20 @@ func (p *Pipeline) run() {
 	p.publish()
 }
 
-// process decodes and attributes one frame of input x.
+// process decodes and attributes one frame of input x. A packet taken out
+// of VXLAN is a mirrored copy: it belongs to the interface mirrored, not to
+// the one that captured it, whatever input x is pinned to.
 func (p *Pipeline) process(x *input, fr *capture.Frame) {
 	p.sum.Packets++
 	p.sum.Bytes += uint64(fr.WireLen)
-	r := packet.Decode(fr.LinkType, fr.Data, &p.pkt)
+	r := p.dec.Decode(fr.LinkType, fr.Data, &p.pkt)
 	p.sum.Decode.Add(r)
+	p.sum.Encap.Add(p.pkt.Encap)
 	if !r.HasIP() {
+		return
+	}
+	if p.pkt.Encap&packet.EncapVXLAN != 0 {
+		p.attr.Mirrored(&p.pkt, fr.TimestampNanos, p.emit)
 		return
 	}
 	if x.pin != nil {
@@ -689,7 +706,7 @@ func floorSec(ns int64) int64 {
 // publish copies the producer's counters for Snapshot.
 func (p *Pipeline) publish() {
 	p.liveMu.Lock()
-	p.live.Packets, p.live.Bytes, p.live.Decode = p.sum.Packets, p.sum.Bytes, p.sum.Decode
+	p.live.Packets, p.live.Bytes, p.live.Decode, p.live.Encap = p.sum.Packets, p.sum.Bytes, p.sum.Decode, p.sum.Encap
 	p.live.Attribute = p.attr.Stats()
 	p.live.TopologyChanges, p.live.TrackingResets = p.topoChanges, p.trackingResets
 	if p.engine != nil {

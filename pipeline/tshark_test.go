@@ -3,6 +3,7 @@ package pipeline
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -51,6 +52,12 @@ type triple struct {
 // 5-tuple, the packets and bytes of the records over all windows.
 func recordTally(t *testing.T, path string) map[tsharktest.Tuple]tsharktest.Tally {
 	t.Helper()
+	return recordTallyWith(t, path, 0)
+}
+
+// recordTallyWith is recordTally with the tunnels of decap opened.
+func recordTallyWith(t *testing.T, path string, decap packet.Decap) map[tsharktest.Tuple]tsharktest.Tally {
+	t.Helper()
 	eni := &topology.ENI{ID: "eni-00000000000000001", AccountID: "123456789012", Region: "us-east-1"}
 	iv := 60
 	format := "${pkt-srcaddr} ${pkt-dstaddr} ${protocol} ${srcport} ${dstport} ${packets} ${bytes} ${log-status}"
@@ -61,7 +68,7 @@ func recordTally(t *testing.T, path string) map[tsharktest.Tuple]tsharktest.Tall
 	}
 	var out bytes.Buffer
 	lines := deliver.NewLines(&out)
-	sum, err := Run(Config{Interface: eni, FlowLogs: fls, Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig()},
+	sum, err := Run(Config{Interface: eni, FlowLogs: fls, Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig(), Decap: decap},
 		Dependencies{Destination: func(*flowlog.FlowLog) flowlog.Destination { return lines }}, []string{path})
 	if err != nil {
 		t.Fatal(err)
@@ -186,4 +193,24 @@ func TestRecordsAgreeWithTshark(t *testing.T) {
 	if compared < 2000 {
 		t.Errorf("only %d tuples compared", compared)
 	}
+}
+
+// TestRecordsAgreeWithTsharkDecap: with VXLAN opened, the records of a real
+// VXLAN capture count the packets and IP bytes of the IP layer tshark finds
+// after "vxlan" (ICMP between the tunnelled hosts; the ARP frames inside
+// are not IP).
+func TestRecordsAgreeWithTsharkDecap(t *testing.T) {
+	if !tsharktest.Available() {
+		t.Skip("tshark not installed (apt-get install tshark)")
+	}
+	path := "../testdata/pcaps/tcpdump/vxlan.pcap"
+	want, err := tsharktest.CountWith(path, tsharktest.Options{After: "vxlan"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := recordTallyWith(t, path, packet.DecapVXLAN)
+	if len(want) == 0 || !maps.Equal(got, want) {
+		t.Errorf("records %v\ntshark  %v", got, want)
+	}
+	t.Logf("%v", got)
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/vpcflow/vpcflow/capture"
 	"github.com/vpcflow/vpcflow/deliver"
 	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/packet"
 	"github.com/vpcflow/vpcflow/pipeline"
 	"github.com/vpcflow/vpcflow/topology"
 )
@@ -31,10 +32,10 @@ const (
 )
 
 type pcapFlags struct {
-	topology, out, format, eni, account, region, traffic, dataDir, fileFormat string
-	stdout, quiet                                                             bool
-	interval, maxFlowsPerWindow, maxFlows, shards                             int
-	localCIDRs                                                                []string
+	topology, out, format, eni, account, region, traffic, dataDir, fileFormat, decap string
+	stdout, quiet                                                                    bool
+	interval, maxFlowsPerWindow, maxFlows, shards                                    int
+	localCIDRs                                                                       []string
 }
 
 func newPcapCmd() *cobra.Command {
@@ -68,6 +69,8 @@ interface, start, end); flow logs of different record formats cannot share it
 (use --out). A summary goes to stderr; inputs that take more than a second
 get a progress line.
 
+` + decapHelp + `
+
 Exit status: 0 done; 1 an input could not be read to its end, or packets were
 read and none could give a record (all skipped by the decoder, or sent and
 received by no declared interface: the reason is printed with the counts);
@@ -80,6 +83,7 @@ received by no declared interface: the reason is printed with the counts);
 		RunE: func(cmd *cobra.Command, args []string) error { return runPcap(cmd, &f, args) },
 	}
 	addFlowLogFlags(c, &f)
+	addDecapFlag(c, &f)
 	fl := c.Flags()
 	fl.IntVar(&f.shards, "shards", pipeline.DefaultConfig().Flow.Shards, "aggregation goroutines")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress line and no summary")
@@ -104,6 +108,22 @@ func addFlowLogFlags(c *cobra.Command, f *pcapFlags) {
 	fl.IntVar(&f.maxFlowsPerWindow, "max-flows-per-window", pipeline.DefaultConfig().Flow.MaxFlowsPerWindow, "flows per interface per window before SKIPDATA")
 	fl.IntVar(&f.maxFlows, "max-flows", pipeline.DefaultConfig().Flow.MaxFlows, "live flow entries in total before SKIPDATA")
 	addLogsDataDirFlag(c, &f.dataDir)
+}
+
+// decapHelp explains --decap in the help of `vpcflow pcap` and `vpcflow run`.
+const decapHelp = `PPPoE, MPLS (IPv4, IPv6, Ethernet pseudowires with a control word) and
+PPP links are decoded to the IP packets they carry. IP tunnels (GRE,
+IP-in-IP, 6in4, VXLAN, ...) are logged as their outer packets, as AWS logs
+them, unless --decap vxlan: UDP to port 4789 is then VXLAN, as AWS Traffic
+Mirroring sends copies of an interface's packets to a mirror target, and the
+packets inside are logged instead of the copies. With --topology each is
+logged on the interface whose address sent the copy (the mirror source);
+without, on the one interface (--local-cidr: the mirrored interface's
+addresses).`
+
+// addDecapFlag adds --decap, shared by `vpcflow pcap` and `vpcflow run`.
+func addDecapFlag(c *cobra.Command, f *pcapFlags) {
+	c.Flags().StringVar(&f.decap, "decap", "none", "IP tunnels whose inner packets are logged: vxlan (AWS Traffic Mirroring) or none")
 }
 
 func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
@@ -231,6 +251,9 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 	}
 	cfg = pipeline.DefaultConfig()
 	cfg.Flow.MaxFlowsPerWindow, cfg.Flow.MaxFlows = f.maxFlowsPerWindow, f.maxFlows
+	if cfg.Decap, err = packet.ParseDecap(f.decap); err != nil {
+		return cfg, nil, nil, usageErrorf("--decap: %v", err)
+	}
 	if f.shards > 0 {
 		cfg.Flow.Shards = f.shards
 	}
@@ -409,6 +432,22 @@ func printPcapSummary(w io.Writer, s *pipeline.Summary, st deliver.RouterStats, 
 	fmt.Fprintf(w, "vpcflow: %s packets in %s (%s packets/s)\n", grouped(s.Packets), s.Elapsed.Round(time.Millisecond),
 		grouped(uint64(float64(s.Packets)/max(s.Elapsed.Seconds(), 1e-9))))
 	fmt.Fprintf(w, "  skipped:  %s%s\n", grouped(s.Decode.Skipped()), paren(skipped))
+	if s.Encap.Frames > 0 {
+		var kinds []string
+		for i, n := range s.Encap.ByKind {
+			if n > 0 {
+				kinds = append(kinds, fmt.Sprintf("%s %s", grouped(n), packet.Encap(1<<i)))
+			}
+		}
+		fmt.Fprintf(w, "  encapsulated: %s frames opened%s\n", grouped(s.Encap.Frames), paren(kinds))
+	}
+	if a := s.Attribute; a.Mirrored > 0 {
+		unknown := ""
+		if a.MirrorSourceUnknown > 0 {
+			unknown = fmt.Sprintf("; %s from addresses of no declared interface, attributed by their MACs and addresses", grouped(a.MirrorSourceUnknown))
+		}
+		fmt.Fprintf(w, "  mirrored: %s packets out of VXLAN, each on the interface that sent the copy%s\n", grouped(a.Mirrored), unknown)
+	}
 	fmt.Fprintf(w, "  excluded: %s%s (traffic AWS never logs)\n", grouped(exTotal), paren(excluded))
 	fmt.Fprintf(w, "  unattributed: %s (no declared interface sent or received them)\n", grouped(s.Attribute.Unattributed))
 	fmt.Fprintf(w, "  flows:    %s in %s windows (%s late packets, %s flows dropped at a bound)\n",

@@ -38,6 +38,8 @@ records as soon as it closes), the log store of --data-dir for
 cloud-watch-logs flow logs, or records on stdout with --stdout. Without
 --topology, every frame belongs to one interface (--eni, --local-cidr).
 
+` + decapHelp + `
+
 ` + liveFlagsHelp,
 		Example: `  # the host's eth0 is ENI eni-0a1b2c3d4e5f60718 of the topology; records on stdout every minute
   sudo vpcflow run --topology net.yaml --interface eth0=eni-0a1b2c3d4e5f60718 --interval 60 --stdout
@@ -51,6 +53,7 @@ cloud-watch-logs flow logs, or records on stdout with --stdout. Without
 		RunE: func(cmd *cobra.Command, args []string) error { return runRun(cmd, &f) },
 	}
 	addFlowLogFlags(c, &f.pcapFlags)
+	addDecapFlag(c, &f.pcapFlags)
 	addLiveFlags(c, &f.liveFlags)
 	c.Flags().BoolVar(&f.quiet, "quiet", false, "no start line and no summary")
 	return c
