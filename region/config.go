@@ -43,6 +43,10 @@ type Configuration struct {
 	// that many packets per second over the topology's interfaces.
 	SimRate float64
 	SimSeed uint64
+	// Inputs are further sources the caller builds (the named scenarios
+	// of package sim); they run on packet time or on the clock by their
+	// Speed, like a replay.
+	Inputs []pipeline.Input
 	// Owner describes this process for whoever else tries to open the data
 	// dir ("vpcflow serve (PID 1234, listening on 127.0.0.1:4566)"), and
 	// Endpoint is the URL of its API.
@@ -89,7 +93,7 @@ func (c *Configuration) inputs() []pipeline.Input {
 	for _, l := range c.Interfaces {
 		in = append(in, pipeline.LiveInput(l.Capture, l.ENI))
 	}
-	return in
+	return append(in, c.Inputs...)
 }
 
 // LiveInterface is a live interface to capture. ENI, when set, pins all its

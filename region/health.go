@@ -59,6 +59,9 @@ func (r *Region) Health() Health {
 	for _, l := range r.cfg.Interfaces {
 		h.Sources = append(h.Sources, "live:"+l.Capture.Interface)
 	}
+	for _, in := range r.cfg.Inputs {
+		h.Sources = append(h.Sources, in.Name)
+	}
 	select {
 	case <-r.pipe.Ended():
 		h.SourcesEnded = true

@@ -5,9 +5,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/vpcflow/vpcflow/capture"
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/sim"
 )
@@ -33,9 +35,11 @@ func newGenPcapCmd() *cobra.Command {
 		start    string
 		snapLen  int
 		topoPath string
+		scenario []string
+		rate     float64
 	)
 	c := &cobra.Command{
-		Use:   "pcap --out FILE [--packets N] [--flows F] [--seed S] [--topology FILE]",
+		Use:   "pcap --out FILE [--packets N] [--flows F] [--seed S] [--topology FILE] | --scenario NAME[,NAME...] --topology FILE",
 		Short: "Write a deterministic synthetic capture of VPC-like traffic",
 		Long: `gen pcap writes a pcap file (Ethernet, nanosecond timestamps) of synthetic
 VPC-like traffic: TCP connections (handshake, request, data, FIN or RST),
@@ -70,6 +74,16 @@ not send go to the next open conversation of its kind (or, at the end, to one
 under way), so --packets and the mix of kinds hold. Who pings whom depends on the two
 addresses only: ICMP records have no ports to tell two pings apart.
 
+With --scenario, the capture is instead the scripted traffic of named
+scenarios over the topology's interfaces (docs/scenarios.md counts the
+records each gives): ` + sim.ScenarioNames() + `.
+Each finds its hosts by the names of their security groups (web, app, db,
+bastion, cache; examples/scenarios.yaml is made for them), starts its
+conversations on a fixed cadence over --duration (default 10m with
+--scenario), --scenario-rate times as often, and is judged by the
+topology's rules like the rest. Several scenarios run together on one
+timeline. --packets and --flows do not apply.
+
 Generation streams to disk; memory grows with the conversations open at once,
 not with the packets. The file is written atomically (temporary file, then
 rename).`,
@@ -87,7 +101,10 @@ rename).`,
   vpcflow gen pcap --topology examples/topology.yaml --out topo.pcap
 
   # spread conversation starts over 30 minutes from a given instant
-  vpcflow gen pcap --duration 30m --start 2026-03-01T12:00:00Z --out day.pcap`,
+  vpcflow gen pcap --duration 30m --start 2026-03-01T12:00:00Z --out day.pcap
+
+  # an SSH brute force and a port scan over the scenarios' example network
+  vpcflow gen pcap --topology examples/scenarios.yaml --scenario ssh-brute-force,port-scan --out attack.pcap`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if out == "" {
@@ -97,6 +114,38 @@ rename).`,
 				if st, err := os.Stat(out); err == nil && st.IsDir() {
 					return usageErrorf("--out %q is a directory: name the capture file, e.g. %s", out, filepath.Join(out, "demo.pcap"))
 				}
+			}
+			if len(scenario) > 0 {
+				if cmd.Flags().Changed("packets") || cmd.Flags().Changed("flows") {
+					return usageErrorf("--packets and --flows do not apply to --scenario: a scenario's script sets its traffic (--duration and --scenario-rate scale it)")
+				}
+				if topoPath == "" {
+					return usageErrorf("--scenario needs --topology: scenarios run over a topology's interfaces (examples/scenarios.yaml is made for them)")
+				}
+				if err := checkScenarioFlags(scenario, rate); err != nil {
+					return err
+				}
+				if snapLen != 0 && snapLen < 64 {
+					return usageErrorf("--snaplen must be 0 (whole frames) or at least 64, got %d", snapLen)
+				}
+				cfg := sim.ScenarioConfig{Names: scenario, Seed: seed, SnapLen: snapLen, Rate: rate}
+				if cmd.Flags().Changed("duration") {
+					if duration < time.Second {
+						return usageErrorf("--duration of scenarios must be at least 1s, got %v", duration)
+					}
+					cfg.Duration = duration
+				}
+				if start != "" {
+					t, err := time.Parse(time.RFC3339, start)
+					if err != nil {
+						return usageErrorf("--start: want RFC 3339 (2026-01-01T00:00:00Z): %v", err)
+					}
+					cfg.Start = t
+				}
+				return genScenario(cmd, cfg, topoPath, out)
+			}
+			if cmd.Flags().Changed("scenario-rate") {
+				return usageErrorf("--scenario-rate applies only with --scenario")
 			}
 			if flows < 1 {
 				return usageErrorf("--flows must be at least 1, got %d", flows)
@@ -125,7 +174,13 @@ rename).`,
 				}
 				cfg.Endpoints = eps
 			}
-			return genPcap(cmd, cfg, out)
+			return genPcap(cmd, out, genRun{
+				total: cfg.Packets,
+				generate: func(w *capture.Writer, progress func(int64)) (sim.Stats, error) {
+					return sim.Generate(cfg, w, progress)
+				},
+				summary: func(w io.Writer, out string, st sim.Stats, el time.Duration) { genSummary(w, out, st, cfg, el) },
+			})
 		},
 	}
 	f := c.Flags()
@@ -137,7 +192,54 @@ rename).`,
 	f.IntVar(&snapLen, "snaplen", 0, "cut frames to this many bytes in the file (wire length kept; 0: whole frames)")
 	f.StringVar(&topoPath, "topology", "", "topology file: its ENIs (with a MAC and a private IPv4) are the monitored interfaces")
 	f.StringVar(&start, "start", "", "time of the capture start, RFC 3339 (default "+sim.DefaultStart.Format(time.RFC3339)+")")
+	f.StringSliceVar(&scenario, "scenario", nil, "named scenarios to script instead of the random mix (repeat or comma-separate): "+sim.ScenarioNames())
+	f.Float64Var(&rate, "scenario-rate", 1, "with --scenario: start conversations this many times as often as the scenarios' scripts say")
 	return c
+}
+
+// genScenario writes the capture of named scenarios over a topology.
+func genScenario(cmd *cobra.Command, cfg sim.ScenarioConfig, topoPath, out string) error {
+	t, _, err := flowlog.Load(topoPath)
+	if err != nil {
+		return err
+	}
+	cfg.Topology = t
+	sc, err := sim.NewScenario(cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", topoPath, err)
+	}
+	return genPcap(cmd, out, genRun{
+		generate: sc.Generate,
+		summary: func(w io.Writer, out string, st sim.Stats, el time.Duration) {
+			c := sc.Config()
+			rate := ""
+			if c.Rate != 1 {
+				rate = fmt.Sprintf(" at rate %v", c.Rate)
+			}
+			fmt.Fprintf(w, "wrote %s: %d packets, %d IP bytes, %d conversations of %s over %v%s (tcp %d, udp %d; the topology's rules refuse %d, drop the replies of %d), %s to %s, in %.1fs\n",
+				out, st.Packets, st.IPBytes, st.Flows, strings.Join(sc.Names(), ", "), c.Duration, rate, st.TCP, st.UDP, st.Refused, st.Unanswered,
+				st.First.Format(time.RFC3339Nano), st.Last.Format(time.RFC3339Nano), el.Seconds())
+		},
+	})
+}
+
+// checkScenarioFlags checks --scenario's names and --scenario-rate.
+func checkScenarioFlags(names []string, rate float64) error {
+	if err := sim.CheckScenarioNames(names); err != nil {
+		return usageErrorf("--scenario: %v", err)
+	}
+	if !(rate > 0 && rate <= sim.MaxScenarioRate) {
+		return usageErrorf("--scenario-rate %v: want more than 0 and at most %d", rate, sim.MaxScenarioRate)
+	}
+	return nil
+}
+
+// genRun is what genPcap writes: a generator, the packets it will write
+// (0: unknown) and its summary line.
+type genRun struct {
+	generate func(w *capture.Writer, progress func(int64)) (sim.Stats, error)
+	total    int64
+	summary  func(w io.Writer, out string, st sim.Stats, el time.Duration)
 }
 
 // genEndpoints turns a topology's ENIs into the generator's endpoints.
@@ -149,18 +251,18 @@ func genEndpoints(path string) ([]sim.Endpoint, error) {
 	return sim.EndpointsFromTopology(t)
 }
 
-func genPcap(cmd *cobra.Command, cfg sim.Config, out string) error {
+func genPcap(cmd *cobra.Command, out string, run genRun) error {
 	if out == "-" {
 		w, err := sim.NewWriter(cmd.OutOrStdout())
 		if err != nil {
 			return err
 		}
 		began := time.Now()
-		st, err := sim.Generate(cfg, w, nil)
+		st, err := run.generate(w, nil)
 		if err != nil {
 			return err
 		}
-		genSummary(cmd.ErrOrStderr(), "<stdout>", st, cfg, time.Since(began))
+		run.summary(cmd.ErrOrStderr(), "<stdout>", st, time.Since(began))
 		return nil
 	}
 	if st, err := os.Stat(out); err == nil && !st.Mode().IsRegular() {
@@ -175,14 +277,14 @@ func genPcap(cmd *cobra.Command, cfg sim.Config, out string) error {
 			return err
 		}
 		began := time.Now()
-		st, err := sim.Generate(cfg, w, nil)
+		st, err := run.generate(w, nil)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", out, err)
 		}
-		genSummary(cmd.OutOrStdout(), out, st, cfg, time.Since(began))
+		run.summary(cmd.OutOrStdout(), out, st, time.Since(began))
 		return nil
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp*")
@@ -206,9 +308,13 @@ func genPcap(cmd *cobra.Command, cfg sim.Config, out string) error {
 			nextShow = now.Add(time.Second)
 		}
 		shown = true
-		fmt.Fprintf(stderr, "\rgen pcap: %d/%d packets (%d%%)", n, cfg.Packets, n*100/cfg.Packets)
+		if run.total > 0 {
+			fmt.Fprintf(stderr, "\rgen pcap: %d/%d packets (%d%%)", n, run.total, n*100/run.total)
+		} else {
+			fmt.Fprintf(stderr, "\rgen pcap: %d packets", n)
+		}
 	}
-	st, err := sim.Generate(cfg, w, progress)
+	st, err := run.generate(w, progress)
 	if shown {
 		fmt.Fprintln(stderr)
 	}
@@ -226,7 +332,7 @@ func genPcap(cmd *cobra.Command, cfg sim.Config, out string) error {
 	if err := os.Rename(tmp.Name(), out); err != nil {
 		return err
 	}
-	genSummary(cmd.OutOrStdout(), out, st, cfg, time.Since(began))
+	run.summary(cmd.OutOrStdout(), out, st, time.Since(began))
 	return nil
 }
 

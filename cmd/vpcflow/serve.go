@@ -2,23 +2,29 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/vpcflow/vpcflow/api"
 	"github.com/vpcflow/vpcflow/api/sigv4"
+	"github.com/vpcflow/vpcflow/capture"
 	"github.com/vpcflow/vpcflow/internal/reporter"
+	"github.com/vpcflow/vpcflow/pipeline"
 	"github.com/vpcflow/vpcflow/region"
+	"github.com/vpcflow/vpcflow/sim"
 	"github.com/vpcflow/vpcflow/topology"
 )
 
@@ -33,6 +39,9 @@ type serveFlags struct {
 	loop                                                   bool
 	sim                                                    float64
 	simSeed                                                uint64
+	scenario                                               []string
+	scenarioRate                                           float64
+	scenarioDuration                                       time.Duration
 	maxFlowsPerWindow, maxFlows                            int
 	liveFlags
 }
@@ -40,7 +49,7 @@ type serveFlags struct {
 func newServeCmd() *cobra.Command {
 	var f serveFlags
 	c := &cobra.Command{
-		Use:   "serve [--topology FILE] [--replay FILE... [--speed X|max] [--loop]] [--sim[=RATE]] [--interface IF[=eni-ID]...]",
+		Use:   "serve [--topology FILE] [--replay FILE...] [--scenario NAME,...] [--speed X|max] [--loop] [--sim[=RATE]] [--interface IF[=eni-ID]...]",
 		Short: "Run the flow-log service: sources in, flow logs delivered as windows close",
 		Long: `serve runs vpcflow as a service for one account and region: packets come
 from the sources, flow logs are kept in the data dir's registry (those of the
@@ -61,6 +70,14 @@ Sources:
                      each packet is stamped with the time it is released, as
                      if captured live, and windows close on the clock
   --loop             start the replay again at its end, forever
+  --scenario NAME[,NAME...]
+                     the scripted traffic of named scenarios over the
+                     topology's interfaces (docs/scenarios.md): ` + sim.ScenarioNames() + `;
+                     --scenario-duration (default 10m) of it, conversations
+                     --scenario-rate times as often as scripted, seeded by
+                     --sim-seed; --speed and --loop as for a replay: at max
+                     speed the records are those of 'vpcflow pcap' over
+                     'vpcflow gen pcap --scenario' of the same settings
   --sim[=RATE]       simulated traffic of the topology's interfaces, RATE
                      packets per second (default ` + strconv.Itoa(defaultSimRate) + `), on the clock
   --interface IF[=eni-ID]...
@@ -91,6 +108,11 @@ and delivers the open windows and exits 0. One process owns a data dir: another
 
   # simulated traffic, 500 packets/s
   vpcflow serve --data-dir ./data --topology examples/topology.yaml --sim=500
+
+  # an SSH brute force and a port scan, 10 times faster than real time, again
+  # and again, over background traffic
+  mkdir -p ./data2/buckets/scenario-flow-bucket
+  vpcflow serve --data-dir ./data2 --topology examples/scenarios.yaml --scenario ssh-brute-force,port-scan --speed 10 --loop --sim
   curl -s 127.0.0.1:4566/healthz`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -114,7 +136,10 @@ and delivers the open windows and exits 0. One process owns a data dir: another
 	fl.BoolVar(&f.loop, "loop", false, "replay the files again at their end, forever")
 	fl.Float64Var(&f.sim, "sim", 0, "simulated traffic at RATE packets per second (--sim alone: "+strconv.Itoa(defaultSimRate)+")")
 	fl.Lookup("sim").NoOptDefVal = strconv.Itoa(defaultSimRate)
-	fl.Uint64Var(&f.simSeed, "sim-seed", 1, "seed of the simulated traffic")
+	fl.Uint64Var(&f.simSeed, "sim-seed", 1, "seed of the simulated traffic and of the scenarios")
+	fl.StringSliceVar(&f.scenario, "scenario", nil, "named scenarios to play (repeat or comma-separate): "+sim.ScenarioNames())
+	fl.Float64Var(&f.scenarioRate, "scenario-rate", 1, "start the scenarios' conversations this many times as often as scripted")
+	fl.DurationVar(&f.scenarioDuration, "scenario-duration", sim.DefaultScenarioDuration, "span of the scenarios' conversation starts (scenario time, before --speed)")
 	addLiveFlags(c, &f.liveFlags)
 	fl.StringVar(&f.listen, "listen", api.DefaultConfiguration().Listen, "HTTP address (healthz, metrics); keep it on loopback")
 	fl.StringVar(&f.account, "account", "", "account id (default: the topology's, else the data dir's, else 123456789012)")
@@ -146,17 +171,35 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	if cmd.Flags().Changed("sim") && f.sim <= 0 {
 		return usageErrorf("--sim=%v: want a positive number of packets per second", f.sim)
 	}
-	if f.loop && len(f.replay) == 0 {
-		return usageErrorf("--loop needs --replay")
+	if f.loop && len(f.replay) == 0 && len(f.scenario) == 0 {
+		return usageErrorf("--loop needs --replay or --scenario")
 	}
-	if cfg.SimRate > 0 && len(f.replay) > 0 && cfg.Speed == 0 {
-		return usageErrorf("--sim runs on the clock: give the replay a --speed (such as 1) to mix them")
+	scenarioNames, err := serveScenarioFlags(cmd, f)
+	if err != nil {
+		return err
+	}
+	recorded := "the replay"
+	if len(f.replay) == 0 {
+		recorded = "the scenarios"
+	}
+	if cfg.SimRate > 0 && (len(f.replay) > 0 || len(f.scenario) > 0) && cfg.Speed == 0 {
+		return usageErrorf("--sim runs on the clock: give %s a --speed (such as 1) to mix them", recorded)
 	}
 	if cfg.Interfaces, err = liveInterfaces(&f.liveFlags); err != nil {
 		return err
 	}
-	if len(cfg.Interfaces) > 0 && len(f.replay) > 0 && cfg.Speed == 0 {
-		return usageErrorf("--interface runs on the clock: give the replay a --speed (such as 1) to mix them")
+	if len(cfg.Interfaces) > 0 && (len(f.replay) > 0 || len(f.scenario) > 0) && cfg.Speed == 0 {
+		return usageErrorf("--interface runs on the clock: give %s a --speed (such as 1) to mix them", recorded)
+	}
+	// The scenarios are played over the service's network, known once
+	// the region is open (the data dir's, or the topology file at the
+	// first start): the input opens the run built then.
+	var scenario *sim.Scenario
+	if len(scenarioNames) > 0 {
+		cfg.Inputs = append(cfg.Inputs, pipeline.Input{
+			Name: "scenario:" + strings.Join(scenarioNames, ","), Speed: cfg.Speed, Loop: f.loop,
+			Open: func() (capture.Source, error) { return scenario.Source(), nil },
+		})
 	}
 	cfg.TopologyFile = f.topology
 	if f.topology != "" {
@@ -194,6 +237,13 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		ln.Close()
 		return &exitError{code: 1, msg: err.Error()}
 	}
+	if len(scenarioNames) > 0 {
+		if scenario, err = serveScenario(svc, f, scenarioNames); err != nil {
+			ln.Close()
+			svc.Stop()
+			return &exitError{code: 1, msg: err.Error()}
+		}
+	}
 	keyID, secret, source, err := sigv4.LoadOrCreate(cfg.DataDir, os.Getenv)
 	if err != nil {
 		ln.Close()
@@ -220,7 +270,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	id := svc.Identity()
 	fmt.Fprintf(stderr, "vpcflow serve: account %s, region %s, data dir %s\n", id.Account, id.Region, cfg.DataDir)
-	fmt.Fprintf(stderr, "vpcflow serve: %s; %d flow log(s)\n", describeSources(&cfg), svc.Health().FlowLogs)
+	fmt.Fprintf(stderr, "vpcflow serve: %s; %d flow log(s)\n", describeSources(&cfg, scenario), svc.Health().FlowLogs)
 	if svc.Health().FlowLogs == 0 {
 		fmt.Fprintf(stderr, "vpcflow serve: no flow logs yet: create them with 'aws ec2 create-flow-logs --endpoint-url ...' or declare them in the topology's FlowLogs\n")
 	}
@@ -295,8 +345,47 @@ func reloadTopology(svc *region.Region, path string, w io.Writer) {
 	fmt.Fprintf(w, "vpcflow serve: topology reloaded from %s (version %d): new rules apply from the next packet\n", path, v)
 }
 
+// serveScenarioFlags checks the scenario flags and returns the scenarios'
+// names in their fixed order.
+func serveScenarioFlags(cmd *cobra.Command, f *serveFlags) ([]string, error) {
+	if len(f.scenario) == 0 {
+		for _, name := range []string{"scenario-rate", "scenario-duration"} {
+			if cmd.Flags().Changed(name) {
+				return nil, usageErrorf("--%s applies only with --scenario", name)
+			}
+		}
+		return nil, nil
+	}
+	if err := checkScenarioFlags(f.scenario, f.scenarioRate); err != nil {
+		return nil, err
+	}
+	if f.scenarioDuration < time.Second {
+		return nil, usageErrorf("--scenario-duration must be at least 1s, got %v", f.scenarioDuration)
+	}
+	var names []string
+	for _, s := range sim.Scenarios() {
+		if slices.Contains(f.scenario, s.Name) {
+			names = append(names, s.Name)
+		}
+	}
+	return names, nil
+}
+
+// serveScenario builds the scenarios' run over the service's network.
+func serveScenario(svc *region.Region, f *serveFlags, names []string) (*sim.Scenario, error) {
+	t, _ := svc.Topology()
+	if t == nil {
+		return nil, errors.New("--scenario needs a network: give --topology (examples/scenarios.yaml is made for the scenarios)")
+	}
+	sc, err := sim.NewScenario(sim.ScenarioConfig{Names: names, Topology: t, Seed: f.simSeed, Rate: f.scenarioRate, Duration: f.scenarioDuration})
+	if err != nil {
+		return nil, fmt.Errorf("--scenario: %w", err)
+	}
+	return sc, nil
+}
+
 // describeSources names the sources for the start line.
-func describeSources(cfg *region.Configuration) string {
+func describeSources(cfg *region.Configuration, scenario *sim.Scenario) string {
 	var s []string
 	if len(cfg.Replay) > 0 {
 		speed := "max speed"
@@ -308,6 +397,19 @@ func describeSources(cfg *region.Configuration) string {
 			loop = ", looped"
 		}
 		s = append(s, fmt.Sprintf("replay of %s (%s%s)", strings.Join(cfg.Replay, ", "), speed, loop))
+	}
+	if scenario != nil {
+		c := scenario.Config()
+		speed := "max speed"
+		if cfg.Speed > 0 {
+			speed = fmt.Sprintf("x%v", cfg.Speed)
+		}
+		loop := ""
+		if cfg.Loop {
+			loop = ", looped"
+		}
+		s = append(s, fmt.Sprintf("scenarios %s (%v at rate %v, seed %d, from %s; %s%s)", strings.Join(scenario.Names(), ", "),
+			c.Duration, c.Rate, c.Seed, c.Start.Format(time.RFC3339), speed, loop))
 	}
 	if cfg.SimRate > 0 {
 		s = append(s, fmt.Sprintf("simulator (%v packets/s)", cfg.SimRate))
