@@ -156,7 +156,8 @@ func (a *Attributor) Packet(p *packet.Packet, tsNanos int64, emit func(*flow.Obs
 // where the MACs of the copy would give both interfaces a record from each
 // copy. The direction comes from the inner packet, as for a pinned capture
 // (PacketOn). Otherwise (no topology, or a source not declared) the inner
-// packet is attributed as any packet (Packet): by its MACs, then addresses.
+// packet is attributed as any packet (Packet): by its MACs, then addresses
+// ([Choice]; docs/aws-behaviour.md, "Encapsulations and Traffic Mirroring").
 func (a *Attributor) Mirrored(p *packet.Packet, tsNanos int64, emit func(*flow.Observation)) {
 	a.stats.Mirrored++
 	if t := a.cfg.Topology; t != nil {

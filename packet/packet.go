@@ -10,7 +10,9 @@
 // sessions, MPLS label stacks and Ethernet pseudowires over MPLS (see Encap).
 // IP tunnels (GRE, IP-in-IP, 6in4, VXLAN, ...) are reported as their outer
 // packet, the way AWS logs them, unless a Decoder is asked to open VXLAN
-// (DecapVXLAN), for captures of AWS Traffic Mirroring.
+// (DecapVXLAN), for captures of AWS Traffic Mirroring (docs/aws-behaviour.md,
+// "Encapsulations and Traffic Mirroring"; docs/pcap-to-flowlogs.md,
+// "Decoding").
 package packet
 
 import (
