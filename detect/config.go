@@ -32,7 +32,8 @@ type Configuration struct {
 	EphemeralPort int
 
 	Portscan    ScanThresholds // one source, many ports of one host
-	Sweep       ScanThresholds // one source, one port, many hosts
+	Sweep       ScanThresholds // a remote source, one port, many of the interfaces
+	MassScan    ScanThresholds // an interface, one port, many remote hosts
 	Probe       ProbeThresholds
 	BruteForce  BruteForceThresholds
 	Volume      BaselineThresholds // egress bytes to one remote address
@@ -50,7 +51,10 @@ type Configuration struct {
 // ScanThresholds are the thresholds of a scan or a sweep within one window.
 type ScanThresholds struct {
 	// MinTargets is the least number of distinct ports (scan) or hosts
-	// (sweep) one source must try. Defaults: 15 ports, 10 hosts.
+	// (sweep) one source must try. Defaults: 15 ports; 10 interfaces for
+	// a sweep of the VPC, whose interfaces may be few; 50 remote hosts for
+	// a mass scan from an interface, since a server that may not reach
+	// out retries a few dozen addresses of its dependencies.
 	MinTargets int
 	// MinProbeShare is the least share of those attempts that are probes
 	// (rejected, or short). Default 0.8.
@@ -85,7 +89,9 @@ type BruteForceThresholds struct {
 // history (the interface's baseline).
 type BaselineThresholds struct {
 	// Learn is how long an interface is observed before it can be
-	// reported. Default 1 hour.
+	// reported: it must have had records in that many windows' worth of
+	// windows (so an hour of activity, not an hour of calendar: an
+	// interface seen once a year ago has learned nothing). Default 1 hour.
 	Learn time.Duration
 	// Factor: a window's quantity must exceed Factor times the baseline.
 	// Default 10.
@@ -102,7 +108,8 @@ type BaselineThresholds struct {
 // PortThresholds define Behavior:EC2/NetworkPortUnusual.
 type PortThresholds struct {
 	// Learn is how long an interface's outbound ports are learned before a
-	// new one is reported. Default 1 hour.
+	// new one is reported, counted in windows with records as for
+	// BaselineThresholds.Learn. Default 1 hour.
 	Learn time.Duration
 	// Promote is how long a reported port keeps being reported (its
 	// finding's count grows) before it joins the learned ones. Default 1
@@ -133,6 +140,7 @@ func DefaultConfiguration() Configuration {
 		EphemeralPort:       32768,
 		Portscan:            ScanThresholds{MinTargets: 15, MinProbeShare: 0.8},
 		Sweep:               ScanThresholds{MinTargets: 10, MinProbeShare: 0.8},
+		MassScan:            ScanThresholds{MinTargets: 50, MinProbeShare: 0.8},
 		Probe: ProbeThresholds{
 			// Remote administration, databases, caches and search engines
 			// that are commonly left open and are probed from the
@@ -178,7 +186,7 @@ func (c *Configuration) validate() error {
 	for _, s := range []struct {
 		name string
 		t    ScanThresholds
-	}{{"Portscan", c.Portscan}, {"Sweep", c.Sweep}} {
+	}{{"Portscan", c.Portscan}, {"Sweep", c.Sweep}, {"MassScan", c.MassScan}} {
 		if s.t.MinTargets < 2 {
 			return bad(s.name+".MinTargets", "at least 2", s.t.MinTargets)
 		}

@@ -61,6 +61,7 @@ type eniState struct {
 	account, region, vpc, subnet, instance string
 	complete                               bool  // every metadata field above is known
 	first                                  int64 // least start seen
+	seen                                   int   // windows judged in which it had records
 	own                                    []netip.Addr
 	volBase, rejBase                       float64 // baselines (peaks that decay)
 	volAt, rejAt                           int64   // window index the baseline was last updated at

@@ -243,9 +243,9 @@ func TestInboundPortSweep(t *testing.T) {
 }
 
 func TestMassIPScan(t *testing.T) {
-	// eni-a tries port 445 of 20 internet hosts, accepted, 1 packet.
+	// eni-a tries port 445 of 50 internet hosts, accepted, 1 packet.
 	var fs []Flow
-	for i := range 20 {
+	for i := range 50 {
 		fs = append(fs, rec("eni-a", "10.0.0.5", fmt.Sprintf("203.0.113.%d", 100+i), 42000, 445, 1, 44, int64(i), accept))
 	}
 	f := one(t, run(t, DefaultConfiguration(), fs), TypeMassIPScan)
@@ -254,7 +254,8 @@ func TestMassIPScan(t *testing.T) {
 		nca.RemoteIPDetails.IPAddressV4 != "203.0.113.100" || nca.Blocked {
 		t.Errorf("finding %+v, action %+v", f, nca)
 	}
-	none(t, run(t, DefaultConfiguration(), fs[:9]))
+	// 49 hosts are below MinTargets (50).
+	none(t, run(t, DefaultConfiguration(), fs[:49]))
 }
 
 // egress: eni-a (10.0.0.5) sends bytes to dst in window w (start w*600).

@@ -78,6 +78,11 @@ func (e *Engine) judge(w *window) {
 	e.judgeVolume(w)
 	e.judgePorts(w)
 	e.judgeStorms(w)
+	for x, pe := range w.perENI {
+		if pe.records > 0 {
+			e.eni[x].seen++
+		}
+	}
 
 	slices.SortFunc(sc.dets, func(a, b detection) int { return cmp.Or(cmp.Compare(a.typ, b.typ), cmp.Compare(a.key, b.key)) })
 	end := (w.index + 1) * e.win
@@ -268,7 +273,6 @@ func (e *Engine) sweepKeyOf(a *pairAgg, role int8, p uint16) sweepKey {
 // they are the interfaces of this window a remote address tried.
 func (e *Engine) judgeSweeps(w *window) {
 	sc := &e.scratch
-	t := e.cfg.Sweep
 	clear(sc.sweeps)
 	for i := range w.aggs {
 		a, role := &w.aggs[i], sc.roles[i]
@@ -287,6 +291,10 @@ func (e *Engine) judgeSweeps(w *window) {
 	}
 	clear(sc.chosen)
 	for k, acc := range sc.sweeps {
+		t := e.cfg.Sweep
+		if k.out {
+			t = e.cfg.MassScan
+		}
 		if int(acc.hosts) >= t.MinTargets && float64(acc.probes) >= t.MinProbeShare*float64(acc.hosts) {
 			sc.chosen[k] = &sweepDet{}
 		}
@@ -535,7 +543,6 @@ func (e *Engine) judgeVolume(w *window) {
 		sc.vols = append(sc.vols, volEntry{int32(k.eni), addrOf(k.remote, k.v4), v})
 	}
 	slices.SortFunc(sc.vols, func(a, b volEntry) int { return cmp.Or(cmp.Compare(a.eni, b.eni), a.remote.Compare(b.remote)) })
-	start := w.index * e.win
 	for lo := 0; lo < len(sc.vols); {
 		hi := lo + 1
 		for hi < len(sc.vols) && sc.vols[hi].eni == sc.vols[lo].eni {
@@ -544,7 +551,7 @@ func (e *Engine) judgeVolume(w *window) {
 		s := &e.eni[sc.vols[lo].eni]
 		baseline := decayed(s.volBase, s.volAt, w.index, t.Decay)
 		threshold := max(t.Min, t.Factor*baseline)
-		learned := start >= s.first+int64(t.Learn.Seconds())
+		learned := e.learned(s, t.Learn)
 		var top float64
 		for _, v := range sc.vols[lo:hi] {
 			b := float64(v.bytes)
@@ -597,7 +604,6 @@ func (e *Engine) judgePorts(w *window) {
 	slices.SortFunc(sc.uses, func(a, b portUse) int {
 		return cmp.Or(cmp.Compare(a.eni, b.eni), cmp.Compare(a.proto, b.proto), cmp.Compare(a.port, b.port), a.remote.Compare(b.remote))
 	})
-	start := w.index * e.win
 	promote := int64(t.Promote.Seconds())
 	for lo := 0; lo < len(sc.uses); {
 		u := sc.uses[lo]
@@ -624,7 +630,7 @@ func (e *Engine) judgePorts(w *window) {
 			continue
 		}
 		switch {
-		case start < s.first+int64(t.Learn.Seconds()):
+		case !e.learned(s, t.Learn):
 			s.ports[key] = -1
 			continue
 		case !known:
@@ -687,7 +693,7 @@ func (e *Engine) judgeStorms(w *window) {
 		baseline := decayed(s.rejBase, s.rejAt, w.index, t.Decay)
 		threshold := max(t.Min, t.Factor*baseline)
 		s.rejAt = w.index
-		if start < s.first+int64(t.Learn.Seconds()) || n <= threshold {
+		if !e.learned(s, t.Learn) || n <= threshold {
 			s.rejBase = max(baseline, n)
 			continue
 		}
@@ -710,6 +716,12 @@ func (e *Engine) judgeStorms(w *window) {
 			s.label(), n, r.pairs, windowText(e.cfg.Window), baseline, threshold)
 		sc.dets = append(sc.dets, d)
 	}
+}
+
+// learned reports whether s has had records in enough windows before this
+// one to cover learn.
+func (e *Engine) learned(s *eniState, learn time.Duration) bool {
+	return int64(s.seen)*e.win >= int64(learn.Seconds())
 }
 
 // keyOf joins an interface, an address and a protocol into a finding key.

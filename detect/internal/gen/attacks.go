@@ -101,11 +101,12 @@ func (g *generator) scanIn(t int64) {
 	g.label(InboundPortscan, nic, attacker, 0, t, t+dur, "inbound port scan")
 }
 
-// sweepOut: a compromised server tries one port of 40-150 internet hosts.
+// sweepOut: a compromised server tries one port of 120-400 internet hosts
+// in one to five minutes.
 func (g *generator) sweepOut(t int64) {
 	nic := g.compromised()
 	port := []int{23, 445, 6379, 3389, 5900, 22}[g.r.IntN(6)]
-	n := 40 + g.r.IntN(110)
+	n := 120 + g.r.IntN(280)
 	dur := 60 + g.r.Int64N(240)
 	for i := range n {
 		g.attempt(at(nic), end{addr: g.publicAddr()}, port, t+int64(i)*dur/int64(n), g.r.IntN(10) == 0)
