@@ -17,19 +17,6 @@ import (
 	"github.com/vpcflow/vpcflow/topology"
 )
 
-// A scenario is a named script of conversations over a topology: the
-// traffic of one story (a three-tier request path, an SSH brute force, a
-// port scan, an exfiltration...), where Generate and Stream tell a random
-// mix. Its hosts are the topology's interfaces found by the names of their
-// security groups (roles); its clients and servers outside are fixed
-// documentation addresses; the topology's security groups and network ACLs
-// decide which conversations get replies, and its route tables whether
-// traffic to the internet goes through a NAT gateway. Conversations start on
-// a fixed cadence, so the records a scenario gives can be counted by hand
-// from its script (docs/scenarios.md does, per scenario); the seed draws
-// only what does not change those counts (client addresses and ports, the
-// order of scanned ports, sequence numbers, payload sizes, start jitter).
-
 // ScenarioConfig describes a run of named scenarios.
 type ScenarioConfig struct {
 	// Names are the scenarios to run together, on one timeline (see

@@ -19,6 +19,19 @@
 // conversations keep arriving at random at a mean packet rate, and frames
 // carry timestamps from a given start, computed rather than read from a
 // clock, so a seed still gives the same frames.
+//
+// A scenario (NewScenario) is the opposite of the mix: a named script of
+// conversations that tells one story (a three-tier request path, an SSH
+// brute force, a port scan, an exfiltration...) over a topology. Its hosts
+// are the topology's interfaces found by the names of their security
+// groups, its outside hosts fixed documentation addresses; the topology's
+// security groups and network ACLs decide which conversations get replies,
+// and its route tables whether traffic to the internet crosses a NAT
+// gateway. Conversations start on a fixed cadence, so the records a
+// scenario gives can be counted by hand from its script
+// (docs/scenarios.md does); the seed draws only what those counts do not
+// depend on. Scenario.Generate writes the capture, Scenario.Source gives
+// the same frames to a service.
 package sim
 
 import (
