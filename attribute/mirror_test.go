@@ -11,12 +11,12 @@ import (
 	"github.com/vpcflow/vpcflow/topology"
 )
 
-// TestMirrored: eni-a and eni-b are both mirrored to a target, so the target
+// TestChoiceMirrored: eni-a and eni-b are both mirrored to a target, so the target
 // receives each packet between them twice, once from each source's primary
 // address. Each copy gives a record to its source interface only, in the
 // direction the inner packet has for it; a copy from an address no
 // interface owns is attributed by its MACs, like any frame.
-func TestMirrored(t *testing.T) {
+func TestChoiceMirrored(t *testing.T) {
 	topo, err := topology.Parse("pinned.yaml", []byte(pinnedTopo))
 	if err != nil {
 		t.Fatal(err)

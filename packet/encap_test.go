@@ -59,7 +59,11 @@ func with(p Packet, f func(*Packet)) Packet {
 // only: IP length 40 + 8.
 var udp53v6 = Packet{IPVersion: 6, Src: a6, Dst: b6, Proto: 17, TTL: 64, IPLen: 48, HasPorts: true, SrcPort: 53, DstPort: 53}
 
-func encapCases() []encapCase {
+// encapCases are the frames of encapsulations, header layouts first, then
+// choices.
+func encapCases() []encapCase { return append(encapLayoutCases(), encapChoiceCases()...) }
+
+func encapLayoutCases() []encapCase {
 	macs := func(p Packet) Packet { p.SrcMAC, p.DstMAC, p.HasMAC = mac1, mac2, true; return p }
 	noMAC := with(tcpSynV4, func(p *Packet) { p.SrcMAC, p.DstMAC, p.HasMAC = [6]byte{}, [6]byte{}, false })
 	return []encapCase{
@@ -68,10 +72,6 @@ func encapCases() []encapCase {
 		{"pppoe compressed protocol field, ipv6", 0, LinkEthernet, ethHdr + "88 64 11 00 00 2a 00 3d 57" + v6("00 14", "06") + tcpSYN, OK,
 			Packet{SrcMAC: mac1, DstMAC: mac2, HasMAC: true, IPVersion: 6, Src: a6, Dst: b6, Proto: 6, TTL: 64,
 				IPLen: 60, HasPorts: true, SrcPort: 49153, DstPort: 443, TCPFlags: TCPSyn, Encap: EncapPPPoE}},
-		// Like the Linux kernel, tshark and gopacket, the decoder does not
-		// check the version, type and code of a session frame.
-		{"pppoe version 2, code a7", 0, LinkEthernet, ethHdr + "88 64 21 a7 00 2a 00 3e 00 21" + ipv4SYN, OK,
-			with(tcpSynV4, func(p *Packet) { p.Encap = EncapPPPoE })},
 		{"vlan-tagged pppoe", 0, LinkEthernet, ethHdr + "81 00 00 0a" + pppoeIPv4 + ipv4SYN, OK,
 			with(tcpSynV4, func(p *Packet) { p.VLAN, p.VLANTags, p.Encap = 10, 1, EncapPPPoE })},
 		{"pppoe carrying mpls", 0, LinkEthernet, ethHdr + "88 64 11 00 00 2a 00 42 02 81" + mplsS100 + ipv4SYN, OK,
@@ -100,23 +100,6 @@ func encapCases() []encapCase {
 		{"ppp link, mpls", 0, LinkPPP, "ff 03 02 81" + mplsS100 + ipv4SYN, OK,
 			with(noMAC, func(p *Packet) { p.Encap = EncapMPLS })},
 
-		// IP tunnels stay outer, as AWS logs them, whatever the Decoder.
-		{"ip-in-ip stays outer", DecapVXLAN, LinkEthernet, ethHdr + "08 00" +
-			"45 00 00 50  00 01 00 00  40 04 00 00  0a 00 01 0a  c6 33 64 07" + ipv4SYN, OK, // 20 + 60
-			Packet{SrcMAC: mac1, DstMAC: mac2, HasMAC: true, IPVersion: 4, Src: a4, Dst: b4, Proto: 4, TTL: 64, IPLen: 80, FragID: 1}},
-		{"6in4 stays outer", DecapVXLAN, LinkEthernet, ethHdr + "08 00" +
-			"45 00 00 44  00 02 00 00  40 29 00 00  0a 00 01 0a  c6 33 64 07" + v6("00 08", "11") + "00 35 00 35 00 08 00 00", OK, // 20 + 48
-			Packet{SrcMAC: mac1, DstMAC: mac2, HasMAC: true, IPVersion: 4, Src: a4, Dst: b4, Proto: 41, TTL: 64, IPLen: 68, FragID: 2}},
-		{"4in6 stays outer", DecapVXLAN, LinkEthernet, ethHdr + "86 dd" + v6("00 3c", "04") + ipv4SYN, OK, // 40 + 60
-			Packet{SrcMAC: mac1, DstMAC: mac2, HasMAC: true, IPVersion: 6, Src: a6, Dst: b6, Proto: 4, TTL: 64, IPLen: 100}},
-		{"gre stays outer", DecapVXLAN, LinkEthernet, ethHdr + "08 00" +
-			"45 00 00 18  00 00 00 00  40 2f 00 00  0a 00 01 0a  c6 33 64 07  00 00 08 00", OK,
-			Packet{SrcMAC: mac1, DstMAC: mac2, HasMAC: true, IPVersion: 4, Src: a4, Dst: b4, Proto: 47, TTL: 64, IPLen: 24}},
-
-		// VXLAN: the outer UDP datagram unless asked.
-		{"vxlan stays outer by default", 0, LinkEthernet, mirrorV4, OK,
-			Packet{SrcMAC: routerMACb, DstMAC: [6]byte{2, 0, 0, 0, 0, 3}, HasMAC: true, IPVersion: 4, Src: srcENI, Dst: target,
-				Proto: 17, TTL: 64, IPLen: 110, HasPorts: true, SrcPort: 50000, DstPort: 4789, FragID: 42}},
 		{"vxlan opened", DecapVXLAN, LinkEthernet, mirrorV4, OK,
 			with(tcpSynV4, func(p *Packet) { p.Encap, p.VNI, p.TunnelSrc, p.TunnelDst = EncapVXLAN, 123, srcENI, target })},
 		// Outer IPv6 a6 > b6, payload 8 + 8 + 62 (inner frame: 14 + 48);
@@ -130,6 +113,34 @@ func encapCases() []encapCase {
 		{"pppoe frame to the collector, vxlan opened", DecapVXLAN, LinkEthernet,
 			collector + "88 64 11 00 00 2a 00 70 00 21" + mirrorV4[len(collector+"08 00"):], OK,
 			with(tcpSynV4, func(p *Packet) { p.Encap, p.VNI, p.TunnelSrc, p.TunnelDst = EncapPPPoE|EncapVXLAN, 123, srcENI, target })},
+	}
+}
+
+// encapChoiceCases are behaviours of the decoder that the specifications
+// leave open or that follow AWS rather than a header layout
+// (docs/pcap-to-flowlogs.md, "Decoding").
+func encapChoiceCases() []encapCase {
+	return []encapCase{
+		// Like the Linux kernel, tshark and gopacket, the decoder does not
+		// check the version, type and code of a session frame.
+		{"pppoe version 2, code a7", 0, LinkEthernet, ethHdr + "88 64 21 a7 00 2a 00 3e 00 21" + ipv4SYN, OK,
+			with(tcpSynV4, func(p *Packet) { p.Encap = EncapPPPoE })},
+		// IP tunnels stay outer, as AWS logs them, whatever the Decoder.
+		{"ip-in-ip stays outer", DecapVXLAN, LinkEthernet, ethHdr + "08 00" +
+			"45 00 00 50  00 01 00 00  40 04 00 00  0a 00 01 0a  c6 33 64 07" + ipv4SYN, OK, // 20 + 60
+			Packet{SrcMAC: mac1, DstMAC: mac2, HasMAC: true, IPVersion: 4, Src: a4, Dst: b4, Proto: 4, TTL: 64, IPLen: 80, FragID: 1}},
+		{"6in4 stays outer", DecapVXLAN, LinkEthernet, ethHdr + "08 00" +
+			"45 00 00 44  00 02 00 00  40 29 00 00  0a 00 01 0a  c6 33 64 07" + v6("00 08", "11") + "00 35 00 35 00 08 00 00", OK, // 20 + 48
+			Packet{SrcMAC: mac1, DstMAC: mac2, HasMAC: true, IPVersion: 4, Src: a4, Dst: b4, Proto: 41, TTL: 64, IPLen: 68, FragID: 2}},
+		{"4in6 stays outer", DecapVXLAN, LinkEthernet, ethHdr + "86 dd" + v6("00 3c", "04") + ipv4SYN, OK, // 40 + 60
+			Packet{SrcMAC: mac1, DstMAC: mac2, HasMAC: true, IPVersion: 6, Src: a6, Dst: b6, Proto: 4, TTL: 64, IPLen: 100}},
+		{"gre stays outer", DecapVXLAN, LinkEthernet, ethHdr + "08 00" +
+			"45 00 00 18  00 00 00 00  40 2f 00 00  0a 00 01 0a  c6 33 64 07  00 00 08 00", OK,
+			Packet{SrcMAC: mac1, DstMAC: mac2, HasMAC: true, IPVersion: 4, Src: a4, Dst: b4, Proto: 47, TTL: 64, IPLen: 24}},
+		// VXLAN: the outer UDP datagram unless asked.
+		{"vxlan stays outer by default", 0, LinkEthernet, mirrorV4, OK,
+			Packet{SrcMAC: routerMACb, DstMAC: [6]byte{2, 0, 0, 0, 0, 3}, HasMAC: true, IPVersion: 4, Src: srcENI, Dst: target,
+				Proto: 17, TTL: 64, IPLen: 110, HasPorts: true, SrcPort: 50000, DstPort: 4789, FragID: 42}},
 		// One VXLAN header is opened: the packet inside is reported even if
 		// it is VXLAN again.
 		{"vxlan inside vxlan is opened once", DecapVXLAN, LinkEthernet, collector + "08 00" +
@@ -191,7 +202,23 @@ var encapBadCases = []struct {
 }
 
 func TestDecodeEncapsulations(t *testing.T) {
-	for _, c := range encapCases() {
+	runEncapCases(t, encapLayoutCases())
+	for _, c := range encapBadCases {
+		t.Run(c.name, func(t *testing.T) {
+			var p Packet
+			if r := (Decoder{Decap: c.decap}).Decode(c.lt, hx(c.frame), &p); r != c.reason || p.Encap != c.encap {
+				t.Fatalf("reason %v, encap %v; want %v, %v", r, p.Encap, c.reason, c.encap)
+			}
+		})
+	}
+}
+
+func TestDecodeEncapChoice(t *testing.T) {
+	runEncapCases(t, encapChoiceCases())
+}
+
+func runEncapCases(t *testing.T, cases []encapCase) {
+	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var p Packet
 			p.SrcPort, p.VNI = 999, 7 // leftovers of the previous packet must go
@@ -207,14 +234,6 @@ func TestDecodeEncapsulations(t *testing.T) {
 				if Decode(c.lt, hx(c.frame), &q); q != p {
 					t.Fatalf("Decode %+v\nDecoder{} %+v", q, p)
 				}
-			}
-		})
-	}
-	for _, c := range encapBadCases {
-		t.Run(c.name, func(t *testing.T) {
-			var p Packet
-			if r := (Decoder{Decap: c.decap}).Decode(c.lt, hx(c.frame), &p); r != c.reason || p.Encap != c.encap {
-				t.Fatalf("reason %v, encap %v; want %v, %v", r, p.Encap, c.reason, c.encap)
 			}
 		})
 	}
