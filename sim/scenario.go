@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -343,6 +344,79 @@ type track struct {
 	count  int
 	jitter time.Duration
 	make   func(x *trackCtx, k int)
+	// finding, when set, is what the track's conversations should be
+	// found to be (Scenario.Detections)
+	finding *finding
+}
+
+// finding describes a track's conversations as a detection.
+type finding struct {
+	kind          string
+	actor, target netip.Addr
+	on            string // the interface whose records show it
+	port          int
+	bytes         int64         // for an exfiltration: what the actor sends the target
+	lasts         time.Duration // for a single conversation: from its start to its last data
+}
+
+// Kinds of Detection.
+const (
+	FindingSSHBruteForce = "ssh-brute-force" // many short SSH connections from one address to one host
+	FindingPortScan      = "port-scan"       // one source, many ports of one host
+	FindingPortSweep     = "port-sweep"      // one source, one port, many hosts
+	FindingExfiltration  = "exfiltration"    // a large upload to one outside address
+)
+
+// Detection is a finding a scenario run should give rise to: the ground
+// truth detectors are scored on (docs/scenarios.md).
+type Detection struct {
+	Scenario string `json:"scenario"`
+	Kind     string `json:"kind"`
+	// Actor is the address that does it; Target the one it is done to
+	// (the host attacked, the receiver of the data), invalid for a sweep.
+	Actor  netip.Addr `json:"actor"`
+	Target netip.Addr `json:"target,omitzero"`
+	// Interface is the interface whose records show it; Port the service
+	// port, 0 for a scan of many ports.
+	Interface string `json:"interface"`
+	Port      int    `json:"port,omitempty"`
+	// Count is the connections of a brute force, the ports of a scan, the
+	// hosts of a sweep, the bytes of an exfiltration (IP bytes sent to the
+	// target).
+	Count int64 `json:"count"`
+	// From is the start of its first conversation, To of its last (of an
+	// exfiltration, the time of its last data), before jitter.
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// Detections returns the findings the run should give rise to, in the
+// scenarios' fixed order.
+func (s *Scenario) Detections() []Detection {
+	var out []Detection
+	for _, i := range s.defs {
+		d := &scenarioDefs[i]
+		p := &planner{scenario: i, roles: s.roles, rng: newRand(s.cfg.Seed), span: s.span, rate: s.cfg.Rate}
+		for _, tr := range d.tracks(p) {
+			f := tr.finding
+			if f == nil {
+				continue
+			}
+			run := &trackRun{track: tr}
+			n := run.conversations(s.span, s.cfg.Rate)
+			if n == 0 {
+				continue
+			}
+			last := int64(tr.from) + run.offset(n-1, s.cfg.Rate)
+			det := Detection{Scenario: d.name, Kind: f.kind, Actor: f.actor, Target: f.target, Interface: f.on, Port: f.port,
+				Count: int64(n), From: time.Unix(0, s.start+int64(tr.from)).UTC(), To: time.Unix(0, s.start+last).UTC()}
+			if f.bytes > 0 {
+				det.Count, det.To = f.bytes, det.To.Add(f.lasts)
+			}
+			out = append(out, det)
+		}
+	}
+	return out
 }
 
 // trackRun is a track being played.
@@ -355,12 +429,37 @@ type trackRun struct {
 	at       int64 // start of conversation k, jitter included
 }
 
+// offset is the time of conversation k's start from the track's, before
+// jitter.
+func (t *trackRun) offset(k int, rate float64) int64 {
+	return int64(math.Round(float64(k) * float64(t.every) / rate))
+}
+
+// conversations counts the conversations the track makes in a run.
+func (t *trackRun) conversations(span int64, rate float64) int {
+	n := t.count
+	if t.every > 0 {
+		// starts before the end: k×every/rate < span-from, rounded as
+		// offset rounds
+		limit := int(math.Ceil(float64(span-int64(t.from))*rate/float64(t.every))) + 1
+		for limit > 0 && int64(t.from)+t.offset(limit-1, rate) >= span {
+			limit--
+		}
+		if n == 0 || limit < n {
+			n = limit
+		}
+	} else if int64(t.from) >= span {
+		n = 0
+	}
+	return max(n, 0)
+}
+
 // due computes the start of conversation k and reports whether it is made.
 func (t *trackRun) due(span int64, rate float64) bool {
 	if t.count > 0 && t.k >= t.count {
 		return false
 	}
-	at := int64(t.from) + int64(math.Round(float64(t.k)*float64(t.every)/rate))
+	at := int64(t.from) + t.offset(t.k, rate)
 	if at >= span || at < 0 {
 		return false
 	}

@@ -71,8 +71,10 @@ var scenarioDefs = []scenarioDef{
 			bastion, web := *p.roles.host("bastion"), *p.roles.host("web")
 			attacker := outside(sshAttacker)
 			return []track{
-				{every: 4 * time.Second, jitter: time.Second, make: func(x *trackCtx, _ int) { x.ssh(x.at, attacker, bastion) }},
-				{every: 10 * time.Second, from: 2 * time.Second, jitter: time.Second, make: func(x *trackCtx, _ int) { x.ssh(x.at, attacker, web) }},
+				{every: 4 * time.Second, jitter: time.Second, make: func(x *trackCtx, _ int) { x.ssh(x.at, attacker, bastion) },
+					finding: &finding{kind: FindingSSHBruteForce, actor: sshAttacker, target: bastion.ip, on: bastion.eni.ID, port: 22}},
+				{every: 10 * time.Second, from: 2 * time.Second, jitter: time.Second, make: func(x *trackCtx, _ int) { x.ssh(x.at, attacker, web) },
+					finding: &finding{kind: FindingSSHBruteForce, actor: sshAttacker, target: web.ip, on: web.eni.ID, port: 22}},
 			}
 		},
 	},
@@ -104,10 +106,10 @@ var scenarioDefs = []scenarioDef{
 			return []track{
 				{every: 240 * time.Millisecond, count: len(ports), jitter: 100 * time.Millisecond, make: func(x *trackCtx, k int) {
 					x.probe(x.at, from, *web, scanPort, ports[k])
-				}},
+				}, finding: &finding{kind: FindingPortScan, actor: scanner, target: web.ip, on: web.eni.ID}},
 				{every: time.Second, count: len(targets), jitter: 500 * time.Millisecond, make: func(x *trackCtx, k int) {
 					x.probe(x.at, *web, p.roles.at(web, targets[k]), sweepPort, 22)
-				}},
+				}, finding: &finding{kind: FindingPortSweep, actor: web.ip, on: web.eni.ID, port: 22}},
 			}
 		},
 	},
@@ -124,6 +126,7 @@ var scenarioDefs = []scenarioDef{
 			lead := min(time.Second, phase/10)
 			send := phase - 2*lead
 			segs := max(2, int(math.Round(send.Seconds()*360*p.rate)))
+			segs += segs % 2 // acknowledged in pairs
 			iv := int64(float64(time.Second) / (360 * p.rate))
 			return []track{
 				{every: time.Minute, from: 10 * time.Second, jitter: time.Second, make: func(x *trackCtx, _ int) {
@@ -131,7 +134,10 @@ var scenarioDefs = []scenarioDef{
 				}},
 				{from: time.Duration(p.span) - phase + lead, count: 1, make: func(x *trackCtx, _ int) {
 					x.upload(x.at, web, outside(exfilHost), 443, segs, iv)
-				}},
+				}, finding: &finding{kind: FindingExfiltration, actor: web.ip, target: exfilHost, on: web.eni.ID, port: 443,
+					// SYN (44 bytes), the segments (1500), ACK, FIN, ACK (40)
+					bytes: 44 + int64(segs)*(20+20+scenarioMSS) + 3*40,
+					lasts: time.Duration(2*rttInternet + int64(segs)*iv)}},
 			}
 		},
 	},

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -387,5 +388,55 @@ func TestScenarioErrors(t *testing.T) {
 	// examples/topology.yaml has every role but the cache
 	if _, err := NewScenario(ScenarioConfig{Names: []string{"web-tier", "ssh-brute-force", "port-scan", "exfiltration", "nat-egress", "dns"}, Topology: example}); err != nil {
 		t.Errorf("examples/topology.yaml: %v", err)
+	}
+}
+
+// TestScenarioDetections: the ground truth of a run, worked out from the
+// scripts: the brute force's connections (every 4 s and every 10 s from
+// 2 s over 600 s), the scan's 1000 ports one every 240 ms, the sweep's 60
+// hosts one a second, the upload's bytes (SYN, 107 280 segments of 1500
+// bytes, ACK, FIN, ACK) from 00:05:01 to its last segment, 60 ms of
+// handshake and 107 280 intervals of 2 777 777 ns later.
+func TestScenarioDetections(t *testing.T) {
+	s := newTestScenario(t, ScenarioConfig{Names: allScenarios, Seed: 8})
+	a := netip.MustParseAddr
+	at := func(d time.Duration) time.Time { return DefaultStart.Add(d) }
+	want := []Detection{
+		{"ssh-brute-force", FindingSSHBruteForce, a("198.51.100.77"), a("10.0.0.5"), "eni-0b00000000000000b", 22, 150, at(0), at(149 * 4 * time.Second)},
+		{"ssh-brute-force", FindingSSHBruteForce, a("198.51.100.77"), a("10.0.0.10"), "eni-0a00000000000000a", 22, 60, at(2 * time.Second), at(592 * time.Second)},
+		{"port-scan", FindingPortScan, a("198.51.100.23"), a("10.0.0.10"), "eni-0a00000000000000a", 0, 1000, at(0), at(999 * 240 * time.Millisecond)},
+		{"port-scan", FindingPortSweep, a("10.0.0.10"), netip.Addr{}, "eni-0a00000000000000a", 22, 60, at(0), at(59 * time.Second)},
+		{"exfiltration", FindingExfiltration, a("10.0.0.10"), a("203.0.113.200"), "eni-0a00000000000000a", 443, 44 + 107280*1500 + 3*40,
+			at(301 * time.Second), at(301*time.Second + 60*time.Millisecond + 107280*2777777)},
+	}
+	got := s.Detections()
+	if len(got) != len(want) {
+		t.Fatalf("%d detections, want %d: %+v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("detection %d:\n got %+v\nwant %+v", i, got[i], want[i])
+		}
+	}
+	// over 2 minutes: the brute force every 4 s and 10 s, the scan cut at
+	// the end (500 ports by 120 s), the sweep whole in 60 s; at rate 2,
+	// every 2 s and 5 s, the scan whole in 120 s
+	for _, c := range []struct {
+		rate float64
+		want []int64
+	}{{1, []int64{30, 12, 500, 60}}, {2, []int64{60, 24, 1000, 60}}} {
+		s = newTestScenario(t, ScenarioConfig{Names: []string{"ssh-brute-force", "port-scan"}, Duration: 2 * time.Minute, Rate: c.rate})
+		var counts []int64
+		for _, d := range s.Detections() {
+			counts = append(counts, d.Count)
+		}
+		if !slices.Equal(counts, c.want) {
+			t.Errorf("2 minutes at rate %v: counts %v, want %v", c.rate, counts, c.want)
+		}
+		// what the run makes: the conversations the detections count
+		_, st := scenarioPcap(t, ScenarioConfig{Names: []string{"ssh-brute-force", "port-scan"}, Duration: 2 * time.Minute, Rate: c.rate})
+		if sum := c.want[0] + c.want[1] + c.want[2] + c.want[3]; int64(st.Flows) != sum {
+			t.Errorf("2 minutes at rate %v: %d conversations, want %d", c.rate, st.Flows, sum)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -37,6 +38,7 @@ func newGenPcapCmd() *cobra.Command {
 		topoPath string
 		scenario []string
 		rate     float64
+		truth    string
 	)
 	c := &cobra.Command{
 		Use:   "pcap --out FILE [--packets N] [--flows F] [--seed S] [--topology FILE] | --scenario NAME[,NAME...] --topology FILE",
@@ -82,7 +84,10 @@ bastion, cache; examples/scenarios.yaml is made for them), starts its
 conversations on a fixed cadence over --duration (default 10m with
 --scenario), --scenario-rate times as often, and is judged by the
 topology's rules like the rest. Several scenarios run together on one
-timeline. --packets and --flows do not apply.
+timeline. --packets and --flows do not apply. --truth FILE writes the
+detections the run should give rise to (SSH brute force, port scan and
+sweep, exfiltration: actor, target, interface, port, count, first and last
+start) as JSON, the ground truth to score detectors on.
 
 Generation streams to disk; memory grows with the conversations open at once,
 not with the packets. The file is written atomically (temporary file, then
@@ -142,10 +147,12 @@ rename).`,
 					}
 					cfg.Start = t
 				}
-				return genScenario(cmd, cfg, topoPath, out)
+				return genScenario(cmd, cfg, topoPath, out, truth)
 			}
-			if cmd.Flags().Changed("scenario-rate") {
-				return usageErrorf("--scenario-rate applies only with --scenario")
+			for _, name := range []string{"scenario-rate", "truth"} {
+				if cmd.Flags().Changed(name) {
+					return usageErrorf("--%s applies only with --scenario", name)
+				}
 			}
 			if flows < 1 {
 				return usageErrorf("--flows must be at least 1, got %d", flows)
@@ -194,11 +201,13 @@ rename).`,
 	f.StringVar(&start, "start", "", "time of the capture start, RFC 3339 (default "+sim.DefaultStart.Format(time.RFC3339)+")")
 	f.StringSliceVar(&scenario, "scenario", nil, "named scenarios to script instead of the random mix (repeat or comma-separate): "+sim.ScenarioNames())
 	f.Float64Var(&rate, "scenario-rate", 1, "with --scenario: start conversations this many times as often as the scenarios' scripts say")
+	f.StringVar(&truth, "truth", "", "with --scenario: write the detections the run should give rise to (JSON) to this file")
 	return c
 }
 
-// genScenario writes the capture of named scenarios over a topology.
-func genScenario(cmd *cobra.Command, cfg sim.ScenarioConfig, topoPath, out string) error {
+// genScenario writes the capture of named scenarios over a topology and,
+// when truth is set, the detections it should give rise to.
+func genScenario(cmd *cobra.Command, cfg sim.ScenarioConfig, topoPath, out, truth string) error {
 	t, _, err := flowlog.Load(topoPath)
 	if err != nil {
 		return err
@@ -207,6 +216,15 @@ func genScenario(cmd *cobra.Command, cfg sim.ScenarioConfig, topoPath, out strin
 	sc, err := sim.NewScenario(cfg)
 	if err != nil {
 		return fmt.Errorf("%s: %w", topoPath, err)
+	}
+	if truth != "" {
+		b, err := json.MarshalIndent(sc.Detections(), "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(truth, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
 	}
 	return genPcap(cmd, out, genRun{
 		generate: sc.Generate,

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -228,9 +229,12 @@ func checkCounts(t *testing.T, got, want map[string]int) {
 // apart, with values worked out by hand from the scripts.
 func TestScenarioRecordFields(t *testing.T) {
 	t.Parallel()
-	_, recs := genScenarioRecords(t, t.TempDir(), "--scenario", "nat-egress,exfiltration,ssh-brute-force,misconfigured-sg")
+	dir := t.TempDir()
+	truthFile := filepath.Join(dir, "truth.json")
+	_, recs := genScenarioRecords(t, dir, "--scenario", "nat-egress,exfiltration,ssh-brute-force,misconfigured-sg", "--truth", truthFile)
 	nat := map[string]int{}
-	var upOut, upIn [2]int64 // packets, bytes of the upload, each way
+	attempts := map[string]int64{} // SSH connection records from the attacker, by interface
+	var upOut, upIn [2]int64       // packets, bytes of the upload, each way
 	for _, r := range recs {
 		switch {
 		case r.status != "OK":
@@ -257,6 +261,11 @@ func TestScenarioRecordFields(t *testing.T) {
 		case r.eni == eniWeb && r.src == "203.0.113.200":
 			upIn[0] += r.packets
 			upIn[1] += r.bytes
+		case r.src == "198.51.100.77" && r.dstPort == 22:
+			attempts[r.eni]++
+			if r.eni == eniBastion && (r.flags != "3" || r.packets != 9) {
+				t.Errorf("bastion record %+v", r)
+			}
 		case r.eni == eniBastion:
 			// the attacker's side opens and closes (SYN|FIN), the
 			// bastion's answers and closes (SYN-ACK|FIN); 9 and 10 packets
@@ -285,6 +294,32 @@ func TestScenarioRecordFields(t *testing.T) {
 	if want := [2]int64{1 + 53640 + 1, 44 + 53641*40}; upIn != want {
 		t.Errorf("upload: %v packets and bytes in, want %v", upIn, want)
 	}
+
+	// the ground truth written beside the capture agrees with the records
+	var truth []struct {
+		Kind, Actor, Target, Interface string
+		Port                           int
+		Count                          int64
+	}
+	data, err := os.ReadFile(truthFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &truth); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, d := range truth {
+		got = append(got, fmt.Sprintf("%s %s->%s %s:%d %d", d.Kind, d.Actor, d.Target, d.Interface, d.Port, d.Count))
+	}
+	want := []string{
+		fmt.Sprintf("ssh-brute-force 198.51.100.77->10.0.0.5 %s:22 %d", eniBastion, attempts[eniBastion]),
+		fmt.Sprintf("ssh-brute-force 198.51.100.77->10.0.0.10 %s:22 %d", eniWeb, attempts[eniWeb]),
+		fmt.Sprintf("exfiltration 10.0.0.10->203.0.113.200 %s:443 %d", eniWeb, upOut[1]),
+	}
+	if !slices.Equal(got, want) || attempts[eniBastion] != 150 || attempts[eniWeb] != 60 {
+		t.Errorf("truth %q, want %q (150 and 60 attempts)", got, want)
+	}
 }
 
 // TestScenarioCLIErrors: usage errors exit 2, a topology without what a
@@ -302,6 +337,7 @@ func TestScenarioCLIErrors(t *testing.T) {
 		{[]string{"gen", "pcap", "--out", out, "--topology", scenarioTopology, "--scenario", "dns", "--packets", "10"}, 2, "--packets and --flows do not apply"},
 		{[]string{"gen", "pcap", "--out", out, "--topology", scenarioTopology, "--scenario", "dns", "--scenario-rate", "0"}, 2, "--scenario-rate 0"},
 		{[]string{"gen", "pcap", "--out", out, "--scenario-rate", "2"}, 2, "--scenario-rate applies only with --scenario"},
+		{[]string{"gen", "pcap", "--out", out, "--truth", out + ".json"}, 2, "--truth applies only with --scenario"},
 		{[]string{"gen", "pcap", "--out", out, "--topology", "../../examples/topology.yaml", "--scenario", "misconfigured-sg"}, 1, "security group is named cache"},
 		{[]string{"serve", "--scenario", "dns", "--sim"}, 2, "--sim runs on the clock: give the scenarios a --speed"},
 		{[]string{"serve", "--scenario-rate", "2"}, 2, "--scenario-rate applies only with --scenario"},
