@@ -497,7 +497,7 @@ func TestRegionAlarmsOnClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := logs.PutMetricFilter(metricfilter.Definition{FilterName: "accepts", LogGroupName: "/vpc/flows",
-		FilterPattern: `[src, dst, packets, start, end, action="ACCEPT", status]`,
+		FilterPattern:         `[src, dst, packets, start, end, action="ACCEPT", status]`,
 		MetricTransformations: []metricfilter.Transformation{{MetricName: "Accepts", MetricNamespace: "VPC", MetricValue: "1"}}}); err != nil {
 		t.Fatal(err)
 	}
