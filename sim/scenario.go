@@ -282,7 +282,7 @@ func (s *Scenario) newRunner(w frameWriter) *runner {
 		h := fnv.New64a()
 		h.Write([]byte(d.name))
 		base := s.cfg.Seed ^ h.Sum64()
-		p := &planner{run: r, scenario: i, roles: s.roles, rng: newRand(base), span: s.span, rate: s.cfg.Rate}
+		p := &planner{scenario: i, roles: s.roles, rng: newRand(base), span: s.span, rate: s.cfg.Rate}
 		for k, tr := range d.tracks(p) {
 			run := &trackRun{track: tr, scenario: i, order: order, rng: newRand(base + uint64(k+1)*0x9e3779b97f4a7c15)}
 			order++
@@ -300,7 +300,7 @@ func (r *runner) step() (bool, error) {
 	// first frame is at its start, so it may be the next
 	for len(r.tracks) > 0 && (len(r.active) == 0 || r.tracks[0].at <= r.active[0].next) {
 		tr := r.tracks[0]
-		x := trackCtx{run: r, scenario: tr.scenario, rng: tr.rng, at: tr.at, k: tr.k}
+		x := trackCtx{run: r, scenario: tr.scenario, rng: tr.rng, at: tr.at}
 		tr.make(&x, tr.k)
 		tr.k++
 		if tr.due(r.sc.span, r.sc.cfg.Rate) {

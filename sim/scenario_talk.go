@@ -206,7 +206,6 @@ var sshScript = func() []sstep {
 // planner is what a scenario's tracks are built with: its hosts and a
 // random source for what they draw once (scan orders, ports).
 type planner struct {
-	run      *runner
 	scenario int
 	roles    *roles
 	rng      *rand.Rand
@@ -221,7 +220,6 @@ type trackCtx struct {
 	scenario int
 	rng      *rand.Rand
 	at       int64
-	k        int
 }
 
 // clientPort gives the next ephemeral port of client ip in the scenario:
