@@ -484,3 +484,62 @@ func TestEvidence(t *testing.T) {
 		t.Errorf("evidence %v, want %v", got, want)
 	}
 }
+
+// TestBlindSpots pins what docs/detections.md lists as missed: each case is
+// an attack the detectors do not report, and why.
+func TestBlindSpots(t *testing.T) {
+	cfg := DefaultConfiguration()
+	t.Run("slow brute force", func(t *testing.T) {
+		// 19 attempts per window for two hours: never MinAttempts (20) in
+		// one window.
+		var fs []Flow
+		for i := range 12 * 19 {
+			fs = append(fs, rec("eni-a", "203.0.113.9", "10.0.0.5", int32(40000+i), 22, 12, 2400, int64(i/19)*600+int64(i%19)*30, accept))
+		}
+		none(t, run(t, cfg, fs))
+	})
+	t.Run("scan split by a window boundary", func(t *testing.T) {
+		// 20 ports, 10 on each side of 00:10: 10 ports in each window.
+		var fs []Flow
+		for p := range 20 {
+			fs = append(fs, rec("eni-a", "198.51.100.7", "10.0.0.5", 40000, int32(p+1), 1, 44, 590+int64(p), reject))
+		}
+		none(t, run(t, cfg, fs))
+	})
+	t.Run("scan from a low source port", func(t *testing.T) {
+		// Source port 1000, ports 2000-2039 probed: both ports below the
+		// ephemeral range, the lower (1000) is taken for the service:
+		// every probe reads as a reply.
+		var fs []Flow
+		for p := range 40 {
+			fs = append(fs, rec("eni-a", "198.51.100.7", "10.0.0.5", 1000, int32(2000+p), 1, 44, int64(p), reject))
+		}
+		none(t, run(t, cfg, fs))
+	})
+	t.Run("exfiltration within a high baseline", func(t *testing.T) {
+		// Six windows of 500 MB backups teach a baseline of 500 MB: 3 GB
+		// to a new address is 6 times it, below Factor (10).
+		var fs []Flow
+		for w := range int64(6) {
+			fs = append(fs, egress("52.216.8.10", 500e6, w))
+		}
+		fs = append(fs, egress("203.0.113.66", 3e9, 6))
+		none(t, run(t, cfg, fs))
+	})
+	t.Run("two private hosts and nothing else", func(t *testing.T) {
+		// An idle internal host, never seen before, scanned by another:
+		// both addresses private, each with one partner, no
+		// flow-direction: which one is the interface's is unknown.
+		e := run(t, cfg, func() []Flow {
+			var fs []Flow
+			for p := range 40 {
+				fs = append(fs, rec("eni-a", "10.0.9.9", "10.0.0.5", 40000, int32(p+1), 1, 44, int64(p), reject))
+			}
+			return fs
+		}())
+		none(t, e)
+		if e.Stats().RolesUnknown != 1 {
+			t.Errorf("stats %+v", e.Stats())
+		}
+	})
+}

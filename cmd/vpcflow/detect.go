@@ -242,7 +242,8 @@ func (r *detectRun) summary(rd *source.Reader, e *detect.Engine, took time.Durat
 	if s := took.Seconds(); s > 0 {
 		rate = fmt.Sprintf(" (%s records/s)", commas(int64(float64(st.Records)/s)))
 	}
-	fmt.Fprintf(w, "vpcflow detect: %s records from %d sources in %s%s\n", commas(int64(st.Records)), st.Inputs+st.FailedInputs, took.Round(time.Millisecond), rate)
+	n := st.Inputs + st.FailedInputs
+	fmt.Fprintf(w, "vpcflow detect: %s records from %d source%s in %s%s\n", commas(int64(st.Records)), n, plural(n), took.Round(time.Millisecond), rate)
 	if st.FailedInputs > 0 || st.BadLines > 0 {
 		fmt.Fprintf(w, "  unreadable: %d sources not read to their end, %d bad lines skipped\n", st.FailedInputs, st.BadLines)
 	}

@@ -98,7 +98,7 @@ func TestDetectDeliveryTree(t *testing.T) {
 			t.Errorf("evidence %d: %+v, want line %d %s", i, ev, i+2, want)
 		}
 	}
-	for _, want := range []string{"vpcflow detect: 40 records from 1 sources", "judged:   40 records in 1 window", "findings: 1 (1 Vpcflow:EC2/InboundPortscan)"} {
+	for _, want := range []string{"vpcflow detect: 40 records from 1 source in", "judged:   40 records in 1 window", "findings: 1 (1 Vpcflow:EC2/InboundPortscan)"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("summary lacks %q:\n%s", want, errOut)
 		}

@@ -59,7 +59,7 @@ type Config struct {
 	// benign-only run.
 	Attacks int
 	// Load multiplies the rates of the ordinary traffic; default 1 (about
-	// 12,000 records per 10 minutes).
+	// 17,000 records per 10 minutes).
 	Load float64
 }
 
