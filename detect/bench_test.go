@@ -100,7 +100,7 @@ func (n *naive) observe(f *Flow) {
 		a.bytes += uint64(f.Bytes)
 	}
 	a.first, a.last = min(a.first, f.Start), max(a.last, f.End, f.Start)
-	if !hasPorts(f.Protocol) || f.SrcPort < 0 || f.DstPort < 0 || !e.cls.request(f.SrcPort, f.DstPort) {
+	if !portsOf(f) || !e.cls.request(f.SrcPort, f.DstPort) {
 		return
 	}
 	a.requests++

@@ -66,7 +66,6 @@ type eniState struct {
 	volBase, rejBase                       float64 // baselines (peaks that decay)
 	volAt, rejAt                           int64   // window index the baseline was last updated at
 	ports                                  map[uint32]int64
-	portsFullNoted                         bool
 }
 
 // Stats counts what the Engine did with the records it was given. Every
@@ -206,7 +205,7 @@ func (e *Engine) Observe(f *Flow) {
 	}
 	a.first = min(a.first, f.Start)
 	a.last = max(a.last, f.End, f.Start)
-	if !hasPorts(f.Protocol) || f.SrcPort < 0 || f.DstPort < 0 || !e.cls.request(f.SrcPort, f.DstPort) {
+	if !portsOf(f) || !e.cls.request(f.SrcPort, f.DstPort) {
 		return
 	}
 	a.requests++

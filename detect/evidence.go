@@ -39,7 +39,7 @@ func (e *Engine) matches(m *matcher, f *Flow) bool {
 		m.proto >= 0 && f.Protocol != m.proto {
 		return false
 	}
-	request := hasPorts(f.Protocol) && f.SrcPort >= 0 && f.DstPort >= 0 && e.cls.request(f.SrcPort, f.DstPort)
+	request := portsOf(f) && e.cls.request(f.SrcPort, f.DstPort)
 	if m.port >= 0 && (!request || f.DstPort != m.port) {
 		return false
 	}

@@ -124,6 +124,12 @@ const (
 // records have "0 0").
 func hasPorts(p int16) bool { return p == protoTCP || p == protoUDP || p == protoSCTP }
 
+// portsOf reports whether f has a protocol with ports and both ports in
+// range (a Flow built by hand may hold anything).
+func portsOf(f *Flow) bool {
+	return hasPorts(f.Protocol) && f.SrcPort >= 0 && f.DstPort >= 0 && f.SrcPort <= 65535 && f.DstPort <= 65535
+}
+
 // classifier holds the settings every per-record test needs.
 type classifier struct {
 	ephemeral  int32

@@ -623,10 +623,7 @@ func (e *Engine) judgePorts(w *window) {
 		since, known := s.ports[key]
 		if !known && len(s.ports) >= e.cfg.Limits.LearnedPorts {
 			e.stats.PortsNotLearned++
-			if !s.portsFullNoted {
-				s.portsFullNoted = true
-				e.note("limit/ports/"+s.name, "%s: more than %d outbound ports: new ones are neither learned nor reported (Stats.PortsNotLearned)", s.name, e.cfg.Limits.LearnedPorts)
-			}
+			e.note("limit/ports", "%s (and maybe others): more than %d outbound ports: new ones are neither learned nor reported (Stats.PortsNotLearned)", s.name, e.cfg.Limits.LearnedPorts)
 			continue
 		}
 		switch {
