@@ -90,6 +90,11 @@ func runDetect(cmd *cobra.Command, f *detectFlags, args []string) error {
 	if len(args) == 0 && f.group == "" {
 		return usageErrorf("no source: name delivery directories or flow-log files, or a log group with --group")
 	}
+	for _, a := range args {
+		if a == "-" {
+			return usageErrorf("- (standard input): detect reads its sources twice (the second time for the evidence); save the records to a file")
+		}
+	}
 	if f.evidence < 0 {
 		return usageErrorf("--evidence %d: want 0 or more", f.evidence)
 	}

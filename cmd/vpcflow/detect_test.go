@@ -203,6 +203,7 @@ func TestDetectErrors(t *testing.T) {
 		{[]string{"detect", "--output", "yaml", empty}, 2, `vpcflow: --output "yaml": want json or table`},
 		{[]string{"detect", "--since", "yesterday", empty}, 2, "vpcflow: --since: "},
 		{[]string{"detect", "--since", "2026-01-02T00:00:00Z", "--until", "2026-01-01T00:00:00Z", empty}, 2, "vpcflow: --until 2026-01-01T00:00:00Z is not after --since 2026-01-02T00:00:00Z"},
+		{[]string{"detect", "-"}, 2, "vpcflow: - (standard input): detect reads its sources twice"},
 		{[]string{"detect", "--data-dir", empty, empty}, 2, "vpcflow: --data-dir is where --group is read: give --group too"},
 		{[]string{"detect", filepath.Join(empty, "missing")}, 1, "vpcflow: " + filepath.Join(empty, "missing") + ": no such file or directory"},
 		{[]string{"detect", empty}, 1, "vpcflow: " + empty + ": no flow-log objects (.log.gz or .log.parquet) under this directory"},
