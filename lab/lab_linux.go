@@ -218,6 +218,16 @@ func (l *Lab) build(ctx context.Context) error {
 	return r.err
 }
 
+// apply replaces the rules of every namespace of the lab with p's.
+func (l *Lab) apply(ctx context.Context, p *Plan) error {
+	r := &runner{ctx: ctx, log: l.deps.Log}
+	r.nft(p.Router, RouterRuleset(p))
+	for _, e := range p.ENIs {
+		r.nft(e.Namespace, ENIRuleset(e))
+	}
+	return r.err
+}
+
 func families(v6 bool) []string {
 	if v6 {
 		return []string{"-4", "-6"}

@@ -17,6 +17,8 @@ func (l *Lab) build(context.Context) error { return errLinux }
 
 func (l *Lab) removeLocked() error { return nil }
 
+func (l *Lab) apply(context.Context, *Plan) error { return errLinux }
+
 // Down removes every namespace of lab id (Linux only).
 func Down(string, io.Writer) ([]string, error) { return nil, errLinux }
 

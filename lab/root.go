@@ -76,3 +76,56 @@ func (l *Lab) Stop() error {
 	defer l.mu.Unlock()
 	return l.removeLocked()
 }
+
+// Apply compiles the security groups and network ACLs of t, a new version
+// of the lab's topology (after an EC2 API change), and replaces the lab's
+// rules with them: one nft transaction per namespace, so a packet meets
+// either the old rules or the new, and connections already tracked go on,
+// as on AWS. Only rules change: t must have the same interfaces, subnets
+// and addresses as the topology the lab was built from (adding or removing
+// an interface needs the lab built again); the error says what differs,
+// and the lab keeps its rules.
+func (l *Lab) Apply(ctx context.Context, t *topology.Topology) error {
+	p, err := plan(l.cfg, t)
+	if err != nil {
+		return err
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.created) == 0 {
+		return fmt.Errorf("lab %s: not built: nothing to apply the rules to", l.cfg.ID)
+	}
+	if err := sameShape(l.plan, p); err != nil {
+		return fmt.Errorf("lab %s: rules not applied: %v", l.cfg.ID, err)
+	}
+	if err := l.apply(ctx, p); err != nil {
+		return err
+	}
+	l.plan = p
+	return nil
+}
+
+// sameShape says how b differs from a in what the lab built (namespaces,
+// ports, addresses), which Apply cannot change.
+func sameShape(a, b *Plan) error {
+	names := func(p *Plan) []string {
+		var s []string
+		for _, e := range p.ENIs {
+			s = append(s, fmt.Sprintf("%s port %s %s %v", e.ENI.ID, e.Port, e.MAC, e.Addrs))
+		}
+		return s
+	}
+	na, nb := names(a), names(b)
+	if len(na) != len(nb) {
+		return fmt.Errorf("the network has %d interfaces, the lab was built with %d: build the lab again to add or remove one", len(nb), len(na))
+	}
+	for i := range na {
+		if na[i] != nb[i] {
+			return fmt.Errorf("interface %q is now %q: build the lab again to change interfaces", na[i], nb[i])
+		}
+	}
+	if len(a.NAT) != len(b.NAT) {
+		return fmt.Errorf("the public addresses changed: build the lab again")
+	}
+	return nil
+}

@@ -132,5 +132,10 @@ func (r *Region) ChangeNetwork(change func(*netstate.Store) (int, error)) (int, 
 		return 0, err
 	}
 	r.topo, r.topoVersion = t, v
+	if r.deps.NetworkChanged != nil {
+		if err := r.deps.NetworkChanged(t, v); err != nil {
+			return 0, fmt.Errorf("network version %d stored, but: %w", v, err)
+		}
+	}
 	return v, nil
 }

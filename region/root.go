@@ -28,6 +28,17 @@ type Dependencies struct {
 	// Reporter receives the service's log lines and metrics (default: a
 	// silent one).
 	Reporter *reporter.Reporter
+	// NetworkInputs, when set, is called in New with the service's network
+	// (nil in single-interface mode) once it is known; the sources it
+	// returns join the configured ones (vpcflow serve --lab captures the
+	// lab built from that network).
+	NetworkInputs func(*topology.Topology) ([]pipeline.Input, error)
+	// NetworkChanged, when set, is called with the new network after each
+	// change (EC2 API actions, SIGHUP), in the order of the changes, once
+	// the pipeline judges packets by it (vpcflow serve --lab applies its
+	// rules to the lab). Its error is the change's: the change stays in
+	// the data dir.
+	NetworkChanged func(*topology.Topology, int) error
 }
 
 // Identity is the account and region a Region answers for.
@@ -127,6 +138,13 @@ func (r *Region) open(file *topologyFile) error {
 		return err
 	}
 	inputs := cfg.inputs()
+	if r.deps.NetworkInputs != nil {
+		in, err := r.deps.NetworkInputs(r.topo)
+		if err != nil {
+			return err
+		}
+		inputs = append(inputs, in...)
+	}
 	if cfg.SimRate > 0 {
 		in, err := r.simInput()
 		if err != nil {

@@ -53,17 +53,9 @@ func addLiveFlags(c *cobra.Command, f *liveFlags) {
 
 // liveInterfaces turns the live flags into the interfaces to capture.
 func liveInterfaces(f *liveFlags) ([]region.LiveInterface, error) {
-	cfg := live.DefaultConfiguration()
-	cfg.SnapLen, cfg.Readers = f.snapLen, f.readers
-	cfg.BlockTimeout = f.blockTimeout
-	if f.bpf != "" {
-		text, err := os.ReadFile(f.bpf)
-		if err != nil {
-			return nil, usageErrorf("--bpf: %v", err)
-		}
-		if cfg.Filter, err = live.ParseFilter(string(text)); err != nil {
-			return nil, usageErrorf("--bpf %s: %v", f.bpf, err)
-		}
+	cfg, err := liveBase(f)
+	if err != nil {
+		return nil, err
 	}
 	var out []region.LiveInterface
 	seen := map[string]bool{}
@@ -84,6 +76,24 @@ func liveInterfaces(f *liveFlags) ([]region.LiveInterface, error) {
 		out = append(out, region.LiveInterface{Capture: c, ENI: eni})
 	}
 	return out, nil
+}
+
+// liveBase is the capture configuration of the live flags, less the
+// interface.
+func liveBase(f *liveFlags) (live.Configuration, error) {
+	cfg := live.DefaultConfiguration()
+	cfg.SnapLen, cfg.Readers = f.snapLen, f.readers
+	cfg.BlockTimeout = f.blockTimeout
+	if f.bpf != "" {
+		text, err := os.ReadFile(f.bpf)
+		if err != nil {
+			return cfg, usageErrorf("--bpf: %v", err)
+		}
+		if cfg.Filter, err = live.ParseFilter(string(text)); err != nil {
+			return cfg, usageErrorf("--bpf %s: %v", f.bpf, err)
+		}
+	}
+	return cfg, nil
 }
 
 // printCapture prints the counters of each live interface.

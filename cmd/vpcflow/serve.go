@@ -22,6 +22,7 @@ import (
 	"github.com/vpcflow/vpcflow/api/sigv4"
 	"github.com/vpcflow/vpcflow/capture"
 	"github.com/vpcflow/vpcflow/internal/reporter"
+	"github.com/vpcflow/vpcflow/lab"
 	"github.com/vpcflow/vpcflow/pipeline"
 	"github.com/vpcflow/vpcflow/region"
 	"github.com/vpcflow/vpcflow/sim"
@@ -43,6 +44,8 @@ type serveFlags struct {
 	scenarioRate                                           float64
 	scenarioDuration                                       time.Duration
 	maxFlowsPerWindow, maxFlows                            int
+	lab                                                    bool
+	labID                                                  string
 	liveFlags
 }
 
@@ -141,6 +144,8 @@ and delivers the open windows and exits 0. One process owns a data dir: another
 	fl.Float64Var(&f.scenarioRate, "scenario-rate", 1, "start the scenarios' conversations this many times as often as scripted")
 	fl.DurationVar(&f.scenarioDuration, "scenario-duration", sim.DefaultScenarioDuration, "span of the scenarios' conversation starts (scenario time, before --speed)")
 	addLiveFlags(c, &f.liveFlags)
+	fl.BoolVar(&f.lab, "lab", false, "build the network as a lab of namespaces (Linux, root; docs/lab.md), capture its interfaces and apply the EC2 API's rule changes to it; removed when serve stops")
+	fl.StringVar(&f.labID, "lab-id", lab.DefaultID, "with --lab, the lab id: its namespaces are vf-ID-... (1-12 lowercase letters and digits)")
 	fl.StringVar(&f.listen, "listen", api.DefaultConfiguration().Listen, "HTTP address (healthz, metrics); keep it on loopback")
 	fl.StringVar(&f.account, "account", "", "account id (default: the topology's, else the data dir's, else 123456789012)")
 	fl.StringVar(&f.region, "region", "", "region (default: the topology's, else the data dir's, else us-east-1)")
@@ -220,6 +225,23 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		}
 	}
 	stderr := cmd.ErrOrStderr()
+	var served *servedLab
+	deps := region.Dependencies{}
+	if f.lab {
+		if err := lab.ValidID(f.labID); err != nil {
+			return usageErrorf("--lab-id: %v", err)
+		}
+		if (len(f.replay) > 0 || len(f.scenario) > 0) && cfg.Speed == 0 {
+			return usageErrorf("--lab captures live, on the clock: give %s a --speed (such as 1) to mix them", recorded)
+		}
+		if err := lab.Check(); err != nil {
+			return &exitError{code: 1, msg: "--lab: " + err.Error()}
+		}
+		served = &servedLab{id: f.labID, base: f.liveFlags, log: stderr}
+		deps.NetworkInputs, deps.NetworkChanged = served.inputs, served.changed
+	} else if cmd.Flags().Changed("lab-id") {
+		return usageErrorf("--lab-id needs --lab")
+	}
 	rep := reporter.New(slog.New(slog.NewTextHandler(stderr, nil)))
 	rep.Registerer().MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -232,7 +254,8 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	addr := ln.Addr().String()
 	cfg.Owner = fmt.Sprintf("vpcflow serve (PID %d, listening on %s)", os.Getpid(), addr)
 	cfg.Endpoint = "http://" + addr
-	svc, err := region.New(cfg, region.Dependencies{Reporter: rep})
+	deps.Reporter = rep
+	svc, err := region.New(cfg, deps)
 	if err != nil {
 		ln.Close()
 		return &exitError{code: 1, msg: err.Error()}
@@ -259,6 +282,19 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if served != nil {
+		// Built before the pipeline starts: its inputs open the ports.
+		if err := served.build(ctx); err != nil {
+			ln.Close()
+			svc.Stop()
+			return &exitError{code: 1, msg: err.Error()}
+		}
+		defer func() {
+			if err := served.remove(); err != nil {
+				fmt.Fprintf(stderr, "vpcflow serve: removing lab %s: %v\n", f.labID, err)
+			}
+		}()
+	}
 	if err := svc.Start(ctx); err != nil {
 		ln.Close()
 		svc.Stop()
@@ -270,7 +306,11 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	id := svc.Identity()
 	fmt.Fprintf(stderr, "vpcflow serve: account %s, region %s, data dir %s\n", id.Account, id.Region, cfg.DataDir)
-	fmt.Fprintf(stderr, "vpcflow serve: %s; %d flow log(s)\n", describeSources(&cfg, scenario), svc.Health().FlowLogs)
+	sources := describeSources(&cfg, scenario)
+	if served != nil {
+		sources = served.describe(sources)
+	}
+	fmt.Fprintf(stderr, "vpcflow serve: %s; %d flow log(s)\n", sources, svc.Health().FlowLogs)
 	if svc.Health().FlowLogs == 0 {
 		fmt.Fprintf(stderr, "vpcflow serve: no flow logs yet: create them with 'aws ec2 create-flow-logs --endpoint-url ...' or declare them in the topology's FlowLogs\n")
 	}

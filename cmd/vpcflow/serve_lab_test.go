@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpcflow/vpcflow/lab"
+)
+
+// TestServeLab runs serve --lab on the ping example with its internet
+// gateway (lab/testdata/ping.yaml) and an S3 flow log: SYNs to port 22
+// from the internet namespace are dropped (REJECT records) until awscli
+// authorizes ssh in the security group and adds the network ACL entries;
+// the next connections really get through, and their records are ACCEPT.
+// Stopping serve flushes the open window and removes the lab. Needs root,
+// nft and awscli; takes seconds, not windows.
+func TestServeLab(t *testing.T) {
+	if err := lab.Check(); err != nil {
+		t.Skipf("%v", err)
+	}
+	if _, err := os.Stat(awsCLI); err != nil {
+		t.Skip("awscli is not installed at /usr/bin/aws (.ci/run installs it)")
+	}
+	id := fmt.Sprintf("s%d", os.Getpid()%100000)
+	t.Cleanup(func() { lab.Down(id, nil) })
+	dir := t.TempDir()
+	src, err := os.ReadFile(labPing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo := filepath.Join(dir, "ping.yaml")
+	flowLog := `FlowLogs:
+  - ResourceIds: [vpc-0a1b2c3d4e5f60001]
+    ResourceType: VPC
+    TrafficType: ALL
+    LogDestinationType: s3
+    LogDestination: arn:aws:s3:::flows
+    MaxAggregationInterval: 60
+`
+	if err := os.WriteFile(topo, append(src, flowLog...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	makeBucket(t, data, "flows")
+	p := startServeEnv(t, []string{"AWS_ACCESS_KEY_ID=" + testKeyID, "AWS_SECRET_ACCESS_KEY=" + testSecret},
+		"--data-dir", data, "--topology", topo, "--lab", "--lab-id", id)
+	if !strings.Contains(p.log(), "lab "+id+" built") {
+		t.Fatalf("serve did not say it built the lab:\n%s", p.log())
+	}
+
+	// An ssh server stand-in in the instance's namespace.
+	eniNS := lab.Namespace(id, "eni-0a1b2c3d4e5f60718")
+	var ln net.Listener
+	if err := lab.Do(eniNS, func() (err error) { ln, err = net.Listen("tcp", "10.1.2.15:22"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte("SSH-2.0-lab\r\n"))
+			c.Close()
+		}
+	}()
+	defer ln.Close()
+	// dial connects from the internet namespace to the instance's public
+	// address, from a given source port.
+	dial := func(port int) error {
+		var c net.Conn
+		err := lab.Do(lab.Namespace(id, lab.InternetName), func() (err error) {
+			d := net.Dialer{Timeout: 700 * time.Millisecond, LocalAddr: &net.TCPAddr{Port: port}}
+			c, err = d.Dial("tcp", "203.0.113.10:22")
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		buf := make([]byte, 64)
+		n, err := c.Read(buf)
+		if !strings.HasPrefix(string(buf[:n]), "SSH-2.0-lab") {
+			return fmt.Errorf("read %q: %v", buf[:n], err)
+		}
+		return nil
+	}
+	for port := 41001; port <= 41003; port++ {
+		if err := dial(port); err == nil {
+			t.Fatalf("ssh from port %d got through before any rule allowed it", port)
+		}
+	}
+
+	awsOK(t, p, nil, "ec2", "authorize-security-group-ingress", "--group-id", "sg-0a1b2c3d4e5f60003",
+		"--protocol", "tcp", "--port", "22", "--cidr", "0.0.0.0/0")
+	// The security group alone is not enough: the network ACL allows
+	// only ICMP in and nothing out.
+	if err := dial(41004); err == nil {
+		t.Fatalf("ssh got through with the network ACL still closed")
+	}
+	awsOK(t, p, nil, "ec2", "create-network-acl-entry", "--network-acl-id", "acl-0a1b2c3d4e5f60004", "--ingress",
+		"--rule-number", "110", "--protocol", "6", "--port-range", "From=22,To=22", "--cidr-block", "0.0.0.0/0", "--rule-action", "allow")
+	awsOK(t, p, nil, "ec2", "create-network-acl-entry", "--network-acl-id", "acl-0a1b2c3d4e5f60004", "--egress",
+		"--rule-number", "100", "--protocol", "6", "--port-range", "From=1024,To=65535", "--cidr-block", "0.0.0.0/0", "--rule-action", "allow")
+	applied := time.Now()
+	for port := 42001; port <= 42003; port++ {
+		if err := dial(port); err != nil {
+			t.Fatalf("ssh from port %d after the API changes (%v after the last): %v\nserve: %s", port, time.Since(applied), err, p.log())
+		}
+	}
+	ln.Close()
+	if !strings.Contains(p.log(), "rules of network version") {
+		t.Errorf("serve did not report applying the rules:\n%s", p.log())
+	}
+
+	// Stopping serve closes and delivers the open window, and removes
+	// the lab it built.
+	p.stop(t)
+	t.Logf("serve:\n%s", p.log())
+	if st, _ := lab.Status(); len(st) > 0 {
+		for _, l := range st {
+			if l.ID == id {
+				t.Errorf("lab %s still up after serve stopped: %+v", id, l)
+			}
+		}
+	}
+	got := map[string]string{} // source port -> actions of its ingress ssh records
+	for _, r := range s3Records(t, filepath.Join(data, "buckets", "flows")) {
+		if len(r) == 14 && r[4] == "10.1.2.15" && r[6] == "22" && !strings.Contains(got[r[5]], r[12]) {
+			got[r[5]] += r[12] // a flow split by a window boundary: its action once
+		}
+	}
+	for port := 41001; port <= 42003; port++ {
+		want := "REJECT"
+		switch {
+		case port > 41004 && port < 42001:
+			continue
+		case port >= 42001:
+			want = "ACCEPT"
+		}
+		if a := got[fmt.Sprint(port)]; a != want {
+			t.Errorf("ssh from port %d: records %q, want %s (all: %v)\nserve: %s", port, a, want, got, p.log())
+		}
+	}
+}
