@@ -133,8 +133,10 @@ func (r *Region) ChangeNetwork(change func(*netstate.Store) (int, error)) (int, 
 	}
 	r.topo, r.topoVersion = t, v
 	if r.deps.NetworkChanged != nil {
+		// The change stands (the records follow it); failing the call
+		// would have clients retry a change already made.
 		if err := r.deps.NetworkChanged(t, v); err != nil {
-			return 0, fmt.Errorf("network version %d stored, but: %w", v, err)
+			r.log.Error("the network changed, but what follows it did not", "version", v, "err", err)
 		}
 	}
 	return v, nil

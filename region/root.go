@@ -36,8 +36,8 @@ type Dependencies struct {
 	// NetworkChanged, when set, is called with the new network after each
 	// change (EC2 API actions, SIGHUP), in the order of the changes, once
 	// the pipeline judges packets by it (vpcflow serve --lab applies its
-	// rules to the lab). Its error is the change's: the change stays in
-	// the data dir.
+	// rules to the lab). Its error is logged; the change stands (failing
+	// the API call would have clients retry a change already made).
 	NetworkChanged func(*topology.Topology, int) error
 }
 

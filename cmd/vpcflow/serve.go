@@ -52,7 +52,7 @@ type serveFlags struct {
 func newServeCmd() *cobra.Command {
 	var f serveFlags
 	c := &cobra.Command{
-		Use:   "serve [--topology FILE] [--replay FILE...] [--scenario NAME,...] [--speed X|max] [--loop] [--sim[=RATE]] [--interface IF[=eni-ID]...]",
+		Use:   "serve [--topology FILE] [--replay FILE...] [--scenario NAME,...] [--speed X|max] [--loop] [--sim[=RATE]] [--interface IF[=eni-ID]...] [--lab [--lab-id ID]]",
 		Short: "Run the flow-log service: sources in, flow logs delivered as windows close",
 		Long: `serve runs vpcflow as a service for one account and region: packets come
 from the sources, flow logs are kept in the data dir's registry (those of the
@@ -87,6 +87,14 @@ Sources:
                      live interfaces of this host (Linux, root or CAP_NET_RAW),
                      on the clock; see 'vpcflow run --help' for IF=eni-ID,
                      the grace before windows close, drops and SKIPDATA
+  --lab [--lab-id ID]
+                     build the network as a lab of network namespaces
+                     (Linux, root, nftables; docs/lab.md) at start, capture
+                     every ENI's port in the lab's router namespace, and
+                     apply the security groups and network ACLs the EC2 API
+                     changes to the lab's nftables rules at once; serve
+                     removes the lab when it stops (it refuses a lab id
+                     that is already up: 'vpcflow lab down --lab-id ID')
 
 The service listens on --listen for HTTP: GET /healthz (JSON status), GET
 /metrics (Prometheus), and the AWS APIs for awscli and the SDKs with

@@ -92,8 +92,7 @@ func (s *servedLab) changed(t *topology.Topology, v int) error {
 	defer s.mu.Unlock()
 	start := time.Now()
 	if err := s.lab.Apply(context.Background(), t); err != nil {
-		fmt.Fprintf(s.log, "vpcflow serve: lab %s keeps its rules: network version %d not applied: %v\n", s.id, v, err)
-		return err
+		return fmt.Errorf("network version %d not applied to the lab, which keeps its rules: %w", v, err)
 	}
 	fmt.Fprintf(s.log, "vpcflow serve: lab %s: rules of network version %d applied in %v\n", s.id, v, time.Since(start).Round(time.Millisecond))
 	return nil
