@@ -1,6 +1,7 @@
 package logstore
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -63,3 +64,22 @@ func validationError(vs ...violation) *APIError {
 	}
 	return &APIError{CodeInvalidParameter, head + strings.Join(items, "; ")}
 }
+
+// ErrReadOnly is what every write method of a store opened with
+// Options.ReadOnly returns (as a *ReadOnlyError, which matches it with
+// errors.Is).
+var ErrReadOnly = errors.New("the data dir is open read-only")
+
+// ReadOnlyError says a write was refused because the store was opened
+// read-only; Op names the write.
+type ReadOnlyError struct {
+	Dir string
+	Op  string
+}
+
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("logstore: %s: the data dir %s is open read-only", e.Op, e.Dir)
+}
+
+// Is makes errors.Is(err, ErrReadOnly) true.
+func (e *ReadOnlyError) Is(target error) bool { return target == ErrReadOnly }

@@ -85,6 +85,9 @@ func (s *Store) IngestOnce(groupName, source string, evs []InputEvent) (IngestRe
 }
 
 func (s *Store) ingest(groupName, source string, evs []InputEvent) (IngestResult, error) {
+	if err := s.readOnly("ingest events"); err != nil {
+		return IngestResult{}, err
+	}
 	if err := ValidateGroupName(groupName); err != nil {
 		return IngestResult{}, err
 	}
@@ -491,6 +494,9 @@ type PutResult struct {
 // span). Rejected events are reported in RejectedLogEventsInfo and counted in
 // Counters.
 func (s *Store) PutLogEvents(groupName, streamName string, evs []PutEvent) (PutResult, error) {
+	if err := s.readOnly("put log events"); err != nil {
+		return PutResult{}, err
+	}
 	var vs []violation
 	if err := ValidateGroupName(groupName); err != nil {
 		return PutResult{}, err

@@ -29,6 +29,11 @@ func lockDir(dir, owner, endpoint string) (*os.File, error) {
 		b, _ := os.ReadFile(path)
 		f.Close()
 		if err == syscall.EWOULDBLOCK {
+			if heldByReaders(path) {
+				// Read-only opens record nothing: what the file
+				// holds is the last writer, not the holder.
+				return nil, &InUseError{Dir: dir, Readers: true}
+			}
 			e := readLockInfo(b)
 			e.Dir = dir
 			return nil, e
@@ -38,6 +43,41 @@ func lockDir(dir, owner, endpoint string) (*os.File, error) {
 	// Best effort: a holder that cannot describe itself still holds the lock.
 	_ = writeLockInfo(f, owner, endpoint)
 	return f, nil
+}
+
+// lockDirShared takes the data dir's lock shared, for a read-only open: any
+// number of readers at once, no writer (it holds the lock exclusively). The
+// file is opened read-only and nothing is written to it, so a reader needs
+// no write permission anywhere in the data dir. A writer holding the lock
+// gives an *InUseError naming it, as for a writer.
+func lockDirShared(dir string) (*os.File, error) {
+	path := filepath.Join(dir, "LOCK")
+	f, err := os.OpenFile(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, fmt.Errorf("logstore: lock data dir %s read-only: %w", dir, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); err != nil {
+		b, _ := os.ReadFile(path)
+		f.Close()
+		if err == syscall.EWOULDBLOCK {
+			e := readLockInfo(b)
+			e.Dir = dir
+			return nil, e
+		}
+		return nil, fmt.Errorf("logstore: lock data dir %s read-only: %w", dir, err)
+	}
+	return f, nil
+}
+
+// heldByReaders reports whether the lock on path is held shared only (by
+// read-only opens): a shared lock can then still be taken.
+func heldByReaders(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	return syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB) == nil
 }
 
 // writeLockInfo replaces the holder's description in the LOCK file. The
@@ -78,6 +118,9 @@ func readLockInfo(b []byte) *InUseError {
 // then names itself and its endpoint (for example "vpcflow serve (PID 1234,
 // listening on 127.0.0.1:4566)" and "http://127.0.0.1:4566").
 func (s *Store) SetOwner(owner, endpoint string) error {
+	if err := s.readOnly("record the owner"); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.lock == nil {
@@ -97,9 +140,14 @@ type InUseError struct {
 	PID      string
 	Owner    string
 	Endpoint string
+	// Readers: the dir is held by read-only opens (which record nothing).
+	Readers bool
 }
 
 func (e *InUseError) Error() string {
+	if e.Readers {
+		return fmt.Sprintf("data dir %s is in use by a process reading it (a read-only open): wait for it to finish", e.Dir)
+	}
 	who := e.Owner
 	switch {
 	case who != "":

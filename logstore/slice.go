@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
@@ -103,7 +104,7 @@ func (s *Store) loadSlices(g *group) error {
 			continue
 		}
 		sl := &slice{day: day, path: g.slicePath(day), stats: map[uint32]*sliceStat{}}
-		db, err := openSlice(sl.path)
+		db, err := openSlice(sl.path, s.opts.ReadOnly)
 		if err != nil {
 			return err
 		}
@@ -140,8 +141,16 @@ func (s *Store) loadSlices(g *group) error {
 // while without it bbolt walks and checks every page of the file on each
 // open to rebuild the freelist (0.7 s for a 2 GB slice, paid by every
 // CLI query). Files written without it are upgraded on their first open.
-func openSlice(path string) (*bolt.DB, error) {
-	db, err := bolt.Open(path, 0o644, &bolt.Options{FreelistType: bolt.FreelistMapType})
+//
+// With readOnly the file is opened with bbolt's ReadOnly (a shared lock,
+// waited for at most a second: the data dir's LOCK already keeps writers
+// out) and never upgraded.
+func openSlice(path string, readOnly bool) (*bolt.DB, error) {
+	o := &bolt.Options{FreelistType: bolt.FreelistMapType}
+	if readOnly {
+		o.ReadOnly, o.Timeout = true, time.Second
+	}
+	db, err := bolt.Open(path, 0o644, o)
 	if err != nil {
 		return nil, fmt.Errorf("logstore: open %s: %w", path, err)
 	}
@@ -158,6 +167,9 @@ func (s *Store) acquire(g *group, day int64, create bool) (*slice, error) {
 		if !create {
 			return nil, nil
 		}
+		if err := s.readOnly("create day file"); err != nil {
+			return nil, err
+		}
 		if err := os.MkdirAll(g.dir, 0o755); err != nil {
 			return nil, fmt.Errorf("logstore: %w", err)
 		}
@@ -166,7 +178,7 @@ func (s *Store) acquire(g *group, day int64, create bool) (*slice, error) {
 	if sl.db == nil {
 		_, statErr := os.Stat(sl.path)
 		isNew := os.IsNotExist(statErr)
-		db, err := openSlice(sl.path)
+		db, err := openSlice(sl.path, s.opts.ReadOnly)
 		if err == nil && isNew {
 			if ferr := s.fault("open day file"); ferr != nil {
 				db.Close()
@@ -276,6 +288,9 @@ func syncDir(dir string) {
 // reads; they go with their file. Open and PutRetentionPolicy call Purge,
 // and Ingest does at most once an hour.
 func (s *Store) Purge() error {
+	if err := s.readOnly("purge expired events"); err != nil {
+		return err
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	now := s.now()

@@ -44,10 +44,20 @@ type Options struct {
 	// Tests use it to check that a failed write leaves no trace or says
 	// what it left.
 	Fault func(step string) error
+	// ReadOnly opens an existing store without writing anything, for a
+	// reader that may not write the data dir (another user's, or one
+	// made read-only): the data dir and its meta.db must exist, the LOCK
+	// file is opened read-only and shared-locked (any number of readers,
+	// no writer; a writer holding it makes Open fail with *InUseError),
+	// meta.db and the day files are opened with bbolt's ReadOnly, and
+	// Open does not purge (reads hide expired events anyway). Every
+	// write method returns an error matching ErrReadOnly.
+	ReadOnly bool
 }
 
 // Store is an open data dir. It is safe for concurrent use by goroutines;
-// only one process may open a data dir at a time.
+// only one process may open a data dir for writing at a time (any number
+// may open it with Options.ReadOnly while none writes).
 type Store struct {
 	dir  string
 	opts Options
@@ -148,10 +158,22 @@ func Open(dir string, opts Options) (*Store, error) {
 	if opts.MaxOpenSlices <= 0 {
 		opts.MaxOpenSlices = 64
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "g"), 0o755); err != nil {
-		return nil, fmt.Errorf("logstore: %w", err)
+	var lf *os.File
+	var err error
+	if opts.ReadOnly {
+		if _, serr := os.Stat(filepath.Join(dir, "meta.db")); serr != nil {
+			if errors.Is(serr, os.ErrNotExist) {
+				return nil, fmt.Errorf("logstore: open data dir %s read-only: no log store there (want %s)", dir, filepath.Join(dir, "meta.db"))
+			}
+			return nil, fmt.Errorf("logstore: open data dir %s read-only: %w", dir, serr)
+		}
+		lf, err = lockDirShared(dir)
+	} else {
+		if err := os.MkdirAll(filepath.Join(dir, "g"), 0o755); err != nil {
+			return nil, fmt.Errorf("logstore: %w", err)
+		}
+		lf, err = lockDir(dir, opts.Owner, opts.Endpoint)
 	}
-	lf, err := lockDir(dir, opts.Owner, opts.Endpoint)
 	if err != nil {
 		return nil, err
 	}
@@ -159,6 +181,9 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err := s.load(); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if opts.ReadOnly {
+		return s, nil
 	}
 	if err := s.Purge(); err != nil {
 		s.Close()
@@ -168,19 +193,33 @@ func Open(dir string, opts Options) (*Store, error) {
 }
 
 func (s *Store) load() error {
-	db, err := bolt.Open(filepath.Join(s.dir, "meta.db"), 0o644, &bolt.Options{Timeout: time.Second})
+	ro := s.opts.ReadOnly
+	path := filepath.Join(s.dir, "meta.db")
+	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: time.Second, ReadOnly: ro})
 	if err != nil {
+		if ro {
+			return fmt.Errorf("logstore: open %s read-only: %w", path, err)
+		}
 		return fmt.Errorf("logstore: open meta.db: %w", err)
 	}
 	s.meta = db
-	err = db.Update(func(tx *bolt.Tx) error {
-		gb, err := tx.CreateBucketIfNotExists(bGroups)
-		if err != nil {
-			return err
-		}
-		sb, err := tx.CreateBucketIfNotExists(bStreams)
-		if err != nil {
-			return err
+	read := func(tx *bolt.Tx) error {
+		var gb, sb *bolt.Bucket
+		if ro {
+			// A read-only open creates nothing: a meta.db without
+			// the buckets (never written) holds no groups.
+			gb, sb = tx.Bucket(bGroups), tx.Bucket(bStreams)
+			if gb == nil {
+				return nil
+			}
+		} else {
+			var err error
+			if gb, err = tx.CreateBucketIfNotExists(bGroups); err != nil {
+				return err
+			}
+			if sb, err = tx.CreateBucketIfNotExists(bStreams); err != nil {
+				return err
+			}
 		}
 		return gb.ForEach(func(k, v []byte) error {
 			g := &group{name: string(k), streams: map[string]*stream{}, byID: map[uint32]*stream{}, slices: map[int64]*slice{}}
@@ -188,7 +227,7 @@ func (s *Store) load() error {
 				return fmt.Errorf("group %q: %w", k, err)
 			}
 			g.dir = filepath.Join(s.dir, "g", strconv.FormatUint(g.meta.ID, 10))
-			if b := sb.Bucket(u64(g.meta.ID)); b != nil {
+			if b := bucketIn(sb, u64(g.meta.ID)); b != nil {
 				if err := b.ForEach(func(k, v []byte) error {
 					st := &stream{name: string(k)}
 					if err := json.Unmarshal(v, &st.meta); err != nil {
@@ -207,7 +246,12 @@ func (s *Store) load() error {
 			s.groups[g.name] = g
 			return nil
 		})
-	})
+	}
+	if ro {
+		err = db.View(read)
+	} else {
+		err = db.Update(read)
+	}
 	if err != nil {
 		return fmt.Errorf("logstore: read meta.db: %w", err)
 	}
@@ -271,6 +315,9 @@ type GroupOptions struct {
 // CreateLogGroup is the API's CreateLogGroup: it validates the name
 // (including the `aws/` rule) and fails if the group exists.
 func (s *Store) CreateLogGroup(name string, o GroupOptions) error {
+	if err := s.readOnly("create log group"); err != nil {
+		return err
+	}
 	if err := ValidateGroupName(name); err != nil {
 		return err
 	}
@@ -341,6 +388,9 @@ func (s *Store) createGroup(name string, o GroupOptions) (*group, error) {
 
 // DeleteLogGroup removes a group with its streams and events.
 func (s *Store) DeleteLogGroup(name string) error {
+	if err := s.readOnly("delete log group"); err != nil {
+		return err
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	g := s.lookup(name)
@@ -374,6 +424,9 @@ func (s *Store) DeleteLogGroup(name string) error {
 
 // PutRetentionPolicy sets the group's retention and purges what it expires.
 func (s *Store) PutRetentionPolicy(name string, days int) error {
+	if err := s.readOnly("put retention policy"); err != nil {
+		return err
+	}
 	if !ValidRetention(days) {
 		return ErrInvalidRetention
 	}
@@ -385,6 +438,9 @@ func (s *Store) PutRetentionPolicy(name string, days int) error {
 
 // DeleteRetentionPolicy makes the group keep its events forever.
 func (s *Store) DeleteRetentionPolicy(name string) error {
+	if err := s.readOnly("delete retention policy"); err != nil {
+		return err
+	}
 	return s.updateGroup(name, func(m *groupMeta) error { m.RetentionInDays = 0; return nil })
 }
 
@@ -393,6 +449,9 @@ func (s *Store) DeleteRetentionPolicy(name string) error {
 // returns an error that leaves the group as it was. The change is durable
 // when updateGroup returns nil.
 func (s *Store) updateGroup(name string, f func(*groupMeta) error) error {
+	if err := s.readOnly("update log group"); err != nil {
+		return err
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	g := s.lookup(name)
@@ -418,6 +477,9 @@ func (s *Store) updateGroup(name string, f func(*groupMeta) error) error {
 
 // CreateLogStream is the API's CreateLogStream.
 func (s *Store) CreateLogStream(groupName, name string) error {
+	if err := s.readOnly("create log stream"); err != nil {
+		return err
+	}
 	if err := ValidateGroupName(groupName); err != nil {
 		return err
 	}
@@ -476,6 +538,9 @@ func (s *Store) createStreams(g *group, names []string) error {
 
 // DeleteLogStream removes a stream and its events.
 func (s *Store) DeleteLogStream(groupName, name string) error {
+	if err := s.readOnly("delete log stream"); err != nil {
+		return err
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	g := s.lookup(groupName)
@@ -544,6 +609,26 @@ func (g *group) cutoff(now int64) int64 {
 	}
 	return now - int64(g.meta.RetentionInDays)*86_400_000
 }
+
+// bucketIn is b's nested bucket name, nil when b is nil or has none.
+func bucketIn(b *bolt.Bucket, name []byte) *bolt.Bucket {
+	if b == nil {
+		return nil
+	}
+	return b.Bucket(name)
+}
+
+// readOnly is the error of a write method on a store opened with
+// Options.ReadOnly, nil otherwise.
+func (s *Store) readOnly(op string) error {
+	if !s.opts.ReadOnly {
+		return nil
+	}
+	return &ReadOnlyError{Dir: s.dir, Op: op}
+}
+
+// ReadOnly reports whether the store was opened with Options.ReadOnly.
+func (s *Store) ReadOnly() bool { return s.opts.ReadOnly }
 
 func u64(v uint64) []byte {
 	var b [8]byte

@@ -26,6 +26,9 @@ func errAlarmNotFound(names []string) error {
 // with code ValidationError; an SNS topic of another region is refused as
 // CloudWatch refuses it, since an alarm only publishes in its own region.
 func (s *Service) PutMetricAlarm(a metricfilter.Alarm) error {
+	if err := s.refuseWrite("put metric alarm"); err != nil {
+		return err
+	}
 	if err := s.checkActionRegions(a); err != nil {
 		return err
 	}
@@ -96,6 +99,9 @@ func (s *Service) checkActionRegions(a metricfilter.Alarm) error {
 // DeleteAlarms deletes alarms with their state and history. If any name is
 // unknown nothing is deleted.
 func (s *Service) DeleteAlarms(names ...string) error {
+	if err := s.refuseWrite("delete alarms"); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	have := map[string]bool{}
@@ -320,6 +326,9 @@ func (s *Service) DescribeAlarmsForMetric(in DescribeAlarmsForMetricInput) []met
 // given, must be a JSON document (else InvalidFormat); an unknown alarm is
 // ResourceNotFound.
 func (s *Service) SetAlarmState(name, state, reason, reasonData string) error {
+	if err := s.refuseWrite("set alarm state"); err != nil {
+		return err
+	}
 	if !contains(alarmStates, state) {
 		return validationError(state, "stateValue", "satisfy enum value set: [INSUFFICIENT_DATA, ALARM, OK]")
 	}
@@ -349,6 +358,9 @@ func (s *Service) SetAlarmState(name, state, reason, reasonData string) error {
 // EnableAlarmActions and DisableAlarmActions do. Names of alarms that do
 // not exist are ignored, as CloudWatch ignores them.
 func (s *Service) SetAlarmActions(names []string, enabled bool) error {
+	if err := s.refuseWrite("set alarm actions"); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.eng.SetActionsEnabled(names, enabled) {

@@ -43,6 +43,9 @@ func (s *Service) putFilterMem(d metricfilter.Definition) error {
 // keeps its creationTime. It applies to events stored from now on only.
 // Errors are *logstore.APIError (missing group) or *metricfilter.Error.
 func (s *Service) PutMetricFilter(d metricfilter.Definition) error {
+	if err := s.refuseWrite("put metric filter"); err != nil {
+		return err
+	}
 	if err := logstore.ValidateGroupName(d.LogGroupName); err != nil {
 		return err
 	}
@@ -89,6 +92,9 @@ func (s *Service) PutMetricFilter(d metricfilter.Definition) error {
 
 // DeleteMetricFilter is the API's DeleteMetricFilter.
 func (s *Service) DeleteMetricFilter(group, name string) error {
+	if err := s.refuseWrite("delete metric filter"); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, err := s.store.GroupInfo(group); err != nil {

@@ -66,7 +66,8 @@ func readIdentity(dir string) (Identity, bool, error) {
 	return id, true, nil
 }
 
-// writeIdentity records id in dir so that a crash leaves either no file or
+// writeIdentity records id in dir (mode 0644: readable by anyone who may
+// read the data dir) so that a crash leaves either no file or
 // the whole file: a temporary file, fsync'd, renamed into place, then the
 // directory fsync'd so the rename itself survives.
 func writeIdentity(dir string, id Identity) error {
@@ -77,7 +78,12 @@ func writeIdentity(dir string, id Identity) error {
 		return fmt.Errorf("logsvc: record the data dir's identity: %w", err)
 	}
 	tmp := f.Name()
-	_, err = f.Write(b)
+	// CreateTemp makes the file 0600; the account and region are not
+	// secret, and another user reading the data dir needs them.
+	err = f.Chmod(0o644)
+	if err == nil {
+		_, err = f.Write(b)
+	}
 	if err == nil {
 		err = f.Sync()
 	}

@@ -3,11 +3,14 @@ package logsvc
 import (
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/vpcflow/vpcflow/metricfilter"
 	bolt "go.etcd.io/bbolt"
@@ -82,7 +85,19 @@ func parseMark(k, v []byte) (mark, bool) {
 func u64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
 // openMeta opens metrics.db and makes sure its buckets exist.
-func openMeta(path string) (*bolt.DB, error) {
+// With readOnly it opens the file with bbolt's ReadOnly (a shared lock) and
+// creates nothing: a missing file or bucket reads as empty.
+func openMeta(path string, readOnly bool) (*bolt.DB, error) {
+	if readOnly {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, nil
+		}
+		db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: time.Second, ReadOnly: true})
+		if err != nil {
+			return nil, fmt.Errorf("logsvc: open %s read-only: %w", path, err)
+		}
+		return db, nil
+	}
 	db, err := bolt.Open(path, 0o644, &bolt.Options{Timeout: 0})
 	if err != nil {
 		return nil, fmt.Errorf("logsvc: open %s: %w", path, err)
@@ -118,8 +133,13 @@ func (s *Service) restore() error {
 	var legacy []bucketRef // buckets of datapoints saved one by one
 	water, haveWater := int64(0), false
 	seenVer := false
-	err := s.db.View(func(tx *bolt.Tx) error {
-		if err := tx.Bucket(bFilters).ForEach(func(k, v []byte) error {
+	view := s.db.View
+	if s.db == nil {
+		// Read-only, no metrics.db: nothing was ever saved.
+		view = func(func(*bolt.Tx) error) error { return nil }
+	}
+	err := view(func(tx *bolt.Tx) error {
+		if err := forEach(tx, bFilters, func(k, v []byte) error {
 			var d metricfilter.Definition
 			if err := json.Unmarshal(v, &d); err != nil {
 				s.warnings = append(s.warnings, fmt.Sprintf("metric filter %q: %v", k, err))
@@ -133,7 +153,7 @@ func (s *Service) restore() error {
 			return err
 		}
 		ms := s.eng.Store()
-		if err := tx.Bucket(bPoints).ForEach(func(k, v []byte) error {
+		if err := forEach(tx, bPoints, func(k, v []byte) error {
 			dps, err := decodePoints(v)
 			if err != nil {
 				return fmt.Errorf("datapoints %x: %w", k, err)
@@ -149,7 +169,7 @@ func (s *Service) restore() error {
 		}
 		// Bucket statistics come after the points: a bucket saved by both
 		// holds the points' sum already.
-		if err := tx.Bucket(bBuckets).ForEach(func(k, v []byte) error {
+		if err := forEach(tx, bBuckets, func(k, v []byte) error {
 			mk, b, ok := parseBucketKey(k)
 			if !ok || len(v) != 32 {
 				return fmt.Errorf("bucket statistics %x: corrupt", k)
@@ -159,7 +179,7 @@ func (s *Service) restore() error {
 		}); err != nil {
 			return err
 		}
-		if err := tx.Bucket(bMarks).ForEach(func(k, v []byte) error {
+		if err := forEach(tx, bMarks, func(k, v []byte) error {
 			if m, ok := parseMark(k, v); ok {
 				marks = append(marks, m)
 			}
@@ -167,11 +187,13 @@ func (s *Service) restore() error {
 		}); err != nil {
 			return err
 		}
-		if v := tx.Bucket(bState).Get(kWater); len(v) == 8 {
-			water, haveWater = int64(binary.BigEndian.Uint64(v)), true
+		if st := tx.Bucket(bState); st != nil {
+			if v := st.Get(kWater); len(v) == 8 {
+				water, haveWater = int64(binary.BigEndian.Uint64(v)), true
+			}
+			seenVer = st.Get(kSeenVer) != nil
 		}
-		seenVer = tx.Bucket(bState).Get(kSeenVer) != nil
-		if err := tx.Bucket(bSeen).ForEach(func(k, v []byte) error {
+		if err := forEach(tx, bSeen, func(k, v []byte) error {
 			if len(v) == 16 {
 				s.hw[string(k)] = seenMark{binary.BigEndian.Uint64(v), binary.BigEndian.Uint64(v[8:])}
 			}
@@ -179,7 +201,7 @@ func (s *Service) restore() error {
 		}); err != nil {
 			return err
 		}
-		return tx.Bucket(bAlarms).ForEach(func(k, v []byte) error {
+		return forEach(tx, bAlarms, func(k, v []byte) error {
 			ev := &metricfilter.Evaluator{}
 			if err := json.Unmarshal(v, ev); err != nil {
 				s.warnings = append(s.warnings, fmt.Sprintf("alarm %q: %v", k, err))
@@ -192,7 +214,9 @@ func (s *Service) restore() error {
 	if err != nil {
 		return fmt.Errorf("logsvc: read metrics.db: %w", err)
 	}
-	if len(legacy) > 0 {
+	if len(legacy) > 0 && !s.readOnly {
+		// Read-only: the points are in the engine already; a writer
+		// folds them.
 		if err := s.foldPoints(legacy); err != nil {
 			return fmt.Errorf("logsvc: fold datapoints into bucket statistics: %w", err)
 		}
@@ -212,7 +236,22 @@ func (s *Service) restore() error {
 		}
 		s.nalarms++
 	}
+	if s.readOnly {
+		// Catching up writes what it counts; a read-only open shows the
+		// metric data as last saved.
+		return nil
+	}
 	return s.catchUp(seenVer)
+}
+
+// forEach is the bucket's ForEach; a missing bucket (metrics.db opened
+// read-only, never given it) has nothing.
+func forEach(tx *bolt.Tx, name []byte, fn func(k, v []byte) error) error {
+	b := tx.Bucket(name)
+	if b == nil {
+		return nil
+	}
+	return b.ForEach(fn)
 }
 
 // replayMarks puts the default-value markers back into the engine's metric

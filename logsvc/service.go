@@ -27,6 +27,15 @@ type Options struct {
 	// exist instead of creating it: a command that only reads must not
 	// leave an empty data dir behind (a mistyped path would look valid).
 	MustExist bool
+	// ReadOnly opens an existing data dir without writing anything in it,
+	// for a command that only reads (the data dir may be another user's,
+	// or not writable): it implies MustExist, opens the store with
+	// logstore.Options.ReadOnly (shared lock, no purge) and metrics.db
+	// with bbolt's ReadOnly, never records identity.json, and does not
+	// catch the metric filters up with events stored after their last
+	// save (only a writer that crashed leaves such events). Writes return
+	// an error matching logstore.ErrReadOnly.
+	ReadOnly bool
 	// Owner describes this process for the error another opener of the
 	// data dir gets ("vpcflow logs put (PID 99)"); Endpoint is the URL of
 	// its API when it serves one. See SetOwner.
@@ -46,7 +55,9 @@ type Options struct {
 
 // Service is an open data dir: the event store, the metric filters and the
 // alarms. It is safe for concurrent use; only one process may open a data
-// dir at a time (the store's lock covers metrics.db and identity.json too).
+// dir for writing at a time, or any number read-only (Options.ReadOnly)
+// while none writes (the store's lock covers metrics.db and identity.json
+// too).
 type Service struct {
 	dir   string
 	id    Identity
@@ -69,6 +80,15 @@ type Service struct {
 	replayed int                 // events Open gave the filters after a crash
 	fault    func(step string) error
 	actions  *actionRunner // posts alarm notifications to webhooks (actions.go)
+	readOnly bool          // Options.ReadOnly
+}
+
+// refuseWrite is the error of a write on a read-only Service, nil otherwise.
+func (s *Service) refuseWrite(op string) error {
+	if !s.readOnly {
+		return nil
+	}
+	return &logstore.ReadOnlyError{Dir: s.dir, Op: op}
 }
 
 // NoDataDirError is Open's answer, with MustExist, for a data dir that does
@@ -84,6 +104,10 @@ func (e *NoDataDirError) Error() string {
 // filters, datapoints and alarms saved in it. A data dir held by another
 // process gives a *logstore.InUseError naming that process.
 func Open(dir string, opts Options) (*Service, error) {
+	if opts.ReadOnly {
+		opts.MustExist = true
+		opts.Store.ReadOnly = true
+	}
 	if opts.MustExist {
 		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 			if err == nil || errors.Is(err, os.ErrNotExist) {
@@ -96,13 +120,14 @@ func Open(dir string, opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := openMeta(filepath.Join(dir, "metrics.db"))
+	db, err := openMeta(filepath.Join(dir, "metrics.db"), opts.ReadOnly)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	s := &Service{dir: dir, id: id, store: st, db: db, eng: metricfilter.NewEngine(), now: opts.Store.Now,
-		filters: map[string]map[string]*metricfilter.Filter{}, hw: map[string]seenMark{}, fault: opts.Store.Fault}
+		filters: map[string]map[string]*metricfilter.Filter{}, hw: map[string]seenMark{}, fault: opts.Store.Fault,
+		readOnly: opts.ReadOnly}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -144,6 +169,9 @@ func openStore(dir string, opts Options) (*logstore.Store, Identity, error) {
 		locked, haveLocked, err := readIdentity(dir)
 		switch {
 		case err != nil:
+		case !haveLocked && opts.ReadOnly:
+			// Nothing is recorded by a read-only open: the store's
+			// ARNs use the identity resolved above.
 		case !haveLocked:
 			err = writeIdentity(dir, id)
 		case locked == id:
@@ -218,6 +246,9 @@ func (s *Service) Warnings() []string { return append([]string(nil), s.warnings.
 // disk; after a crash in between, Open gives the filters the events they
 // missed (seen.go).
 func (s *Service) Ingest(group string, evs []logstore.InputEvent) (logstore.IngestResult, error) {
+	if err := s.refuseWrite("ingest events"); err != nil {
+		return logstore.IngestResult{}, err
+	}
 	return s.ingest(group, "", evs)
 }
 
@@ -227,6 +258,9 @@ func (s *Service) Ingest(group string, evs []logstore.InputEvent) (logstore.Inge
 // source (the flow log) delivered before are neither stored nor given to
 // the metric filters again; IngestResult.Duplicates lists them.
 func (s *Service) IngestOnce(group, source string, evs []logstore.InputEvent) (logstore.IngestResult, error) {
+	if err := s.refuseWrite("ingest events"); err != nil {
+		return logstore.IngestResult{}, err
+	}
 	if source == "" {
 		return logstore.IngestResult{}, errors.New("logsvc: IngestOnce needs a source")
 	}
@@ -310,6 +344,9 @@ func (s *Service) storedOf(group string, evs []logstore.InputEvent, res logstore
 // metric filters over the events it accepted (docs/aws-behaviour.md,
 // "PutLogEvents").
 func (s *Service) PutLogEvents(group, stream string, evs []logstore.PutEvent) (logstore.PutResult, error) {
+	if err := s.refuseWrite("put log events"); err != nil {
+		return logstore.PutResult{}, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	res, err := s.store.PutLogEvents(group, stream, evs)
@@ -444,6 +481,9 @@ func floorMinute(t int64) int64 {
 // allows, and persists their state; live mode calls it on the wall clock
 // so periods close without new events.
 func (s *Service) Advance(now int64) ([]metricfilter.StateChange, error) {
+	if err := s.refuseWrite("evaluate alarms"); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.saveChanges(s.eng.Advance(now))
@@ -457,6 +497,9 @@ func (s *Service) Advance(now int64) ([]metricfilter.StateChange, error) {
 // hold lasts as long as this Service: a process that delivers nothing
 // holds nothing back.
 func (s *Service) Complete(t int64) ([]metricfilter.StateChange, error) {
+	if err := s.refuseWrite("evaluate alarms"); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.saveChanges(s.eng.Complete(t))
@@ -498,6 +541,9 @@ func (s *Service) DescribeLogGroups(in logstore.DescribeGroupsInput) ([]logstore
 // filters. Datapoints already emitted stay, as on AWS (docs/aws-behaviour.md,
 // "CloudWatch Logs API").
 func (s *Service) DeleteLogGroup(name string) error {
+	if err := s.refuseWrite("delete log group"); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.store.DeleteLogGroup(name); err != nil {

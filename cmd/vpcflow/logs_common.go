@@ -62,7 +62,10 @@ func logsServiceOptions(command string, write bool) logsvc.Options {
 		// that vpcflow pcap and serve use.
 		DefaultIdentity: logsvc.Identity{Account: defaultAccount, Region: defaultRegion},
 		MustExist:       !write,
-		Owner:           fmt.Sprintf("%s (PID %d)", command, os.Getpid()),
+		// A command that only reads writes nothing: it can read a data
+		// dir it may not write (another user's), beside other readers.
+		ReadOnly: !write,
+		Owner:    fmt.Sprintf("%s (PID %d)", command, os.Getpid()),
 	}
 }
 
