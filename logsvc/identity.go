@@ -53,6 +53,9 @@ func readIdentity(dir string) (Identity, bool, error) {
 	if errors.Is(err, os.ErrNotExist) {
 		return Identity{}, false, nil
 	}
+	if errors.Is(err, os.ErrPermission) {
+		return Identity{}, false, fmt.Errorf("logsvc: data dir %s: %s is not readable by this user (an older vpcflow wrote it 0600): the data dir's owner makes it 0644 with any command that writes (vpcflow logs put), or with chmod 644 %s", dir, identityFile, path)
+	}
 	if err != nil {
 		return Identity{}, false, fmt.Errorf("logsvc: %w", err)
 	}
@@ -102,6 +105,16 @@ func writeIdentity(dir string, id Identity) error {
 		d.Close()
 	}
 	return nil
+}
+
+// shareIdentity makes an identity.json an older vpcflow wrote 0600
+// readable (0644), so users who may read the data dir can open it; best
+// effort, by a writer (the file's owner).
+func shareIdentity(dir string) {
+	path := filepath.Join(dir, identityFile)
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o044 != 0o044 {
+		_ = os.Chmod(path, fi.Mode().Perm()|0o044)
+	}
 }
 
 // resolveIdentity decides which identity an open uses: the explicit one,

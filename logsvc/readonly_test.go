@@ -195,3 +195,26 @@ func TestReadOnlyServiceMissing(t *testing.T) {
 		t.Errorf("a read-only open changed the data dir:\nbefore %q\nafter  %q", before, after)
 	}
 }
+
+// TestIdentityMadeReadable: an identity.json an older vpcflow wrote 0600
+// becomes 0644 at the next open for writing (not at a read-only one).
+func TestIdentityMadeReadable(t *testing.T) {
+	dir := t.TempDir()
+	open(t, dir).Close()
+	path := filepath.Join(dir, identityFile)
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Open(dir, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("after a read-only open: %v %v, want 0600 untouched", fi.Mode(), err)
+	}
+	open(t, dir).Close()
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("after an open for writing: %v %v, want 0644", fi.Mode(), err)
+	}
+}

@@ -175,6 +175,9 @@ func openStore(dir string, opts Options) (*logstore.Store, Identity, error) {
 		case !haveLocked:
 			err = writeIdentity(dir, id)
 		case locked == id:
+			if !opts.ReadOnly {
+				shareIdentity(dir)
+			}
 		case attempt == 0:
 			// Recorded by another process since the first read: decide
 			// again with what it recorded.

@@ -23,7 +23,8 @@ const nobody = 65534
 // streams, filter, get, tail, query, metric-filter list, alarm list and
 // history. They used to fail with "open DIR/LOCK: permission denied",
 // since every open took the data dir's lock for writing (and identity.json
-// was 0600). The reader's answers are the owner's, and it leaves the data
+// was 0600; one left so is named with the fix, and made 0644 by the
+// owner's next write). The reader's answers are the owner's, and it leaves the data
 // dir as it was.
 func TestLogsReadOtherUsersDataDir(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -76,14 +77,30 @@ func TestLogsReadOtherUsersDataDir(t *testing.T) {
 	const input = `{"timestamp": 1700000040000, "message": "2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.23 10.1.2.15 51544 443 6 12 5120 1700000040 1700000098 ACCEPT OK", "logStream": "eni-0a1b2c3d4e5f60718-all"}
 {"timestamp": 1700000100000, "message": "2 111122223333 eni-0a1b2c3d4e5f60718 198.51.100.99 10.1.2.15 40000 22 6 1 40 1700000100 1700000160 REJECT OK", "logStream": "eni-0a1b2c3d4e5f60718-all"}
 `
+	if out, errOut, code := run(0, input, "logs", "put", "--group", "/vpc/flow", "-"); code != 0 {
+		t.Fatalf("put as root: code %d\n%s%s", code, out, errOut)
+	}
+	// An identity.json written 0600 (by an older vpcflow) is named with
+	// what to do; the owner's next write makes it readable.
+	identity := filepath.Join(dir, "identity.json")
+	if err := os.Chmod(identity, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := run(nobody, "", "logs", "groups")
+	wantErr := fmt.Sprintf("vpcflow: logsvc: data dir %s: identity.json is not readable by this user (an older vpcflow wrote it 0600): the data dir's owner makes it 0644 with any command that writes (vpcflow logs put), or with chmod 644 %s\n", dir, identity)
+	if code != 1 || errOut != wantErr {
+		t.Errorf("groups as nobody with identity.json 0600: code %d stderr %q\nwant 1 and %q", code, errOut, wantErr)
+	}
 	for _, args := range [][]string{
-		{"logs", "put", "--group", "/vpc/flow", "-"},
 		{"logs", "metric-filter", "put", "--group", "/vpc/flow", "--name", "rejects", "--pattern", "REJECT", "--metric-name", "Rejects", "--metric-namespace", "VPC"},
 		{"logs", "alarm", "put", "--alarm-name", "rejects", "--metric-name", "Rejects", "--namespace", "VPC", "--statistic", "Sum", "--period", "60", "--threshold", "1", "--comparison-operator", "GreaterThanOrEqualToThreshold", "--evaluation-periods", "1"},
 	} {
 		if out, errOut, code := run(0, input, args...); code != 0 {
 			t.Fatalf("%q as root: code %d\n%s%s", args, code, out, errOut)
 		}
+	}
+	if fi, err := os.Stat(identity); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("identity.json after the owner's writes: %v %v, want 0644", fi.Mode(), err)
 	}
 	before := dirTree(t, dir)
 
