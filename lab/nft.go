@@ -223,7 +223,9 @@ func aclRules(a *topology.NetworkACL, egress bool) []string {
 // namespace's connection tracking knows (ct state established: it has
 // seen both directions, or this is the first reply). Other packets of a
 // tracked connection go through the rules again, which allow them as they
-// allowed the first. ICMP errors about a connection (ct state related)
+// allowed the first; when the rules no longer do (changed by the EC2 API
+// under vpcflow serve --lab), the connection goes on by the rule before
+// the drop. ICMP errors about a connection (ct state related)
 // are judged by the rules, as policy does.
 func sgRules(n *topology.ENI, egress bool) []string {
 	dir, addr, verdict := "ingress", "saddr", "accept"
@@ -281,6 +283,11 @@ func sgRules(n *topology.ENI, egress bool) []string {
 			}
 		}
 	}
+	// Last before the drop: a same-direction packet of a connection the
+	// rules no longer allow (one was revoked after it opened) goes on, as
+	// AWS keeps tracked connections when rules change; while the rules
+	// are unchanged the rule that opened the connection counts it.
+	out = append(out, fmt.Sprintf("ct state established ct direction original counter %s comment %q", verdict, joinGroups(n)+"/tracked"))
 	return append(out, fmt.Sprintf("counter drop comment %q", joinGroups(n)+"/"+dir+"/none"))
 }
 

@@ -81,6 +81,7 @@ func TestPingRulesets(t *testing.T) {
 	chain sg_in {
 		ct state established ct direction reply counter accept comment "sg-0a1b2c3d4e5f60003/tracked"
 		ip saddr 0.0.0.0/0 meta l4proto icmp counter accept comment "sg-0a1b2c3d4e5f60003/ingress/1"
+		ct state established ct direction original counter accept comment "sg-0a1b2c3d4e5f60003/tracked"
 		counter drop comment "sg-0a1b2c3d4e5f60003/ingress/none"
 	}
 }
@@ -106,6 +107,7 @@ table inet vpcflow {
 
 	chain sg_out_eni_0a1b2c3d4e5f60718 {
 		ct state established ct direction reply counter return comment "sg-0a1b2c3d4e5f60003/tracked"
+		ct state established ct direction original counter return comment "sg-0a1b2c3d4e5f60003/tracked"
 		counter drop comment "sg-0a1b2c3d4e5f60003/egress/none"
 	}
 
@@ -199,6 +201,7 @@ func TestSecurityGroupRules(t *testing.T) {
 		ip saddr { 10.2.1.10, 10.2.1.11 } tcp dport 5432 counter accept comment "sg-0b00000000000000d2/ingress/1"
 		ip6 saddr { 2001:db8:2:1::10, 2001:db8:2:1::11 } tcp dport 5432 counter accept comment "sg-0b00000000000000d2/ingress/1"
 		ip saddr 10.2.0.0/16 icmp type 8 counter accept comment "sg-0b00000000000000d2/ingress/2"
+		ct state established ct direction original counter accept comment "sg-0b00000000000000d2/tracked"
 		counter drop comment "sg-0b00000000000000d2/ingress/none"
 	}
 }
@@ -225,6 +228,7 @@ func TestSecurityGroupRules(t *testing.T) {
 		ip saddr 198.51.100.0/24 tcp dport 22 counter accept comment "sg-0b00000000000000d1/ingress/2"
 		ip saddr { 10.2.1.10, 10.2.1.11 } counter accept comment "sg-0b00000000000000d1/ingress/3"
 		ip6 saddr { 2001:db8:2:1::10, 2001:db8:2:1::11 } counter accept comment "sg-0b00000000000000d1/ingress/3"
+		ct state established ct direction original counter accept comment "sg-0b00000000000000d1/tracked"
 		counter drop comment "sg-0b00000000000000d1/ingress/none"
 	}
 
@@ -246,6 +250,7 @@ func TestSecurityGroupRules(t *testing.T) {
 
 	chain sg_out_eni_0b00000000000000c3 {
 		ct state established ct direction reply counter return comment "sg-0b00000000000000d2/tracked"
+		ct state established ct direction original counter return comment "sg-0b00000000000000d2/tracked"
 		counter drop comment "sg-0b00000000000000d2/egress/none"
 	}
 
@@ -259,6 +264,7 @@ func TestSecurityGroupRules(t *testing.T) {
 		ct state established ct direction reply counter return comment "sg-0b00000000000000d1/tracked"
 		ip daddr 0.0.0.0/0 counter return comment "sg-0b00000000000000d1/egress/1"
 		ip6 daddr ::/0 counter return comment "sg-0b00000000000000d1/egress/1"
+		ct state established ct direction original counter return comment "sg-0b00000000000000d1/tracked"
 		counter drop comment "sg-0b00000000000000d1/egress/none"
 	}
 `, `		ether saddr vmap { 0a:0b:00:00:00:c1 : jump out_eni_0b00000000000000c1, 0a:0b:00:00:00:c2 : jump out_eni_0b00000000000000c2, 0a:0b:00:00:00:c3 : jump out_eni_0b00000000000000c3 }

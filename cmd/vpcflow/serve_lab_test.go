@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -65,14 +66,17 @@ func TestServeLab(t *testing.T) {
 			if err != nil {
 				return
 			}
-			c.Write([]byte("SSH-2.0-lab\r\n"))
-			c.Close()
+			go func() { // the banner, then an echo until the client closes
+				defer c.Close()
+				c.Write([]byte("SSH-2.0-lab\r\n"))
+				io.Copy(c, c)
+			}()
 		}
 	}()
 	defer ln.Close()
-	// dial connects from the internet namespace to the instance's public
-	// address, from a given source port.
-	dial := func(port int) error {
+	// connect connects from the internet namespace to the instance's
+	// public address, from a given source port, and reads the banner.
+	connect := func(port int) (net.Conn, error) {
 		var c net.Conn
 		err := lab.Do(lab.Namespace(id, lab.InternetName), func() (err error) {
 			d := net.Dialer{Timeout: 700 * time.Millisecond, LocalAddr: &net.TCPAddr{Port: port}}
@@ -80,16 +84,23 @@ func TestServeLab(t *testing.T) {
 			return err
 		})
 		if err != nil {
-			return err
+			return nil, err
 		}
-		defer c.Close()
 		c.SetReadDeadline(time.Now().Add(2 * time.Second))
 		buf := make([]byte, 64)
 		n, err := c.Read(buf)
 		if !strings.HasPrefix(string(buf[:n]), "SSH-2.0-lab") {
-			return fmt.Errorf("read %q: %v", buf[:n], err)
+			c.Close()
+			return nil, fmt.Errorf("read %q: %v", buf[:n], err)
 		}
-		return nil
+		return c, nil
+	}
+	dial := func(port int) error {
+		c, err := connect(port)
+		if err == nil {
+			c.Close()
+		}
+		return err
 	}
 	for port := 41001; port <= 41003; port++ {
 		if err := dial(port); err == nil {
@@ -114,12 +125,27 @@ func TestServeLab(t *testing.T) {
 			t.Fatalf("ssh from port %d after the API changes (%v after the last): %v\nserve: %s", port, time.Since(applied), err, p.log())
 		}
 	}
-	// Revoking the rule closes ssh again for new connections.
+	held, err := connect(42004)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	// Revoking the rule closes ssh again for new connections; the one
+	// already tracked goes on, as on AWS.
 	awsOK(t, p, nil, "ec2", "revoke-security-group-ingress", "--group-id", "sg-0a1b2c3d4e5f60003",
 		"--protocol", "tcp", "--port", "22", "--cidr", "0.0.0.0/0")
 	if err := dial(43001); err == nil {
 		t.Fatalf("ssh got through after the rule was revoked")
 	}
+	held.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := held.Write([]byte("still here\n")); err != nil {
+		t.Fatalf("the tracked connection after the revoke: %v", err)
+	}
+	buf := make([]byte, 64)
+	if n, err := held.Read(buf); string(buf[:n]) != "still here\n" {
+		t.Fatalf("the tracked connection after the revoke: read %q, %v", buf[:n], err)
+	}
+	held.Close()
 	// A new interface is stored (the call succeeds) but not built: serve
 	// says so, and the lab keeps its rules.
 	awsOK(t, p, nil, "ec2", "create-network-interface", "--subnet-id", "subnet-0a1b2c3d4e5f60002",
@@ -149,7 +175,7 @@ func TestServeLab(t *testing.T) {
 			got[r[5]] += r[12] // a flow split by a window boundary: its action once
 		}
 	}
-	for _, port := range []int{41001, 41002, 41003, 41004, 42001, 42002, 42003, 43001} {
+	for _, port := range []int{41001, 41002, 41003, 41004, 42001, 42002, 42003, 42004, 43001} {
 		want := "REJECT"
 		if port/1000 == 42 {
 			want = "ACCEPT"
