@@ -12,7 +12,8 @@ import (
 
 // TestApply: Apply replaces the rules of a built lab with those of a new
 // version of its topology (a security group rule added shows in the ENI's
-// table), and refuses a version with another interface, keeping its rules.
+// table), and refuses a version with another interface or route, keeping
+// its rules.
 func TestApply(t *testing.T) {
 	skip(t)
 	l := startLab(t, "testdata/ping.yaml")
@@ -55,6 +56,15 @@ SecurityGroups:`, 1)
 	err = l.Apply(context.Background(), load(t, write("extra.yaml", extra)))
 	if err == nil || !strings.Contains(err.Error(), "the network has 2 interfaces, the lab was built with 1") {
 		t.Fatalf("Apply with another interface: %v", err)
+	}
+	route := strings.Replace(ssh, "      - {DestinationCidrBlock: 0.0.0.0/0, GatewayId: igw-0a1b2c3d4e5f60005}",
+		"      - {DestinationCidrBlock: 0.0.0.0/0, GatewayId: igw-0a1b2c3d4e5f60005}\n      - {DestinationCidrBlock: 198.51.100.0/24, GatewayId: igw-0a1b2c3d4e5f60005}", 1)
+	if route == ssh {
+		t.Fatal("the test's route was not added")
+	}
+	err = l.Apply(context.Background(), load(t, write("route.yaml", route)))
+	if err == nil || !strings.Contains(err.Error(), "the routes of subnet subnet-0a1b2c3d4e5f60002 changed") {
+		t.Errorf("Apply with another route: %v", err)
 	}
 	if !strings.Contains(rules(), "tcp dport 22") {
 		t.Fatalf("a refused Apply changed the rules:\n%s", rules())

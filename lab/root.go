@@ -81,10 +81,10 @@ func (l *Lab) Stop() error {
 // of the lab's topology (after an EC2 API change), and replaces the lab's
 // rules with them: one nft transaction per namespace, so a packet meets
 // either the old rules or the new, and connections already tracked go on,
-// as on AWS. Only rules change: t must have the same interfaces, subnets
-// and addresses as the topology the lab was built from (adding or removing
-// an interface needs the lab built again); the error says what differs,
-// and the lab keeps its rules.
+// as on AWS. Only rules change: t must have the same interfaces,
+// addresses, public addresses and routes as the topology the lab was built
+// from (adding or removing an interface, or a route, needs the lab built
+// again); the error says what differs, and the lab keeps its rules.
 func (l *Lab) Apply(ctx context.Context, t *topology.Topology) error {
 	p, err := plan(l.cfg, t)
 	if err != nil {
@@ -106,7 +106,8 @@ func (l *Lab) Apply(ctx context.Context, t *topology.Topology) error {
 }
 
 // sameShape says how b differs from a in what the lab built (namespaces,
-// ports, addresses), which Apply cannot change.
+// ports, addresses, address translations, routes), which Apply cannot
+// change.
 func sameShape(a, b *Plan) error {
 	names := func(p *Plan) []string {
 		var s []string
@@ -124,8 +125,20 @@ func sameShape(a, b *Plan) error {
 			return fmt.Errorf("interface %q is now %q: build the lab again to change interfaces", na[i], nb[i])
 		}
 	}
-	if len(a.NAT) != len(b.NAT) {
-		return fmt.Errorf("the public addresses changed: build the lab again")
+	if fmt.Sprint(a.NAT) != fmt.Sprint(b.NAT) || fmt.Sprint(a.Inbound) != fmt.Sprint(b.Inbound) {
+		return fmt.Errorf("the public addresses or internet gateways changed: build the lab again")
+	}
+	// Subnets and their routes (a new subnet is built with its first
+	// interface, which needs the lab built again anyway).
+	for _, sa := range a.Subnets {
+		for _, sb := range b.Subnets {
+			if sb.Subnet.ID != sa.Subnet.ID {
+				continue
+			}
+			if sa.Bridge != sb.Bridge || sa.Table != sb.Table || sa.Gateway4 != sb.Gateway4 || fmt.Sprint(sa.Routes) != fmt.Sprint(sb.Routes) {
+				return fmt.Errorf("the routes of subnet %s changed (%v, was %v): the lab applies rules only, build it again", sa.Subnet.ID, sb.Routes, sa.Routes)
+			}
+		}
 	}
 	return nil
 }
