@@ -54,6 +54,14 @@ func TestServeLab(t *testing.T) {
 		t.Fatalf("serve did not say it built the lab:\n%s", p.log())
 	}
 
+	// A second serve on the same lab id refuses, and leaves the lab be
+	// (the connections below go through it).
+	_, errOut, code := runBinary(t, nil, "serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "other"),
+		"--topology", topo, "--lab", "--lab-id", id)
+	if code != 1 || !strings.Contains(errOut, "lab "+id+" exists") {
+		t.Errorf("a second serve on lab %s: exit %d, %s", id, code, errOut)
+	}
+
 	// An ssh server stand-in in the instance's namespace.
 	eniNS := lab.Namespace(id, "eni-0a1b2c3d4e5f60718")
 	var ln net.Listener
@@ -182,6 +190,24 @@ func TestServeLab(t *testing.T) {
 		}
 		if a := got[fmt.Sprint(port)]; a != want {
 			t.Errorf("ssh from port %d: records %q, want %s (all: %v)\nserve: %s", port, a, want, got, p.log())
+		}
+	}
+}
+
+// TestServeLabUsage: the lab flags are checked before anything starts.
+func TestServeLabUsage(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"serve", "--data-dir", dir, "--topology", labPing, "--lab-id", "x1"}, 2, "--lab-id needs --lab"},
+		{[]string{"serve", "--data-dir", dir, "--topology", labPing, "--lab", "--lab-id", "Bad-1"}, 2, `--lab-id: lab id "Bad-1"`},
+	} {
+		_, errOut, code := runBinary(t, nil, c.args...)
+		if code != c.code || !strings.Contains(errOut, c.msg) {
+			t.Errorf("vpcflow %s: exit status %d, stderr %q; want %d and %q", strings.Join(c.args, " "), code, errOut, c.code, c.msg)
 		}
 	}
 }
