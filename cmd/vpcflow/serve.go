@@ -290,6 +290,11 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// Before the listening line, which tells scripts (and tests) that
+	// serve is ready for a SIGHUP: unhandled, it would end the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	if served != nil {
 		// Built before the pipeline starts: its inputs open the ports.
 		if err := served.build(ctx); err != nil {
@@ -333,9 +338,6 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 			sigv4.CredentialsFile(cfg.DataDir), sigv4.CredentialsFile(cfg.DataDir))
 	}
 	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (AWS API for --endpoint-url: EC2, IAM, CloudWatch Logs, CloudWatch, S3; GET /healthz, GET /metrics); Ctrl-C stops\n", addr)
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
 	ended := svc.Pipeline().Ended()
 	for ctx.Err() == nil {
 		select {
