@@ -83,6 +83,9 @@ func (s *servedLab) build(ctx context.Context) error {
 	p := s.lab.Plan()
 	fmt.Fprintf(s.log, "vpcflow serve: lab %s built in %v: %d interface(s) captured in %s; vpcflow lab exec --lab-id %s TARGET -- COMMAND runs in it\n",
 		s.id, time.Since(start).Round(time.Millisecond), len(p.ENIs), p.Router, s.id)
+	for _, n := range p.Notes {
+		fmt.Fprintf(s.log, "vpcflow serve: lab %s: %s\n", s.id, n)
+	}
 	return nil
 }
 
