@@ -247,8 +247,8 @@ func TestDetectScoresScenarios(t *testing.T) {
 				if matched[i] {
 					s.correct++
 				} else {
-					nca := f.Service.Action.NetworkConnectionAction
-					t.Errorf("finding matches no truth entry: %s %s %+v", f.Type, f.Service.ResourceRole, nca)
+					t.Errorf("finding matches no truth entry: %s %s (%s to %s): %s", f.Type, f.Service.ResourceRole,
+						f.Service.EventFirstSeen, f.Service.EventLastSeen, f.Description)
 				}
 			}
 			if slices.Contains(benignScenarios, r.scenarios) && len(findings) != 0 {
