@@ -275,8 +275,8 @@ func (f *rowFunc) Executor() duckdb.ScalarFuncExecutor {
 	return duckdb.ScalarFuncExecutor{RowExecutor: f.fn}
 }
 
-// registerMySQLTime adds date_format and date_parse to the database of
-// conn.
+// registerMySQLTime adds date_format and date_parse to db: a function
+// registered on one connection is in the catalog every connection reads.
 func registerMySQLTime(ctx context.Context, db *dbsql.DB) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
