@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/vpcflow/vpcflow/internal/sdktest"
 	"io"
 	"net/http"
 	"strings"
@@ -27,7 +28,7 @@ import (
 // XML error format; current botocore's AWS JSON 1.0 by X-Amz-Target.
 func TestCloudWatchThroughFront(t *testing.T) {
 	addr := startPing(t)
-	c := cloudwatch.New(cloudwatch.Options{Region: "eu-west-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1,
+	c := cloudwatch.New(cloudwatch.Options{Region: "eu-west-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1, HTTPClient: sdktest.HTTPClient(),
 		Credentials: credentials.NewStaticCredentialsProvider(testKey, testSecret, "")})
 	ctx := context.Background()
 	if _, err := c.PutMetricAlarm(ctx, &cloudwatch.PutMetricAlarmInput{AlarmName: aws.String("ssh-rejects"), Namespace: aws.String("VPCFlow"),
@@ -56,7 +57,7 @@ func TestCloudWatchThroughFront(t *testing.T) {
 	}
 	// A wrong secret: CloudWatch's Query code, reported by the CBOR client
 	// from X-Amzn-Query-Error.
-	bad := cloudwatch.New(cloudwatch.Options{Region: "eu-west-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1,
+	bad := cloudwatch.New(cloudwatch.Options{Region: "eu-west-1", BaseEndpoint: aws.String("http://" + addr), RetryMaxAttempts: 1, HTTPClient: sdktest.HTTPClient(),
 		Credentials: credentials.NewStaticCredentialsProvider(testKey, "not-the-secret", "")})
 	_, err = bad.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{})
 	wantAPIError(t, err, "SignatureDoesNotMatch")

@@ -1,12 +1,10 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
+	"github.com/vpcflow/vpcflow/internal/sdktest"
 	"slices"
 	"strconv"
 	"sync"
@@ -68,35 +66,10 @@ func startLogsFront(tb testing.TB) (*cloudwatchlogs.Client, *region.Region) {
 	client := cloudwatchlogs.New(cloudwatchlogs.Options{
 		Region: r.Identity().Region, BaseEndpoint: aws.String("http://" + c.Addr()),
 		Credentials:      credentials.NewStaticCredentialsProvider(loadKey, loadSecret, ""),
-		HTTPClient:       ownBody{&http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}},
+		HTTPClient:       sdktest.HTTPClient(), // see sdktest: these clients do not retry, so that no failure is hidden and no PutLogEvents is stored twice
 		RetryMaxAttempts: 1,
 	})
 	return client, r
-}
-
-// ownBody is the SDK's HTTP client with a copy of each request body handed
-// to net/http. The SDK closes the body it built as soon as Do returns,
-// while net/http may still be reading it: after Content-Length bytes it
-// reads on to check that nothing follows. The transport then takes the
-// failed read for a broken connection and closes it, and the answer, a
-// 200 already received, fails to read with "use of closed network
-// connection" (the connection's Close was traced to the transport's write
-// loop; about one request in 10,000 under this load). The SDK's default
-// retryer retries that error; these clients do not retry, so that no
-// failure is hidden and no PutLogEvents is stored twice.
-type ownBody struct{ c *http.Client }
-
-func (o ownBody) Do(req *http.Request) (*http.Response, error) {
-	if req.Body != nil && req.Body != http.NoBody {
-		b, err := io.ReadAll(req.Body)
-		req.Body.Close()
-		if err != nil {
-			return nil, err
-		}
-		req.Body = io.NopCloser(bytes.NewReader(b))
-		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
-	}
-	return o.c.Do(req)
 }
 
 // loadPlan is one bounded load: writers streams, each sent batches

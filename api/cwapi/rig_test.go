@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/vpcflow/vpcflow/internal/sdktest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -104,6 +105,7 @@ func newRig(t testing.TB) *rig {
 	t.Cleanup(g.srv.Close)
 	g.c = cw.New(cw.Options{Region: region, BaseEndpoint: aws.String(g.srv.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		HTTPClient:       sdktest.HTTPClient(),
 		RetryMaxAttempts: 1}) // an error is the answer under test, not a reason to retry
 	return g
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"github.com/vpcflow/vpcflow/internal/sdktest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -118,6 +119,7 @@ func newRigIn(t *testing.T, dir, topoPath string, wrap func(ec2.Backend) ec2.Bac
 		Region:           "us-east-1",
 		BaseEndpoint:     aws.String(g.srv.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		HTTPClient:       sdktest.HTTPClient(),
 		RetryMaxAttempts: 1,
 	})
 	return g

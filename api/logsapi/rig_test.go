@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/vpcflow/vpcflow/internal/sdktest"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -103,6 +104,7 @@ func (g *rig) open(t testing.TB) {
 		Region:           region,
 		BaseEndpoint:     aws.String(g.srv.URL),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDEXAMPLE", "secret", ""),
+		HTTPClient:       sdktest.HTTPClient(),
 		RetryMaxAttempts: 1, // an error is the answer under test, not a reason to retry
 	})
 }
