@@ -22,7 +22,9 @@ import (
 type Client struct{ C *http.Client }
 
 // HTTPClient returns a Client over a default transport.
-func HTTPClient() Client { return Client{C: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}} }
+func HTTPClient() Client {
+	return Client{C: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+}
 
 // Do sends req with a copy of its body.
 func (o Client) Do(req *http.Request) (*http.Response, error) {
