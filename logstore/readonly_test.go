@@ -1,11 +1,10 @@
 package logstore
 
 import (
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
+	"github.com/vpcflow/vpcflow/internal/dirsnap"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,37 +12,6 @@ import (
 	"testing"
 	"time"
 )
-
-// snapshot is every file and directory under dir with its mode, size,
-// modification time and content hash: what a read-only open must leave as
-// it found it.
-func snapshot(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		line := fmt.Sprintf("%s %v %d %d", p, fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
-		if !d.IsDir() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			line += fmt.Sprintf(" %x", sha256.Sum256(b))
-		}
-		out = append(out, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // TestReadOnlyOpen: a read-only open of an existing store reads the same
 // events and attributes as a writer, refuses every write with ErrReadOnly,
@@ -82,7 +50,7 @@ func TestReadOnlyOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	before := snapshot(t, dir)
+	before := dirsnap.Take(t, dir)
 
 	ro := Options{Account: testAccount, Region: testRegion, Now: c.now, ReadOnly: true, Owner: "reader"}
 	r, err := Open(dir, ro)
@@ -149,7 +117,7 @@ func TestReadOnlyOpen(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if after := snapshot(t, dir); !slices.Equal(after, before) {
+	if after := dirsnap.Take(t, dir); !slices.Equal(after, before) {
 		t.Errorf("a read-only open changed the data dir:\nbefore %q\nafter  %q", before, after)
 	}
 

@@ -1,11 +1,10 @@
 package logsvc
 
 import (
-	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
+	"github.com/vpcflow/vpcflow/internal/dirsnap"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,36 +13,6 @@ import (
 
 	"github.com/vpcflow/vpcflow/logstore"
 )
-
-// tree is every file and directory under dir with its mode, size,
-// modification time and content hash.
-func tree(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		line := fmt.Sprintf("%s %v %d %d", p, fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
-		if !d.IsDir() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			line += fmt.Sprintf(" %x", sha256.Sum256(b))
-		}
-		out = append(out, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 func asJSON(t *testing.T, v any) string {
 	t.Helper()
@@ -100,7 +69,7 @@ func TestReadOnlyService(t *testing.T) {
 	if fi, err := os.Stat(filepath.Join(dir, identityFile)); err != nil || fi.Mode().Perm() != 0o644 {
 		t.Errorf("identity.json: %v %v, want mode 0644", fi.Mode(), err)
 	}
-	before := tree(t, dir)
+	before := dirsnap.Take(t, dir)
 
 	r, err := Open(dir, Options{ReadOnly: true, Owner: "reader"})
 	if err != nil {
@@ -138,7 +107,7 @@ func TestReadOnlyService(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if after := tree(t, dir); !slices.Equal(after, before) {
+	if after := dirsnap.Take(t, dir); !slices.Equal(after, before) {
 		t.Errorf("a read-only open changed the data dir:\nbefore %q\nafter  %q", before, after)
 	}
 }
@@ -175,7 +144,7 @@ func TestReadOnlyServiceMissing(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	before := tree(t, bare)
+	before := dirsnap.Take(t, bare)
 	r, err := Open(bare, Options{ReadOnly: true, DefaultIdentity: testID})
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +160,7 @@ func TestReadOnlyServiceMissing(t *testing.T) {
 		t.Errorf("PutMetricFilter: %v, want ErrReadOnly", err)
 	}
 	r.Close()
-	if after := tree(t, bare); !slices.Equal(after, before) {
+	if after := dirsnap.Take(t, bare); !slices.Equal(after, before) {
 		t.Errorf("a read-only open changed the data dir:\nbefore %q\nafter  %q", before, after)
 	}
 }

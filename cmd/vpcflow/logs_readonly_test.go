@@ -2,10 +2,9 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io/fs"
+	"github.com/vpcflow/vpcflow/internal/dirsnap"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -102,7 +101,7 @@ func TestLogsReadOtherUsersDataDir(t *testing.T) {
 	if fi, err := os.Stat(identity); err != nil || fi.Mode().Perm() != 0o644 {
 		t.Errorf("identity.json after the owner's writes: %v %v, want 0644", fi.Mode(), err)
 	}
-	before := dirTree(t, dir)
+	before := dirsnap.Take(t, dir)
 
 	reads := [][]string{
 		{"logs", "groups"},
@@ -130,37 +129,7 @@ func TestLogsReadOtherUsersDataDir(t *testing.T) {
 	if out, _, _ := run(nobody, "", "logs", "filter", "--group", "/vpc/flow"); !strings.Contains(out, "198.51.100.99") {
 		t.Errorf("filter as nobody does not show the stored events:\n%s", out)
 	}
-	if after := dirTree(t, dir); !slices.Equal(after, before) {
+	if after := dirsnap.Take(t, dir); !slices.Equal(after, before) {
 		t.Errorf("the reads changed the data dir:\nbefore %q\nafter  %q", before, after)
 	}
-}
-
-// dirTree lists every entry under dir with its mode, size, modification
-// time and, for files, content hash.
-func dirTree(t *testing.T, dir string) []string {
-	t.Helper()
-	var out []string
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		line := fmt.Sprintf("%s %v %d %d", p, fi.Mode(), fi.Size(), fi.ModTime().UnixNano())
-		if !d.IsDir() {
-			b, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			line += fmt.Sprintf(" %x", sha256.Sum256(b))
-		}
-		out = append(out, line)
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
