@@ -114,20 +114,31 @@ type groupNameIn struct {
 	LogGroupName *string `json:"logGroupName"`
 }
 
-func (h *Handler) deleteLogGroup(body []byte, _ string) (any, error) {
+// decodeGroupName reads a request whose only member is the required
+// logGroupName (DeleteLogGroup, DeleteRetentionPolicy, ListTagsLogGroup)
+// and checks it.
+func decodeGroupName(body []byte) (string, error) {
 	var in groupNameIn
 	if err := decode(body, &in); err != nil {
-		return nil, err
+		return "", err
 	}
 	var v violations
 	v.requiredString(in.LogGroupName, "logGroupName")
 	if err := v.err(); err != nil {
-		return nil, err
+		return "", err
 	}
 	if err := groupName(in.LogGroupName); err != nil {
+		return "", err
+	}
+	return *in.LogGroupName, nil
+}
+
+func (h *Handler) deleteLogGroup(body []byte, _ string) (any, error) {
+	name, err := decodeGroupName(body)
+	if err != nil {
 		return nil, err
 	}
-	return nil, h.svc.DeleteLogGroup(*in.LogGroupName)
+	return nil, h.svc.DeleteLogGroup(name)
 }
 
 type describeLogGroupsIn struct {
@@ -418,17 +429,9 @@ func validRetention(d int64) bool {
 }
 
 func (h *Handler) deleteRetentionPolicy(body []byte, _ string) (any, error) {
-	var in groupNameIn
-	if err := decode(body, &in); err != nil {
+	name, err := decodeGroupName(body)
+	if err != nil {
 		return nil, err
 	}
-	var v violations
-	v.requiredString(in.LogGroupName, "logGroupName")
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	if err := groupName(in.LogGroupName); err != nil {
-		return nil, err
-	}
-	return nil, h.svc.DeleteRetentionPolicy(*in.LogGroupName)
+	return nil, h.svc.DeleteRetentionPolicy(name)
 }

@@ -294,19 +294,11 @@ func (h *Handler) untagLogGroup(body []byte, _ string) (any, error) {
 }
 
 func (h *Handler) listTagsLogGroup(body []byte, _ string) (any, error) {
-	var in groupNameIn
-	if err := decode(body, &in); err != nil {
+	name, err := decodeGroupName(body)
+	if err != nil {
 		return nil, err
 	}
-	var v violations
-	v.requiredString(in.LogGroupName, "logGroupName")
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	if err := groupName(in.LogGroupName); err != nil {
-		return nil, err
-	}
-	tags, err := h.svc.ListTagsLogGroup(*in.LogGroupName)
+	tags, err := h.svc.ListTagsLogGroup(name)
 	if err != nil {
 		return nil, err
 	}
