@@ -22,6 +22,11 @@ type Capture struct {
 	// when they were created, as on AWS). Flow logs not in it get every
 	// window.
 	From map[*FlowLog]int64
+	// Until gives, for an interface removed while the service runs, the
+	// start of the first window its flow logs no longer get: the window
+	// open at the removal is delivered (its traffic happened), later ones
+	// would only be NODATA of an interface that is gone.
+	Until map[*FlowLog]int64
 }
 
 // Destination receives the records of flow logs, one at a time and in a
@@ -216,6 +221,9 @@ func (f *Fanout) Window(w *flow.Window) error {
 				continue
 			}
 			if from, ok := c.From[fl]; ok && w.Start < from {
+				continue
+			}
+			if until, ok := c.Until[fl]; ok && w.Start >= until {
 				continue
 			}
 			r := runs[uint32(ci)]

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/policy"
@@ -29,8 +30,8 @@ type capKey struct {
 // SetFlowLogs.
 func (p *Pipeline) applyPending() {
 	p.ctlMu.Lock()
-	fls, topo, waiting := p.pending, p.pendingTopo, p.waiting
-	p.pendingTopo, p.waiting = nil, nil
+	fls, topo, waiting, flChange, ops := p.pending, p.pendingTopo, p.waiting, p.flChange, p.inputOps
+	p.pendingTopo, p.waiting, p.flChange, p.inputOps = nil, nil, false, nil
 	p.changed.Store(false)
 	p.ctlMu.Unlock()
 	defer func() {
@@ -38,9 +39,20 @@ func (p *Pipeline) applyPending() {
 			close(c)
 		}
 	}()
-	err := p.setTopology(topo)
-	if err == nil {
-		err = p.setFlowLogs(fls, false)
+	var err error
+	if flChange {
+		if p.removesCaptured(topo) {
+			p.catchUp(p.clock.Now().UnixNano())
+		}
+		err = p.setTopology(topo)
+		if err == nil {
+			err = p.setFlowLogs(fls, false)
+		}
+	}
+	// After the topology: an input added with an interface pins to the
+	// interface of the network that has it.
+	for _, op := range ops {
+		op.done <- p.runInputOp(op)
 	}
 	if err != nil {
 		// Only a bound of the aggregator (255 distinct intervals) or a
@@ -51,6 +63,44 @@ func (p *Pipeline) applyPending() {
 		}
 		p.sinkMu.Unlock()
 		p.stop.Store(true)
+	}
+}
+
+// removesCaptured reports whether t lacks an interface that a running
+// live input is pinned to.
+func (p *Pipeline) removesCaptured(t *topology.Topology) bool {
+	if t == nil || p.in == nil {
+		return false
+	}
+	for _, x := range p.in.all {
+		if x.capture != nil && x.src != nil && x.spec.ENI != "" && t.ENIByID(x.spec.ENI) == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// catchUp processes every frame stamped up to `to` (clock nanoseconds),
+// waiting the live inputs' grace for those still in their rings: the
+// frames of an interface about to leave the network are attributed to it
+// while it is there. It holds the producer for the grace (a few hundred
+// milliseconds), once per such change.
+func (p *Pipeline) catchUp(to int64) {
+	deadline := time.Now().Add(p.grace)
+	for {
+		p.in.refill()
+		for {
+			fr, ok := p.in.top()
+			if !ok || fr.TimestampNanos > to {
+				break
+			}
+			p.process(p.in.topInput(), fr)
+			p.in.advance()
+		}
+		if !time.Now().Before(deadline) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -103,6 +153,11 @@ func (p *Pipeline) setFlowLogs(fls []*flowlog.FlowLog, initial bool) error {
 		eni := old.ENI
 		if e := byID[eni.ID]; e != nil {
 			eni = e // the current topology's description of the interface
+		} else if !initial {
+			// The interface is gone: its flow logs still get the window
+			// open now, which holds its last packets, and nothing later.
+			caps[id] = retire(old, current, p.nowSec)
+			continue
 		}
 		c := flowlog.Capture{ENI: eni, Interval: old.Interval, FlowLogs: members[id]}
 		for _, fl := range c.FlowLogs {
@@ -130,6 +185,32 @@ func (p *Pipeline) setFlowLogs(fls []*flowlog.FlowLog, initial bool) error {
 	// Windows closed before the change still go to the old flow logs.
 	p.agg.Sync(func() { p.fan.SetCaptures(caps) })
 	return nil
+}
+
+// retire is the capture point of an interface removed at now (Unix
+// seconds): the flow logs it had that still exist, each until the end of
+// the window open at now (or the end it was given at an earlier removal).
+// It is in no ENI's list of captures, so no packet reaches it any more.
+func retire(old flowlog.Capture, current map[string]*flowlog.FlowLog, now int64) flowlog.Capture {
+	c := flowlog.Capture{ENI: old.ENI, Interval: old.Interval, Until: map[*flowlog.FlowLog]int64{}}
+	for _, fl := range old.FlowLogs {
+		if current[fl.ID] != fl {
+			continue // deleted with the interface: nothing more for it
+		}
+		c.FlowLogs = append(c.FlowLogs, fl)
+		if from, ok := old.From[fl]; ok {
+			if c.From == nil {
+				c.From = map[*flowlog.FlowLog]int64{}
+			}
+			c.From[fl] = from
+		}
+		until, ok := old.Until[fl]
+		if !ok {
+			until = (floorDiv(now, c.Interval) + 1) * c.Interval
+		}
+		c.Until[fl] = until
+	}
+	return c
 }
 
 func floorDiv(a, b int64) int64 {

@@ -117,6 +117,8 @@ type inputs struct {
 	errs   []error
 	paced  bool
 	origin int64 // clock time of the start (paced inputs)
+	// retired are the last counters of live inputs removed while running.
+	retired []live.Stats
 }
 
 type inputHeap []*input
@@ -171,15 +173,7 @@ func openInputs(specs []Input, origin int64, wake func()) (*inputs, error) {
 			in.close()
 			return nil, err
 		}
-		x := &input{spec: s, src: src, passes: 1}
-		if c, ok := src.(*live.Source); ok {
-			x.capture, x.stats = c, c.Stats()
-			if mac := c.HardwareAddr(); len(mac) == 6 {
-				x.ifMAC = [6]byte(mac)
-			}
-			c.Notify(wake)
-		}
-		in.all = append(in.all, x)
+		in.all = append(in.all, newInput(s, src, wake))
 	}
 	for _, x := range in.all {
 		if x.spec.onClock() != in.paced {
@@ -191,6 +185,19 @@ func openInputs(specs []Input, origin int64, wake func()) (*inputs, error) {
 		in.start(x)
 	}
 	return in, nil
+}
+
+// newInput is the state of an opened input.
+func newInput(s Input, src capture.Source, wake func()) *input {
+	x := &input{spec: s, src: src, passes: 1}
+	if c, ok := src.(*live.Source); ok {
+		x.capture, x.stats = c, c.Stats()
+		if mac := c.HardwareAddr(); len(mac) == 6 {
+			x.ifMAC = [6]byte(mac)
+		}
+		c.Notify(wake)
+	}
+	return x
 }
 
 // start reads the first frame of x's current pass and queues it.

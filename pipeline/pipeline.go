@@ -116,7 +116,8 @@ type Summary struct {
 	InputErrors                     []error // per-input read errors; the frames before them were processed
 	Elapsed                         time.Duration
 	// Capture has the counters of each live interface (frames, the
-	// kernel's drops and ring freezes), read every second.
+	// kernel's drops and ring freezes), read every second; inputs removed
+	// while running (RemoveInput) keep their last counters here.
 	Capture []live.Stats
 	// RSSStart is the resident memory before the first packet, RSSPeak the
 	// peak of the process (Linux; 0 elsewhere): memory per flow is
@@ -187,6 +188,8 @@ type Pipeline struct {
 	pendingTopo                 *topology.Topology // set by SetTopology
 	topoChanges, trackingResets uint64
 	waiting                     []chan struct{} // SetFlowLogs calls waiting for pending to apply
+	flChange                    bool            // pending and pendingTopo hold a change
+	inputOps                    []*inputOp      // AddInput and RemoveInput calls, in order
 	changed                     atomic.Bool
 	stop                        atomic.Bool
 	wake                        chan struct{}
@@ -371,6 +374,7 @@ func (p *Pipeline) change(t *topology.Topology, fls []*flowlog.FlowLog) {
 	applied := make(chan struct{})
 	p.ctlMu.Lock()
 	p.pending = append([]*flowlog.FlowLog(nil), fls...)
+	p.flChange = true
 	if t != nil {
 		p.pendingTopo = t
 	}
@@ -686,7 +690,7 @@ func (p *Pipeline) markLost(x *input, from, to int64, drops uint64) {
 // captureStats returns the live inputs' counters: frames as of now, the
 // kernel's as of the source's last poll (at most a second old).
 func (p *Pipeline) captureStats() []live.Stats {
-	var out []live.Stats
+	out := append([]live.Stats(nil), p.in.retired...)
 	for _, x := range p.in.all {
 		if x.capture != nil {
 			out = append(out, x.capture.Counters())
