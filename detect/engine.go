@@ -45,6 +45,9 @@ type Engine struct {
 	noted    map[string]bool
 
 	scratch scratch // reused by the judging of windows
+
+	onJudged func(start, end int64, reported []*Finding)
+	reported []*Finding
 }
 
 // Kinds of ports, from the configuration's lists.
@@ -277,6 +280,16 @@ func (e *Engine) Flush() {
 // and Id. They are the
 // Engine's own: they change as later windows update them.
 func (e *Engine) Findings() []*Finding { return e.store.sorted() }
+
+// OnJudged sets fn to be called after each window is judged, with the
+// window's start and end (Unix seconds) and the findings it created or
+// updated (the Engine's own, in a slice reused by the next window). A
+// stream uses it to collect each window's evidence and to persist the
+// findings as they change; fn runs inside Observe, Advance or Flush.
+func (e *Engine) OnJudged(fn func(start, end int64, reported []*Finding)) { e.onJudged = fn }
+
+// Window returns the window length and the lateness, in seconds.
+func (e *Engine) Window() (length, lateness int64) { return e.win, e.late }
 
 // Stats returns the counters so far.
 func (e *Engine) Stats() Stats { return e.stats }

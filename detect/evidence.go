@@ -81,8 +81,15 @@ type slot struct {
 // Collector returns a Collector for the Engine's findings as they are now,
 // keeping at most perFinding records each.
 func (e *Engine) Collector(perFinding int) *Collector {
+	return e.CollectorFor(e.store.sorted(), perFinding)
+}
+
+// CollectorFor returns a Collector for the given findings of the Engine
+// only: a stream collects, as each window is judged, the evidence of the
+// findings that window reported.
+func (e *Engine) CollectorFor(findings []*Finding, perFinding int) *Collector {
 	c := &Collector{e: e, cap: max(perFinding, 0), byENI: make(map[string][]*slot)}
-	for _, f := range e.store.sorted() {
+	for _, f := range findings {
 		s := &slot{f: f}
 		c.slots = append(c.slots, s)
 		if f.match.eni == "" {

@@ -292,8 +292,8 @@ type store struct {
 func newStore(l Limits) *store { return &store{limits: l, byID: make(map[string]*Finding)} }
 
 // upsert records detection d of window wi (which ends at t); it returns
-// false when d is new and the store is full.
-func (s *store) upsert(d *detection, wi, t int64) bool {
+// the finding, or nil when d is new and the store is full.
+func (s *store) upsert(d *detection, wi, t int64) *Finding {
 	id := hexID(d.typ, d.key)
 	if f, ok := s.byID[id]; ok {
 		f.Service.Count++
@@ -318,16 +318,16 @@ func (s *store) upsert(d *detection, wi, t int64) bool {
 		if n := len(f.windows); n < s.limits.Windows && f.windows[n-1] < wi {
 			f.windows = append(f.windows, wi)
 		}
-		return true
+		return f
 	}
 	if len(s.byID) >= s.limits.Findings {
 		s.dropped++
-		return false
+		return nil
 	}
 	f := d.finding(id, t, s.limits)
 	f.windows = []int64{wi}
 	s.byID[id] = f
-	return true
+	return f
 }
 
 // sorted returns the findings ordered by event time, then type and id.

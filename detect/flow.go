@@ -82,12 +82,31 @@ func (s Fields) String() string {
 type Converter struct {
 	format *record.Format
 	have   Fields
+	// missing lists the fields of record.Record a Flow reads that the
+	// format lacks: a record built in memory (the service's, before it is
+	// written) carries every field, but the detectors must judge what the
+	// delivered records say, as a batch run over them does.
+	missing []record.Field
 }
 
-// Flow fills out with the fields of r, a record in format f.
+// flowFields are the record fields a Flow reads.
+var flowFields = []record.Field{
+	record.InterfaceID, record.AccountID, record.Region, record.VPCID, record.SubnetID, record.InstanceID,
+	record.SrcAddr, record.DstAddr, record.SrcPort, record.DstPort, record.Protocol, record.Packets,
+	record.Bytes, record.Start, record.End, record.Action, record.FlowDirection, record.LogStatus,
+}
+
+// Flow fills out with the fields of r, a record in format f: fields f
+// does not have are absent, whatever r holds.
 func (c *Converter) Flow(f *record.Format, r *record.Record, out *Flow) {
 	if f != c.format {
 		c.format, c.have = f, FieldsOf(f)
+		c.missing = c.missing[:0]
+		for _, fd := range flowFields {
+			if !f.Has(fd) {
+				c.missing = append(c.missing, fd)
+			}
+		}
 	}
 	*out = Flow{
 		Interface: r.InterfaceID, Account: r.AccountID, Region: r.Region, VPC: r.VPCID,
@@ -100,6 +119,51 @@ func (c *Converter) Flow(f *record.Format, r *record.Record, out *Flow) {
 	}
 	if r.Protocol < 0 {
 		out.Protocol = -1
+	}
+	for _, fd := range c.missing {
+		out.clear(fd)
+	}
+}
+
+// clear makes field fd of f absent.
+func (f *Flow) clear(fd record.Field) {
+	switch fd {
+	case record.InterfaceID:
+		f.Interface = ""
+	case record.AccountID:
+		f.Account = ""
+	case record.Region:
+		f.Region = ""
+	case record.VPCID:
+		f.VPC = ""
+	case record.SubnetID:
+		f.Subnet = ""
+	case record.InstanceID:
+		f.Instance = ""
+	case record.SrcAddr:
+		f.Src = netip.Addr{}
+	case record.DstAddr:
+		f.Dst = netip.Addr{}
+	case record.SrcPort:
+		f.SrcPort = -1
+	case record.DstPort:
+		f.DstPort = -1
+	case record.Protocol:
+		f.Protocol = -1
+	case record.Packets:
+		f.Packets = -1
+	case record.Bytes:
+		f.Bytes = -1
+	case record.Start:
+		f.Start = -1
+	case record.End:
+		f.End = -1
+	case record.Action:
+		f.Action = record.ActionNone
+	case record.FlowDirection:
+		f.Direction = record.DirectionNone
+	case record.LogStatus:
+		f.Status = record.StatusNone
 	}
 }
 

@@ -86,13 +86,25 @@ func (e *Engine) judge(w *window) {
 
 	slices.SortFunc(sc.dets, func(a, b detection) int { return cmp.Or(cmp.Compare(a.typ, b.typ), cmp.Compare(a.key, b.key)) })
 	end := (w.index + 1) * e.win
+	reported := e.reported[:0]
 	for i := range sc.dets {
 		d := &sc.dets[i]
 		d.account, d.region = cmp.Or(d.eni.account, e.cfg.Account), cmp.Or(d.eni.region, e.cfg.Region)
-		if !e.store.upsert(d, w.index, end) {
+		f := e.store.upsert(d, w.index, end)
+		if f == nil {
 			e.stats.FindingsDropped++
 			e.note("limit/findings", "more than %d findings: new ones are not kept (Stats.FindingsDropped)", e.cfg.Limits.Findings)
+			continue
 		}
+		// Two detections of one window may update one finding (probes
+		// of one port from several sources): it is reported once.
+		if !slices.Contains(reported, f) {
+			reported = append(reported, f)
+		}
+	}
+	e.reported = reported
+	if e.onJudged != nil {
+		e.onJudged(w.index*e.win, end, reported)
 	}
 }
 
@@ -767,6 +779,10 @@ func (d *detection) additionalInfo() *AdditionalInfo {
 // detectorID is GuardDuty's detector id of an account and region: 32 hex
 // digits, the same for every finding of both.
 func detectorID(account, region string) string { return hexID("vpcflow detector", account, region) }
+
+// DetectorID is the detector id of the findings of an account and region
+// (a service answering GuardDuty's API lists it as its one detector).
+func DetectorID(account, region string) string { return detectorID(account, region) }
 
 // finding builds the new finding of d, with id, reported by the window
 // ending at t.

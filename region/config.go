@@ -53,6 +53,9 @@ type Configuration struct {
 	Owner, Endpoint string
 	Flow            flow.Configuration
 	Policy          policy.Config
+	// Detect configures the detection of threats in the records
+	// (findings, GuardDuty's API).
+	Detect DetectConfiguration
 	// StopTimeout bounds Stop: the open windows are closed and delivered
 	// within it (default 10 s).
 	StopTimeout time.Duration

@@ -14,5 +14,6 @@
 //
 //	LOCK, meta.db, g/, identity.json, metrics.db   the log service
 //	flowlogs.json (+ .lock)                        the flow-log registry
+//	findings.db                                    findings of the detection (see detect.go)
 //	buckets/<bucket>/AWSLogs/...                   S3 flow-log objects, one directory per bucket
 package region

@@ -27,6 +27,10 @@ type Health struct {
 	// (a replay delivered again after a restart), not stored twice.
 	AlreadyStored uint64 `json:"recordsAlreadyStored"`
 	InputErrors   int    `json:"inputErrors"`
+	// Findings are the findings of the detection, Archived those of them
+	// archived.
+	Findings         int `json:"findings"`
+	FindingsArchived int `json:"findingsArchived"`
 }
 
 // Health returns the service's status.
@@ -50,6 +54,8 @@ func (r *Region) Health() Health {
 	if r.pipe.Paced() {
 		h.Clock = "wall-clock"
 	}
+	ds := r.det.snapshot()
+	h.Findings, h.FindingsArchived = ds.Findings, ds.Archived
 	for _, f := range r.cfg.Replay {
 		h.Sources = append(h.Sources, "replay:"+f)
 	}

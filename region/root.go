@@ -55,6 +55,7 @@ type Region struct {
 	reg   *flowlog.Registry
 	route *deliver.Router
 	guard *guard
+	det   *detection
 	iam   *iam.Store
 	net   *netstate.Store
 	pipe  *pipeline.Pipeline
@@ -158,6 +159,9 @@ func (r *Region) open(file *topologyFile) error {
 	// only into buckets that exist (made with CreateBucket, aws s3 mb).
 	r.route = &deliver.Router{BucketRoot: r.BucketDir, Logs: r.logs, EveryWindow: pipeline.OnClock(inputs), ExistingBuckets: true}
 	r.guard = newGuard(r, r.route)
+	if r.det, err = newDetection(r, r.guard); err != nil {
+		return err
+	}
 	r.m = newMetrics(r)
 	iface := cfg.Interface
 	if iface != nil {
@@ -175,14 +179,18 @@ func (r *Region) open(file *topologyFile) error {
 		FlowLogs: r.deliverable(), Inputs: inputs, Flow: cfg.Flow, Policy: cfg.Policy,
 	}, pipeline.Dependencies{
 		Clock:       r.deps.Clock,
-		Destination: func(*flowlog.FlowLog) flowlog.Destination { return r.guard },
+		Destination: func(*flowlog.FlowLog) flowlog.Destination { return r.det },
 		Delivered: func(d pipeline.Delivery) {
 			r.evaluateAlarms(d)
+			r.det.delivered(d)
 			r.m.delivered(d) // last: tests wait on the count
 		},
 		DeliveryError: r.deliveryFailed,
 	})
 	if err != nil {
+		return err
+	}
+	if err := r.deps.Reporter.Registerer().Register(r.det); err != nil {
 		return err
 	}
 	return r.deps.Reporter.Registerer().Register(r.m)
@@ -239,7 +247,11 @@ func (r *Region) deliveryFailed(fl *flowlog.FlowLog, err error) {
 // Start starts the pipeline. Cancelling ctx stops the sources as Stop does.
 func (r *Region) Start(ctx context.Context) error {
 	r.start = time.Now()
-	return r.pipe.Start(ctx)
+	if err := r.pipe.Start(ctx); err != nil {
+		return err
+	}
+	r.det.watchEnd(r.pipe)
+	return nil
 }
 
 // Stop stops the sources, closes and delivers the open windows, and closes
@@ -274,6 +286,10 @@ func (r *Region) close() error {
 	var errs []error
 	if r.m != nil {
 		r.deps.Reporter.Registerer().Unregister(r.m)
+	}
+	if r.det != nil {
+		r.deps.Reporter.Registerer().Unregister(r.det)
+		errs = append(errs, r.det.close())
 	}
 	if r.reg != nil {
 		errs = append(errs, r.reg.Close())

@@ -1,0 +1,259 @@
+package region
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpcflow/vpcflow/capture"
+	"github.com/vpcflow/vpcflow/detect"
+	"github.com/vpcflow/vpcflow/detect/source"
+	"github.com/vpcflow/vpcflow/pipeline"
+	"github.com/vpcflow/vpcflow/record"
+	"github.com/vpcflow/vpcflow/sim"
+)
+
+// scenarioRegion opens a Region over examples/scenarios.yaml in dir that
+// plays the named scenarios for dur at full speed (packet time), as
+// `vpcflow serve --scenario NAMES --speed max` does, and waits until every
+// window is delivered and judged.
+func scenarioRegion(t *testing.T, dir string, dur time.Duration, names ...string) *Region {
+	t.Helper()
+	var sc *sim.Scenario
+	cfg := DefaultConfiguration()
+	cfg.DataDir, cfg.TopologyFile = dir, "../examples/scenarios.yaml"
+	cfg.Inputs = []pipeline.Input{{Name: "scenario", Open: func() (capture.Source, error) { return sc.Source(), nil }}}
+	r, err := New(cfg, Dependencies{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Stop() })
+	topo, _ := r.Topology()
+	if sc, err = sim.NewScenario(sim.ScenarioConfig{Names: names, Topology: topo, Seed: 1, Duration: dur}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-r.Pipeline().Ended():
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the scenarios never ended")
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		r.det.mu.Lock()
+		flushed := r.det.flushed
+		r.det.mu.Unlock()
+		if flushed {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the detection never judged the last windows")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return r
+}
+
+// batchFindings runs the detection engine over the delivered objects of
+// the bucket, the way `vpcflow detect DIR` does (package source, then a
+// second pass for the evidence).
+func batchFindings(t *testing.T, bucketDir, account, region string, evidence int) []*detect.Finding {
+	t.Helper()
+	inputs, err := source.Expand([]string{bucketDir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := detect.DefaultConfiguration()
+	cfg.Account, cfg.Region = account, region
+	e, err := detect.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conv detect.Converter
+	var fl detect.Flow
+	read := func(visit source.Visitor) {
+		rd := &source.Reader{Problem: func(err error) { t.Errorf("reading the delivered objects: %v", err) }}
+		for _, in := range inputs {
+			if err := rd.Read(in, visit); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	read(func(f *record.Format, rec *record.Record, _ source.Position) error {
+		conv.Flow(f, rec, &fl)
+		e.Observe(&fl)
+		return nil
+	})
+	e.Flush()
+	c := e.Collector(evidence)
+	read(func(f *record.Format, rec *record.Record, pos source.Position) error {
+		conv.Flow(f, rec, &fl)
+		if c.Match(&fl) {
+			c.Add(fl.Start, detect.Evidence{Source: pos.Source, Line: pos.Line, Record: record.Text(f, rec)})
+		}
+		return nil
+	})
+	c.Finish()
+	return e.Findings()
+}
+
+// findingLine is what must agree between a stream and a batch run.
+func findingLine(f *detect.Finding) string {
+	var enis []string
+	for _, ni := range f.Resource.InstanceDetails.NetworkInterfaces {
+		enis = append(enis, ni.NetworkInterfaceID)
+	}
+	remote := ""
+	if nca := f.Service.Action.NetworkConnectionAction; nca != nil && nca.RemoteIPDetails != nil {
+		remote = nca.RemoteIPDetails.IPAddressV4
+	}
+	var ev []string
+	for _, e := range f.Evidence {
+		ev = append(ev, e.Record)
+	}
+	return fmt.Sprintf("%s %s %s %v remote=%s count=%d first=%s last=%s created=%s updated=%s sev=%v evidence=%d+%d %q",
+		f.ID, f.Type, f.Resource.InstanceDetails.InstanceID, enis, remote, f.Service.Count,
+		f.Service.EventFirstSeen, f.Service.EventLastSeen, f.CreatedAt, f.UpdatedAt, f.Severity,
+		len(f.Evidence), f.EvidenceOmitted, ev)
+}
+
+func findingLines(fs []*detect.Finding) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, findingLine(f))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestStreamingAgreesWithBatch plays two attack scenarios for 25 minutes
+// through the service at full speed, then judges the objects it delivered
+// as `vpcflow detect` does: the findings are the same (id, type,
+// resource, remote address, count, first and last event, creation and
+// update, severity, evidence records and how many were left out). The
+// scenarios are the generator's, not the detector's, so the expected
+// types come from docs/scenarios.md: each names its finding.
+func TestStreamingAgreesWithBatch(t *testing.T) {
+	dir := t.TempDir()
+	if err := mkBucket(dir, "scenario-flow-bucket"); err != nil {
+		t.Fatal(err)
+	}
+	r := scenarioRegion(t, dir, 25*time.Minute, "ssh-brute-force", "port-scan")
+	stream := r.Findings(FindingFilter{})
+	id := r.Identity()
+	batch := batchFindings(t, r.BucketDir("scenario-flow-bucket"), id.Account, id.Region, defaultEvidence)
+
+	types := map[string]int{}
+	for _, f := range stream {
+		types[f.Type]++
+	}
+	for _, want := range []string{detect.TypeSSHBruteForce, detect.TypeInboundPortscan} {
+		if types[want] == 0 {
+			t.Errorf("no %s finding; got %v", want, types)
+		}
+	}
+	// 25 minutes of brute force cover three 10-minute windows: the
+	// finding's count grows past 1.
+	grew := false
+	for _, f := range stream {
+		if f.Type == detect.TypeSSHBruteForce && f.Service.Count >= 2 && len(f.Evidence) == defaultEvidence && f.EvidenceOmitted > 0 {
+			grew = true
+		}
+	}
+	if !grew {
+		t.Errorf("no SSH brute force seen in two windows or more with full evidence: %q", findingLines(stream))
+	}
+	got, want := findingLines(stream), findingLines(batch)
+	if !slices.Equal(got, want) {
+		t.Errorf("stream and batch differ:\nstream:\n%s\nbatch:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	st := r.DetectionStats()
+	if st.Engine.Judged == 0 || st.Engine.Late != 0 || st.EvidenceDropped != 0 || st.Replayed != 0 {
+		t.Errorf("stats %+v: want records judged, none late, none dropped or replayed", st)
+	}
+	h := r.Health()
+	if h.Findings != len(stream) || h.FindingsArchived != 0 {
+		t.Errorf("health: %d findings (%d archived), want %d (0)", h.Findings, h.FindingsArchived, len(stream))
+	}
+}
+
+// TestFindingsPersist: findings survive a restart; the same records
+// delivered again (a replay after the restart) do not count twice; an
+// archived finding stays archived and its archive is written at once.
+func TestFindingsPersist(t *testing.T) {
+	dir := t.TempDir()
+	if err := mkBucket(dir, "scenario-flow-bucket"); err != nil {
+		t.Fatal(err)
+	}
+	r := scenarioRegion(t, dir, 15*time.Minute, "ssh-brute-force")
+	first := r.Findings(FindingFilter{})
+	var ssh *detect.Finding
+	for _, f := range first {
+		if f.Type == detect.TypeSSHBruteForce {
+			ssh = f
+		}
+	}
+	if ssh == nil {
+		t.Fatalf("no SSH brute force: %q", findingLines(first))
+	}
+	if unknown, err := r.ArchiveFindings([]string{ssh.ID, "0123456789abcdef0123456789abcdef"}, true); err != nil || len(unknown) != 1 || unknown[0] != "0123456789abcdef0123456789abcdef" {
+		t.Fatalf("archiving with an unknown id: %v, %v; want the unknown id named", unknown, err)
+	}
+	if got := r.Findings(FindingFilter{Archived: ptr(true)}); len(got) != 0 {
+		t.Fatalf("an archive naming an unknown id archived %d findings", len(got))
+	}
+	if _, err := r.ArchiveFindings([]string{ssh.ID}, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Findings(FindingFilter{IDs: []string{ssh.ID}, Archived: ptr(false)}); len(got) != 0 {
+		t.Fatalf("archived finding still current: %q", findingLines(got))
+	}
+	if got := r.Findings(FindingFilter{Archived: ptr(true)}); len(got) != 1 || got[0].ID != ssh.ID {
+		t.Fatalf("archived findings %q, want %s alone", findingLines(got), ssh.ID)
+	}
+	det := r.Detector()
+	if err := r.Stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	r2 := scenarioRegion(t, dir, 15*time.Minute, "ssh-brute-force")
+	second := r2.Findings(FindingFilter{})
+	want := findingLines(first)
+	for i, f := range second {
+		if f.ID == ssh.ID {
+			if !f.Service.Archived {
+				t.Errorf("finding %s not archived after the restart", f.ID)
+			}
+			c := *second[i]
+			c.Service.Archived = false
+			second[i] = &c
+		}
+	}
+	if got := findingLines(second); !slices.Equal(got, want) {
+		t.Errorf("after a restart and a replay of the same records:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if st := r2.DetectionStats(); st.Replayed == 0 {
+		t.Errorf("replayed occurrences not counted: %+v", st)
+	}
+	if d2 := r2.Detector(); d2.ID != det.ID || !d2.CreatedAt.Equal(det.CreatedAt) || len(d2.ID) != 32 {
+		t.Errorf("detector %+v after the restart, want %+v (32 hex digits)", d2, det)
+	}
+	if _, err := r2.ArchiveFindings([]string{ssh.ID}, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := r2.Findings(FindingFilter{IDs: []string{ssh.ID}, Archived: ptr(false)}); len(got) != 1 {
+		t.Errorf("unarchived: %d current findings of its id, want 1", len(got))
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func mkBucket(dataDir, name string) error {
+	return os.MkdirAll(filepath.Join(dataDir, BucketsDir, name), 0o755)
+}
