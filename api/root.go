@@ -19,6 +19,7 @@ import (
 	"github.com/vpcflow/vpcflow/api/sigv4"
 	"github.com/vpcflow/vpcflow/internal/reporter"
 	"github.com/vpcflow/vpcflow/region"
+	"github.com/vpcflow/vpcflow/web"
 )
 
 // Configuration of the HTTP front.
@@ -41,6 +42,9 @@ type Dependencies struct {
 	Reporter *reporter.Reporter // its Gatherer is what /metrics serves
 	// Credentials are the access keys requests may be signed with.
 	Credentials sigv4.Credentials
+	// Console, when set, answers the browser's requests: GET / and the
+	// paths under /console/ that carry no AWS signature (web.Handles).
+	Console http.Handler
 }
 
 // Component is the HTTP front.
@@ -112,6 +116,8 @@ func (c *Component) Start(ctx context.Context) error {
 			c.healthz(w, r)
 		case r.Method == http.MethodGet && r.URL.Path == "/metrics":
 			metrics.ServeHTTP(w, r)
+		case c.deps.Console != nil && web.Handles(r):
+			c.deps.Console.ServeHTTP(w, r)
 		default:
 			c.serveAWS(w, r)
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/vpcflow/vpcflow/region"
 	"github.com/vpcflow/vpcflow/sim"
 	"github.com/vpcflow/vpcflow/topology"
+	"github.com/vpcflow/vpcflow/web"
 )
 
 func init() { register(newServeCmd) }
@@ -47,6 +48,10 @@ type serveFlags struct {
 	lab                                                    bool
 	labID                                                  string
 	liveFlags
+	// Set by vpcflow demo: prepare runs once the region is open, before
+	// it starts; ready prints after the listening line.
+	prepare func(*region.Region) error
+	ready   func(w io.Writer, consoleURL, keyID, secret string)
 }
 
 func newServeCmd() *cobra.Command {
@@ -275,14 +280,28 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 			return &exitError{code: 1, msg: err.Error()}
 		}
 	}
+	if f.prepare != nil {
+		if err := f.prepare(svc); err != nil {
+			ln.Close()
+			svc.Stop()
+			return &exitError{code: 1, msg: err.Error()}
+		}
+	}
 	keyID, secret, source, err := sigv4.LoadOrCreate(cfg.DataDir, os.Getenv)
 	if err != nil {
 		ln.Close()
 		svc.Stop()
 		return &exitError{code: 1, msg: err.Error()}
 	}
+	creds := sigv4.StaticCredentials{keyID: secret}
+	console, err := web.New(web.DefaultConfiguration(), web.Dependencies{Region: svc, Credentials: creds, Reporter: rep})
+	if err != nil {
+		ln.Close()
+		svc.Stop()
+		return err
+	}
 	front, err := api.New(api.Configuration{Listener: ln}, api.Dependencies{Reporter: rep, Region: svc,
-		Credentials: sigv4.StaticCredentials{keyID: secret}})
+		Credentials: creds, Console: console})
 	if err != nil {
 		ln.Close()
 		svc.Stop()
@@ -337,7 +356,10 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		fmt.Fprintf(stderr, "vpcflow serve: credentials in %s (profile vpcflow): export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=vpcflow\n",
 			sigv4.CredentialsFile(cfg.DataDir), sigv4.CredentialsFile(cfg.DataDir))
 	}
-	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (AWS API for --endpoint-url: EC2, IAM, CloudWatch Logs, CloudWatch, S3; GET /healthz, GET /metrics); Ctrl-C stops\n", addr)
+	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (AWS API for --endpoint-url: EC2, IAM, CloudWatch Logs, CloudWatch, S3; the console at http://%s/; GET /healthz, GET /metrics); Ctrl-C stops\n", addr, addr)
+	if f.ready != nil {
+		f.ready(stderr, "http://"+addr+"/", keyID, secret)
+	}
 	ended := svc.Pipeline().Ended()
 	for ctx.Err() == nil {
 		select {
@@ -353,6 +375,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	stop()
 	fmt.Fprintf(stderr, "vpcflow serve: stopping: closing and delivering the open windows\n")
 	ferr := front.Stop()
+	console.Stop()
 	if err := svc.Stop(); err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
