@@ -43,6 +43,25 @@ func Check() error {
 	return nil
 }
 
+// eniSysctls are the kernel settings of an ENI's namespace, made before
+// its interface: no IPv6 where it has none, no router solicitation or
+// autoconfiguration, and its connection-tracking timeouts.
+func eniSysctls(e *ENIPlan) map[string]string {
+	has6 := len(e.ENI.IPv6s) > 0
+	return map[string]string{
+		"net/ipv6/conf/all/disable_ipv6":                     boolString(!has6),
+		"net/ipv6/conf/default/disable_ipv6":                 boolString(!has6),
+		"net/ipv6/conf/default/accept_ra":                    "0",
+		"net/ipv6/conf/default/autoconf":                     "0",
+		"net/ipv6/conf/default/router_solicitations":         "0",
+		"net/netfilter/nf_conntrack_tcp_timeout_established": strconv.Itoa(orDefault(e.ENI.TCPEstablishedTimeout, 432000)),
+		"net/netfilter/nf_conntrack_udp_timeout":             strconv.Itoa(orDefault(e.ENI.UDPTimeout, 30)),
+		"net/netfilter/nf_conntrack_udp_timeout_stream":      strconv.Itoa(orDefault(e.ENI.UDPStreamTimeout, 180)),
+		"net/netfilter/nf_conntrack_icmp_timeout":            "30",
+		"net/netfilter/nf_conntrack_tcp_be_liberal":          "1",
+	}
+}
+
 func (l *Lab) build(ctx context.Context) error {
 	if err := Check(); err != nil {
 		return err
@@ -89,19 +108,7 @@ func (l *Lab) build(ctx context.Context) error {
 		"net/ipv6/conf/default/disable_ipv6": "1",
 	})
 	for _, e := range p.ENIs {
-		has6 := len(e.ENI.IPv6s) > 0
-		r.sysctl(e.Namespace, map[string]string{
-			"net/ipv6/conf/all/disable_ipv6":                     boolString(!has6),
-			"net/ipv6/conf/default/disable_ipv6":                 boolString(!has6),
-			"net/ipv6/conf/default/accept_ra":                    "0",
-			"net/ipv6/conf/default/autoconf":                     "0",
-			"net/ipv6/conf/default/router_solicitations":         "0",
-			"net/netfilter/nf_conntrack_tcp_timeout_established": strconv.Itoa(orDefault(e.ENI.TCPEstablishedTimeout, 432000)),
-			"net/netfilter/nf_conntrack_udp_timeout":             strconv.Itoa(orDefault(e.ENI.UDPTimeout, 30)),
-			"net/netfilter/nf_conntrack_udp_timeout_stream":      strconv.Itoa(orDefault(e.ENI.UDPStreamTimeout, 180)),
-			"net/netfilter/nf_conntrack_icmp_timeout":            "30",
-			"net/netfilter/nf_conntrack_tcp_be_liberal":          "1",
-		})
+		r.sysctl(e.Namespace, eniSysctls(e))
 	}
 	for _, ns := range l.created {
 		r.ip(ns, "link", "set", "lo", "up")
@@ -148,44 +155,7 @@ func (l *Lab) build(ctx context.Context) error {
 
 	// The ENIs: a veth pair from eth0 to a port of the subnet's bridge.
 	for _, e := range p.ENIs {
-		br := e.Subnet.Bridge
-		r.do("ip", "link", "add", ENIDev, "netns", e.Namespace, "address", e.MAC, "type", "veth",
-			"peer", "name", e.Port, "netns", p.Router)
-		alias := e.ENI.ID
-		if e.ENI.InstanceID != "" {
-			alias += " " + e.ENI.InstanceID
-		}
-		r.ip(e.Namespace, "link", "set", ENIDev, "alias", alias)
-		r.ip(p.Router, "link", "set", e.Port, "alias", e.ENI.ID)
-		if len(e.ENI.IPv6s) > 0 {
-			r.ip(e.Namespace, "link", "set", ENIDev, "addrgenmode", "none")
-		}
-		for _, a := range e.Addrs {
-			args := []string{"addr", "add", a.String(), "dev", ENIDev}
-			if a.Addr().Is6() {
-				args = append(args, "nodad")
-			}
-			r.ip(e.Namespace, args...)
-		}
-		for _, nb := range e.Neighbours {
-			r.ip(e.Namespace, "neigh", "replace", nb.Addr.String(), "lladdr", nb.MAC, "dev", ENIDev, "nud", "permanent")
-		}
-		r.ip(e.Namespace, "link", "set", ENIDev, "up")
-		if e.Gateway4.IsValid() {
-			r.ip(e.Namespace, "route", "add", "default", "via", e.Gateway4.String(), "dev", ENIDev)
-		}
-		if e.Gateway6.IsValid() {
-			r.ip(e.Namespace, "-6", "route", "add", "default", "via", e.Gateway6.String(), "dev", ENIDev)
-		}
-		r.ip(p.Router, "link", "set", e.Port, "master", br)
-		// Known MACs only: no learning, no flooding of unknown unicast
-		// to the other ENIs' captured links.
-		r.do("bridge", "-n", p.Router, "link", "set", "dev", e.Port, "learning", "off", "flood", "off", "mcast_flood", "off")
-		r.do("bridge", "-n", p.Router, "fdb", "replace", e.MAC, "dev", e.Port, "master", "static")
-		for _, a := range e.Addrs {
-			r.ip(p.Router, "neigh", "replace", a.Addr().String(), "lladdr", e.MAC, "dev", br, "nud", "permanent")
-		}
-		r.ip(p.Router, "link", "set", e.Port, "up")
+		linkENI(r, p, e, nil)
 	}
 
 	// Routing: a table per subnet from its route table; from the
@@ -193,12 +163,7 @@ func (l *Lab) build(ctx context.Context) error {
 	// NAT); nothing else is routed.
 	for k, s := range p.Subnets {
 		for _, rt := range s.Routes {
-			args := []string{"route", "add", rt.Dest.String()}
-			if rt.Via.IsValid() {
-				args = append(args, "via", rt.Via.String())
-			}
-			args = append(args, "dev", rt.Dev, "table", strconv.Itoa(s.Table))
-			r.ip(p.Router, args...)
+			r.ip(p.Router, routeArgs("add", rt, s.Table)...)
 		}
 		for _, fam := range families(p.IPv6) {
 			r.ip(p.Router, fam, "rule", "add", "pref", strconv.Itoa(1000+k), "iif", s.Bridge, "lookup", strconv.Itoa(s.Table))
@@ -218,14 +183,199 @@ func (l *Lab) build(ctx context.Context) error {
 	return r.err
 }
 
-// apply replaces the rules of every namespace of the lab with p's.
-func (l *Lab) apply(ctx context.Context, p *Plan) error {
+// linkENI makes an ENI's veth pair (its namespace exists, with its
+// rules): eth0 with its MAC, addresses, neighbours and default routes, the
+// port a member of its subnet's bridge that knows only its MAC. ready,
+// when set, is called once the port is up, before anything is sent to it;
+// its error is kept in r.hookErrs and the lab is built on.
+func linkENI(r *runner, p *Plan, e *ENIPlan, ready func(*ENIPlan) error) {
+	br := e.Subnet.Bridge
+	r.do("ip", "link", "add", ENIDev, "netns", e.Namespace, "address", e.MAC, "type", "veth",
+		"peer", "name", e.Port, "netns", p.Router)
+	alias := e.ENI.ID
+	if e.ENI.InstanceID != "" {
+		alias += " " + e.ENI.InstanceID
+	}
+	r.ip(e.Namespace, "link", "set", ENIDev, "alias", alias)
+	r.ip(p.Router, "link", "set", e.Port, "alias", e.ENI.ID)
+	if len(e.ENI.IPv6s) > 0 {
+		r.ip(e.Namespace, "link", "set", ENIDev, "addrgenmode", "none")
+	}
+	for _, a := range e.Addrs {
+		args := []string{"addr", "add", a.String(), "dev", ENIDev}
+		if a.Addr().Is6() {
+			args = append(args, "nodad")
+		}
+		r.ip(e.Namespace, args...)
+	}
+	for _, nb := range e.Neighbours {
+		r.ip(e.Namespace, "neigh", "replace", nb.Addr.String(), "lladdr", nb.MAC, "dev", ENIDev, "nud", "permanent")
+	}
+	r.ip(e.Namespace, "link", "set", ENIDev, "up")
+	if e.Gateway4.IsValid() {
+		r.ip(e.Namespace, "route", "add", "default", "via", e.Gateway4.String(), "dev", ENIDev)
+	}
+	if e.Gateway6.IsValid() {
+		r.ip(e.Namespace, "-6", "route", "add", "default", "via", e.Gateway6.String(), "dev", ENIDev)
+	}
+	r.ip(p.Router, "link", "set", e.Port, "master", br)
+	// Known MACs only: no learning, no flooding of unknown unicast
+	// to the other ENIs' captured links.
+	r.do("bridge", "-n", p.Router, "link", "set", "dev", e.Port, "learning", "off", "flood", "off", "mcast_flood", "off")
+	r.ip(p.Router, "link", "set", e.Port, "up")
+	// Nothing reaches the port before the bridge knows its MAC and the
+	// router its addresses: a capture opened here sees its first frame.
+	if ready != nil && r.err == nil {
+		if err := ready(e); err != nil {
+			r.hookErrs = append(r.hookErrs, err)
+		}
+	}
+	r.do("bridge", "-n", p.Router, "fdb", "replace", e.MAC, "dev", e.Port, "master", "static")
+	for _, a := range e.Addrs {
+		r.ip(p.Router, "neigh", "replace", a.Addr().String(), "lladdr", e.MAC, "dev", br, "nud", "permanent")
+	}
+}
+
+// reconcile makes the lab built as old what p describes (fixedShape
+// holds): removed interfaces first (a changed one is removed and built
+// again under the same namespace name), then the namespaces and rules of
+// new ones, the rules of every namespace, the new interfaces' links, the
+// neighbours, routes and public peers.
+func (l *Lab) reconcile(ctx context.Context, old, p *Plan) (Change, error) {
+	var c Change
 	r := &runner{ctx: ctx, log: l.deps.Log}
-	r.nft(p.Router, RouterRuleset(p))
+	keep := map[string]bool{}
 	for _, e := range p.ENIs {
+		keep[eniKey(e)] = true
+	}
+	had := map[string]*ENIPlan{}
+	for _, e := range old.ENIs {
+		had[eniKey(e)] = e
+		if keep[eniKey(e)] {
+			continue
+		}
+		c.Removed = append(c.Removed, e)
+		if l.deps.PortRemoving != nil {
+			if err := l.deps.PortRemoving(e); err != nil {
+				c.Errors = append(c.Errors, err)
+			}
+		}
+		for _, a := range e.Addrs {
+			r.ip(old.Router, "neigh", "del", a.Addr().String(), "dev", e.Subnet.Bridge)
+		}
+		if r.err != nil {
+			return c, r.err
+		}
+		if err := removeNamespace(e.Namespace, l.deps.Log); err != nil {
+			c.Errors = append(c.Errors, err)
+		}
+		l.created = slices.DeleteFunc(l.created, func(ns string) bool { return ns == e.Namespace })
+	}
+	for _, e := range p.ENIs {
+		if had[eniKey(e)] == nil {
+			c.Added = append(c.Added, e)
+		}
+	}
+	for _, e := range c.Added {
+		if r.do("ip", "netns", "add", e.Namespace) {
+			l.created = append(l.created, e.Namespace)
+		}
+		r.sysctl(e.Namespace, eniSysctls(e))
+		r.ip(e.Namespace, "link", "set", "lo", "up")
 		r.nft(e.Namespace, ENIRuleset(e))
 	}
-	return r.err
+	// Every namespace's rules: a new interface may be a member of groups
+	// other interfaces' rules refer to.
+	r.nft(p.Router, RouterRuleset(p))
+	for _, e := range p.ENIs {
+		if had[eniKey(e)] != nil {
+			r.nft(e.Namespace, ENIRuleset(e))
+		}
+	}
+	for _, e := range c.Added {
+		linkENI(r, p, e, l.deps.PortAdded)
+	}
+	// The neighbours of the interfaces kept: their subnet's interfaces.
+	for _, e := range p.ENIs {
+		o := had[eniKey(e)]
+		if o == nil {
+			continue
+		}
+		for _, nb := range o.Neighbours {
+			if !slices.Contains(e.Neighbours, nb) {
+				r.ip(e.Namespace, "neigh", "del", nb.Addr.String(), "dev", ENIDev)
+			}
+		}
+		for _, nb := range e.Neighbours {
+			if !slices.Contains(o.Neighbours, nb) {
+				r.ip(e.Namespace, "neigh", "replace", nb.Addr.String(), "lladdr", nb.MAC, "dev", ENIDev, "nud", "permanent")
+			}
+		}
+	}
+	// Routes: the subnets are the same (fixedShape), in the same order.
+	for k, s := range p.Subnets {
+		was := old.Subnets[k].Routes
+		changed := false
+		for _, rt := range was {
+			if !slices.ContainsFunc(s.Routes, rt.same) {
+				r.ip(p.Router, "route", "del", rt.Dest.String(), "table", strconv.Itoa(s.Table))
+				changed = true
+			}
+		}
+		for _, rt := range s.Routes {
+			if !slices.ContainsFunc(was, rt.same) {
+				r.ip(p.Router, routeArgs("replace", rt, s.Table)...)
+				changed = true
+			}
+		}
+		if changed {
+			c.Routes = append(c.Routes, s.Subnet.ID)
+		}
+	}
+	for _, d := range old.Inbound {
+		if !slices.Contains(p.Inbound, d) {
+			r.ip(p.Router, "route", "del", d.String(), "table", strconv.Itoa(inboundTable))
+		}
+	}
+	for _, d := range p.Inbound {
+		if !slices.Contains(old.Inbound, d) {
+			for _, s := range p.Subnets {
+				if s.Subnet.CIDR.IsValid() && s.Subnet.CIDR.Masked() == d {
+					r.ip(p.Router, "route", "replace", d.String(), "dev", s.Bridge, "table", strconv.Itoa(inboundTable))
+				}
+			}
+		}
+	}
+	// The public peers: an address that became an interface's public one
+	// is no longer local to the internet namespace, and the other way.
+	for _, pf := range old.Peers {
+		if !slices.Contains(p.Peers, pf) {
+			r.ip(p.Internet, "route", "del", "local", pf.String(), "dev", "lo", "table", "local")
+		}
+	}
+	for _, pf := range p.Peers {
+		if !slices.Contains(old.Peers, pf) {
+			r.ip(p.Internet, "route", "replace", "local", pf.String(), "dev", "lo", "table", "local")
+		}
+	}
+	c.Errors = append(c.Errors, r.hookErrs...)
+	return c, r.err
+}
+
+func (a Route) same(b Route) bool { return a.Dest == b.Dest && a.Dev == b.Dev && a.Via == b.Via }
+
+// routeArgs are the ip arguments of a route of table.
+func routeArgs(verb string, rt Route, table int) []string {
+	args := []string{"route", verb, rt.Dest.String()}
+	if rt.Via.IsValid() {
+		// onlink: the gateway is on the link. Without it the kernel
+		// checks the gateway against the table's own routes, where a
+		// default route through it makes it look remote.
+		args = append(args, "via", rt.Via.String(), "dev", rt.Dev, "onlink")
+	} else {
+		args = append(args, "dev", rt.Dev)
+	}
+	return append(args, "table", strconv.Itoa(table))
 }
 
 func families(v6 bool) []string {
@@ -252,9 +402,10 @@ func orDefault(v, d int) int {
 // runner runs the steps of a build until one fails; later steps are
 // skipped and err names the first failure.
 type runner struct {
-	ctx context.Context
-	log io.Writer
-	err error
+	ctx      context.Context
+	log      io.Writer
+	err      error
+	hookErrs []error // of the callers' hooks, which do not stop the steps
 }
 
 func (r *runner) do(args ...string) bool { return r.input(nil, args...) }

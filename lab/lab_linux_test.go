@@ -47,9 +47,19 @@ func testID() string {
 // ends, and the test fails if anything of it is left.
 func startLab(t *testing.T, file string) *Lab {
 	t.Helper()
+	return startLabDeps(t, file, nil)
+}
+
+// startLabDeps is startLab with dependencies set by with.
+func startLabDeps(t *testing.T, file string, with func(*Dependencies)) *Lab {
+	t.Helper()
 	cfg := DefaultConfiguration()
 	cfg.ID = testID()
-	l, err := New(cfg, Dependencies{Topology: load(t, file)})
+	deps := Dependencies{Topology: load(t, file)}
+	if with != nil {
+		with(&deps)
+	}
+	l, err := New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ func (l *Lab) build(context.Context) error { return errLinux }
 
 func (l *Lab) removeLocked() error { return nil }
 
-func (l *Lab) apply(context.Context, *Plan) error { return errLinux }
+func (l *Lab) reconcile(context.Context, *Plan, *Plan) (Change, error) { return Change{}, errLinux }
 
 // Down removes every namespace of lab id (Linux only).
 func Down(string, io.Writer) ([]string, error) { return nil, errLinux }

@@ -2,8 +2,10 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/vpcflow/vpcflow/topology"
@@ -16,6 +18,13 @@ type Dependencies struct {
 	// Log receives a line per step while the lab is built and removed;
 	// nil discards them.
 	Log io.Writer
+	// PortAdded, when set, is called by Apply for each interface it adds,
+	// once its port in the router namespace is up and before anything is
+	// sent to it (vpcflow serve --lab starts capturing the port there).
+	PortAdded func(*ENIPlan) error
+	// PortRemoving, when set, is called by Apply before it deletes the
+	// namespace of an interface gone from the network.
+	PortRemoving func(*ENIPlan) error
 }
 
 // Lab is one lab: New plans it, Start builds it, Stop removes what Start
@@ -77,68 +86,80 @@ func (l *Lab) Stop() error {
 	return l.removeLocked()
 }
 
-// Apply compiles the security groups and network ACLs of t, a new version
-// of the lab's topology (after an EC2 API change), and replaces the lab's
-// rules with them: one nft transaction per namespace, so a packet meets
-// either the old rules or the new, and connections already tracked go on,
-// as on AWS. Only rules change: t must have the same interfaces,
-// addresses, public addresses and routes as the topology the lab was built
-// from (adding or removing an interface, or a route, needs the lab built
-// again); the error says what differs, and the lab keeps its rules.
-func (l *Lab) Apply(ctx context.Context, t *topology.Topology) error {
+// Apply makes the lab what t, a new version of its topology (after an
+// EC2 API change), describes, and says what changed:
+//
+//   - the security groups and network ACLs of every namespace are replaced,
+//     one nft transaction per namespace, so a packet meets either the old
+//     rules or the new, and connections already tracked go on, as on AWS;
+//   - an interface that is gone (or whose port, MAC or addresses changed)
+//     loses its namespace (Dependencies.PortRemoving first); a new one gets
+//     its namespace, veth, addresses and rules (Dependencies.PortAdded once
+//     its port is up, before anything reaches it);
+//   - the subnets' routes, the internet gateway's translations and the
+//     public peers follow the new plan.
+//
+// Subnets and whether the lab has IPv6 are fixed: a version that changes
+// them is refused (build the lab again), and the lab stays as it was.
+// When a step fails, the error names it; the lab keeps what was done, and
+// the next Apply starts from the version applied last in full. Errors of
+// the hooks (and of namespaces that processes still hold) are returned
+// after every step was done.
+func (l *Lab) Apply(ctx context.Context, t *topology.Topology) (Change, error) {
 	p, err := plan(l.cfg, t)
 	if err != nil {
-		return err
+		return Change{}, err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.created) == 0 {
-		return fmt.Errorf("lab %s: not built: nothing to apply the rules to", l.cfg.ID)
+		return Change{}, fmt.Errorf("lab %s: not built: nothing to apply the network to", l.cfg.ID)
 	}
-	if err := sameShape(l.plan, p); err != nil {
-		return fmt.Errorf("lab %s: rules not applied: %v", l.cfg.ID, err)
+	if err := fixedShape(l.plan, p); err != nil {
+		return Change{}, fmt.Errorf("lab %s: network not applied: %v", l.cfg.ID, err)
 	}
-	if err := l.apply(ctx, p); err != nil {
-		return err
+	c, err := l.reconcile(ctx, l.plan, p)
+	if err != nil {
+		return c, err
 	}
 	l.plan = p
-	return nil
+	return c, errors.Join(c.Errors...)
 }
 
-// sameShape says how b differs from a in what the lab built (namespaces,
-// ports, addresses, address translations, routes), which Apply cannot
-// change.
-func sameShape(a, b *Plan) error {
-	names := func(p *Plan) []string {
+// Change is what an Apply did besides replacing the rules.
+type Change struct {
+	Added, Removed []*ENIPlan // interfaces (a changed one is in both)
+	Routes         []string   // subnets whose routes changed
+	Errors         []error    // of the hooks, and namespaces deleted that processes still hold
+}
+
+// Empty reports whether only rules changed.
+func (c Change) Empty() bool { return len(c.Added)+len(c.Removed)+len(c.Routes) == 0 }
+
+// eniKey is what a namespace is built from: a change of it rebuilds it.
+func eniKey(e *ENIPlan) string {
+	return fmt.Sprintf("%s port %s %s %v", e.ENI.ID, e.Port, e.MAC, e.Addrs)
+}
+
+// fixedShape says how b differs from a in what Apply does not change: the
+// subnets (bridges, routing tables, router addresses), IPv6 in the router,
+// the internet link and the peers' default source.
+func fixedShape(a, b *Plan) error {
+	sub := func(p *Plan) []string {
 		var s []string
-		for _, e := range p.ENIs {
-			s = append(s, fmt.Sprintf("%s port %s %s %v", e.ENI.ID, e.Port, e.MAC, e.Addrs))
+		for _, x := range p.Subnets {
+			s = append(s, fmt.Sprintf("%s %s %s %d %v %v", x.Subnet.ID, x.Bridge, x.MAC, x.Table, x.Gateway4, x.Gateway6))
 		}
 		return s
 	}
-	na, nb := names(a), names(b)
-	if len(na) != len(nb) {
-		return fmt.Errorf("the network has %d interfaces, the lab was built with %d: build the lab again to add or remove one", len(nb), len(na))
+	if !slices.Equal(sub(a), sub(b)) {
+		return fmt.Errorf("the subnets changed (%v, was %v): the lab adds and removes interfaces, rules and routes, not subnets; build it again", sub(b), sub(a))
 	}
-	for i := range na {
-		if na[i] != nb[i] {
-			return fmt.Errorf("interface %q is now %q: build the lab again to change interfaces", na[i], nb[i])
-		}
+	if a.IPv6 != b.IPv6 {
+		return fmt.Errorf("the lab was built with IPv6 %v, the network now has IPv6 %v: build it again", a.IPv6, b.IPv6)
 	}
-	if fmt.Sprint(a.NAT) != fmt.Sprint(b.NAT) || fmt.Sprint(a.Inbound) != fmt.Sprint(b.Inbound) {
-		return fmt.Errorf("the public addresses or internet gateways changed: build the lab again")
-	}
-	// Subnets and their routes (a new subnet is built with its first
-	// interface, which needs the lab built again anyway).
-	for _, sa := range a.Subnets {
-		for _, sb := range b.Subnets {
-			if sb.Subnet.ID != sa.Subnet.ID {
-				continue
-			}
-			if sa.Bridge != sb.Bridge || sa.Table != sb.Table || sa.Gateway4 != sb.Gateway4 || fmt.Sprint(sa.Routes) != fmt.Sprint(sb.Routes) {
-				return fmt.Errorf("the routes of subnet %s changed (%v, was %v): the lab applies rules only, build it again", sa.Subnet.ID, sb.Routes, sa.Routes)
-			}
-		}
+	if a.PeerSource != b.PeerSource {
+		return fmt.Errorf("the public peers' default source %s is now an interface's public address: build the lab again", a.PeerSource)
 	}
 	return nil
 }

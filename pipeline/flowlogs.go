@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -19,6 +20,11 @@ type captureSet struct {
 	caps  []flowlog.Capture
 	byKey map[capKey]uint32
 	fls   map[string]*flowlog.FlowLog // current flow logs by id
+	// born are the points made for interfaces new to a running pipeline
+	// (no point of theirs existed before); AddInput of a capture of the
+	// interface makes them whole from the window open now (wholeFromNow).
+	born map[uint32]bool
+	seen map[string]bool // ENI ids that have points
 }
 
 type capKey struct {
@@ -114,6 +120,10 @@ func (p *Pipeline) setFlowLogs(fls []*flowlog.FlowLog, initial bool) error {
 	if cs.byKey == nil {
 		cs.byKey = map[capKey]uint32{}
 	}
+	if cs.seen == nil {
+		cs.seen = map[string]bool{}
+	}
+	known := maps.Clone(cs.seen)
 	members := make([][]*flowlog.FlowLog, len(cs.caps))
 	current := make(map[string]*flowlog.FlowLog, len(fls))
 	for _, fl := range fls {
@@ -137,6 +147,13 @@ func (p *Pipeline) setFlowLogs(fls []*flowlog.FlowLog, initial bool) error {
 				}
 				id = got
 				cs.byKey[k] = id
+				cs.seen[e.ID] = true
+				if !initial && !known[e.ID] {
+					if cs.born == nil {
+						cs.born = map[uint32]bool{}
+					}
+					cs.born[id] = true
+				}
 				cs.caps = append(cs.caps, flowlog.Capture{ENI: e, Interval: k.interval})
 				members = append(members, nil)
 			}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/vpcflow/vpcflow/flowlog"
 )
 
 // Inputs added and removed while a pipeline runs: an interface that
@@ -110,6 +112,9 @@ func (p *Pipeline) runInputOp(op *inputOp) error {
 		p.in.all = append(p.in.all, x)
 		p.pinInputs()
 		p.in.start(x)
+		if x.pin != nil {
+			p.wholeFromNow(x.pin.ID)
+		}
 		return nil
 	}
 	k := -1
@@ -164,4 +169,29 @@ func (p *Pipeline) runInputOp(op *inputOp) error {
 	}
 	p.in.all = append(p.in.all[:k:k], p.in.all[k+1:]...)
 	return nil
+}
+
+// wholeFromNow gives the flow logs of an interface that joined the
+// network while the pipeline ran its records from the window open now,
+// not only from the next one (the rule for flow logs and interfaces added
+// mid-window, whose window so far was not observed): its capture starts
+// with the interface (vpcflow serve --lab builds its port when the EC2 API
+// creates it), so the window holds all of its traffic. Interfaces the
+// pipeline knew before keep their windows as they are.
+func (p *Pipeline) wholeFromNow(eni string) {
+	cs := &p.caps
+	changed := false
+	for id := range cs.caps {
+		c := &cs.caps[id]
+		if !cs.born[uint32(id)] || c.ENI.ID != eni || len(c.From) == 0 {
+			continue
+		}
+		delete(cs.born, uint32(id))
+		c.From = nil
+		changed = true
+	}
+	if changed {
+		caps := append([]flowlog.Capture(nil), cs.caps...)
+		p.agg.Sync(func() { p.fan.SetCaptures(caps) })
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/vpcflow/vpcflow/netstate"
+	"github.com/vpcflow/vpcflow/pipeline"
 	"github.com/vpcflow/vpcflow/topology"
 )
 
@@ -141,3 +142,12 @@ func (r *Region) ChangeNetwork(change func(*netstate.Store) (int, error)) (int, 
 	}
 	return v, nil
 }
+
+// AddInput adds a live source to the running pipeline: vpcflow serve
+// --lab captures the port of an interface the EC2 API created (see
+// pipeline.Pipeline.AddInput).
+func (r *Region) AddInput(in pipeline.Input) error { return r.pipe.AddInput(in) }
+
+// RemoveInput removes a source from the running pipeline once what it
+// captured is in its windows (see pipeline.Pipeline.RemoveInput).
+func (r *Region) RemoveInput(name string) error { return r.pipe.RemoveInput(name) }
