@@ -13,7 +13,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/vpcflow/vpcflow/api/cwapi"
+	"github.com/vpcflow/vpcflow/api/gdapi"
 	"github.com/vpcflow/vpcflow/api/query"
+	"github.com/vpcflow/vpcflow/api/s3api"
 	"github.com/vpcflow/vpcflow/api/sigv4"
 )
 
@@ -21,6 +23,13 @@ import (
 // largest legitimate ones (an IAM policy of 10 KB, a PutLogEvents batch of
 // 1 MB) fit with room to spare.
 const MaxBodyBytes = 2 << 20
+
+// MaxS3PutBytes bounds the body of an S3 PUT (PutObject, UploadPart),
+// which is held in memory until its digests are checked and it is written.
+// S3 takes up to 5 GB in one PUT; clients upload larger objects in parts
+// (awscli in parts of 8 MiB, the SDKs' upload managers of 5 MiB), so this
+// bound only refuses single PUTs no client needs to make this large.
+const MaxS3PutBytes = 64 << 20
 
 // service is one AWS protocol the front serves.
 type service interface {
@@ -110,9 +119,19 @@ func (c *Component) serveAWS(w http.ResponseWriter, r *http.Request) {
 	}()
 	w.Header().Set("x-amzn-RequestId", id)
 
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	// Only S3 takes PUT requests.
+	limit, s3Put := int64(MaxBodyBytes), r.Method == http.MethodPut
+	if s3Put {
+		limit = MaxS3PutBytes
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
+		if s3Put {
+			s3api.WriteError(w, http.StatusBadRequest, "EntityTooLarge",
+				fmt.Sprintf("Your proposed upload exceeds the maximum allowed size (%d bytes here; upload larger objects in parts)", limit), r.URL.Path, id)
+			return
+		}
 		c.fallback(r).writeError(w, http.StatusRequestEntityTooLarge, "RequestEntityTooLarge",
 			fmt.Sprintf("Request body must be at most %d bytes", MaxBodyBytes), id)
 		return
@@ -145,6 +164,10 @@ func (c *Component) serveAWS(w http.ResponseWriter, r *http.Request) {
 			svcName = jsonTargets[prefix]
 		}
 		action = op
+	case svcName == gdapi.SigningName:
+		// REST-JSON on its own paths: only the signature tells it from
+		// S3.
+		action = gdapi.Operation(r.Method, r.URL.EscapedPath())
 	case svcName == "s3" || r.URL.Path != "/":
 		svcName, action = "s3", r.Method
 	default:

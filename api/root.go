@@ -13,6 +13,7 @@ import (
 
 	"github.com/vpcflow/vpcflow/api/cwapi"
 	"github.com/vpcflow/vpcflow/api/ec2"
+	"github.com/vpcflow/vpcflow/api/gdapi"
 	"github.com/vpcflow/vpcflow/api/iamapi"
 	"github.com/vpcflow/vpcflow/api/logsapi"
 	"github.com/vpcflow/vpcflow/api/s3api"
@@ -71,15 +72,19 @@ func New(cfg Configuration, deps Dependencies) (*Component, error) {
 	if err != nil {
 		return nil, err
 	}
+	s3h := s3api.New(s3api.DirBuckets(deps.Region.BucketDir("")), deps.Region.Identity().Account, deps.Region.Identity().Region)
+	if err := s3h.Register(deps.Reporter.Registerer()); err != nil {
+		return nil, err
+	}
 	c := &Component{cfg: cfg, deps: deps, metrics: m,
 		verifier: &sigv4.Verifier{Creds: deps.Credentials, Region: deps.Region.Identity().Region}}
 	c.services = map[string]service{
 		"ec2":        ec2Service{ec2.New(deps.Region)},
+		"guardduty":  gdService{gdapi.New(deps.Region)},
 		"iam":        iamService{iamapi.New(deps.Region.IAM())},
 		"logs":       logsService{logsapi.New(deps.Region.Logs())},
 		"monitoring": cwService{cwapi.New(deps.Region.Logs())},
-		"s3": s3Service{s3api.New(s3api.DirBuckets(deps.Region.BucketDir("")), deps.Region.Identity().Account,
-			deps.Region.Identity().Region)},
+		"s3":         s3Service{s3h},
 	}
 	return c, nil
 }

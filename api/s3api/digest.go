@@ -42,7 +42,13 @@ var checksums = []checksum{
 // cannot be one, BadDigest when it differs), with S3's messages. present
 // says whether any was there, for the operations that require one.
 func verifyDigests(r *http.Request, body []byte, resource string) (present bool, e *apiError) {
-	if v := r.Header.Get("Content-MD5"); v != "" {
+	return verifyDigestHeaders(r.Header, body, resource)
+}
+
+// verifyDigestHeaders is verifyDigests over headers that may not be the
+// request's own (an aws-chunked body's trailer joins them).
+func verifyDigestHeaders(hd http.Header, body []byte, resource string) (present bool, e *apiError) {
+	if v := hd.Get("Content-MD5"); v != "" {
 		present = true
 		want, err := base64.StdEncoding.DecodeString(strings.TrimSpace(v))
 		if err != nil || len(want) != md5.Size {
@@ -55,7 +61,7 @@ func verifyDigests(r *http.Request, body []byte, resource string) (present bool,
 		}
 	}
 	for _, c := range checksums {
-		v := r.Header.Get("x-amz-checksum-" + c.header)
+		v := hd.Get("x-amz-checksum-" + c.header)
 		if v == "" {
 			continue
 		}

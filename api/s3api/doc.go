@@ -13,14 +13,18 @@
 //
 // Served: ListBuckets, HeadBucket, GetBucketLocation, ListObjectsV2,
 // ListObjects, GetObject and HeadObject; CreateBucket, DeleteBucket,
-// DeleteObject and DeleteObjects; path style (/BUCKET/KEY) and
-// virtual-hosted style (Host BUCKET.localhost,
+// DeleteObject and DeleteObjects; PutObject and multipart uploads
+// (CreateMultipartUpload, UploadPart, CompleteMultipartUpload,
+// AbortMultipartUpload, ListParts), so that `vpcflow serve` is itself an
+// S3-compatible target other machines upload flow logs to; path style
+// (/BUCKET/KEY) and virtual-hosted style (Host BUCKET.localhost,
 // BUCKET.s3.REGION.amazonaws.com or BUCKET.HOST for a host in
-// Handler.Hosts). Writing an object (PutObject, CopyObject, uploads) or a
-// bucket's configuration is refused with 403 AccessDenied, as under a
-// bucket policy that denies it: the objects are the flow-log service's.
-// Other sub-resources answer 501 NotImplemented. docs/api-s3.md has the
-// details.
+// Handler.Hosts). A write lands atomically (a temporary file renamed over
+// the key) after its Content-MD5 and x-amz-checksum-* digests are checked;
+// aws-chunked bodies are decoded. A bucket's or object's configuration is
+// refused with 403 AccessDenied, as under a bucket policy that denies it;
+// CopyObject and other sub-resources answer 501 NotImplemented.
+// docs/api-s3.md has the details.
 //
 // A key names a file when every "/"-separated element is a plain file
 // name; the file is opened (or removed) element by element through

@@ -11,11 +11,14 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/vpcflow/vpcflow/internal/bucketlock"
 )
@@ -340,11 +343,14 @@ func (c *etagCache) etag(f *os.File, fi fs.FileInfo) (string, error) {
 			return e, nil
 		}
 	}
-	h := md5.New()
-	if _, err := io.Copy(h, io.NewSectionReader(f, 0, fi.Size())); err != nil {
-		return "", err
+	e, ok := storedETag(f)
+	if !ok {
+		h := md5.New()
+		if _, err := io.Copy(h, io.NewSectionReader(f, 0, fi.Size())); err != nil {
+			return "", err
+		}
+		e = `"` + hex.EncodeToString(h.Sum(nil)) + `"`
 	}
-	e := `"` + hex.EncodeToString(h.Sum(nil)) + `"`
 	if cacheable {
 		c.mu.Lock()
 		if c.m == nil || len(c.m) >= maxETags {
@@ -354,6 +360,25 @@ func (c *etagCache) etag(f *os.File, fi fs.FileInfo) (string, error) {
 		c.mu.Unlock()
 	}
 	return e, nil
+}
+
+// storedETag is the ETag kept with an object completed from parts
+// (writeObject), when it is one: a quoted hex MD5 and "-N".
+func storedETag(f *os.File) (string, bool) {
+	var buf [64]byte
+	n, err := unix.Fgetxattr(int(f.Fd()), etagXattr, buf[:])
+	if err != nil || n < 36 {
+		return "", false
+	}
+	e := string(buf[:n])
+	sum, parts, ok := strings.Cut(strings.Trim(e, `"`), "-")
+	if _, err := hex.DecodeString(sum); !ok || err != nil || len(sum) != 32 || e[0] != '"' || e[n-1] != '"' {
+		return "", false
+	}
+	if k, err := strconv.Atoi(parts); err != nil || k < 1 || k > maxParts {
+		return "", false
+	}
+	return e, true
 }
 
 // child is a directory entry that can be part of a key.

@@ -51,13 +51,15 @@ type Handler struct {
 	// address, is path style (/BUCKET/KEY).
 	Hosts []string
 
-	etags etagCache
+	etags   etagCache
+	uploads uploadLocks
+	m       *metrics
 }
 
 // New returns a handler serving the buckets of b for account owner (its
 // 12-digit id) in region.
 func New(b Buckets, owner string, region string) *Handler {
-	return &Handler{b: b, account: owner, region: region, ownerID: canonicalID(owner)}
+	return &Handler{b: b, account: owner, region: region, ownerID: canonicalID(owner), m: newMetrics()}
 }
 
 // canonicalID stands for the account's canonical user id, the 64 hex
@@ -509,25 +511,58 @@ func (h *Handler) bucketLocation(rq *request) {
 // objectRequest answers a request at an object's path.
 func (h *Handler) objectRequest(rq *request) {
 	resource := "/" + rq.bucket + "/" + rq.key
+	_, upload := rq.q.get("uploadId")
+	others := slices.DeleteFunc(rq.q.selected(objectSubresources), func(s string) bool { return s == "uploadId" })
 	switch rq.r.Method {
-	case http.MethodGet, http.MethodHead:
+	case http.MethodGet:
+		if upload && len(others) == 0 {
+			h.listParts(rq)
+			return
+		}
+		h.getObject(rq)
+	case http.MethodHead:
 		h.getObject(rq)
 	case http.MethodPut:
-		h.refuseWrite(rq, resource)
-	case http.MethodDelete:
-		// A sub-resource (?tagging, ?uploadId...) deletes something else
-		// than the object, which is refused.
-		if len(rq.q.selected(objectSubresources)) == 0 {
-			h.deleteObject(rq)
-			return
-		}
-		h.refuseWrite(rq, resource)
-	case http.MethodPost:
-		if len(rq.q.selected(objectWrites)) > 0 {
+		switch {
+		case len(others) > 0:
+			// A sub-resource (?tagging, ?acl...) is an object's
+			// configuration, which is refused.
 			h.refuseWrite(rq, resource)
-			return
+		case rq.r.Header.Get("x-amz-copy-source") != "":
+			// CopyObject and UploadPartCopy are not served.
+			if h.bucketDir(rq.bucket) == "" {
+				rq.fail(noSuchBucket(rq.bucket))
+				return
+			}
+			rq.fail(notImplemented(resource))
+		case upload:
+			h.uploadPart(rq)
+		default:
+			h.putObject(rq)
 		}
-		rq.fail(methodNotAllowed(rq.r.Method, "OBJECT", "HEAD, DELETE, GET, PUT"))
+	case http.MethodDelete:
+		switch {
+		case len(others) > 0:
+			// A sub-resource (?tagging...) deletes something else
+			// than the object, which is refused.
+			h.refuseWrite(rq, resource)
+		case upload:
+			h.abortUpload(rq)
+		default:
+			h.deleteObject(rq)
+		}
+	case http.MethodPost:
+		_, create := rq.q.get("uploads")
+		switch {
+		case create && !upload:
+			h.createUpload(rq)
+		case upload && !create:
+			h.completeUpload(rq)
+		case len(rq.q.selected(objectWrites)) > 0:
+			h.refuseWrite(rq, resource)
+		default:
+			rq.fail(methodNotAllowed(rq.r.Method, "OBJECT", "HEAD, DELETE, GET, PUT"))
+		}
 	case http.MethodOptions:
 		rq.fail(cors(rq.r))
 	default:

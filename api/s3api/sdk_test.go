@@ -568,19 +568,17 @@ func TestHeadObject(t *testing.T) {
 	apiErr(t, err, "NotFound", 404)
 }
 
-// The objects are read-only, and so are the buckets' configurations:
-// those writes are denied as a bucket policy that denies them would (403
-// AccessDenied), after the bucket is found.
+// The buckets' and objects' configurations are read-only: those writes
+// are denied as a bucket policy that denies them would (403 AccessDenied),
+// after the bucket is found. Copies are not served (501).
 func TestWritesDenied(t *testing.T) {
 	g := newRig(t, "us-east-1")
 	bucket := aws.String(s3api.FixBucket)
-	_, err := g.c.PutObject(ctx, &s3.PutObjectInput{Bucket: bucket, Key: aws.String("new.txt"), Body: strings.NewReader("new")})
-	apiErr(t, err, "AccessDenied", 403)
-	_, err = g.c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("no-such-bucket"), Key: aws.String("new.txt"), Body: strings.NewReader("new")})
+	_, err := g.c.PutObject(ctx, &s3.PutObjectInput{Bucket: aws.String("no-such-bucket"), Key: aws.String("new.txt"), Body: strings.NewReader("new")})
 	apiErr(t, err, "NoSuchBucket", 404)
 	_, err = g.c.CopyObject(ctx, &s3.CopyObjectInput{Bucket: bucket, Key: aws.String("copy.txt"), CopySource: aws.String(s3api.FixBucket + "/" + s3api.FixIndex)})
-	apiErr(t, err, "AccessDenied", 403)
-	_, err = g.c.CreateMultipartUpload(ctx, &s3.CreateMultipartUploadInput{Bucket: bucket, Key: aws.String("big")})
+	apiErr(t, err, "NotImplemented", 501)
+	_, err = g.c.PutObjectTagging(ctx, &s3.PutObjectTaggingInput{Bucket: bucket, Key: aws.String(s3api.FixIndex), Tagging: &types.Tagging{TagSet: []types.Tag{}}})
 	apiErr(t, err, "AccessDenied", 403)
 	_, err = g.c.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: bucket, Policy: aws.String("{}")})
 	apiErr(t, err, "AccessDenied", 403)
@@ -589,7 +587,7 @@ func TestWritesDenied(t *testing.T) {
 	_, err = g.c.DeleteObjectTagging(ctx, &s3.DeleteObjectTaggingInput{Bucket: bucket, Key: aws.String(s3api.FixIndex)})
 	apiErr(t, err, "AccessDenied", 403)
 	_, err = g.c.AbortMultipartUpload(ctx, &s3.AbortMultipartUploadInput{Bucket: bucket, Key: aws.String(s3api.FixIndex), UploadId: aws.String("u1")})
-	apiErr(t, err, "AccessDenied", 403)
+	apiErr(t, err, "NoSuchUpload", 404)
 	_, err = g.c.DeleteBucketPolicy(ctx, &s3.DeleteBucketPolicyInput{Bucket: bucket})
 	apiErr(t, err, "AccessDenied", 403)
 	_, err = g.c.DeleteBucketTagging(ctx, &s3.DeleteBucketTaggingInput{Bucket: bucket})
@@ -712,7 +710,7 @@ func TestErrorDocuments(t *testing.T) {
 		{"GET", "/flowlogs-bucket/AWSLogs-index.txt", map[string]string{"If-Match": `"abc"`}, 412, errorDoc{Code: "PreconditionFailed",
 			Message: "At least one of the pre-conditions you specified did not hold", Resource: "/flowlogs-bucket/AWSLogs-index.txt",
 			Condition: "If-Match"}, ""},
-		{"PUT", "/flowlogs-bucket/new", nil, 403, errorDoc{Code: "AccessDenied", Message: "Access Denied", Resource: "/flowlogs-bucket/new"}, ""},
+		{"PUT", "/flowlogs-bucket/new?tagging", nil, 403, errorDoc{Code: "AccessDenied", Message: "Access Denied", Resource: "/flowlogs-bucket/new"}, ""},
 		{"PATCH", "/flowlogs-bucket/AWSLogs-index.txt", nil, 405, errorDoc{Code: "MethodNotAllowed",
 			Message: "The specified method is not allowed against this resource.", Method: "PATCH", ResourceType: "OBJECT"}, "HEAD, DELETE, GET, PUT"},
 		{"POST", "/flowlogs-bucket/AWSLogs-index.txt", nil, 405, errorDoc{Code: "MethodNotAllowed",

@@ -8,8 +8,11 @@
 // exactly the headers the client signed and signs it with aws-sdk-go-v2's
 // signer, then compares the signatures in constant time. What the SDK signer
 // cannot express is not accepted: a request dated by the Date header instead
-// of X-Amz-Date, a signed "content-length: 0", S3's chunked
-// STREAMING-AWS4-HMAC-SHA256-PAYLOAD bodies, and SigV4a.
+// of X-Amz-Date, a signed "content-length: 0", S3's chunked bodies with
+// signed chunks (STREAMING-AWS4-HMAC-SHA256-PAYLOAD), and SigV4a. S3's
+// STREAMING-UNSIGNED-PAYLOAD-TRAILER, whose chunks carry no signature, is
+// taken as UNSIGNED-PAYLOAD is; the S3 handler decodes the chunks and
+// checks the trailing checksum.
 //
 // Failures are *Error values. The same failure has different codes and HTTP
 // statuses in EC2's Query API, in the IAM/STS Query services, in the JSON

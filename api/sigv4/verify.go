@@ -414,7 +414,10 @@ func parseSignedHeaders(s string) ([]string, string) {
 	return names, ""
 }
 
-const unsignedPayload = "UNSIGNED-PAYLOAD"
+const (
+	unsignedPayload          = "UNSIGNED-PAYLOAD"
+	streamingUnsignedTrailer = "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+)
 
 // payloadHash is the hash the canonical request ends with. Outside S3 it is
 // always the SHA-256 of body: X-Amz-Content-Sha256, when sent, must say the
@@ -439,8 +442,11 @@ func payloadHash(r *http.Request, body []byte, a auth) (string, *Error) {
 		return actual, nil
 	case len(vs) > 1:
 		return fail(KindMalformed, "Only one X-Amz-Content-Sha256 header is allowed.")
-	case s3 && vs[0] == unsignedPayload:
-		return unsignedPayload, nil
+	case s3 && (vs[0] == unsignedPayload || vs[0] == streamingUnsignedTrailer):
+		// The canonical request ends with the literal; an aws-chunked
+		// body's chunks are unsigned and its trailing checksum is
+		// checked by the S3 handler.
+		return vs[0], nil
 	case s3 && strings.HasPrefix(vs[0], "STREAMING-"):
 		return fail(KindMalformed, "Chunked (STREAMING-*) payload signing is not supported; send the whole body with its SHA-256 or UNSIGNED-PAYLOAD.")
 	case vs[0] != actual:
