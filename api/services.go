@@ -5,6 +5,7 @@ import (
 
 	"github.com/vpcflow/vpcflow/api/cwapi"
 	"github.com/vpcflow/vpcflow/api/ec2"
+	"github.com/vpcflow/vpcflow/api/gdapi"
 	"github.com/vpcflow/vpcflow/api/iamapi"
 	"github.com/vpcflow/vpcflow/api/logsapi"
 	"github.com/vpcflow/vpcflow/api/s3api"
@@ -32,6 +33,14 @@ func (s logsService) serve(w http.ResponseWriter, c *call, id string) {
 }
 func (logsService) writeError(w http.ResponseWriter, status int, code, msg, id string) {
 	logsapi.WriteError(w, status, code, msg, id)
+}
+
+// gdService serves GuardDuty's REST-JSON protocol.
+type gdService struct{ h *gdapi.Handler }
+
+func (s gdService) serve(w http.ResponseWriter, c *call, id string) { s.h.Serve(w, c.r, c.body, id) }
+func (gdService) writeError(w http.ResponseWriter, status int, code, msg, id string) {
+	gdapi.WriteError(w, status, code, msg, id)
 }
 
 type s3Service struct{ h *s3api.Handler }

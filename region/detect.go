@@ -91,6 +91,9 @@ type DetectionStats struct {
 	Findings         int // findings held
 	Archived         int // of which archived
 	PersistErrors    uint64
+	// Settled is true once every window has been judged: the sources
+	// ended on packet time, or the service stopped.
+	Settled bool
 }
 
 // storedFinding is a finding as findings.db keeps it.
@@ -504,7 +507,7 @@ func (d *detection) snapshot() DetectionStats {
 	if d.e != nil {
 		st.Engine = d.e.Stats()
 	}
-	st.Findings = len(d.byID)
+	st.Findings, st.Settled = len(d.byID), d.flushed
 	for _, s := range d.byID {
 		if s.Finding.Service.Archived {
 			st.Archived++

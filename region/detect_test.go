@@ -46,10 +46,7 @@ func scenarioRegion(t *testing.T, dir string, dur time.Duration, names ...string
 		t.Fatal("the scenarios never ended")
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		r.det.mu.Lock()
-		flushed := r.det.flushed
-		r.det.mu.Unlock()
-		if flushed {
+		if r.DetectionStats().Settled {
 			break
 		}
 		if time.Now().After(deadline) {
