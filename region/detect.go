@@ -46,6 +46,7 @@ type DetectConfiguration struct {
 }
 
 const (
+	maxMeta            = 100_000 // interfaces whose metadata is kept, as detect's default bound
 	defaultEvidence    = 10
 	defaultHeldRecords = 200_000
 	findingsFile       = "findings.db"
@@ -104,6 +105,8 @@ type storedFinding struct {
 	LastWindow int64 `json:"lastWindow"`
 }
 
+type eniMeta struct{ instance, subnet, vpc string }
+
 type heldRecord struct {
 	flow   detect.Flow
 	source string
@@ -127,6 +130,11 @@ type detection struct {
 	conv    detect.Converter
 	fl      detect.Flow
 	claims  map[string]string // interface id → flow log id that feeds it
+	// meta is what the service knows of each interface judged, whether
+	// or not its flow log's format carries it: findings name the
+	// instance, subnet and VPC as GuardDuty's do.
+	meta    map[string]eniMeta
+	lastENI string
 	held    []heldRecord
 	byID    map[string]*storedFinding
 	dirty   map[string]bool
@@ -142,7 +150,7 @@ type detection struct {
 func newDetection(r *Region, next flowlog.Destination) (*detection, error) {
 	cfg := r.cfg.Detect
 	d := &detection{r: r, cfg: cfg, next: next, detector: detect.DetectorID(r.id.Account, r.id.Region),
-		claims: map[string]string{}, byID: map[string]*storedFinding{}, dirty: map[string]bool{},
+		claims: map[string]string{}, meta: map[string]eniMeta{}, byID: map[string]*storedFinding{}, dirty: map[string]bool{},
 		stats: DetectionStats{Created: map[string]uint64{}, Updated: map[string]uint64{}}}
 	desc := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc("vpcflow_"+name, help, labels, nil)
@@ -253,6 +261,12 @@ func (d *detection) observe(fl *flowlog.FlowLog, rec *record.Record) {
 		d.stats.OtherFlowLog++
 		return
 	}
+	if rec.InterfaceID != d.lastENI {
+		d.lastENI = rec.InterfaceID
+		if m := (eniMeta{rec.InstanceID, rec.SubnetID, rec.VPCID}); m != d.meta[rec.InterfaceID] && len(d.meta) < maxMeta {
+			d.meta[rec.InterfaceID] = m
+		}
+	}
 	d.conv.Flow(fl.Format, rec, &d.fl)
 	before := d.e.Stats().Judged
 	d.e.Observe(&d.fl)
@@ -287,6 +301,7 @@ func (d *detection) judged(start, end int64, reported []*detect.Finding) {
 			s.update(f, start)
 			d.stats.Updated[f.Type]++
 		}
+		d.enrich(&s.Finding)
 		d.dirty[f.ID] = true
 		fresh = append(fresh, f)
 	}
@@ -306,6 +321,23 @@ func (d *detection) judged(start, end int64, reported []*detect.Finding) {
 	}
 	// Records of the windows judged can no longer be evidence.
 	d.held = slices.DeleteFunc(d.held, func(h heldRecord) bool { return h.flow.Start < end })
+}
+
+// enrich fills the instance, subnet and VPC of a finding's interface that
+// its records did not carry.
+func (d *detection) enrich(f *detect.Finding) {
+	id := &f.Resource.InstanceDetails
+	for i := range id.NetworkInterfaces {
+		ni := &id.NetworkInterfaces[i]
+		m, ok := d.meta[ni.NetworkInterfaceID]
+		if !ok {
+			continue
+		}
+		if i == 0 && id.InstanceID == "" {
+			id.InstanceID = m.instance
+		}
+		ni.SubnetID, ni.VpcID = cmp.Or(ni.SubnetID, m.subnet), cmp.Or(ni.VpcID, m.vpc)
+	}
 }
 
 // update takes a new occurrence of the finding, reported by the window

@@ -114,6 +114,9 @@ func findingLine(f *detect.Finding) string {
 	for _, e := range f.Evidence {
 		ev = append(ev, e.Record)
 	}
+	for _, ni := range f.Resource.InstanceDetails.NetworkInterfaces {
+		enis = append(enis, ni.SubnetID, ni.VpcID)
+	}
 	return fmt.Sprintf("%s %s %s %v remote=%s count=%d first=%s last=%s created=%s updated=%s sev=%v evidence=%d+%d %q",
 		f.ID, f.Type, f.Resource.InstanceDetails.InstanceID, enis, remote, f.Service.Count,
 		f.Service.EventFirstSeen, f.Service.EventLastSeen, f.CreatedAt, f.UpdatedAt, f.Severity,
@@ -165,6 +168,23 @@ func TestStreamingAgreesWithBatch(t *testing.T) {
 	}
 	if !grew {
 		t.Errorf("no SSH brute force seen in two windows or more with full evidence: %q", findingLines(stream))
+	}
+	// The service knows each interface's instance, subnet and VPC
+	// (examples/scenarios.yaml: eni-0a... is i-0a... in vpc-0f1e2d3c4b5a69788),
+	// which the records' format does not carry: it names them, a batch run
+	// over the records cannot. Everything else is the same.
+	for i, f := range stream {
+		ni := f.Resource.InstanceDetails.NetworkInterfaces[0]
+		if want := "i-" + strings.TrimPrefix(ni.NetworkInterfaceID, "eni-"); f.Resource.InstanceDetails.InstanceID != want ||
+			ni.VpcID != "vpc-0f1e2d3c4b5a69788" || !strings.HasPrefix(ni.SubnetID, "subnet-") {
+			t.Errorf("finding %s on %s: instance %q, subnet %q, VPC %q; want %s in vpc-0f1e2d3c4b5a69788",
+				f.ID, ni.NetworkInterfaceID, f.Resource.InstanceDetails.InstanceID, ni.SubnetID, ni.VpcID, want)
+		}
+		c := *f
+		c.Resource.InstanceDetails.InstanceID = ""
+		c.Resource.InstanceDetails.NetworkInterfaces = []detect.NetworkInterface{ni}
+		c.Resource.InstanceDetails.NetworkInterfaces[0].SubnetID, c.Resource.InstanceDetails.NetworkInterfaces[0].VpcID = "", ""
+		stream[i] = &c
 	}
 	got, want := findingLines(stream), findingLines(batch)
 	if !slices.Equal(got, want) {

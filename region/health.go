@@ -28,9 +28,11 @@ type Health struct {
 	AlreadyStored uint64 `json:"recordsAlreadyStored"`
 	InputErrors   int    `json:"inputErrors"`
 	// Findings are the findings of the detection, Archived those of them
-	// archived.
-	Findings         int `json:"findings"`
-	FindingsArchived int `json:"findingsArchived"`
+	// archived; FindingsSettled is true once every window has been
+	// judged (the sources ended on packet time).
+	Findings         int  `json:"findings"`
+	FindingsArchived int  `json:"findingsArchived"`
+	FindingsSettled  bool `json:"findingsSettled"`
 }
 
 // Health returns the service's status.
@@ -55,7 +57,7 @@ func (r *Region) Health() Health {
 		h.Clock = "wall-clock"
 	}
 	ds := r.det.snapshot()
-	h.Findings, h.FindingsArchived = ds.Findings, ds.Archived
+	h.Findings, h.FindingsArchived, h.FindingsSettled = ds.Findings, ds.Archived, ds.Settled
 	for _, f := range r.cfg.Replay {
 		h.Sources = append(h.Sources, "replay:"+f)
 	}
