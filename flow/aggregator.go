@@ -14,13 +14,25 @@ const maxEmptyWindows = 100_000
 
 // Stats are the aggregator's counters.
 type Stats struct {
-	Observations      uint64 // observations added
-	Late              uint64 // observations older than their open window, joined to it
-	DroppedFlows      uint64 // new flows dropped at a bound (SKIPDATA)
-	Windows           uint64 // windows delivered
-	Flows             uint64 // flows delivered
-	PeakFlows         int64  // most live flow entries at once
-	GapWindowsSkipped uint64 // empty windows not emitted (see maxEmptyWindows)
+	Observations uint64 // observations added
+	Late         uint64 // observations older than their open window, joined to it
+	// DroppedPackets counts the packets left out of every flow because
+	// their flow was new when a bound (Configuration.MemoryBudget,
+	// MaxFlowsPerWindow, MaxFlows) was reached; each window that lost some
+	// gives its capture points SKIPDATA records (Window.Skipped).
+	// DroppedFlows is the same number, under the name it had before the
+	// count was documented as packets.
+	DroppedPackets, DroppedFlows uint64
+	// DroppedByBudget is the part of DroppedPackets dropped because the
+	// memory budget was reached (the rest: a flow-count bound).
+	DroppedByBudget uint64
+	// MemoryBudget is Configuration.MemoryBudget; PeakTableBytes the most
+	// memory the flow tables held at once, as charged against it.
+	MemoryBudget, PeakTableBytes int64
+	Windows                      uint64 // windows delivered
+	Flows                        uint64 // flows delivered
+	PeakFlows                    int64  // most live flow entries at once
+	GapWindowsSkipped            uint64 // empty windows not emitted (see maxEmptyWindows)
 	// Gaps are the capture gaps (Configuration.CaptureGap): the first
 	// maxGapsListed of them, and their number.
 	Gaps     []Gap
@@ -62,6 +74,8 @@ type Aggregator struct {
 	seen      bool
 	live      atomic.Int64 // live flow entries, all shards
 	peak      atomic.Int64
+	mem       atomic.Int64 // table bytes held (Configuration.MemoryBudget)
+	peakMem   atomic.Int64
 	stats     Stats
 	statsMu   sync.Mutex // guards the collector's counters in stats
 }
@@ -422,16 +436,44 @@ func (a *Aggregator) Stats() Stats {
 	st := a.stats
 	st.Gaps = append([]Gap(nil), a.stats.Gaps...)
 	st.PeakFlows = a.peak.Load()
+	st.PeakTableBytes = a.peakMem.Load()
+	st.MemoryBudget = a.cfg.MemoryBudget
 	return st
 }
+
+// TableBytes is the memory the flow tables hold right now, as charged
+// against Configuration.MemoryBudget.
+func (a *Aggregator) TableBytes() int64 { return a.mem.Load() }
+
+// reserve charges n bytes of table memory if the budget has room for them.
+// Shards reserve concurrently: the charge is taken first and given back
+// when it overshoots, so the budget is never exceeded.
+func (a *Aggregator) reserve(n int64) bool {
+	if n == 0 {
+		return true
+	}
+	v := a.mem.Add(n)
+	if b := a.cfg.MemoryBudget; b > 0 && v > b {
+		a.mem.Add(-n)
+		return false
+	}
+	notePeak(&a.peakMem, v)
+	return true
+}
+
+// charge takes n bytes of table memory whatever the budget (a table's
+// first index, 4 KiB), or gives them back when negative.
+func (a *Aggregator) charge(n int64) { notePeak(&a.peakMem, a.mem.Add(n)) }
 
 // LiveFlows is the number of flow entries held right now.
 func (a *Aggregator) LiveFlows() int64 { return a.live.Load() }
 
-func (a *Aggregator) notePeak(live int64) {
+func (a *Aggregator) notePeak(live int64) { notePeak(&a.peak, live) }
+
+func notePeak(peak *atomic.Int64, v int64) {
 	for {
-		p := a.peak.Load()
-		if live <= p || a.peak.CompareAndSwap(p, live) {
+		p := peak.Load()
+		if v <= p || peak.CompareAndSwap(p, v) {
 			return
 		}
 	}
@@ -448,6 +490,8 @@ func (a *Aggregator) collect() {
 	partial := map[wkey]*Window{}
 	parts := map[wkey][][]Flow{} // chunks of each shard's table, merged once complete
 	got := map[wkey]int{}
+	held := map[wkey]int64{} // table memory of each window's chunks
+	budget := map[wkey]uint64{}
 	n := len(a.shards)
 	syncs := map[uint64]int{}
 	for r := range a.results {
@@ -468,6 +512,7 @@ func (a *Aggregator) collect() {
 			partial[k] = w
 		}
 		parts[k] = append(parts[k], r.flows...)
+		held[k] += int64(len(r.flows)) * chunkBytes
 		for c, v := range r.skipped {
 			if w.Skipped == nil {
 				w.Skipped = map[uint32]uint64{}
@@ -480,14 +525,19 @@ func (a *Aggregator) collect() {
 			}
 			w.Lost[c] += v
 		}
+		budget[k] += r.budget
 		got[k]++
 		if got[k] < n {
 			continue
 		}
 		w.Flows = flowsOfChunks(parts[k])
+		release := held[k]
 		delete(partial, k)
 		delete(parts, k)
 		delete(got, k)
+		delete(held, k)
+		byBudget := budget[k]
+		delete(budget, k)
 		// Shards merge in arbitrary order; sort so the sink sees a
 		// deterministic window.
 		sort.Sort(&w.Flows)
@@ -495,10 +545,14 @@ func (a *Aggregator) collect() {
 		a.stats.Windows++
 		a.stats.Flows += uint64(w.Flows.Len())
 		for _, v := range w.Skipped {
-			a.stats.DroppedFlows += v
+			a.stats.DroppedPackets += v
 		}
+		a.stats.DroppedFlows = a.stats.DroppedPackets
+		a.stats.DroppedByBudget += byBudget
 		a.statsMu.Unlock()
 		a.sink(w)
+		// The sink is done with the window: its chunks are garbage.
+		a.charge(-release)
 	}
 }
 

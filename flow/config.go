@@ -10,11 +10,18 @@ type Configuration struct {
 	// Shards is the number of aggregation goroutines; capture points are
 	// spread over them. Default: GOMAXPROCS.
 	Shards int
-	// MaxFlowsPerWindow bounds the flows of one capture point in one window
-	// (docs/aws-behaviour.md, "NODATA and SKIPDATA"). Default 100000.
+	// MemoryBudget bounds the bytes the flow tables hold (their chunks of
+	// flows and their indexes, as allocated; a closed window's until the
+	// sink has returned): a new flow that needs more memory than is left
+	// is dropped and its packets counted, and the window of its capture
+	// point gets a SKIPDATA record (docs/aws-behaviour.md, "NODATA and
+	// SKIPDATA"). Zero: no bound. Default: DefaultMemoryBudget().
+	MemoryBudget int64
+	// MaxFlowsPerWindow, when positive, also bounds the flows of one
+	// capture point in one window. Default 0: no bound.
 	MaxFlowsPerWindow int
-	// MaxFlows bounds the live flow entries of all capture points together.
-	// Default sized to about 1 GiB of table memory.
+	// MaxFlows, when positive, also bounds the live flow entries of all
+	// capture points together. Default 0: no bound.
 	MaxFlows int
 	// BatchSize is the number of observations handed to a shard at once.
 	BatchSize int
@@ -37,18 +44,13 @@ type Configuration struct {
 	HoldNext bool
 }
 
-// bytesPerFlow is the measured upper bound of table memory per live flow
-// (map slot plus flow slice entry); see BenchmarkMemoryPerFlow.
-const bytesPerFlow = 256
-
 // DefaultConfiguration returns the defaults documented on Configuration.
 func DefaultConfiguration() Configuration {
 	return Configuration{
-		Shards:            runtime.GOMAXPROCS(0),
-		MaxFlowsPerWindow: 100_000,
-		MaxFlows:          (1 << 30) / bytesPerFlow,
-		BatchSize:         512,
-		CaptureGap:        3600,
+		Shards:       runtime.GOMAXPROCS(0),
+		MemoryBudget: DefaultMemoryBudget(),
+		BatchSize:    512,
+		CaptureGap:   3600,
 	}
 }
 
@@ -56,10 +58,12 @@ func (c *Configuration) validate() error {
 	switch {
 	case c.Shards < 1:
 		return fmt.Errorf("flow: Shards: want at least 1, got %d", c.Shards)
-	case c.MaxFlowsPerWindow < 1:
-		return fmt.Errorf("flow: MaxFlowsPerWindow: want at least 1, got %d", c.MaxFlowsPerWindow)
-	case c.MaxFlows < 1:
-		return fmt.Errorf("flow: MaxFlows: want at least 1, got %d", c.MaxFlows)
+	case c.MemoryBudget < 0:
+		return fmt.Errorf("flow: MemoryBudget: want 0 (no bound) or a number of bytes, got %d", c.MemoryBudget)
+	case c.MaxFlowsPerWindow < 0:
+		return fmt.Errorf("flow: MaxFlowsPerWindow: want 0 (no bound) or a number of flows, got %d", c.MaxFlowsPerWindow)
+	case c.MaxFlows < 0:
+		return fmt.Errorf("flow: MaxFlows: want 0 (no bound) or a number of flows, got %d", c.MaxFlows)
 	case c.BatchSize < 1:
 		return fmt.Errorf("flow: BatchSize: want at least 1, got %d", c.BatchSize)
 	case c.CaptureGap < 0:

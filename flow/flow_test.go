@@ -210,7 +210,7 @@ func TestBoundsGiveSkipData(t *testing.T) {
 	}
 	o = append(o, pkt(1700000000, client, server, 1000, 80, 40, 0, 1)) // existing flow still counts
 	ws, st := run(t, Configuration{Shards: 2, MaxFlowsPerWindow: 20, MaxFlows: 1000, BatchSize: 7}, []int64{60}, o)
-	if len(ws) != 1 || ws[0].Flows.Len() != 20 || ws[0].Skipped[0] != 30 || st.DroppedFlows != 30 {
+	if len(ws) != 1 || ws[0].Flows.Len() != 20 || ws[0].Skipped[0] != 30 || st.DroppedPackets != 30 || st.DroppedByBudget != 0 {
 		t.Fatalf("flows %d skipped %v stats %+v", ws[0].Flows.Len(), ws[0].Skipped, st)
 	}
 	if ws[0].Flows.At(0).SrcPort != 1000 || ws[0].Flows.At(0).Packets != 2 {

@@ -23,6 +23,7 @@ type shardResult struct {
 	start    int64
 	flows    [][]Flow // chunks of a flowTable
 	skipped  map[uint32]uint64
+	budget   uint64 // the part of skipped dropped at the memory budget
 	lost     map[uint32]uint64
 }
 
@@ -33,6 +34,8 @@ type table struct {
 	perCap  []int32  // flows per capture point in this window, by capture id
 	touched []uint32 // capture ids with perCap != 0, to reset them cheaply
 	skipped map[uint32]uint64
+	// budgetSkips is the part of skipped dropped at the memory budget.
+	budgetSkips uint64
 }
 
 type shard struct {
@@ -56,6 +59,7 @@ func (s *shard) table(iv, slot uint8) *table {
 	i := 2*int(iv) + int(slot)
 	for i >= len(s.tables) {
 		s.tables = append(s.tables, &table{flows: newFlowTable()})
+		s.agg.charge(initialSlots * slotBytes)
 	}
 	return s.tables[i]
 }
@@ -88,12 +92,19 @@ func (s *shard) add(o *obs) {
 		f.Start = min(f.Start, o.sec)
 		return
 	}
-	// A new flow: check both bounds before it takes memory.
+	// A new flow: check the bounds before it takes memory.
 	c := o.key.Capture
 	if int(c) >= len(t.perCap) {
 		t.perCap = append(t.perCap, make([]int32, int(c)+1-len(t.perCap))...)
 	}
-	if t.perCap[c] >= int32(s.agg.cfg.MaxFlowsPerWindow) || s.agg.live.Load() >= int64(s.agg.cfg.MaxFlows) {
+	cfg := &s.agg.cfg
+	full := (cfg.MaxFlowsPerWindow > 0 && t.perCap[c] >= int32(cfg.MaxFlowsPerWindow)) ||
+		(cfg.MaxFlows > 0 && s.agg.live.Load() >= int64(cfg.MaxFlows))
+	if !full && !s.agg.reserve(t.flows.need()) {
+		full = true
+		t.budgetSkips++
+	}
+	if full {
 		if t.skipped == nil {
 			t.skipped = map[uint32]uint64{}
 		}
@@ -113,10 +124,10 @@ func (s *shard) flush(m shardMsg) {
 	t := s.table(iv, slotOf(m.start, m.seconds))
 	s.agg.live.Add(-int64(t.flows.n))
 	flows := t.flows.take()
-	s.agg.results <- shardResult{interval: iv, seconds: m.seconds, start: m.start, early: m.early, flows: flows, skipped: t.skipped, lost: m.lost}
+	s.agg.results <- shardResult{interval: iv, seconds: m.seconds, start: m.start, early: m.early, flows: flows, skipped: t.skipped, budget: t.budgetSkips, lost: m.lost}
 	for _, c := range t.touched {
 		t.perCap[c] = 0
 	}
 	t.touched = t.touched[:0]
-	t.skipped = nil
+	t.skipped, t.budgetSkips = nil, 0
 }

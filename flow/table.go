@@ -27,11 +27,27 @@ type flowTable struct {
 	seed   uint64
 }
 
+// initialSlots is the index size of a new table.
+const initialSlots = 1024
+
 func newFlowTable() *flowTable {
 	t := &flowTable{seed: rand.Uint64() | 1}
-	t.index = make([]uint32, 1024)
+	t.index = make([]uint32, initialSlots)
 	t.mask = uint64(len(t.index) - 1)
 	return t
+}
+
+// need is the memory the next insert allocates: a new chunk when the last
+// is full, a doubled index when it would be more than half full.
+func (t *flowTable) need() int64 {
+	var b int64
+	if t.n&(chunkSize-1) == 0 && t.n>>chunkBits == len(t.chunks) {
+		b += chunkBytes
+	}
+	if 2*(t.n+1) > len(t.index) {
+		b += int64(len(t.index)) * slotBytes // the index doubles; the old one is garbage
+	}
+	return b
 }
 
 func (t *flowTable) at(i int) *Flow { return &t.chunks[i>>chunkBits][i&(chunkSize-1)] }

@@ -22,7 +22,7 @@ type metrics struct {
 
 	topoVersion, trackingResets *prometheus.Desc
 
-	packets, bytes, dropped, excluded, flowsDropped, late, records, undeliverable, filtered, inputErrors, flowLogs, storeBytes *prometheus.Desc
+	packets, bytes, dropped, excluded, flowsDropped, tableDropped, late, records, undeliverable, filtered, inputErrors, flowLogs, storeBytes *prometheus.Desc
 
 	// per live interface (label interface)
 	captureFrames, kernelPackets, kernelDrops, kernelFreezes *prometheus.Desc
@@ -53,7 +53,8 @@ func newMetrics(r *Region) *metrics {
 		bytes:          d("packet_bytes_total", "Bytes of the frames read, as on the wire."),
 		dropped:        d("packets_dropped_total", "Frames that gave no observation, by reason: not decodable (reasons of the decoder), or no monitored interface sent or received them (unattributed).", "reason"),
 		excluded:       d("packets_excluded_total", "Packets of traffic AWS never logs, by kind.", "reason"),
-		flowsDropped:   d("flows_dropped_total", "New flows dropped at a bound of the flow table; each affected window got a SKIPDATA record."),
+		flowsDropped:   d("flows_dropped_total", "Packets of new flows dropped at a bound of the flow table (the sum of vpcflow_flow_table_dropped_packets_total); each affected window got a SKIPDATA record."),
+		tableDropped:   d("flow_table_dropped_packets_total", "Packets of new flows the flow table had no room for, by bound: memory (--memory) or count (--max-flows-per-window, --max-flows); the windows of their interfaces got SKIPDATA records.", "bound"),
 		late:           d("packets_late_total", "Observations older than their flow's open window, joined to it."),
 		records:        d("records_total", "Flow-log records made for delivery, by flow log and log-status (those their destination refused are also in vpcflow_records_undeliverable_total).", "flow_log_id", "log_status"),
 		undeliverable:  d("records_undeliverable_total", "Flow-log records their destination refused (a bucket that does not exist, a role that may not write to the log group): not delivered; the flow log is FAILED for those windows.", "flow_log_id"),
@@ -97,7 +98,9 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	for _, c := range s.Excluded() {
 		counter(m.excluded, c.N, c.Reason)
 	}
-	counter(m.flowsDropped, s.Flow.DroppedFlows)
+	counter(m.flowsDropped, s.Flow.DroppedPackets)
+	counter(m.tableDropped, s.Flow.DroppedByBudget, "memory")
+	counter(m.tableDropped, s.Flow.DroppedPackets-s.Flow.DroppedByBudget, "count")
 	counter(m.late, s.Flow.Late)
 	counter(m.inputErrors, uint64(len(s.InputErrors)))
 	counter(m.trackingResets, s.TrackingResets)

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/vpcflow/vpcflow/capture"
 	"github.com/vpcflow/vpcflow/deliver"
+	"github.com/vpcflow/vpcflow/flow"
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/packet"
 	"github.com/vpcflow/vpcflow/pipeline"
@@ -34,6 +36,7 @@ const (
 type pcapFlags struct {
 	topology, out, format, eni, account, region, traffic, dataDir, fileFormat, decap string
 	stdout, quiet                                                                    bool
+	cpuProfile, memory                                                               string
 	interval, maxFlowsPerWindow, maxFlows, shards                                    int
 	localCIDRs                                                                       []string
 }
@@ -87,6 +90,8 @@ received by no declared interface: the reason is printed with the counts);
 	fl := c.Flags()
 	fl.IntVar(&f.shards, "shards", pipeline.DefaultConfig().Flow.Shards, "aggregation goroutines")
 	fl.BoolVar(&f.quiet, "quiet", false, "no progress line and no summary")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the run to this file (for benchmarks)")
+	fl.MarkHidden("cpuprofile")
 	return c
 }
 
@@ -105,9 +110,34 @@ func addFlowLogFlags(c *cobra.Command, f *pcapFlags) {
 	fl.StringVar(&f.account, "account", defaultAccount, "account id (without --topology)")
 	fl.StringVar(&f.region, "region", defaultRegion, "region (without --topology)")
 	fl.StringSliceVar(&f.localCIDRs, "local-cidr", nil, "the interface's own addresses (without --topology): packets from them are egress")
-	fl.IntVar(&f.maxFlowsPerWindow, "max-flows-per-window", pipeline.DefaultConfig().Flow.MaxFlowsPerWindow, "flows per interface per window before SKIPDATA")
-	fl.IntVar(&f.maxFlows, "max-flows", pipeline.DefaultConfig().Flow.MaxFlows, "live flow entries in total before SKIPDATA")
+	addFlowBoundFlags(c, &f.memory, &f.maxFlowsPerWindow, &f.maxFlows)
 	addLogsDataDirFlag(c, &f.dataDir)
+}
+
+// addFlowBoundFlags adds the flags that bound the flow tables, shared by
+// `vpcflow pcap`, `vpcflow run` and `vpcflow serve`.
+func addFlowBoundFlags(c *cobra.Command, memory *string, perWindow, total *int) {
+	fl := c.Flags()
+	fl.StringVar(memory, "memory", "", fmt.Sprintf("memory the flow tables may hold, such as 512MiB or 2GiB; new flows beyond it are dropped, counted and their windows get SKIPDATA (default %.0f%% of the machine's or cgroup's memory, here %s; 0: no bound)",
+		100*flow.DefaultMemoryFraction, flow.FormatSize(flow.DefaultMemoryBudget())))
+	fl.IntVar(perWindow, "max-flows-per-window", 0, "optional extra bound: flows per interface per window before SKIPDATA (0: none; --memory is the bound)")
+	fl.IntVar(total, "max-flows", 0, "optional extra bound: live flow entries in total before SKIPDATA (0: none; --memory is the bound)")
+}
+
+// setFlowBounds applies the flags of addFlowBoundFlags.
+func setFlowBounds(cfg *flow.Configuration, memory string, perWindow, total int) error {
+	if memory != "" {
+		n, err := flow.ParseSize(memory)
+		if err != nil {
+			return usageErrorf("--memory %v", err)
+		}
+		cfg.MemoryBudget = n
+	}
+	if perWindow < 0 || total < 0 {
+		return usageErrorf("--max-flows-per-window and --max-flows: want 0 (no bound) or a number of flows")
+	}
+	cfg.MaxFlowsPerWindow, cfg.MaxFlows = perWindow, total
+	return nil
 }
 
 // decapHelp explains --decap in the help of `vpcflow pcap` and `vpcflow run`.
@@ -140,6 +170,17 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 		return err
 	}
 	defer closeStore()
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	deps := pipeline.Dependencies{Destination: func(*flowlog.FlowLog) flowlog.Destination { return router }}
 	stderr := cmd.ErrOrStderr()
 	if !f.quiet {
@@ -250,7 +291,9 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 		f.out = "flowlogs"
 	}
 	cfg = pipeline.DefaultConfig()
-	cfg.Flow.MaxFlowsPerWindow, cfg.Flow.MaxFlows = f.maxFlowsPerWindow, f.maxFlows
+	if err := setFlowBounds(&cfg.Flow, f.memory, f.maxFlowsPerWindow, f.maxFlows); err != nil {
+		return cfg, nil, nil, err
+	}
 	if cfg.Decap, err = packet.ParseDecap(f.decap); err != nil {
 		return cfg, nil, nil, usageErrorf("--decap: %v", err)
 	}
@@ -450,8 +493,19 @@ func printPcapSummary(w io.Writer, s *pipeline.Summary, st deliver.RouterStats, 
 	}
 	fmt.Fprintf(w, "  excluded: %s%s (traffic AWS never logs)\n", grouped(exTotal), paren(excluded))
 	fmt.Fprintf(w, "  unattributed: %s (no declared interface sent or received them)\n", grouped(s.Attribute.Unattributed))
-	fmt.Fprintf(w, "  flows:    %s in %s windows (%s late packets, %s flows dropped at a bound)\n",
-		grouped(s.Flow.Flows), grouped(s.Flow.Windows), grouped(s.Flow.Late), grouped(s.Flow.DroppedFlows))
+	fmt.Fprintf(w, "  flows:    %s in %s windows (%s late packets, %s packets dropped at a bound)\n",
+		grouped(s.Flow.Flows), grouped(s.Flow.Windows), grouped(s.Flow.Late), grouped(s.Flow.DroppedPackets))
+	if s.Flow.DroppedPackets > 0 {
+		var bounds []string
+		if n := s.Flow.DroppedByBudget; n > 0 {
+			bounds = append(bounds, fmt.Sprintf("%s at the memory budget of %s (--memory)", grouped(n), flow.FormatSize(s.Flow.MemoryBudget)))
+		}
+		if n := s.Flow.DroppedPackets - s.Flow.DroppedByBudget; n > 0 {
+			bounds = append(bounds, fmt.Sprintf("%s at a flow-count bound (--max-flows-per-window, --max-flows)", grouped(n)))
+		}
+		fmt.Fprintf(w, "  SKIPDATA: %s packets of new flows not recorded (%s); the windows of their interfaces have SKIPDATA records\n",
+			grouped(s.Flow.DroppedPackets), strings.Join(bounds, "; "))
+	}
 	if s.Flow.GapCount > 0 {
 		var gaps []string
 		for _, g := range s.Flow.Gaps {
@@ -466,6 +520,10 @@ func printPcapSummary(w io.Writer, s *pipeline.Summary, st deliver.RouterStats, 
 	}
 	fmt.Fprintf(w, "  records:  %s (%s OK, %s NODATA, %s SKIPDATA; %s left out by traffic type)\n",
 		grouped(s.Records.Records), grouped(s.Records.OK), grouped(s.Records.NoData), grouped(s.Records.SkipData), grouped(s.Records.Filtered))
+	if s.Flow.PeakFlows > 0 {
+		fmt.Fprintf(w, "  flow tables: %s MiB at most (%.0f B per flow) of a budget of %s\n",
+			grouped(uint64(s.Flow.PeakTableBytes>>20)), float64(s.Flow.PeakTableBytes)/float64(s.Flow.PeakFlows), budgetText(s.Flow.MemoryBudget))
+	}
 	// Per-flow memory means something only over many flows: on a handful,
 	// the process's own memory is all there is.
 	if s.RSSPeak > 0 && s.Flow.PeakFlows >= 10_000 {
@@ -490,4 +548,11 @@ func paren(parts []string) string {
 		return ""
 	}
 	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+func budgetText(b int64) string {
+	if b == 0 {
+		return "none (--memory 0)"
+	}
+	return flow.FormatSize(b)
 }

@@ -45,6 +45,7 @@ type serveFlags struct {
 	scenarioRate                                           float64
 	scenarioDuration                                       time.Duration
 	maxFlowsPerWindow, maxFlows                            int
+	memory                                                 string
 	lab                                                    bool
 	labID                                                  string
 	liveFlags
@@ -164,8 +165,7 @@ and delivers the open windows and exits 0. One process owns a data dir: another
 	fl.StringVar(&f.region, "region", "", "region (default: the topology's, else the data dir's, else us-east-1)")
 	fl.StringVar(&f.eni, "eni", defaultENI, "interface id (without --topology)")
 	fl.StringSliceVar(&f.localCIDRs, "local-cidr", nil, "the interface's own addresses (without --topology): packets from them are egress")
-	fl.IntVar(&f.maxFlowsPerWindow, "max-flows-per-window", region.DefaultConfiguration().Flow.MaxFlowsPerWindow, "flows per interface per window before SKIPDATA")
-	fl.IntVar(&f.maxFlows, "max-flows", region.DefaultConfiguration().Flow.MaxFlows, "live flow entries in total before SKIPDATA")
+	addFlowBoundFlags(c, &f.memory, &f.maxFlowsPerWindow, &f.maxFlows)
 	return c
 }
 
@@ -180,7 +180,9 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	cfg.Account, cfg.Region, cfg.DefaultAccount, cfg.DefaultRegion = f.account, f.region, defaultAccount, defaultRegion
 	cfg.Replay, cfg.Loop, cfg.SimRate, cfg.SimSeed = f.replay, f.loop, f.sim, f.simSeed
-	cfg.Flow.MaxFlowsPerWindow, cfg.Flow.MaxFlows = f.maxFlowsPerWindow, f.maxFlows
+	if err := setFlowBounds(&cfg.Flow, f.memory, f.maxFlowsPerWindow, f.maxFlows); err != nil {
+		return err
+	}
 	if f.speed != "max" {
 		if cfg.Speed, err = strconv.ParseFloat(f.speed, 64); err != nil || cfg.Speed <= 0 {
 			return usageErrorf("--speed %q: want max or a positive factor such as 1 or 10", f.speed)
