@@ -55,6 +55,9 @@ func (p *Plan) Describe(w io.Writer, topologyFile string) {
 		if e.ENI.InstanceID != "" {
 			who += " (" + e.ENI.InstanceID + ")"
 		}
+		if e.NATGateway != nil {
+			who += " (NAT gateway " + e.NATGateway.ID + ", translates to " + e.ENI.PrimaryIPv4.String() + ")"
+		}
 		var addrs []string
 		for _, a := range e.Addrs {
 			addrs = append(addrs, a.String())

@@ -48,7 +48,7 @@ func Check() error {
 // autoconfiguration, and its connection-tracking timeouts.
 func eniSysctls(e *ENIPlan) map[string]string {
 	has6 := len(e.ENI.IPv6s) > 0
-	return map[string]string{
+	kv := map[string]string{
 		"net/ipv6/conf/all/disable_ipv6":                     boolString(!has6),
 		"net/ipv6/conf/default/disable_ipv6":                 boolString(!has6),
 		"net/ipv6/conf/default/accept_ra":                    "0",
@@ -60,6 +60,16 @@ func eniSysctls(e *ENIPlan) map[string]string {
 		"net/netfilter/nf_conntrack_icmp_timeout":            "30",
 		"net/netfilter/nf_conntrack_tcp_be_liberal":          "1",
 	}
+	if e.NATGateway != nil {
+		// A NAT gateway forwards back out of the interface it received
+		// on: no ICMP redirect may tell the instance to go elsewhere.
+		kv["net/ipv4/ip_forward"] = "1"
+		kv["net/ipv4/conf/all/send_redirects"] = "0"
+		kv["net/ipv4/conf/default/send_redirects"] = "0"
+		kv["net/ipv4/conf/all/rp_filter"] = "0"
+		kv["net/ipv4/conf/default/rp_filter"] = "0"
+	}
+	return kv
 }
 
 func (l *Lab) build(ctx context.Context) error {

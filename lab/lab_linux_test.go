@@ -547,8 +547,8 @@ func TestDownAfterKill(t *testing.T) {
 	up.Process.Kill() // SIGKILL, our own child by its pid
 	up.Wait()
 	have, err := labNamespaces(id)
-	if err != nil || len(have) != 5 {
-		t.Fatalf("after SIGKILL: namespaces %v (%v), want the router's, the internet's and 3 ENIs'", have, err)
+	if err != nil || len(have) != 6 {
+		t.Fatalf("after SIGKILL: namespaces %v (%v), want the router's, the internet's and 4 ENIs (3 instances, 1 NAT gateway)", have, err)
 	}
 	out, code := sh(t, bin, "lab", "down", "--lab-id", id)
 	if code != 0 {

@@ -43,6 +43,18 @@ func ENIRuleset(e *ENIPlan) string {
 		b.WriteString("\n")
 		chain(&b, "sg_in", "", sgRules(n, false))
 	}
+	if g := e.NATGateway; g != nil {
+		// What the subnets route through the NAT gateway is received
+		// here too: its network ACL judges it as it judges what the
+		// gateway itself receives. The translation is of the source
+		// only, to the interface's private address; the replies are
+		// translated back by connection tracking.
+		b.WriteString("\n")
+		chain(&b, "forward", "type filter hook forward priority filter; policy accept;", crossing(n.Subnet, "saddr", "jump nacl_in"))
+		b.WriteString("\n")
+		chain(&b, "nat_postrouting", "type nat hook postrouting priority srcnat; policy accept;",
+			[]string{fmt.Sprintf("oifname %q ip saddr != %s snat ip to %s comment %q", ENIDev, n.PrimaryIPv4, n.PrimaryIPv4, g.ID)})
+	}
 	if len(n.IPv6s) > 0 {
 		// A VPC has no multicast: no listener reports or neighbour
 		// solicitations on the captured link (neighbours are permanent).

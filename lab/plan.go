@@ -81,6 +81,11 @@ type ENIPlan struct {
 	Gateway4  netip.Addr
 	Gateway6  netip.Addr
 	Public    netip.Addr // public IPv4 reachable through an internet gateway
+	// NATGateway is set for the interface of a NAT gateway: its namespace
+	// forwards what the subnets route to it, translating the source to
+	// its private address (the internet gateway then maps that to the
+	// public one, as for any interface). It has no security groups.
+	NATGateway *topology.NATGateway
 	// Neighbours are permanent entries (the router, the subnet's other
 	// ENIs): the lab sends no ARP or neighbour discovery, as on AWS.
 	Neighbours []Neighbour
@@ -171,9 +176,22 @@ func plan(cfg Configuration, t *topology.Topology) (*Plan, error) {
 	ports := map[string]string{}
 	publics := map[netip.Addr]string{}
 	byInstance := map[string][]string{}
+	natOf := map[string]*topology.NATGateway{} // ENI id → its NAT gateway
+	natPublic := map[string]netip.Addr{}
+	for _, g := range t.NATGateways {
+		for i, id := range g.ENIs {
+			if _, dup := natOf[id]; !dup {
+				natOf[id] = g
+				if g.Public && i < len(g.PublicIPs) {
+					natPublic[id] = g.PublicIPs[i]
+				}
+			}
+		}
+	}
 	for k, n := range t.ENIs() {
-		if n.InterfaceType == "nat_gateway" {
-			p.note("%s: not built: it is a NAT gateway's interface, and NAT gateways are not in the lab yet", n.ID)
+		nat := natOf[n.ID]
+		if n.InterfaceType == "nat_gateway" && nat == nil {
+			p.note("%s: not built: a NAT gateway's interface that no NatGateways entry names", n.ID)
 			continue
 		}
 		if !nameable(n.ID) {
@@ -183,7 +201,10 @@ func plan(cfg Configuration, t *topology.Topology) (*Plan, error) {
 		if sp == nil {
 			return nil, fmt.Errorf("lab: %s: its subnet %q is not in the topology", n.ID, n.SubnetID)
 		}
-		e := &ENIPlan{ENI: n, Subnet: sp, Namespace: Namespace(cfg.ID, n.ID), Port: shortName("eni-", n.ID, 11, k, ports)}
+		e := &ENIPlan{ENI: n, Subnet: sp, Namespace: Namespace(cfg.ID, n.ID), Port: shortName("eni-", n.ID, 11, k, ports), NATGateway: nat}
+		if nat != nil && !n.PrimaryIPv4.IsValid() {
+			return nil, fmt.Errorf("lab: %s: the interface of %s has no private IPv4 address to translate to", n.ID, nat.ID)
+		}
 		if n.HasMAC {
 			e.MAC = topology.FormatMAC(n.MAC)
 		} else {
@@ -217,7 +238,11 @@ func plan(cfg Configuration, t *topology.Topology) (*Plan, error) {
 				}
 			}
 		}
-		if pub := n.PublicIPv4; pub.IsValid() {
+		pub := n.PublicIPv4
+		if !pub.IsValid() {
+			pub = natPublic[n.ID] // a public NAT gateway's address
+		}
+		if pub.IsValid() {
 			switch {
 			case publics[pub] != "":
 				return nil, fmt.Errorf("lab: %s and %s have the same public address %s", publics[pub], n.ID, pub)
@@ -257,8 +282,14 @@ func plan(cfg Configuration, t *topology.Topology) (*Plan, error) {
 			}
 		}
 	}
+	nats := map[string]*ENIPlan{} // NAT gateway id → its (first) interface
+	for _, e := range p.ENIs {
+		if g := e.NATGateway; g != nil && nats[g.ID] == nil {
+			nats[g.ID] = e
+		}
+	}
 	for _, sp := range p.Subnets {
-		p.routes(t, sp, igw[sp.Subnet.VPCID])
+		p.routes(t, sp, igw[sp.Subnet.VPCID], nats)
 	}
 	for _, s := range t.Subnets {
 		if igw[s.VPCID] != "" && s.CIDR.IsValid() {
@@ -290,7 +321,7 @@ func plan(cfg Configuration, t *topology.Topology) (*Plan, error) {
 
 // routes fills a subnet's table: every subnet of its VPC (the local
 // route), then its route table's routes the lab can build.
-func (p *Plan) routes(t *topology.Topology, sp *SubnetPlan, igw string) {
+func (p *Plan) routes(t *topology.Topology, sp *SubnetPlan, igw string, nats map[string]*ENIPlan) {
 	have := map[netip.Prefix]bool{}
 	for _, o := range p.Subnets {
 		if o.Subnet.VPCID != sp.Subnet.VPCID {
@@ -317,8 +348,23 @@ func (p *Plan) routes(t *topology.Topology, sp *SubnetPlan, igw string) {
 			// The subnets' own routes above are the local route.
 		case have[d]:
 			p.note("%s: route %s → %s not built: the lab routes %s to its subnet", rt.ID, d, r.Target, d)
+		case r.Kind == topology.TargetNAT:
+			nat := nats[r.Target]
+			switch {
+			case nat == nil:
+				p.note("%s: route %s → %s not built: that NAT gateway has no interface in the lab", rt.ID, d, r.Target)
+			case nat.Subnet.Subnet.VPCID != sp.Subnet.VPCID:
+				p.note("%s: route %s → %s not built: that NAT gateway is in another VPC", rt.ID, d, r.Target)
+			case !d.Addr().Is4():
+				p.note("%s: route %s → %s not built: NAT gateways translate IPv4 only in the lab", rt.ID, d, r.Target)
+			case nat.Subnet == sp:
+				p.note("%s: route %s → %s not built: the NAT gateway is in %s itself", rt.ID, d, r.Target, sp.Subnet.ID)
+			default:
+				sp.Routes = append(sp.Routes, Route{Dest: d, Dev: nat.Subnet.Bridge, Via: nat.ENI.PrimaryIPv4, What: r.Target})
+				have[d] = true
+			}
 		case r.Kind != topology.TargetIGW || strings.HasPrefix(r.Target, "eigw-"):
-			p.note("%s: route %s → %s not built: only local routes and internet gateways are in the lab yet", rt.ID, d, r.Target)
+			p.note("%s: route %s → %s not built: only local routes, internet gateways and NAT gateways are in the lab yet", rt.ID, d, r.Target)
 		case r.Target != igw:
 			p.note("%s: route %s → %s not built: that internet gateway is not attached to %s", rt.ID, d, r.Target, sp.Subnet.VPCID)
 		case !d.Addr().Is4():

@@ -73,15 +73,22 @@ func TestPingPlan(t *testing.T) {
 func TestTwoTierPlan(t *testing.T) {
 	p := newPlan(t, "testdata/twotier.yaml")
 	wantNotes := []string{
-		"eni-0b00000000000000c4: not built: it is a NAT gateway's interface, and NAT gateways are not in the lab yet",
 		"rtb-0b00000000000000f2: route ::/0 → igw-0b00000000000000f0 not built: the lab's internet is IPv4 only",
-		"rtb-0b00000000000000f3: route 0.0.0.0/0 → nat-0b00000000000000f1 not built: only local routes and internet gateways are in the lab yet",
 	}
 	if !slices.Equal(p.Notes, wantNotes) {
 		t.Errorf("notes\n%s\nwant\n%s", strings.Join(p.Notes, "\n"), strings.Join(wantNotes, "\n"))
 	}
-	if !p.IPv6 || len(p.ENIs) != 3 {
-		t.Fatalf("IPv6 %v, %d ENIs; want true, 3 (the NAT gateway's is not built)", p.IPv6, len(p.ENIs))
+	if !p.IPv6 || len(p.ENIs) != 4 {
+		t.Fatalf("IPv6 %v, %d ENIs; want true, 4 (the NAT gateway's too)", p.IPv6, len(p.ENIs))
+	}
+	// The NAT gateway's interface: its public address is the gateway's,
+	// mapped by the internet gateway like an instance's.
+	nat := eniPlan(t, p, "eni-0b00000000000000c4")
+	if nat.NATGateway == nil || nat.NATGateway.ID != "nat-0b00000000000000f1" || nat.Public != netip.MustParseAddr("203.0.113.100") {
+		t.Errorf("NAT gateway interface: gateway %v, public %v", nat.NATGateway, nat.Public)
+	}
+	if want := (NAT{netip.MustParseAddr("203.0.113.100"), netip.MustParseAddr("10.2.1.100"), "eni-0b00000000000000c4"}); !slices.Contains(p.NAT, want) {
+		t.Errorf("internet gateway translations %v lack %v", p.NAT, want)
 	}
 	web1 := eniPlan(t, p, "eni-0b00000000000000c1")
 	router := "02:76:66:00:00:01"
@@ -90,6 +97,7 @@ func TestTwoTierPlan(t *testing.T) {
 		{netip.MustParseAddr("2001:db8:2:1::1"), router},
 		{netip.MustParseAddr("10.2.1.11"), "0a:0b:00:00:00:c2"},
 		{netip.MustParseAddr("2001:db8:2:1::11"), "0a:0b:00:00:00:c2"},
+		{netip.MustParseAddr("10.2.1.100"), "0a:0b:00:00:00:c4"}, // the NAT gateway
 	}
 	if !reflect.DeepEqual(web1.Neighbours, wantN) {
 		t.Errorf("web1 neighbours %v\nwant %v", web1.Neighbours, wantN)
@@ -102,12 +110,14 @@ func TestTwoTierPlan(t *testing.T) {
 		t.Errorf("db addresses %v, public %v", db.Addrs, db.Public)
 	}
 	// The database's subnet uses the main table: the VPC's subnets
-	// (local); its NAT gateway route is a note.
+	// (local), and the default route through the NAT gateway's interface
+	// on the web subnet's bridge.
 	var got []string
 	for _, r := range db.Subnet.Routes {
-		got = append(got, r.Dest.String()+" "+r.Dev)
+		got = append(got, strings.TrimSpace(r.Dest.String()+" "+r.Dev+" "+r.Via.String()))
 	}
-	if want := []string{"10.2.1.0/24 br-0000000000a1", "2001:db8:2:1::/64 br-0000000000a1", "10.2.2.0/24 br-0000000000a2"}; !slices.Equal(got, want) {
+	if want := []string{"10.2.1.0/24 br-0000000000a1 invalid IP", "2001:db8:2:1::/64 br-0000000000a1 invalid IP", "10.2.2.0/24 br-0000000000a2 invalid IP",
+		"0.0.0.0/0 br-0000000000a1 10.2.1.100"}; !slices.Equal(got, want) {
 		t.Errorf("db routes %q, want %q", got, want)
 	}
 	if db.Subnet.Table != 101 || db.Subnet.RouteTable != "rtb-0b00000000000000f3" {

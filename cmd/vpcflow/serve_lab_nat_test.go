@@ -1,0 +1,151 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"maps"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vpcflow/vpcflow/lab"
+)
+
+// TestServeLabNATGateway: serve --lab builds the NAT gateway of
+// lab/testdata/natgw.yaml; the instance of the private subnet pings a
+// public peer and opens a TCP connection to it through the gateway, and
+// the peer sees the gateway's public address. The records of both
+// interfaces are those of AWS's "Traffic through a NAT gateway" example:
+// on the gateway's interface the forwarded legs show its own address on
+// its side and the real endpoints in pkt-srcaddr/pkt-dstaddr (four
+// records per flow); on the instance both views agree.
+func TestServeLabNATGateway(t *testing.T) {
+	if err := lab.Check(); err != nil {
+		t.Skipf("%v", err)
+	}
+	id := fmt.Sprintf("n%d", os.Getpid()%100000)
+	t.Cleanup(func() { lab.Down(id, nil) })
+	dir := t.TempDir()
+	src, err := os.ReadFile("../../lab/testdata/natgw.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo := filepath.Join(dir, "natgw.yaml")
+	flowLog := `FlowLogs:
+  - ResourceIds: [vpc-0c00000000000000a]
+    ResourceType: VPC
+    TrafficType: ALL
+    LogDestinationType: s3
+    LogDestination: arn:aws:s3:::flows
+    MaxAggregationInterval: 60
+    LogFormat: '${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr} ${flow-direction} ${protocol} ${packets} ${action} ${log-status}'
+`
+	if err := os.WriteFile(topo, append(src, flowLog...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	makeBucket(t, data, "flows")
+	p := startServeEnv(t, nil, "--data-dir", data, "--topology", topo, "--lab", "--lab-id", id)
+	if strings.Contains(p.log(), "not built") {
+		t.Errorf("serve says something of the NAT gateway is not built:\n%s", p.log())
+	}
+
+	// A web server stand-in among the public peers: it answers with the
+	// address the connection came from.
+	var ln net.Listener
+	if err := lab.Do(lab.Namespace(id, lab.InternetName), func() (err error) { ln, err = net.Listen("tcp", "192.0.2.80:80"); return err }); err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			io.WriteString(c, c.RemoteAddr().(*net.TCPAddr).IP.String()+"\n")
+			c.Close()
+		}
+	}()
+	instance := lab.Namespace(id, "eni-0c00000000000000b2")
+	if out, err := exec.Command("ip", "netns", "exec", instance, "ping", "-c", "3", "-i", "0.2", "-W", "1", "192.0.2.80").CombinedOutput(); err != nil {
+		t.Fatalf("ping 192.0.2.80 from the private instance: %v\n%s\nserve: %s", err, out, p.log())
+	}
+	var seen string
+	err = lab.Do(instance, func() error {
+		c, err := net.DialTimeout("tcp", "192.0.2.80:80", 2*time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		b, err := io.ReadAll(c)
+		seen = strings.TrimSpace(string(b))
+		return err
+	})
+	if err != nil || seen != "203.0.113.30" {
+		t.Fatalf("TCP from the private instance to 192.0.2.80:80: %v; the peer saw %q, want the NAT gateway's public address 203.0.113.30", err, seen)
+	}
+	ln.Close()
+	// Private instances are not reachable from the internet: the NAT
+	// gateway's public address leads to the gateway only.
+	if out, err := exec.Command("ip", "netns", "exec", lab.Namespace(id, lab.InternetName), "ping", "-c", "1", "-W", "1", "10.3.2.20").CombinedOutput(); err == nil {
+		t.Errorf("the internet reached the private instance:\n%s", out)
+	}
+	p.stop(t)
+
+	// Packets summed per record key (interface src dst pkt-src pkt-dst
+	// direction protocol), by hand from AWS's example.
+	got := map[string]int{}
+	for _, r := range s3Records(t, filepath.Join(data, "buckets", "flows")) {
+		if len(r) != 10 || r[9] != "OK" {
+			continue
+		}
+		if r[8] != "ACCEPT" {
+			t.Errorf("record %v: want ACCEPT (everything is allowed)", r)
+		}
+		got[strings.Join(r[:7], " ")] += atoi(t, r[7])
+	}
+	const nat, inst = "eni-0c00000000000000b1", "eni-0c00000000000000b2"
+	keys := map[string]string{ // record key → the direction of the flow
+		nat + " 10.3.2.20 10.3.1.100 10.3.2.20 192.0.2.80 ingress":   "out",
+		nat + " 10.3.1.100 192.0.2.80 10.3.1.100 192.0.2.80 egress":  "out",
+		nat + " 192.0.2.80 10.3.1.100 192.0.2.80 10.3.1.100 ingress": "back",
+		nat + " 10.3.1.100 10.3.2.20 192.0.2.80 10.3.2.20 egress":    "back",
+		inst + " 10.3.2.20 192.0.2.80 10.3.2.20 192.0.2.80 egress":   "out",
+		inst + " 192.0.2.80 10.3.2.20 192.0.2.80 10.3.2.20 ingress":  "back",
+	}
+	// ICMP: 3 echoes each way on every leg. TCP: every leg of a direction
+	// carries the same number of packets (the gateway forwards them all).
+	icmp, want := map[string]int{}, map[string]int{}
+	legs := map[string][]int{}
+	for k, dir := range keys {
+		want[k+" 1"] = 3
+		if n, ok := got[k+" 6"]; ok {
+			legs[dir] = append(legs[dir], n)
+		} else {
+			t.Errorf("no TCP record %q", k)
+		}
+	}
+	for k, n := range got {
+		if strings.HasSuffix(k, " 1") {
+			icmp[k] = n
+		}
+		if _, ok := keys[strings.TrimSuffix(k, " 6")]; strings.HasSuffix(k, " 6") && !ok {
+			t.Errorf("TCP record %q (%d packets): not one of AWS's four on the gateway, two on the instance", k, n)
+		}
+	}
+	if !maps.Equal(icmp, want) {
+		t.Errorf("ICMP records (packets):\n%v\nwant\n%v\nserve: %s", icmp, want, p.log())
+	}
+	for dir, ns := range legs {
+		if len(ns) != 3 || ns[0] != ns[1] || ns[1] != ns[2] || ns[0] < 3 {
+			t.Errorf("TCP %s: packets per leg %v, want three legs (instance, gateway in, gateway out) of the same count, at least 3", dir, ns)
+		}
+	}
+	t.Logf("TCP packets per leg: %v", legs)
+}
