@@ -107,10 +107,12 @@ type storedFinding struct {
 
 type eniMeta struct{ instance, subnet, vpc string }
 
+// heldRecord is a record of a window not judged yet: its Flow for the
+// Collector, its text (in its flow log's format) in the arena.
 type heldRecord struct {
-	flow   detect.Flow
-	source string
-	text   string
+	flow       detect.Flow
+	source     string
+	start, end int // of the text in detection.arena
 }
 
 // detection is the Region's detection: a flowlog.Destination in front of
@@ -136,6 +138,10 @@ type detection struct {
 	meta    map[string]eniMeta
 	lastENI string
 	held    []heldRecord
+	// arena holds the held records' texts back to back: one growing
+	// buffer rather than a string per record, which the collector would
+	// have to free.
+	arena   []byte
 	byID    map[string]*storedFinding
 	dirty   map[string]bool
 	updated time.Time
@@ -277,7 +283,9 @@ func (d *detection) observe(fl *flowlog.FlowLog, rec *record.Record) {
 		d.stats.EvidenceDropped++
 		return
 	}
-	d.held = append(d.held, heldRecord{flow: d.fl, source: fl.ID, text: record.Text(fl.Format, rec)})
+	at := len(d.arena)
+	d.arena = record.AppendText(d.arena, fl.Format, rec)
+	d.held = append(d.held, heldRecord{flow: d.fl, source: fl.ID, start: at, end: len(d.arena)})
 }
 
 // judged runs inside the engine after each window: it counts the
@@ -310,7 +318,7 @@ func (d *detection) judged(start, end int64, reported []*detect.Finding) {
 		for i := range d.held {
 			h := &d.held[i]
 			if h.flow.Start >= start && h.flow.Start < end && c.Match(&h.flow) {
-				c.Add(h.flow.Start, detect.Evidence{Source: h.source, Record: h.text})
+				c.Add(h.flow.Start, detect.Evidence{Source: h.source, Record: string(d.arena[h.start:h.end])})
 			}
 		}
 		c.Finish()
@@ -319,8 +327,19 @@ func (d *detection) judged(start, end int64, reported []*detect.Finding) {
 			f.Evidence = nil // the engine's copy is not needed
 		}
 	}
-	// Records of the windows judged can no longer be evidence.
-	d.held = slices.DeleteFunc(d.held, func(h heldRecord) bool { return h.flow.Start < end })
+	// Records of the windows judged can no longer be evidence: the
+	// others move to the front, their texts too.
+	kept, n := d.held[:0], 0
+	for _, h := range d.held {
+		if h.flow.Start < end {
+			continue
+		}
+		n += copy(d.arena[n:], d.arena[h.start:h.end])
+		h.start, h.end = n-(h.end-h.start), n
+		kept = append(kept, h)
+	}
+	clear(d.held[len(kept):])
+	d.held, d.arena = kept, d.arena[:n]
 }
 
 // enrich fills the instance, subnet and VPC of a finding's interface that
@@ -432,7 +451,7 @@ func (d *detection) flush() {
 	}
 	d.flushed = true
 	d.e.Flush()
-	d.held = nil
+	d.held, d.arena = nil, nil
 	d.persist()
 }
 
