@@ -105,8 +105,10 @@ Sources:
 The service listens on --listen for HTTP: GET /healthz (JSON status), GET
 /metrics (Prometheus), and the AWS APIs for awscli and the SDKs with
 --endpoint-url: EC2 (flow logs, the VPC's resources), IAM (roles), CloudWatch
-Logs (the delivered events, Insights queries) and S3 (the delivered objects,
-read-only; buckets are made and emptied with mb, rm and rb).
+Logs (the delivered events, Insights queries), S3 (the delivered objects,
+read-only; buckets are made and emptied with mb, rm and rb) and GuardDuty
+(findings of the threats detected in the records as they are delivered, as
+'vpcflow detect' finds them; kept in DATA_DIR/findings.db).
 Requests are signed (SigV4) with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from
 serve's environment if set, else with the key pair in DATA_DIR/credentials
 (generated at the first start, profile vpcflow). SIGHUP reloads the --topology file: security groups and
@@ -361,7 +363,7 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 		fmt.Fprintf(stderr, "vpcflow serve: credentials in %s (profile vpcflow): export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=vpcflow\n",
 			sigv4.CredentialsFile(cfg.DataDir), sigv4.CredentialsFile(cfg.DataDir))
 	}
-	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (AWS API for --endpoint-url: EC2, IAM, CloudWatch Logs, CloudWatch, S3; the console at http://%s/; GET /healthz, GET /metrics); Ctrl-C stops\n", addr, addr)
+	fmt.Fprintf(stderr, "vpcflow serve: listening on http://%s (AWS API for --endpoint-url: EC2, IAM, CloudWatch Logs, CloudWatch, S3, GuardDuty; the console at http://%s/; GET /healthz, GET /metrics); Ctrl-C stops\n", addr, addr)
 	if f.ready != nil {
 		f.ready(stderr, "http://"+addr+"/", keyID, secret)
 	}
