@@ -39,7 +39,7 @@ type DetectConfiguration struct {
 	// 10; negative: none, and no record is held).
 	Evidence int
 	// HeldRecords bounds the records of windows not judged yet that are
-	// held for evidence (default 200,000, about 60 MB). A record that
+	// held for evidence (default 200,000, about 75 MB: 230 bytes and the text). A record that
 	// finds the bound reached is still judged, but cannot be evidence:
 	// it is counted (vpcflow_detect_evidence_dropped_total).
 	HeldRecords int
