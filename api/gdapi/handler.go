@@ -161,9 +161,9 @@ func (h *Handler) getDetector() any {
 	d, id := h.b.Detector(), h.b.Identity()
 	return map[string]any{
 		"createdAt": d.CreatedAt.UTC().Format(timeMillis),
-		// Findings change as windows are judged; the closest of
-		// GuardDuty's export frequencies.
-		"findingPublishingFrequency": "FIFTEEN_MINUTES",
+		// GuardDuty's default; vpcflow exports findings nowhere, so it
+		// only says what a detector made with defaults says.
+		"findingPublishingFrequency": "SIX_HOURS",
 		"serviceRole":                fmt.Sprintf("arn:aws:iam::%s:role/aws-service-role/guardduty.amazonaws.com/AWSServiceRoleForAmazonGuardDuty", id.Account),
 		"status":                     "ENABLED",
 		"updatedAt":                  d.UpdatedAt.UTC().Format(timeMillis),

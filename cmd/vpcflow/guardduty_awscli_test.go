@@ -2,7 +2,10 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -180,4 +183,85 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestGuardDutyLikeMoto puts the same awscli commands to serve and to
+// moto_server (moto 5.2, which answers GuardDuty's detector actions but no
+// finding action): get-detector gives the members moto gives (moto adds
+// features), with the same values where they are fixed, and a detector of
+// another account is refused with the same error line.
+func TestGuardDutyLikeMoto(t *testing.T) {
+	if _, err := os.Stat(awsCLI); err != nil {
+		t.Skip("awscli is not installed at /usr/bin/aws (.ci/run installs it)")
+	}
+	motoBin, err := exec.LookPath("moto_server")
+	if err != nil {
+		t.Skip("moto_server is not installed")
+	}
+	t.Parallel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	motoAddr := ln.Addr().String()
+	ln.Close()
+	_, port, _ := net.SplitHostPort(motoAddr)
+	moto := exec.Command(motoBin, "-H", "127.0.0.1", "-p", port)
+	if err := moto.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { moto.Process.Kill(); moto.Wait() })
+	m := &serveProc{addr: motoAddr}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if c, err := net.Dial("tcp", motoAddr); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("moto_server never listened")
+		}
+	}
+	var created struct{ DetectorId string }
+	awsOK(t, m, &created, "guardduty", "create-detector", "--enable")
+
+	p := startServeEnv(t, []string{"AWS_ACCESS_KEY_ID=" + testKeyID, "AWS_SECRET_ACCESS_KEY=" + testSecret},
+		"--data-dir", filepath.Join(t.TempDir(), "data"), "--account", "111122223333", "--region", "eu-west-1")
+	defer p.stop(t)
+	var dets struct{ DetectorIds []string }
+	awsOK(t, p, &dets, "guardduty", "list-detectors")
+	if len(dets.DetectorIds) != 1 {
+		t.Fatalf("list-detectors: %+v", dets)
+	}
+
+	var ours, theirs map[string]any
+	awsOK(t, p, &ours, "guardduty", "get-detector", "--detector-id", dets.DetectorIds[0])
+	awsOK(t, m, &theirs, "guardduty", "get-detector", "--detector-id", created.DetectorId)
+	for k, v := range ours {
+		tv, ok := theirs[k]
+		if !ok {
+			t.Errorf("get-detector: %s is not in moto's answer %v", k, theirs)
+			continue
+		}
+		switch k {
+		case "Status", "FindingPublishingFrequency", "Tags":
+			if fmt.Sprint(v) != fmt.Sprint(tv) {
+				t.Errorf("get-detector %s: %v, moto %v", k, v, tv)
+			}
+		case "CreatedAt", "UpdatedAt":
+			if _, err := time.Parse(time.RFC3339, fmt.Sprint(v)); err != nil {
+				t.Errorf("get-detector %s %v: %v", k, v, err)
+			}
+		}
+	}
+	for k := range theirs {
+		if _, ok := ours[k]; !ok && k != "Features" {
+			t.Errorf("get-detector lacks moto's %s", k)
+		}
+	}
+	other := strings.Repeat("0", 32)
+	_, ourErr, ourCode := aws(t, p, "guardduty", "get-detector", "--detector-id", other)
+	_, motoErr, motoCode := aws(t, m, "guardduty", "get-detector", "--detector-id", other)
+	if ourCode == 0 || ourCode != motoCode || strings.TrimSpace(ourErr) != strings.TrimSpace(motoErr) {
+		t.Errorf("another detector: exit %d %q, moto exit %d %q", ourCode, ourErr, motoCode, motoErr)
+	}
 }
