@@ -40,14 +40,14 @@ const (
 // eu-west-1) on a temporary data dir; the front can be stopped and
 // started again on the same address, the region staying.
 type server struct {
-	t    *testing.T
+	t    testing.TB
 	r    *region.Region
 	c    *api.Component
 	addr string
 	data string
 }
 
-func startServer(t *testing.T) *server {
+func startServer(t testing.TB) *server {
 	t.Helper()
 	cfg := region.DefaultConfiguration()
 	cfg.DataDir, cfg.TopologyFile = t.TempDir(), "../examples/ping.yaml"
@@ -96,7 +96,7 @@ func (s *server) stored(key string) ([]byte, error) {
 
 // credentialsFromEnv puts the test's key where the AWS chain finds it
 // first, and no config file that could add another.
-func credentialsFromEnv(t *testing.T) {
+func credentialsFromEnv(t testing.TB) {
 	home := t.TempDir()
 	t.Setenv("AWS_ACCESS_KEY_ID", testKey)
 	t.Setenv("AWS_SECRET_ACCESS_KEY", testSecret)
@@ -142,7 +142,7 @@ func objects(sizes ...int) []object {
 	return out
 }
 
-func newS3Sink(t *testing.T, s *server, prefix string, after func(*http.Request, *http.Response)) *objsink.S3 {
+func newS3Sink(t testing.TB, s *server, prefix string, after func(*http.Request, *http.Response)) *objsink.S3 {
 	t.Helper()
 	d, err := objsink.Parse("s3://" + bucket + "/" + prefix)
 	if err != nil {
