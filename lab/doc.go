@@ -14,7 +14,13 @@
 //     per subnet from the route tables, and the internet gateway's 1:1 NAT
 //     of public IPv4 addresses;
 //   - vf-ID-internet: public peers (the documentation ranges, less the
-//     ENIs' public addresses), behind the router's internet link.
+//     ENIs' public addresses), behind the router's internet link;
+//   - a NAT gateway is its interface's namespace, which forwards what the
+//     subnets route to it with the source translated to its address.
+//
+// Lab.Apply makes a built lab follow a new version of its topology (an
+// EC2 API change under vpcflow serve --lab): rules, interfaces added and
+// removed, routes; subnets are fixed.
 //
 // Nothing is made in the host's namespace: deleting the namespaces named
 // vf-ID-* removes every interface, route and nftables table of the lab, so
