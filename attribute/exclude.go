@@ -1,6 +1,7 @@
 package attribute
 
 import (
+	"encoding/binary"
 	"net/netip"
 
 	"github.com/vpcflow/vpcflow/packet"
@@ -72,13 +73,8 @@ func (x *exclusions) match(p *packet.Packet, sport, dport uint16) Exclusion {
 	if p.Proto == 17 && (isDHCPPort(sport) || isDHCPPort(dport)) {
 		return ExclDHCP
 	}
-	if linkLocal4.Contains(src) || linkLocal4.Contains(dst) {
+	if linkLocal(src) || linkLocal(dst) {
 		return ExclLinkLocal
-	}
-	for _, a := range ec2v6 {
-		if src == a || dst == a {
-			return ExclLinkLocal
-		}
 	}
 	srcListed, dstListed := x.mayBeListed(src), x.mayBeListed(dst)
 	if !srcListed && !dstListed {
@@ -91,6 +87,24 @@ func (x *exclusions) match(p *packet.Packet, sport, dport uint16) Exclusion {
 		return ExclRouter
 	}
 	return notExcluded
+}
+
+// linkLocal is linkLocal4.Contains(a) or a in ec2v6, with byte compares
+// instead of prefix arithmetic and a loop: it runs for every packet.
+func linkLocal(a netip.Addr) bool {
+	if a.Is4() {
+		b := a.As4()
+		return b[0] == 169 && b[1] == 254
+	}
+	if !a.Is6() || a.Zone() != "" {
+		return false
+	}
+	b := a.As16()
+	if binary.BigEndian.Uint64(b[:8]) != 0xfd00_0ec2_0000_0000 {
+		return false
+	}
+	lo := binary.BigEndian.Uint64(b[8:])
+	return lo == 0x254 || lo == 0x123 || lo == 0x253
 }
 
 func isDHCPPort(p uint16) bool { return p == 67 || p == 68 || p == 546 || p == 547 }

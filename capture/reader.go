@@ -365,6 +365,27 @@ func (r *Reader) maxCaptured(snap uint32) uint32 {
 }
 
 func (r *Reader) nextPcap() (Frame, error) {
+	if r.order == binary.LittleEndian && r.end-r.pos >= 16 {
+		// The common case, without the interface calls of r.order and
+		// the checks of read: a little-endian record whose header is
+		// buffered, and its data too.
+		h := r.buf[r.pos : r.pos+16]
+		incl := binary.LittleEndian.Uint32(h[8:12])
+		if n := r.pos + 16 + int(incl); incl <= r.maxCaptured(r.snapLen) && n <= r.end {
+			sec := binary.LittleEndian.Uint32(h[0:4])
+			frac := binary.LittleEndian.Uint32(h[4:8])
+			orig := binary.LittleEndian.Uint32(h[12:16])
+			data := r.buf[r.pos+16 : n : n]
+			r.off += int64(n - r.pos)
+			r.pos = n
+			return Frame{
+				TimestampNanos: int64(sec)*1e9 + int64(frac)*r.tsMul,
+				Data:           data,
+				WireLen:        int(max(orig, incl)),
+				LinkType:       r.linkType,
+			}, nil
+		}
+	}
 	start := r.off
 	h, n, err := r.read(16)
 	if err != nil {

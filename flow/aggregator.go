@@ -2,6 +2,7 @@ package flow
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -57,12 +58,15 @@ const maxGapsListed = 10
 type Aggregator struct {
 	cfg       Configuration
 	sink      func(*Window)
-	intervals []int64  // distinct intervals in use
-	captureIv []uint8  // capture point → index into intervals
-	shards    []*shard // aggregation goroutines
-	pending   [][]obs  // per shard, the batch being filled
-	cur       []int64  // per interval, start of the open window; -1 before the first packet
-	nextUsed  []bool   // per interval, the window after cur holds observations (HoldNext)
+	intervals []int64    // distinct intervals in use
+	captureIv []uint8    // capture point → index into intervals
+	shards    []*shard   // aggregation goroutines
+	pending   [][]obs    // per shard, the batch being filled
+	cur       []int64    // per interval, start of the open window; -1 before the first packet
+	curSlot   []uint8    // per interval, slotOf(cur)
+	openUntil int64      // no window closes before this second (see advanceFor)
+	free      chan []obs // batches the shards are done with
+	nextUsed  []bool     // per interval, the window after cur holds observations (HoldNext)
 	lost      map[lostKey]map[uint32]uint64
 	pc        producerCounts
 	results   chan shardResult
@@ -115,6 +119,8 @@ func (a *Aggregator) AddCapture(interval int64) (uint32, error) {
 		if a.started {
 			a.cur = append(a.cur, -1)
 			a.nextUsed = append(a.nextUsed, false)
+			a.curSlot = append(a.curSlot, 0)
+			a.openUntil = math.MinInt64
 		}
 	}
 	a.captureIv = append(a.captureIv, uint8(i))
@@ -129,6 +135,9 @@ func (a *Aggregator) Start() {
 	a.done = make(chan struct{})
 	a.cur = make([]int64, len(a.intervals))
 	a.nextUsed = make([]bool, len(a.intervals))
+	a.curSlot = make([]uint8, len(a.intervals))
+	a.openUntil = math.MinInt64
+	a.free = make(chan []obs, 4*n)
 	for i := range a.cur {
 		a.cur[i] = -1
 	}
@@ -158,26 +167,23 @@ func (a *Aggregator) Add(o *Observation) {
 		a.lastObs, a.seen = sec, true
 	}
 	iv := a.captureIv[o.Capture]
-	if a.cfg.HoldNext && a.cur[iv] >= 0 {
-		// Packet time closes a window only when an observation lies
-		// beyond the next one: the clock (Advance) closes them otherwise.
-		a.advanceInterval(int(iv), sec-a.intervals[iv])
-	} else if a.cfg.HoldNext {
-		a.advanceInterval(int(iv), sec)
-	} else {
-		a.advance(sec)
+	if sec >= a.openUntil || a.cfg.HoldNext {
+		a.advanceFor(iv, sec)
 	}
-	if start := a.cur[iv]; sec < start {
+	start := a.cur[iv]
+	slot := a.curSlot[iv]
+	if sec < start {
 		sec = start
 		a.pc.late++
 	} else if sec >= start+a.intervals[iv] {
 		a.nextUsed[iv] = true
+		slot ^= 1
 	}
 	a.pc.observations++
 	sh := int(o.Capture) % len(a.shards)
 	b := append(a.pending[sh], obs{
 		iv:   iv,
-		slot: slotOf(sec, a.intervals[iv]),
+		slot: slot,
 		key: Key{
 			Src: o.Src.As16(), Dst: o.Dst.As16(), Capture: o.Capture,
 			SrcPort: o.SrcPort, DstPort: o.DstPort, Proto: o.Proto, Dir: o.Dir,
@@ -187,10 +193,57 @@ func (a *Aggregator) Add(o *Observation) {
 	})
 	if len(b) == cap(b) {
 		a.shards[sh].in <- shardMsg{batch: b}
-		b = make([]obs, 0, a.cfg.BatchSize)
+		b = a.newBatch()
 		a.publishCounts()
 	}
 	a.pending[sh] = b
+}
+
+// newBatch returns an empty batch: one a shard has finished with, or a new
+// one, so a steady stream allocates nothing.
+func (a *Aggregator) newBatch() []obs {
+	select {
+	case b := <-a.free:
+		return b[:0]
+	default:
+		return make([]obs, 0, a.cfg.BatchSize)
+	}
+}
+
+// advanceFor closes the windows an observation at sec closes (all
+// intervals' on packet time; with HoldNext its own interval's, and only
+// beyond the next window), then notes until when no observation needs
+// this again (openUntil): until the earliest end of an open window, every
+// window is open, so Add skips the divisions.
+func (a *Aggregator) advanceFor(iv uint8, sec int64) {
+	if a.cfg.HoldNext && a.cur[iv] >= 0 {
+		// Packet time closes a window only when an observation lies
+		// beyond the next one: the clock (Advance) closes them otherwise.
+		a.advanceInterval(int(iv), sec-a.intervals[iv])
+	} else if a.cfg.HoldNext {
+		a.advanceInterval(int(iv), sec)
+	} else {
+		a.advance(sec)
+	}
+	a.noteOpen()
+}
+
+// noteOpen recomputes openUntil and each interval's slot after the open
+// windows changed.
+func (a *Aggregator) noteOpen() {
+	until, all := int64(math.MaxInt64), true
+	for i, iv := range a.intervals {
+		if a.cur[i] < 0 {
+			all = false // a window still to open: every observation looks
+			continue
+		}
+		until = min(until, a.cur[i]+iv)
+		a.curSlot[i] = slotOf(a.cur[i], iv)
+	}
+	a.openUntil = math.MinInt64
+	if all {
+		a.openUntil = until
+	}
 }
 
 // producerCounts are the counters only the producer goroutine writes; they
@@ -217,6 +270,7 @@ func slotOf(sec, interval int64) uint8 { return uint8(floorDiv(sec, interval) & 
 func (a *Aggregator) Advance(sec int64) {
 	if a.started {
 		a.advance(sec)
+		a.openUntil = math.MinInt64
 	}
 }
 
@@ -265,6 +319,7 @@ func (a *Aggregator) gap(from, to int64) {
 			a.cur[i] = start
 		}
 	}
+	a.openUntil = math.MinInt64
 	a.statsMu.Lock()
 	if len(a.stats.Gaps) < maxGapsListed {
 		a.stats.Gaps = append(a.stats.Gaps, Gap{From: from, To: to})
@@ -323,7 +378,7 @@ func (a *Aggregator) flushPending() {
 	for i, b := range a.pending {
 		if len(b) > 0 {
 			a.shards[i].in <- shardMsg{batch: b}
-			a.pending[i] = make([]obs, 0, a.cfg.BatchSize)
+			a.pending[i] = a.newBatch()
 		}
 	}
 }

@@ -101,3 +101,45 @@ func BenchmarkMemoryPerFlow(b *testing.B) {
 		a.Close()
 	}
 }
+
+// BenchmarkAggregateMillion: 4 M observations over a million flows of one
+// capture point in one window, the shape of a large capture; it reports
+// observations/s and the peak heap per flow (tables, batches and the
+// sorted window together, read at Close by the sink).
+func BenchmarkAggregateMillion(b *testing.B) {
+	const flows = 1_000_000
+	obs := make([]Observation, 4*flows)
+	server := netip.MustParseAddr("10.0.1.10")
+	for i := range obs {
+		f := (i * 7919) % flows // every flow touched 4 times, spread out
+		obs[i] = Observation{
+			Time: 1700000400e9 + int64(i)*100e3, Src: netip.AddrFrom4([4]byte{198, byte(f >> 16), byte(f >> 8), byte(f)}), Dst: server,
+			SrcPort: uint16(f), DstPort: 443, Proto: 6, Dir: 1, Action: 1, TCPFlags: FlagSYN, Bytes: 100,
+		}
+	}
+	var perFlow float64
+	for b.Loop() {
+		var before runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		var peak uint64
+		cfg := DefaultConfiguration()
+		a, _ := New(cfg, func(w *Window) {
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			peak = ms.HeapAlloc
+			if w.Flows.Len() != flows {
+				b.Fatalf("%d flows", w.Flows.Len())
+			}
+		})
+		a.AddCapture(600)
+		a.Start()
+		for k := range obs {
+			a.Add(&obs[k])
+		}
+		a.Close()
+		perFlow = float64(peak-before.HeapAlloc) / flows
+	}
+	b.ReportMetric(float64(len(obs))*float64(b.N)/b.Elapsed().Seconds(), "obs/s")
+	b.ReportMetric(perFlow, "heapB/flow")
+}

@@ -91,8 +91,9 @@ type obs struct {
 	sec   int64
 	bytes uint32
 	flags uint8
-	iv    uint8 // interval index of key.Capture
-	slot  uint8 // which of the interval's two open windows (slotOf)
+	iv    uint8  // interval index of key.Capture
+	slot  uint8  // which of the interval's two open windows (slotOf)
+	hash  uint64 // of key in its table, set by the shard
 }
 
 // Window is the outcome of one closed capture window of one interval: every

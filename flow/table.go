@@ -76,10 +76,10 @@ func (t *flowTable) hash(k *Key) uint64 {
 	return h
 }
 
-// find returns the flow with key k, or nil and the index slot where it
-// would go.
-func (t *flowTable) find(k *Key) (*Flow, uint64) {
-	for i := t.hash(k) & t.mask; ; i = (i + 1) & t.mask {
+// find returns the flow with key k, whose hash is h, or nil and the index
+// slot where it would go.
+func (t *flowTable) find(k *Key, h uint64) (*Flow, uint64) {
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		e := t.index[i]
 		if e == 0 {
 			return nil, i
@@ -88,6 +88,16 @@ func (t *flowTable) find(k *Key) (*Flow, uint64) {
 			return f, i
 		}
 	}
+}
+
+// touch loads the index slot of hash h and the flow it points to, and
+// returns a word of it, so that the loads of a whole batch are under way
+// at once (see shard.run).
+func (t *flowTable) touch(h uint64) uint64 {
+	if e := t.index[h&t.mask]; e != 0 {
+		return t.at(int(e - 1)).Packets
+	}
+	return 0
 }
 
 // insert adds a flow at the slot find returned and returns it.
