@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/vpcflow/vpcflow/detect"
+	"github.com/vpcflow/vpcflow/region"
 )
 
 // apiError is an error in GuardDuty's shape: the code goes in the
@@ -332,6 +333,35 @@ func checkCondition(name string, c condition) (test, error) {
 		return test{}, badRequest("findingCriteria.criterion %q: no condition (want equals, notEquals, greaterThan, ...)", name)
 	}
 	return t, nil
+}
+
+// prefilter is what the Backend can select by itself of the criteria
+// (types, archived or not), so that only those findings are converted to
+// the wire's form and tested; the tests still decide.
+func (cs criteria) prefilter() region.FindingFilter {
+	var f region.FindingFilter
+	for _, t := range cs {
+		if t.eq == nil {
+			continue
+		}
+		switch t.attribute {
+		case "type":
+			if f.Types == nil {
+				f.Types = slices.Clone(t.eq)
+			} else {
+				f.Types = slices.DeleteFunc(f.Types, func(s string) bool { return !slices.Contains(t.eq, s) })
+				if len(f.Types) == 0 {
+					f.Types = []string{""} // no type satisfies both
+				}
+			}
+		case "service.archived":
+			if len(t.eq) == 1 && (t.eq[0] == "true" || t.eq[0] == "false") {
+				a := t.eq[0] == "true"
+				f.Archived = &a
+			}
+		}
+	}
+	return f
 }
 
 // match reports whether every test holds for the finding.

@@ -182,7 +182,7 @@ func (h *Handler) listFindings(body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	all := h.b.Findings(region.FindingFilter{})
+	all := h.b.Findings(req.criteria.prefilter())
 	wires := make([]wireFinding, 0, len(all))
 	for _, f := range all {
 		wf, err := toWire(f)

@@ -153,8 +153,18 @@ func TestAWSCLIGuardDuty(t *testing.T) {
 	if code == 0 || !strings.Contains(errOut, "An error occurred (BadRequestException) when calling the GetFindings operation: The request is rejected because the input detectorId is not owned by the current account.") {
 		t.Errorf("get-findings of another detector: exit %d, %s", code, errOut)
 	}
-	if m := p.get(t, "/metrics"); !strings.Contains(m, `vpcflow_findings_total{type="UnauthorizedAccess:EC2/SSHBruteForce"} 2`) {
+	m := p.get(t, "/metrics")
+	if !strings.Contains(m, `vpcflow_findings_total{type="UnauthorizedAccess:EC2/SSHBruteForce"} 2`) {
 		t.Errorf("metrics lack two SSH findings created:\n%s", grepLines(m, "vpcflow_findings_total"))
+	}
+	// The front counts the calls by operation: get-findings twice above
+	// (one refused), archive-findings once.
+	for _, want := range []string{`vpcflow_api_requests_total{action="GetFindings",service="guardduty",status="200"} 1`,
+		`vpcflow_api_requests_total{action="GetFindings",service="guardduty",status="400"} 1`,
+		`vpcflow_api_requests_total{action="ArchiveFindings",service="guardduty",status="200"} 1`} {
+		if !strings.Contains(m, want) {
+			t.Errorf("metrics lack %s:\n%s", want, grepLines(m, `service="guardduty"`))
+		}
 	}
 	p.stop(t)
 
