@@ -83,6 +83,9 @@ var actions = map[string]action{
 	"ReplaceNetworkAclAssociation":  replaceNetworkAclAssociation,
 	"CreateNetworkInterface":        createNetworkInterface,
 	"DeleteNetworkInterface":        deleteNetworkInterface,
+	"CreateRoute":                   createRoute,
+	"ReplaceRoute":                  replaceRoute,
+	"DeleteRoute":                   deleteRoute,
 	"CreateTags":                    createTags,
 	"DeleteTags":                    deleteTags,
 }

@@ -149,3 +149,68 @@ func TestServeLabNATGateway(t *testing.T) {
 	}
 	t.Logf("TCP packets per leg: %v", legs)
 }
+
+// TestServeLabRoutes: with serve --lab, awscli's delete-route,
+// create-route and replace-route change the router's routing table of the
+// private subnet of lab/testdata/natgw.yaml before the call returns: no
+// default route, the instance reaches nothing outside the VPC; the route
+// back to the NAT gateway, it does again; a route to the internet gateway
+// instead, nothing answers (the instance has no public address, and the
+// internet gateway translates only those).
+func TestServeLabRoutes(t *testing.T) {
+	if err := lab.Check(); err != nil {
+		t.Skipf("%v", err)
+	}
+	if _, err := os.Stat(awsCLI); err != nil {
+		t.Skip("awscli is not installed at /usr/bin/aws (.ci/run installs it)")
+	}
+	id := fmt.Sprintf("r%d", os.Getpid()%100000)
+	t.Cleanup(func() { lab.Down(id, nil) })
+	dir := t.TempDir()
+	p := startServeEnv(t, []string{"AWS_ACCESS_KEY_ID=" + testKeyID, "AWS_SECRET_ACCESS_KEY=" + testSecret},
+		"--data-dir", filepath.Join(dir, "data"), "--topology", "../../lab/testdata/natgw.yaml", "--lab", "--lab-id", id)
+	instance := lab.Namespace(id, "eni-0c00000000000000b2")
+	ping := func() bool {
+		return exec.Command("ip", "netns", "exec", instance, "ping", "-c", "1", "-W", "1", "192.0.2.80").Run() == nil
+	}
+	table := func() string {
+		out, _ := exec.Command("ip", "-n", lab.Namespace(id, lab.RouterName), "route", "show", "table", "101").CombinedOutput()
+		return string(out)
+	}
+	if !ping() {
+		t.Fatalf("no ping through the NAT gateway at start; table 101:\n%s", table())
+	}
+	const rtb = "rtb-0c00000000000000f3"
+	awsOK(t, p, nil, "ec2", "delete-route", "--route-table-id", rtb, "--destination-cidr-block", "0.0.0.0/0")
+	if ping() {
+		t.Errorf("ping got through without a default route; table 101:\n%s", table())
+	}
+	awsOK(t, p, nil, "ec2", "create-route", "--route-table-id", rtb, "--destination-cidr-block", "0.0.0.0/0", "--nat-gateway-id", "nat-0c00000000000000f1")
+	if !ping() {
+		t.Errorf("no ping after create-route to the NAT gateway; table 101:\n%s", table())
+	}
+	awsOK(t, p, nil, "ec2", "replace-route", "--route-table-id", rtb, "--destination-cidr-block", "0.0.0.0/0", "--gateway-id", "igw-0c00000000000000e1")
+	if got := table(); !strings.Contains(got, "default via 169.254.0.2 dev internet") {
+		t.Errorf("table 101 after replace-route to the internet gateway:\n%s", got)
+	}
+	if ping() {
+		t.Errorf("a private address got through the internet gateway")
+	}
+	_, errOut, code := aws(t, p, "ec2", "create-route", "--route-table-id", rtb, "--destination-cidr-block", "0.0.0.0/0", "--nat-gateway-id", "nat-0c00000000000000f1")
+	if code == 0 || !strings.Contains(errOut, "RouteAlreadyExists") {
+		t.Errorf("create-route of an existing destination: exit %d, %s", code, errOut)
+	}
+	var rts struct {
+		RouteTables []struct {
+			Routes []struct{ DestinationCidrBlock, GatewayId, NatGatewayId, Origin string }
+		}
+	}
+	awsOK(t, p, &rts, "ec2", "describe-route-tables", "--route-table-ids", rtb)
+	if len(rts.RouteTables) != 1 || !strings.Contains(fmt.Sprint(rts.RouteTables[0].Routes), "{0.0.0.0/0 igw-0c00000000000000e1  CreateRoute}") {
+		t.Errorf("describe-route-tables: %+v", rts)
+	}
+	if !strings.Contains(p.log(), "routes of subnet-0c0000000000000a2") {
+		t.Errorf("serve did not say it changed the routes:\n%s", p.log())
+	}
+	p.stop(t)
+}
