@@ -13,6 +13,7 @@ import (
 	"github.com/vpcflow/vpcflow/capture"
 	"github.com/vpcflow/vpcflow/detect"
 	"github.com/vpcflow/vpcflow/detect/source"
+	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/pipeline"
 	"github.com/vpcflow/vpcflow/record"
 	"github.com/vpcflow/vpcflow/sim"
@@ -24,9 +25,19 @@ import (
 // window is delivered and judged.
 func scenarioRegion(t *testing.T, dir string, dur time.Duration, names ...string) *Region {
 	t.Helper()
+	return scenarioRegionWith(t, dir, nil, dur, names...)
+}
+
+// scenarioRegionWith is scenarioRegion with the configuration changed by
+// change (nil: unchanged).
+func scenarioRegionWith(t *testing.T, dir string, change func(*Configuration), dur time.Duration, names ...string) *Region {
+	t.Helper()
 	var sc *sim.Scenario
 	cfg := DefaultConfiguration()
 	cfg.DataDir, cfg.TopologyFile = dir, "../examples/scenarios.yaml"
+	if change != nil {
+		change(&cfg)
+	}
 	cfg.Inputs = []pipeline.Input{{Name: "scenario", Open: func() (capture.Source, error) { return sc.Source(), nil }}}
 	r, err := New(cfg, Dependencies{})
 	if err != nil {
@@ -273,4 +284,92 @@ func ptr[T any](v T) *T { return &v }
 
 func mkBucket(dataDir, name string) error {
 	return os.MkdirAll(filepath.Join(dataDir, BucketsDir, name), 0o755)
+}
+
+// TestOneFlowLogPerInterface: a second flow log of the same interfaces (to
+// CloudWatch Logs) does not count their records twice. The scenario's 10
+// minutes are one window: docs/scenarios.md counts 150 connections of
+// 198.51.100.77 to the bastion's SSH, which its finding reports as 150
+// attempts with one flow log and with two.
+func TestOneFlowLogPerInterface(t *testing.T) {
+	src, err := os.ReadFile("../examples/scenarios.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	topo := filepath.Join(t.TempDir(), "two.yaml")
+	extra := `
+  - ResourceIds: [vpc-0f1e2d3c4b5a69788]
+    ResourceType: VPC
+    TrafficType: ALL
+    LogDestinationType: cloud-watch-logs
+    LogGroupName: /vpc/flows
+    MaxAggregationInterval: 60
+    LogFormat: ${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status} ${pkt-srcaddr} ${pkt-dstaddr} ${flow-direction} ${tcp-flags}
+`
+	if !strings.HasSuffix(strings.TrimRight(string(src), "\n"), "${tcp-flags}") {
+		t.Fatal("examples/scenarios.yaml no longer ends with its flow log: place the second one by hand")
+	}
+	if err := os.WriteFile(topo, append(src, extra...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines := map[int][]string{}
+	attempts := map[int]string{}
+	for _, n := range []int{1, 2} {
+		dir := t.TempDir()
+		if err := mkBucket(dir, "scenario-flow-bucket"); err != nil {
+			t.Fatal(err)
+		}
+		r := scenarioRegionWith(t, dir, func(c *Configuration) {
+			if n == 2 {
+				c.TopologyFile = topo
+			}
+		}, 10*time.Minute, "ssh-brute-force")
+		if fls, _ := r.DescribeFlowLogs(flowlog.Filter{}); len(fls) != n {
+			t.Fatalf("%d flow logs, want %d", len(fls), n)
+		}
+		fs := r.Findings(FindingFilter{Types: []string{detect.TypeSSHBruteForce}})
+		lines[n] = findingLines(fs)
+		for _, f := range fs {
+			if f.Resource.InstanceDetails.NetworkInterfaces[0].NetworkInterfaceID == "eni-0b00000000000000b" {
+				attempts[n] = f.Service.AdditionalInfo.Value
+			}
+		}
+		st := r.DetectionStats()
+		if (n == 1) != (st.OtherFlowLog == 0) {
+			t.Errorf("%d flow logs: %d records of another flow log", n, st.OtherFlowLog)
+		}
+		r.Stop()
+	}
+	if !strings.Contains(attempts[1], `"attempts":150`) || attempts[1] != attempts[2] {
+		t.Errorf("the bastion's brute force: %s with one flow log, %s with two; want 150 attempts", attempts[1], attempts[2])
+	}
+	if !slices.Equal(lines[1], lines[2]) || len(lines[1]) != 2 {
+		t.Errorf("one flow log:\n%s\ntwo:\n%s", strings.Join(lines[1], "\n"), strings.Join(lines[2], "\n"))
+	}
+}
+
+// TestHeldRecordsBound: with room for 50 held records, findings are made
+// all the same, their evidence is what fitted, and the records turned away
+// are counted.
+func TestHeldRecordsBound(t *testing.T) {
+	dir := t.TempDir()
+	if err := mkBucket(dir, "scenario-flow-bucket"); err != nil {
+		t.Fatal(err)
+	}
+	r := scenarioRegionWith(t, dir, func(c *Configuration) { c.Detect.HeldRecords = 50 }, 10*time.Minute, "ssh-brute-force")
+	st := r.DetectionStats()
+	fs := r.Findings(FindingFilter{Types: []string{detect.TypeSSHBruteForce}})
+	// The 10 minutes are judged at the end (the lateness never passes
+	// within them): the first 50 records were held, every later one
+	// turned away.
+	if len(fs) != 2 || st.EvidenceDropped != st.Engine.Judged-50 {
+		t.Fatalf("%d findings, %d records not held of %d judged; want 2 findings, all but 50 not held", len(fs), st.EvidenceDropped, st.Engine.Judged)
+	}
+	total := 0
+	for _, f := range fs {
+		total += len(f.Evidence)
+	}
+	if total > 50 {
+		t.Errorf("%d evidence records from at most 50 held", total)
+	}
 }
