@@ -41,11 +41,14 @@ func TestRuntimeInputs(t *testing.T) {
 	}
 	pair.ListenUDP(t, 0, 5000)
 	fl := liveFlowLog(t, 60) // one window: the whole test
+	// And windows of a second: after b's removal, b's end within one.
+	fast := liveFlowLog(t, 1)
+	fast.ID = "fl-fast"
 	lcfg := live.DefaultConfiguration()
 	lcfg.Interface = pair.End[0].Veth
 	rec := &recorder{}
 	cfg := DefaultConfig()
-	cfg.Topology, cfg.FlowLogs, cfg.Inputs = topo, []*flowlog.FlowLog{fl}, []Input{LiveInput(lcfg, eniA)}
+	cfg.Topology, cfg.FlowLogs, cfg.Inputs = topo, []*flowlog.FlowLog{fl, fast}, []Input{LiveInput(lcfg, eniA)}
 	p, err := New(cfg, Dependencies{Destination: func(*flowlog.FlowLog) flowlog.Destination { return rec }})
 	if err != nil {
 		t.Fatal(err)
@@ -81,9 +84,10 @@ func TestRuntimeInputs(t *testing.T) {
 		t.Errorf("an input with a longer grace: %v", err)
 	}
 	pair.SendUDP(t, 1, 40000, 5000, 7, 100)
-	if err := p.SetTopology(withoutB, []*flowlog.FlowLog{fl}); err != nil {
+	if err := p.SetTopology(withoutB, []*flowlog.FlowLog{fl, fast}); err != nil {
 		t.Fatal(err)
 	}
+	removed := time.Now().Unix()
 	if err := p.RemoveInput("b"); err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +95,7 @@ func TestRuntimeInputs(t *testing.T) {
 		t.Errorf("removing b twice: no error")
 	}
 	pair.SendUDP(t, 1, 40000, 5000, 4, 100)
-	time.Sleep(50 * time.Millisecond)
+	time.Sleep(2500 * time.Millisecond) // windows of a second close after the removal
 	sum, err := p.Stop()
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +111,22 @@ func TestRuntimeInputs(t *testing.T) {
 	}
 	if len(sum.Capture) != 2 || sum.Capture[0].Frames != 7 || sum.Capture[1].Frames != 16 {
 		t.Errorf("capture counters %+v: want b's (7 frames, kept after its removal) and a's (16)", sum.Capture)
+	}
+	// b's second windows end with the one open at its removal: no NODATA
+	// for an interface that is gone; a's go on.
+	var bLast, aLast int64
+	for _, l := range rec.get(fast.ID) {
+		f := strings.Fields(l)
+		start := mustAtoi(t, f[9])
+		if f[0] == eniB {
+			bLast = max(bLast, start)
+		} else {
+			aLast = max(aLast, start)
+		}
+	}
+	if bLast == 0 || bLast > removed || aLast <= removed {
+		t.Errorf("1 s windows: b's last starts at %d, a's at %d; b removed at %d: want b's last at or before, a's after\n%s",
+			bLast, aLast, removed, strings.Join(rec.get(fast.ID), "\n"))
 	}
 	if err := p.AddInput(inB); err != ErrStopped {
 		t.Errorf("AddInput after Stop: %v, want ErrStopped", err)
