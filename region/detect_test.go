@@ -14,6 +14,7 @@ import (
 	"github.com/vpcflow/vpcflow/detect"
 	"github.com/vpcflow/vpcflow/detect/source"
 	"github.com/vpcflow/vpcflow/flowlog"
+	"github.com/vpcflow/vpcflow/internal/clock"
 	"github.com/vpcflow/vpcflow/pipeline"
 	"github.com/vpcflow/vpcflow/record"
 	"github.com/vpcflow/vpcflow/sim"
@@ -371,5 +372,56 @@ func TestHeldRecordsBound(t *testing.T) {
 	}
 	if total > 50 {
 		t.Errorf("%d evidence records from at most 50 held", total)
+	}
+}
+
+// TestDetectionOnClock: on the clock, windows are judged as delivered
+// capture windows move time on, without any flush. The scenario's 10
+// minutes of brute force (from t0) fall in the window [t0, t0+600), which
+// is judged once a delivered window ends at t0+600 plus the 20 minutes of
+// lateness: not at t0+1799, at t0+1800.
+func TestDetectionOnClock(t *testing.T) {
+	dir := t.TempDir()
+	if err := mkBucket(dir, "scenario-flow-bucket"); err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Unix(t0, 0))
+	var sc *sim.Scenario
+	cfg := DefaultConfiguration()
+	cfg.DataDir, cfg.TopologyFile = dir, "../examples/scenarios.yaml"
+	cfg.Inputs = []pipeline.Input{{Name: "scenario", Speed: 1, Open: func() (capture.Source, error) { return sc.Source(), nil }}}
+	r, err := New(cfg, Dependencies{Clock: clk})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop()
+	topo, _ := r.Topology()
+	if sc, err = sim.NewScenario(sim.ScenarioConfig{Names: []string{"ssh-brute-force"}, Topology: topo, Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	g := &rig{dir: dir, clk: clk, r: r}
+	g.settle(t)
+	g.to(t, 1799)
+	g.windows(t, 29)
+	if fs := r.Findings(FindingFilter{}); len(fs) != 0 {
+		t.Fatalf("findings before the window's lateness passed: %q", findingLines(fs))
+	}
+	g.to(t, 1800)
+	g.windows(t, 30)
+	fs := r.Findings(FindingFilter{Types: []string{detect.TypeSSHBruteForce}})
+	if len(fs) != 2 {
+		t.Fatalf("SSH findings at t0+1800: %q, want the bastion's and the web server's", findingLines(fs))
+	}
+	created := time.Unix(t0+600, 0).UTC().Format("2006-01-02T15:04:05.000Z")
+	for _, f := range fs {
+		if f.CreatedAt != created || f.Service.Count != 1 {
+			t.Errorf("finding %s: created %s, count %d; want %s, 1", f.ID, f.CreatedAt, f.Service.Count, created)
+		}
+	}
+	if st := r.DetectionStats(); st.Settled {
+		t.Error("settled while the clock runs")
 	}
 }
