@@ -23,8 +23,11 @@
 //
 // Evidence (the records behind a finding) is not kept on the hot path: a
 // Collector takes the findings and a second look at the records (the batch
-// command reads its sources again) and keeps, per finding, the records that
-// satisfy the finding's own contribution test, capped and counted.
+// command reads its sources again; the service holds the records of the
+// windows not judged yet and, as each window is judged, collects for the
+// findings it reported, Engine.OnJudged and CollectorFor) and keeps, per
+// finding, the records that satisfy the finding's own contribution test,
+// capped and counted.
 //
 // The detectors, their thresholds and their blind spots are described in
 // docs/detections.md.
