@@ -13,6 +13,7 @@ import (
 	"github.com/vpcflow/vpcflow/filterpattern"
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/iam"
+	"github.com/vpcflow/vpcflow/insights"
 	"github.com/vpcflow/vpcflow/logstore"
 	"github.com/vpcflow/vpcflow/logsvc"
 	"github.com/vpcflow/vpcflow/metricfilter"
@@ -377,7 +378,17 @@ func (c *Console) queryResults(_ context.Context, body json.RawMessage) (any, er
 	if err != nil {
 		return nil, err
 	}
-	return res, nil
+	// Not the API's shape (insights.Result's JSON): the page needs the
+	// columns in the query's order, which the API leaves out.
+	rows := res.Rows
+	if rows == nil {
+		rows = [][]insights.Field{}
+	}
+	cols := res.Columns
+	if cols == nil {
+		cols = []string{}
+	}
+	return map[string]any{"Status": res.Status, "Columns": cols, "Rows": rows, "Statistics": res.Statistics}, nil
 }
 
 func (c *Console) stopQuery(_ context.Context, body json.RawMessage) (any, error) {

@@ -4,8 +4,10 @@
 import { lineChart, barChart, chartSeries } from "./chart.js";
 
 const main = document.getElementById("main");
+const defaultFormat = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} ${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}";
 let generation = 0; // bumped at every navigation: stale polls stop
 let identity = null;
+let pendingNotice = ""; // said once by the next page (after a create)
 
 // api calls one endpoint; a 401 sends the page to sign-in.
 async function api(name, body = {}) {
@@ -185,17 +187,19 @@ async function pageNetwork() {
 // ---- flow logs ----
 
 async function pageFlowLogs(notice) {
+  notice = notice || pendingNotice;
+  pendingNotice = "";
   const fl = await api("flowlogs");
   const err = el("div");
   const rows = fl.flowLogs.map((f) => el("tr", {},
     el("td", {}, el("input", { type: "checkbox", name: "flowlog", value: f.id, "aria-label": "select " + f.id })),
-    el("td", { class: "mono" }, f.id), el("td", { class: "mono" }, f.resourceId), el("td", {}, f.trafficType),
+    el("td", { class: "mono nowrap" }, f.id), el("td", { class: "mono nowrap" }, f.resourceId), el("td", {}, f.trafficType),
     el("td", {}, f.destinationType),
     el("td", { class: "mono" }, f.destinationType === "cloud-watch-logs"
       ? el("a", { href: "#/logs/" + encodeURIComponent(f.logGroupName) }, f.logGroupName) : f.destination),
     el("td", { class: "num" }, f.maxAggregationInterval + " s"),
     el("td", {}, badge(f.status), " ", badge(f.deliverLogsStatus), f.deliverLogsErrorMessage ? " " + f.deliverLogsErrorMessage : ""),
-    el("td", { class: "mono" }, f.logFormat)));
+    el("td", { class: "mono" }, f.logFormat === defaultFormat ? el("span", { class: "muted" }, "default") : f.logFormat)));
   const del = el("button", { type: "button", onclick: async () => {
     const ids = [...main.querySelectorAll("input[name=flowlog]:checked")].map((c) => c.value);
     if (ids.length === 0) { err.replaceChildren(errorBox("Select the flow logs to delete.")); return; }
@@ -300,8 +304,8 @@ async function pageCreateFlowLog() {
         err.replaceChildren(errorBox(out.unsuccessful.map((u) => `${u.ResourceId}: ${u.Message} (${u.Code})`).join("\n")));
         if (!out.flowLogIds.length) return;
       }
+      pendingNotice = `Created ${out.flowLogIds.join(", ")}. Records arrive at the end of the next capture window.`;
       location.hash = "#/flowlogs";
-      await pageFlowLogs(`Created ${out.flowLogIds.join(", ")}. Records arrive at the end of the next capture window.`);
     } catch (e) { err.replaceChildren(errorBox(e)); }
   } },
     el("h1", {}, "Create flow log"),
@@ -425,7 +429,7 @@ async function pageEvents(group, stream) {
   render(
     el("h1", {}, el("a", { href: "#/logs/" + encodeURIComponent(group) }, group), " / ", el("span", { class: "mono" }, stream === "*" ? "all streams" : stream)),
     el("form", { class: "actions", onsubmit: (ev) => { ev.preventDefault(); search(); } },
-      el("label", { for: "pattern", class: "inline" }, "Filter pattern"), pattern, el("button", { type: "submit", class: "primary" }, "Search"), tailBtn, status),
+      el("label", { for: "pattern", class: "inline" }, "Filter pattern"), pattern, el("button", { type: "submit", class: "primary", id: "search" }, "Search"), tailBtn, status),
     el("p", { class: "help" }, 'Filter patterns as in CloudWatch Logs: a term ("REJECT"), or space-delimited fields such as [version, account, eni, src, dst, srcport, dstport=22, protocol, packets, bytes, start, end, action="REJECT", status].'),
     err,
     el("div", { class: "scroll" }, el("table", {}, el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "Timestamp"), el("th", { scope: "col" }, "Message"))), body)),
