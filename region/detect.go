@@ -297,7 +297,7 @@ func (d *detection) judged(start, end int64, reported []*detect.Finding) {
 		s := d.byID[f.ID]
 		switch {
 		case s == nil:
-			s = &storedFinding{Finding: *f, LastWindow: start}
+			s = &storedFinding{Finding: detached(f), LastWindow: start}
 			s.Finding.Evidence, s.Finding.EvidenceOmitted = nil, 0
 			s.Finding.Service.Count = 1
 			d.byID[f.ID] = s
@@ -365,7 +365,7 @@ func (d *detection) enrich(f *detect.Finding) {
 // archived, evidence).
 func (s *storedFinding) update(f *detect.Finding, start int64) {
 	old := s.Finding
-	s.Finding = *f
+	s.Finding = detached(f)
 	n := &s.Finding
 	n.CreatedAt = old.CreatedAt
 	n.Service.Count = old.Service.Count + 1
@@ -376,6 +376,21 @@ func (s *storedFinding) update(f *detect.Finding, start int64) {
 	n.Severity = max(old.Severity, f.Severity)
 	n.Evidence, n.EvidenceOmitted = old.Evidence, old.EvidenceOmitted
 	s.LastWindow = start
+}
+
+// detached returns a deep copy of the engine's finding: the engine goes on
+// changing its own (the action's Blocked, probe details) while the API
+// and the console read the stored one without the engine's lock.
+func detached(f *detect.Finding) detect.Finding {
+	var c detect.Finding
+	b, err := json.Marshal(f)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil { // plain data: cannot fail; a shallow copy is next best
+		return *f
+	}
+	return c
 }
 
 // addEvidence appends a later window's evidence: its records all start
