@@ -455,7 +455,14 @@ func checkIDs(ids *[]string) ([]string, error) {
 			return nil, badRequest("findingIds[%d]: want 1 to %d characters, got %d", i, maxIDLength, len(id))
 		}
 	}
-	return slices.Compact(slices.Clone(*ids)), nil
+	// An id given twice names one finding, answered once.
+	out := make([]string, 0, len(*ids))
+	for _, id := range *ids {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out, nil
 }
 
 // wireFinding is a finding as GuardDuty's wire has it: the members of

@@ -130,10 +130,10 @@ func TestGuardDutyAPI(t *testing.T) {
 	if code != 200 || len(sshIDs) != 2 || doc["nextToken"] != nil {
 		t.Fatalf("ListFindings by type: %d %v, want two ids", code, doc)
 	}
-	code, _, doc = c.do("POST", base+"/get", `{"findingIds":["`+sshIDs[0]+`","`+sshIDs[1]+`","`+other+`"]}`)
+	code, _, doc = c.do("POST", base+"/get", `{"findingIds":["`+sshIDs[0]+`","`+sshIDs[1]+`","`+other+`","`+sshIDs[0]+`"]}`)
 	findings := doc["findings"].([]any)
 	if code != 200 || len(findings) != 2 {
-		t.Fatalf("GetFindings: %d, %d findings, want the 2 known (the unknown id left out)", code, len(findings))
+		t.Fatalf("GetFindings: %d, %d findings, want the 2 known once each (the unknown id left out)", code, len(findings))
 	}
 	var enis []string
 	for _, x := range findings {
