@@ -320,9 +320,15 @@ func TestEndpoints(t *testing.T) {
 		t.Errorf("after delete: %d flow logs, want 1", len(list.FlowLogs))
 	}
 	var f struct {
-		Enabled bool
+		Enabled  bool
+		Findings []any
 	}
-	if call(t, srv, ck, "findings", struct{}{}, &f); f.Enabled {
-		t.Errorf("findings: enabled without detections")
+	// Detection is on by default; no packet has flowed, so nothing is found.
+	if call(t, srv, ck, "findings", struct{}{}, &f); !f.Enabled || len(f.Findings) != 0 {
+		t.Errorf("findings: %+v, want enabled and none", f)
+	}
+	if got := call(t, srv, ck, "archiveFindings", map[string]any{"ids": []string{"0123abcd"}, "archived": true}, &e); got != 400 ||
+		!strings.Contains(e.Error.Message, "no finding [0123abcd]") {
+		t.Errorf("archiving an unknown finding: %d %+v", got, e.Error)
 	}
 }

@@ -60,7 +60,7 @@ function table(headers, rows, opts = {}) {
 function empty(text, ...more) { return el("div", { class: "empty", role: "status" }, text, ...more); }
 function errorBox(e) { return el("div", { class: "error", role: "alert" }, e.message || String(e)); }
 function badge(state) {
-  const cls = { OK: "ok", ACTIVE: "ok", SUCCESS: "ok", ALARM: "bad", FAILED: "bad", INSUFFICIENT_DATA: "warn" }[state] || "";
+  const cls = { OK: "ok", ACTIVE: "ok", SUCCESS: "ok", ALARM: "bad", FAILED: "bad", HIGH: "bad", INSUFFICIENT_DATA: "warn", MEDIUM: "warn" }[state] || "";
   return el("span", { class: "badge " + cls }, state || "—");
 }
 function fmtTime(ms) {
@@ -643,15 +643,30 @@ async function pageAlarms() {
 
 // ---- findings ----
 
-async function pageFindings() {
-  const f = await api("findings");
+async function pageFindings(params) {
+  const gen = generation;
+  const archived = params.get("archived") === "1";
+  const f = await api("findings", { archived });
   if (!f.enabled) {
     render(el("h1", {}, "Findings"), empty("Detections are not enabled in this service: no findings to show."));
     return;
   }
-  render(el("h1", {}, "Findings"), f.findings.length === 0 ? empty("No findings.") :
-    table(["Severity", "Type", "Resource", "Title", "Last seen"], f.findings.map((x) => el("tr", {},
-      el("td", {}, x.Severity), el("td", { class: "mono" }, x.Type), el("td", { class: "mono" }, x.Resource || ""), el("td", {}, x.Title || ""), el("td", {}, x.UpdatedAt || "")))));
+  const err = el("div");
+  const sev = (s) => badge(s >= 7 ? "HIGH" : s >= 4 ? "MEDIUM" : "LOW");
+  const act = el("button", { type: "button", onclick: async () => {
+    const ids = [...main.querySelectorAll("input[name=finding]:checked")].map((c) => c.value);
+    if (!ids.length) { err.replaceChildren(errorBox("Select the findings first.")); return; }
+    try { await api("archiveFindings", { ids, archived: !archived }); if (gen === generation) await pageFindings(params); } catch (e) { err.replaceChildren(errorBox(e)); }
+  } }, archived ? "Unarchive selected" : "Archive selected");
+  render(el("h1", {}, "Findings"),
+    el("p", { class: "muted" }, `Threats detected in the delivered records (detector ${f.detectorId}), as the GuardDuty API lists them. `,
+      archived ? el("a", { href: "#/findings" }, "Show current") : el("a", { href: "#/findings?archived=1" }, "Show archived")),
+    f.findings.length ? el("div", { class: "actions" }, act) : "", err,
+    f.findings.length === 0 ? empty(archived ? "No archived findings." : "No findings: nothing suspicious in the records so far.") :
+      table(["", "Severity", "Type", "Interface", "Title", "Windows", "Last seen"], f.findings.map((x) => el("tr", {},
+        el("td", {}, el("input", { type: "checkbox", name: "finding", value: x.id, "aria-label": "select " + x.id })),
+        el("td", {}, sev(x.severity), " ", x.severity), el("td", { class: "mono" }, x.type), el("td", { class: "mono nowrap" }, x.interface),
+        el("td", { title: x.description }, x.title), el("td", { class: "num" }, x.count), el("td", { class: "nowrap" }, x.lastSeen)))));
 }
 
 // ---- router ----
@@ -669,7 +684,7 @@ const routes = [
   [/^#\/sql$/, pageSQL],
   [/^#\/dashboards$/, (_, __, p) => pageDashboards(p)],
   [/^#\/alarms$/, pageAlarms],
-  [/^#\/findings$/, pageFindings],
+  [/^#\/findings$/, (_, __, p) => pageFindings(p)],
 ];
 
 async function route() {
