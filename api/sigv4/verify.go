@@ -448,7 +448,7 @@ func payloadHash(r *http.Request, body []byte, a auth) (string, *Error) {
 		// checked by the S3 handler.
 		return vs[0], nil
 	case s3 && strings.HasPrefix(vs[0], "STREAMING-"):
-		return fail(KindMalformed, "Chunked (STREAMING-*) payload signing is not supported; send the whole body with its SHA-256 or UNSIGNED-PAYLOAD.")
+		return fail(KindMalformed, "Chunks signed one by one (STREAMING-AWS4-HMAC-SHA256-PAYLOAD...) are not supported; send the whole body with its SHA-256, UNSIGNED-PAYLOAD or STREAMING-UNSIGNED-PAYLOAD-TRAILER.")
 	case vs[0] != actual:
 		return fail(KindPayloadHash, "The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
