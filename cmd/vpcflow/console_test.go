@@ -242,6 +242,15 @@ func TestConsoleBrowser(t *testing.T) {
 	waitFor("the alarm in ALARM", fmt.Sprintf(`document.querySelector('tr[data-alarm=%q][data-state="ALARM"]')`, alarm), 60*time.Second)
 	shot("alarms")
 
+	// Detections judge 10-minute windows of event time: the brute force
+	// is no finding yet, and the page says that detection is on.
+	step("findings", chromedp.Navigate(base+"/console/#/findings"))
+	waitFor("the findings page", `document.querySelector("main .empty") && document.querySelector("main .empty").textContent.startsWith("No findings: nothing suspicious")`, 10*time.Second)
+
+	step("overview", chromedp.Navigate(base+"/console/#/"))
+	waitFor("the overview's counters", `document.querySelectorAll(".card").length === 6`, 10*time.Second)
+	shot("overview")
+
 	step("dashboards", chromedp.Navigate(base+"/console/#/dashboards?group="+url.QueryEscape(group)))
 	waitFor("dashboard charts", `document.querySelectorAll("main svg.chart").length >= 3`, 30*time.Second)
 	shot("dashboards")

@@ -86,7 +86,9 @@ export function lineChart(series) {
   }
   for (let i = 0; i <= 4; i++) {
     const t = x0 + ((x1 - x0) * i) / 4;
-    s.append(svg("text", { x: X(t), y: H - 8, "text-anchor": "middle" }, new Date(t).toISOString().slice(11, 16)));
+    // Minutes, or seconds too when the ticks are less than a minute apart.
+    const label = new Date(t).toISOString().slice(11, (x1 - x0) / 4 < 60000 ? 19 : 16);
+    s.append(svg("text", { x: X(t), y: H - 8, "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle" }, label));
   }
   s.append(svg("line", { x1: L, x2: L, y1: T, y2: H - B, class: "axis" }), svg("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, class: "axis" }));
   series.forEach((ser, i) => {
