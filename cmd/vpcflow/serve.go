@@ -105,8 +105,9 @@ Sources:
 The service listens on --listen for HTTP: GET /healthz (JSON status), GET
 /metrics (Prometheus), and the AWS APIs for awscli and the SDKs with
 --endpoint-url: EC2 (flow logs, the VPC's resources), IAM (roles), CloudWatch
-Logs (the delivered events, Insights queries), S3 (the delivered objects,
-read-only; buckets are made and emptied with mb, rm and rb) and GuardDuty
+Logs (the delivered events, Insights queries), S3 (the delivered objects;
+buckets are made and emptied with mb, rm and rb; objects uploaded from other
+machines with cp, put-object and multipart uploads) and GuardDuty
 (findings of the threats detected in the records as they are delivered, as
 'vpcflow detect' finds them; kept in DATA_DIR/findings.db).
 Requests are signed (SigV4) with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY from
