@@ -163,13 +163,15 @@ async function pageNetwork() {
       el("td", { class: "mono" }, s.SubnetId), el("td", {}, tagName(s.Tags)), el("td", { class: "mono" }, s.VpcId),
       el("td", { class: "mono" }, s.CidrBlock || ""), el("td", {}, s.AvailabilityZone || ""), el("td", { class: "mono" }, aclOf.get(s.SubnetId) || "")))),
     el("h2", {}, "Network interfaces"),
-    table(["ENI", "Description", "Subnet", "Private IP", "Public IP", "Security groups"], (n.NetworkInterfaces || []).map((e) => el("tr", {},
+    table(["ENI", "Description", "Subnet", "Private IP", "Public IP", "Security groups", "Network ACL"], (n.NetworkInterfaces || []).map((e) => el("tr", {},
       el("td", { class: "mono" }, e.NetworkInterfaceId), el("td", {}, e.Description || tagName(e.TagSet)), el("td", { class: "mono" }, e.SubnetId),
       el("td", { class: "mono" }, e.PrivateIpAddress || ""), el("td", { class: "mono" }, (e.Association && e.Association.PublicIp) || ""),
-      el("td", {}, (e.Groups || []).map((g) => el("div", {}, el("span", { class: "mono" }, g.GroupId), " ", (sgs.get(g.GroupId) || {}).GroupName || "")))))),
+      el("td", {}, (e.Groups || []).map((g) => el("div", {}, el("span", { class: "mono" }, g.GroupId), " ", (sgs.get(g.GroupId) || {}).GroupName || ""))),
+      el("td", { class: "mono" }, aclOf.get(e.SubnetId) || "")))),
     el("h2", {}, "Security groups"),
     ...(n.SecurityGroups || []).map((g) => el("details", { class: "panel" },
-      el("summary", {}, el("span", { class: "mono" }, g.GroupId), ` ${g.GroupName} — ${g.Description || ""}`),
+      el("summary", {}, el("span", { class: "mono" }, g.GroupId), ` ${g.GroupName}`, g.Description ? ` — ${g.Description}` : "",
+        el("span", { class: "muted" }, ` (${(g.IpPermissions || []).length} inbound, ${(g.IpPermissionsEgress || []).length} outbound permissions)`)),
       el("div", { class: "grid2" },
         el("div", {}, el("strong", {}, "Inbound"), el("ul", {}, (g.IpPermissions || []).map((p) => el("li", { class: "mono" }, ruleText(p))))),
         el("div", {}, el("strong", {}, "Outbound"), el("ul", {}, (g.IpPermissionsEgress || []).map((p) => el("li", { class: "mono" }, ruleText(p)))))))),
@@ -199,7 +201,7 @@ async function pageFlowLogs(notice) {
       ? el("a", { href: "#/logs/" + encodeURIComponent(f.logGroupName) }, f.logGroupName) : f.destination),
     el("td", { class: "num" }, f.maxAggregationInterval + " s"),
     el("td", {}, badge(f.status), " ", badge(f.deliverLogsStatus), f.deliverLogsErrorMessage ? " " + f.deliverLogsErrorMessage : ""),
-    el("td", { class: "mono" }, f.logFormat === defaultFormat ? el("span", { class: "muted" }, "default") : f.logFormat)));
+    el("td", { class: "mono msg" }, f.logFormat === defaultFormat ? el("span", { class: "muted" }, "default") : f.logFormat)));
   const del = el("button", { type: "button", onclick: async () => {
     const ids = [...main.querySelectorAll("input[name=flowlog]:checked")].map((c) => c.value);
     if (ids.length === 0) { err.replaceChildren(errorBox("Select the flow logs to delete.")); return; }
