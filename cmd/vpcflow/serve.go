@@ -103,7 +103,8 @@ Sources:
                      that is already up: 'vpcflow lab down --lab-id ID')
 
 The service listens on --listen for HTTP: GET /healthz (JSON status), GET
-/metrics (Prometheus), and the AWS APIs for awscli and the SDKs with
+/metrics (Prometheus), the console for browsers at / (sign in with the key
+below; docs/console.md), and the AWS APIs for awscli and the SDKs with
 --endpoint-url: EC2 (flow logs, the VPC's resources), IAM (roles), CloudWatch
 Logs (the delivered events, Insights queries), S3 (the delivered objects;
 buckets are made and emptied with mb, rm and rb; objects uploaded from other
