@@ -75,6 +75,7 @@ type Console struct {
 	metrics  *consoleMetrics
 	mu       sync.Mutex
 	sessions map[string]session // by cookie value
+	sqlSlots chan struct{}      // SQL queries running
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -120,7 +121,7 @@ func New(cfg Configuration, deps Dependencies) (*Console, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Console{cfg: cfg, deps: deps, files: files, metrics: m, sessions: map[string]session{},
-		ctx: ctx, cancel: cancel}, nil
+		sqlSlots: make(chan struct{}, sqlAtOnce), ctx: ctx, cancel: cancel}, nil
 }
 
 // Start does nothing: the console serves from the HTTP front's server.

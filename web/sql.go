@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"net/http"
 	"path"
 	"strconv"
 	"strings"
@@ -19,6 +20,9 @@ const maxSQLRows = 1000
 
 // sqlTimeout bounds one SQL query.
 const sqlTimeout = 2 * time.Minute
+
+// sqlAtOnce bounds the SQL queries running at once.
+const sqlAtOnce = 2
 
 // sql runs a query over the objects of a bucket (or of a prefix in it),
 // the table vpcflow sql opens, and returns the first rows.
@@ -47,6 +51,14 @@ func (c *Console) sql(ctx context.Context, body json.RawMessage) (any, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, sqlTimeout)
 	defer cancel()
+	// Each query opens its own DuckDB over the objects: a few at a time,
+	// the others wait their turn (or their timeout).
+	select {
+	case c.sqlSlots <- struct{}{}:
+		defer func() { <-c.sqlSlots }()
+	case <-ctx.Done():
+		return nil, &apiError{Status: http.StatusServiceUnavailable, Code: "Busy", Message: "other SQL queries are running: try again"}
+	}
 	tb, err := vsql.Open(ctx, dir, vsql.Options{})
 	if err != nil {
 		return nil, badRequest("%v", err)
