@@ -1,6 +1,7 @@
 package objsink
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -84,4 +85,18 @@ func checkBucket(b string) error {
 		return fmt.Errorf("bucket %q: want no \"..\"", b)
 	}
 	return nil
+}
+
+// Open is the sink of a destination as a command's flags give it: a
+// directory (created as needed), or an S3 bucket reached with o (o is
+// ignored for a directory).
+func Open(ctx context.Context, dest string, o S3Options) (Sink, error) {
+	d, err := Parse(dest)
+	if err != nil {
+		return nil, err
+	}
+	if !d.IsS3() {
+		return Dir(d.Dir), nil
+	}
+	return NewS3(ctx, d, o)
 }

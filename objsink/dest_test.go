@@ -1,6 +1,7 @@
 package objsink
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -73,4 +74,25 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) = %+v; its String %q parses to %+v, %v", s, d, d.String(), again, err)
 		}
 	})
+}
+
+func TestOpen(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIAOPEN")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	dir := t.TempDir() + "/out"
+	s, err := Open(context.Background(), dir+"/", S3Options{})
+	if d, ok := s.(Dir); err != nil || !ok || string(d) != dir {
+		t.Errorf("Open(%q) = %#v, %v", dir+"/", s, err)
+	}
+	s, err = Open(context.Background(), "s3://flowlogs-bucket/site-a", S3Options{Endpoint: "http://127.0.0.1:1", PathStyle: true})
+	if err != nil || s.String() != "s3://flowlogs-bucket/site-a/" {
+		t.Errorf("Open(s3://flowlogs-bucket/site-a) = %v, %v", s, err)
+	}
+	if _, err := Open(context.Background(), "s3://Bad_Bucket", S3Options{}); err == nil || !strings.Contains(err.Error(), "Bad_Bucket") {
+		t.Errorf("Open(s3://Bad_Bucket): %v", err)
+	}
+	if _, err := Open(context.Background(), "s3://bucket-x", S3Options{PartSize: 1 << 20}); err == nil || !strings.Contains(err.Error(), "at least 5242880") {
+		t.Errorf("a 1 MiB part size: %v", err)
+	}
 }

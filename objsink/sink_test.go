@@ -308,3 +308,54 @@ func TestNoSpoolFails(t *testing.T) {
 		t.Errorf("stats %+v", st)
 	}
 }
+
+// Puts from many goroutines at once, half into a store that refuses them
+// (spooled) and half taken: each object once, in the sink or the spool,
+// and the counts add up.
+func TestConcurrentPuts(t *testing.T) {
+	dir := objsink.Dir(filepath.Join(t.TempDir(), "bucket"))
+	spool := t.TempDir()
+	w := newWriter(t, flaky{dir}, spool)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 25 {
+				key := fmt.Sprintf("g%d/%d", g, i)
+				if i%2 == 1 {
+					key = "refused/" + key
+				}
+				if err := w.Put(ctx, key, strings.NewReader(key), int64(len(key))); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	st := w.Stats()
+	if st.Put != 8*13 || st.Spooled != 8*12 || st.Pending != 8*12 || st.Failed != 0 {
+		t.Errorf("stats %+v", st)
+	}
+	if ents, _ := os.ReadDir(spool); len(ents) != 8*12 {
+		t.Errorf("%d files in the spool", len(ents))
+	}
+	for g := range 8 {
+		for i := 0; i < 25; i += 2 {
+			key := fmt.Sprintf("g%d/%d", g, i)
+			if b, err := os.ReadFile(filepath.Join(string(dir), key)); err != nil || string(b) != key {
+				t.Errorf("%s: %q %v", key, b, err)
+			}
+		}
+	}
+}
+
+// flaky refuses the keys under refused/.
+type flaky struct{ objsink.Dir }
+
+func (f flaky) Put(ctx context.Context, key string, body io.ReaderAt, size int64) error {
+	if strings.HasPrefix(key, "refused/") {
+		return fmt.Errorf("refused %s", key)
+	}
+	return f.Dir.Put(ctx, key, body, size)
+}
