@@ -55,6 +55,11 @@ type Config struct {
 	// MaxWait bounds how long a paced pipeline sleeps between two looks
 	// at its inputs and the clock (default 1 s).
 	MaxWait time.Duration
+	// LiveGrace is the grace of live inputs that may join while the
+	// pipeline runs (AddInput): windows close at least that long after
+	// their end, as with such an input from the start, even when none is
+	// there yet.
+	LiveGrace time.Duration
 }
 
 // DefaultConfig returns a configuration with the aggregator's and the
@@ -228,6 +233,13 @@ func New(cfg Config, deps Dependencies) (*Pipeline, error) {
 		// On the clock the capture observes all the time: an idle
 		// interface gets its NODATA however long it stays idle.
 		cfg.Flow.CaptureGap = 0
+	}
+	if cfg.LiveGrace < 0 {
+		return nil, fmt.Errorf("pipeline: LiveGrace %v: want 0 or more", cfg.LiveGrace)
+	}
+	if cfg.LiveGrace > 0 {
+		p.grace = cfg.LiveGrace
+		cfg.Flow.HoldNext = true
 	}
 	for _, in := range cfg.Inputs {
 		if in.Grace < 0 {

@@ -132,3 +132,52 @@ func TestRuntimeInputs(t *testing.T) {
 		t.Errorf("AddInput after Stop: %v, want ErrStopped", err)
 	}
 }
+
+// TestRuntimeInputsFromNone: a pipeline started without inputs takes a
+// live one while running when Config.LiveGrace says how late its frames
+// may come; without it, the input is refused (its windows would close
+// before its frames are in).
+func TestRuntimeInputsFromNone(t *testing.T) {
+	pair := netnstest.NewPair(t, liveMACs, liveIPs, 24)
+	topo, err := topology.Load("testdata/live.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair.ListenUDP(t, 0, 5000)
+	fl := liveFlowLog(t, 60)
+	lcfg := live.DefaultConfiguration()
+	lcfg.Interface = pair.End[0].Veth
+	for _, grace := range []time.Duration{0, lcfg.Grace()} {
+		rec := &recorder{}
+		cfg := DefaultConfig()
+		cfg.Topology, cfg.FlowLogs, cfg.LiveGrace = topo, []*flowlog.FlowLog{fl}, grace
+		p, err := New(cfg, Dependencies{Destination: func(*flowlog.FlowLog) flowlog.Destination { return rec }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		err = pair.Do(0, func() error { return p.AddInput(LiveInput(lcfg, eniA)) })
+		if grace == 0 {
+			if err == nil || !strings.Contains(err.Error(), "grace") {
+				t.Errorf("no LiveGrace: AddInput %v, want an error about the grace", err)
+			}
+			p.Stop()
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		pair.SendUDP(t, 1, 40000, 5000, 9, 100)
+		time.Sleep(50 * time.Millisecond)
+		if _, err := p.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		sums, _ := sumRecords(t, rec.get(fl.ID))
+		want := map[string][2]int{eniA + " ingress 10.9.0.11 10.9.0.10 40000 5000 17 ACCEPT OK": {9, 9 * 128}}
+		if !maps.Equal(sums, want) {
+			t.Errorf("records %v, want %v", sums, want)
+		}
+	}
+}

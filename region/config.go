@@ -47,6 +47,10 @@ type Configuration struct {
 	// of package sim); they run on packet time or on the clock by their
 	// Speed, like a replay.
 	Inputs []pipeline.Input
+	// LiveGrace is the grace of live sources added while the service runs
+	// (vpcflow serve --lab captures interfaces the EC2 API creates): see
+	// pipeline.Config.LiveGrace.
+	LiveGrace time.Duration
 	// Owner describes this process for whoever else tries to open the data
 	// dir ("vpcflow serve (PID 1234, listening on 127.0.0.1:4566)"), and
 	// Endpoint is the URL of its API.

@@ -176,7 +176,7 @@ func (r *Region) open(file *topologyFile) error {
 	}
 	r.pipe, err = pipeline.New(pipeline.Config{
 		Topology: r.topo, Interface: iface, LocalPrefixes: cfg.LocalPrefixes,
-		FlowLogs: r.deliverable(), Inputs: inputs, Flow: cfg.Flow, Policy: cfg.Policy,
+		FlowLogs: r.deliverable(), Inputs: inputs, Flow: cfg.Flow, Policy: cfg.Policy, LiveGrace: cfg.LiveGrace,
 	}, pipeline.Dependencies{
 		Clock:       r.deps.Clock,
 		Destination: func(*flowlog.FlowLog) flowlog.Destination { return r.det },

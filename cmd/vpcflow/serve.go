@@ -257,6 +257,11 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 			return &exitError{code: 1, msg: "--lab: " + err.Error()}
 		}
 		served = &servedLab{id: f.labID, base: f.liveFlags, log: stderr}
+		if lc, err := liveBase(&f.liveFlags); err == nil {
+			// Interfaces the EC2 API creates are captured too, even in a
+			// lab that starts without any.
+			cfg.LiveGrace = lc.Grace()
+		}
 		deps.NetworkInputs, deps.NetworkChanged = served.inputs, served.changed
 	} else if cmd.Flags().Changed("lab-id") {
 		return usageErrorf("--lab-id needs --lab")

@@ -277,6 +277,75 @@ func TestServeLabInterfaces(t *testing.T) {
 	}
 }
 
+// TestServeLabFromNoInterface: serve --lab over a VPC without any
+// interface, then two made by create-network-interface: one pings the
+// other, and both interfaces' records hold the echoes (the captures added
+// to a pipeline that started with none).
+func TestServeLabFromNoInterface(t *testing.T) {
+	if err := lab.Check(); err != nil {
+		t.Skipf("%v", err)
+	}
+	if _, err := os.Stat(awsCLI); err != nil {
+		t.Skip("awscli is not installed at /usr/bin/aws (.ci/run installs it)")
+	}
+	id := fmt.Sprintf("e%d", os.Getpid()%100000)
+	t.Cleanup(func() { lab.Down(id, nil) })
+	dir := t.TempDir()
+	src, err := os.ReadFile(labPing)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(src), "NetworkInterfaces:")
+	j := strings.Index(string(src), "SecurityGroups:")
+	empty := string(src[:i]) + string(src[j:]) + `FlowLogs:
+  - ResourceIds: [vpc-0a1b2c3d4e5f60001]
+    ResourceType: VPC
+    TrafficType: ALL
+    LogDestinationType: s3
+    LogDestination: arn:aws:s3:::flows
+    MaxAggregationInterval: 60
+`
+	topo := filepath.Join(dir, "empty.yaml")
+	if err := os.WriteFile(topo, []byte(empty), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	makeBucket(t, data, "flows")
+	p := startServeEnv(t, []string{"AWS_ACCESS_KEY_ID=" + testKeyID, "AWS_SECRET_ACCESS_KEY=" + testSecret},
+		"--data-dir", data, "--topology", topo, "--lab", "--lab-id", id)
+	awsOK(t, p, nil, "ec2", "authorize-security-group-egress", "--group-id", "sg-0a1b2c3d4e5f60003",
+		"--protocol", "icmp", "--port", "-1", "--cidr", "10.1.0.0/16")
+	var enis []string
+	for _, ip := range []string{"10.1.2.20", "10.1.2.21"} {
+		var created struct {
+			NetworkInterface struct{ NetworkInterfaceId string }
+		}
+		awsOK(t, p, &created, "ec2", "create-network-interface", "--subnet-id", "subnet-0a1b2c3d4e5f60002",
+			"--private-ip-address", ip, "--groups", "sg-0a1b2c3d4e5f60003")
+		enis = append(enis, created.NetworkInterface.NetworkInterfaceId)
+	}
+	if out, err := exec.Command("ip", "netns", "exec", lab.Namespace(id, enis[0]), "ping", "-c", "3", "-i", "0.2", "-W", "1", "10.1.2.21").CombinedOutput(); err != nil {
+		t.Fatalf("ping 10.1.2.21 from %s: %v\n%s\nserve: %s", enis[0], err, out, p.log())
+	}
+	p.stop(t)
+	if strings.Contains(p.log(), "not captured") {
+		t.Errorf("serve did not capture a new interface:\n%s", p.log())
+	}
+	got := map[string]int{}
+	for _, r := range s3Records(t, filepath.Join(data, "buckets", "flows")) {
+		if len(r) == 14 && r[13] == "OK" && r[7] == "1" {
+			got[strings.Join([]string{r[2], r[3], r[4], r[12]}, " ")] += atoi(t, r[8])
+		}
+	}
+	want := map[string]int{
+		enis[0] + " 10.1.2.20 10.1.2.21 ACCEPT": 3, enis[0] + " 10.1.2.21 10.1.2.20 ACCEPT": 3,
+		enis[1] + " 10.1.2.20 10.1.2.21 ACCEPT": 3, enis[1] + " 10.1.2.21 10.1.2.20 ACCEPT": 3,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("ICMP records (packets): %v\nwant %v\nserve: %s", got, want, p.log())
+	}
+}
+
 func atoi(t *testing.T, s string) int {
 	t.Helper()
 	n, err := strconv.Atoi(s)
