@@ -1,6 +1,7 @@
 package netstate
 
 import (
+	"errors"
 	"net/netip"
 	"strings"
 	"testing"
@@ -82,3 +83,56 @@ func TestRoutes(t *testing.T) {
 }
 
 func errOf(_ int, err error) error { return err }
+
+// FuzzRoutes: route calls with any destination and target never panic:
+// they succeed (commit has checked that topology accepts the network) or
+// fail with an *Error naming a code.
+func FuzzRoutes(f *testing.F) {
+	for _, s := range [][3]string{
+		{"198.51.100.0/24", "GatewayId", "igw-0a1b2c3d4e5f60001"},
+		{"2001:db8::/32", "GatewayId", "igw-0a1b2c3d4e5f60001"},
+		{"0.0.0.0/0", "NatGatewayId", "nat-0a1b2c3d4e5f60001"},
+		{"10.0.0.0/16", "GatewayId", "local"},
+		{"10.9.9.9/33", "NetworkInterfaceId", "eni-0c00000000000000c"},
+		{"", "TransitGatewayId", "tgw-1"},
+		{"1.2.3.4", "InstanceId", ""},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	s, _ := newStore(f)
+	if err := s.Seed("topology.yaml", exampleFile(f)); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, dst, target, id string) {
+		r := RouteSpec{RouteTableId: "rtb-0a1b2c3d4e5f60002"}
+		if strings.Contains(dst, ":") {
+			r.DestinationIpv6CidrBlock = dst
+		} else {
+			r.DestinationCidrBlock = dst
+		}
+		switch target {
+		case "GatewayId":
+			r.GatewayId = id
+		case "NatGatewayId":
+			r.NatGatewayId = id
+		case "NetworkInterfaceId":
+			r.NetworkInterfaceId = id
+		default:
+			r.TransitGatewayId = id
+		}
+		for _, call := range []func(RouteSpec) (int, error){s.CreateRoute, s.ReplaceRoute} {
+			if _, err := call(r); err != nil {
+				var e *Error
+				if !errors.As(err, &e) || e.Code == "" {
+					t.Fatalf("%+v: error %T %v, want an *Error", r, err, err)
+				}
+			}
+		}
+		if _, err := s.DeleteRoute(r.RouteTableId, r.DestinationCidrBlock, r.DestinationIpv6CidrBlock); err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("delete %+v: error %T %v", r, err, err)
+			}
+		}
+	})
+}
