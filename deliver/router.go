@@ -30,6 +30,16 @@ type Router struct {
 	// false: they convert captures, and the directory they are given is
 	// their output, made as needed.
 	ExistingBuckets bool
+	// BucketStore, when set, is where the S3 objects of a bucket go
+	// (by key, as under BucketRoot) instead of BucketRoot's directory:
+	// the objects are encoded under StagingDir, then put. The command's
+	// flags choose it (`--out s3://...`); it may return the same store for
+	// every bucket.
+	BucketStore func(bucket string) ObjectStore
+	StagingDir  string
+	// Records, when set, also receives every record delivered, as its
+	// text line (`--publish`).
+	Records RecordSink
 	// Logs is the log store for cloud-watch-logs flow logs; nil refuses them.
 	Logs LogIngester
 	// EveryWindow finishes a flow log's S3 objects at every closed window
@@ -39,6 +49,7 @@ type Router struct {
 	EveryWindow bool
 
 	lines *Lines
+	line  []byte
 	s3    map[string]*S3Dir // by root
 	cwl   *CloudWatch
 	cwlMu sync.Mutex // guards setting cwl, which LogStats reads from any goroutine
@@ -51,6 +62,9 @@ func (r *Router) Check(fl *flowlog.FlowLog) error {
 	}
 	switch fl.DestinationType {
 	case flowlog.DestS3:
+		if r.BucketStore != nil {
+			return nil
+		}
 		if r.BucketRoot == nil {
 			return fmt.Errorf("flow log %s delivers to S3, and no bucket directory is configured", fl.ID)
 		}
@@ -83,13 +97,25 @@ func (r *Router) dest(fl *flowlog.FlowLog) (flowlog.Destination, error) {
 		}
 		return r.cwl, nil
 	}
-	root := r.BucketRoot(fl.Bucket)
+	var root string
+	var store ObjectStore
+	if r.BucketStore != nil {
+		// One encoder per bucket, all staging in one directory.
+		store, root = r.BucketStore(fl.Bucket), "store:"+fl.Bucket
+	} else {
+		root = r.BucketRoot(fl.Bucket)
+	}
 	d := r.s3[root]
 	if d == nil {
 		if r.s3 == nil {
 			r.s3 = map[string]*S3Dir{}
 		}
-		d = NewS3Dir(root)
+		if store != nil {
+			d = NewS3Dir(r.StagingDir)
+			d.Store = store
+		} else {
+			d = NewS3Dir(root)
+		}
 		d.EveryFlush, d.ExistingRoot = r.EveryWindow, r.ExistingBuckets
 		r.s3[root] = d
 	}
@@ -103,6 +129,10 @@ func (r *Router) Write(fl *flowlog.FlowLog, rec *record.Record) error {
 		return err
 	}
 	err = d.Write(fl, rec)
+	if err == nil && r.Records != nil {
+		r.line = record.AppendText(r.line[:0], fl.Format, rec)
+		err = r.Records.Record(fl, rec.InterfaceID, r.line)
+	}
 	if errors.Is(err, bucketlock.ErrNoBucket) {
 		return &flowlog.DeliveryError{Message: flowlog.DeliveryAccessError,
 			Err: fmt.Errorf("flow log %s: bucket %s does not exist (%w)", fl.ID, fl.Bucket, err)}

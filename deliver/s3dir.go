@@ -12,6 +12,7 @@ package deliver
 import (
 	"bufio"
 	"cmp"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -71,6 +72,12 @@ type S3Dir struct {
 	// nothing. Left false, Root is created as needed (the batch commands'
 	// output directory).
 	ExistingRoot bool
+	// Store, when set, takes each finished object by its key (the same
+	// key as under Root) instead of the rename into Root: Root is then
+	// only where objects are encoded, as temporary files, and holds no
+	// bucket. The object's bytes are those a rename would have put in
+	// place.
+	Store ObjectStore
 
 	open    map[slotKey]*object
 	written []string
@@ -176,13 +183,17 @@ func (d *S3Dir) newObject(fl *flowlog.FlowLog, slot int64) (*object, error) {
 		return nil, err
 	}
 	dir := filepath.Join(d.Root, filepath.FromSlash(ObjectDir(fl, time.Unix(slot, 0).UTC())))
+	if d.Store != nil {
+		// Encoded beside nothing: the store names the object by its key.
+		dir = d.Root
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		lock.Unlock()
+		unlock(lock)
 		return nil, err
 	}
 	tmp, err := os.CreateTemp(dir, tempPrefix())
 	if err != nil {
-		lock.Unlock()
+		unlock(lock)
 		return nil, err
 	}
 	o := &object{tmp: tmp, sum: sha256.New(), dir: dir, lock: lock}
@@ -202,7 +213,7 @@ func (d *S3Dir) newObject(fl *flowlog.FlowLog, slot int64) (*object, error) {
 	if o.zw, err = newBlockGzip(&o.cw, o.sum); err != nil {
 		tmp.Close()
 		os.Remove(tmp.Name())
-		lock.Unlock()
+		unlock(lock)
 		return nil, err
 	}
 	header := fl.Format.Header() + "\n"
@@ -213,6 +224,10 @@ func (d *S3Dir) newObject(fl *flowlog.FlowLog, slot int64) (*object, error) {
 // lockRoot takes the writer's lock on Root, creating Root first unless
 // ExistingRoot says it must exist.
 func (d *S3Dir) lockRoot() (*bucketlock.Lock, error) {
+	if d.Store != nil {
+		// A staging directory, not a bucket: nothing deletes it under us.
+		return nil, os.MkdirAll(d.Root, 0o755)
+	}
 	if d.ExistingRoot {
 		l, err := bucketlock.Shared(d.Root)
 		if err != nil {
@@ -247,17 +262,21 @@ func (d *S3Dir) finish(fl *flowlog.FlowLog, slot int64, o *object) error {
 	} else {
 		err = o.zw.Close()
 	}
-	if err == nil {
-		err = o.tmp.Sync()
-	}
-	if cerr := o.tmp.Close(); err == nil {
-		err = cerr
-	}
 	name := ObjectName(fl, time.Unix(slot, 0).UTC(), hex.EncodeToString(o.sum.Sum(nil))[:8], suffix)
-	if err == nil {
-		err = os.Rename(o.tmp.Name(), filepath.Join(o.dir, name))
+	if d.Store != nil {
+		err = d.put(o, ObjectDir(fl, time.Unix(slot, 0).UTC())+name, err)
+	} else {
+		if err == nil {
+			err = o.tmp.Sync()
+		}
+		if cerr := o.tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(o.tmp.Name(), filepath.Join(o.dir, name))
+		}
 	}
-	o.lock.Unlock()
+	unlock(o.lock)
 	if err != nil {
 		os.Remove(o.tmp.Name())
 		return err
@@ -265,6 +284,23 @@ func (d *S3Dir) finish(fl *flowlog.FlowLog, slot int64, o *object) error {
 	d.written = append(d.written, ObjectDir(fl, time.Unix(slot, 0).UTC())+name)
 	d.bytes += o.cw.n
 	return nil
+}
+
+// put hands the encoded object to the store and removes its temporary
+// file, which the store has copied (or spooled) once Put returns.
+func (d *S3Dir) put(o *object, key string, err error) error {
+	var st os.FileInfo
+	if err == nil {
+		st, err = o.tmp.Stat()
+	}
+	if err == nil {
+		err = d.Store.Put(context.Background(), key, o.tmp, st.Size())
+	}
+	if cerr := o.tmp.Close(); err == nil {
+		err = cerr
+	}
+	os.Remove(o.tmp.Name())
+	return err
 }
 
 // Flush finishes the objects of fl whose slot ends at or before `before`.
@@ -385,4 +421,11 @@ func writerAlive(name string) bool {
 		return true
 	}
 	return syscall.Kill(pid, 0) != syscall.ESRCH
+}
+
+// unlock releases a bucket lock; a store's staging directory has none.
+func unlock(l *bucketlock.Lock) {
+	if l != nil {
+		l.Unlock()
+	}
 }
