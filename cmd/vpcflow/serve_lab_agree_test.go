@@ -22,9 +22,9 @@ import (
 
 // TestServeLabAgreement runs a scripted mix of connections over TCP, UDP,
 // ICMP and ICMPv6, IPv4 and IPv6, between the instances of
-// lab/testdata/agree.yaml and from the internet namespace, some allowed
-// and some dropped by its security groups and network ACLs, through
-// serve --lab. Then it compares what the kernel did with the records:
+// lab/testdata/agree.yaml, from the internet namespace and through its NAT
+// gateway, some allowed and some dropped by its security groups and
+// network ACLs, through serve --lab. Then it compares what the kernel did with the records:
 // per interface and direction, the packets the lab's nftables rules
 // dropped (their counters) must be the REJECT records' packets, the rest
 // of what crossed the interface's link (its port's counters) the ACCEPT
@@ -63,12 +63,13 @@ func TestServeLabAgreement(t *testing.T) {
 		a1 = "eni-0d00000000000000a1"
 		a2 = "eni-0d00000000000000a2"
 		b1 = "eni-0d00000000000000b1"
+		n1 = "eni-0d00000000000000e1" // the NAT gateway's
 	)
 	ns := func(what string) string { return lab.Namespace(id, what) }
 	// Servers: TCP and UDP echo on every port the script uses, on every
 	// address of the instance (dropped traffic never reaches them).
 	servers := map[string][]int{a1: {22, 80, 443}, a2: {80, 8080}, b1: {5432}}
-	udpServers := map[string][]int{a1: {53}, a2: {9000}, b1: {5000}}
+	udpServers := map[string][]int{a1: {53}, a2: {9000}, b1: {5000}, lab.InternetName: {53}}
 	var closers []io.Closer
 	defer func() {
 		for _, c := range closers {
@@ -96,7 +97,13 @@ func TestServeLabAgreement(t *testing.T) {
 	for eni, ports := range udpServers {
 		for _, port := range ports {
 			var pc net.PacketConn
-			if err := lab.Do(ns(eni), func() (err error) { pc, err = net.ListenPacket("udp", fmt.Sprintf(":%d", port)); return err }); err != nil {
+			addr := fmt.Sprintf(":%d", port)
+			if eni == lab.InternetName {
+				// Bound to the address: an answer from any other the
+				// NAT gateway would not take for the reply.
+				addr = fmt.Sprintf("192.0.2.53:%d", port)
+			}
+			if err := lab.Do(ns(eni), func() (err error) { pc, err = net.ListenPacket("udp", addr); return err }); err != nil {
 				t.Fatal(err)
 			}
 			closers = append(closers, pc)
@@ -140,6 +147,10 @@ func TestServeLabAgreement(t *testing.T) {
 		{a2, "10.4.1.11", "10.4.2.20", "udp", 5000, false, 60},             // db takes no UDP
 		{b1, "10.4.2.20", "10.4.1.10", "tcp", 80, false, 60},               // db sends nothing
 		{a1, "2001:db8:4:1::10", "2001:db8:4:2::20", "icmp", 0, false, 60}, // b's ACL: no ICMPv6
+		// Through the NAT gateway: forwarded both ways, or dropped by
+		// subnet a's ACL on its way out (rule 90).
+		{b1, "10.4.2.20", "192.0.2.53", "udp", 53, true, 80},
+		{b1, "10.4.2.20", "192.0.2.99", "udp", 53, false, 60},
 	}
 	var jobs []conn
 	for _, c := range script {
@@ -194,7 +205,7 @@ func TestServeLabAgreement(t *testing.T) {
 	time.Sleep(time.Second)
 	drops := map[string]int64{}     // eni direction → packets dropped by the lab's rules
 	ruleDrops := map[string]int64{} // eni direction rule → packets
-	for _, eni := range []string{a1, a2, b1} {
+	for _, eni := range []string{a1, a2, b1, n1} {
 		for rule, n := range nftDrops(t, ns(eni), "") {
 			drops[eni+" ingress"] += n
 			ruleDrops[eni+" ingress "+rule] += n
@@ -226,7 +237,7 @@ func TestServeLabAgreement(t *testing.T) {
 		}
 	}
 	var kernelDropped, kernelDelivered, rejected, accepted int64
-	for _, eni := range []string{a1, a2, b1} {
+	for _, eni := range []string{a1, a2, b1, n1} {
 		for i, dir := range []string{"ingress", "egress"} {
 			crossed := links[eni][i]
 			k := eni + " " + dir
