@@ -629,7 +629,7 @@ async function pageAlarms() {
       box.replaceChildren(a.alarms.length === 0
         ? empty("No alarms. Create one with aws cloudwatch put-metric-alarm on a metric filter's metric.")
         : table(["Name", "State", "Metric", "Condition", "Reason", "Updated"], a.alarms.map((x) => el("tr", { "data-alarm": x.AlarmName, "data-state": x.StateValue },
-          el("td", {}, x.AlarmName), el("td", {}, badge(x.StateValue)), el("td", { class: "mono" }, `${x.Namespace} ${x.MetricName}`),
+          el("td", { class: "nowrap" }, x.AlarmName), el("td", {}, badge(x.StateValue)), el("td", { class: "mono" }, `${x.Namespace} ${x.MetricName}`),
           el("td", {}, `${x.Statistic} ${x.ComparisonOperator.replace(/([A-Z])/g, " $1").trim().toLowerCase()} ${x.Threshold} for ${x.DatapointsToAlarm}/${x.EvaluationPeriods} × ${x.Period} s`),
           el("td", {}, x.StateReason), el("td", {}, x.StateUpdatedTimestamp || "")))));
       filters.replaceChildren(f.metricFilters.length === 0
