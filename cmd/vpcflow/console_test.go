@@ -218,7 +218,7 @@ func TestConsoleBrowser(t *testing.T) {
 	step("the stream", chromedp.Navigate(base+"/console/#/logs/"+url.PathEscape(group)+"/"+stream),
 		chromedp.WaitVisible(chromedp.CSS("#tail")), chromedp.Click(chromedp.CSS("#tail")))
 	waitFor("records in the stream", `document.querySelector("#events").textContent.includes("198.51.100.77")`,
-		time.Until(created.Add(130*time.Second)))
+		time.Until(created.Add(150*time.Second)))
 	t.Logf("records in the stream %.0f s after the wizard's submit", time.Since(created).Seconds())
 	step("filter", setValue("#pattern", `[version, account, eni, src, dst, srcport, dstport=22, protocol, packets, bytes, start, end, action, status]`),
 		chromedp.Click(chromedp.CSS("#tail")), chromedp.Click(chromedp.CSS("#search")))

@@ -462,12 +462,13 @@ function rangeTimes(sel) {
 }
 
 // runQuery starts an Insights query and polls until it ends.
-async function runQuery(groups, query, times, gen) {
+async function runQuery(groups, query, times, gen, started) {
   const { queryId } = await api("startQuery", { groups, query, ...times });
+  if (started) started(queryId);
   for (let wait = 100; ; wait = Math.min(wait * 2, 1000)) {
     const r = await api("queryResults", { queryId });
     if (r.Status !== "Running" && r.Status !== "Scheduled") return r;
-    if (gen !== generation) return null;
+    if (gen !== generation) { api("stopQuery", { queryId }).catch(() => {}); return null; }
     await new Promise((res) => setTimeout(res, wait));
   }
 }
@@ -505,17 +506,21 @@ async function pageInsights(params) {
     el("option", { value: "" }, "Sample queries…"), sampleQueries.map(([l], i) => el("option", { value: String(i) }, l)));
   const out = el("div", { id: "results" });
   const status = el("span", { class: "muted", role: "status", "aria-live": "polite" });
+  let running = "";
+  const stop = el("button", { type: "button", id: "stop-query", hidden: true, onclick: () => { if (running) api("stopQuery", { queryId: running }).catch(() => {}); } }, "Stop");
   const run = async () => {
     out.replaceChildren();
     status.textContent = "Running…";
     const t0 = performance.now();
     try {
-      const r = await runQuery([...groupSel.selectedOptions].map((o) => o.value), q.value, rangeTimes(range), gen);
+      const r = await runQuery([...groupSel.selectedOptions].map((o) => o.value), q.value, rangeTimes(range), gen,
+        (id) => { running = id; stop.hidden = false; });
+      running = ""; stop.hidden = true;
       if (!r) return;
       const s = r.Statistics || {};
       status.textContent = `${r.Status}: ${fmtNum((r.Rows || []).length)} rows, ${fmtNum(s.RecordsMatched || 0)} of ${fmtNum(s.RecordsScanned || 0)} records matched, ${Math.round(performance.now() - t0)} ms`;
       out.replaceChildren(resultChart(r) || "", resultTable(r));
-    } catch (e) { status.textContent = ""; out.replaceChildren(errorBox(e)); }
+    } catch (e) { running = ""; stop.hidden = true; status.textContent = ""; out.replaceChildren(errorBox(e)); }
   };
   render(el("h1", {}, "Logs Insights"),
     el("form", { onsubmit: (ev) => { ev.preventDefault(); run(); } },
@@ -524,7 +529,7 @@ async function pageInsights(params) {
         el("div", {}, el("label", { for: "range" }, "Time range"), range),
         el("div", {}, el("label", { for: "samples" }, "Samples"), samples)),
       el("label", { for: "query" }, "Query"), q,
-      el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", id: "run-query" }, "Run query"), status)),
+      el("div", { class: "actions" }, el("button", { type: "submit", class: "primary", id: "run-query" }, "Run query"), stop, status)),
     out);
   q.addEventListener("keydown", (ev) => { if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) { ev.preventDefault(); run(); } });
   q.focus();
