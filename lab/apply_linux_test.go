@@ -22,11 +22,15 @@ func TestApply(t *testing.T) {
 	skip(t)
 	var added, removing []string
 	var portState, router string
+	var onAdd func()
 	l := startLabDeps(t, "testdata/ping.yaml", func(d *Dependencies) {
 		d.PortAdded = func(e *ENIPlan) error {
 			added = append(added, e.ENI.ID)
 			out, _ := sh(t, "ip", "-n", router, "-o", "link", "show", e.Port)
 			portState = out
+			if onAdd != nil {
+				onAdd()
+			}
 			return nil
 		}
 		d.PortRemoving = func(e *ENIPlan) error { removing = append(removing, e.ENI.ID); return nil }
@@ -78,6 +82,19 @@ func TestApply(t *testing.T) {
     PrivateIpAddress: 10.1.2.16
     Groups: [{GroupId: sg-0a1b2c3d4e5f60003}]
 SecurityGroups:`, 1)
+	// An Apply that fails half way (its context cancelled once the new
+	// port is up) takes the new interface away again, and the next one
+	// builds it.
+	cancelled, cancel := context.WithCancel(context.Background())
+	onAdd = cancel
+	if _, err := l.Apply(cancelled, load(t, write("extra.yaml", extra))); err == nil {
+		t.Fatal("Apply cancelled half way: no error")
+	}
+	onAdd = nil
+	if _, err := os.Stat(filepath.Join(NetnsDir, Namespace(l.cfg.ID, "eni-0a1b2c3d4e5f60719"))); !os.IsNotExist(err) || len(removing) != 1 {
+		t.Fatalf("after a failed Apply: namespace of the new interface %v, PortRemoving for %v", err, removing)
+	}
+	added, removing = nil, nil
 	c := apply("extra.yaml", extra)
 	if len(c.Added) != 1 || c.Added[0].ENI.ID != newENI || len(c.Removed) != 0 || len(added) != 1 {
 		t.Fatalf("adding %s: change %+v, PortAdded for %v", newENI, c, added)

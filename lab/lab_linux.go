@@ -271,7 +271,7 @@ func (l *Lab) reconcile(ctx context.Context, old, p *Plan) (Change, error) {
 			}
 		}
 		for _, a := range e.Addrs {
-			r.ip(old.Router, "neigh", "del", a.Addr().String(), "dev", e.Subnet.Bridge)
+			r.undo(old.Router, "neigh", "del", a.Addr().String(), "dev", e.Subnet.Bridge)
 		}
 		if r.err != nil {
 			return c, r.err
@@ -313,7 +313,7 @@ func (l *Lab) reconcile(ctx context.Context, old, p *Plan) (Change, error) {
 		}
 		for _, nb := range o.Neighbours {
 			if !slices.Contains(e.Neighbours, nb) {
-				r.ip(e.Namespace, "neigh", "del", nb.Addr.String(), "dev", ENIDev)
+				r.undo(e.Namespace, "neigh", "del", nb.Addr.String(), "dev", ENIDev)
 			}
 		}
 		for _, nb := range e.Neighbours {
@@ -328,7 +328,7 @@ func (l *Lab) reconcile(ctx context.Context, old, p *Plan) (Change, error) {
 		changed := false
 		for _, rt := range was {
 			if !slices.ContainsFunc(s.Routes, rt.same) {
-				r.ip(p.Router, "route", "del", rt.Dest.String(), "table", strconv.Itoa(s.Table))
+				r.undo(p.Router, "route", "del", rt.Dest.String(), "table", strconv.Itoa(s.Table))
 				changed = true
 			}
 		}
@@ -344,7 +344,7 @@ func (l *Lab) reconcile(ctx context.Context, old, p *Plan) (Change, error) {
 	}
 	for _, d := range old.Inbound {
 		if !slices.Contains(p.Inbound, d) {
-			r.ip(p.Router, "route", "del", d.String(), "table", strconv.Itoa(inboundTable))
+			r.undo(p.Router, "route", "del", d.String(), "table", strconv.Itoa(inboundTable))
 		}
 	}
 	for _, d := range p.Inbound {
@@ -360,7 +360,7 @@ func (l *Lab) reconcile(ctx context.Context, old, p *Plan) (Change, error) {
 	// is no longer local to the internet namespace, and the other way.
 	for _, pf := range old.Peers {
 		if !slices.Contains(p.Peers, pf) {
-			r.ip(p.Internet, "route", "del", "local", pf.String(), "dev", "lo", "table", "local")
+			r.undo(p.Internet, "route", "del", "local", pf.String(), "dev", "lo", "table", "local")
 		}
 	}
 	for _, pf := range p.Peers {
@@ -369,6 +369,17 @@ func (l *Lab) reconcile(ctx context.Context, old, p *Plan) (Change, error) {
 		}
 	}
 	c.Errors = append(c.Errors, r.hookErrs...)
+	if r.err != nil {
+		// The next Apply starts from the old plan again: the interfaces
+		// added now go, so it can add them anew.
+		for _, e := range c.Added {
+			if l.deps.PortRemoving != nil && slices.Contains(l.created, e.Namespace) {
+				l.deps.PortRemoving(e) // no capture to end is no matter here
+			}
+			removeNamespace(e.Namespace, l.deps.Log)
+			l.created = slices.DeleteFunc(l.created, func(ns string) bool { return ns == e.Namespace })
+		}
+	}
 	return c, r.err
 }
 
@@ -422,6 +433,19 @@ func (r *runner) do(args ...string) bool { return r.input(nil, args...) }
 
 func (r *runner) ip(ns string, args ...string) {
 	r.do(append([]string{"ip", "-n", ns}, args...)...)
+}
+
+// undo runs an ip command that removes something; that it is gone already
+// (an Apply that failed half way and is tried again) is no failure.
+func (r *runner) undo(ns string, args ...string) {
+	if r.err != nil {
+		return
+	}
+	args = append([]string{"ip", "-n", ns}, args...)
+	fmt.Fprintln(r.log, strings.Join(args, " "))
+	if err := command(r.ctx, nil, args...); err != nil {
+		fmt.Fprintf(r.log, "(ignored: %v)\n", err)
+	}
 }
 
 func (r *runner) nft(ns, ruleset string) {
