@@ -82,7 +82,8 @@ type Collector struct {
 		records, objects, dropped prometheus.Counter
 	}
 	cancel context.CancelFunc
-	done   chan error
+	done   chan struct{}
+	err    error // Run's, once done is closed
 }
 
 type tp struct {
@@ -135,21 +136,31 @@ func New(cfg Configuration, deps Dependencies) (*Collector, error) {
 // Start consumes in the background until Stop or an error (Err).
 func (c *Collector) Start(ctx context.Context) error {
 	ctx, c.cancel = context.WithCancel(ctx)
-	c.done = make(chan error, 1)
-	go func() { c.done <- c.Run(ctx) }()
+	c.done = make(chan struct{})
+	go func() { c.err = c.Run(ctx); close(c.done) }()
 	return nil
 }
 
-// Stop ends consuming; records not yet in an object are read again by
-// the next collector. It returns Run's error, if any.
+// Done is closed when the collector started by Start ends (Stop, or
+// an error: see Err).
+func (c *Collector) Done() <-chan struct{} { return c.done }
+
+// Err is Run's error once Done is closed.
+func (c *Collector) Err() error {
+	<-c.done
+	return c.err
+}
+
+// Stop ends consuming, writing the batches in hand as objects first (see
+// Run). It returns Run's error, if any.
 func (c *Collector) Stop() error {
 	if c.cancel == nil {
 		return nil
 	}
 	c.cancel()
-	err := <-c.done
+	<-c.done
 	c.cancel = nil
-	return err
+	return c.err
 }
 
 // Stats returns the counts so far.
@@ -175,7 +186,11 @@ func (c *Collector) release(_ context.Context, _ *kgo.Client, lost map[string][]
 	}
 }
 
-// Run consumes until ctx ends (nil) or writing or committing fails.
+// Run consumes until ctx ends or writing or committing fails. When ctx
+// ends, the batches in hand are written and committed (bounded by
+// StopTimeout), so a stopped collector leaves nothing for the next one
+// to read again; what that fails to write stays uncommitted and is read
+// again.
 func (c *Collector) Run(ctx context.Context) error {
 	cl, err := kgo.NewClient(
 		kgo.SeedBrokers(c.cfg.Brokers...),
@@ -199,7 +214,7 @@ func (c *Collector) Run(ctx context.Context) error {
 		fs := cl.PollRecords(pctx, c.cfg.MaxRecords)
 		cancel()
 		if ctx.Err() != nil {
-			return nil
+			return c.cutAll(cl)
 		}
 		var ferr error
 		fs.EachError(func(topic string, p int32, err error) {
@@ -223,11 +238,13 @@ func (c *Collector) Run(ctx context.Context) error {
 		if ferr == nil {
 			ferr = c.cutWaiting(ctx, cl)
 		}
+		if ferr != nil && ctx.Err() != nil {
+			ferr = c.cutAll(cl)
+			cl.AllowRebalance()
+			return ferr
+		}
 		cl.AllowRebalance()
 		if ferr != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
 			return ferr
 		}
 	}
@@ -244,6 +261,27 @@ func (c *Collector) batchOf(r *kgo.Record) *batch {
 		c.bufs[k] = b
 	}
 	return b
+}
+
+// StopTimeout bounds writing the batches in hand at a stop.
+const StopTimeout = 30 * time.Second
+
+// cutAll writes every batch in hand, at a stop.
+func (c *Collector) cutAll(cl *kgo.Client) error {
+	ctx, cancel := context.WithTimeout(context.Background(), StopTimeout)
+	defer cancel()
+	c.mu.Lock()
+	var all []tp
+	for k := range c.bufs {
+		all = append(all, k)
+	}
+	c.mu.Unlock()
+	for _, k := range all {
+		if err := c.cut(ctx, cl, k); err != nil {
+			return fmt.Errorf("at stop: %w", err)
+		}
+	}
+	return nil
 }
 
 // cutWaiting cuts the batches that waited MaxWait.

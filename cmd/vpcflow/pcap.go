@@ -39,6 +39,8 @@ type pcapFlags struct {
 	cpuProfile, memory                                                               string
 	interval, maxFlowsPerWindow, maxFlows, shards                                    int
 	localCIDRs                                                                       []string
+	outputFlags
+	outs *outputs // opened by flowLogSetup
 }
 
 func newPcapCmd() *cobra.Command {
@@ -67,6 +69,15 @@ FlowLogs) the objects are Apache Parquet with the AWS column types instead,
 Flow logs whose destination is cloud-watch-logs go to the embedded log store
 (--data-dir): one stream per interface, <interface-id>-all, in the flow log's
 log group, ready for 'vpcflow logs filter' and 'vpcflow logs query'.
+--out s3://BUCKET[/PREFIX] puts the same objects (same keys under PREFIX,
+same bytes) into an S3-compatible store: AWS S3 with the usual credentials
+chain, or another store with --s3-endpoint (and --s3-path-style), such as a
+vpcflow serve. Objects are encoded under the spool directory's staging/,
+tried 4 times, and an object the store still refuses is kept in the spool
+directory (--spool-dir, default DATA_DIR/spool/s3) and replayed at the next
+run. --publish kafka://HOST:PORT/TOPIC also sends every record, as its text
+line, to Kafka (key: interface id, header flow-log-id); the summary counts
+what Kafka acknowledged, and records it did not are an error (exit 1).
 --stdout prints the records instead (no header, deterministic order: flow log,
 interface, start, end); flow logs of different record formats cannot share it
 (use --out). A summary goes to stderr; inputs that take more than a second
@@ -100,7 +111,7 @@ received by no declared interface: the reason is printed with the counts);
 func addFlowLogFlags(c *cobra.Command, f *pcapFlags) {
 	fl := c.Flags()
 	fl.StringVar(&f.topology, "topology", "", "topology file (YAML/JSON with EC2 describe-* keys)")
-	fl.StringVar(&f.out, "out", "", "write the S3 layout under this directory (default ./flowlogs unless --stdout)")
+	fl.StringVar(&f.out, "out", "", "write the S3 layout under this directory, or into an S3-compatible store: s3://BUCKET[/PREFIX] (default ./flowlogs unless --stdout)")
 	fl.BoolVar(&f.stdout, "stdout", false, "print records on stdout instead of writing files")
 	fl.StringVar(&f.format, "format", "", "record format of implicit flow logs: '${a} ${b}' (default: the version 2 default format)")
 	fl.IntVar(&f.interval, "interval", 600, "max aggregation interval of implicit flow logs: 60 or 600 seconds")
@@ -112,6 +123,8 @@ func addFlowLogFlags(c *cobra.Command, f *pcapFlags) {
 	fl.StringSliceVar(&f.localCIDRs, "local-cidr", nil, "the interface's own addresses (without --topology): packets from them are egress")
 	addFlowBoundFlags(c, &f.memory, &f.maxFlowsPerWindow, &f.maxFlows)
 	addLogsDataDirFlag(c, &f.dataDir)
+	addS3Flags(c, &f.outputFlags)
+	addPublishFlag(c, &f.outputFlags)
 }
 
 // addFlowBoundFlags adds the flags that bound the flow tables, shared by
@@ -214,11 +227,15 @@ func runPcap(cmd *cobra.Command, f *pcapFlags, args []string) error {
 		printPcapSummary(stderr, sum, st, f.out)
 		printLogsDelivered(stderr, st.Logs)
 	}
+	undelivered := f.outs.finish(quietWriter(stderr, f.quiet))
 	for _, e := range sum.InputErrors {
 		fmt.Fprintf(stderr, "vpcflow: %v\n", e)
 	}
 	if len(sum.InputErrors) > 0 {
 		return &exitError{code: 1}
+	}
+	if undelivered != "" {
+		return &exitError{code: 1, msg: undelivered}
 	}
 	if msg := unusablePackets(sum); msg != "" {
 		return &exitError{code: 1, msg: msg}
@@ -355,7 +372,7 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 			return cfg, nil, nil, err
 		}
 		router.Stdout = cmd.OutOrStdout()
-	} else {
+	} else if !strings.HasPrefix(f.out, "s3://") {
 		removed, err := deliver.NewS3Dir(f.out).RemoveStale()
 		if err != nil {
 			return cfg, nil, nil, err
@@ -377,6 +394,15 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 			return cfg, nil, nil, fmt.Errorf("%v: use --stdout", err)
 		}
 	}
+	out := f.out
+	if f.stdout {
+		out = ""
+	}
+	if f.outs, err = openOutputs(cmd, &f.outputFlags, out, f.dataDir, f.quiet, router, nil); err != nil {
+		return cfg, nil, nil, err
+	}
+	closeLogs := closeStore
+	closeStore = func() { f.outs.finish(nil); closeLogs() }
 	return cfg, router, closeStore, nil
 }
 

@@ -117,11 +117,15 @@ func runRun(cmd *cobra.Command, f *runFlags) error {
 		printLogsDelivered(stderr, st.Logs)
 		printCapture(stderr, sum.Capture)
 	}
+	undelivered := f.outs.finish(quietWriter(stderr, f.quiet))
 	for _, e := range sum.InputErrors {
 		fmt.Fprintf(stderr, "vpcflow: %v\n", e)
 	}
 	if len(sum.InputErrors) > 0 {
 		return &exitError{code: 1}
+	}
+	if undelivered != "" {
+		return &exitError{code: 1, msg: undelivered}
 	}
 	return nil
 }
