@@ -27,8 +27,14 @@ func newBenchCmd() *cobra.Command {
 		Short: "Measure vpcflow against a baseline on data sets too large for CI",
 	}
 	c.AddCommand(newBenchInsightsCmd())
+	for _, sub := range benchSubcommands {
+		c.AddCommand(sub())
+	}
 	return c
 }
+
+// benchSubcommands are the bench commands defined in other files.
+var benchSubcommands []func() *cobra.Command
 
 const (
 	benchGroup = "vpcflow-bench-flowlogs"
