@@ -65,7 +65,7 @@ func openOutputs(cmd *cobra.Command, f *outputFlags, out, dataDir string, quiet 
 			o.finish(nil)
 		}
 	}()
-	s3out := strings.HasPrefix(out, "s3://")
+	s3out := strings.Contains(out, "://") // objsink.Parse names a scheme other than s3://
 	if !s3out {
 		for _, name := range []string{"s3-endpoint", "s3-path-style", "s3-region", "spool-dir"} {
 			if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {

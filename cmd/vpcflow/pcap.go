@@ -372,7 +372,7 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 			return cfg, nil, nil, err
 		}
 		router.Stdout = cmd.OutOrStdout()
-	} else if !strings.HasPrefix(f.out, "s3://") {
+	} else if !strings.Contains(f.out, "://") {
 		removed, err := deliver.NewS3Dir(f.out).RemoveStale()
 		if err != nil {
 			return cfg, nil, nil, err
