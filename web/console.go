@@ -40,7 +40,7 @@ const apiPrefix = Prefix + "api/"
 // which this server never grants.
 const HeaderName = "X-Vpcflow-Console"
 
-// CookieName is the session cookie.
+// CookieName is the sign-in cookie.
 const CookieName = "vpcflow_console"
 
 // maxBody bounds an endpoint's JSON body; the largest legitimate one is a
@@ -49,12 +49,12 @@ const maxBody = 256 << 10
 
 // Configuration of the console.
 type Configuration struct {
-	// SessionTTL is how long a session lasts after sign-in (default 12 h).
-	SessionTTL time.Duration
+	// SignInTTL is how long a sign-in lasts (default 12 h).
+	SignInTTL time.Duration
 }
 
-// DefaultConfiguration keeps a session for a working day.
-func DefaultConfiguration() Configuration { return Configuration{SessionTTL: 12 * time.Hour} }
+// DefaultConfiguration keeps a browser signed in for a working day.
+func DefaultConfiguration() Configuration { return Configuration{SignInTTL: 12 * time.Hour} }
 
 // Dependencies of the console.
 type Dependencies struct {
@@ -62,7 +62,7 @@ type Dependencies struct {
 	// Credentials are the key pairs that may sign in: the API's.
 	Credentials sigv4.Credentials
 	Reporter    *reporter.Reporter
-	// Now is the clock of session expiry (default time.Now).
+	// Now is the clock of sign-in expiry (default time.Now).
 	Now func() time.Time
 }
 
@@ -74,14 +74,15 @@ type Console struct {
 	files    fs.FS
 	metrics  *consoleMetrics
 	mu       sync.Mutex
-	sessions map[string]session // by cookie value
-	sqlSlots chan struct{}      // SQL queries running
+	grants   map[string]grant // signed-in browsers, by cookie value
+	sqlSlots chan struct{}    // SQL queries running
 
 	ctx    context.Context
 	cancel context.CancelFunc
 }
 
-type session struct {
+// grant is a signed-in browser: the key it signed in with, until when.
+type grant struct {
 	keyID   string
 	expires time.Time
 }
@@ -96,8 +97,8 @@ func New(cfg Configuration, deps Dependencies) (*Console, error) {
 	if deps.Region == nil || deps.Credentials == nil || deps.Reporter == nil {
 		return nil, errors.New("web: Region, Credentials and Reporter are required")
 	}
-	if cfg.SessionTTL <= 0 {
-		cfg.SessionTTL = DefaultConfiguration().SessionTTL
+	if cfg.SignInTTL <= 0 {
+		cfg.SignInTTL = DefaultConfiguration().SignInTTL
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
@@ -120,7 +121,7 @@ func New(cfg Configuration, deps Dependencies) (*Console, error) {
 		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Console{cfg: cfg, deps: deps, files: files, metrics: m, sessions: map[string]session{},
+	return &Console{cfg: cfg, deps: deps, files: files, metrics: m, grants: map[string]grant{},
 		sqlSlots: make(chan struct{}, sqlAtOnce), ctx: ctx, cancel: cancel}, nil
 }
 
@@ -128,11 +129,11 @@ func New(cfg Configuration, deps Dependencies) (*Console, error) {
 // It is here so the console starts and stops like the other components.
 func (c *Console) Start(context.Context) error { return nil }
 
-// Stop cancels the queries endpoints are running and ends every session.
+// Stop cancels the queries endpoints are running and signs every browser out.
 func (c *Console) Stop() error {
 	c.cancel()
 	c.mu.Lock()
-	clear(c.sessions)
+	clear(c.grants)
 	c.mu.Unlock()
 	return nil
 }
@@ -285,8 +286,8 @@ func (c *Console) serveAPI(w http.ResponseWriter, r *http.Request, name string) 
 	}
 }
 
-// signIn checks a key pair against the API's credentials and opens a
-// session.
+// signIn checks a key pair against the API's credentials and gives the
+// browser its cookie.
 func (c *Console) signIn(w http.ResponseWriter, body []byte, fail func(*apiError)) {
 	var in struct {
 		AccessKeyID     string `json:"accessKeyId"`
@@ -308,16 +309,16 @@ func (c *Console) signIn(w http.ResponseWriter, body []byte, fail func(*apiError
 	token := hex.EncodeToString(b[:])
 	now := c.deps.Now()
 	c.mu.Lock()
-	for k, s := range c.sessions {
+	for k, s := range c.grants {
 		if now.After(s.expires) {
-			delete(c.sessions, k)
+			delete(c.grants, k)
 		}
 	}
-	c.sessions[token] = session{keyID: strings.TrimSpace(in.AccessKeyID), expires: now.Add(c.cfg.SessionTTL)}
+	c.grants[token] = grant{keyID: strings.TrimSpace(in.AccessKeyID), expires: now.Add(c.cfg.SignInTTL)}
 	c.mu.Unlock()
 	c.metrics.signins.WithLabelValues("ok").Inc()
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: token, Path: Prefix, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode, MaxAge: int(c.cfg.SessionTTL / time.Second)})
+		SameSite: http.SameSiteStrictMode, MaxAge: int(c.cfg.SignInTTL / time.Second)})
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(c.identity())
 }
@@ -325,7 +326,7 @@ func (c *Console) signIn(w http.ResponseWriter, body []byte, fail func(*apiError
 func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 	if ck, err := r.Cookie(CookieName); err == nil {
 		c.mu.Lock()
-		delete(c.sessions, ck.Value)
+		delete(c.grants, ck.Value)
 		c.mu.Unlock()
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: Prefix, HttpOnly: true,
@@ -334,7 +335,7 @@ func (c *Console) signOut(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "{}\n")
 }
 
-// signedIn reports whether the request carries a live session whose key
+// signedIn reports whether the request carries a live sign-in whose key
 // is still one of the credentials.
 func (c *Console) signedIn(r *http.Request) bool {
 	ck, err := r.Cookie(CookieName)
@@ -342,9 +343,9 @@ func (c *Console) signedIn(r *http.Request) bool {
 		return false
 	}
 	c.mu.Lock()
-	s, ok := c.sessions[ck.Value]
+	s, ok := c.grants[ck.Value]
 	if ok && c.deps.Now().After(s.expires) {
-		delete(c.sessions, ck.Value)
+		delete(c.grants, ck.Value)
 		ok = false
 	}
 	c.mu.Unlock()

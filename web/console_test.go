@@ -86,12 +86,12 @@ func signIn(t *testing.T, srv *httptest.Server) *http.Cookie {
 	for _, c := range resp.Cookies() {
 		if c.Name == CookieName {
 			if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != Prefix {
-				t.Errorf("session cookie %+v: want HttpOnly, SameSite=Strict, Path=%s", c, Prefix)
+				t.Errorf("sign-in cookie %+v: want HttpOnly, SameSite=Strict, Path=%s", c, Prefix)
 			}
 			return c
 		}
 	}
-	t.Fatal("sign-in set no session cookie")
+	t.Fatal("sign-in set no cookie")
 	return nil
 }
 
@@ -126,7 +126,7 @@ func TestSignInAndCSRF(t *testing.T) {
 	srv, _ := newConsole(t)
 	var e struct{ Error apiError }
 	if got := call(t, srv, nil, "flowlogs", struct{}{}, &e); got != 401 || e.Error.Code != "SignInRequired" {
-		t.Errorf("without a session: %d %+v, want 401 SignInRequired", got, e.Error)
+		t.Errorf("not signed in: %d %+v, want 401 SignInRequired", got, e.Error)
 	}
 	if got := call(t, srv, nil, "signin", map[string]string{"accessKeyId": keyID, "secretAccessKey": secret + "x"}, &e); got != 401 || e.Error.Code != "SignInRefused" {
 		t.Errorf("a wrong secret: %d %+v, want 401 SignInRefused", got, e.Error)
@@ -136,8 +136,8 @@ func TestSignInAndCSRF(t *testing.T) {
 	}
 	ck := signIn(t, srv)
 	var id map[string]string
-	if got := call(t, srv, ck, "session", struct{}{}, &id); got != 200 || id["account"] != "111122223333" || id["region"] != "us-east-1" {
-		t.Errorf("session: %d %v, want the scenarios' account 111122223333 in us-east-1", got, id)
+	if got := call(t, srv, ck, "whoami", struct{}{}, &id); got != 200 || id["account"] != "111122223333" || id["region"] != "us-east-1" {
+		t.Errorf("whoami: %d %v, want the scenarios' account 111122223333 in us-east-1", got, id)
 	}
 
 	// What a cross-site form can send: no custom header, a form body.

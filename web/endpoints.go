@@ -64,7 +64,7 @@ func serviceError(err error) *apiError {
 
 func (c *Console) endpoints() map[string]endpoint {
 	return map[string]endpoint{
-		"session":         c.session,
+		"whoami":          c.whoami,
 		"overview":        c.overview,
 		"network":         c.network,
 		"fields":          c.fields,
@@ -87,7 +87,7 @@ func (c *Console) endpoints() map[string]endpoint {
 	}
 }
 
-func (c *Console) session(context.Context, json.RawMessage) (any, error) { return c.identity(), nil }
+func (c *Console) whoami(context.Context, json.RawMessage) (any, error) { return c.identity(), nil }
 
 func (c *Console) overview(context.Context, json.RawMessage) (any, error) {
 	return c.deps.Region.Health(), nil

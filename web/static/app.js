@@ -699,7 +699,7 @@ async function route() {
   const [path, query] = (location.hash || "#/").split("?");
   const params = new URLSearchParams(query || "");
   if (identity === null && path !== "#/signin") {
-    try { identity = await api("session"); } catch (e) { identity = null; }
+    try { identity = await api("whoami"); } catch (e) { identity = null; }
     showChrome();
     if (identity === null) { location.hash = "#/signin"; return; }
   }
