@@ -41,7 +41,7 @@ type benchPcapRun struct {
 
 func newBenchPcapCmd() *cobra.Command {
 	var nRuns int
-	var base, args string
+	var base, args, only string
 	c := &cobra.Command{
 		Use:   "pcap [--runs N] [--base BINARY] FILE",
 		Short: "Time `vpcflow pcap --out` on a capture against baselines, in one invocation",
@@ -52,14 +52,14 @@ touches every contender alike), on the same capture file:
   base          --base BINARY the same way (an earlier vpcflow, to measure a change), with
                 its flow-count bounds lifted (--max-flows-per-window and --max-flows
                 100000000) so it does the same work
-  gopacket+map  in this process: gopacket's pcapgo reader, DecodingLayerParser and a Go map
+  gopacket+map  gopacket's pcapgo reader, DecodingLayerParser and a Go map
                 from the 5-tuple to counters (no window, no record, no output): what a
                 straightforward Go tool pays
-  pcapgo-read   in this process: pcapgo's reader alone, touching each frame: the ceiling
+  pcapgo-read   pcapgo's reader alone, touching each frame: the ceiling
                 of reading the file
 
-and prints, per contender, the median wall time, packets/s, CPU time (user + system) and
-peak RSS of the child processes, with the ratios to vpcflow, and the records and memory
+each in a child process, and prints, per contender, the median wall time, packets/s, CPU
+time (user + system) and peak RSS, with the ratios to vpcflow, and the records and memory
 lines of vpcflow's summary. The file should be in the page cache (the first round warms
 it). Children write their output under a temporary directory that is removed.`,
 		Example: `  vpcflow gen pcap --packets 10000000 --flows 750000 --snaplen 128 --out big.pcap
@@ -72,6 +72,15 @@ it). Children write their output under a temporary directory that is removed.`,
 			file, err := filepath.Abs(a[0])
 			if err != nil {
 				return err
+			}
+			if only != "" {
+				// A child of the timing run (see below).
+				r, err := benchInProcess(file, only == "gopacket+map")
+				if err != nil {
+					return &exitError{code: 1, msg: err.Error()}
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d %d\n", r.packets, r.flows)
+				return nil
 			}
 			if _, err := os.Stat(file); err != nil {
 				return &exitError{code: 1, msg: err.Error()}
@@ -110,9 +119,25 @@ it). Children write their output under a temporary directory that is removed.`,
 			if base != "" {
 				cs = append(cs, &benchPcapContender{name: "base", run: vpcflowRun(base, "--max-flows-per-window", "100000000", "--max-flows", "100000000")})
 			}
+			// The baselines run in child processes of this binary too, so
+			// each process's CPU time and peak RSS are its own (a child's
+			// peak RSS would otherwise start from this process's heap).
+			inChild := func(name string) func() (benchPcapRun, error) {
+				return func() (benchPcapRun, error) {
+					c := exec.Command(self, "bench", "pcap", "--only", name, file)
+					var stdout, stderr bytes.Buffer
+					c.Stdout, c.Stderr = &stdout, &stderr
+					r, err := benchWait(c)
+					if err != nil {
+						return r, fmt.Errorf("%s: %v\n%s", name, err, stderr.String())
+					}
+					fmt.Sscan(stdout.String(), &r.packets, &r.flows)
+					return r, nil
+				}
+			}
 			cs = append(cs,
-				&benchPcapContender{name: "gopacket+map", run: func() (benchPcapRun, error) { return benchInProcess(file, true) }},
-				&benchPcapContender{name: "pcapgo-read", run: func() (benchPcapRun, error) { return benchInProcess(file, false) }})
+				&benchPcapContender{name: "gopacket+map", run: inChild("gopacket+map")},
+				&benchPcapContender{name: "pcapgo-read", run: inChild("pcapgo-read")})
 			out := cmd.OutOrStdout()
 			for k := 0; k < nRuns; k++ {
 				for _, c := range cs {
@@ -143,7 +168,7 @@ it). Children write their output under a temporary directory that is removed.`,
 				return m
 			}
 			ref := med(cs[0])
-			fmt.Fprintf(out, "\n%d packets; medians of %d runs; ratios: vpcflow's time / the contender's (above 1: vpcflow is faster)\n", packets, nRuns)
+			fmt.Fprintf(out, "\n%d packets; medians of %d runs; ratios: the contender's time / vpcflow's (above 1: vpcflow is faster)\n", packets, nRuns)
 			fmt.Fprintf(out, "%-13s %9s %12s %9s %9s %12s %10s\n", "contender", "wall s", "packets/s", "cpu s", "peak MiB", "wall ratio", "cpu ratio")
 			for _, c := range cs {
 				m := med(c)
@@ -168,6 +193,8 @@ it). Children write their output under a temporary directory that is removed.`,
 	}
 	c.Flags().IntVar(&nRuns, "runs", 3, "runs of each contender")
 	c.Flags().StringVar(&base, "base", "", "another vpcflow binary to time the same way")
+	c.Flags().StringVar(&only, "only", "", "run one in-process baseline (gopacket+map or pcapgo-read) and print its counts: how the timing run starts its children")
+	c.Flags().MarkHidden("only")
 	c.Flags().StringVar(&args, "args", "", "more flags for both vpcflow runs (split at spaces), such as --local-cidr 10.0.1.10/32")
 	return c
 }
@@ -178,14 +205,22 @@ func benchChild(bin string, args ...string) (benchPcapRun, string, error) {
 	c := exec.Command(bin, args...)
 	var stderr bytes.Buffer
 	c.Stderr = &stderr
+	r, err := benchWait(c)
+	return r, stderr.String(), err
+}
+
+// benchWait runs c and measures it.
+func benchWait(c *exec.Cmd) (benchPcapRun, error) {
 	t0 := time.Now()
 	err := c.Run()
 	r := benchPcapRun{wall: time.Since(t0)}
-	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok && c.ProcessState != nil {
-		r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-		r.rss = ru.Maxrss << 10 // kilobytes on Linux
+	if c.ProcessState != nil {
+		if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+			r.rss = ru.Maxrss << 10 // kilobytes on Linux
+		}
 	}
-	return r, stderr.String(), err
+	return r, err
 }
 
 // benchInProcess reads the file with pcapgo, and with aggregate also
