@@ -73,6 +73,8 @@ func TestDemo(t *testing.T) {
 		t.Errorf("sources line: %s", out)
 	}
 
+	checkREADMEDemo(t, out)
+
 	// Sign in with the printed key, as the page does.
 	post := func(name, cookie string, in any, v any) *http.Response {
 		t.Helper()
@@ -154,5 +156,45 @@ func TestDemo(t *testing.T) {
 	}
 	if _, err := os.Stat(dm[1]); !os.IsNotExist(err) {
 		t.Errorf("the temporary data dir %s is still there (%v)", dm[1], err)
+	}
+}
+
+// checkREADMEDemo compares the output README.md shows for `vpcflow demo`
+// with what demo printed, times, keys, directories and ports aside.
+func checkREADMEDemo(t *testing.T, out string) {
+	t.Helper()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, after, ok := strings.Cut(string(readme), "go run ./cmd/vpcflow demo\n```\n\n```\n")
+	block, _, ok2 := strings.Cut(after, "```")
+	if !ok || !ok2 {
+		t.Fatal("README.md: no output block after `go run ./cmd/vpcflow demo`")
+	}
+	norm := func(s string) []string {
+		for _, r := range []struct{ re, with string }{
+			{`time=\S+`, "time=T"},
+			{`AKIA[A-Z0-9]{16}`, "KEY"},
+			{`(aws_secret_access_key |secret access key  )\S{40}`, "${1}SECRET"},
+			{`/tmp/vpcflow-demo-\d+`, "DIR"},
+			{`127\.0\.0\.1:\d+`, "ADDR"},
+		} {
+			s = regexp.MustCompile(r.re).ReplaceAllString(s, r.with)
+		}
+		var lines []string
+		for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+			if !strings.Contains(l, "alarm state changed") {
+				lines = append(lines, l)
+			}
+		}
+		return lines
+	}
+	want, got := norm(block), norm(out)
+	if len(got) > len(want) {
+		got = got[:len(want)]
+	}
+	if strings.Join(want, "\n") != strings.Join(got, "\n") {
+		t.Errorf("README.md's demo output:\n%s\n\ndemo printed:\n%s", strings.Join(want, "\n"), strings.Join(got, "\n"))
 	}
 }
