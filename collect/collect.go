@@ -53,6 +53,10 @@ type Configuration struct {
 	// has waited that long since its first record (default 1 minute).
 	MaxRecords int
 	MaxWait    time.Duration
+	// SessionTimeout is how long the group waits for a collector that
+	// stopped answering (killed) before its partitions go to the others
+	// (default: the client's, 45s).
+	SessionTimeout time.Duration
 }
 
 // Dependencies of a Collector.
@@ -192,7 +196,7 @@ func (c *Collector) release(_ context.Context, _ *kgo.Client, lost map[string][]
 // to read again; what that fails to write stays uncommitted and is read
 // again.
 func (c *Collector) Run(ctx context.Context) error {
-	cl, err := kgo.NewClient(
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.cfg.Brokers...),
 		kgo.ConsumerGroup(c.cfg.Group),
 		kgo.ConsumeTopics(c.cfg.Topics...),
@@ -202,7 +206,11 @@ func (c *Collector) Run(ctx context.Context) error {
 		kgo.OnPartitionsRevoked(c.release),
 		kgo.OnPartitionsLost(c.release),
 		kgo.FetchMaxWait(time.Second),
-	)
+	}
+	if c.cfg.SessionTimeout > 0 {
+		opts = append(opts, kgo.SessionTimeout(c.cfg.SessionTimeout), kgo.HeartbeatInterval(max(c.cfg.SessionTimeout/6, 100*time.Millisecond)))
+	}
+	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("kafka client for %v: %w", c.cfg.Brokers, err)
 	}

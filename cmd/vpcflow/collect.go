@@ -24,6 +24,7 @@ type collectFlags struct {
 	from, group, to, dataDir string
 	maxRecords               int
 	maxWait, progress        time.Duration
+	sessionTimeout           time.Duration
 	quiet                    bool
 }
 
@@ -64,6 +65,7 @@ error.`,
 	fl.StringVar(&f.to, "to", "", "where objects go: s3://BUCKET[/PREFIX] or a directory")
 	fl.IntVar(&f.maxRecords, "max-records", 10000, "records per object at most")
 	fl.DurationVar(&f.maxWait, "max-wait", time.Minute, "an object is cut when its first record has waited this long")
+	fl.DurationVar(&f.sessionTimeout, "session-timeout", 45*time.Second, "how long the group waits for a collector that stopped answering before its partitions go to the others (within the brokers' group.min/max.session.timeout.ms)")
 	fl.DurationVar(&f.progress, "progress", 10*time.Second, "interval of the progress lines (0: none)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no start line, progress or summary")
 	addLogsDataDirFlag(c, &f.dataDir)
@@ -122,7 +124,7 @@ func runCollect(cmd *cobra.Command, f *collectFlags) error {
 		put = writer
 	}
 	c, err := collect.New(collect.Configuration{Brokers: src.Brokers, Topics: []string{src.Topic}, Group: f.group,
-		MaxRecords: f.maxRecords, MaxWait: f.maxWait}, collect.Dependencies{Sink: put})
+		MaxRecords: f.maxRecords, MaxWait: f.maxWait, SessionTimeout: f.sessionTimeout}, collect.Dependencies{Sink: put})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// startBroker runs franz-go's in-process Kafka broker (kfake) in the test
+// process, on 127.0.0.1, for the binaries the test starts; it returns its
+// address. Groups may use session timeouts down to 500 ms, so a killed
+// collector's partitions move on quickly.
+func startBroker(t testing.TB, partitions int32, topic string) string {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topic), kfake.GroupMinSessionTimeout(500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c.ListenAddrs()[0]
+}
+
+// collectorProc is a running `vpcflow collect`.
+type collectorProc struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	exited chan struct{}
+	code   int
+}
+
+func startCollector(t testing.TB, args ...string) *collectorProc {
+	t.Helper()
+	p := &collectorProc{exited: make(chan struct{})}
+	p.cmd = exec.Command(vpcflowBinary(t.(*testing.T)), append([]string{"collect"}, args...)...)
+	pipe, err := p.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.stderr.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+		}
+		err := p.cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); ok {
+			p.code = ee.ExitCode()
+		}
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		p.cmd.Process.Kill()
+		<-p.exited
+	})
+	return p
+}
+
+func (p *collectorProc) log() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+var progressRE = regexp.MustCompile(`(?m)^vpcflow collect: ([0-9,]+) records in ([0-9,]+) objects \(([0-9,]+) records/s\)$`)
+
+// idle reports whether the collector's last progress line shows no
+// record in its last interval, after some were.
+func (p *collectorProc) idle() bool {
+	m := progressRE.FindAllStringSubmatch(p.log(), -1)
+	return len(m) >= 2 && m[len(m)-1][3] == "0" && m[len(m)-1][1] != "0"
+}
+
+// gzipLines counts the lines of the gzip objects under root (without
+// the header line of flow-log objects) and returns how many objects.
+func gzipLines(t testing.TB, root string, header bool) (map[string]int, int) {
+	t.Helper()
+	seen := map[string]int{}
+	n := 0
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), ".") {
+			return err
+		}
+		n++
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		b, err := io.ReadAll(zr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+		if header {
+			lines = lines[1:]
+		}
+		for _, l := range lines {
+			seen[l]++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return seen, n
+}
+
+// kafkaRun is one run of agent → Kafka → collector: what was measured.
+type kafkaRun struct {
+	records         int
+	direct, publish time.Duration // pcap --out DIR alone; pcap --out DIR --publish
+	collect         time.Duration // from the restarted collector's start to all records in objects
+	killedAt        int
+}
+
+// agentToCollector runs `vpcflow pcap --publish` into a broker, then a
+// collector killed with SIGKILL once it wrote killAfter objects and a
+// second one of the same group, and checks that the collected objects
+// hold each record of the flow-log objects exactly once.
+func agentToCollector(t *testing.T, packets, flows string, killAfter int) kafkaRun {
+	capPath := genCapture(t, packets, flows)
+	addr := startBroker(t, 8, "flowlogs")
+	base, dirA, dirB := t.TempDir(), t.TempDir(), t.TempDir()
+	var run kafkaRun
+	// The baseline: objects straight to disk.
+	start := time.Now()
+	if _, stderr, code := runBinary(t, nil, "pcap", "--local-cidr", "10.0.1.10/32", "--out", base, capPath); code != 0 {
+		t.Fatalf("pcap --out DIR: exit %d: %s", code, stderr)
+	}
+	run.direct = time.Since(start)
+	start = time.Now()
+	_, stderr, code := runBinary(t, nil, "pcap", "--local-cidr", "10.0.1.10/32", "--out", dirA, "--publish", "kafka://"+addr+"/flowlogs", capPath)
+	run.publish = time.Since(start)
+	if code != 0 {
+		t.Fatalf("pcap --publish: exit %d: %s", code, stderr)
+	}
+	want, _ := gzipLines(t, dirA, true)
+	for _, n := range want {
+		run.records += n
+	}
+	wantLine := fmt.Sprintf("published: %s records to Kafka (%s acknowledged, 0 failed", grouped(uint64(run.records)), grouped(uint64(run.records)))
+	if !strings.Contains(stderr, wantLine) {
+		t.Fatalf("pcap --publish summary lacks %q:\n%s", wantLine, stderr)
+	}
+
+	args := []string{"--from", "kafka://" + addr + "/flowlogs", "--group", "archive", "--to", dirB,
+		"--max-records", "5000", "--max-wait", "500ms", "--session-timeout", "1s", "--progress", "500ms"}
+	c1 := startCollector(t, args...)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		_, n := gzipLines(t, dirB, false)
+		if n >= killAfter {
+			run.killedAt = n
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the first collector wrote %d objects in 2 minutes: %s", n, c1.log())
+		}
+		select {
+		case <-c1.exited:
+			t.Fatalf("the first collector exited: %s", c1.log())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	c1.cmd.Process.Signal(syscall.SIGKILL)
+	<-c1.exited
+
+	start = time.Now()
+	c2 := startCollector(t, args...)
+	var got map[string]int
+	total := 0
+	for total < run.records {
+		if time.Now().After(deadline.Add(3 * time.Minute)) {
+			t.Fatalf("collected %d of %d records: %s", total, run.records, c2.log())
+		}
+		select {
+		case <-c2.exited:
+			t.Fatalf("the second collector exited: %s", c2.log())
+		case <-time.After(200 * time.Millisecond):
+		}
+		if !c2.idle() {
+			continue
+		}
+		got, _ = gzipLines(t, dirB, false)
+		total = 0
+		for _, n := range got {
+			total += n
+		}
+	}
+	run.collect = time.Since(start)
+	c2.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-c2.exited:
+	case <-time.After(time.Minute):
+		t.Fatal("the collector did not stop on SIGTERM")
+	}
+	if c2.code != 0 || !strings.Contains(c2.log(), "vpcflow collect: stopped after") {
+		t.Errorf("after SIGTERM: exit %d: %s", c2.code, c2.log())
+	}
+	dup, missing := 0, 0
+	for l, n := range want {
+		if got[l] < n {
+			missing += n - got[l]
+		} else {
+			dup += got[l] - n
+		}
+	}
+	for l, n := range got {
+		if _, ok := want[l]; !ok {
+			dup += n
+		}
+	}
+	if dup != 0 || missing != 0 {
+		t.Fatalf("%d records doubled, %d missing of %d", dup, missing, run.records)
+	}
+	return run
+}
+
+// Agent → Kafka → collector with the real binaries: `vpcflow pcap
+// --publish` into a broker, a `vpcflow collect` killed (SIGKILL) after
+// its first objects, another of the same group: every record of the
+// flow-log objects is in exactly one collected object. With
+// VPCFLOW_KAFKA_1M=1 the capture gives about a million records.
+func TestKafkaAgentToCollector(t *testing.T) {
+	packets, flows, kill := "60000", "30000", 2
+	if os.Getenv("VPCFLOW_KAFKA_1M") != "" {
+		packets, flows, kill = "2000000", "1000000", 60
+	}
+	run := agentToCollector(t, packets, flows, kill)
+	if run.records < 30000 {
+		t.Fatalf("only %d records", run.records)
+	}
+	t.Logf("%d records: pcap --out DIR %v (%.0f records/s); with --publish %v (%.0f records/s); collector killed at %d objects, the next collected the rest in %v",
+		run.records, run.direct.Round(time.Millisecond), float64(run.records)/run.direct.Seconds(),
+		run.publish.Round(time.Millisecond), float64(run.records)/run.publish.Seconds(), run.killedAt, run.collect.Round(time.Millisecond))
+}
