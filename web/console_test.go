@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,9 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/vpcflow/vpcflow/api/sigv4"
 	"github.com/vpcflow/vpcflow/internal/reporter"
+	"github.com/vpcflow/vpcflow/logstore"
 	"github.com/vpcflow/vpcflow/region"
 )
 
@@ -330,5 +333,97 @@ func TestEndpoints(t *testing.T) {
 	if got := call(t, srv, ck, "archiveFindings", map[string]any{"ids": []string{"0123abcd"}, "archived": true}, &e); got != 400 ||
 		!strings.Contains(e.Error.Message, "no finding [0123abcd]") {
 		t.Errorf("archiving an unknown finding: %d %+v", got, e.Error)
+	}
+}
+
+// TestEventsAndQueries reads events put in a group through the endpoints:
+// newest first, paged, filtered by a pattern, tailed from a time, and
+// counted by an Insights query whose columns come in the query's order.
+func TestEventsAndQueries(t *testing.T) {
+	srv, r := newConsole(t)
+	ck := signIn(t, srv)
+	logs := r.Logs()
+	if err := logs.CreateLogGroup("/g", logstore.GroupOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := logs.CreateLogStream("/g", "eni-1-all"); err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Add(-time.Minute).UnixMilli() / 1000 * 1000
+	var evs []logstore.PutEvent
+	for i := range 5 {
+		action := "ACCEPT"
+		if i%2 == 1 {
+			action = "REJECT"
+		}
+		sec := base/1000 + int64(i)
+		evs = append(evs, logstore.PutEvent{Timestamp: base + int64(i)*1000,
+			Message: fmt.Sprintf("2 111122223333 eni-1 198.51.100.%d 10.0.0.5 4000%d 22 6 1 40 %d %d %s OK", i, i, sec, sec, action)})
+	}
+	if _, err := logs.PutLogEvents("/g", "eni-1-all", evs); err != nil {
+		t.Fatal(err)
+	}
+	type page struct {
+		Events []struct {
+			Timestamp int64
+			Message   string
+		}
+		NextToken string
+	}
+	var p page
+	call(t, srv, ck, "events", map[string]any{"group": "/g", "streams": []string{"eni-1-all"}, "descending": true, "limit": 2}, &p)
+	if len(p.Events) != 2 || p.Events[0].Timestamp != base+4000 || p.Events[1].Timestamp != base+3000 || p.NextToken == "" {
+		t.Fatalf("first page: %+v, want the events at +4 s and +3 s and a token", p)
+	}
+	var older page
+	call(t, srv, ck, "events", map[string]any{"group": "/g", "streams": []string{"eni-1-all"}, "descending": true, "limit": 2, "nextToken": p.NextToken}, &older)
+	if len(older.Events) != 2 || older.Events[0].Timestamp != base+2000 {
+		t.Errorf("second page: %+v, want +2 s and +1 s", older)
+	}
+	var rejects page
+	call(t, srv, ck, "events", map[string]any{"group": "/g", "pattern": "REJECT", "descending": true}, &rejects)
+	if len(rejects.Events) != 2 || !strings.HasSuffix(rejects.Events[0].Message, "REJECT OK") || rejects.Events[0].Timestamp != base+3000 {
+		t.Errorf("REJECT: %+v, want the events at +3 s and +1 s", rejects)
+	}
+	var tail page
+	start := base + 3000
+	call(t, srv, ck, "events", map[string]any{"group": "/g", "startTime": start}, &tail)
+	if len(tail.Events) != 2 || tail.Events[0].Timestamp != base+3000 || tail.Events[1].Timestamp != base+4000 {
+		t.Errorf("tail from +3 s: %+v, want +3 s and +4 s in ascending order", tail)
+	}
+
+	var q struct{ QueryID string }
+	if got := call(t, srv, ck, "startQuery", map[string]any{"groups": []string{"/g"},
+		"query": "stats count(*) as records, sum(bytes) as bytes by action | sort action asc"}, &q); got != 200 || q.QueryID == "" {
+		t.Fatalf("startQuery: %d %+v", got, q)
+	}
+	var res struct {
+		Status  string
+		Columns []string
+		Rows    [][]struct{ Field, Value string }
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		call(t, srv, ck, "queryResults", map[string]string{"queryId": q.QueryID}, &res)
+		if res.Status != "Running" && res.Status != "Scheduled" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// 3 ACCEPT records of 40 bytes, 2 REJECT.
+	want := "action=ACCEPT records=3 bytes=120 | action=REJECT records=2 bytes=80"
+	var rows []string
+	for _, row := range res.Rows {
+		var f []string
+		for _, x := range row {
+			f = append(f, x.Field+"="+x.Value)
+		}
+		rows = append(rows, strings.Join(f, " "))
+	}
+	if res.Status != "Complete" || strings.Join(res.Columns, ",") != "action,records,bytes" || strings.Join(rows, " | ") != want {
+		t.Errorf("query: %s %v %q, want Complete [action records bytes] %q", res.Status, res.Columns, strings.Join(rows, " | "), want)
+	}
+	var e struct{ Error apiError }
+	if got := call(t, srv, ck, "startQuery", map[string]any{"groups": []string{"/g"}, "query": "stats count(*) by"}, &e); got != 400 || e.Error.Code != "MalformedQueryException" {
+		t.Errorf("a bad query: %d %+v", got, e.Error)
 	}
 }
