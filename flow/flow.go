@@ -40,6 +40,7 @@ type Key struct {
 	Action      uint8 // record.ActionValue
 	V4          bool
 	TrafficPath uint8 // 0 = none
+	pad         uint8 // always 0: the key has no padding, so sameKey compares words
 	Rule        uint16
 }
 

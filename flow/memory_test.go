@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"runtime"
 	"testing"
+	"unsafe"
 )
 
 func TestParseSize(t *testing.T) {
@@ -157,4 +158,36 @@ func TestMemoryAccounting(t *testing.T) {
 		t.Errorf("charged %d B (%.1f B/flow), heap grew %d B (%.1f B/flow)", charged, float64(charged)/flows, heap, float64(heap)/flows)
 	}
 	t.Logf("charged %.1f B/flow, heap %.1f B/flow", float64(charged)/flows, float64(heap)/flows)
+}
+
+// TestKeyLayout: sameKey reads a Key as six words, which holds only while
+// the key is 48 bytes with every byte a field's; and it agrees with ==.
+func TestKeyLayout(t *testing.T) {
+	var k Key
+	if s := unsafe.Sizeof(k); s != 48 {
+		t.Fatalf("Key is %d bytes, want 48", s)
+	}
+	fields := unsafe.Sizeof(k.Src) + unsafe.Sizeof(k.Dst) + unsafe.Sizeof(k.Capture) + unsafe.Sizeof(k.SrcPort) + unsafe.Sizeof(k.DstPort) +
+		unsafe.Sizeof(k.Proto) + unsafe.Sizeof(k.Dir) + unsafe.Sizeof(k.Action) + unsafe.Sizeof(k.V4) + unsafe.Sizeof(k.TrafficPath) +
+		unsafe.Sizeof(k.pad) + unsafe.Sizeof(k.Rule)
+	if fields != 48 {
+		t.Fatalf("Key's fields take %d bytes of 48: it has padding", fields)
+	}
+	a := Key{Src: [16]byte{1}, Dst: [16]byte{15: 2}, Capture: 3, SrcPort: 4, DstPort: 5, Proto: 6, Dir: 1, Action: 2, V4: true, TrafficPath: 7, Rule: 8}
+	mut := []func(*Key){
+		func(k *Key) { k.Src[15]++ }, func(k *Key) { k.Dst[0]++ }, func(k *Key) { k.Capture++ }, func(k *Key) { k.SrcPort++ },
+		func(k *Key) { k.DstPort++ }, func(k *Key) { k.Proto++ }, func(k *Key) { k.Dir++ }, func(k *Key) { k.Action++ },
+		func(k *Key) { k.V4 = false }, func(k *Key) { k.TrafficPath++ }, func(k *Key) { k.Rule++ },
+	}
+	b := a
+	if !sameKey(&a, &b) {
+		t.Error("equal keys differ")
+	}
+	for i, m := range mut {
+		b := a
+		m(&b)
+		if sameKey(&a, &b) || a == b {
+			t.Errorf("change %d: keys still equal", i)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
+	"unsafe"
 )
 
 // chunkBits sizes the blocks flows are stored in: 4096 flows (320 KiB).
@@ -84,10 +85,18 @@ func (t *flowTable) find(k *Key, h uint64) (*Flow, uint64) {
 		if e == 0 {
 			return nil, i
 		}
-		if f := t.at(int(e - 1)); f.Key == *k {
+		if f := t.at(int(e - 1)); sameKey(&f.Key, k) {
 			return f, i
 		}
 	}
+}
+
+// sameKey is a == b as six 8-byte compares (Key is 48 bytes without
+// padding, TestKeyLayout) instead of the compiler's field-by-field ones.
+func sameKey(a, b *Key) bool {
+	x := (*[6]uint64)(unsafe.Pointer(a))
+	y := (*[6]uint64)(unsafe.Pointer(b))
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4] && x[5] == y[5]
 }
 
 // touch loads the index slot of hash h and the flow it points to, and
