@@ -304,6 +304,18 @@ func TestEndpoints(t *testing.T) {
 		sq.Objects != 0 || len(sq.Rows) != 1 || *sq.Rows[0][0] != "0" {
 		t.Errorf("sql over an empty bucket: %d %+v", got, sq)
 	}
+	// The query reads the bucket and nothing else.
+	out := filepath.Join(t.TempDir(), "out.csv")
+	for _, q := range []string{"COPY (SELECT 1) TO '" + out + "'", "SELECT * FROM read_text('/etc/passwd')",
+		"SET enable_external_access = true", "ATTACH '" + out + ".db' AS x"} {
+		if got := call(t, srv, ck, "sql", map[string]string{"bucket": "wizard", "query": q}, &e); got != 400 ||
+			!strings.Contains(e.Error.Message, "disabled by configuration") && !strings.Contains(e.Error.Message, "configuration has been locked") {
+			t.Errorf("%s: %d %+v, want refused", q, got, e.Error)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("COPY TO wrote %s", out)
+	}
 	if got := call(t, srv, ck, "sql", map[string]string{"bucket": "../x", "query": "SELECT 1"}, &e); got != 400 {
 		t.Errorf("sql on a bad bucket name: %d %+v", got, e.Error)
 	}

@@ -64,6 +64,18 @@ func (c *Console) sql(ctx context.Context, body json.RawMessage) (any, error) {
 		return nil, badRequest("%v", err)
 	}
 	defer tb.Close()
+	// The statement is the user's: it may read the bucket's objects and
+	// nothing else of the machine (no other file, no COPY TO, no ATTACH,
+	// no extension), and may not undo that.
+	for _, q := range []string{
+		"SET allowed_directories = ['" + strings.ReplaceAll(dir, "'", "''") + "']",
+		"SET enable_external_access = false",
+		"SET lock_configuration = true",
+	} {
+		if _, err := tb.DB().ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("sql: confining the query: %w", err)
+		}
+	}
 	problems := []string{}
 	for i, p := range tb.Problems {
 		if i == 20 {
