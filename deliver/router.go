@@ -6,6 +6,7 @@ import (
 	"io"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/internal/bucketlock"
@@ -40,6 +41,10 @@ type Router struct {
 	// Records, when set, also receives every record delivered, as its
 	// text line (`--publish`).
 	Records RecordSink
+	// Firehose maps a delivery stream's name to where its records go
+	// (kinesis-data-firehose flow logs); nil, or nil for a name, refuses
+	// the flow log with AWS's "Access error".
+	Firehose func(stream string) *FirehoseTarget
 	// Logs is the log store for cloud-watch-logs flow logs; nil refuses them.
 	Logs LogIngester
 	// EveryWindow finishes a flow log's S3 objects at every closed window
@@ -50,6 +55,7 @@ type Router struct {
 
 	lines *Lines
 	line  []byte
+	fh    *firehose
 	s3    map[string]*S3Dir // by root
 	cwl   *CloudWatch
 	cwlMu sync.Mutex // guards setting cwl, which LogStats reads from any goroutine
@@ -74,6 +80,11 @@ func (r *Router) Check(fl *flowlog.FlowLog) error {
 			return fmt.Errorf("flow log %s delivers to CloudWatch Logs, and no log store is open", fl.ID)
 		}
 		return nil
+	case flowlog.DestFirehose:
+		if r.Firehose == nil || r.Firehose(fl.DeliveryStream) == nil {
+			return firehoseUnmapped(fl)
+		}
+		return nil
 	}
 	return fmt.Errorf("flow log %s delivers to %s, which vpcflow cannot write yet", fl.ID, fl.DestinationType)
 }
@@ -89,6 +100,11 @@ func (r *Router) dest(fl *flowlog.FlowLog) (flowlog.Destination, error) {
 			r.lines = NewLines(r.Stdout)
 		}
 		return r.lines, nil
+	case fl.DestinationType == flowlog.DestFirehose:
+		if r.fh == nil {
+			r.fh = &firehose{streams: r.Firehose, bufs: map[string]*firehoseBuf{}, now: time.Now}
+		}
+		return r.fh, nil
 	case fl.DestinationType == flowlog.DestCloudWatch:
 		if r.cwl == nil {
 			r.cwlMu.Lock()
@@ -174,6 +190,9 @@ func (r *Router) Close() error {
 	if r.cwl != nil {
 		errs = append(errs, r.cwl.Close())
 	}
+	if r.fh != nil {
+		errs = append(errs, r.fh.Close())
+	}
 	for _, root := range r.roots() {
 		errs = append(errs, r.s3[root].Close())
 	}
@@ -193,7 +212,9 @@ func (r *Router) roots() []string {
 type RouterStats struct {
 	Objects     []string // S3 objects written, relative to their bucket directory
 	ObjectBytes int64
-	Logs        CloudWatchStats
+	// FirehoseObjects are the keys of the objects delivery streams put.
+	FirehoseObjects []string
+	Logs            CloudWatchStats
 }
 
 // LogStats returns what was delivered to the log store so far; safe from
@@ -219,6 +240,9 @@ func (r *Router) Stats() RouterStats {
 	}
 	if r.cwl != nil {
 		st.Logs = r.cwl.Stats()
+	}
+	if r.fh != nil {
+		st.FirehoseObjects = r.fh.written
 	}
 	return st
 }

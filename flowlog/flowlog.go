@@ -52,6 +52,7 @@ type FlowLog struct {
 	LogDestination           string // ARN as given (or built from LogGroupName)
 	Bucket, Prefix           string // S3: bucket name and key prefix ("" or "a/b")
 	LogGroupName             string // CloudWatch Logs
+	DeliveryStream           string // Amazon Data Firehose: the delivery stream's name
 	FileFormat               string // S3: FileFormatPlainText or FileFormatParquet
 	HiveCompatiblePartitions bool
 	PerHourPartition         bool
@@ -357,11 +358,44 @@ func (f *FlowLog) setDestination(s *Spec, errf func(key, code, format string, ar
 		}
 		f.LogDestination = s.LogDestination
 	case DestFirehose:
-		return errf("LogDestinationType", "InvalidParameterValue", "kinesis-data-firehose is not supported yet")
+		if s.LogGroupName != "" {
+			return errf("LogGroupName", "InvalidParameter", "not allowed with LogDestinationType kinesis-data-firehose")
+		}
+		if s.DestinationOptions != nil {
+			return errf("DestinationOptions", "InvalidParameter", "only allowed with LogDestinationType s3")
+		}
+		name, err := firehoseStream(s.LogDestination)
+		if err != nil {
+			return errf("LogDestination", "InvalidParameter", "%v", err)
+		}
+		f.DeliveryStream, f.LogDestination = name, s.LogDestination
 	default:
 		return errf("LogDestinationType", "InvalidParameterValue", "want cloud-watch-logs, s3 or kinesis-data-firehose, got %q", f.DestinationType)
 	}
 	return nil
+}
+
+// firehoseStream reads a delivery stream's ARN,
+// arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME, NAME being 1 to 64
+// letters, digits, '_', '.' or '-'
+// (https://docs.aws.amazon.com/firehose/latest/APIReference/API_CreateDeliveryStream.html).
+func firehoseStream(arn string) (string, error) {
+	want := fmt.Errorf("want arn:aws:firehose:REGION:ACCOUNT:deliverystream/NAME, got %q", arn)
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] != "aws" || parts[2] != "firehose" || parts[3] == "" {
+		return "", want
+	}
+	if len(parts[4]) != 12 || strings.Trim(parts[4], "0123456789") != "" {
+		return "", fmt.Errorf("account %q in %q: want 12 digits", parts[4], arn)
+	}
+	name, ok := strings.CutPrefix(parts[5], "deliverystream/")
+	if !ok {
+		return "", want
+	}
+	if len(name) < 1 || len(name) > 64 || strings.Trim(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") != "" {
+		return "", fmt.Errorf("delivery stream name %q in %q: want 1 to 64 letters, digits, '_', '.' or '-'", name, arn)
+	}
+	return name, nil
 }
 
 func resourceExists(t *topology.Topology, typ, id string) bool {

@@ -98,7 +98,7 @@ func TestTopologyValidateAgreesWithPcap(t *testing.T) {
     ResourceType: Subnet
     TrafficType: ALL
     LogDestinationType: kinesis-data-firehose
-    LogDestination: arn:aws:firehose:us-east-1:111122223333:deliverystream/x
+    LogDestination: arn:aws:firehose:us-east-1:1111:deliverystream/x
   - ResourceIds: [eni-1]
     ResourceType: NetworkInterface
     TrafficType: REJECT
@@ -112,7 +112,7 @@ func TestTopologyValidateAgreesWithPcap(t *testing.T) {
 ` + path + `:18: FlowLogs[0].TrafficType: want ACCEPT, REJECT or ALL (upper case), got "all" (InvalidParameterValue)
 ` + path + `:21: FlowLogs[0].MaxAggregationInterval: want 60 or 600, got 300 (InvalidParameterValue)
 ` + path + `:22: FlowLogs[0].LogFormat: unknown field (did you mean srcaddr?): "srcadr" at offset 11 (InvalidParameter)
-` + path + `:26: FlowLogs[1].LogDestinationType: kinesis-data-firehose is not supported yet (InvalidParameterValue)
+` + path + `:27: FlowLogs[1].LogDestination: account "1111" in "arn:aws:firehose:us-east-1:1111:deliverystream/x": want 12 digits (InvalidParameter)
 ` + path + `:28: FlowLogs[2].LogGroupName: cloud-watch-logs needs LogGroupName or a log-group LogDestination (InvalidParameter)
 `
 	out, errOut, code := runBinary(t, nil, "topology", "validate", path)
