@@ -28,7 +28,7 @@ const (
 
 // newConsole opens a region (not started: no packet flows) over the
 // scenarios' network and serves its console.
-func newConsole(t *testing.T) (*httptest.Server, *region.Region) {
+func newConsole(t testing.TB) (*httptest.Server, *region.Region) {
 	t.Helper()
 	cfg := region.DefaultConfiguration()
 	cfg.DataDir, cfg.TopologyFile = t.TempDir(), "../examples/scenarios.yaml"
