@@ -210,7 +210,7 @@ async function pageFlowLogs(notice) {
   render(
     el("h1", {}, "Flow logs"),
     notice ? el("div", { class: "notice", role: "status" }, notice) : "",
-    el("div", { class: "actions" }, el("a", { href: "#/flowlogs/create" }, el("button", { type: "button", class: "primary", tabindex: "-1" }, "Create flow log")), fl.flowLogs.length ? del : ""),
+    el("div", { class: "actions" }, el("a", { href: "#/flowlogs/create", class: "button primary" }, "Create flow log"), fl.flowLogs.length ? del : ""),
     err,
     fl.flowLogs.length === 0
       ? empty("No flow logs. Create one for a VPC, subnet or network interface to start receiving records.")
