@@ -201,7 +201,7 @@ async function pageFlowLogs(notice) {
       ? el("a", { href: "#/logs/" + encodeURIComponent(f.logGroupName) }, f.logGroupName) : f.destination),
     el("td", { class: "num" }, f.maxAggregationInterval + " s"),
     el("td", {}, badge(f.status), " ", badge(f.deliverLogsStatus), f.deliverLogsErrorMessage ? " " + f.deliverLogsErrorMessage : ""),
-    el("td", { class: "mono msg" }, f.logFormat === defaultFormat ? el("span", { class: "muted" }, "default") : f.logFormat)));
+    el("td", { class: "mono fmt" }, f.logFormat === defaultFormat ? el("span", { class: "muted" }, "default") : f.logFormat)));
   const del = el("button", { type: "button", onclick: async () => {
     const ids = [...main.querySelectorAll("input[name=flowlog]:checked")].map((c) => c.value);
     if (ids.length === 0) { err.replaceChildren(errorBox("Select the flow logs to delete.")); return; }
