@@ -39,6 +39,11 @@ type Dependencies struct {
 	// rules to the lab). Its error is logged; the change stands (failing
 	// the API call would have clients retry a change already made).
 	NetworkChanged func(*topology.Topology, int) error
+	// Firehose maps the delivery streams of kinesis-data-firehose flow
+	// logs to their sinks (vpcflow serve --firehose); Records receives
+	// every delivered record besides (--publish). See deliver.Router.
+	Firehose func(stream string) *deliver.FirehoseTarget
+	Records  deliver.RecordSink
 }
 
 // Identity is the account and region a Region answers for.
@@ -157,7 +162,8 @@ func (r *Region) open(file *topologyFile) error {
 	// readable seconds after it closes; a replay on packet time writes one
 	// object per slot, exactly as `vpcflow pcap`. As on AWS, records go
 	// only into buckets that exist (made with CreateBucket, aws s3 mb).
-	r.route = &deliver.Router{BucketRoot: r.BucketDir, Logs: r.logs, EveryWindow: pipeline.OnClock(inputs), ExistingBuckets: true}
+	r.route = &deliver.Router{BucketRoot: r.BucketDir, Logs: r.logs, EveryWindow: pipeline.OnClock(inputs), ExistingBuckets: true,
+		Firehose: r.deps.Firehose, Records: r.deps.Records}
 	r.guard = newGuard(r, r.route)
 	if r.det, err = newDetection(r, r.guard); err != nil {
 		return err

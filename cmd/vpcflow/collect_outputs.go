@@ -190,3 +190,124 @@ func quietWriter(w io.Writer, quiet bool) io.Writer {
 	}
 	return w
 }
+
+// serveSinks are the sinks `vpcflow serve` opened for --publish and
+// --firehose, shared by URL (one producer per Kafka URL, one writer per
+// store).
+type serveSinks struct {
+	outs      []*outputs
+	producers map[string]*kafkasink.Producer
+	stores    map[string]deliver.ObjectStore
+	firehose  map[string]*deliver.FirehoseTarget
+	records   deliver.RecordSink
+	ctx       context.Context
+	cancel    context.CancelFunc
+}
+
+const firehoseHelp = "map a Firehose delivery stream to where its records go, NAME=DEST (repeat): DEST is kafka://HOST:PORT/TOPIC (each record a message, as --publish), s3://BUCKET[/PREFIX] or a directory (uncompressed objects under Firehose's default keys YYYY/MM/dd/HH/NAME-1-...); kinesis-data-firehose flow logs naming a stream mapped to nothing are FAILED (Access error)"
+
+// openServeSinks opens what --publish and --firehose name.
+func openServeSinks(f *outputFlags, firehose []string, dataDir string, reg prometheus.Registerer) (*serveSinks, error) {
+	s := &serveSinks{producers: map[string]*kafkasink.Producer{}, stores: map[string]deliver.ObjectStore{}, firehose: map[string]*deliver.FirehoseTarget{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	ok := false
+	defer func() {
+		if !ok {
+			s.close(nil)
+		}
+	}()
+	producer := func(flag, url string) (*kafkasink.Producer, error) {
+		if p := s.producers[url]; p != nil {
+			return p, nil
+		}
+		d, err := kafkasink.Parse(url)
+		if err != nil {
+			return nil, usageErrorf("%s %v", flag, err)
+		}
+		p, err := kafkasink.New(kafkasink.Configuration{Brokers: d.Brokers, Topic: d.Topic}, kafkasink.Dependencies{Registerer: reg})
+		if err != nil {
+			return nil, err
+		}
+		if err := p.Start(s.ctx); err != nil {
+			return nil, err
+		}
+		s.producers[url] = p
+		s.outs = append(s.outs, &outputs{producer: p, ctx: s.ctx, cancel: func() {}, dest: url})
+		return p, nil
+	}
+	if f.publish != "" {
+		p, err := producer("--publish", f.publish)
+		if err != nil {
+			return nil, err
+		}
+		s.records = &publisher{p: p, ctx: s.ctx}
+	}
+	for _, m := range firehose {
+		name, dest, found := strings.Cut(m, "=")
+		if !found || name == "" || dest == "" {
+			return nil, usageErrorf("--firehose %q: want NAME=kafka://HOST:PORT/TOPIC, NAME=s3://BUCKET[/PREFIX] or NAME=DIR", m)
+		}
+		if s.firehose[name] != nil {
+			return nil, usageErrorf("--firehose %q: delivery stream %s is mapped twice", m, name)
+		}
+		t := &deliver.FirehoseTarget{}
+		if strings.HasPrefix(dest, "kafka://") {
+			p, err := producer("--firehose "+name+"=", dest)
+			if err != nil {
+				return nil, err
+			}
+			t.Records = &publisher{p: p, ctx: s.ctx}
+		} else if st := s.stores[dest]; st != nil {
+			t.Store = st
+		} else {
+			d, err := objsink.Parse(dest)
+			if err != nil {
+				return nil, usageErrorf("--firehose %s=: %v", name, err)
+			}
+			if !d.IsS3() {
+				t.Store = objsink.Dir(d.Dir)
+			} else {
+				sink, err := objsink.NewS3(s.ctx, d, objsink.S3Options{Endpoint: f.s3Endpoint, PathStyle: f.s3PathStyle, Region: f.s3Region})
+				if err != nil {
+					return nil, fmt.Errorf("--firehose %s: %w", m, err)
+				}
+				spool := f.spoolDir
+				if spool == "" {
+					spool = filepath.Join(dataDir, "spool", "s3")
+				}
+				w, err := objsink.New(objsink.Configuration{SpoolDir: spool}, objsink.Dependencies{Sink: sink, Registerer: reg})
+				if err != nil {
+					return nil, err
+				}
+				w.Start(s.ctx)
+				s.outs = append(s.outs, &outputs{writer: w, ctx: s.ctx, cancel: func() {}, dest: dest})
+				t.Store = w
+			}
+			s.stores[dest] = t.Store
+		}
+		s.firehose[name] = t
+	}
+	ok = true
+	return s, nil
+}
+
+// target is the region's Firehose dependency (nil when none is mapped).
+func (s *serveSinks) target() func(string) *deliver.FirehoseTarget {
+	if len(s.firehose) == 0 {
+		return nil
+	}
+	return func(name string) *deliver.FirehoseTarget { return s.firehose[name] }
+}
+
+// close flushes and stops every sink, printing their counts to w (nil:
+// nothing); it returns what was not delivered.
+func (s *serveSinks) close(w io.Writer) string {
+	var problems []string
+	for _, o := range s.outs {
+		if msg := o.finish(w); msg != "" {
+			problems = append(problems, msg)
+		}
+	}
+	s.cancel()
+	return strings.Join(problems, "; ")
+}

@@ -23,9 +23,9 @@ import (
 // process, on 127.0.0.1, for the binaries the test starts; it returns its
 // address. Groups may use session timeouts down to 500 ms, so a killed
 // collector's partitions move on quickly.
-func startBroker(t testing.TB, partitions int32, topic string) string {
+func startBroker(t testing.TB, partitions int32, topics ...string) string {
 	t.Helper()
-	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topic), kfake.GroupMinSessionTimeout(500*time.Millisecond))
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, topics...), kfake.GroupMinSessionTimeout(500*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,8 @@ type serveFlags struct {
 	memory                                                 string
 	lab                                                    bool
 	labID                                                  string
+	outputFlags
+	firehose []string
 	liveFlags
 	// Set by vpcflow demo: prepare runs once the region is open, before
 	// it starts; ready prints after the listening line.
@@ -170,6 +172,9 @@ and delivers the open windows and exits 0. One process owns a data dir: another
 	fl.StringVar(&f.eni, "eni", defaultENI, "interface id (without --topology)")
 	fl.StringSliceVar(&f.localCIDRs, "local-cidr", nil, "the interface's own addresses (without --topology): packets from them are egress")
 	addFlowBoundFlags(c, &f.memory, &f.maxFlowsPerWindow, &f.maxFlows)
+	fl.StringArrayVar(&f.firehose, "firehose", nil, firehoseHelp)
+	addPublishFlag(c, &f.outputFlags)
+	addS3Flags(c, &f.outputFlags)
 	return c
 }
 
@@ -279,6 +284,13 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	cfg.Owner = fmt.Sprintf("vpcflow serve (PID %d, listening on %s)", os.Getpid(), addr)
 	cfg.Endpoint = "http://" + addr
 	deps.Reporter = rep
+	sinks, err := openServeSinks(&f.outputFlags, f.firehose, cfg.DataDir, rep.Registerer())
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer sinks.close(nil)
+	deps.Firehose, deps.Records = sinks.target(), sinks.records
 	svc, err := region.New(cfg, deps)
 	if err != nil {
 		ln.Close()
@@ -398,6 +410,9 @@ func runServe(cmd *cobra.Command, f *serveFlags) error {
 	}
 	h := svc.Health()
 	fmt.Fprintf(stderr, "vpcflow serve: stopped: %s packets, %s\n", grouped(h.Packets), recordsSummary(h))
+	if msg := sinks.close(stderr); msg != "" {
+		return &exitError{code: 1, msg: msg}
+	}
 	return nil
 }
 
