@@ -265,7 +265,9 @@ func (c *Collector) batchOf(r *kgo.Record) *batch {
 	b := c.bufs[k]
 	if b == nil {
 		b = &batch{first: r, since: time.Now()}
-		b.zw = gzip.NewWriter(&b.buf)
+		// Level 1, as package deliver's objects: a third of the default's
+		// CPU for objects about a quarter larger.
+		b.zw, _ = gzip.NewWriterLevel(&b.buf, gzip.BestSpeed)
 		c.bufs[k] = b
 	}
 	return b

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/vpcflow/vpcflow/internal/e2e"
 )
 
 // startBroker runs franz-go's in-process Kafka broker (kfake) in the test
@@ -45,7 +47,7 @@ type collectorProc struct {
 func startCollector(t testing.TB, args ...string) *collectorProc {
 	t.Helper()
 	p := &collectorProc{exited: make(chan struct{})}
-	p.cmd = exec.Command(vpcflowBinary(t.(*testing.T)), append([]string{"collect"}, args...)...)
+	p.cmd = exec.Command(e2e.Binary(t), append([]string{"collect"}, args...)...)
 	pipe, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +248,7 @@ func agentToCollector(t *testing.T, packets, flows string, killAfter int) kafkaR
 func TestKafkaAgentToCollector(t *testing.T) {
 	packets, flows, kill := "60000", "30000", 2
 	if os.Getenv("VPCFLOW_KAFKA_1M") != "" {
-		packets, flows, kill = "2000000", "1000000", 60
+		packets, flows, kill = "2200000", "1100000", 60
 	}
 	run := agentToCollector(t, packets, flows, kill)
 	if run.records < 30000 {
@@ -255,4 +257,108 @@ func TestKafkaAgentToCollector(t *testing.T) {
 	t.Logf("%d records: pcap --out DIR %v (%.0f records/s); with --publish %v (%.0f records/s); collector killed at %d objects, the next collected the rest in %v",
 		run.records, run.direct.Round(time.Millisecond), float64(run.records)/run.direct.Seconds(),
 		run.publish.Round(time.Millisecond), float64(run.records)/run.publish.Seconds(), run.killedAt, run.collect.Round(time.Millisecond))
+}
+
+// e2eRun runs the binary from a test or a benchmark.
+func e2eRun(tb testing.TB, args ...string) (string, string, int) {
+	tb.Helper()
+	return e2e.Run(tb, e2e.Options{}, args...)
+}
+
+// committed is the records count of the collector's last progress line.
+func (p *collectorProc) committed() int {
+	m := progressRE.FindAllStringSubmatch(p.log(), -1)
+	if len(m) == 0 {
+		return 0
+	}
+	n := 0
+	fmt.Sscan(strings.ReplaceAll(m[len(m)-1][1], ",", ""), &n)
+	return n
+}
+
+// BenchmarkKafkaPath measures, in the same run on the same capture: the
+// direct path (`vpcflow pcap --out DIR`, the baseline), the agent with
+// --publish into the in-process broker (objects and every record to
+// Kafka), and `vpcflow collect` draining the filled topic into objects.
+// Records/s of each are reported; VPCFLOW_KAFKA_1M=1 uses about a million
+// records (default about 200,000).
+//
+//	go test ./cmd/vpcflow -run XXX -bench KafkaPath -benchtime 2x
+func BenchmarkKafkaPath(b *testing.B) {
+	packets, flows := "400000", "200000"
+	if os.Getenv("VPCFLOW_KAFKA_1M") != "" {
+		packets, flows = "2200000", "1100000"
+	}
+	capPath := filepath.Join(b.TempDir(), "cap.pcap")
+	if _, stderr, code := e2eRun(b, "gen", "pcap", "--packets", packets, "--flows", flows, "--out", capPath); code != 0 {
+		b.Fatalf("gen: exit %d: %s", code, stderr)
+	}
+	var direct, publish, collect, steady time.Duration
+	records, steadyN := 0, 0
+	var collectCPU, brokerCPU time.Duration
+	for i := 0; i < b.N; i++ {
+		dirA, dirB, dirC := b.TempDir(), b.TempDir(), b.TempDir()
+		start := time.Now()
+		if _, stderr, code := e2eRun(b, "pcap", "--quiet", "--local-cidr", "10.0.1.10/32", "--out", dirA, capPath); code != 0 {
+			b.Fatalf("pcap: exit %d: %s", code, stderr)
+		}
+		direct += time.Since(start)
+		addr := startBroker(b, 8, "flowlogs")
+		start = time.Now()
+		_, stderr, code := e2eRun(b, "pcap", "--local-cidr", "10.0.1.10/32", "--out", dirB, "--publish", "kafka://"+addr+"/flowlogs", capPath)
+		publish += time.Since(start)
+		m := regexp.MustCompile(`published: ([0-9,]+) records to Kafka \(([0-9,]+) acknowledged, 0 failed`).FindStringSubmatch(stderr)
+		if code != 0 || m == nil || m[1] != m[2] {
+			b.Fatalf("pcap --publish: exit %d: %s", code, stderr)
+		}
+		fmt.Sscan(strings.ReplaceAll(m[1], ",", ""), &records)
+		start = time.Now()
+		before := selfCPU()
+		c := startCollector(b, "--from", "kafka://"+addr+"/flowlogs", "--group", "bench", "--to", dirC,
+			"--max-records", "10000", "--max-wait", "1s", "--progress", "100ms")
+		// Steady state: from the first progress line with records
+		// committed (the group joined, the first object written).
+		var first time.Time
+		firstN := 0
+		for {
+			n := c.committed()
+			if n > 0 && first.IsZero() {
+				first, firstN = time.Now(), n
+			}
+			if n >= records {
+				break
+			}
+			select {
+			case <-c.exited:
+				b.Fatalf("collector exited: %s", c.log())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+		collect += time.Since(start)
+		brokerCPU += selfCPU() - before
+		steady += time.Since(first)
+		steadyN += records - firstN
+		c.cmd.Process.Signal(syscall.SIGTERM)
+		<-c.exited
+		collectCPU += c.cmd.ProcessState.UserTime() + c.cmd.ProcessState.SystemTime()
+	}
+	n := float64(b.N * records)
+	// Where the CPU went: the collector process, against the wall time
+	// (the broker runs in this process, on the same two cores).
+	b.ReportMetric(collectCPU.Seconds()/collect.Seconds(), "collector-cores")
+	b.ReportMetric(brokerCPU.Seconds()/collect.Seconds(), "broker-cores")
+	b.ReportMetric(float64(records), "records")
+	b.ReportMetric(n/direct.Seconds(), "direct-rec/s")
+	b.ReportMetric(n/publish.Seconds(), "publish-rec/s")
+	b.ReportMetric(n/collect.Seconds(), "collect-rec/s")
+	b.ReportMetric(float64(steadyN)/steady.Seconds(), "collect-steady-rec/s")
+	b.ReportMetric(direct.Seconds()/publish.Seconds(), "publish/direct")
+	b.ReportMetric(direct.Seconds()/collect.Seconds(), "collect/direct")
+}
+
+// selfCPU is the CPU time this process used so far.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
