@@ -92,9 +92,8 @@ type obs struct {
 	sec   int64
 	bytes uint32
 	flags uint8
-	iv    uint8  // interval index of key.Capture
-	slot  uint8  // which of the interval's two open windows (slotOf)
-	hash  uint64 // of key in its table, set by the shard
+	iv    uint8 // interval index of key.Capture
+	slot  uint8 // which of the interval's two open windows (slotOf)
 }
 
 // Window is the outcome of one closed capture window of one interval: every

@@ -42,9 +42,6 @@ type shard struct {
 	agg    *Aggregator
 	in     chan shardMsg
 	tables []*table
-	// touched keeps the result of the first pass over a batch, so the
-	// compiler cannot drop its loads.
-	touched uint64
 }
 
 func newShard(a *Aggregator) *shard {
@@ -78,19 +75,6 @@ func (s *shard) run(wg *sync.WaitGroup) {
 			s.flush(m)
 			continue
 		}
-		// Two passes: the first hashes every observation and loads its
-		// index slot and flow, loads the processor can overlap because no
-		// update depends on them; at a million flows nearly every one is
-		// a cache miss, and the second pass, which updates the flows in
-		// order, then finds them in the cache.
-		var touched uint64
-		for i := range m.batch {
-			o := &m.batch[i]
-			ft := s.table(o.iv, o.slot).flows
-			o.hash = ft.hash(&o.key)
-			touched += ft.touch(o.hash)
-		}
-		s.touched = touched
 		for i := range m.batch {
 			s.add(&m.batch[i])
 		}
@@ -103,7 +87,7 @@ func (s *shard) run(wg *sync.WaitGroup) {
 
 func (s *shard) add(o *obs) {
 	t := s.table(o.iv, o.slot)
-	f, slot := t.flows.find(&o.key, o.hash)
+	f, slot := t.flows.find(&o.key, t.flows.hash(&o.key))
 	if f != nil {
 		f.Packets++
 		f.Bytes += uint64(o.bytes)

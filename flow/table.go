@@ -99,16 +99,6 @@ func sameKey(a, b *Key) bool {
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4] && x[5] == y[5]
 }
 
-// touch loads the index slot of hash h and the flow it points to, and
-// returns a word of it, so that the loads of a whole batch are under way
-// at once (see shard.run).
-func (t *flowTable) touch(h uint64) uint64 {
-	if e := t.index[h&t.mask]; e != 0 {
-		return t.at(int(e - 1)).Packets
-	}
-	return 0
-}
-
 // insert adds a flow at the slot find returned and returns it.
 func (t *flowTable) insert(slot uint64, f Flow) *Flow {
 	if t.n&(chunkSize-1) == 0 && t.n>>chunkBits == len(t.chunks) {
