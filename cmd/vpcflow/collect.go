@@ -68,7 +68,7 @@ error.`,
 	fl.DurationVar(&f.sessionTimeout, "session-timeout", 45*time.Second, "how long the group waits for a collector that stopped answering before its partitions go to the others (within the brokers' group.min/max.session.timeout.ms)")
 	fl.DurationVar(&f.progress, "progress", 10*time.Second, "interval of the progress lines (0: none)")
 	fl.BoolVar(&f.quiet, "quiet", false, "no start line, progress or summary")
-	addLogsDataDirFlag(c, &f.dataDir)
+	fl.StringVar(&f.dataDir, "data-dir", "", "data dir whose spool/s3 keeps the objects an S3 store refused (default $VPCFLOW_DATA_DIR, else $HOME/.local/share/vpcflow)")
 	addS3Flags(c, &f.outputFlags)
 	return c
 }

@@ -248,7 +248,7 @@ func agentToCollector(t *testing.T, packets, flows string, killAfter int) kafkaR
 func TestKafkaAgentToCollector(t *testing.T) {
 	packets, flows, kill := "60000", "30000", 2
 	if os.Getenv("VPCFLOW_KAFKA_1M") != "" {
-		packets, flows, kill = "2200000", "1100000", 60
+		packets, flows, kill = "2400000", "1200000", 60
 	}
 	run := agentToCollector(t, packets, flows, kill)
 	if run.records < 30000 {
@@ -287,7 +287,7 @@ func (p *collectorProc) committed() int {
 func BenchmarkKafkaPath(b *testing.B) {
 	packets, flows := "400000", "200000"
 	if os.Getenv("VPCFLOW_KAFKA_1M") != "" {
-		packets, flows = "2200000", "1100000"
+		packets, flows = "2400000", "1200000"
 	}
 	capPath := filepath.Join(b.TempDir(), "cap.pcap")
 	if _, stderr, code := e2eRun(b, "gen", "pcap", "--packets", packets, "--flows", flows, "--out", capPath); code != 0 {
