@@ -71,6 +71,7 @@ type Stats struct {
 	Records int64 // records written in objects whose offsets were committed
 	Objects int64 // objects written and committed
 	Dropped int64 // records read but left for the partition's next owner (revoked before their object was cut)
+	Pending int64 // records read and not yet in an object
 }
 
 // Collector consumes topics and writes their records as objects.
@@ -171,7 +172,11 @@ func (c *Collector) Stop() error {
 func (c *Collector) Stats() Stats {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.stats
+	st := c.stats
+	for _, b := range c.bufs {
+		st.Pending += int64(b.n)
+	}
+	return st
 }
 
 // release forgets the batches of partitions this collector no longer
@@ -237,9 +242,12 @@ func (c *Collector) Run(ctx context.Context) error {
 			b := c.batchOf(r)
 			b.zw.Write(r.Value)
 			b.zw.Write([]byte{'\n'})
+			c.mu.Lock() // Stats reads n
 			b.n++
+			n := b.n
+			c.mu.Unlock()
 			b.last = r
-			if b.n >= c.cfg.MaxRecords {
+			if n >= c.cfg.MaxRecords {
 				ferr = c.cut(ctx, cl, tp{r.Topic, r.Partition})
 			}
 		})

@@ -154,3 +154,65 @@ func TestCrashRestartNoDupNoMissing(t *testing.T) {
 	}
 	t.Logf("%d objects", objects)
 }
+
+// A collector stopped (Stop, as on SIGTERM) writes the records it has
+// read into objects and commits them before it ends: a second collector
+// of the group finds nothing left to read.
+func TestStopWritesPending(t *testing.T) {
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "flowlogs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	p, err := kafkasink.New(kafkasink.Configuration{Brokers: kc.ListenAddrs(), Topic: "flowlogs"}, kafkasink.Dependencies{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start(ctx)
+	const total = 500
+	for i := range total {
+		p.Publish(ctx, kafkasink.Message{FlowLogID: "fl-1", InterfaceID: fmt.Sprintf("eni-%d", i%4), Value: []byte(fmt.Sprintf("record %d", i))})
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.Stop()
+	out := t.TempDir()
+	// Objects are never cut by size or age here: only the stop writes them.
+	cfg := collect.Configuration{Brokers: kc.ListenAddrs(), Topics: []string{"flowlogs"}, Group: "g", MaxRecords: 1 << 20, MaxWait: time.Hour}
+	c, err := collect.New(cfg, collect.Dependencies{Sink: objsink.Dir(out)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Start(ctx)
+	deadline := time.Now().Add(30 * time.Second)
+	for c.Stats().Pending < total {
+		if time.Now().After(deadline) {
+			t.Fatalf("read %d of %d records in 30 s", c.Stats().Pending, total)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if seen, _ := records(t, out); len(seen) != 0 {
+		t.Fatalf("%d records in objects before the stop", len(seen))
+	}
+	if err := c.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	st := c.Stats()
+	seen, objects := records(t, out)
+	if st.Records != total || st.Pending != 0 || len(seen) != total || objects != 2 {
+		t.Fatalf("after the stop: %+v, %d records in %d objects; want %d in 2 (one per partition)", st, len(seen), objects, total)
+	}
+	c2, err := collect.New(cfg, collect.Dependencies{Sink: objsink.Dir(out)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2.Start(ctx)
+	time.Sleep(3 * time.Second) // long enough to join and fetch: nothing must come
+	if err := c2.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if st := c2.Stats(); st.Records != 0 || st.Pending != 0 {
+		t.Errorf("the next collector read again: %+v", st)
+	}
+}
