@@ -94,12 +94,19 @@ func TestServeFirehose(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	<-p.exited
 	n := 0
 	for _, c := range wantAll {
 		n += c
 	}
+	// /metrics counts what Kafka acknowledged, per topic.
+	for metricValue(t, p, "vpcflow_kafka_messages_total", `result="produced",topic="fh-all"`) != float64(n) {
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics: %v records produced to fh-all, want %d", metricValue(t, p, "vpcflow_kafka_messages_total", `result="produced",topic="fh-all"`), n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.exited
 	if !strings.Contains(p.log(), "published: "+grouped(uint64(n))+" records to Kafka ("+grouped(uint64(n))+" acknowledged, 0 failed") {
 		t.Errorf("serve's summary lacks --publish's counts of %d records: %s", n, p.log())
 	}

@@ -135,6 +135,9 @@ func TestOutputUsageErrors(t *testing.T) {
 		{[]string{"collect", "--from", "kafka://127.0.0.1:9092/t", "--group", "g"}, "--to are required"},
 		{[]string{"collect", "--from", "127.0.0.1:9092", "--group", "g", "--to", "d"}, "--from"},
 		{[]string{"collect", "--from", "kafka://127.0.0.1:9092/t", "--group", "g", "--to", "s3://a"}, "--to destination"},
+		{[]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--firehose", "stream"}, `--firehose "stream": want NAME=kafka://`},
+		{[]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--firehose", "s=kafka://h:1"}, "--firehose s="},
+		{[]string{"serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(), "--firehose", "s=d1", "--firehose", "s=d2"}, "mapped twice"},
 	} {
 		_, stderr, code := runBinary(t, nil, c.args...)
 		if code != 2 || !strings.Contains(stderr, c.want) {
