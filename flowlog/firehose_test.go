@@ -2,6 +2,7 @@ package flowlog
 
 import (
 	"github.com/vpcflow/vpcflow/topology"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -53,4 +54,28 @@ func FuzzFirehoseStream(f *testing.F) {
 			t.Errorf("%q gave %q", arn, name)
 		}
 	})
+}
+
+// Flow logs of one resource to two delivery streams are two flow logs;
+// the same stream twice is FlowLogAlreadyExists.
+func TestRegistryFirehoseStreams(t *testing.T) {
+	r := openReg(t, filepath.Join(t.TempDir(), "f.json"), newClock())
+	defer r.Close()
+	topo := regTopo(t, regSeeds)
+	spec := func(stream string) *Spec {
+		s := s3Spec("VPC", "ALL", "", vpcID)
+		s.LogDestinationType = DestFirehose
+		s.LogDestination = "arn:aws:firehose:eu-west-1:111122223333:deliverystream/" + stream
+		return s
+	}
+	for _, stream := range []string{"a", "b"} {
+		if made, _, err := r.Create(topo, spec(stream), ""); err != nil || len(made) != 1 || made[0].FlowLog.DeliveryStream != stream {
+			t.Fatalf("stream %s: %v, %v", stream, made, err)
+		}
+	}
+	_, _, err := r.Create(topo, spec("a"), "")
+	wantCode(t, err, "FlowLogAlreadyExists")
+	if n := len(describe(t, r, Filter{})); n != 2 {
+		t.Errorf("%d flow logs, want 2", n)
+	}
 }

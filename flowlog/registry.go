@@ -646,8 +646,11 @@ func sortEntries(es []Entry) {
 // destination (log group, or S3 bucket and prefix) and record format.
 func configKey(f *FlowLog) string {
 	dest := f.LogGroupName
-	if f.DestinationType == DestS3 {
+	switch f.DestinationType {
+	case DestS3:
 		dest = f.Bucket + "/" + f.Prefix
+	case DestFirehose:
+		dest = f.LogDestination // the stream's ARN: two streams are two destinations
 	}
 	return strings.Join([]string{f.ResourceID, f.TrafficType, f.DestinationType, dest, f.Format.String()}, "\x00")
 }
