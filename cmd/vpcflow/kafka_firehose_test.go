@@ -85,7 +85,8 @@ func TestServeFirehose(t *testing.T) {
 
 	addr := startBroker(t, 2, "fh", "fh-all")
 	out := filepath.Join(dir, "to-dir")
-	p := startServe(t, "--data-dir", filepath.Join(dir, "data"), "--topology", topo, "--replay", capPath,
+	p := startServeEnv(t, []string{"AWS_ACCESS_KEY_ID=" + testKeyID, "AWS_SECRET_ACCESS_KEY=" + testSecret},
+		"--data-dir", filepath.Join(dir, "data"), "--topology", topo, "--replay", capPath,
 		"--firehose", "to-dir="+out, "--firehose", "to-kafka=kafka://"+addr+"/fh", "--publish", "kafka://"+addr+"/fh-all")
 	deadline := time.Now().Add(time.Minute)
 	for !strings.Contains(p.log(), "sources ended") {
@@ -104,6 +105,31 @@ func TestServeFirehose(t *testing.T) {
 			t.Fatalf("/metrics: %v records produced to fh-all, want %d", metricValue(t, p, "vpcflow_kafka_messages_total", `result="produced",topic="fh-all"`), n)
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+	// Through the EC2 API: a flow log to a stream mapped to nothing is
+	// FAILED with "Access error", as AWS marks one it cannot deliver to.
+	if _, err := os.Stat(awsCLI); err == nil {
+		var created struct{ FlowLogIds []string }
+		awsOK(t, p, &created, "ec2", "create-flow-logs", "--resource-type", "NetworkInterface", "--resource-ids", "eni-0a1b2c3d4e5f60718",
+			"--traffic-type", "ALL", "--log-destination-type", "kinesis-data-firehose",
+			"--log-destination", "arn:aws:firehose:eu-west-1:111122223333:deliverystream/nowhere")
+		var described struct {
+			FlowLogs []struct{ LogDestinationType, LogDestination, DeliverLogsStatus, DeliverLogsErrorMessage string }
+		}
+		for {
+			awsOK(t, p, &described, "ec2", "describe-flow-logs", "--flow-log-ids", created.FlowLogIds[0])
+			if len(described.FlowLogs) == 1 && described.FlowLogs[0].DeliverLogsStatus == "FAILED" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the flow log to an unmapped stream: %+v", described.FlowLogs)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if f := described.FlowLogs[0]; f.LogDestinationType != "kinesis-data-firehose" || f.DeliverLogsErrorMessage != "Access error" ||
+			f.LogDestination != "arn:aws:firehose:eu-west-1:111122223333:deliverystream/nowhere" {
+			t.Errorf("described %+v", f)
+		}
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	<-p.exited
