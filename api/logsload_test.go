@@ -323,13 +323,15 @@ func countQuery(ctx context.Context, c *cloudwatchlogs.Client, p loadPlan) (int6
 // event is stored exactly once (FilterLogEvents over the whole group finds
 // each stream's timestamps base … base+n-1 once each), and `stats
 // count(*)` agrees. It asserts correctness only; BenchmarkPutLogEvents
-// measures the rate. Bounded: 200,000 events and 60 s.
+// measures the rate. Bounded: 200,000 events and 3 minutes (under -race on a busy
+// 2-core machine the load takes over a minute; the bound is a safety net,
+// not a speed check).
 func TestLogsLoad(t *testing.T) {
 	if testing.Short() {
 		t.Skip("load test: 200,000 events through the front")
 	}
 	p := loadPlan{writers: 8, batches: 5, batch: 5000, base: time.Now().Add(-time.Hour).UnixMilli()}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	c, r := startLogsFront(t)
 	if err := createLoadGroup(ctx, c, p.writers); err != nil {
