@@ -236,6 +236,14 @@ type FilterInput struct {
 	Limit      int  // 1-10000; 0 means 10000
 	Descending bool // startFromHead=false: newest first; a NextToken's own direction wins
 	NextToken  string
+	// ScanLimit, when above 0, stops the search after that many events
+	// of the window were read, matching or not: the page may then hold
+	// fewer than Limit events, even none, and NextToken continues after
+	// the last event read. The API reference allows such pages ("can
+	// return empty results while there are more log events available
+	// through the token"); a reader that must answer quickly (the
+	// console) uses it so a rare pattern does not read a whole group.
+	ScanLimit int
 }
 
 // FilterOutput is FilterLogEvents' response.
@@ -243,6 +251,9 @@ type FilterOutput struct {
 	Events             []FilteredEvent `json:"events"`
 	SearchedLogStreams []struct{}      `json:"searchedLogStreams"`
 	NextToken          string          `json:"nextToken,omitempty"`
+	// Scanned counts the events of the window read for this page; not
+	// part of the API's answer.
+	Scanned int64 `json:"-"`
 }
 
 // FilterLogEvents searches a group across streams in (timestamp, sequence)
@@ -373,18 +384,23 @@ func (s *Store) FilterLogEvents(in FilterInput) (FilterOutput, error) {
 				if ts < lo || ts > hi || len(v) < 12 {
 					continue
 				}
-				sid := binary.BigEndian.Uint32(v)
-				if allow != nil && !allow[sid] {
-					continue
+				if in.ScanLimit > 0 && out.Scanned == int64(in.ScanLimit) {
+					full, done = true, true
+					return nil
 				}
+				sid := binary.BigEndian.Uint32(v)
 				msg := v[12:]
-				if in.Match != nil && !in.Match(msg) {
+				if allow != nil && !allow[sid] || in.Match != nil && !in.Match(msg) {
+					// Read and passed over: a token continues after it.
+					out.Scanned++
+					copy(last[:], k)
 					continue
 				}
 				if len(out.Events) == limit || len(out.Events) > 0 && size+len(msg)+EventOverhead > maxPageBytes {
 					full, done = true, true
 					return nil
 				}
+				out.Scanned++
 				size += len(msg) + EventOverhead
 				out.Events = append(out.Events, FilteredEvent{LogStreamName: names(sid), Timestamp: ts, Message: string(msg),
 					IngestionTime: int64(binary.BigEndian.Uint64(v[4:])), EventID: keyString(k)})

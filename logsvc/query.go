@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/vpcflow/vpcflow/insights"
@@ -107,6 +108,9 @@ type query struct {
 	res     *insights.Result
 	err     error
 	ended   time.Time
+	// scanned counts the events read so far, for GetQueryResults'
+	// statistics while the query runs.
+	scanned atomic.Int64
 }
 
 type queries struct {
@@ -154,6 +158,10 @@ func (qs *queries) isClosed() bool {
 
 // queryRunning, when set by a test, is called as a query starts running.
 var queryRunning func(id string)
+
+// queryProgress, when set by a test, is called each time a query's count
+// of scanned events grows, with the number added, before it reads on.
+var queryProgress func(added int64)
 
 // invalidParameter is the API's message for one member that breaks a rule.
 func invalidParameter(value, member, rule string) error {
@@ -301,7 +309,7 @@ func (qs *queries) run(q *query) {
 	if queryRunning != nil {
 		queryRunning(q.info.QueryID)
 	}
-	res, err := qs.s.runQuery(q.ctx, q.parsed, q.groups, q.startMs, q.endMs, q.opt)
+	res, err := qs.s.runQuery(q.ctx, q.parsed, q.groups, q.startMs, q.endMs, q.opt, &q.scanned)
 	qs.finish(q, res, err)
 }
 
@@ -367,8 +375,10 @@ func (qs *queries) get(id string) (*query, error) {
 }
 
 // GetQueryResults is the query's status with, once Complete, its rows and
-// statistics (the Result's JSON is get-query-results' answer). An unknown
-// or forgotten id is a ResourceNotFoundException.
+// statistics (the Result's JSON is get-query-results' answer); while it
+// runs, the statistics say how many records it has scanned so far, as
+// CloudWatch's do. An unknown or forgotten id is a
+// ResourceNotFoundException.
 func (s *Service) GetQueryResults(id string) (*insights.Result, error) {
 	s.q.mu.Lock()
 	defer s.q.mu.Unlock()
@@ -377,7 +387,11 @@ func (s *Service) GetQueryResults(id string) (*insights.Result, error) {
 		return nil, errQueryNotFound(id)
 	}
 	if q.res == nil {
-		return &insights.Result{Status: q.info.Status}, nil
+		r := &insights.Result{Status: q.info.Status}
+		if q.info.Status == QueryRunning {
+			r.Statistics.RecordsScanned = float64(q.scanned.Load())
+		}
+		return r, nil
 	}
 	r := *q.res
 	return &r, nil
@@ -482,8 +496,9 @@ func contains(list []string, s string) bool { return slices.Contains(list, s) }
 // part is what keeps the work small (sort @timestamp desc | limit 20 over
 // 10 M events: 4.6 s with 8 parts, 1.4 s with 64; stats alike either way).
 // The store's event count sizes the engine's tables. Parts stop early once
-// ctx is done (StopQuery, Close).
-func (s *Service) runQuery(ctx context.Context, q *insights.Query, groups []string, startMs, endMs int64, opt insights.Options) (*insights.Result, error) {
+// ctx is done (StopQuery, Close). scanned counts the events read, 4096 at
+// a time (and each part's rest as it ends), for progress.
+func (s *Service) runQuery(ctx context.Context, q *insights.Query, groups []string, startMs, endMs int64, opt insights.Options, scanned *atomic.Int64) (*insights.Result, error) {
 	per := max(64, 4*runtime.GOMAXPROCS(0))
 	if opt.Workers > 0 {
 		per = max(64, 4*opt.Workers)
@@ -498,11 +513,21 @@ func (s *Service) runQuery(ctx context.Context, q *insights.Query, groups []stri
 				}
 				ev := insights.Event{Group: g}
 				n := 0
+				defer func() {
+					scanned.Add(int64(n & 4095))
+					if queryProgress != nil {
+						queryProgress(int64(n & 4095))
+					}
+				}()
 				return s.store.Scan(g, r[0], r[1], func(e logstore.Event) error {
 					// Checking every event would cost more than the
 					// check is worth; 4096 events take well under a
 					// millisecond.
 					if n++; n&4095 == 0 {
+						scanned.Add(4096)
+						if queryProgress != nil {
+							queryProgress(4096)
+						}
 						if err := ctx.Err(); err != nil {
 							return err
 						}

@@ -49,6 +49,7 @@ type FilterLogEventsInput struct {
 	Limit               int    // 1-10000; 0 means 10000
 	Descending          bool   // startFromHead=false: newest first; a NextToken's own direction wins
 	NextToken           string
+	ScanLimit           int // logstore.FilterInput.ScanLimit: not an API member
 }
 
 // compilePattern compiles a filter pattern; an empty one matches all (nil).
@@ -73,7 +74,13 @@ func (s *Service) FilterLogEvents(in FilterLogEventsInput) (logstore.FilterOutpu
 	}
 	return s.store.FilterLogEvents(logstore.FilterInput{Group: in.LogGroupName, StreamNames: in.LogStreamNames,
 		StreamPrefix: in.LogStreamNamePrefix, StartTime: in.StartTime, EndTime: in.EndTime, Match: match,
-		Pattern: in.FilterPattern, Limit: in.Limit, Descending: in.Descending, NextToken: in.NextToken})
+		Pattern: in.FilterPattern, Limit: in.Limit, Descending: in.Descending, NextToken: in.NextToken, ScanLimit: in.ScanLimit})
+}
+
+// CountEvents is an upper bound on group's events with startMs <=
+// timestamp <= endMs, from the store's statistics (no event is read).
+func (s *Service) CountEvents(group string, startMs, endMs int64) int64 {
+	return s.store.CountEvents(group, startMs, endMs)
 }
 
 // Scan calls fn for every event of group with startMs <= timestamp <=
