@@ -61,6 +61,8 @@ type Attributor struct {
 	rules   []string          // rule id → name; id 0 is "no rule"; append-only
 	ruleIDs map[string]uint16 // name → id
 	frags   fragCache
+	local   localNets
+	enis    *eniIndex // of cfg.Topology
 	stats   Stats
 	obs     flow.Observation
 	ppkt    policy.Packet
@@ -71,6 +73,8 @@ func New(cfg Config) *Attributor {
 	a := &Attributor{cfg: cfg, rules: []string{""}, ruleIDs: map[string]uint16{}}
 	a.excl = newExclusions(cfg.Topology)
 	a.frags = newFragCache(1 << 16)
+	a.local = newLocalNets(cfg.LocalPrefixes)
+	a.enis = newENIIndex(cfg.Topology)
 	return a
 }
 
@@ -92,6 +96,7 @@ func (a *Attributor) Stats() Stats { return a.stats }
 func (a *Attributor) SetTopology(t *topology.Topology, engine *policy.Engine) {
 	a.cfg.Topology, a.cfg.Policy = t, engine
 	a.excl = newExclusions(t)
+	a.enis = newENIIndex(t)
 }
 
 // SetCaptures replaces Config.Captures and Config.Rules, between two packets,
@@ -110,11 +115,8 @@ func (a *Attributor) Packet(p *packet.Packet, tsNanos int64, emit func(*flow.Obs
 	t := a.cfg.Topology
 	if t == nil {
 		dir := record.Ingress
-		for _, pf := range a.cfg.LocalPrefixes {
-			if pf.Contains(p.Src.Unmap()) {
-				dir = record.Egress
-				break
-			}
+		if a.local.contains(p.Src) {
+			dir = record.Egress
 		}
 		o.Dir, o.Action = uint8(dir), uint8(record.ActionAccept)
 		if len(a.cfg.Captures) > 0 {
@@ -124,10 +126,10 @@ func (a *Attributor) Packet(p *packet.Packet, tsNanos int64, emit func(*flow.Obs
 	}
 	var from, to *topology.ENI
 	if p.HasMAC {
-		from, to = t.ENIByMAC(p.SrcMAC), t.ENIByMAC(p.DstMAC)
+		from, to = a.enis.byMACs(p.SrcMAC, p.DstMAC)
 	}
 	if from == nil && to == nil {
-		from, to = t.ENIByIP("", p.Src), t.ENIByIP("", p.Dst)
+		from, to = a.enis.byIP(p.Src), a.enis.byIP(p.Dst)
 	}
 	if from == nil && to == nil {
 		a.stats.Unattributed++

@@ -69,10 +69,21 @@ func (x *exclusions) mayBeListed(a netip.Addr) bool {
 // match says whether AWS would leave the packet out of flow logs. Replies of
 // excluded flows are excluded too, so both directions are checked.
 func (x *exclusions) match(p *packet.Packet, sport, dport uint16) Exclusion {
-	src, dst := p.Src.Unmap(), p.Dst.Unmap()
 	if p.Proto == 17 && (isDHCPPort(sport) || isDHCPPort(dport)) {
 		return ExclDHCP
 	}
+	if p.Src.Is4() && p.Dst.Is4() {
+		// Nearly every packet: the tests below on the bytes at hand, without
+		// unmapping and re-reading each address per test.
+		s, d := p.Src.As4(), p.Dst.As4()
+		if s[0] == 169 && s[1] == 254 || d[0] == 169 && d[1] == 254 {
+			return ExclLinkLocal
+		}
+		if !x.last[s[3]] && !x.last[d[3]] {
+			return notExcluded
+		}
+	}
+	src, dst := p.Src.Unmap(), p.Dst.Unmap()
 	if linkLocal(src) || linkLocal(dst) {
 		return ExclLinkLocal
 	}

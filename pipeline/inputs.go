@@ -296,23 +296,32 @@ func (in *inputs) liveRunning() bool {
 }
 
 // advance replaces the earliest frame with the next frame of its input.
+//
+// The heap is only touched when the input loses its place: a single input
+// never does, and with several the next frame usually still comes first
+// (captures interleave in runs), so the merge costs one compare per frame
+// and a heap operation per run. The test is heap.Fix's own: the top stays
+// unless a child is strictly earlier, so ties keep the order they had.
 func (in *inputs) advance() {
 	x := in.h[0]
-	fr, err := x.src.Next()
-	if errors.Is(err, capture.ErrNotReady) {
-		heap.Pop(&in.h)
-		x.idle = true
-		return
-	}
+	var err error
+	x.fr, err = x.src.Next() // straight into place: x leaves the heap on an error
 	if err != nil {
 		heap.Pop(&in.h)
+		if errors.Is(err, capture.ErrNotReady) {
+			x.idle = true
+			return
+		}
 		in.fail(x, err)
 		return
 	}
-	x.last = max(x.last, fr.TimestampNanos)
-	fr.TimestampNanos = x.shift(fr.TimestampNanos)
-	x.fr = fr
-	heap.Fix(&in.h, 0)
+	ts := x.fr.TimestampNanos
+	x.last = max(x.last, ts)
+	ts = x.shift(ts)
+	x.fr.TimestampNanos = ts
+	if h := in.h; len(h) > 1 && (h[1].fr.TimestampNanos < ts || len(h) > 2 && h[2].fr.TimestampNanos < ts) {
+		heap.Fix(&in.h, 0)
+	}
 }
 
 func (in *inputs) close() {
