@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -311,10 +312,35 @@ func (c *Console) logStreams(_ context.Context, body json.RawMessage) (any, erro
 // asks for more with the token.
 const maxEventsPage = 500
 
+// A page of events searches for at most eventsBudget, eventsChunk events
+// per call of the service, so that a pattern few events match answers
+// within a page's time (a page renders in 200 ms) rather than after
+// reading a whole group (7 s for 10 M events): the page then shows what
+// it found, how many events it searched, and continues with the token.
+// A chunk of 20,000 non-matching events takes about 15 ms, about the most
+// a page overshoots the budget by.
+var (
+	eventsBudget = 80 * time.Millisecond
+	eventsChunk  = 20_000
+)
+
+// eventsOut is an events page: FilterLogEvents' events and token, and
+// how far the search went: Scanned events read for this page, of about
+// Total in the group and time window (the store's statistics, an upper
+// bound). Partial says the page stopped for time before it was full:
+// the token continues the search.
+type eventsOut struct {
+	Events    []logstore.FilteredEvent `json:"events"`
+	NextToken string                   `json:"nextToken"`
+	Scanned   int64                    `json:"scanned"`
+	Total     int64                    `json:"total"`
+	Partial   bool                     `json:"partial"`
+}
+
 // events is FilterLogEvents over a group or some of its streams: the
 // newest page first (descending), older pages with the token, and, for
 // live tail, the events at or after a time in ascending order.
-func (c *Console) events(_ context.Context, body json.RawMessage) (any, error) {
+func (c *Console) events(ctx context.Context, body json.RawMessage) (any, error) {
 	var in struct {
 		Group      string   `json:"group"`
 		Streams    []string `json:"streams"`
@@ -331,16 +357,36 @@ func (c *Console) events(_ context.Context, body json.RawMessage) (any, error) {
 	if in.Limit <= 0 || in.Limit > maxEventsPage {
 		in.Limit = 100
 	}
-	out, err := c.deps.Region.Logs().FilterLogEvents(logsvc.FilterLogEventsInput{LogGroupName: in.Group,
-		LogStreamNames: in.Streams, FilterPattern: in.Pattern, StartTime: in.StartTime, EndTime: in.EndTime,
-		Limit: in.Limit, Descending: in.Descending, NextToken: in.NextToken})
-	if err != nil {
-		return nil, err
+	logs := c.deps.Region.Logs()
+	start := time.Now()
+	out := eventsOut{Events: []logstore.FilteredEvent{}, NextToken: in.NextToken}
+	for {
+		page, err := logs.FilterLogEvents(logsvc.FilterLogEventsInput{LogGroupName: in.Group,
+			LogStreamNames: in.Streams, FilterPattern: in.Pattern, StartTime: in.StartTime, EndTime: in.EndTime,
+			Limit: in.Limit - len(out.Events), Descending: in.Descending, NextToken: out.NextToken, ScanLimit: eventsChunk})
+		if err != nil {
+			return nil, err
+		}
+		out.Events = append(out.Events, page.Events...)
+		out.Scanned += page.Scanned
+		out.NextToken = page.NextToken
+		if out.NextToken == "" || len(out.Events) >= in.Limit {
+			break
+		}
+		if time.Since(start) >= eventsBudget || ctx.Err() != nil {
+			out.Partial = true
+			break
+		}
 	}
-	if out.Events == nil {
-		out.Events = []logstore.FilteredEvent{}
+	lo, hi := int64(0), int64(math.MaxInt64)
+	if in.StartTime != nil {
+		lo = *in.StartTime
 	}
-	return map[string]any{"events": out.Events, "nextToken": out.NextToken}, nil
+	if in.EndTime != nil {
+		hi = *in.EndTime
+	}
+	out.Total = logs.CountEvents(in.Group, lo, hi)
+	return out, nil
 }
 
 // maxQueryRows caps an Insights query's rows as the console asks for them.
@@ -360,12 +406,29 @@ func (c *Console) startQuery(_ context.Context, body json.RawMessage) (any, erro
 	if in.Limit <= 0 || in.Limit > maxQueryRows {
 		in.Limit = maxQueryRows
 	}
-	id, err := c.deps.Region.Logs().StartQuery(logsvc.StartQueryInput{LogGroupNames: in.Groups,
+	logs := c.deps.Region.Logs()
+	id, err := logs.StartQuery(logsvc.StartQueryInput{LogGroupNames: in.Groups,
 		StartTime: in.StartTime, EndTime: in.EndTime, QueryString: in.Query, Limit: in.Limit})
 	if err != nil {
 		return nil, err
 	}
-	return map[string]string{"queryId": id}, nil
+	// total (about how many events the query reads, from the store's
+	// statistics) lets the page show progress against its statistics'
+	// records scanned while it runs.
+	lo, hi := int64(0), int64(math.MaxInt64)
+	if in.StartTime != nil {
+		lo = *in.StartTime * 1000
+	}
+	if in.EndTime != nil {
+		hi = *in.EndTime*1000 + 999
+	}
+	var total int64
+	for _, g := range in.Groups {
+		if name, err := logs.GroupName(g); err == nil {
+			total += logs.CountEvents(name, lo, hi)
+		}
+	}
+	return map[string]any{"queryId": id, "total": total}, nil
 }
 
 func (c *Console) queryResults(_ context.Context, body json.RawMessage) (any, error) {

@@ -379,31 +379,40 @@ async function pageEvents(group, stream) {
   const older = el("button", { type: "button", hidden: true }, "Older events");
   const tailBtn = el("button", { type: "button", id: "tail", "aria-pressed": "false" }, "Start live tail");
   const err = el("div");
-  let nextToken = "", newest = null, seen = new Set(), tailing = false, count = 0;
+  let nextToken = "", newest = null, seen = new Set(), tailing = false, count = 0, searched = 0;
 
   const row = (e) => el("tr", {}, el("td", { class: "mono" }, fmtTime(e.timestamp)), el("td", { class: "mono msg" }, e.message));
   function note(e) { if (newest === null || e.timestamp > newest) newest = e.timestamp; seen.add(e.eventId); count++; }
+  // A page the server cut short for time (partial) says how far the
+  // search went; the button continues it from there.
+  function show(out) {
+    if (out.events.length && body.querySelector(".empty")) body.replaceChildren();
+    out.events.forEach((e) => { note(e); body.append(row(e)); });
+    searched += out.scanned || 0;
+    nextToken = out.nextToken || "";
+    older.hidden = !nextToken;
+    older.textContent = out.partial ? "Continue searching" : "Older events";
+    const found = count ? `${fmtNum(count)} events, newest first` : "No events match so far";
+    status.textContent = out.partial ? `${found}; searched ${fmtNum(searched)} of about ${fmtNum(out.total || 0)} events.` : (count ? found : "No events match.");
+    if (!count) body.replaceChildren(el("tr", {}, el("td", { colspan: "2" }, empty(out.partial
+      ? `No match in the newest ${fmtNum(searched)} events yet: "Continue searching" reads on.`
+      : pattern.value ? "No event matches the pattern." : "No events yet: records arrive at the end of each capture window."))));
+  }
   async function search() {
     err.replaceChildren();
     body.replaceChildren();
-    seen = new Set(); newest = null; count = 0;
+    seen = new Set(); newest = null; count = 0; searched = 0;
     try {
       const out = await api("events", { group, streams, pattern: pattern.value, descending: true, limit: 100 });
       if (gen !== generation) return;
-      out.events.forEach((e) => { note(e); body.append(row(e)); });
-      nextToken = out.nextToken || "";
-      older.hidden = !nextToken;
-      status.textContent = out.events.length ? `${count} events, newest first` : "No events match.";
-      if (!out.events.length) body.append(el("tr", {}, el("td", { colspan: "2" }, empty(pattern.value ? "No event matches the pattern." : "No events yet: records arrive at the end of each capture window."))));
+      show(out);
     } catch (e) { err.replaceChildren(errorBox(e)); }
   }
   older.addEventListener("click", async () => {
     try {
       const out = await api("events", { group, streams, pattern: pattern.value, descending: true, limit: 100, nextToken });
-      out.events.forEach((e) => { note(e); body.append(row(e)); });
-      nextToken = out.nextToken || "";
-      older.hidden = !nextToken;
-      status.textContent = `${count} events, newest first`;
+      if (gen !== generation) return;
+      show(out);
     } catch (e) { err.replaceChildren(errorBox(e)); }
   });
   // Live tail polls for events at or after the newest shown; the ids seen
@@ -461,16 +470,25 @@ function rangeTimes(sel) {
   return { startTime: now - s, endTime: now };
 }
 
-// runQuery starts an Insights query and polls until it ends.
-async function runQuery(groups, query, times, gen, started) {
-  const { queryId } = await api("startQuery", { groups, query, ...times });
+// runQuery starts an Insights query and polls until it ends; progress,
+// when given, hears each poll's records scanned of about total.
+async function runQuery(groups, query, times, gen, started, progress) {
+  const { queryId, total } = await api("startQuery", { groups, query, ...times });
   if (started) started(queryId);
   for (let wait = 100; ; wait = Math.min(wait * 2, 1000)) {
     const r = await api("queryResults", { queryId });
     if (r.Status !== "Running" && r.Status !== "Scheduled") return r;
+    if (progress && gen === generation) progress(r.Status, (r.Statistics || {}).RecordsScanned || 0, total || 0);
     if (gen !== generation) { api("stopQuery", { queryId }).catch(() => {}); return null; }
     await new Promise((res) => setTimeout(res, wait));
   }
+}
+
+// progressText says how far a running query is.
+function progressText(status, scanned, total) {
+  if (status === "Scheduled") return "Waiting for a running query to end…";
+  const pct = total > 0 ? ` (${Math.min(100, Math.floor(100 * scanned / total))}%)` : "";
+  return `Running: ${fmtNum(scanned)} of about ${fmtNum(total)} records scanned${pct}…`;
 }
 
 // resultTable turns Insights rows (lists of {field, value}) into a table.
@@ -514,7 +532,8 @@ async function pageInsights(params) {
     const t0 = performance.now();
     try {
       const r = await runQuery([...groupSel.selectedOptions].map((o) => o.value), q.value, rangeTimes(range), gen,
-        (id) => { running = id; stop.hidden = false; });
+        (id) => { running = id; stop.hidden = false; },
+        (st, scanned, total) => { status.textContent = progressText(st, scanned, total); });
       running = ""; stop.hidden = true;
       if (!r) return;
       const s = r.Statistics || {};
@@ -604,7 +623,7 @@ async function pageDashboards(params) {
       [enis, qEnis, (r) => resultChart(r) || empty("No traffic in the range.")],
     ]) {
       box.replaceChildren(el("span", { class: "muted" }, "Loading…"));
-      runQuery(gs, q, times, gen).then((r) => { if (r) box.replaceChildren(draw(r)); }).catch((e) => box.replaceChildren(errorBox(e)));
+      runQuery(gs, q, times, gen, null, (st, scanned, total) => box.replaceChildren(el("span", { class: "muted", role: "status" }, progressText(st, scanned, total)))).then((r) => { if (r) box.replaceChildren(draw(r)); }).catch((e) => box.replaceChildren(errorBox(e)));
     }
   }
   group.addEventListener("change", load);
