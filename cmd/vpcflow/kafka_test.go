@@ -168,7 +168,7 @@ func agentToCollector(t *testing.T, packets, flows string, killAfter int) kafkaR
 	}
 
 	args := []string{"--from", "kafka://" + addr + "/flowlogs", "--group", "archive", "--to", dirB,
-		"--max-records", "5000", "--max-wait", "500ms", "--session-timeout", "1s", "--progress", "500ms"}
+		"--max-records", "5000", "--max-wait", "500ms", "--session-timeout", "6s", "--progress", "500ms"}
 	c1 := startCollector(t, args...)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
