@@ -124,6 +124,11 @@ func TestDecodeErrors(t *testing.T) {
 	if err := dec.Decode(MustFormat("${account-id}"), []byte("\xff"), &r); err == nil || err.Error() != `field "account-id": want UTF-8 text, got "\xff"` {
 		t.Errorf("invalid UTF-8: %v", err)
 	}
+	// A carriage return inside a line (found by FuzzReader: the JSON form
+	// refuses white space in a value, so the text form must too).
+	if err := dec.Decode(MustFormat("${version} ${subnet-id} ${vpc-id}"), []byte("2 \r vpc-1"), &r); err == nil || err.Error() != `field "subnet-id": want a value without white space, got "\r"` {
+		t.Errorf("carriage return inside a line: %v", err)
+	}
 	for _, tt := range tests {
 		vals := append([]string(nil), good...)
 		vals[tt.field] = tt.value

@@ -1,6 +1,7 @@
 package record
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -140,6 +141,13 @@ func (d *Decoder) decodeField(fd Field, tok []byte, r *Record) error {
 		}
 		return &FieldError{Field: fd, Want: strings.Join(info.Values, ", ") + " or -", Got: string(tok)}
 	default:
+		// A carriage return inside a line is no separator (only space and
+		// tab are), so it would be part of the value: refused, as the JSON
+		// form refuses white space in a value, so both forms take the same
+		// records.
+		if bytes.IndexByte(tok, '\r') >= 0 {
+			return &FieldError{Field: fd, Want: "a value without white space", Got: string(tok)}
+		}
 		v, ok := d.str(tok)
 		if !ok {
 			return &FieldError{Field: fd, Want: "UTF-8 text", Got: string(tok)}
