@@ -16,7 +16,11 @@ type (
 	DescribeStreamsInput = logstore.DescribeStreamsInput
 	APIError             = logstore.APIError
 	InUseError           = logstore.InUseError
+	GroupOptions         = logstore.GroupOptions
 )
+
+// ErrGroupExists is CreateLogGroup's error for a group that exists.
+var ErrGroupExists = logstore.ErrGroupExists
 
 // CodeInvalidParameter is CloudWatch Logs' InvalidParameterException.
 const CodeInvalidParameter = logstore.CodeInvalidParameter

@@ -15,7 +15,7 @@ import (
 	"github.com/vpcflow/vpcflow/examples"
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/iam"
-	"github.com/vpcflow/vpcflow/logstore"
+	"github.com/vpcflow/vpcflow/logsvc"
 	"github.com/vpcflow/vpcflow/metricfilter"
 	"github.com/vpcflow/vpcflow/region"
 	"github.com/vpcflow/vpcflow/sim"
@@ -147,7 +147,7 @@ func demoPrepare(svc *region.Region) error {
 	}
 	logs := svc.Logs()
 	if _, err := logs.GroupInfo(demoLogGroup); err != nil {
-		if err := logs.CreateLogGroup(demoLogGroup, logstore.GroupOptions{}); err != nil {
+		if err := logs.CreateLogGroup(demoLogGroup, logsvc.GroupOptions{}); err != nil {
 			return fmt.Errorf("demo: creating log group %s: %w", demoLogGroup, err)
 		}
 	}

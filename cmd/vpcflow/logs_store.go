@@ -18,7 +18,6 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/vpcflow/vpcflow/filterpattern"
-	"github.com/vpcflow/vpcflow/logstore"
 	"github.com/vpcflow/vpcflow/logsvc"
 )
 
@@ -94,7 +93,7 @@ before the command reports success.`,
 			defer s.Close()
 			// The group first: "stored 0 events in G" names a group that
 			// exists, whatever the input holds.
-			if err := s.CreateLogGroup(group, logstore.GroupOptions{}); err != nil && !errors.Is(err, logstore.ErrGroupExists) {
+			if err := s.CreateLogGroup(group, logsvc.GroupOptions{}); err != nil && !errors.Is(err, logsvc.ErrGroupExists) {
 				return &exitError{code: 1, msg: fmt.Sprintf("create log group %s: %v", group, err)}
 			}
 			sum, err := logsPut(s, group, stream, name, in, cmd.ErrOrStderr())
