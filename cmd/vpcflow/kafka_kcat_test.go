@@ -67,19 +67,7 @@ func TestKafkaKcatConsumer(t *testing.T) {
 		got[value]++
 		n++
 	}
-	dup, missing := 0, 0
-	for l, c := range want {
-		if got[l] < c {
-			missing += c - got[l]
-		} else {
-			dup += got[l] - c
-		}
-	}
-	for l, c := range got {
-		if _, ok := want[l]; !ok {
-			dup += c
-		}
-	}
+	dup, missing := compareLines(want, got)
 	if dup != 0 || missing != 0 || n != total {
 		t.Fatalf("kcat read %d messages for %d records: %d doubled or unknown, %d missing", n, total, dup, missing)
 	}

@@ -129,6 +129,25 @@ func gzipLines(t testing.TB, root string, header bool) (map[string]int, int) {
 	return seen, n
 }
 
+// compareLines compares two multisets of lines: how many of got are
+// beyond want's count of the same line (or not in want at all), and how
+// many of want are missing from got.
+func compareLines(want, got map[string]int) (dup, missing int) {
+	for l, n := range want {
+		if got[l] < n {
+			missing += n - got[l]
+		} else {
+			dup += got[l] - n
+		}
+	}
+	for l, n := range got {
+		if _, ok := want[l]; !ok {
+			dup += n
+		}
+	}
+	return dup, missing
+}
+
 // kafkaRun is one run of agent → Kafka → collector: what was measured.
 type kafkaRun struct {
 	records         int
@@ -221,19 +240,7 @@ func agentToCollector(t *testing.T, packets, flows string, killAfter int) kafkaR
 	if c2.code != 0 || !strings.Contains(c2.log(), "vpcflow collect: stopped after") {
 		t.Errorf("after SIGTERM: exit %d: %s", c2.code, c2.log())
 	}
-	dup, missing := 0, 0
-	for l, n := range want {
-		if got[l] < n {
-			missing += n - got[l]
-		} else {
-			dup += got[l] - n
-		}
-	}
-	for l, n := range got {
-		if _, ok := want[l]; !ok {
-			dup += n
-		}
-	}
+	dup, missing := compareLines(want, got)
 	if dup != 0 || missing != 0 {
 		t.Fatalf("%d records doubled, %d missing of %d", dup, missing, run.records)
 	}
