@@ -79,21 +79,29 @@ func records(t *testing.T, dir string) (map[string]int, int) {
 	return seen, objects
 }
 
-// A collector killed between writing an object and committing its
-// offsets, then a new collector of the same group: every record is in
-// exactly one object (the object written again under the same key
-// replaces the first), none missing.
-func TestCrashRestartNoDupNoMissing(t *testing.T) {
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(4, "flowlogs"))
+// startProducer runs an in-process broker with a topic "flowlogs" of that
+// many partitions, closed at the test's end, and a started producer to it.
+func startProducer(t *testing.T, partitions int32) (*kfake.Cluster, *kafkasink.Producer) {
+	t.Helper()
+	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(partitions, "flowlogs"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer kc.Close()
+	t.Cleanup(kc.Close)
 	p, err := kafkasink.New(kafkasink.Configuration{Brokers: kc.ListenAddrs(), Topic: "flowlogs"}, kafkasink.Dependencies{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Start(ctx)
+	return kc, p
+}
+
+// A collector killed between writing an object and committing its
+// offsets, then a new collector of the same group: every record is in
+// exactly one object (the object written again under the same key
+// replaces the first), none missing.
+func TestCrashRestartNoDupNoMissing(t *testing.T) {
+	kc, p := startProducer(t, 4)
 	const total = 6000
 	for i := range total {
 		eni := fmt.Sprintf("eni-%02d", i%8)
@@ -159,16 +167,7 @@ func TestCrashRestartNoDupNoMissing(t *testing.T) {
 // read into objects and commits them before it ends: a second collector
 // of the group finds nothing left to read.
 func TestStopWritesPending(t *testing.T) {
-	kc, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "flowlogs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer kc.Close()
-	p, err := kafkasink.New(kafkasink.Configuration{Brokers: kc.ListenAddrs(), Topic: "flowlogs"}, kafkasink.Dependencies{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.Start(ctx)
+	kc, p := startProducer(t, 2)
 	const total = 500
 	for i := range total {
 		p.Publish(ctx, kafkasink.Message{FlowLogID: "fl-1", InterfaceID: fmt.Sprintf("eni-%d", i%4), Value: []byte(fmt.Sprintf("record %d", i))})
