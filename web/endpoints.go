@@ -15,7 +15,6 @@ import (
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/iam"
 	"github.com/vpcflow/vpcflow/insights"
-	"github.com/vpcflow/vpcflow/logstore"
 	"github.com/vpcflow/vpcflow/logsvc"
 	"github.com/vpcflow/vpcflow/metricfilter"
 	"github.com/vpcflow/vpcflow/record"
@@ -279,12 +278,12 @@ func (c *Console) logGroups(_ context.Context, body json.RawMessage) (any, error
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	groups, next, err := c.deps.Region.Logs().DescribeLogGroups(logstore.DescribeGroupsInput{Prefix: in.Prefix, NextToken: in.NextToken})
+	groups, next, err := c.deps.Region.Logs().DescribeLogGroups(logsvc.DescribeGroupsInput{Prefix: in.Prefix, NextToken: in.NextToken})
 	if err != nil {
 		return nil, err
 	}
 	if groups == nil {
-		groups = []logstore.LogGroup{}
+		groups = []logsvc.LogGroup{}
 	}
 	return map[string]any{"logGroups": groups, "nextToken": next}, nil
 }
@@ -297,13 +296,13 @@ func (c *Console) logStreams(_ context.Context, body json.RawMessage) (any, erro
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	streams, next, err := c.deps.Region.Logs().DescribeLogStreams(logstore.DescribeStreamsInput{Group: in.Group,
+	streams, next, err := c.deps.Region.Logs().DescribeLogStreams(logsvc.DescribeStreamsInput{Group: in.Group,
 		OrderBy: "LastEventTime", Descending: true, NextToken: in.NextToken})
 	if err != nil {
 		return nil, err
 	}
 	if streams == nil {
-		streams = []logstore.LogStream{}
+		streams = []logsvc.LogStream{}
 	}
 	return map[string]any{"logStreams": streams, "nextToken": next}, nil
 }
@@ -330,7 +329,7 @@ var (
 // bound). Partial says the page stopped for time before it was full:
 // the token continues the search.
 type eventsOut struct {
-	Events    []logstore.FilteredEvent `json:"events"`
+	Events    []logsvc.FilteredEvent `json:"events"`
 	NextToken string                   `json:"nextToken"`
 	Scanned   int64                    `json:"scanned"`
 	Total     int64                    `json:"total"`
@@ -359,7 +358,7 @@ func (c *Console) events(ctx context.Context, body json.RawMessage) (any, error)
 	}
 	logs := c.deps.Region.Logs()
 	start := time.Now()
-	out := eventsOut{Events: []logstore.FilteredEvent{}, NextToken: in.NextToken}
+	out := eventsOut{Events: []logsvc.FilteredEvent{}, NextToken: in.NextToken}
 	for {
 		page, err := logs.FilterLogEvents(logsvc.FilterLogEventsInput{LogGroupName: in.Group,
 			LogStreamNames: in.Streams, FilterPattern: in.Pattern, StartTime: in.StartTime, EndTime: in.EndTime,
