@@ -117,6 +117,22 @@ func (h *Handler) writeCheck(rq *request, op, resource string) (string, bool) {
 	return dir, true
 }
 
+// openUpload is the start of the operations on an existing upload that
+// take nothing else to check first: writeCheck, then the upload's folder
+// and id, the refusal sent when either fails. dir is the bucket's folder.
+func (h *Handler) openUpload(rq *request, op, resource string) (dir, up, id string, ok bool) {
+	dir, ok = h.writeCheck(rq, op, resource)
+	if !ok {
+		return "", "", "", false
+	}
+	up, id, e := h.uploadDir(rq, dir, resource)
+	if e != nil {
+		h.refuse(rq, op, e)
+		return "", "", "", false
+	}
+	return dir, up, id, true
+}
+
 // createUpload answers CreateMultipartUpload with a new upload id.
 func (h *Handler) createUpload(rq *request) {
 	const op = "CreateMultipartUpload"
@@ -316,13 +332,8 @@ func multipartETag(md5s []string) string {
 func (h *Handler) completeUpload(rq *request) {
 	const op = "CompleteMultipartUpload"
 	resource := "/" + rq.bucket + "/" + rq.key
-	dir, ok := h.writeCheck(rq, op, resource)
+	dir, up, id, ok := h.openUpload(rq, op, resource)
 	if !ok {
-		return
-	}
-	up, id, e := h.uploadDir(rq, dir, resource)
-	if e != nil {
-		h.refuse(rq, op, e)
 		return
 	}
 	want, ok := parseComplete(rq.body)
@@ -413,13 +424,8 @@ func (h *Handler) completeUpload(rq *request) {
 func (h *Handler) abortUpload(rq *request) {
 	const op = "AbortMultipartUpload"
 	resource := "/" + rq.bucket + "/" + rq.key
-	dir, ok := h.writeCheck(rq, op, resource)
+	_, up, id, ok := h.openUpload(rq, op, resource)
 	if !ok {
-		return
-	}
-	up, id, e := h.uploadDir(rq, dir, resource)
-	if e != nil {
-		h.refuse(rq, op, e)
 		return
 	}
 	unlock := h.uploads.lock(id)
