@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/netip"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -31,32 +30,8 @@ import (
 // records' packets, and per dropping rule its counter the packets of the
 // REJECT records naming it (x-rule). The counts are logged.
 func TestServeLabAgreement(t *testing.T) {
-	if err := lab.Check(); err != nil {
-		t.Skipf("%v", err)
-	}
-	id := fmt.Sprintf("a%d", os.Getpid()%100000)
-	t.Cleanup(func() { lab.Down(id, nil) })
-	dir := t.TempDir()
-	src, err := os.ReadFile("../../lab/testdata/agree.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo := filepath.Join(dir, "agree.yaml")
-	flowLog := `FlowLogs:
-  - ResourceIds: [vpc-0d00000000000000a]
-    ResourceType: VPC
-    TrafficType: ALL
-    LogDestinationType: s3
-    LogDestination: arn:aws:s3:::flows
-    MaxAggregationInterval: 60
-    LogFormat: '${interface-id} ${flow-direction} ${action} ${packets} ${protocol} ${x-rule} ${log-status}'
-`
-	if err := os.WriteFile(topo, append(src, flowLog...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-	makeBucket(t, data, "flows")
-	p := startServeEnv(t, nil, "--data-dir", data, "--topology", topo, "--lab", "--lab-id", id)
+	p, id, data := labServe(t, "a", readTestFile(t, "../../lab/testdata/agree.yaml")+s3FlowLog("vpc-0d00000000000000a",
+		"${interface-id} ${flow-direction} ${action} ${packets} ${protocol} ${x-rule} ${log-status}"), false)
 	started := time.Now()
 
 	const (

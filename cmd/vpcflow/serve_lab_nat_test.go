@@ -5,7 +5,6 @@ import (
 	"io"
 	"maps"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -24,32 +23,8 @@ import (
 // its side and the real endpoints in pkt-srcaddr/pkt-dstaddr (four
 // records per flow); on the instance both views agree.
 func TestServeLabNATGateway(t *testing.T) {
-	if err := lab.Check(); err != nil {
-		t.Skipf("%v", err)
-	}
-	id := fmt.Sprintf("n%d", os.Getpid()%100000)
-	t.Cleanup(func() { lab.Down(id, nil) })
-	dir := t.TempDir()
-	src, err := os.ReadFile("../../lab/testdata/natgw.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo := filepath.Join(dir, "natgw.yaml")
-	flowLog := `FlowLogs:
-  - ResourceIds: [vpc-0c00000000000000a]
-    ResourceType: VPC
-    TrafficType: ALL
-    LogDestinationType: s3
-    LogDestination: arn:aws:s3:::flows
-    MaxAggregationInterval: 60
-    LogFormat: '${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr} ${flow-direction} ${protocol} ${packets} ${action} ${log-status}'
-`
-	if err := os.WriteFile(topo, append(src, flowLog...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-	makeBucket(t, data, "flows")
-	p := startServeEnv(t, nil, "--data-dir", data, "--topology", topo, "--lab", "--lab-id", id)
+	p, id, data := labServe(t, "n", readTestFile(t, "../../lab/testdata/natgw.yaml")+s3FlowLog("vpc-0c00000000000000a",
+		"${interface-id} ${srcaddr} ${dstaddr} ${pkt-srcaddr} ${pkt-dstaddr} ${flow-direction} ${protocol} ${packets} ${action} ${log-status}"), false)
 	if strings.Contains(p.log(), "not built") {
 		t.Errorf("serve says something of the NAT gateway is not built:\n%s", p.log())
 	}
@@ -76,7 +51,7 @@ func TestServeLabNATGateway(t *testing.T) {
 		t.Fatalf("ping 192.0.2.80 from the private instance: %v\n%s\nserve: %s", err, out, p.log())
 	}
 	var seen string
-	err = lab.Do(instance, func() error {
+	err := lab.Do(instance, func() error {
 		c, err := net.DialTimeout("tcp", "192.0.2.80:80", 2*time.Second)
 		if err != nil {
 			return err
@@ -158,17 +133,7 @@ func TestServeLabNATGateway(t *testing.T) {
 // instead, nothing answers (the instance has no public address, and the
 // internet gateway translates only those).
 func TestServeLabRoutes(t *testing.T) {
-	if err := lab.Check(); err != nil {
-		t.Skipf("%v", err)
-	}
-	if _, err := os.Stat(awsCLI); err != nil {
-		t.Skip("awscli is not installed at /usr/bin/aws (.ci/run installs it)")
-	}
-	id := fmt.Sprintf("r%d", os.Getpid()%100000)
-	t.Cleanup(func() { lab.Down(id, nil) })
-	dir := t.TempDir()
-	p := startServeEnv(t, []string{"AWS_ACCESS_KEY_ID=" + testKeyID, "AWS_SECRET_ACCESS_KEY=" + testSecret},
-		"--data-dir", filepath.Join(dir, "data"), "--topology", "../../lab/testdata/natgw.yaml", "--lab", "--lab-id", id)
+	p, id, _ := labServe(t, "r", readTestFile(t, "../../lab/testdata/natgw.yaml"), true)
 	instance := lab.Namespace(id, "eni-0c00000000000000b2")
 	ping := func() bool {
 		return exec.Command("ip", "netns", "exec", instance, "ping", "-c", "1", "-W", "1", "192.0.2.80").Run() == nil

@@ -16,6 +16,55 @@ import (
 	"github.com/vpcflow/vpcflow/lab"
 )
 
+// labServe starts serve --lab on the topology text topo under a lab id of
+// the test's own (prefix and the process id), torn down when the test
+// ends, with the bucket "flows" in its data directory, and returns serve,
+// the lab id and the data directory. The test is skipped where the lab
+// cannot run (not root, no nft) or, withAWS, awscli is missing.
+func labServe(t *testing.T, prefix, topo string, withAWS bool) (*serveProc, string, string) {
+	t.Helper()
+	if err := lab.Check(); err != nil {
+		t.Skipf("%v", err)
+	}
+	if _, err := os.Stat(awsCLI); withAWS && err != nil {
+		t.Skip("awscli is not installed at /usr/bin/aws (.ci/run installs it)")
+	}
+	id := fmt.Sprintf("%s%d", prefix, os.Getpid()%100000)
+	t.Cleanup(func() { lab.Down(id, nil) })
+	dir := t.TempDir()
+	file := filepath.Join(dir, "topology.yaml")
+	if err := os.WriteFile(file, []byte(topo), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	data := filepath.Join(dir, "data")
+	makeBucket(t, data, "flows")
+	p := startServeEnv(t, []string{"AWS_ACCESS_KEY_ID=" + testKeyID, "AWS_SECRET_ACCESS_KEY=" + testSecret},
+		"--data-dir", data, "--topology", file, "--lab", "--lab-id", id)
+	return p, id, data
+}
+
+// s3FlowLog is a topology's FlowLogs section: one flow log of all the
+// traffic of vpc to the bucket "flows", in 60 s windows, with the log
+// format given (none: the default).
+func s3FlowLog(vpc, format string) string {
+	s := "FlowLogs:\n  - ResourceIds: [" + vpc + "]\n    ResourceType: VPC\n    TrafficType: ALL\n" +
+		"    LogDestinationType: s3\n    LogDestination: arn:aws:s3:::flows\n    MaxAggregationInterval: 60\n"
+	if format != "" {
+		s += "    LogFormat: '" + format + "'\n"
+	}
+	return s
+}
+
+// readTestFile is the text of a test data file.
+func readTestFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // TestServeLab runs serve --lab on the ping example with its internet
 // gateway (lab/testdata/ping.yaml) and an S3 flow log: SYNs to port 22
 // from the internet namespace are dropped (REJECT records) until awscli
@@ -24,43 +73,15 @@ import (
 // Stopping serve flushes the open window and removes the lab. Needs root,
 // nft and awscli; takes seconds, not windows.
 func TestServeLab(t *testing.T) {
-	if err := lab.Check(); err != nil {
-		t.Skipf("%v", err)
-	}
-	if _, err := os.Stat(awsCLI); err != nil {
-		t.Skip("awscli is not installed at /usr/bin/aws (.ci/run installs it)")
-	}
-	id := fmt.Sprintf("s%d", os.Getpid()%100000)
-	t.Cleanup(func() { lab.Down(id, nil) })
-	dir := t.TempDir()
-	src, err := os.ReadFile(labPing)
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo := filepath.Join(dir, "ping.yaml")
-	flowLog := `FlowLogs:
-  - ResourceIds: [vpc-0a1b2c3d4e5f60001]
-    ResourceType: VPC
-    TrafficType: ALL
-    LogDestinationType: s3
-    LogDestination: arn:aws:s3:::flows
-    MaxAggregationInterval: 60
-`
-	if err := os.WriteFile(topo, append(src, flowLog...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-	makeBucket(t, data, "flows")
-	p := startServeEnv(t, []string{"AWS_ACCESS_KEY_ID=" + testKeyID, "AWS_SECRET_ACCESS_KEY=" + testSecret},
-		"--data-dir", data, "--topology", topo, "--lab", "--lab-id", id)
+	p, id, data := labServe(t, "s", readTestFile(t, labPing)+s3FlowLog("vpc-0a1b2c3d4e5f60001", ""), true)
 	if !strings.Contains(p.log(), "lab "+id+" built") {
 		t.Fatalf("serve did not say it built the lab:\n%s", p.log())
 	}
 
 	// A second serve on the same lab id refuses, and leaves the lab be
 	// (the connections below go through it).
-	_, errOut, code := runBinary(t, nil, "serve", "--listen", "127.0.0.1:0", "--data-dir", filepath.Join(dir, "other"),
-		"--topology", topo, "--lab", "--lab-id", id)
+	_, errOut, code := runBinary(t, nil, "serve", "--listen", "127.0.0.1:0", "--data-dir", t.TempDir(),
+		"--topology", labPing, "--lab", "--lab-id", id)
 	if code != 1 || !strings.Contains(errOut, "lab "+id+" exists") {
 		t.Errorf("a second serve on lab %s: exit %d, %s", id, code, errOut)
 	}
@@ -197,35 +218,7 @@ func TestServeLab(t *testing.T) {
 // The records of the new interface hold its pings exactly once (they were
 // in the window open when it was deleted, delivered when serve stopped).
 func TestServeLabInterfaces(t *testing.T) {
-	if err := lab.Check(); err != nil {
-		t.Skipf("%v", err)
-	}
-	if _, err := os.Stat(awsCLI); err != nil {
-		t.Skip("awscli is not installed at /usr/bin/aws (.ci/run installs it)")
-	}
-	id := fmt.Sprintf("i%d", os.Getpid()%100000)
-	t.Cleanup(func() { lab.Down(id, nil) })
-	dir := t.TempDir()
-	src, err := os.ReadFile(labPing)
-	if err != nil {
-		t.Fatal(err)
-	}
-	topo := filepath.Join(dir, "ping.yaml")
-	flowLog := `FlowLogs:
-  - ResourceIds: [vpc-0a1b2c3d4e5f60001]
-    ResourceType: VPC
-    TrafficType: ALL
-    LogDestinationType: s3
-    LogDestination: arn:aws:s3:::flows
-    MaxAggregationInterval: 60
-`
-	if err := os.WriteFile(topo, append(src, flowLog...), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-	makeBucket(t, data, "flows")
-	p := startServeEnv(t, []string{"AWS_ACCESS_KEY_ID=" + testKeyID, "AWS_SECRET_ACCESS_KEY=" + testSecret},
-		"--data-dir", data, "--topology", topo, "--lab", "--lab-id", id)
+	p, id, data := labServe(t, "i", readTestFile(t, labPing)+s3FlowLog("vpc-0a1b2c3d4e5f60001", ""), true)
 	// The group lets ICMP out too, so the instances can ping each other.
 	awsOK(t, p, nil, "ec2", "authorize-security-group-egress", "--group-id", "sg-0a1b2c3d4e5f60003",
 		"--protocol", "icmp", "--port", "-1", "--cidr", "10.1.0.0/16")
@@ -282,37 +275,10 @@ func TestServeLabInterfaces(t *testing.T) {
 // other, and both interfaces' records hold the echoes (the captures added
 // to a pipeline that started with none).
 func TestServeLabFromNoInterface(t *testing.T) {
-	if err := lab.Check(); err != nil {
-		t.Skipf("%v", err)
-	}
-	if _, err := os.Stat(awsCLI); err != nil {
-		t.Skip("awscli is not installed at /usr/bin/aws (.ci/run installs it)")
-	}
-	id := fmt.Sprintf("e%d", os.Getpid()%100000)
-	t.Cleanup(func() { lab.Down(id, nil) })
-	dir := t.TempDir()
-	src, err := os.ReadFile(labPing)
-	if err != nil {
-		t.Fatal(err)
-	}
-	i := strings.Index(string(src), "NetworkInterfaces:")
-	j := strings.Index(string(src), "SecurityGroups:")
-	empty := string(src[:i]) + string(src[j:]) + `FlowLogs:
-  - ResourceIds: [vpc-0a1b2c3d4e5f60001]
-    ResourceType: VPC
-    TrafficType: ALL
-    LogDestinationType: s3
-    LogDestination: arn:aws:s3:::flows
-    MaxAggregationInterval: 60
-`
-	topo := filepath.Join(dir, "empty.yaml")
-	if err := os.WriteFile(topo, []byte(empty), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	data := filepath.Join(dir, "data")
-	makeBucket(t, data, "flows")
-	p := startServeEnv(t, []string{"AWS_ACCESS_KEY_ID=" + testKeyID, "AWS_SECRET_ACCESS_KEY=" + testSecret},
-		"--data-dir", data, "--topology", topo, "--lab", "--lab-id", id)
+	src := readTestFile(t, labPing)
+	i := strings.Index(src, "NetworkInterfaces:")
+	j := strings.Index(src, "SecurityGroups:")
+	p, id, data := labServe(t, "e", src[:i]+src[j:]+s3FlowLog("vpc-0a1b2c3d4e5f60001", ""), true)
 	awsOK(t, p, nil, "ec2", "authorize-security-group-egress", "--group-id", "sg-0a1b2c3d4e5f60003",
 		"--protocol", "icmp", "--port", "-1", "--cidr", "10.1.0.0/16")
 	var enis []string
