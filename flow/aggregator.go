@@ -1,9 +1,10 @@
 package flow
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
 	"math"
-	"sort"
 	"sync"
 	"sync/atomic"
 )
@@ -543,7 +544,7 @@ func (a *Aggregator) collect() {
 		start int64
 	}
 	partial := map[wkey]*Window{}
-	parts := map[wkey][][]Flow{} // chunks of each shard's table, merged once complete
+	parts := map[wkey][][][]Flow{} // each shard's sorted chunks, merged once complete
 	got := map[wkey]int{}
 	held := map[wkey]int64{} // table memory of each window's chunks
 	budget := map[wkey]uint64{}
@@ -566,7 +567,7 @@ func (a *Aggregator) collect() {
 			w = &Window{Interval: r.seconds, Start: r.start, Early: r.early}
 			partial[k] = w
 		}
-		parts[k] = append(parts[k], r.flows...)
+		parts[k] = append(parts[k], r.flows)
 		held[k] += int64(len(r.flows)) * chunkBytes
 		for c, v := range r.skipped {
 			if w.Skipped == nil {
@@ -585,17 +586,18 @@ func (a *Aggregator) collect() {
 		if got[k] < n {
 			continue
 		}
-		w.Flows = flowsOfChunks(parts[k])
-		release := held[k]
+		// Each shard sorted its part; merging them gives the window a
+		// deterministic order whatever the shards' interleaving.
+		var extra int
+		w.Flows, extra = mergeRuns(parts[k])
+		a.charge(int64(extra) * chunkBytes)
+		release := held[k] + int64(extra)*chunkBytes
 		delete(partial, k)
 		delete(parts, k)
 		delete(got, k)
 		delete(held, k)
 		byBudget := budget[k]
 		delete(budget, k)
-		// Shards merge in arbitrary order; sort so the sink sees a
-		// deterministic window.
-		sort.Sort(&w.Flows)
 		a.statsMu.Lock()
 		a.stats.Windows++
 		a.stats.Flows += uint64(w.Flows.Len())
@@ -611,34 +613,57 @@ func (a *Aggregator) collect() {
 	}
 }
 
-func lessFlow(x, y *Flow) bool {
-	if x.Capture != y.Capture {
-		return x.Capture < y.Capture
+// cmpFlow is the order of a window's flows: capture point, start, end,
+// then the key's fields. It is total on the flows of a window (their keys
+// differ), so the order the sink sees never depends on the shards'
+// interleaving.
+func cmpFlow(x, y *Flow) int {
+	if c := cmp.Compare(x.Capture, y.Capture); c != 0 {
+		return c
 	}
-	if x.Start != y.Start {
-		return x.Start < y.Start
+	if c := cmp.Compare(x.Start, y.Start); c != 0 {
+		return c
 	}
-	if x.End != y.End {
-		return x.End < y.End
+	if c := cmp.Compare(x.End, y.End); c != 0 {
+		return c
 	}
 	kx, ky := &x.Key, &y.Key
-	switch {
-	case kx.Dir != ky.Dir:
-		return kx.Dir < ky.Dir
-	case kx.Src != ky.Src:
-		return string(kx.Src[:]) < string(ky.Src[:])
-	case kx.Dst != ky.Dst:
-		return string(kx.Dst[:]) < string(ky.Dst[:])
-	case kx.SrcPort != ky.SrcPort:
-		return kx.SrcPort < ky.SrcPort
-	case kx.DstPort != ky.DstPort:
-		return kx.DstPort < ky.DstPort
-	case kx.Proto != ky.Proto:
-		return kx.Proto < ky.Proto
-	case kx.Action != ky.Action:
-		return kx.Action < ky.Action
-	case kx.TrafficPath != ky.TrafficPath:
-		return kx.TrafficPath < ky.TrafficPath
+	if c := cmp.Compare(kx.Dir, ky.Dir); c != 0 {
+		return c
 	}
-	return kx.Rule < ky.Rule
+	if c := bytes.Compare(kx.Src[:], ky.Src[:]); c != 0 {
+		return c
+	}
+	if c := bytes.Compare(kx.Dst[:], ky.Dst[:]); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(kx.SrcPort, ky.SrcPort); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(kx.DstPort, ky.DstPort); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(kx.Proto, ky.Proto); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(kx.Action, ky.Action); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(kx.TrafficPath, ky.TrafficPath); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(kx.Rule, ky.Rule); c != 0 {
+		return c
+	}
+	// An IPv4 address and its IPv4-mapped IPv6 form share Src and Dst.
+	return cmp.Compare(b2i(kx.V4), b2i(ky.V4))
 }
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func lessFlow(x, y *Flow) bool { return cmpFlow(x, y) < 0 }

@@ -123,9 +123,10 @@ type Window struct {
 func (w *Window) End() int64 { return w.Start + w.Interval }
 
 // Flows are the flows of a closed window, left in the fixed-size chunks the
-// shards' tables filled and sorted there: the window is never copied into
-// one slice, which at the close of a large window held every flow twice
-// (88 B each, a third of the resident memory per flow).
+// shards' tables filled, sorted there and merged in chunks as they empty:
+// the window is never copied into one slice, which at the close of a large
+// window held every flow twice (88 B each, a third of the resident memory
+// per flow).
 type Flows struct {
 	chunks [][]Flow // every chunk but the last holds chunkSize flows
 	n      int
@@ -162,30 +163,4 @@ func (f *Flows) Less(i, j int) bool { return lessFlow(f.At(i), f.At(j)) }
 func (f *Flows) Swap(i, j int) {
 	a, b := f.At(i), f.At(j)
 	*a, *b = *b, *a
-}
-
-// flowsOfChunks makes Flows of the chunks of every shard's table: full
-// chunks as they are, the partly filled last chunk of each shard copied
-// together into new ones, so that all chunks but the last are full.
-func flowsOfChunks(chunks [][]Flow) Flows {
-	var f Flows
-	tail := 0
-	for _, c := range chunks {
-		if len(c) == chunkSize {
-			f.chunks = append(f.chunks, c)
-		} else {
-			tail += len(c)
-		}
-		f.n += len(c)
-	}
-	if tail > 0 {
-		rest := make([]Flow, 0, tail)
-		for _, c := range chunks {
-			if len(c) != chunkSize {
-				rest = append(rest, c...)
-			}
-		}
-		f.chunks = append(f.chunks, FlowsOf(rest).chunks...)
-	}
-	return f
 }

@@ -127,6 +127,7 @@ func (s *shard) flush(m shardMsg) {
 	iv := m.interval
 	t := s.table(iv, slotOf(m.start, m.seconds))
 	s.agg.live.Add(-int64(t.flows.n))
+	t.flows.sort()
 	flows := t.flows.take()
 	s.agg.results <- shardResult{interval: iv, seconds: m.seconds, start: m.start, early: m.early, flows: flows, skipped: t.skipped, budget: t.budgetSkips, lost: m.lost}
 	for _, c := range t.touched {
