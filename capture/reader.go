@@ -19,6 +19,7 @@ import (
 	"io"
 	"math/bits"
 	"os"
+	"sync/atomic"
 
 	"github.com/vpcflow/vpcflow/packet"
 )
@@ -108,8 +109,16 @@ type Reader struct {
 	err    error // sticky: once set, Next keeps returning it
 	format Format
 
+	// ra, once ReadAhead is called on a regular file, reads the stream
+	// into chunks on its own goroutine; buf is then one of them (cur) or,
+	// for a record longer than a chunk's headroom, big.
+	ra  *readAhead
+	cur []byte
+	big []byte
+
 	// pcap
 	order    binary.ByteOrder
+	fastLE   bool  // a little-endian pcap file: NextInto's fast path applies
 	tsMul    int64 // 1000 for microsecond files, 1 for nanosecond files
 	linkType packet.LinkType
 	snapLen  uint32
@@ -190,7 +199,7 @@ func (r *Reader) Size() int64 { return r.size }
 // Position is how many bytes of the file on disk have been read so far;
 // Position/Size is the progress, also for compressed files. It runs ahead of
 // Offset by up to the read buffer.
-func (r *Reader) Position() int64 { return r.file.n }
+func (r *Reader) Position() int64 { return r.file.n.Load() }
 
 // LinkType is the link type of a pcap file, or of the first interface of a
 // pcapng file (0 if none has been seen yet).
@@ -203,6 +212,13 @@ func (r *Reader) LinkType() packet.LinkType {
 
 // Close closes the file opened by Open.
 func (r *Reader) Close() error {
+	if r.ra != nil {
+		// The goroutine is at most in one read of a regular file, which
+		// returns; only then may the decompressor and the file go.
+		close(r.ra.stop)
+		<-r.ra.done
+		r.ra = nil
+	}
 	if r.gz != nil {
 		r.gz.Close()
 	}
@@ -231,6 +247,33 @@ func (r *Reader) Next() (Frame, error) {
 	return f, err
 }
 
+// NextInto is Next writing the frame into *f, which it overwrites whole: the
+// frame is not copied on its way out, which for small frames is a good part
+// of the cost of reading one. f.Data is valid until the next call.
+func (r *Reader) NextInto(f *Frame) error {
+	if r.fastLE && r.end-r.pos >= 16 && r.err == nil {
+		// nextPcap's common case, written in place.
+		h := r.buf[r.pos : r.pos+16]
+		incl := binary.LittleEndian.Uint32(h[8:12])
+		if n := r.pos + 16 + int(incl); incl <= r.maxCaptured(r.snapLen) && n <= r.end {
+			sec := binary.LittleEndian.Uint32(h[0:4])
+			frac := binary.LittleEndian.Uint32(h[4:8])
+			orig := binary.LittleEndian.Uint32(h[12:16])
+			f.TimestampNanos = int64(sec)*1e9 + int64(frac)*r.tsMul
+			f.Data = r.buf[r.pos+16 : n : n]
+			f.WireLen = int(max(orig, incl))
+			f.LinkType = r.linkType
+			f.Interface = 0
+			r.off += int64(n - r.pos)
+			r.pos = n
+			return nil
+		}
+	}
+	var err error
+	*f, err = r.Next()
+	return err
+}
+
 func (r *Reader) errorf(off int64, cause error, format string, args ...any) error {
 	return &FormatError{File: r.name, Offset: off, Compressed: r.gz != nil, Msg: fmt.Sprintf(format, args...), Err: cause}
 }
@@ -240,6 +283,9 @@ func (r *Reader) errorf(off int64, cause error, format string, args ...any) erro
 func (r *Reader) fill(n int) int {
 	if r.end-r.pos >= n {
 		return r.end - r.pos
+	}
+	if r.ra != nil {
+		return r.fillAhead(n)
 	}
 	if r.pos > 0 {
 		r.end = copy(r.buf, r.buf[r.pos:r.end])
@@ -354,6 +400,7 @@ func (r *Reader) readHeader() error {
 	}
 	r.snapLen = r.order.Uint32(h[12:16])
 	r.linkType = packet.LinkType(r.order.Uint32(h[16:20]) & 0xFFFF)
+	r.fastLE = r.order == binary.LittleEndian
 	return nil
 }
 
@@ -653,14 +700,15 @@ func (ifc *ngIface) nanos(units uint64) int64 {
 	return int64(ns) + ifc.offset*1e9
 }
 
-// countingReader counts the bytes read from the file, for progress.
+// countingReader counts the bytes read from the file, for progress; with
+// read-ahead it counts on another goroutine than Position's.
 type countingReader struct {
 	r io.Reader
-	n int64
+	n atomic.Int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
-	c.n += int64(n)
+	c.n.Add(int64(n))
 	return n, err
 }

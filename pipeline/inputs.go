@@ -73,6 +73,7 @@ const loopGap = int64(time.Second)
 type input struct {
 	spec   Input
 	src    capture.Source
+	into   intoSource // src, when it can write its frames in place
 	fr     capture.Frame
 	passes int   // passes started
 	first  int64 // first recorded time of the current pass
@@ -87,6 +88,22 @@ type input struct {
 	stats   live.Stats   // its counters at the last poll
 	ifMAC   [6]byte      // its interface's MAC, for pinned attribution
 	pin     *topology.ENI
+}
+
+// intoSource is a source that writes a frame in place (capture.Reader):
+// advance runs once per frame, and a frame is too big to copy for free.
+type intoSource interface {
+	NextInto(*capture.Frame) error
+}
+
+// setSource makes src x's source. A capture file is read ahead on a
+// goroutine of its own, overlapping the reads with the work on its frames.
+func (x *input) setSource(src capture.Source) {
+	x.src = src
+	x.into, _ = src.(intoSource)
+	if r, ok := src.(*capture.Reader); ok {
+		r.ReadAhead()
+	}
 }
 
 type sized interface {
@@ -189,7 +206,8 @@ func openInputs(specs []Input, origin int64, wake func()) (*inputs, error) {
 
 // newInput is the state of an opened input.
 func newInput(s Input, src capture.Source, wake func()) *input {
-	x := &input{spec: s, src: src, passes: 1}
+	x := &input{spec: s, passes: 1}
+	x.setSource(src)
 	if c, ok := src.(*live.Source); ok {
 		x.capture, x.stats = c, c.Stats()
 		if mac := c.HardwareAddr(); len(mac) == 6 {
@@ -239,7 +257,7 @@ func (in *inputs) fail(x *input, err error) {
 		x.size = r.Size()
 	}
 	x.src.Close()
-	x.src = nil
+	x.src, x.into = nil, nil
 	if err != io.EOF || !x.spec.Loop || x.frames == 0 {
 		return
 	}
@@ -249,7 +267,7 @@ func (in *inputs) fail(x *input, err error) {
 		return
 	}
 	x.off += x.last - x.first + loopGap
-	x.src = src
+	x.setSource(src)
 	x.passes++
 	x.frames = 0
 	in.start(x)
@@ -305,7 +323,11 @@ func (in *inputs) liveRunning() bool {
 func (in *inputs) advance() {
 	x := in.h[0]
 	var err error
-	x.fr, err = x.src.Next() // straight into place: x leaves the heap on an error
+	if x.into != nil {
+		err = x.into.NextInto(&x.fr) // x leaves the heap on an error
+	} else {
+		x.fr, err = x.src.Next()
+	}
 	if err != nil {
 		heap.Pop(&in.h)
 		if errors.Is(err, capture.ErrNotReady) {
@@ -328,7 +350,7 @@ func (in *inputs) close() {
 	for _, x := range in.all {
 		if x.src != nil {
 			x.src.Close()
-			x.src = nil
+			x.src, x.into = nil, nil
 		}
 		if x.capture != nil {
 			x.stats = x.capture.Stats() // the last poll, made by Close

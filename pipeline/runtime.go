@@ -155,7 +155,7 @@ func (p *Pipeline) runInputOp(op *inputOp) error {
 	}
 	if x.src != nil {
 		x.src.Close()
-		x.src = nil
+		x.src, x.into = nil, nil
 	}
 	if x.capture != nil {
 		// The kernel's last drops belong to the windows open now.
