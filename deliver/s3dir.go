@@ -79,7 +79,11 @@ type S3Dir struct {
 	// place.
 	Store ObjectStore
 
-	open    map[slotKey]*object
+	open map[slotKey]*object
+	// last is the object of the previous Write, lastKey its key: records
+	// come in runs of one flow log and slot, which then skip the map.
+	last    *object
+	lastKey slotKey
 	written []string
 	bytes   int64
 	buf     []byte
@@ -138,13 +142,16 @@ func (d *S3Dir) Bytes() int64 { return d.bytes }
 // of its end.
 func (d *S3Dir) Write(fl *flowlog.FlowLog, r *record.Record) error {
 	k := slotKey{fl, floorSlot(r.End)}
-	o := d.open[k]
-	if o == nil {
-		var err error
-		if o, err = d.newObject(fl, k.slot); err != nil {
-			return err
+	o := d.last
+	if o == nil || k != d.lastKey {
+		if o = d.open[k]; o == nil {
+			var err error
+			if o, err = d.newObject(fl, k.slot); err != nil {
+				return err
+			}
+			d.open[k] = o
 		}
-		d.open[k] = o
+		d.last, d.lastKey = o, k
 	}
 	d.buf = record.AppendText(d.buf[:0], fl.Format, r)
 	d.buf = append(d.buf, '\n')
@@ -162,6 +169,7 @@ func (d *S3Dir) Write(fl *flowlog.FlowLog, r *record.Record) error {
 	}
 	if size >= d.MaxObjectBytes {
 		delete(d.open, k)
+		d.last = nil
 		return d.finish(fl, k.slot, o)
 	}
 	return nil
@@ -337,6 +345,9 @@ func (d *S3Dir) finishWhere(match func(slotKey) bool) error {
 	for _, k := range keys {
 		o := d.open[k]
 		delete(d.open, k)
+		if o == d.last {
+			d.last = nil
+		}
 		if err := d.finish(k.fl, k.slot, o); err != nil {
 			return err
 		}

@@ -105,8 +105,11 @@ type Fanout struct {
 	intervals  map[*FlowLog][]int64 // distinct capture intervals of each flow log
 	lastClosed map[int64]int64      // per interval, end of the last closed window
 	rec        record.Record        // reused for every record
-	err        error                // first destination error of the current flow log
-	cur        *Stats               // counters of the current flow log in this window
+	// recOK says rec holds an OK record: the next one overwrites the same
+	// fields, so it need not clear the whole (1 KB) record first.
+	recOK bool
+	err   error  // first destination error of the current flow log
+	cur   *Stats // counters of the current flow log in this window
 }
 
 type okKey struct {
@@ -364,14 +367,20 @@ func meta(r *record.Record, fl *FlowLog, e *topology.ENI) {
 func (f *Fanout) status(fl *FlowLog, c *Capture, w *flow.Window, st record.Status) {
 	r := &f.rec
 	r.Reset()
+	f.recOK = false
 	meta(r, fl, c.ENI)
 	r.Start, r.End, r.LogStatus = w.Start, w.End(), st
 }
 
-// okRecord fills f.rec with the record of one flow.
+// okRecord fills f.rec with the record of one flow. It sets every field it
+// ever sets, the optional ones too, so that the record needs clearing only
+// after a status record.
 func (f *Fanout) okRecord(fl *FlowLog, c *Capture, fw *flow.Flow) {
 	r := &f.rec
-	r.Reset()
+	if !f.recOK {
+		r.Reset()
+		f.recOK = true
+	}
 	meta(r, fl, c.ENI)
 	src, dst := fw.SrcAddr(), fw.DstAddr()
 	r.PktSrcAddr, r.PktDstAddr = src, dst
@@ -399,9 +408,11 @@ func (f *Fanout) okRecord(fl *FlowLog, c *Capture, fw *flow.Flow) {
 		r.Type = record.TypeIPv4
 	}
 	r.FlowDirection = dir
+	r.TrafficPath = record.Absent
 	if dir == record.Egress && fw.TrafficPath != 0 {
 		r.TrafficPath = int64(fw.TrafficPath)
 	}
+	r.XRule = ""
 	if fw.Rule != 0 && f.rules != nil {
 		if names := f.rules(); int(fw.Rule) < len(names) {
 			r.XRule = names[fw.Rule]

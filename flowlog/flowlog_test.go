@@ -306,3 +306,39 @@ func TestFanoutComplete(t *testing.T) {
 		t.Errorf("told %q, want %q", d.told, want)
 	}
 }
+
+// TestRecordsDoNotInherit: the fan-out refills one record for every flow;
+// what an earlier record had (traffic path, rule, a status record's
+// absent fields) must not show in the next one.
+func TestRecordsDoNotInherit(t *testing.T) {
+	topo := load(t)
+	inst := topo.ENIByID("eni-0a1b2c3d4e5f60718")
+	fl := &FlowLog{ID: "fl-1", TrafficType: "ALL", MaxAggregationInterval: 60, Format: record.MustFormat(
+		"${srcaddr} ${dstaddr} ${srcport} ${protocol} ${tcp-flags} ${flow-direction} ${traffic-path} ${x-rule} ${log-status}")}
+	d := &memDest{}
+	fan := NewFanout([]Capture{{ENI: inst, Interval: 60, FlowLogs: []*FlowLog{fl}}}, func(*FlowLog) Destination { return d })
+	fan.SetRules(func() []string { return []string{"", "sg-0123/egress/0"} })
+	out := key("10.1.2.15", "198.51.100.23", record.Egress)
+	out.SrcPort, out.TrafficPath, out.Rule = 40000, 8, 1
+	in := key("198.51.100.23", "10.1.2.15", record.Ingress)
+	in.Proto = 17
+	windows := []*flow.Window{
+		{Interval: 60, Start: 1700000400, Flows: flow.FlowsOf([]flow.Flow{{Key: out, Packets: 1, TCPFlags: 2}, {Key: in, Packets: 1}})},
+		{Interval: 60, Start: 1700000460},
+		{Interval: 60, Start: 1700000520, Flows: flow.FlowsOf([]flow.Flow{{Key: in, Packets: 1}})},
+	}
+	for _, w := range windows {
+		if err := fan.Window(w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := []string{
+		"10.1.2.15 198.51.100.23 40000 6 2 egress 8 sg-0123/egress/0 OK",
+		"198.51.100.23 10.1.2.15 0 17 0 ingress - - OK",
+		"- - - - - - - - NODATA",
+		"198.51.100.23 10.1.2.15 0 17 0 ingress - - OK",
+	}
+	if strings.Join(d.lines, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(d.lines, "\n"), strings.Join(want, "\n"))
+	}
+}

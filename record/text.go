@@ -3,8 +3,8 @@ package record
 import (
 	"bytes"
 	"fmt"
+	"math/bits"
 	"net/netip"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 	"unsafe"
@@ -234,12 +234,17 @@ func parseIPv4(b []byte) (netip.Addr, bool) {
 
 // AppendText appends the text line of r in format f, without line ending:
 // values joined by single spaces, "-" for absent values.
+//
+// It runs once per record on the path from a closed window to its objects,
+// so it reads the fields through the format's precomputed offsets (see
+// valueOf) rather than through the accessors, and formats numbers and IPv4
+// addresses itself.
 func AppendText(dst []byte, f *Format, r *Record) []byte {
-	for i, fd := range f.fields {
+	for i, v := range f.values {
 		if i > 0 {
 			dst = append(dst, ' ')
 		}
-		dst = AppendValue(dst, fd, r)
+		dst = v.append(dst, r)
 	}
 	return dst
 }
@@ -249,24 +254,126 @@ func Text(f *Format, r *Record) string { return string(AppendText(nil, f, r)) }
 
 // AppendValue appends the text value of field fd of r ("-" when absent).
 func AppendValue(dst []byte, fd Field, r *Record) []byte {
-	acc := &access[fd]
-	switch infos[fd].Kind {
+	return values[fd].append(dst, r)
+}
+
+// value is how the text of one field is read from a Record: the field's
+// kind and the offset of its storage, taken from its accessor once.
+type value struct {
+	kind  Kind
+	off   uintptr
+	words []string // KindEnum: the text of each value, "-" for 0
+}
+
+var values = func() (out [numFields]value) {
+	var r Record
+	base := uintptr(unsafe.Pointer(&r))
+	for fd := Field(1); fd < numFields; fd++ {
+		acc := &access[fd]
+		v := value{kind: infos[fd].Kind}
+		switch v.kind {
+		case KindInt32, KindInt64:
+			v.off = uintptr(unsafe.Pointer(acc.num(&r))) - base
+		case KindAddr:
+			v.off = uintptr(unsafe.Pointer(acc.addr(&r))) - base
+		case KindEnum:
+			v.off = uintptr(unsafe.Pointer(acc.enum(&r))) - base
+			v.words = append([]string{"-"}, infos[fd].Values...)
+		default:
+			v.off = uintptr(unsafe.Pointer(acc.str(&r))) - base
+		}
+		out[fd] = v
+	}
+	return out
+}()
+
+func (v *value) append(dst []byte, r *Record) []byte {
+	p := unsafe.Add(unsafe.Pointer(r), v.off)
+	switch v.kind {
 	case KindInt32, KindInt64:
-		if v := *acc.num(r); v >= 0 {
-			return strconv.AppendInt(dst, v, 10)
+		if n := *(*int64)(p); n >= 0 {
+			return AppendUint(dst, uint64(n))
 		}
 	case KindAddr:
-		if a := *acc.addr(r); a.IsValid() {
-			return a.AppendTo(dst)
+		if a := *(*netip.Addr)(p); a.IsValid() {
+			return AppendAddr(dst, a)
 		}
 	case KindEnum:
-		return append(dst, enumString(fd, *acc.enum(r))...)
+		if e := *(*uint8)(p); int(e) < len(v.words) {
+			return append(dst, v.words[e]...)
+		}
 	default:
-		if s := *acc.str(r); s != "" {
+		if s := *(*string)(p); s != "" {
 			return append(dst, s...)
 		}
 	}
 	return append(dst, '-')
+}
+
+// digitPairs holds "00" to "99", for writing numbers two digits at a time.
+const digitPairs = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" +
+	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" +
+	"60616263646566676869" + "70717273747576777879" + "80818283848586878889" + "90919293949596979899"
+
+var pow10 = [20]uint64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19}
+
+// AppendUint appends the decimal text of v, as strconv.AppendUint does,
+// writing the digits in place instead of through a scratch buffer.
+func AppendUint(dst []byte, v uint64) []byte {
+	if v < 10 {
+		return append(dst, byte('0'+v))
+	}
+	n := bits.Len64(v) * 1233 >> 12 // log10(2) ~ 1233/4096: n or n-1 digits
+	if v >= pow10[n] {
+		n++
+	}
+	l := len(dst)
+	if cap(dst)-l < n {
+		dst = append(dst, make([]byte, n)...)
+	}
+	dst = dst[:l+n]
+	b := dst[l:]
+	i := n
+	for v >= 100 {
+		q := v / 100
+		d := (v - q*100) * 2
+		i -= 2
+		b[i], b[i+1] = digitPairs[d], digitPairs[d+1]
+		v = q
+	}
+	if v >= 10 {
+		d := v * 2
+		b[0], b[1] = digitPairs[d], digitPairs[d+1]
+	} else {
+		b[0] = byte('0' + v)
+	}
+	return dst
+}
+
+// AppendAddr appends the text of a, as a.AppendTo does; IPv4 addresses, the
+// usual case, are written here without netip's general path.
+func AppendAddr(dst []byte, a netip.Addr) []byte {
+	if !a.Is4() {
+		return a.AppendTo(dst)
+	}
+	b := a.As4()
+	dst = appendOctet(dst, b[0])
+	dst = append(dst, '.')
+	dst = appendOctet(dst, b[1])
+	dst = append(dst, '.')
+	dst = appendOctet(dst, b[2])
+	dst = append(dst, '.')
+	return appendOctet(dst, b[3])
+}
+
+func appendOctet(dst []byte, v byte) []byte {
+	switch {
+	case v >= 100:
+		return append(dst, '0'+v/100, '0'+v/10%10, '0'+v%10)
+	case v >= 10:
+		return append(dst, '0'+v/10, '0'+v%10)
+	}
+	return append(dst, '0'+v)
 }
 
 // IsAbsent reports whether field fd of r is absent ("-").

@@ -1,0 +1,73 @@
+package record
+
+import (
+	"math"
+	"net/netip"
+	"strconv"
+	"testing"
+)
+
+// AppendUint and AppendAddr are written by hand for speed; strconv and
+// netip, which they replace, are the reference.
+
+func TestAppendUint(t *testing.T) {
+	vals := []uint64{0, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 65535, 1767225600, math.MaxInt64, math.MaxUint64}
+	for p := uint64(1); p <= 1e19; p *= 10 { // every length, at its edges
+		vals = append(vals, p-1, p, p+1)
+		if p == 1e19 {
+			break
+		}
+	}
+	for _, v := range vals {
+		for _, prefix := range []string{"", "x "} {
+			if got, want := string(AppendUint([]byte(prefix), v)), prefix+strconv.FormatUint(v, 10); got != want {
+				t.Errorf("AppendUint(%q, %d) = %q, want %q", prefix, v, got, want)
+			}
+		}
+	}
+}
+
+func TestAppendAddr(t *testing.T) {
+	for _, s := range []string{"0.0.0.0", "10.0.1.10", "255.255.255.255", "1.20.100.9", "192.0.2.1",
+		"::", "::1", "2001:db8::10", "::ffff:10.0.0.1", "fe80::1:2:3:4"} {
+		a := netip.MustParseAddr(s)
+		if got, want := string(AppendAddr([]byte("x "), a)), "x "+a.String(); got != want {
+			t.Errorf("AppendAddr(%s) = %q, want %q", s, got, want)
+		}
+	}
+}
+
+func FuzzAppendUint(f *testing.F) {
+	f.Add(uint64(0), []byte{})
+	f.Add(uint64(math.MaxUint64), []byte("abc"))
+	f.Fuzz(func(t *testing.T, v uint64, prefix []byte) {
+		want := strconv.AppendUint(append([]byte(nil), prefix...), v, 10)
+		// A full slice, so the digits go to a new array, and one with room.
+		full := append([]byte(nil), prefix...)[:len(prefix):len(prefix)]
+		roomy := append(make([]byte, 0, len(prefix)+20), prefix...)
+		for _, dst := range [][]byte{full, roomy} {
+			if got := AppendUint(dst, v); string(got) != string(want) {
+				t.Fatalf("AppendUint(%q, %d) = %q, want %q", prefix, v, got, want)
+			}
+		}
+	})
+}
+
+func FuzzAppendAddr(f *testing.F) {
+	f.Add([]byte{10, 0, 1, 10}, false)
+	f.Add([]byte{0x20, 0x01, 0x0d, 0xb8, 15: 1}, true)
+	f.Fuzz(func(t *testing.T, b []byte, v6 bool) {
+		var a netip.Addr
+		switch {
+		case v6 && len(b) >= 16:
+			a = netip.AddrFrom16([16]byte(b[:16]))
+		case len(b) >= 4:
+			a = netip.AddrFrom4([4]byte(b[:4]))
+		default:
+			return
+		}
+		if got, want := string(AppendAddr(nil, a)), a.String(); got != want {
+			t.Fatalf("AppendAddr(%v) = %q, want %q", b, got, want)
+		}
+	})
+}
