@@ -2,12 +2,13 @@ package deliver
 
 import (
 	"bytes"
-	"compress/flate"
 	"encoding/binary"
 	"hash"
 	"hash/crc32"
 	"io"
 	"sync"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // blockGzip writes one gzip member (RFC 1952) whose deflate stream is
@@ -25,6 +26,12 @@ import (
 // compression then run on two cores. A block starts without the previous
 // block's history, which makes the objects ~1% larger than one stream;
 // gunzip gives the same bytes either way.
+//
+// The deflater is github.com/klauspost/compress/flate (already a module of
+// the build, through parquet-go), not compress/flate: at level 1 it takes a
+// third of the CPU for ~10% smaller blocks of record text (423 against 149
+// MB/s, 298 239 against 334 925 bytes for 2 MiB; BenchmarkGzipText). Its
+// output is another valid deflate stream of the same text.
 type blockGzip struct {
 	w   io.Writer
 	cur *gzBlock

@@ -8,6 +8,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // recordText is n lines shaped like default-format records.
@@ -70,15 +72,21 @@ func TestBlockGzip(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Error("two writes of the same text differ")
 	}
+	// One stream of the same deflater at the same level: the blocks'
+	// missing history costs little.
 	var one bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&one, gzip.BestSpeed)
-	zw.Write(text)
-	zw.Close()
-	if r := float64(len(a)) / float64(one.Len()); r > 1.05 || r < 0.9 {
+	fw, _ := flate.NewWriter(&one, flate.BestSpeed)
+	fw.Write(text)
+	fw.Close()
+	if r := float64(len(a)-len(gzipHeader)-8) / float64(one.Len()); r > 1.05 || r < 0.95 {
 		t.Errorf("blocks %d bytes, one stream %d (%.3f)", len(a), one.Len(), r)
 	}
-	if !bytes.Equal(a[:10], one.Bytes()[:10]) {
-		t.Errorf("header % x, compress/gzip's % x", a[:10], one.Bytes()[:10])
+	var std bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&std, gzip.BestSpeed)
+	zw.Write(text)
+	zw.Close()
+	if !bytes.Equal(a[:10], std.Bytes()[:10]) {
+		t.Errorf("header % x, compress/gzip's % x", a[:10], std.Bytes()[:10])
 	}
 }
 
