@@ -55,10 +55,15 @@ type Router struct {
 
 	lines *Lines
 	line  []byte
-	fh    *firehose
-	s3    map[string]*S3Dir // by root
-	cwl   *CloudWatch
-	cwlMu sync.Mutex // guards setting cwl, which LogStats reads from any goroutine
+	// lastFL and lastS3 are the S3 flow log of the previous Write and its
+	// destination: records come in runs of one flow log, which then skip
+	// the checks and the map of dest.
+	lastFL *flowlog.FlowLog
+	lastS3 *S3Dir
+	fh     *firehose
+	s3     map[string]*S3Dir // by root
+	cwl    *CloudWatch
+	cwlMu  sync.Mutex // guards setting cwl, which LogStats reads from any goroutine
 }
 
 // Check reports whether the router can deliver fl's records.
@@ -140,11 +145,20 @@ func (r *Router) dest(fl *flowlog.FlowLog) (flowlog.Destination, error) {
 
 // Write hands a record to fl's destination.
 func (r *Router) Write(fl *flowlog.FlowLog, rec *record.Record) error {
-	d, err := r.dest(fl)
-	if err != nil {
-		return err
+	var d flowlog.Destination
+	if fl == r.lastFL {
+		d = r.lastS3
+	} else {
+		var err error
+		if d, err = r.dest(fl); err != nil {
+			return err
+		}
+		r.lastFL, r.lastS3 = nil, nil
+		if s3, ok := d.(*S3Dir); ok {
+			r.lastFL, r.lastS3 = fl, s3
+		}
 	}
-	err = d.Write(fl, rec)
+	err := d.Write(fl, rec)
 	if err == nil && r.Records != nil {
 		r.line = record.AppendText(r.line[:0], fl.Format, rec)
 		err = r.Records.Record(fl, rec.InterfaceID, r.line)

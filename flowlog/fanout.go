@@ -335,6 +335,7 @@ func (f *Fanout) capture(fl *FlowLog, ci uint32, c *Capture, w *flow.Window, lo,
 		f.cur.NoData++
 		f.write(fl)
 	}
+	ok := uint64(0)
 	for i := lo; i < hi; i++ {
 		fw := w.Flows.At(i)
 		if !fl.Accepts(record.ActionValue(fw.Action)) {
@@ -342,9 +343,12 @@ func (f *Fanout) capture(fl *FlowLog, ci uint32, c *Capture, w *flow.Window, lo,
 			continue
 		}
 		f.okRecord(fl, c, fw)
-		f.cur.OK++
-		f.hadOK[k] = true
+		ok++
 		f.write(fl)
+	}
+	if ok > 0 {
+		f.cur.OK += ok
+		f.hadOK[k] = true
 	}
 }
 
