@@ -61,7 +61,7 @@ const (
 
 type gzBlock struct {
 	text  []byte
-	out   bytes.Buffer
+	out   *bytes.Buffer
 	n     int64 // compressed size, set before ready is closed
 	last  bool
 	ready chan struct{}
@@ -69,6 +69,7 @@ type gzBlock struct {
 
 var (
 	gzTextPool  = sync.Pool{New: func() any { b := make([]byte, 0, gzBlockSize); return &b }}
+	gzOutPool   = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, gzBlockSize/4)) }}
 	gzFlatePool = sync.Pool{New: func() any { w, _ := flate.NewWriter(nil, flate.BestSpeed); return w }}
 )
 
@@ -133,8 +134,9 @@ func (z *blockGzip) submit(last bool) {
 
 func (b *gzBlock) compress() {
 	fw := gzFlatePool.Get().(*flate.Writer)
-	b.out.Grow(gzBlockSize / 4) // record text deflates to about an eighth
-	fw.Reset(&b.out)
+	b.out = gzOutPool.Get().(*bytes.Buffer) // record text deflates to about an eighth
+	b.out.Reset()
+	fw.Reset(b.out)
 	fw.Write(b.text) // writes to a bytes.Buffer: no error
 	if b.last {
 		fw.Close()
@@ -160,7 +162,8 @@ func (z *blockGzip) writeBlocks(sum hash.Hash) {
 		}
 		t := b.text[:0]
 		gzTextPool.Put(&t)
-		b.text = nil
+		gzOutPool.Put(b.out)
+		b.text, b.out = nil, nil
 	}
 }
 
