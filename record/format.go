@@ -8,7 +8,7 @@ import (
 // Format is an ordered list of fields: the LogFormat of a flow log.
 type Format struct {
 	fields  []Field
-	values  []*value // how AppendText reads each field
+	values  []value // how AppendText reads each field
 	version int
 	text    string // "${a} ${b}"
 	header  string // "a b"
@@ -126,7 +126,7 @@ func NewFormat(fields ...Field) *Format {
 		text.WriteString("${" + fd.Name() + "}")
 		header.WriteString(fd.Name())
 		f.version = max(f.version, infos[fd].Version)
-		f.values = append(f.values, &values[fd])
+		f.values = append(f.values, values[fd])
 	}
 	f.text, f.header = text.String(), header.String()
 	return f

@@ -240,9 +240,24 @@ func parseIPv4(b []byte) (netip.Addr, bool) {
 // valueOf) rather than through the accessors, and formats numbers and IPv4
 // addresses itself.
 func AppendText(dst []byte, f *Format, r *Record) []byte {
-	for i, v := range f.values {
+	p := unsafe.Pointer(r)
+	for i := range f.values {
 		if i > 0 {
 			dst = append(dst, ' ')
+		}
+		v := &f.values[i]
+		// The common cases inline, the rest through append.
+		switch v.kind {
+		case KindInt32, KindInt64:
+			if n := *(*int64)(unsafe.Add(p, v.off)); uint64(n) < 10 {
+				dst = append(dst, byte('0'+n))
+				continue
+			}
+		case KindString:
+			if s := *(*string)(unsafe.Add(p, v.off)); s != "" {
+				dst = append(dst, s...)
+				continue
+			}
 		}
 		dst = v.append(dst, r)
 	}
