@@ -71,3 +71,26 @@ func FuzzAppendAddr(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAppendText: AppendText, with its shortcuts (fields at offsets, small
+// numbers and strings inline), writes what the accessors and strconv give
+// field by field, whatever the values.
+func FuzzAppendText(f *testing.F) {
+	f.Add(int64(1767225600), int64(1767225600), int64(443), int64(443), int64(-1), int64(12), "eni-1")
+	f.Add(int64(-1), int64(-1), int64(0), int64(9), int64(10), int64(10), "")
+	format := MustFormat("${srcport} ${dstport} ${start} ${end} ${packets} ${bytes} ${version} ${interface-id} ${end} ${tcp-flags} ${start}")
+	f.Fuzz(func(t *testing.T, a, b, c, d, e, g int64, s string) {
+		r := empty
+		r.SrcPort, r.DstPort, r.Start, r.End, r.Packets, r.Bytes, r.Version, r.InterfaceID, r.TCPFlags = a, b, c, d, e, g, a, s, c
+		var want []byte
+		for i, fd := range format.Fields() {
+			if i > 0 {
+				want = append(want, ' ')
+			}
+			want = appendValueAccessor(want, fd, &r)
+		}
+		if got := AppendText(nil, format, &r); string(got) != string(want) {
+			t.Fatalf("got  %q\nwant %q", got, want)
+		}
+	})
+}

@@ -236,8 +236,8 @@ func parseIPv4(b []byte) (netip.Addr, bool) {
 // values joined by single spaces, "-" for absent values.
 //
 // It runs once per record on the path from a closed window to its objects,
-// so it reads the fields through the format's precomputed offsets (see
-// valueOf) rather than through the accessors, and formats numbers and IPv4
+// so it reads the fields at the offsets the format holds (see value)
+// rather than through the accessors, and formats numbers and IPv4
 // addresses itself.
 func AppendText(dst []byte, f *Format, r *Record) []byte {
 	p := unsafe.Pointer(r)
