@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"encoding/binary"
 	"math/rand/v2"
 	"net/netip"
 	"runtime"
@@ -154,8 +155,15 @@ func windowFlows(n int) []Flow {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for i := range fs {
 		start := 1700000400 + int64(i)*600/int64(n)
-		k := Key{Src: netip.AddrFrom4([4]byte{10, 0, byte(rng.IntN(4)), byte(rng.IntN(256))}).As16(), Dst: netip.MustParseAddr("10.0.1.10").As16(),
+		k := Key{Src: netip.AddrFrom4([4]byte{198, 51, byte(rng.IntN(256)), byte(rng.IntN(256))}).As16(), Dst: netip.MustParseAddr("10.0.1.10").As16(),
 			SrcPort: uint16(rng.IntN(65536)), DstPort: 443, Proto: 6, Dir: uint8(rng.IntN(2)), Action: 1, V4: true}
+		if rng.IntN(10) == 0 { // IPv6 peers: the address words span far more
+			k.V4 = false
+			binary.LittleEndian.PutUint64(k.Src[8:], rng.Uint64())
+			binary.LittleEndian.PutUint32(k.Src[4:], rng.Uint32())
+			copy(k.Src[:4], []byte{0x20, 0x01, 0x0d, 0xb8})
+			k.Dst = netip.MustParseAddr("2600:1f18:7a3:f401::10").As16()
+		}
 		fs[i] = Flow{Key: k, Packets: 1, Start: start, End: start + int64(rng.IntN(3)), Bytes: 100}
 	}
 	return fs

@@ -65,45 +65,153 @@ func digitsOf(f *Flow, d *[nDigits]uint64) {
 	d[dV4] = v4
 }
 
-// keyLayout says how a flow's digits become its sort key: digit i, less
-// its minimum over the window and shifted right by drop[i], goes at bit
-// pos[i]; digits after the last one placed are left out (used[i] false).
-type keyLayout struct {
-	min   [nDigits]uint64
-	pos   [nDigits]uint8
-	drop  [nDigits]uint8
-	used  [nDigits]bool
-	exact bool // every digit placed whole: distinct flows have distinct keys
-	nbits uint // bits below the digits: the flow's position
+// nClasses: a flow's class is its direction (up to 3) and address family.
+// Keys give each class its own layout of the digits from the source
+// address on. Mixed together, the IPv6 addresses' high words span 60-odd
+// bits, and the IPv4 flows, which all share a high word of zero, would
+// spend the key's room on them and tie; and a direction's flows share one
+// of the addresses (the interface's own), which the other direction's
+// flows spread out.
+const nClasses = 8
+
+// classOf is the class of a flow's digits: its family is 0 for IPv4
+// (IPv4-mapped) sources, whose high word is zero, 1 for the others.
+func classOf(d *[nDigits]uint64) int {
+	c := 2 * int(min(d[dDir], 3))
+	if d[dSrcHi] != 0 {
+		c++
+	}
+	return c
 }
 
-// layoutFor packs the digits of flows whose digits range over [lo, hi]
-// into the bits of a key above nbits bits of position, most significant
-// first, each in as many bits as its range needs; a digit that does not fit
-// whole is cut to its top bits and ends the key.
-func layoutFor(lo, hi *[nDigits]uint64, nbits uint) keyLayout {
-	l := keyLayout{min: *lo, nbits: nbits, exact: true}
-	pos := uint(64)
-	for i := range nDigits {
-		w := uint(bits.Len64(hi[i] - lo[i]))
+// ranges are the least and greatest digits of a set of flows, by class.
+type ranges struct {
+	lo, hi [nClasses][nDigits]uint64
+	has    [nClasses]bool
+}
+
+// add takes in f, whose digits before from are known to be those of
+// every flow added.
+func (r *ranges) add(f *Flow, from int) {
+	var d [nDigits]uint64
+	digitsOf(f, &d)
+	c := classOf(&d)
+	if !r.has[c] {
+		r.has[c] = true
+		r.lo[c], r.hi[c] = d, d
+		return
+	}
+	lo, hi := &r.lo[c], &r.hi[c]
+	for j := from; j < nDigits; j++ {
+		lo[j] = min(lo[j], d[j])
+		hi[j] = max(hi[j], d[j])
+	}
+}
+
+// digitLayout says how a flow's digits become its sort key: digit j, less
+// its least value and shifted right by drop[j], goes at bit pos[j], for
+// the digits in list.
+type digitLayout struct {
+	min  [nDigits]uint64
+	pos  [nDigits]uint8
+	drop [nDigits]uint8
+	list [nDigits]uint8
+	n    int // digits in list
+}
+
+// pack places digits from..to-1, ranging over [lo, hi], below bit pos and
+// above bit nbits, most significant first, each in as many bits as its
+// range needs; a digit that does not fit whole is cut to its top bits and
+// ends the key. It returns the lowest bit taken and the first digit not
+// placed whole (to when none).
+func (p *digitLayout) pack(lo, hi *[nDigits]uint64, from, to int, pos, nbits uint) (uint, int) {
+	for j := from; j < to; j++ {
+		w := uint(bits.Len64(hi[j] - lo[j]))
 		if w == 0 {
 			continue // the same in every flow: it orders nothing
 		}
 		room := pos - nbits
 		if room == 0 {
-			l.exact = false
-			break
+			return pos, j
 		}
-		l.used[i] = true
+		p.min[j] = lo[j]
+		p.list[p.n] = uint8(j)
+		p.n++
 		if w > room {
-			l.drop[i] = uint8(w - room)
-			l.pos[i] = uint8(nbits)
-			l.exact = false
-			break
+			p.drop[j] = uint8(w - room)
+			p.pos[j] = uint8(nbits)
+			return nbits, j
 		}
 		pos -= w
-		l.pos[i] = uint8(pos)
+		p.pos[j] = uint8(pos)
 	}
+	return pos, to
+}
+
+// keyLayout makes a flow's 64-bit sort key: its position in the table in
+// the low nbits bits, and above them the digits that vary, packed
+// (digitLayout): the ones before the source address alike for all flows,
+// then a bit for the family, then the rest by each class's own layout.
+type keyLayout struct {
+	class    [nClasses]digitLayout
+	split    bool  // a bit at familyAt tells the families apart
+	familyAt uint8 //
+	exact    bool  // every varying digit placed whole: distinct flows have distinct keys
+	rest     int   // when not exact, flows whose keys tie share the digits before this one
+	nbits    uint
+	low      uint // the lowest bit the digits take: keys equal from it up tie
+}
+
+func layoutFor(r *ranges, nbits uint) keyLayout {
+	l := keyLayout{nbits: nbits}
+	var lo, hi [nDigits]uint64
+	var fams [2]bool
+	first := true
+	for c := range nClasses {
+		if !r.has[c] {
+			continue
+		}
+		fams[c&1] = true
+		if first {
+			lo, hi, first = r.lo[c], r.hi[c], false
+			continue
+		}
+		for j := range nDigits {
+			lo[j] = min(lo[j], r.lo[c][j])
+			hi[j] = max(hi[j], r.hi[c][j])
+		}
+	}
+	// Digits before the source address: the same for every class.
+	shared := &l.class[0]
+	pos, rest := shared.pack(&lo, &hi, 0, dSrcHi, 64, nbits)
+	low := pos
+	if rest == dSrcHi && pos > nbits {
+		if fams[0] && fams[1] {
+			l.split = true
+			pos--
+			l.familyAt = uint8(pos)
+			low = pos
+		}
+		rest = nDigits
+		for c := nClasses - 1; c >= 0; c-- {
+			l.class[c] = *shared
+			if r.has[c] {
+				p, r := l.class[c].pack(&r.lo[c], &r.hi[c], dSrcHi, nDigits, pos, nbits)
+				low = min(low, p)
+				rest = min(rest, r)
+			}
+		}
+	} else {
+		if rest == dSrcHi {
+			low, rest = shared.pack(&lo, &hi, dSrcHi, nDigits, pos, nbits)
+		}
+		for c := 1; c < nClasses; c++ {
+			l.class[c] = *shared
+		}
+	}
+	l.exact = rest == nDigits
+	l.rest = rest
+	l.low = max(low, nbits)
 	return l
 }
 
@@ -111,91 +219,73 @@ func (l *keyLayout) key(f *Flow, i int) uint64 {
 	var d [nDigits]uint64
 	digitsOf(f, &d)
 	k := uint64(i)
-	for j := range nDigits {
-		if l.used[j] {
-			k |= (d[j] - l.min[j]) >> l.drop[j] << l.pos[j]
-		}
+	c := classOf(&d)
+	if l.split {
+		k |= uint64(c&1) << l.familyAt
+	}
+	p := &l.class[c]
+	for _, j := range p.list[:p.n] {
+		k |= (d[j] - p.min[j]) >> p.drop[j] << p.pos[j]
 	}
 	return k
-}
-
-// low is the lowest bit of the key the digits take: keys equal from it up
-// tie.
-func (l *keyLayout) low() uint {
-	low := uint(64)
-	for i := range nDigits {
-		if l.used[i] {
-			low = min(low, uint(l.pos[i]))
-		}
-	}
-	return max(low, l.nbits)
 }
 
 // radixSort sorts keys by their bits from low up (most significant
 // byte first, in place: the key array is all the memory a shard can spare),
 // leaving keys equal in those bits in any order.
 func radixSort(keys []uint64, low uint) {
-	if low >= 64 {
+	if low >= 64 || len(keys) < 2 {
 		return
 	}
-	msdSort(keys, 56, low)
-}
-
-func msdSort(keys []uint64, shift, low uint) {
-	for {
-		if len(keys) <= 16 {
-			insertionSort(keys, low)
-			return
-		}
-		if len(keys) <= 512 {
-			// Too few for a pass over 256 buckets to pay; ordering
-			// by the whole key orders by its bits from low up too.
-			slices.Sort(keys)
-			return
-		}
-		var count [256]int
-		for _, k := range keys {
-			count[byte(k>>shift)]++
-		}
-		// A byte all keys share: go on to the next, without moving any.
-		if count[byte(keys[0]>>shift)] == len(keys) {
-			if shift <= low || shift < 8 {
-				return
-			}
-			shift -= 8
-			continue
-		}
-		var start, end [256]int
-		sum := 0
-		for b, c := range count {
-			start[b], end[b] = sum, sum+c
-			sum += c
-		}
-		// American flag sort: each bucket's next free place takes the
-		// key found there if it belongs, else swaps it to its bucket.
-		next := start
-		for b := range 256 {
-			for next[b] < end[b] {
-				k := keys[next[b]]
-				d := int(byte(k >> shift))
-				for d != b {
-					keys[next[d]], k = k, keys[next[d]]
-					next[d]++
-					d = int(byte(k >> shift))
-				}
-				keys[next[b]] = k
-				next[b]++
-			}
-		}
-		if shift <= low || shift < 8 {
-			return
-		}
-		for b := range 256 {
-			if end[b]-start[b] > 1 {
-				msdSort(keys[start[b]:end[b]], shift-8, low)
-			}
-		}
+	if len(keys) <= 64 {
+		insertionSort(keys, low)
 		return
+	}
+	// The byte sorted by starts at the highest bit that differs among
+	// the keys: addresses and ports cluster, and bytes all keys share
+	// would cost a pass each.
+	var diff uint64
+	for _, k := range keys {
+		diff |= k ^ keys[0]
+	}
+	diff = diff >> low << low
+	if diff == 0 {
+		return
+	}
+	shift := uint(max(bits.Len64(diff)-8, int(low)))
+	var count [256]int
+	for _, k := range keys {
+		count[byte(k>>shift)]++
+	}
+	var start, end [256]int
+	sum := 0
+	for b, c := range count {
+		start[b], end[b] = sum, sum+c
+		sum += c
+	}
+	// American flag sort: each bucket's next free place takes the key
+	// found there if it belongs, else swaps it to its bucket.
+	next := start
+	for b := range 256 {
+		for next[b] < end[b] {
+			k := keys[next[b]]
+			d := int(byte(k >> shift))
+			for d != b {
+				keys[next[d]], k = k, keys[next[d]]
+				next[d]++
+				d = int(byte(k >> shift))
+			}
+			keys[next[b]] = k
+			next[b]++
+		}
+	}
+	if shift == low {
+		return
+	}
+	for b := range 256 {
+		if end[b]-start[b] > 1 {
+			radixSort(keys[start[b]:end[b]], low)
+		}
 	}
 }
 
@@ -217,22 +307,15 @@ func sortFlows(chunks [][]Flow, n int, scratch []uint64) {
 	if n < 2 {
 		return
 	}
-	at := func(i int) *Flow { return &chunks[i>>chunkBits][i&(chunkSize-1)] }
-	var lo, hi [nDigits]uint64
-	digitsOf(at(0), &lo)
-	hi = lo
+	s := sorter{chunks: chunks, nbits: uint(bits.Len(uint(n - 1)))}
+	s.mask = uint64(1)<<s.nbits - 1
+	var r ranges
 	for _, c := range chunks {
 		for i := range c {
-			var d [nDigits]uint64
-			digitsOf(&c[i], &d)
-			for j := range nDigits {
-				lo[j] = min(lo[j], d[j])
-				hi[j] = max(hi[j], d[j])
-			}
+			r.add(&c[i], 0)
 		}
 	}
-	nbits := uint(bits.Len(uint(n - 1)))
-	l := layoutFor(&lo, &hi, nbits)
+	l := layoutFor(&r, s.nbits)
 	keys := scratch[:n]
 	for ci, c := range chunks {
 		for i := range c {
@@ -240,44 +323,121 @@ func sortFlows(chunks [][]Flow, n int, scratch []uint64) {
 			keys[p] = l.key(&c[i], p)
 		}
 	}
-	radixSort(keys, l.low())
-	posMask := uint64(1)<<nbits - 1
+	radixSort(keys, l.low)
 	if !l.exact {
-		// Keys that tie above the position bits: the fields left out
-		// decide, compared whole.
-		for i := 0; i < n; {
-			j := i + 1
-			for j < n && keys[j]>>nbits == keys[i]>>nbits {
-				j++
-			}
-			if j-i > 1 {
-				slices.SortFunc(keys[i:j], func(a, b uint64) int {
-					return cmpFlow(at(int(a&posMask)), at(int(b&posMask)))
-				})
-			}
-			i = j
-		}
+		s.ties(keys, 0, l.rest)
 	}
 	// keys[i]'s position bits say which flow goes to place i: follow each
 	// cycle once, marking a place done by making it point at itself.
 	for i := 0; i < n; i++ {
-		from := int(keys[i] & posMask)
+		from := int(keys[i] & s.mask)
 		if from == i {
 			continue
 		}
-		tmp := *at(i)
+		tmp := *s.at(i)
 		j := i
 		for {
-			k := int(keys[j] & posMask)
+			k := int(keys[j] & s.mask)
 			keys[j] = uint64(j)
 			if k == i {
-				*at(j) = tmp
+				*s.at(j) = tmp
 				break
 			}
-			*at(j) = *at(k)
+			*s.at(j) = *s.at(k)
 			j = k
 		}
 	}
+}
+
+type sorter struct {
+	chunks [][]Flow
+	nbits  uint   // position bits of a key
+	mask   uint64 // the position bits
+}
+
+func (s *sorter) at(i int) *Flow { return &s.chunks[i>>chunkBits][i&(chunkSize-1)] }
+
+// maxKeyDepth bounds the rounds of keys for flows that keep tying; the
+// last ones are ordered by cmpFlow.
+const maxKeyDepth = 8
+
+// ties orders the runs of keys, sorted, that tie above the position bits
+// (their flows share the digits before rest): each run again by keys, made
+// of the digits its flows do not share, until none tie.
+func (s *sorter) ties(keys []uint64, depth, rest int) {
+	for i := 0; i < len(keys); {
+		j := i + 1
+		for j < len(keys) && keys[j]>>s.nbits == keys[i]>>s.nbits {
+			j++
+		}
+		if j-i > 1 {
+			s.sortRun(keys[i:j], depth+1, rest)
+		}
+		i = j
+	}
+}
+
+// smallRun is the most flows of a run sortSmall sorts.
+const smallRun = 24
+
+// sortRun sorts keys whose flows share the digits before rest.
+func (s *sorter) sortRun(keys []uint64, depth, rest int) {
+	if len(keys) <= smallRun {
+		s.sortSmall(keys, rest)
+		return
+	}
+	if depth > maxKeyDepth {
+		slices.SortFunc(keys, func(a, b uint64) int {
+			return cmpFlow(s.at(int(a&s.mask)), s.at(int(b&s.mask)))
+		})
+		return
+	}
+	var r ranges
+	for _, k := range keys {
+		r.add(s.at(int(k&s.mask)), rest)
+	}
+	l := layoutFor(&r, s.nbits)
+	for i, k := range keys {
+		p := int(k & s.mask)
+		keys[i] = l.key(s.at(p), p)
+	}
+	radixSort(keys, l.low)
+	if !l.exact {
+		s.ties(keys, depth, l.rest)
+	}
+}
+
+// sortSmall sorts a few keys whose flows share the digits before rest by
+// the others, compared in turn: an insertion sort of their digits.
+func (s *sorter) sortSmall(keys []uint64, rest int) {
+	var d [smallRun][nDigits]uint64
+	var order [smallRun]uint8
+	for i, k := range keys {
+		digitsOf(s.at(int(k&s.mask)), &d[i])
+		order[i] = uint8(i)
+	}
+	less := func(a, b uint8) bool {
+		x, y := &d[a], &d[b]
+		for j := rest; j < nDigits; j++ {
+			if x[j] != y[j] {
+				return x[j] < y[j]
+			}
+		}
+		return false
+	}
+	for i := 1; i < len(keys); i++ {
+		o := order[i]
+		j := i
+		for ; j > 0 && less(o, order[j-1]); j-- {
+			order[j] = order[j-1]
+		}
+		order[j] = o
+	}
+	var sorted [smallRun]uint64
+	for i := range keys {
+		sorted[i] = keys[order[i]]
+	}
+	copy(keys, sorted[:len(keys)])
 }
 
 // sortTable sorts the flows of t, using its index (at least 2 slots of 4
