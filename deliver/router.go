@@ -160,8 +160,14 @@ func (r *Router) Write(fl *flowlog.FlowLog, rec *record.Record) error {
 	}
 	err := d.Write(fl, rec)
 	if err == nil && r.Records != nil {
-		r.line = record.AppendText(r.line[:0], fl.Format, rec)
-		err = r.Records.Record(fl, rec.InterfaceID, r.line)
+		var line []byte
+		if s3, ok := d.(*S3Dir); ok {
+			line = s3.lastLine() // formatted once for both
+		} else {
+			r.line = record.AppendText(r.line[:0], fl.Format, rec)
+			line = r.line
+		}
+		err = r.Records.Record(fl, rec.InterfaceID, line)
 	}
 	if errors.Is(err, bucketlock.ErrNoBucket) {
 		return &flowlog.DeliveryError{Message: flowlog.DeliveryAccessError,

@@ -175,6 +175,10 @@ func (d *S3Dir) Write(fl *flowlog.FlowLog, r *record.Record) error {
 	return nil
 }
 
+// lastLine is the text line (without LF) of the record Write took last;
+// it is valid until the next Write.
+func (d *S3Dir) lastLine() []byte { return d.buf[:len(d.buf)-1] }
+
 func floorSlot(t int64) int64 {
 	s := t - t%SlotSeconds
 	if t < 0 && t%SlotSeconds != 0 {

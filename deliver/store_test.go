@@ -113,6 +113,14 @@ func TestStoreMatchesDir(t *testing.T) {
 			if pub.lines[0] != want {
 				t.Errorf("first line published %q, want %q", pub.lines[0], want)
 			}
+			// Each line is its own record's, through slots and objects.
+			for i, line := range pub.lines {
+				want := fmt.Sprintf("fl-0a1b2c3d4e5f67890 eni-%d 2 111122223333 eni-%d - - - - - %d - %d %d - OK",
+					i%7, i%7, i+1, 1709969700+i, 1709969760+i)
+				if line != want {
+					t.Fatalf("line %d published %q, want %q", i, line, want)
+				}
+			}
 		})
 	}
 }
