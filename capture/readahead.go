@@ -8,10 +8,15 @@ import "io"
 // few chunks in rotation; records are sliced out of the chunk at hand as
 // from the single buffer, and the part of a record that runs into the next
 // chunk is copied in front of it, into room left there for that.
+//
+// A chunk of 1 MiB costs the same per frame as larger ones (smaller ones a
+// little more); three of them, with their headroom, are 3.2 MiB a reader.
+// A record longer than the headroom (64 KiB, rare) is gathered in a buffer
+// of its own, reused for the next one.
 const (
-	raChunk  = 1 << 20 // bytes read into a chunk at a time
-	raHead   = bufSize // room in front of a chunk for the end of the previous one
-	raChunks = 4       // chunks in rotation: at most raChunks-1 read ahead
+	raChunk  = 1 << 20  // bytes read into a chunk at a time
+	raHead   = 64 << 10 // room in front of a chunk for the end of the previous one
+	raChunks = 3        // chunks in rotation
 )
 
 type readAhead struct {

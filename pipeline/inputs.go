@@ -74,6 +74,7 @@ type input struct {
 	spec   Input
 	src    capture.Source
 	into   intoSource // src, when it can write its frames in place
+	ahead  bool       // read capture files ahead (capture.Reader.ReadAhead)
 	fr     capture.Frame
 	passes int   // passes started
 	first  int64 // first recorded time of the current pass
@@ -96,12 +97,17 @@ type intoSource interface {
 	NextInto(*capture.Frame) error
 }
 
-// setSource makes src x's source. A capture file is read ahead on a
-// goroutine of its own, overlapping the reads with the work on its frames.
+// maxReadAhead is the most inputs a pipeline reads ahead: each holds a few
+// MiB of chunks, and a merge of hundreds of files would hold them all.
+const maxReadAhead = 8
+
+// setSource makes src x's source. With x.ahead a capture file is read
+// ahead on a goroutine of its own, overlapping the reads with the work on
+// its frames on another core.
 func (x *input) setSource(src capture.Source) {
 	x.src = src
 	x.into, _ = src.(intoSource)
-	if r, ok := src.(*capture.Reader); ok {
+	if r, ok := src.(*capture.Reader); ok && x.ahead {
 		r.ReadAhead()
 	}
 }
@@ -190,7 +196,7 @@ func openInputs(specs []Input, origin int64, wake func()) (*inputs, error) {
 			in.close()
 			return nil, err
 		}
-		in.all = append(in.all, newInput(s, src, wake))
+		in.all = append(in.all, newInput(s, src, wake, len(specs) <= maxReadAhead))
 	}
 	for _, x := range in.all {
 		if x.spec.onClock() != in.paced {
@@ -204,9 +210,10 @@ func openInputs(specs []Input, origin int64, wake func()) (*inputs, error) {
 	return in, nil
 }
 
-// newInput is the state of an opened input.
-func newInput(s Input, src capture.Source, wake func()) *input {
-	x := &input{spec: s, passes: 1}
+// newInput is the state of an opened input; ahead reads it ahead when it
+// is a capture file.
+func newInput(s Input, src capture.Source, wake func(), ahead bool) *input {
+	x := &input{spec: s, passes: 1, ahead: ahead}
 	x.setSource(src)
 	if c, ok := src.(*live.Source); ok {
 		x.capture, x.stats = c, c.Stats()

@@ -54,7 +54,9 @@ func (p *Pipeline) AddInput(in Input) error {
 	if err != nil {
 		return err
 	}
-	err = p.inputOp(&inputOp{add: newInput(in, src, p.poke)})
+	// Inputs that come and go are not read ahead: how many there will be
+	// is not known (maxReadAhead).
+	err = p.inputOp(&inputOp{add: newInput(in, src, p.poke, false)})
 	if err != nil {
 		src.Close()
 	}
