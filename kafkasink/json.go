@@ -18,24 +18,36 @@ func JSONValue(fields []string, line string) ([]byte, error) {
 	if len(vals) != len(fields) {
 		return nil, fmt.Errorf("record %q: %d fields, the format has %d", truncate(line, 60), len(vals), len(fields))
 	}
-	var b strings.Builder
-	b.WriteByte('{')
+	b := make([]byte, 0, 2*len(line)+16*len(fields))
+	b = append(b, '{')
 	for i, f := range fields {
 		if i > 0 {
-			b.WriteByte(',')
+			b = append(b, ',')
 		}
-		k, _ := json.Marshal(f)
-		b.Write(k)
-		b.WriteByte(':')
+		b = appendJSONString(b, f)
+		b = append(b, ':')
 		if vals[i] == "-" {
-			b.WriteString("null")
+			b = append(b, "null"...)
 			continue
 		}
-		v, _ := json.Marshal(vals[i])
-		b.Write(v)
+		b = appendJSONString(b, vals[i])
 	}
-	b.WriteByte('}')
-	return []byte(b.String()), nil
+	return append(b, '}'), nil
+}
+
+// appendJSONString appends s as encoding/json writes it. Record fields
+// are printable ASCII that needs no escape, written as they are; anything
+// else goes through encoding/json (which also escapes <, > and &).
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func truncate(s string, n int) string {

@@ -46,3 +46,20 @@ func FuzzJSONValue(f *testing.F) {
 		}
 	})
 }
+
+// appendJSONString writes what encoding/json writes, escapes included.
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "eni-1235b8ca123456789", "10.0.0.1", `a"b`, `a\b`, "a<b>&", "tab\there", "é", "\x7f", "\xff"} {
+		want, _ := json.Marshal(s)
+		if got := appendJSONString(nil, s); string(got) != string(want) {
+			t.Errorf("%q: %s, want %s", s, got, want)
+		}
+	}
+}
+
+func BenchmarkJSONValue(b *testing.B) {
+	line := "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK"
+	for i := 0; i < b.N; i++ {
+		JSONValue(v2Fields, line)
+	}
+}

@@ -135,8 +135,8 @@ type publisher struct {
 }
 
 func (p *publisher) Record(fl *flowlog.FlowLog, eni string, line []byte) error {
-	// The producer keeps the value until Kafka has it: a copy of the line.
-	return p.p.Publish(p.ctx, kafkasink.Message{FlowLogID: fl.ID, InterfaceID: eni, Value: append([]byte(nil), line...)})
+	// Publish copies the line (the router reuses it).
+	return p.p.Publish(p.ctx, kafkasink.Message{FlowLogID: fl.ID, InterfaceID: eni, Value: line})
 }
 
 // finish waits for Kafka to take what was published (bounded), stops the
