@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -17,6 +19,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/vpcflow/vpcflow/internal/e2e"
 )
@@ -46,8 +49,14 @@ type collectorProc struct {
 
 func startCollector(t testing.TB, args ...string) *collectorProc {
 	t.Helper()
+	return startCollectorOf(t, e2e.Binary(t), args...)
+}
+
+// startCollectorOf runs `collect` of the binary bin.
+func startCollectorOf(t testing.TB, bin string, args ...string) *collectorProc {
+	t.Helper()
 	p := &collectorProc{exited: make(chan struct{})}
-	p.cmd = exec.Command(e2e.Binary(t), append([]string{"collect"}, args...)...)
+	p.cmd = exec.Command(bin, append([]string{"collect"}, args...)...)
 	pipe, err := p.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -286,9 +295,18 @@ func (p *collectorProc) committed() int {
 // BenchmarkKafkaPath measures, in the same run on the same capture: the
 // direct path (`vpcflow pcap --out DIR`, the baseline), the agent with
 // --publish into the in-process broker (objects and every record to
-// Kafka), and `vpcflow collect` draining the filled topic into objects.
-// Records/s of each are reported; VPCFLOW_KAFKA_1M=1 uses about a million
-// records (default about 200,000).
+// Kafka), a plain franz-go consumer in this process reading the filled
+// topic (what the broker serves, the bound of any consumer), and
+// `vpcflow collect` draining the topic into objects. Records/s of each
+// are reported; VPCFLOW_KAFKA_1M=1 uses about a million records (default
+// about 200,000). The collector is timed from its start (joining the
+// group included) to the last full object committed (collect-rec/s) and
+// to every record committed (collect-all-rec/s: the partial objects wait
+// for --max-wait, 1 s).
+//
+// VPCFLOW_KAFKA_BASELINE=/path/to/an/older/vpcflow runs the same steps
+// with that binary too, in the same iterations, and reports its figures
+// as base-* and the ratios new/base.
 //
 //	go test ./cmd/vpcflow -run XXX -bench KafkaPath -benchtime 2x
 func BenchmarkKafkaPath(b *testing.B) {
@@ -300,67 +318,139 @@ func BenchmarkKafkaPath(b *testing.B) {
 	if _, stderr, code := e2eRun(b, "gen", "pcap", "--packets", packets, "--flows", flows, "--out", capPath); code != 0 {
 		b.Fatalf("gen: exit %d: %s", code, stderr)
 	}
-	var direct, publish, collect, steady time.Duration
-	records, steadyN := 0, 0
-	var collectCPU, brokerCPU time.Duration
-	for i := 0; i < b.N; i++ {
-		dirA, dirB, dirC := b.TempDir(), b.TempDir(), b.TempDir()
-		start := time.Now()
-		if _, stderr, code := e2eRun(b, "pcap", "--quiet", "--local-cidr", "10.0.1.10/32", "--out", dirA, capPath); code != 0 {
-			b.Fatalf("pcap: exit %d: %s", code, stderr)
-		}
-		direct += time.Since(start)
-		addr := startBroker(b, 8, "flowlogs")
-		start = time.Now()
-		_, stderr, code := e2eRun(b, "pcap", "--local-cidr", "10.0.1.10/32", "--out", dirB, "--publish", "kafka://"+addr+"/flowlogs", capPath)
-		publish += time.Since(start)
-		m := regexp.MustCompile(`published: ([0-9,]+) records to Kafka \(([0-9,]+) acknowledged, 0 failed`).FindStringSubmatch(stderr)
-		if code != 0 || m == nil || m[1] != m[2] {
-			b.Fatalf("pcap --publish: exit %d: %s", code, stderr)
-		}
-		fmt.Sscan(strings.ReplaceAll(m[1], ",", ""), &records)
-		start = time.Now()
-		before := selfCPU()
-		c := startCollector(b, "--from", "kafka://"+addr+"/flowlogs", "--group", "bench", "--to", dirC,
-			"--max-records", "10000", "--max-wait", "1s", "--progress", "100ms")
-		// Steady state: from the first progress line with records
-		// committed (the group joined, the first object written).
-		var first time.Time
-		firstN := 0
-		for {
-			n := c.committed()
-			if n > 0 && first.IsZero() {
-				first, firstN = time.Now(), n
-			}
-			if n >= records {
-				break
-			}
-			select {
-			case <-c.exited:
-				b.Fatalf("collector exited: %s", c.log())
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-		collect += time.Since(start)
-		brokerCPU += selfCPU() - before
-		steady += time.Since(first)
-		steadyN += records - firstN
-		c.cmd.Process.Signal(syscall.SIGTERM)
-		<-c.exited
-		collectCPU += c.cmd.ProcessState.UserTime() + c.cmd.ProcessState.SystemTime()
+	bins := []string{e2e.Binary(b)}
+	if base := os.Getenv("VPCFLOW_KAFKA_BASELINE"); base != "" {
+		bins = append(bins, base)
 	}
-	n := float64(b.N * records)
-	// Where the CPU went: the collector process, against the wall time
-	// (the broker runs in this process, on the same two cores).
-	b.ReportMetric(collectCPU.Seconds()/collect.Seconds(), "collector-cores")
-	b.ReportMetric(brokerCPU.Seconds()/collect.Seconds(), "broker-cores")
-	b.ReportMetric(float64(records), "records")
-	b.ReportMetric(n/direct.Seconds(), "direct-rec/s")
-	b.ReportMetric(n/publish.Seconds(), "publish-rec/s")
-	b.ReportMetric(n/collect.Seconds(), "collect-rec/s")
-	b.ReportMetric(float64(steadyN)/steady.Seconds(), "collect-steady-rec/s")
-	b.ReportMetric(direct.Seconds()/publish.Seconds(), "publish/direct")
-	b.ReportMetric(direct.Seconds()/collect.Seconds(), "collect/direct")
+	runs := make([]kafkaPathRun, len(bins))
+	for i := 0; i < b.N; i++ {
+		for j, bin := range bins {
+			runs[j].add(kafkaPath(b, bin, capPath, j == 0))
+		}
+	}
+	for j, prefix := range []string{"", "base-"}[:len(bins)] {
+		r := runs[j]
+		if j == 0 {
+			b.ReportMetric(float64(r.records/b.N), "records")
+			b.ReportMetric(float64(r.records)/r.fetch.Seconds(), "broker-fetch-rec/s")
+		}
+		b.ReportMetric(float64(r.records)/r.direct.Seconds(), prefix+"direct-rec/s")
+		b.ReportMetric(float64(r.records)/r.publish.Seconds(), prefix+"publish-rec/s")
+		b.ReportMetric(float64(r.full)/r.collectFull.Seconds(), prefix+"collect-rec/s")
+		b.ReportMetric(float64(r.records)/r.collect.Seconds(), prefix+"collect-all-rec/s")
+		b.ReportMetric(r.direct.Seconds()/r.publish.Seconds(), prefix+"publish/direct")
+		b.ReportMetric(r.direct.Seconds()/r.collectFull.Seconds()*float64(r.full)/float64(r.records), prefix+"collect/direct")
+		// Where the CPU went: the agent's and the collector's processes
+		// against their wall time, and this process's (the broker's)
+		// during the collector's drain.
+		b.ReportMetric(r.agentCPU.Seconds()/r.publish.Seconds(), prefix+"agent-cores")
+		b.ReportMetric(r.collectCPU.Seconds()/r.collect.Seconds(), prefix+"collector-cores")
+		b.ReportMetric(r.brokerCPU.Seconds()/r.collect.Seconds(), prefix+"broker-cores")
+	}
+	if len(bins) == 2 {
+		n, o := runs[0], runs[1]
+		b.ReportMetric(o.publish.Seconds()/n.publish.Seconds(), "publish-new/base")
+		b.ReportMetric((float64(n.full)/n.collectFull.Seconds())/(float64(o.full)/o.collectFull.Seconds()), "collect-new/base")
+	}
+}
+
+// kafkaPathRun is what BenchmarkKafkaPath measured of one binary, summed
+// over iterations.
+type kafkaPathRun struct {
+	records, full                   int // records; those in full objects (10,000 a partition)
+	direct, publish, fetch          time.Duration
+	collectFull, collect            time.Duration
+	agentCPU, collectCPU, brokerCPU time.Duration
+}
+
+func (r *kafkaPathRun) add(o kafkaPathRun) {
+	r.records += o.records
+	r.full += o.full
+	r.direct += o.direct
+	r.publish += o.publish
+	r.fetch += o.fetch
+	r.collectFull += o.collectFull
+	r.collect += o.collect
+	r.agentCPU += o.agentCPU
+	r.collectCPU += o.collectCPU
+	r.brokerCPU += o.brokerCPU
+}
+
+// kafkaPath runs the direct path, the agent publishing into a new
+// broker, (with fetch) a plain consumer of the topic, and the collector,
+// of the binary bin.
+func kafkaPath(b *testing.B, bin, capPath string, fetch bool) kafkaPathRun {
+	var r kafkaPathRun
+	run := func(args ...string) (string, *os.ProcessState, time.Duration) {
+		cmd := exec.Command(bin, args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		start := time.Now()
+		if err := cmd.Run(); err != nil {
+			b.Fatalf("%s %v: %v: %s", bin, args, err, stderr.String())
+		}
+		return stderr.String(), cmd.ProcessState, time.Since(start)
+	}
+	dirA, dirB, dirC := b.TempDir(), b.TempDir(), b.TempDir()
+	_, _, r.direct = run("pcap", "--quiet", "--local-cidr", "10.0.1.10/32", "--out", dirA, capPath)
+	addr := startBroker(b, 8, "flowlogs")
+	stderr, ps, el := run("pcap", "--local-cidr", "10.0.1.10/32", "--out", dirB, "--publish", "kafka://"+addr+"/flowlogs", capPath)
+	r.publish = el
+	r.agentCPU = ps.UserTime() + ps.SystemTime()
+	m := regexp.MustCompile(`published: ([0-9,]+) records to Kafka \(([0-9,]+) acknowledged, 0 failed`).FindStringSubmatch(stderr)
+	if m == nil || m[1] != m[2] {
+		b.Fatalf("pcap --publish: %s", stderr)
+	}
+	fmt.Sscan(strings.ReplaceAll(m[1], ",", ""), &r.records)
+
+	// The records of each partition, read by a plain consumer: how many
+	// are in full objects, and how fast the broker serves them.
+	start := time.Now()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(addr), kgo.ConsumeTopics("flowlogs"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	perPartition := map[int32]int{}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	for n := 0; n < r.records && ctx.Err() == nil; {
+		fs := cl.PollFetches(ctx)
+		fs.EachRecord(func(rec *kgo.Record) { perPartition[rec.Partition]++ })
+		n += fs.NumRecords()
+	}
+	cancel()
+	cl.Close()
+	if fetch {
+		r.fetch = time.Since(start)
+	}
+	const perObject = 10000
+	for _, n := range perPartition {
+		r.full += n - n%perObject
+	}
+
+	start = time.Now()
+	before := selfCPU()
+	c := startCollectorOf(b, bin, "--from", "kafka://"+addr+"/flowlogs", "--group", "bench", "--to", dirC,
+		"--max-records", strconv.Itoa(perObject), "--max-wait", "1s", "--progress", "20ms")
+	for {
+		n := c.committed()
+		if n >= r.full && r.collectFull == 0 {
+			r.collectFull = time.Since(start)
+		}
+		if n >= r.records {
+			break
+		}
+		select {
+		case <-c.exited:
+			b.Fatalf("collector exited: %s", c.log())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	r.collect = time.Since(start)
+	r.brokerCPU = selfCPU() - before
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	<-c.exited
+	r.collectCPU = c.cmd.ProcessState.UserTime() + c.cmd.ProcessState.SystemTime()
+	return r
 }
 
 // selfCPU is the CPU time this process used so far.
