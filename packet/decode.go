@@ -67,6 +67,12 @@ func decode(lt LinkType, data []byte, p *Packet, o opts) Reason {
 	*p = Packet{}
 	switch lt {
 	case LinkEthernet:
+		if len(data) >= 14 && data[12] == 0x08 && data[13] == 0x00 {
+			// Untagged IPv4, most frames of most captures: where
+			// decodeEthernet and decodeEtherType lead, two calls sooner.
+			p.DstMAC, p.SrcMAC, p.HasMAC = [6]byte(data[0:6]), [6]byte(data[6:12]), true
+			return decodeIPv4(data[14:], p, o)
+		}
 		return decodeEthernet(data, p, o)
 	case LinkPPP:
 		// RFC 1662 framing starts with address ff and control 03; without
