@@ -17,15 +17,24 @@ const (
 
 // flowTable is an open-addressing hash table of the flows of one window:
 // entries live in fixed-size chunks, and a power-of-two index of uint32
-// (entry number + 1, 0 = empty) kept at most half full finds them by linear
-// probing. It costs about 88-96 bytes per flow, against ~250 for a Go map
-// plus a slice, and holds no pointers for the garbage collector to scan.
+// kept at most half full finds them by linear probing. It costs about 88-96
+// bytes per flow, against ~250 for a Go map plus a slice, and holds no
+// pointers for the garbage collector to scan.
+//
+// An index slot holds the entry number + 1 (0 = empty) in its low
+// entryBits bits, enough for the entries the index can take (half its
+// slots), and in the bits above them a tag: the top bits of the flow's
+// hash. A probe reads the flow, a cache miss in a large table, only when
+// the tag matches, so looking up a new flow mostly reads no flow at all,
+// and a known one about one.
 type flowTable struct {
-	chunks [][]Flow
-	n      int
-	index  []uint32
-	mask   uint64
-	seed   uint64
+	chunks    [][]Flow
+	n         int
+	index     []uint32
+	mask      uint64
+	entryBits uint8  // log2(len(index))
+	entryMask uint32 // 1<<entryBits - 1
+	seed      uint64
 }
 
 // initialSlots is the index size of a new table.
@@ -33,9 +42,21 @@ const initialSlots = 1024
 
 func newFlowTable() *flowTable {
 	t := &flowTable{seed: rand.Uint64() | 1}
-	t.index = make([]uint32, initialSlots)
-	t.mask = uint64(len(t.index) - 1)
+	t.setIndex(make([]uint32, initialSlots))
 	return t
+}
+
+func (t *flowTable) setIndex(index []uint32) {
+	t.index = index
+	t.mask = uint64(len(index) - 1)
+	t.entryBits = uint8(bits.Len(uint(len(index))) - 1)
+	t.entryMask = uint32(uint64(1)<<t.entryBits - 1)
+}
+
+// tag is the part of a slot that h fills: its top bits, as many as the
+// entry number leaves free (none when the index has 2^32 slots).
+func (t *flowTable) tag(h uint64) uint32 {
+	return uint32(h>>(32+t.entryBits)) << t.entryBits
 }
 
 // need is the memory the next insert allocates: a new chunk when the last
@@ -80,12 +101,16 @@ func (t *flowTable) hash(k *Key) uint64 {
 // find returns the flow with key k, whose hash is h, or nil and the index
 // slot where it would go.
 func (t *flowTable) find(k *Key, h uint64) (*Flow, uint64) {
+	tag := t.tag(h)
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		e := t.index[i]
 		if e == 0 {
 			return nil, i
 		}
-		if f := t.at(int(e - 1)); sameKey(&f.Key, k) {
+		if e&^t.entryMask != tag {
+			continue
+		}
+		if f := t.at(int(e&t.entryMask - 1)); sameKey(&f.Key, k) {
 			return f, i
 		}
 	}
@@ -99,15 +124,16 @@ func sameKey(a, b *Key) bool {
 	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4] && x[5] == y[5]
 }
 
-// insert adds a flow at the slot find returned and returns it.
-func (t *flowTable) insert(slot uint64, f Flow) *Flow {
+// insert adds a flow, whose hash is h, at the slot find returned and
+// returns it.
+func (t *flowTable) insert(slot, h uint64, f Flow) *Flow {
 	if t.n&(chunkSize-1) == 0 && t.n>>chunkBits == len(t.chunks) {
 		t.chunks = append(t.chunks, make([]Flow, 0, chunkSize))
 	}
 	c := &t.chunks[t.n>>chunkBits]
 	*c = append(*c, f)
 	t.n++
-	t.index[slot] = uint32(t.n)
+	t.index[slot] = t.tag(h) | uint32(t.n)
 	if 2*t.n > len(t.index) {
 		t.grow()
 	}
@@ -115,14 +141,14 @@ func (t *flowTable) insert(slot uint64, f Flow) *Flow {
 }
 
 func (t *flowTable) grow() {
-	t.index = make([]uint32, 2*len(t.index))
-	t.mask = uint64(len(t.index) - 1)
+	t.setIndex(make([]uint32, 2*len(t.index)))
 	for e := 0; e < t.n; e++ {
-		i := t.hash(&t.at(e).Key) & t.mask
+		h := t.hash(&t.at(e).Key)
+		i := h & t.mask
 		for t.index[i] != 0 {
 			i = (i + 1) & t.mask
 		}
-		t.index[i] = uint32(e + 1)
+		t.index[i] = t.tag(h) | uint32(e+1)
 	}
 }
 
