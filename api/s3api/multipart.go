@@ -287,7 +287,9 @@ func writeSynced(path string, data []byte) error {
 type completeRequest struct {
 	XMLName xml.Name `xml:"CompleteMultipartUpload"`
 	Parts   []struct {
-		PartNumber *int    `xml:"PartNumber"`
+		// A string, not an int: encoding/xml reads an empty element as 0,
+		// and a part number must be written out.
+		PartNumber *string `xml:"PartNumber"`
 		ETag       *string `xml:"ETag"`
 	} `xml:"Part"`
 }
@@ -310,7 +312,11 @@ func parseComplete(body []byte) ([]completePart, bool) {
 		if p.PartNumber == nil || p.ETag == nil {
 			return nil, false
 		}
-		out = append(out, completePart{number: *p.PartNumber, etag: strings.Trim(strings.TrimSpace(*p.ETag), `"`)})
+		n, err := strconv.Atoi(strings.TrimSpace(*p.PartNumber))
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, completePart{number: n, etag: strings.Trim(strings.TrimSpace(*p.ETag), `"`)})
 	}
 	return out, true
 }
