@@ -73,13 +73,13 @@ func (x *exclusions) match(p *packet.Packet, sport, dport uint16) Exclusion {
 		return ExclDHCP
 	}
 	if p.Src.Is4() && p.Dst.Is4() {
-		// Nearly every packet: the tests below on the bytes at hand, without
-		// unmapping and re-reading each address per test.
-		s, d := p.Src.As4(), p.Dst.As4()
-		if s[0] == 169 && s[1] == 254 || d[0] == 169 && d[1] == 254 {
+		// Nearly every packet: the tests below on the addresses as
+		// integers, without unmapping and re-reading each per test.
+		s, d := be4(p.Src), be4(p.Dst)
+		if s>>16 == 0xa9fe || d>>16 == 0xa9fe { // 169.254.0.0/16
 			return ExclLinkLocal
 		}
-		if !x.last[s[3]] && !x.last[d[3]] {
+		if !x.last[uint8(s)] && !x.last[uint8(d)] {
 			return notExcluded
 		}
 	}
@@ -116,6 +116,12 @@ func linkLocal(a netip.Addr) bool {
 	}
 	lo := binary.BigEndian.Uint64(b[8:])
 	return lo == 0x254 || lo == 0x123 || lo == 0x253
+}
+
+// be4 is an IPv4 address as a big-endian integer.
+func be4(a netip.Addr) uint32 {
+	b := a.As4()
+	return binary.BigEndian.Uint32(b[:])
 }
 
 func isDHCPPort(p uint16) bool { return p == 67 || p == 68 || p == 546 || p == 547 }
