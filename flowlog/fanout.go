@@ -81,7 +81,9 @@ func (s *Stats) add(o Stats) {
 // SetCaptures and the Stats methods may be called from any goroutine.
 type Fanout struct {
 	rules func() []string // rule id → rule name (x-rule); grows during a run
-	dest  func(*FlowLog) Destination
+	// ruleNames is what rules gave at the start of the current window.
+	ruleNames []string
+	dest      func(*FlowLog) Destination
 	// OnError, when set, receives a flow log's delivery error and the
 	// fan-out goes on with the other flow logs and the next windows (a
 	// running service marks the flow log FAILED, as AWS does); when nil,
@@ -171,7 +173,7 @@ func (f *Fanout) use(captures []Capture) {
 }
 
 // SetRules gives the names of Observation.Rule ids (x-rule). The function
-// is called when records are built, so names added during a run are seen.
+// is called for every closed window, so names added during a run are seen.
 func (f *Fanout) SetRules(rules func() []string) { f.rules = rules }
 
 // Stats returns the counters of every flow log together.
@@ -195,6 +197,13 @@ func (f *Fanout) StatsByFlowLog() map[string]Stats {
 // Window handles one closed window from the aggregator.
 func (f *Fanout) Window(w *flow.Window) error {
 	f.takeCaptures()
+	// Once per window, not per record (the function may lock): the names
+	// only grow, and every rule of the window's flows was named before
+	// the window closed.
+	f.ruleNames = nil
+	if f.rules != nil {
+		f.ruleNames = f.rules()
+	}
 	// Flows arrive sorted by capture: find each capture's run once.
 	type run struct{ lo, hi int }
 	runs := map[uint32]run{}
@@ -417,10 +426,8 @@ func (f *Fanout) okRecord(fl *FlowLog, c *Capture, fw *flow.Flow) {
 		r.TrafficPath = int64(fw.TrafficPath)
 	}
 	r.XRule = ""
-	if fw.Rule != 0 && f.rules != nil {
-		if names := f.rules(); int(fw.Rule) < len(names) {
-			r.XRule = names[fw.Rule]
-		}
+	if fw.Rule != 0 && int(fw.Rule) < len(f.ruleNames) {
+		r.XRule = f.ruleNames[fw.Rule]
 	}
 }
 

@@ -317,17 +317,24 @@ func TestRecordsDoNotInherit(t *testing.T) {
 		"${srcaddr} ${dstaddr} ${srcport} ${protocol} ${tcp-flags} ${flow-direction} ${traffic-path} ${x-rule} ${log-status}")}
 	d := &memDest{}
 	fan := NewFanout([]Capture{{ENI: inst, Interval: 60, FlowLogs: []*FlowLog{fl}}}, func(*FlowLog) Destination { return d })
-	fan.SetRules(func() []string { return []string{"", "sg-0123/egress/0"} })
+	names := []string{"", "sg-0123/egress/0"}
+	fan.SetRules(func() []string { return names })
 	out := key("10.1.2.15", "198.51.100.23", record.Egress)
 	out.SrcPort, out.TrafficPath, out.Rule = 40000, 8, 1
 	in := key("198.51.100.23", "10.1.2.15", record.Ingress)
 	in.Proto = 17
+	// A rule named during the run (the third window's) is seen.
+	named := in
+	named.Rule = 2
 	windows := []*flow.Window{
 		{Interval: 60, Start: 1700000400, Flows: flow.FlowsOf([]flow.Flow{{Key: out, Packets: 1, TCPFlags: 2}, {Key: in, Packets: 1}})},
 		{Interval: 60, Start: 1700000460},
-		{Interval: 60, Start: 1700000520, Flows: flow.FlowsOf([]flow.Flow{{Key: in, Packets: 1}})},
+		{Interval: 60, Start: 1700000520, Flows: flow.FlowsOf([]flow.Flow{{Key: in, Packets: 1}, {Key: named, Packets: 1}})},
 	}
-	for _, w := range windows {
+	for i, w := range windows {
+		if i == 2 {
+			names = append(names, "acl-0456/ingress/100")
+		}
 		if err := fan.Window(w); err != nil {
 			t.Fatal(err)
 		}
@@ -337,6 +344,7 @@ func TestRecordsDoNotInherit(t *testing.T) {
 		"198.51.100.23 10.1.2.15 0 17 0 ingress - - OK",
 		"- - - - - - - - NODATA",
 		"198.51.100.23 10.1.2.15 0 17 0 ingress - - OK",
+		"198.51.100.23 10.1.2.15 0 17 0 ingress - acl-0456/ingress/100 OK",
 	}
 	if strings.Join(d.lines, "\n") != strings.Join(want, "\n") {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(d.lines, "\n"), strings.Join(want, "\n"))
