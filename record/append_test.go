@@ -94,3 +94,16 @@ func FuzzAppendText(f *testing.F) {
 		}
 	})
 }
+
+// TestAppendNotAField: the zero Field, which no parsed format holds, is
+// written "-" rather than read from a record.
+func TestAppendNotAField(t *testing.T) {
+	r := empty
+	r.Version, r.AccountID = 5, "111122223333"
+	if got := string(AppendValue(nil, Field(0), &r)); got != "-" {
+		t.Errorf("AppendValue(Field(0)) = %q, want -", got)
+	}
+	if got := string(AppendText(nil, NewFormat(Version, Field(0), AccountID), &r)); got != "5 - 111122223333" {
+		t.Errorf("AppendText = %q, want %q", got, "5 - 111122223333")
+	}
+}

@@ -272,6 +272,9 @@ func AppendValue(dst []byte, fd Field, r *Record) []byte {
 	return values[fd].append(dst, r)
 }
 
+// kindNone marks the zero Field in values.
+const kindNone Kind = 255
+
 // value is how the text of one field is read from a Record: the field's
 // kind and the offset of its storage, taken from its accessor once.
 type value struct {
@@ -283,6 +286,7 @@ type value struct {
 var values = func() (out [numFields]value) {
 	var r Record
 	base := uintptr(unsafe.Pointer(&r))
+	out[fieldNone].kind = kindNone // not a field: "-", never a read
 	for fd := Field(1); fd < numFields; fd++ {
 		acc := &access[fd]
 		v := value{kind: infos[fd].Kind}
@@ -317,7 +321,7 @@ func (v *value) append(dst []byte, r *Record) []byte {
 		if e := *(*uint8)(p); int(e) < len(v.words) {
 			return append(dst, v.words[e]...)
 		}
-	default:
+	case KindString:
 		if s := *(*string)(p); s != "" {
 			return append(dst, s...)
 		}
