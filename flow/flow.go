@@ -66,6 +66,10 @@ type Flow struct {
 	Start    int64 // Unix seconds of the first packet
 	End      int64 // Unix seconds of the last packet
 	TCPFlags uint8 // AWS bits, OR-ed
+	// hash is the low half of the flow's hash in its table (in the
+	// padding after TCPFlags: the flow stays 88 bytes), so the index
+	// grows without hashing every key again; zero once the window closes.
+	hash uint32
 }
 
 // Observation is one packet seen at one capture point in one direction, with

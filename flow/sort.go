@@ -321,6 +321,7 @@ func sortFlows(chunks [][]Flow, n int, scratch []uint64) {
 		for i := range c {
 			p := ci<<chunkBits + i
 			keys[p] = l.key(&c[i], p)
+			c[i].hash = 0 // the table's business, not the window's
 		}
 	}
 	radixSort(keys, l.low)
@@ -444,6 +445,9 @@ func (s *sorter) sortSmall(keys []uint64, rest int) {
 // bytes per flow, and idle until the table's next window) as the scratch.
 func (t *flowTable) sort() {
 	if t.n < 2 {
+		if t.n == 1 {
+			t.chunks[0][0].hash = 0
+		}
 		return
 	}
 	var scratch []uint64

@@ -23,10 +23,10 @@ const (
 //
 // An index slot holds the entry number + 1 (0 = empty) in its low
 // entryBits bits, enough for the entries the index can take (half its
-// slots), and in the bits above them a tag: the top bits of the flow's
-// hash. A probe reads the flow, a cache miss in a large table, only when
-// the tag matches, so looking up a new flow mostly reads no flow at all,
-// and a known one about one.
+// slots), and in the bits above them a tag: the same bits of the flow's
+// hash (whose bits below them chose the slot). A probe reads the flow, a
+// cache miss in a large table, only when the tag matches, so looking up a
+// new flow mostly reads no flow at all, and a known one about one.
 type flowTable struct {
 	chunks    [][]Flow
 	n         int
@@ -53,11 +53,9 @@ func (t *flowTable) setIndex(index []uint32) {
 	t.entryMask = uint32(uint64(1)<<t.entryBits - 1)
 }
 
-// tag is the part of a slot that h fills: its top bits, as many as the
-// entry number leaves free (none when the index has 2^32 slots).
-func (t *flowTable) tag(h uint64) uint32 {
-	return uint32(h>>(32+t.entryBits)) << t.entryBits
-}
+// tag is the part of a slot that h fills: the bits of its low half above
+// those that pick the slot (none when the index has 2^32 slots).
+func (t *flowTable) tag(h uint64) uint32 { return uint32(h) &^ t.entryMask }
 
 // need is the memory the next insert allocates: a new chunk when the last
 // is full, a doubled index when it would be more than half full.
@@ -131,6 +129,7 @@ func (t *flowTable) insert(slot, h uint64, f Flow) *Flow {
 		t.chunks = append(t.chunks, make([]Flow, 0, chunkSize))
 	}
 	c := &t.chunks[t.n>>chunkBits]
+	f.hash = uint32(h)
 	*c = append(*c, f)
 	t.n++
 	t.index[slot] = t.tag(h) | uint32(t.n)
@@ -142,13 +141,17 @@ func (t *flowTable) insert(slot, h uint64, f Flow) *Flow {
 
 func (t *flowTable) grow() {
 	t.setIndex(make([]uint32, 2*len(t.index)))
-	for e := 0; e < t.n; e++ {
-		h := t.hash(&t.at(e).Key)
-		i := h & t.mask
-		for t.index[i] != 0 {
-			i = (i + 1) & t.mask
+	e := uint32(0)
+	for _, c := range t.chunks {
+		for k := range c {
+			h := uint64(c[k].hash) // the slot needs only the low half
+			i := h & t.mask
+			for t.index[i] != 0 {
+				i = (i + 1) & t.mask
+			}
+			e++
+			t.index[i] = t.tag(h) | e
 		}
-		t.index[i] = t.tag(h) | uint32(e+1)
 	}
 }
 
