@@ -3,7 +3,10 @@ package flow
 import (
 	"encoding/binary"
 	"math/bits"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -105,6 +108,22 @@ func (r *ranges) add(f *Flow, from int) {
 	for j := from; j < nDigits; j++ {
 		lo[j] = min(lo[j], d[j])
 		hi[j] = max(hi[j], d[j])
+	}
+}
+
+// merge takes in the flows of o.
+func (r *ranges) merge(o *ranges) {
+	for c := range nClasses {
+		switch {
+		case !o.has[c]:
+		case !r.has[c]:
+			r.has[c], r.lo[c], r.hi[c] = true, o.lo[c], o.hi[c]
+		default:
+			for j := range nDigits {
+				r.lo[c][j] = min(r.lo[c][j], o.lo[c][j])
+				r.hi[c][j] = max(r.hi[c][j], o.hi[c][j])
+			}
+		}
 	}
 }
 
@@ -241,23 +260,37 @@ func radixSort(keys []uint64, low uint) {
 		insertionSort(keys, low)
 		return
 	}
-	// The byte sorted by starts at the highest bit that differs among
-	// the keys: addresses and ports cluster, and bytes all keys share
-	// would cost a pass each.
+	var start, end [256]int
+	if !radixPass(keys, low, &start, &end) {
+		return
+	}
+	for b := range 256 {
+		if end[b]-start[b] > 1 {
+			radixSort(keys[start[b]:end[b]], low)
+		}
+	}
+}
+
+// radixPass puts keys in order of one byte: the highest that differs among
+// them above bit low (addresses and ports cluster, and a byte all keys
+// share would cost a pass). keys[start[b]:end[b]] are the keys of byte
+// value b (all keys in bucket 0 when none differ); more says whether bits
+// below the byte are left to sort by.
+func radixPass(keys []uint64, low uint, start, end *[256]int) (more bool) {
 	var diff uint64
 	for _, k := range keys {
 		diff |= k ^ keys[0]
 	}
 	diff = diff >> low << low
 	if diff == 0 {
-		return
+		*start, *end = [256]int{}, [256]int{0: len(keys)}
+		return false
 	}
 	shift := uint(max(bits.Len64(diff)-8, int(low)))
 	var count [256]int
 	for _, k := range keys {
 		count[byte(k>>shift)]++
 	}
-	var start, end [256]int
 	sum := 0
 	for b, c := range count {
 		start[b], end[b] = sum, sum+c
@@ -265,7 +298,7 @@ func radixSort(keys []uint64, low uint) {
 	}
 	// American flag sort: each bucket's next free place takes the key
 	// found there if it belongs, else swaps it to its bucket.
-	next := start
+	next := *start
 	for b := range 256 {
 		for next[b] < end[b] {
 			k := keys[next[b]]
@@ -279,14 +312,7 @@ func radixSort(keys []uint64, low uint) {
 			next[b]++
 		}
 	}
-	if shift == low {
-		return
-	}
-	for b := range 256 {
-		if end[b]-start[b] > 1 {
-			radixSort(keys[start[b]:end[b]], low)
-		}
-	}
+	return shift > low
 }
 
 func insertionSort(keys []uint64, low uint) {
@@ -309,24 +335,58 @@ func sortFlows(chunks [][]Flow, n int, scratch []uint64) {
 	}
 	s := sorter{chunks: chunks, nbits: uint(bits.Len(uint(n - 1)))}
 	s.mask = uint64(1)<<s.nbits - 1
-	var r ranges
-	for _, c := range chunks {
-		for i := range c {
-			r.add(&c[i], 0)
-		}
+	w := 1
+	if n >= parallelSort {
+		w = min(runtime.GOMAXPROCS(0), maxSortWorkers)
 	}
-	l := layoutFor(&r, s.nbits)
+	// Each worker reads and keys a share of the chunks.
+	share := func(k int) [][]Flow { return chunks[k*len(chunks)/w : (k+1)*len(chunks)/w] }
+	rs := make([]ranges, w)
+	parallel(w, func(k int) {
+		for _, c := range share(k) {
+			for i := range c {
+				rs[k].add(&c[i], 0)
+			}
+		}
+	})
+	for k := 1; k < w; k++ {
+		rs[0].merge(&rs[k])
+	}
+	l := layoutFor(&rs[0], s.nbits)
 	keys := scratch[:n]
-	for ci, c := range chunks {
-		for i := range c {
-			p := ci<<chunkBits + i
-			keys[p] = l.key(&c[i], p)
-			c[i].hash = 0 // the table's business, not the window's
+	parallel(w, func(k int) {
+		first := k * len(chunks) / w
+		for ci, c := range share(k) {
+			ci += first
+			for i := range c {
+				p := ci<<chunkBits + i
+				keys[p] = l.key(&c[i], p)
+				c[i].hash = 0 // the table's business, not the window's
+			}
 		}
-	}
-	radixSort(keys, l.low)
-	if !l.exact {
-		s.ties(keys, 0, l.rest)
+	})
+	if w == 1 {
+		radixSort(keys, l.low)
+		if !l.exact {
+			s.ties(keys, 0, l.rest)
+		}
+	} else {
+		// One pass over all keys; the buckets it leaves are sorted,
+		// and their ties resolved, by whichever worker is free.
+		var start, end [256]int
+		more := radixPass(keys, l.low, &start, &end)
+		var next atomic.Int32
+		parallel(w, func(int) {
+			for b := int(next.Add(1) - 1); b < 256; b = int(next.Add(1) - 1) {
+				bucket := keys[start[b]:end[b]]
+				if more {
+					radixSort(bucket, l.low)
+				}
+				if !l.exact {
+					s.ties(bucket, 0, l.rest)
+				}
+			}
+		})
 	}
 	// keys[i]'s position bits say which flow goes to place i: follow each
 	// cycle once, marking a place done by making it point at itself.
@@ -348,6 +408,28 @@ func sortFlows(chunks [][]Flow, n int, scratch []uint64) {
 			j = k
 		}
 	}
+}
+
+// parallelSort is the fewest flows sortFlows spreads over goroutines, at
+// most maxSortWorkers: a window that large closes seldom, and its sort is
+// what stands between the end of a capture and its last records.
+const (
+	parallelSort   = 1 << 16
+	maxSortWorkers = 4
+)
+
+// parallel runs f(0) ... f(w-1) at once and waits for them.
+func parallel(w int, f func(k int)) {
+	if w == 1 {
+		f(0)
+		return
+	}
+	var wg sync.WaitGroup
+	for k := 1; k < w; k++ {
+		wg.Go(func() { f(k) })
+	}
+	f(0)
+	wg.Wait()
 }
 
 type sorter struct {

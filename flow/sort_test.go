@@ -75,10 +75,11 @@ func randomFlows(rng *rand.Rand, n int, wide bool) []Flow {
 
 // TestSortFlows: the key sort puts flows in the order slices.SortFunc with
 // cmpFlow gives, for windows whose keys tie and windows whose fields
-// overflow the key, across chunk boundaries.
+// overflow the key, across chunk boundaries, sorted by one goroutine or
+// (from parallelSort flows) several.
 func TestSortFlows(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	for _, n := range []int{0, 1, 2, 3, 17, 600, chunkSize, chunkSize + 1, 3*chunkSize + 123} {
+	for _, n := range []int{0, 1, 2, 3, 17, 600, chunkSize, chunkSize + 1, 3*chunkSize + 123, parallelSort + 3*chunkSize/2} {
 		for _, wide := range []bool{false, true} {
 			fs := randomFlows(rng, n, wide)
 			want := slices.Clone(fs)
