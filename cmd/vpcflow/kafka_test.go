@@ -346,6 +346,12 @@ func BenchmarkKafkaPath(b *testing.B) {
 		b.ReportMetric(r.agentCPU.Seconds()/r.publish.Seconds(), prefix+"agent-cores")
 		b.ReportMetric(r.collectCPU.Seconds()/r.collect.Seconds(), prefix+"collector-cores")
 		b.ReportMetric(r.brokerCPU.Seconds()/r.collect.Seconds(), prefix+"broker-cores")
+		// Time the collector's threads were runnable but waited for a
+		// CPU, against their time on one: above 1, the machine's other
+		// work, not the broker or the disk, held the collector back.
+		if r.collectRun > 0 {
+			b.ReportMetric(r.collectRunq.Seconds()/r.collectRun.Seconds(), prefix+"collector-runq/run")
+		}
 	}
 	if len(bins) == 2 {
 		n, o := runs[0], runs[1]
@@ -361,6 +367,7 @@ type kafkaPathRun struct {
 	direct, publish, fetch          time.Duration
 	collectFull, collect            time.Duration
 	agentCPU, collectCPU, brokerCPU time.Duration
+	collectRun, collectRunq         time.Duration // the collector's threads: on a CPU, and runnable but waiting for one
 }
 
 func (r *kafkaPathRun) add(o kafkaPathRun) {
@@ -374,6 +381,8 @@ func (r *kafkaPathRun) add(o kafkaPathRun) {
 	r.agentCPU += o.agentCPU
 	r.collectCPU += o.collectCPU
 	r.brokerCPU += o.brokerCPU
+	r.collectRun += o.collectRun
+	r.collectRunq += o.collectRunq
 }
 
 // kafkaPath runs the direct path, the agent publishing into a new
@@ -447,10 +456,30 @@ func kafkaPath(b *testing.B, bin, capPath string, fetch bool) kafkaPathRun {
 	}
 	r.collect = time.Since(start)
 	r.brokerCPU = selfCPU() - before
+	r.collectRun, r.collectRunq = schedStat(c.cmd.Process.Pid)
 	c.cmd.Process.Signal(syscall.SIGTERM)
 	<-c.exited
 	r.collectCPU = c.cmd.ProcessState.UserTime() + c.cmd.ProcessState.SystemTime()
 	return r
+}
+
+// schedStat sums the scheduler's counts of pid's threads (Linux
+// /proc/PID/task/*/schedstat): time on a CPU, and time runnable waiting
+// for one. Zero when they cannot be read.
+func schedStat(pid int) (run, wait time.Duration) {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		var r, w int64
+		if n, _ := fmt.Sscan(string(b), &r, &w); n == 2 {
+			run += time.Duration(r)
+			wait += time.Duration(w)
+		}
+	}
+	return run, wait
 }
 
 // selfCPU is the CPU time this process used so far.
