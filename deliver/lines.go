@@ -6,6 +6,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/vpcflow/vpcflow/flowlog"
 	"github.com/vpcflow/vpcflow/record"
@@ -19,17 +20,34 @@ type Lines struct {
 	w     io.Writer
 	byLog map[*flowlog.FlowLog][]Line
 	buf   []byte
+	// arena is the block the lines' texts are kept in: a million records
+	// are then a hundred allocations, not a million.
+	arena []byte
 }
+
+// linesArena is the size of the blocks Lines keeps texts in.
+const linesArena = 1 << 20
 
 // NewLines returns a destination printing to w.
 func NewLines(w io.Writer) *Lines { return &Lines{w: w, byLog: map[*flowlog.FlowLog][]Line{}} }
 
 // Write renders and buffers a record.
 func (l *Lines) Write(fl *flowlog.FlowLog, r *record.Record) error {
-	var line Line
-	line, l.buf = NewLine(fl.Format, r, l.buf)
-	l.byLog[fl] = append(l.byLog[fl], line)
+	l.buf = record.AppendText(l.buf[:0], fl.Format, r)
+	l.buf = append(l.buf, '\n')
+	l.byLog[fl] = append(l.byLog[fl], Line{Interface: r.InterfaceID, Start: r.Start, End: r.End, Text: l.keep(l.buf)})
 	return nil
+}
+
+// keep copies b into the arena and returns it as a string, which shares
+// the arena: what is written there is never changed.
+func (l *Lines) keep(b []byte) string {
+	if cap(l.arena)-len(l.arena) < len(b) {
+		l.arena = make([]byte, 0, max(linesArena, len(b)))
+	}
+	at := len(l.arena)
+	l.arena = append(l.arena, b...)
+	return unsafe.String(&l.arena[at], len(b))
 }
 
 // Flush does nothing: output waits for Close to be totally ordered.
@@ -50,7 +68,7 @@ func (l *Lines) Close() error {
 			bw.WriteString(line.Text)
 		}
 	}
-	l.byLog = map[*flowlog.FlowLog][]Line{}
+	l.byLog, l.arena = map[*flowlog.FlowLog][]Line{}, nil
 	return bw.Flush()
 }
 

@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"io"
 	"net/netip"
 	"syscall"
 	"testing"
@@ -60,15 +61,24 @@ func BenchmarkWindowToObjects(b *testing.B) {
 	eni := &topology.ENI{ID: "eni-00000000000000001", AccountID: "123456789012", Region: "us-east-1",
 		VPCID: "vpc-0f1e2d3c4b5a69788", SubnetID: "subnet-0123abcd4567ef890", AZID: "use1-az1",
 		PrimaryIPv4: netip.MustParseAddr("10.0.1.10")}
-	for _, name := range []string{"default", "custom"} {
+	// "stdout" is the default format printed (vpcflow pcap --stdout): kept
+	// until the end, sorted, written.
+	for _, name := range []string{"default", "custom", "stdout"} {
 		b.Run(name, func(b *testing.B) {
+			format := formats[name]
+			if format == nil {
+				format = record.DefaultFormat
+			}
 			fl := &flowlog.FlowLog{ID: "fl-1", TrafficType: "ALL", MaxAggregationInterval: 600, OwnerID: "123456789012",
-				Region: "us-east-1", Format: formats[name], DestinationType: flowlog.DestS3, Bucket: "b"}
+				Region: "us-east-1", Format: format, DestinationType: flowlog.DestS3, Bucket: "b"}
 			root := b.TempDir()
 			b.ReportAllocs()
 			cpu0 := cpuTime()
 			for b.Loop() {
 				r := &Router{BucketRoot: func(string) string { return root }}
+				if name == "stdout" {
+					r.Stdout = io.Discard
+				}
 				fan := flowlog.NewFanout([]flowlog.Capture{{ENI: eni, Interval: 600, FlowLogs: []*flowlog.FlowLog{fl}}},
 					func(*flowlog.FlowLog) flowlog.Destination { return r })
 				if err := fan.Window(w); err != nil {
