@@ -90,8 +90,10 @@ func NewLine(f *record.Format, r *record.Record, buf []byte) (Line, []byte) {
 // then the line bytewise.
 func SortLines(lines []Line) {
 	slices.SortFunc(lines, func(a, b Line) int {
-		if c := strings.Compare(a.Interface, b.Interface); c != 0 {
-			return c
+		// Lines of one interface share its id's string: equality sees
+		// that first.
+		if a.Interface != b.Interface {
+			return strings.Compare(a.Interface, b.Interface)
 		}
 		if a.Start != b.Start {
 			return cmp.Compare(a.Start, b.Start)
