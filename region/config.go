@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/vpcflow/vpcflow/capture/live"
-	"github.com/vpcflow/vpcflow/flow"
 	"github.com/vpcflow/vpcflow/pipeline"
 	"github.com/vpcflow/vpcflow/policy"
 	"github.com/vpcflow/vpcflow/topology"
@@ -55,7 +54,7 @@ type Configuration struct {
 	// dir ("vpcflow serve (PID 1234, listening on 127.0.0.1:4566)"), and
 	// Endpoint is the URL of its API.
 	Owner, Endpoint string
-	Flow            flow.Configuration
+	Flow            pipeline.FlowConfiguration
 	Policy          policy.Config
 	// Detect configures the detection of threats in the records
 	// (findings, GuardDuty's API).
@@ -70,7 +69,7 @@ type Configuration struct {
 func DefaultConfiguration() Configuration {
 	return Configuration{
 		DefaultAccount: "123456789012", DefaultRegion: "us-east-1",
-		Flow: flow.DefaultConfiguration(), Policy: policy.DefaultConfig(),
+		Flow: pipeline.DefaultConfig().Flow, Policy: policy.DefaultConfig(),
 		StopTimeout: 10 * time.Second,
 	}
 }

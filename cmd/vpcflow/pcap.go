@@ -16,9 +16,7 @@ import (
 
 	"github.com/vpcflow/vpcflow/capture"
 	"github.com/vpcflow/vpcflow/deliver"
-	"github.com/vpcflow/vpcflow/flow"
 	"github.com/vpcflow/vpcflow/flowlog"
-	"github.com/vpcflow/vpcflow/packet"
 	"github.com/vpcflow/vpcflow/pipeline"
 	"github.com/vpcflow/vpcflow/topology"
 )
@@ -132,15 +130,15 @@ func addFlowLogFlags(c *cobra.Command, f *pcapFlags) {
 func addFlowBoundFlags(c *cobra.Command, memory *string, perWindow, total *int) {
 	fl := c.Flags()
 	fl.StringVar(memory, "memory", "", fmt.Sprintf("memory the flow tables may hold, such as 512MiB or 2GiB; new flows beyond it are dropped, counted and their windows get SKIPDATA (default %.0f%% of the machine's or cgroup's memory, here %s; 0: no bound)",
-		100*flow.DefaultMemoryFraction, flow.FormatSize(flow.DefaultMemoryBudget())))
+		100*pipeline.DefaultMemoryFraction, pipeline.FormatSize(pipeline.DefaultMemoryBudget())))
 	fl.IntVar(perWindow, "max-flows-per-window", 0, "optional extra bound: flows per interface per window before SKIPDATA (0: none; --memory is the bound)")
 	fl.IntVar(total, "max-flows", 0, "optional extra bound: live flow entries in total before SKIPDATA (0: none; --memory is the bound)")
 }
 
 // setFlowBounds applies the flags of addFlowBoundFlags.
-func setFlowBounds(cfg *flow.Configuration, memory string, perWindow, total int) error {
+func setFlowBounds(cfg *pipeline.FlowConfiguration, memory string, perWindow, total int) error {
 	if memory != "" {
-		n, err := flow.ParseSize(memory)
+		n, err := pipeline.ParseSize(memory)
 		if err != nil {
 			return usageErrorf("--memory %v", err)
 		}
@@ -311,7 +309,7 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 	if err := setFlowBounds(&cfg.Flow, f.memory, f.maxFlowsPerWindow, f.maxFlows); err != nil {
 		return cfg, nil, nil, err
 	}
-	if cfg.Decap, err = packet.ParseDecap(f.decap); err != nil {
+	if cfg.Decap, err = pipeline.ParseDecap(f.decap); err != nil {
 		return cfg, nil, nil, usageErrorf("--decap: %v", err)
 	}
 	if f.shards > 0 {
@@ -505,7 +503,7 @@ func printPcapSummary(w io.Writer, s *pipeline.Summary, st deliver.RouterStats, 
 		var kinds []string
 		for i, n := range s.Encap.ByKind {
 			if n > 0 {
-				kinds = append(kinds, fmt.Sprintf("%s %s", grouped(n), packet.Encap(1<<i)))
+				kinds = append(kinds, fmt.Sprintf("%s %s", grouped(n), pipeline.Encap(1<<i)))
 			}
 		}
 		fmt.Fprintf(w, "  encapsulated: %s frames opened%s\n", grouped(s.Encap.Frames), paren(kinds))
@@ -524,7 +522,7 @@ func printPcapSummary(w io.Writer, s *pipeline.Summary, st deliver.RouterStats, 
 	if s.Flow.DroppedPackets > 0 {
 		var bounds []string
 		if n := s.Flow.DroppedByBudget; n > 0 {
-			bounds = append(bounds, fmt.Sprintf("%s at the memory budget of %s (--memory)", grouped(n), flow.FormatSize(s.Flow.MemoryBudget)))
+			bounds = append(bounds, fmt.Sprintf("%s at the memory budget of %s (--memory)", grouped(n), pipeline.FormatSize(s.Flow.MemoryBudget)))
 		}
 		if n := s.Flow.DroppedPackets - s.Flow.DroppedByBudget; n > 0 {
 			bounds = append(bounds, fmt.Sprintf("%s at a flow-count bound (--max-flows-per-window, --max-flows)", grouped(n)))
@@ -580,5 +578,5 @@ func budgetText(b int64) string {
 	if b == 0 {
 		return "none (--memory 0)"
 	}
-	return flow.FormatSize(b)
+	return pipeline.FormatSize(b)
 }
