@@ -87,11 +87,91 @@ func classOf(d *[nDigits]uint64) int {
 	return c
 }
 
-// ranges are the least and greatest digits of a set of flows, by class.
+// ranges are the least and greatest digits of a set of flows, by class,
+// and, when dicts is set, the prefixes of their addresses' low words.
 type ranges struct {
 	lo, hi [nClasses][nDigits]uint64
 	has    [nClasses]bool
+	dicts  *[2]prefixDict // of dSrcLo, dDstLo
 }
+
+// Addresses cluster: the peers of an interface come from a few networks
+// (its VPC, a resolver, a handful of services), and an IPv4 address spread
+// over the key by its range takes 32 bits, which the key has not left
+// after the times, so a window's flows would tie in groups of hundreds.
+// A prefixDict ranks the distinct upper 48 bits of an address's low word
+// (for IPv4, 0xffff and the first two bytes): an address then takes as many
+// bits as its rank needs and 16, 18 in all for four /16s, in the same
+// order.
+type prefixDict struct {
+	slot [dictSlots]uint64 // prefix+1; 0 = empty
+	rank [dictSlots]uint16
+	n    int
+	over bool // more than dictMax prefixes: not used
+}
+
+const (
+	dictSlots = 1 << 12
+	dictMax   = dictSlots / 2
+)
+
+func (d *prefixDict) find(prefix uint64) int {
+	i := int((prefix + 1) * 0x9e3779b97f4a7c15 >> 52)
+	for d.slot[i] != 0 && d.slot[i] != prefix+1 {
+		i = (i + 1) & (dictSlots - 1)
+	}
+	return i
+}
+
+func (d *prefixDict) add(prefix uint64) {
+	if d.over {
+		return
+	}
+	if i := d.find(prefix); d.slot[i] == 0 {
+		if d.n == dictMax {
+			d.over = true
+			return
+		}
+		d.slot[i] = prefix + 1
+		d.n++
+	}
+}
+
+func (d *prefixDict) merge(o *prefixDict) {
+	if o.over {
+		d.over = true
+	}
+	for _, v := range o.slot {
+		if v != 0 {
+			d.add(v - 1)
+		}
+	}
+}
+
+// finish ranks the prefixes in their order.
+func (d *prefixDict) finish() {
+	if d.over {
+		return
+	}
+	ps := make([]uint64, 0, d.n)
+	for _, v := range d.slot {
+		if v != 0 {
+			ps = append(ps, v-1)
+		}
+	}
+	slices.Sort(ps)
+	for r, p := range ps {
+		d.rank[d.find(p)] = uint16(r)
+	}
+}
+
+// of maps a low word to its rank's: one of the words added, in their order.
+func (d *prefixDict) of(w uint64) uint64 {
+	return uint64(d.rank[d.find(w>>16)])<<16 | w&0xffff
+}
+
+// dictDigits are the digits prefixDicts rank, in the order of ranges.dicts.
+var dictDigits = [2]int{dSrcLo, dDstLo}
 
 // add takes in f, whose digits before from are known to be those of
 // every flow added.
@@ -99,6 +179,10 @@ func (r *ranges) add(f *Flow, from int) {
 	var d [nDigits]uint64
 	digitsOf(f, &d)
 	c := classOf(&d)
+	if r.dicts != nil && c&1 == 0 {
+		r.dicts[0].add(d[dSrcLo] >> 16)
+		r.dicts[1].add(d[dDstLo] >> 16)
+	}
 	if !r.has[c] {
 		r.has[c] = true
 		r.lo[c], r.hi[c] = d, d
@@ -113,6 +197,11 @@ func (r *ranges) add(f *Flow, from int) {
 
 // merge takes in the flows of o.
 func (r *ranges) merge(o *ranges) {
+	if r.dicts != nil {
+		for i := range r.dicts {
+			r.dicts[i].merge(&o.dicts[i])
+		}
+	}
 	for c := range nClasses {
 		switch {
 		case !o.has[c]:
@@ -179,6 +268,9 @@ type keyLayout struct {
 	rest     int   // when not exact, flows whose keys tie share the digits before this one
 	nbits    uint
 	low      uint // the lowest bit the digits take: keys equal from it up tie
+	// dict[i], when set, ranks digit dictDigits[i] (prefixDict) of
+	// family 0's flows.
+	dict [2]*prefixDict
 }
 
 func layoutFor(r *ranges, nbits uint) keyLayout {
@@ -212,13 +304,29 @@ func layoutFor(r *ranges, nbits uint) keyLayout {
 			low = pos
 		}
 		rest = nDigits
+		if r.dicts != nil {
+			for i := range r.dicts {
+				if d := &r.dicts[i]; !d.over {
+					d.finish()
+					l.dict[i] = d
+				}
+			}
+		}
 		for c := nClasses - 1; c >= 0; c-- {
 			l.class[c] = *shared
-			if r.has[c] {
-				p, r := l.class[c].pack(&r.lo[c], &r.hi[c], dSrcHi, nDigits, pos, nbits)
-				low = min(low, p)
-				rest = min(rest, r)
+			if !r.has[c] {
+				continue
 			}
+			lo, hi := r.lo[c], r.hi[c]
+			for i, d := range l.dict {
+				// Family 0's ranked digits range over their ranks' words.
+				if j := dictDigits[i]; d != nil && c&1 == 0 {
+					lo[j], hi[j] = d.of(lo[j]), d.of(hi[j])
+				}
+			}
+			p, r := l.class[c].pack(&lo, &hi, dSrcHi, nDigits, pos, nbits)
+			low = min(low, p)
+			rest = min(rest, r)
 		}
 	} else {
 		if rest == dSrcHi {
@@ -239,6 +347,13 @@ func (l *keyLayout) key(f *Flow, i int) uint64 {
 	digitsOf(f, &d)
 	k := uint64(i)
 	c := classOf(&d)
+	if c&1 == 0 {
+		for i, dict := range l.dict {
+			if dict != nil {
+				d[dictDigits[i]] = dict.of(d[dictDigits[i]])
+			}
+		}
+	}
 	if l.split {
 		k |= uint64(c&1) << l.familyAt
 	}
@@ -342,6 +457,11 @@ func sortFlows(chunks [][]Flow, n int, scratch []uint64) {
 	// Each worker reads and keys a share of the chunks.
 	share := func(k int) [][]Flow { return chunks[k*len(chunks)/w : (k+1)*len(chunks)/w] }
 	rs := make([]ranges, w)
+	if n >= dictFlows {
+		for k := range rs {
+			rs[k].dicts = new([2]prefixDict)
+		}
+	}
 	parallel(w, func(k int) {
 		for _, c := range share(k) {
 			for i := range c {
@@ -417,6 +537,10 @@ const (
 	parallelSort   = 1 << 16
 	maxSortWorkers = 4
 )
+
+// dictFlows is the fewest flows whose sort ranks their addresses'
+// prefixes (prefixDict, 80 KiB a worker).
+const dictFlows = 1 << 14
 
 // parallel runs f(0) ... f(w-1) at once and waits for them.
 func parallel(w int, f func(k int)) {

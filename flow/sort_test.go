@@ -32,7 +32,8 @@ func flatten(cs [][]Flow) []Flow {
 // randomFlows draws n distinct flows whose fields take few values, so that
 // many share the leading fields of the order and the sort key cannot tell
 // them apart, or take values over their whole range (wide), so that the
-// key cannot hold them all.
+// key cannot hold them all (and, from dictFlows flows, their IPv4
+// addresses have more /16 prefixes than a prefixDict ranks).
 func randomFlows(rng *rand.Rand, n int, wide bool) []Flow {
 	seen := map[Key]bool{}
 	var fs []Flow
@@ -47,7 +48,7 @@ func randomFlows(rng *rand.Rand, n int, wide bool) []Flow {
 		if rng.IntN(4) == 0 {
 			// An IPv4 address and its IPv4-mapped IPv6 form have the
 			// same bytes: only V4 tells the keys apart.
-			k.Src = netip.AddrFrom4([4]byte{10, 0, 0, byte(pick(3, 256))}).As16()
+			k.Src = netip.AddrFrom4([4]byte{byte(10 + pick(3, 256)), byte(pick(2, 256)), byte(pick(2, 256)), byte(pick(3, 256))}).As16()
 			k.V4 = rng.IntN(2) == 0
 		} else {
 			for i := range k.Src {
