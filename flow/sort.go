@@ -16,9 +16,10 @@ import (
 // costs n log n comparisons that each fetch two flows from memory, and as
 // many swaps; here each flow is instead reduced to one 64-bit sort key (the
 // leading fields of the order, packed into as few bits as the window's
-// values need, above the flow's position), the keys are sorted, the rare
-// flows whose keys tie are ordered by cmpFlow, and the flows are moved to
-// their places once, following the cycles of the permutation.
+// values need, above the flow's position), the keys are radix-sorted, the
+// flows whose keys tie are sorted again by keys of the fields they do not
+// share (the last few by comparing those fields), and the flows are moved
+// to their places once, following the cycles of the permutation.
 
 // Sort key digits, in the order cmpFlow compares the fields.
 const (
@@ -430,6 +431,7 @@ func radixPass(keys []uint64, low uint, start, end *[256]int) (more bool) {
 	return shift > low
 }
 
+// insertionSort sorts a few keys by their bits from low up.
 func insertionSort(keys []uint64, low uint) {
 	for i := 1; i < len(keys); i++ {
 		k := keys[i]
