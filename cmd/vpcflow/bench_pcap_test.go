@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -22,7 +23,16 @@ func TestBenchPcapCLI(t *testing.T) {
 	if !strings.Contains(out, "\n3000 packets; medians of 2 runs") {
 		t.Errorf("no packet count:\n%s", out)
 	}
-	for _, name := range []string{"vpcflow", "base", "gopacket+map", "pcapgo-read"} {
+	names := []string{"vpcflow", "base", "gopacket+map", "pcapgo-read"}
+	if _, err := exec.LookPath("softflowd"); err == nil {
+		names = append(names, "softflowd")
+		if !regexp.MustCompile(`(?m)^softflowd: [1-9][0-9]* NetFlow v9 datagrams exported$`).MatchString(out) {
+			t.Errorf("softflowd exported nothing:\n%s", out)
+		}
+	} else {
+		t.Log("softflowd is not installed: no softflowd row")
+	}
+	for _, name := range names {
 		if !regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(name) + ` +[0-9.]+ +[0-9]+ +[0-9.]+ +(\d+|-) +[0-9.]+ +[0-9.]+$`).MatchString(out) {
 			t.Errorf("no row for %s:\n%s", name, out)
 		}
