@@ -231,19 +231,8 @@ func (r *Reader) Close() error {
 // Next returns the next frame, io.EOF at the clean end of the capture, or a
 // *FormatError for a truncated or corrupt one; errors are sticky.
 func (r *Reader) Next() (Frame, error) {
-	if r.err != nil {
-		return Frame{}, r.err
-	}
 	var f Frame
-	var err error
-	if r.format == FormatPcap {
-		f, err = r.nextPcap()
-	} else {
-		f, err = r.nextPcapNG()
-	}
-	if err != nil {
-		r.err = err
-	}
+	err := r.NextInto(&f)
 	return f, err
 }
 
@@ -269,8 +258,19 @@ func (r *Reader) NextInto(f *Frame) error {
 			return nil
 		}
 	}
+	if r.err != nil {
+		*f = Frame{}
+		return r.err
+	}
 	var err error
-	*f, err = r.Next()
+	if r.format == FormatPcap {
+		*f, err = r.nextPcap()
+	} else {
+		*f, err = r.nextPcapNG()
+	}
+	if err != nil {
+		r.err = err
+	}
 	return err
 }
 
@@ -411,28 +411,9 @@ func (r *Reader) maxCaptured(snap uint32) uint32 {
 	return min(max(snap, minSnapLen), maxRecord)
 }
 
+// nextPcap reads a pcap record the slow way: NextInto takes the common case
+// (little-endian, header and data buffered) before it gets here.
 func (r *Reader) nextPcap() (Frame, error) {
-	if r.order == binary.LittleEndian && r.end-r.pos >= 16 {
-		// The common case, without the interface calls of r.order and
-		// the checks of read: a little-endian record whose header is
-		// buffered, and its data too.
-		h := r.buf[r.pos : r.pos+16]
-		incl := binary.LittleEndian.Uint32(h[8:12])
-		if n := r.pos + 16 + int(incl); incl <= r.maxCaptured(r.snapLen) && n <= r.end {
-			sec := binary.LittleEndian.Uint32(h[0:4])
-			frac := binary.LittleEndian.Uint32(h[4:8])
-			orig := binary.LittleEndian.Uint32(h[12:16])
-			data := r.buf[r.pos+16 : n : n]
-			r.off += int64(n - r.pos)
-			r.pos = n
-			return Frame{
-				TimestampNanos: int64(sec)*1e9 + int64(frac)*r.tsMul,
-				Data:           data,
-				WireLen:        int(max(orig, incl)),
-				LinkType:       r.linkType,
-			}, nil
-		}
-	}
 	start := r.off
 	h, n, err := r.read(16)
 	if err != nil {
