@@ -26,7 +26,7 @@ func TestBenchPcapCLI(t *testing.T) {
 	names := []string{"vpcflow", "base", "gopacket+map", "pcapgo-read"}
 	if _, err := exec.LookPath("softflowd"); err == nil {
 		names = append(names, "softflowd")
-		if !regexp.MustCompile(`(?m)^softflowd: [1-9][0-9]* NetFlow v9 datagrams exported$`).MatchString(out) {
+		if !regexp.MustCompile(`(?m)^softflowd: [1-9][0-9]* NetFlow v9 datagrams received$`).MatchString(out) {
 			t.Errorf("softflowd exported nothing:\n%s", out)
 		}
 	} else {
