@@ -236,11 +236,9 @@ func (s *Service) restore() error {
 		}
 		s.nalarms++
 	}
-	if s.readOnly {
-		// Catching up writes what it counts; a read-only open shows the
-		// metric data as last saved.
-		return nil
-	}
+	// A read-only open catches up too, in memory (flush saves nothing for
+	// it): a reader after a crash sees the datapoints and alarm states the
+	// stored events give, as the next writer's open will save them.
 	return s.catchUp(seenVer)
 }
 

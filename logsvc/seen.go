@@ -76,6 +76,11 @@ func (s *Service) markCurrent(group string) {
 // exist) the alarms, plus what extra writes, in one fsync'd transaction;
 // on success nothing is pending any more. The caller holds mu.
 func (s *Service) flush(extra func(tx *bolt.Tx) error) error {
+	if s.readOnly {
+		// Only Open's catching up gets here (writes are refused before):
+		// what it computed stays in memory, for this reader to show.
+		return nil
+	}
 	var alarms []metricfilter.Evaluator
 	if s.nalarms > 0 {
 		alarms = s.eng.Alarms()

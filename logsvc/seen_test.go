@@ -3,10 +3,12 @@ package logsvc
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/vpcflow/vpcflow/internal/dirsnap"
 	"github.com/vpcflow/vpcflow/logstore"
 	"github.com/vpcflow/vpcflow/metricfilter"
 	bolt "go.etcd.io/bbolt"
@@ -70,6 +72,22 @@ func TestMetricSaveFailure(t *testing.T) {
 				}
 			}
 			s.Close() // nothing saved at close: as good as a kill
+			if next == "reopen" {
+				// A reader first: it sees what the events give, and
+				// leaves the catching up to save to the writer.
+				before := dirsnap.Take(t, dir)
+				r, err := Open(dir, Options{ReadOnly: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n := sshSamples(r); n != 2 {
+					t.Errorf("read-only open: %v datapoints, want 2", n)
+				}
+				r.Close()
+				if after := dirsnap.Take(t, dir); !slices.Equal(before, after) {
+					t.Errorf("a read-only open changed the data dir:\n%q\n%q", before, after)
+				}
+			}
 			s = open(t, dir)
 			defer s.Close()
 			want := 2.0

@@ -31,10 +31,11 @@ type Options struct {
 	// for a command that only reads (the data dir may be another user's,
 	// or not writable): it implies MustExist, opens the store with
 	// logstore.Options.ReadOnly (shared lock, no purge) and metrics.db
-	// with bbolt's ReadOnly, never records identity.json, and does not
-	// catch the metric filters up with events stored after their last
-	// save (only a writer that crashed leaves such events). Writes return
-	// an error matching logstore.ErrReadOnly.
+	// with bbolt's ReadOnly, and never records identity.json. Events
+	// stored after the metric filters' last save (only a writer that
+	// crashed leaves such events) are given to the filters in memory, as a
+	// writer's open does and saves, without posting alarm actions. Writes
+	// return an error matching logstore.ErrReadOnly.
 	ReadOnly bool
 	// Owner describes this process for the error another opener of the
 	// data dir gets ("vpcflow logs put (PID 99)"); Endpoint is the URL of
@@ -400,7 +401,12 @@ func (s *Service) watching(group string) bool {
 // caller holds mu.
 func (s *Service) apply(group string, evs []metricfilter.Event, seq uint64) error {
 	dps, changes := s.eng.Ingest(group, evs)
-	deliveries := s.runActions(changes)
+	var deliveries []delivery
+	if !s.readOnly {
+		// A reader catching up shows the state changes; notifying is
+		// the writer's (the next writer's open catches up and posts).
+		deliveries = s.runActions(changes)
+	}
 	defer s.enqueueDeliveries(deliveries)
 	for _, e := range evs {
 		if !s.seen || e.Timestamp > s.water {
