@@ -544,12 +544,17 @@ func printPcapSummary(w io.Writer, s *pipeline.Summary, st deliver.RouterStats, 
 	}
 	fmt.Fprintf(w, "  records:  %s (%s OK, %s NODATA, %s SKIPDATA; %s left out by traffic type)\n",
 		grouped(s.Records.Records), grouped(s.Records.OK), grouped(s.Records.NoData), grouped(s.Records.SkipData), grouped(s.Records.Filtered))
-	if s.Flow.PeakFlows > 0 {
-		fmt.Fprintf(w, "  flow tables: %s MiB at most (%.0f B per flow) of a budget of %s\n",
-			grouped(uint64(s.Flow.PeakTableBytes>>20)), float64(s.Flow.PeakTableBytes)/float64(s.Flow.PeakFlows), budgetText(s.Flow.MemoryBudget))
-	}
 	// Per-flow memory means something only over many flows: on a handful,
-	// the process's own memory is all there is.
+	// the tables' first allocations and the process's own memory are all
+	// there is.
+	if s.Flow.PeakFlows > 0 {
+		perFlow := ""
+		if s.Flow.PeakFlows >= 10_000 {
+			perFlow = fmt.Sprintf(" (%.0f B per flow)", float64(s.Flow.PeakTableBytes)/float64(s.Flow.PeakFlows))
+		}
+		fmt.Fprintf(w, "  flow tables: %s MiB at most%s of a budget of %s\n",
+			grouped(uint64(s.Flow.PeakTableBytes>>20)), perFlow, budgetText(s.Flow.MemoryBudget))
+	}
 	if s.RSSPeak > 0 && s.Flow.PeakFlows >= 10_000 {
 		fmt.Fprintf(w, "  memory:   peak RSS %s MiB (%s MiB at start), %s active flows at most (%s B per flow)\n",
 			grouped(uint64(s.RSSPeak>>20)), grouped(uint64(s.RSSStart>>20)), grouped(uint64(s.Flow.PeakFlows)),
