@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -58,6 +61,23 @@ func TestREADMEMainJob(t *testing.T) {
 		t.Errorf("objects\n%q\nREADME.md's tour\n%q", keys, wantKeys)
 	}
 
+	// The first lines of the first object.
+	const zcat = "$ zcat flowlogs/AWSLogs/*/vpcflowlogs/*/2026/01/01/*T0000Z*.log.gz | head -3\n"
+	_, rest, ok := strings.Cut(readme, zcat)
+	head, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatalf("README.md: no %q block", zcat)
+	}
+	var text string
+	for k, b := range files {
+		if strings.Contains(k, "T0000Z") {
+			text = gunzipText(t, b)
+		}
+	}
+	if lines := strings.SplitAfterN(text, "\n", 4); len(lines) < 4 || strings.Join(lines[:3], "") != head {
+		t.Errorf("README.md shows the object starting\n%s\nit starts\n%s", head, strings.Join(lines[:min(3, len(lines))], ""))
+	}
+
 	// The summary.
 	norm := func(s string) string {
 		for _, r := range []struct{ re, with string }{
@@ -73,4 +93,17 @@ func TestREADMEMainJob(t *testing.T) {
 	if want, got := norm(block("The summary on stderr says what became of the 20,000 packets:")), norm(stderr); want != got {
 		t.Errorf("README.md's summary:\n%s\n\npcap printed:\n%s", want, got)
 	}
+}
+
+func gunzipText(t *testing.T, b []byte) string {
+	t.Helper()
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := io.ReadAll(zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(text)
 }
