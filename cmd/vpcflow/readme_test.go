@@ -95,6 +95,7 @@ func TestREADMEMainJob(t *testing.T) {
 	}
 }
 
+// gunzipText is the text of a gzip object.
 func gunzipText(t *testing.T, b []byte) string {
 	t.Helper()
 	zr, err := gzip.NewReader(bytes.NewReader(b))

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -358,16 +355,8 @@ func TestScenarioCLIErrors(t *testing.T) {
 func objectLines(t *testing.T, dir string) []string {
 	t.Helper()
 	var lines []string
-	for path, data := range tree(t, dir) {
-		zr, err := gzip.NewReader(bytes.NewReader(data))
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		text, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		for _, l := range strings.Split(strings.TrimSuffix(string(text), "\n"), "\n") {
+	for _, data := range tree(t, dir) {
+		for _, l := range strings.Split(strings.TrimSuffix(gunzipText(t, data), "\n"), "\n") {
 			if !strings.HasPrefix(l, "version ") {
 				lines = append(lines, l)
 			}

@@ -227,15 +227,7 @@ func TestServeMissingBucket(t *testing.T) {
 	// The records pcap wrote: every line of its objects but the headers.
 	var records uint64
 	for _, b := range tree(t, out) {
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatal(err)
-		}
-		text, err := io.ReadAll(zr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		records += uint64(strings.Count(string(text), "\n") - 1)
+		records += uint64(strings.Count(gunzipText(t, b), "\n") - 1)
 	}
 	data := t.TempDir()
 	p := startServe(t, "--data-dir", data, "--topology", "../../examples/topology.yaml", "--replay", "../../examples/demo.pcap.gz")
