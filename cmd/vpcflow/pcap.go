@@ -517,8 +517,8 @@ func printPcapSummary(w io.Writer, s *pipeline.Summary, st deliver.RouterStats, 
 	}
 	fmt.Fprintf(w, "  excluded: %s%s (traffic AWS never logs)\n", grouped(exTotal), paren(excluded))
 	fmt.Fprintf(w, "  unattributed: %s (no declared interface sent or received them)\n", grouped(s.Attribute.Unattributed))
-	fmt.Fprintf(w, "  flows:    %s in %s windows (%s late packets, %s packets dropped at a bound)\n",
-		grouped(s.Flow.Flows), grouped(s.Flow.Windows), grouped(s.Flow.Late), grouped(s.Flow.DroppedPackets))
+	fmt.Fprintf(w, "  flows:    %s in %s window%s (%s late packets, %s packets dropped at a bound)\n",
+		grouped(s.Flow.Flows), grouped(s.Flow.Windows), plural(int(s.Flow.Windows)), grouped(s.Flow.Late), grouped(s.Flow.DroppedPackets))
 	if s.Flow.DroppedPackets > 0 {
 		var bounds []string
 		if n := s.Flow.DroppedByBudget; n > 0 {

@@ -57,7 +57,7 @@ func TestPcapMemoryBudgetSkipData(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"4,096 in 1 windows (0 late packets, 2,712 packets dropped at a bound)",
+		"4,096 in 1 window (0 late packets, 2,712 packets dropped at a bound)",
 		"SKIPDATA: 2,712 packets of new flows not recorded (2,712 at the memory budget of 419.9KiB (--memory))",
 		"1 SKIPDATA",
 	} {
