@@ -25,6 +25,7 @@ var (
 	bMarks   = []byte("marks")   // markKey → default value (float64 bits)
 	bState   = []byte("state")   // "watermark" → u64 ms
 	kWater   = []byte("watermark")
+	kHold    = []byte("hold") // in bState: a delivery's Complete, while it runs (hold.go)
 )
 
 // Marker kinds: a minute in which a filter with a defaultValue matched an
@@ -132,6 +133,7 @@ func (s *Service) restore() error {
 	var alarms []*metricfilter.Evaluator
 	var legacy []bucketRef // buckets of datapoints saved one by one
 	water, haveWater := int64(0), false
+	hold, haveHold := int64(0), false
 	seenVer := false
 	view := s.db.View
 	if s.db == nil {
@@ -192,6 +194,9 @@ func (s *Service) restore() error {
 				water, haveWater = int64(binary.BigEndian.Uint64(v)), true
 			}
 			seenVer = st.Get(kSeenVer) != nil
+			if v := st.Get(kHold); len(v) == 8 {
+				hold, haveHold = int64(binary.BigEndian.Uint64(v)), true
+			}
 		}
 		if err := forEach(tx, bSeen, func(k, v []byte) error {
 			if len(v) == 16 {
@@ -228,6 +233,9 @@ func (s *Service) restore() error {
 		// No alarm is loaded yet, so this only sets the engine's watermark.
 		s.eng.Ingest(restoreGroup, []metricfilter.Event{{Timestamp: water, Message: "-"}})
 		s.water, s.seen = water, true
+	}
+	if haveHold {
+		s.restoreHold(hold)
 	}
 	for _, ev := range alarms {
 		if err := s.eng.RestoreAlarm(ev); err != nil {

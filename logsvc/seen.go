@@ -118,6 +118,9 @@ func (s *Service) flush(extra func(tx *bolt.Tx) error) error {
 		if err := putAlarms(tx, alarms); err != nil {
 			return err
 		}
+		if err := s.putHold(tx); err != nil {
+			return err
+		}
 		if extra != nil {
 			return extra(tx)
 		}
@@ -130,6 +133,7 @@ func (s *Service) flush(extra func(tx *bolt.Tx) error) error {
 		s.hw[g] = m
 	}
 	s.pending = pendingSave{}
+	s.holdSet = s.holding
 	return nil
 }
 

@@ -82,6 +82,9 @@ type Service struct {
 	fault    func(step string) error
 	actions  *actionRunner // posts alarm notifications to webhooks (actions.go)
 	readOnly bool          // Options.ReadOnly
+	hold     int64         // the last Complete of this process (hold.go)
+	holding  bool          // this process called Complete: metrics.db keeps the hold
+	holdSet  bool          // the hold is in metrics.db
 }
 
 // refuseWrite is the error of a write on a read-only Service, nil otherwise.
@@ -208,6 +211,7 @@ func (s *Service) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var errs []error
+	errs = append(errs, s.releaseHold())
 	if s.db != nil {
 		errs = append(errs, s.db.Close())
 		s.db = nil
@@ -511,7 +515,13 @@ func (s *Service) Complete(t int64) ([]metricfilter.StateChange, error) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.saveChanges(s.eng.Complete(t))
+	s.hold, s.holding = t, true
+	ch, err := s.saveChanges(s.eng.Complete(t))
+	if err == nil && !s.holdSet {
+		// The first hold is on disk before any delivery it covers.
+		err = s.flush(nil)
+	}
+	return ch, err
 }
 
 // saveChanges runs the actions of alarm state changes and saves the
