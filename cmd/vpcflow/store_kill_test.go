@@ -81,12 +81,8 @@ func checkContribution(t *testing.T, round string, st storeState) {
 	}
 	// The filter has no default value: a minute without a match has no
 	// datapoint.
-	got := map[int64]float64{}
-	for m, v := range st.sums {
-		got[m] = v
-	}
-	if !reflect.DeepEqual(got, want) {
-		t.Fatalf("%s: %d events stored; datapoints per minute %v, the events give %v", round, len(st.events), got, want)
+	if !reflect.DeepEqual(st.sums, want) {
+		t.Fatalf("%s: %d events stored; datapoints per minute %v, the events give %v", round, len(st.events), st.sums, want)
 	}
 }
 
@@ -166,6 +162,40 @@ func killMoment(rng *rand.Rand, span time.Duration, from, to float64) time.Durat
 	return time.Duration(float64(span) * (from + rng.Float64()*(to-from))).Round(time.Millisecond)
 }
 
+// killRounds runs the binary with args(stored) five times, SIGKILLing each
+// run at moment(round, stored) unless it ends first, where stored is how
+// many events the data dir holds. After each kill the store opens, holds
+// no fewer events than before, its events are a prefix of want's, and the
+// datapoints are exactly their contribution. It returns how many events
+// are stored at the end.
+func killRounds(t *testing.T, data string, want storeState, moment func(round, stored int) time.Duration, args func(stored int) []string) int {
+	t.Helper()
+	stored, kills := 0, 0
+	for round := 1; round <= 5; round++ {
+		d := moment(round, stored)
+		if killAfter(t, d, args(stored)...) {
+			kills++
+		}
+		st := readStore(t, data)
+		name := fmt.Sprintf("kill %d after %v", round, d)
+		checkContribution(t, name, st)
+		if len(st.events) < stored || len(st.events) > len(want.events) {
+			t.Fatalf("%s: %d events stored, %d before, %d in a clean run", name, len(st.events), stored, len(want.events))
+		}
+		for i, ev := range st.events {
+			if w := want.events[i]; ev.Timestamp != w.Timestamp || string(ev.Message) != string(w.Message) {
+				t.Fatalf("%s: event %d is %d %q, a clean run's %d %q: the events are not a prefix", name, i, ev.Timestamp, ev.Message, w.Timestamp, w.Message)
+			}
+		}
+		t.Logf("%s: %d of %d events stored", name, len(st.events), len(want.events))
+		stored = len(st.events)
+	}
+	if kills == 0 {
+		t.Fatal("no run was killed: each ended before its kill")
+	}
+	return stored
+}
+
 // TestLogsPutKill9: `logs put` of 300 000 events into a group with a metric
 // filter and an alarm, SIGKILLed at five random moments. After each kill
 // the store opens, its events are a prefix of the input, and the datapoints
@@ -211,32 +241,21 @@ func TestLogsPutKill9(t *testing.T) {
 	if len(want.events) != n {
 		t.Fatalf("a clean put stored %d events of %d", len(want.events), n)
 	}
+	for i, ev := range want.events {
+		if string(ev.Message) != messages[i] || ev.Timestamp != int64(t0+i*10) {
+			t.Fatalf("a clean put's event %d is %d %q, not the input's line %d", i, ev.Timestamp, ev.Message, i+1)
+		}
+	}
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
-	stored, kills := 0, 0
-	for round := 1; round <= 5 && stored < n; round++ {
-		// A put of the rest takes about the share of the clean time.
-		d := killMoment(rng, took*time.Duration(n-stored)/n, 0.1, 0.9)
-		if killAfter(t, d, "logs", "put", "--data-dir", data, "--group", "vpc-flow-logs", input(stored)) {
-			kills++
-		}
-		st := readStore(t, data)
-		name := fmt.Sprintf("kill %d after %v", round, d)
-		if len(st.events) < stored {
-			t.Fatalf("%s: %d events stored, %d before it", name, len(st.events), stored)
-		}
-		for i, ev := range st.events {
-			if string(ev.Message) != messages[i] || ev.Timestamp != int64(t0+i*10) {
-				t.Fatalf("%s: event %d is %d %q, not the input's line %d: the events are not a prefix", name, i, ev.Timestamp, ev.Message, i+1)
-			}
-		}
-		checkContribution(t, name, st)
-		t.Logf("%s: %d events stored", name, len(st.events))
-		stored = len(st.events)
-	}
-	if kills == 0 {
-		t.Fatal("no put was killed: each ended before its kill")
-	}
+	stored := killRounds(t, data, want,
+		func(_, stored int) time.Duration {
+			// A put of the rest takes about the share of the clean time.
+			return killMoment(rng, took*time.Duration(n-stored)/n, 0.1, 0.9)
+		},
+		func(stored int) []string {
+			return []string{"logs", "put", "--data-dir", data, "--group", "vpc-flow-logs", input(stored)}
+		})
 	if stored < n {
 		if _, errOut, code := runBinary(t, nil, "logs", "put", "--data-dir", data, "--group", "vpc-flow-logs", input(stored)); code != 0 {
 			t.Fatalf("put of the rest: %d %s", code, errOut)
@@ -281,32 +300,13 @@ func TestPcapStoreKill9(t *testing.T) {
 	checkContribution(t, "clean run", want)
 
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 4))
-	stored, kills := 0, 0
-	for round := 1; round <= 5; round++ {
-		// Later and later in the run: each rerun reads the whole
-		// capture and delivers only the windows the store lacks.
-		d := killMoment(rng, took, float64(round-1)/6, float64(round)/6)
-		if killAfter(t, d, append(run, data, capture)...) {
-			kills++
-		}
-		st := readStore(t, data)
-		name := fmt.Sprintf("kill %d after %v", round, d)
-		checkContribution(t, name, st)
-		// Each run delivers what the store lacks, in the clean run's order.
-		if len(st.events) < stored || len(st.events) > len(want.events) {
-			t.Fatalf("%s: %d events stored, %d before, %d in a clean run", name, len(st.events), stored, len(want.events))
-		}
-		for i, ev := range st.events {
-			if w := want.events[i]; ev.Timestamp != w.Timestamp || string(ev.Message) != string(w.Message) {
-				t.Fatalf("%s: event %d is %q, a clean run's %q", name, i, ev.Message, w.Message)
-			}
-		}
-		t.Logf("%s: %d of %d events stored", name, len(st.events), len(want.events))
-		stored = len(st.events)
-	}
-	if kills == 0 {
-		t.Fatal("no run was killed: each ended before its kill")
-	}
+	killRounds(t, data, want,
+		func(round, _ int) time.Duration {
+			// Later and later in the run: each rerun reads the whole
+			// capture and delivers only the windows the store lacks.
+			return killMoment(rng, took, float64(round-1)/6, float64(round)/6)
+		},
+		func(int) []string { return append(run, data, capture) })
 	if _, errOut, code := runBinary(t, nil, append(run, data, capture)...); code != 0 {
 		t.Fatalf("rerun: %d %s", code, errOut)
 	}
