@@ -38,6 +38,7 @@ type benchPcapRun struct {
 	rss       int64  // peak resident bytes of a child process; 0 in-process
 	packets   uint64 // what the contender counted, when it says
 	flows     uint64
+	datagrams uint64 // NetFlow datagrams softflowd exported
 	notes     string // the vpcflow summary's records and memory lines
 }
 
@@ -197,10 +198,11 @@ it). Children write their output under a temporary directory that is removed.`,
 				if m.notes != "" {
 					fmt.Fprintf(out, "%s:\n%s", c.name, m.notes)
 				}
-				if m.flows > 0 && c.name == "softflowd" {
-					fmt.Fprintf(out, "%s: %d NetFlow v9 datagrams received\n", c.name, m.flows)
-				} else if m.flows > 0 {
+				if m.flows > 0 {
 					fmt.Fprintf(out, "%s: %d distinct 5-tuples\n", c.name, m.flows)
+				}
+				if m.datagrams > 0 {
+					fmt.Fprintf(out, "%s: %d NetFlow v9 datagrams received\n", c.name, m.datagrams)
 				}
 			}
 			return nil
@@ -249,7 +251,7 @@ func softflowdRun(bin, file, tmp string) (run func() (benchPcapRun, error), stop
 		}
 		// The last datagrams may still be in the socket's buffer.
 		time.Sleep(100 * time.Millisecond)
-		r.flows = datagrams.Load() - before
+		r.datagrams = datagrams.Load() - before
 		return r, nil
 	}
 	return run, func() { conn.Close() }, nil
