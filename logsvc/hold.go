@@ -48,7 +48,7 @@ func (s *Service) putHold(tx *bolt.Tx) error {
 // releaseHold removes the hold this process set, at Close: it delivered
 // all it was going to.
 func (s *Service) releaseHold() error {
-	if !s.holding || s.db == nil || s.readOnly {
+	if !s.holding { // never set by a read-only Service: Complete refuses it
 		return nil
 	}
 	s.holding = false
