@@ -8,8 +8,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/vpcflow/vpcflow/logstore"
 )
 
 // copyTree copies dir to a new directory while its Service is open: the
@@ -50,11 +48,7 @@ func copyTree(t *testing.T, dir string) string {
 func TestHoldSurvivesKill(t *testing.T) {
 	dir := t.TempDir()
 	f := failing{}
-	s := openFailing(t, dir, f, nil)
-	s.Store().CreateLogGroup("vpc", logstore.GroupOptions{})
-	if err := s.PutMetricFilter(sshFilter(nil)); err != nil {
-		t.Fatal(err)
-	}
+	s := openWatching(t, dir, f)
 	a := replayAlarm()
 	a.Threshold = 2
 	if err := s.PutMetricAlarm(a); err != nil {

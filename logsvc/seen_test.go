@@ -36,6 +36,18 @@ func openFailing(t *testing.T, dir string, f failing, now func() time.Time) *Ser
 	return s
 }
 
+// openWatching is openFailing on a data dir with the group vpc and the
+// SSH filter on it.
+func openWatching(t *testing.T, dir string, f failing) *Service {
+	t.Helper()
+	s := openFailing(t, dir, f, nil)
+	s.Store().CreateLogGroup("vpc", logstore.GroupOptions{})
+	if err := s.PutMetricFilter(sshFilter(nil)); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func sshSamples(s *Service) float64 {
 	var n float64
 	for _, m := range s.MetricStats("VPC", "SSHRejects", nil) {
@@ -53,11 +65,7 @@ func TestMetricSaveFailure(t *testing.T) {
 		t.Run(next, func(t *testing.T) {
 			dir := t.TempDir()
 			f := failing{}
-			s := openFailing(t, dir, f, nil)
-			s.Store().CreateLogGroup("vpc", logstore.GroupOptions{})
-			if err := s.PutMetricFilter(sshFilter(nil)); err != nil {
-				t.Fatal(err)
-			}
+			s := openWatching(t, dir, f)
 			f["save metric data"] = true
 			_, err := s.Ingest("vpc", evs(hour, l1, l2, l3))
 			var se *MetricSaveError
@@ -110,11 +118,7 @@ func TestMetricSaveFailure(t *testing.T) {
 func TestFailedWriteCountsStoredDays(t *testing.T) {
 	dir := t.TempDir()
 	f := failing{}
-	s := openFailing(t, dir, f, nil)
-	s.Store().CreateLogGroup("vpc", logstore.GroupOptions{})
-	if err := s.PutMetricFilter(sshFilter(nil)); err != nil {
-		t.Fatal(err)
-	}
+	s := openWatching(t, dir, f)
 	writes := 0
 	s.store.Close()
 	st, err := logstore.Open(dir, logstore.Options{Account: testID.Account, Region: testID.Region, Fault: func(step string) error {
@@ -188,11 +192,7 @@ func TestCatchUpNotRetroactive(t *testing.T) {
 func TestCatchUpNewGroupUnderAlarm(t *testing.T) {
 	dir := t.TempDir()
 	f := failing{}
-	s := openFailing(t, dir, f, nil)
-	s.Store().CreateLogGroup("vpc", logstore.GroupOptions{})
-	if err := s.PutMetricFilter(sshFilter(nil)); err != nil {
-		t.Fatal(err)
-	}
+	s := openWatching(t, dir, f)
 	a := replayAlarm()
 	if err := s.PutMetricAlarm(a); err != nil {
 		t.Fatal(err)
@@ -214,11 +214,7 @@ func TestCatchUpNewGroupUnderAlarm(t *testing.T) {
 func TestCatchUpRecreatedGroup(t *testing.T) {
 	dir := t.TempDir()
 	f := failing{}
-	s := openFailing(t, dir, f, nil)
-	s.Store().CreateLogGroup("vpc", logstore.GroupOptions{})
-	if err := s.PutMetricFilter(sshFilter(nil)); err != nil {
-		t.Fatal(err)
-	}
+	s := openWatching(t, dir, f)
 	mustIngest(t, s, "vpc", evs(hour, l1, l1, l1, l1))
 	// Through the store: as if the service crashed between deleting the
 	// group and deleting its mark.
