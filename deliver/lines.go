@@ -79,13 +79,6 @@ type Line struct {
 	Text       string
 }
 
-// NewLine renders r in format f; buf is scratch space, returned for reuse.
-func NewLine(f *record.Format, r *record.Record, buf []byte) (Line, []byte) {
-	buf = record.AppendText(buf[:0], f, r)
-	buf = append(buf, '\n')
-	return Line{Interface: r.InterfaceID, Start: r.Start, End: r.End, Text: string(buf)}, buf
-}
-
 // SortLines orders lines as objects hold them: interface-id, start, end,
 // then the line bytewise.
 func SortLines(lines []Line) {
