@@ -115,11 +115,6 @@ func (s *shard) addBatch(batch []obs) {
 	s.touched = touched // keeps the reads
 }
 
-func (s *shard) add(o *obs) {
-	t := s.table(o.iv, o.slot)
-	s.addHashed(o, t, t.flows.hash(&o.key))
-}
-
 func (s *shard) addHashed(o *obs, t *table, h uint64) {
 	f, slot := t.flows.find(&o.key, h)
 	if f != nil {

@@ -22,9 +22,10 @@ const (
 // pointers for the garbage collector to scan.
 //
 // An index slot holds the entry number + 1 (0 = empty) in its low
-// entryBits bits, enough for the entries the index can take (half its
-// slots), and in the bits above them a tag: the same bits of the flow's
-// hash (whose bits below them chose the slot). A probe reads the flow, a
+// log2(len(index)) bits (entryMask, the same bits as mask), enough for the
+// entries the index can take (half its slots), and in the bits above them a
+// tag: the same bits of the flow's hash (whose bits below them chose the
+// slot). A probe reads the flow, a
 // cache miss in a large table, only when the tag matches, so looking up a
 // new flow mostly reads no flow at all, and a known one about one.
 type flowTable struct {
@@ -32,8 +33,7 @@ type flowTable struct {
 	n         int
 	index     []uint32
 	mask      uint64
-	entryBits uint8  // log2(len(index))
-	entryMask uint32 // 1<<entryBits - 1
+	entryMask uint32 // the low log2(len(index)) bits of a slot: its entry number + 1
 	seed      uint64
 }
 
@@ -49,8 +49,7 @@ func newFlowTable() *flowTable {
 func (t *flowTable) setIndex(index []uint32) {
 	t.index = index
 	t.mask = uint64(len(index) - 1)
-	t.entryBits = uint8(bits.Len(uint(len(index))) - 1)
-	t.entryMask = uint32(uint64(1)<<t.entryBits - 1)
+	t.entryMask = uint32(t.mask) // len(index) is a power of two of at most 2^32 slots
 }
 
 // tag is the part of a slot that h fills: the bits of its low half above
