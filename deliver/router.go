@@ -41,6 +41,11 @@ type Router struct {
 	// Records, when set, also receives every record delivered, as its
 	// text line (`--publish`).
 	Records RecordSink
+	// RecordsOnly sends every flow log's records to Records alone,
+	// whatever their destination: an agent that publishes its records
+	// for a collector to store keeps nothing itself (`--publish` without
+	// `--out`), and spends nothing on objects.
+	RecordsOnly bool
 	// Firehose maps a delivery stream's name to where its records go
 	// (kinesis-data-firehose flow logs); nil, or nil for a name, refuses
 	// the flow log with AWS's "Access error".
@@ -68,7 +73,7 @@ type Router struct {
 
 // Check reports whether the router can deliver fl's records.
 func (r *Router) Check(fl *flowlog.FlowLog) error {
-	if r.Stdout != nil {
+	if r.Stdout != nil || r.RecordsOnly {
 		return nil
 	}
 	switch fl.DestinationType {
@@ -145,6 +150,10 @@ func (r *Router) dest(fl *flowlog.FlowLog) (flowlog.Destination, error) {
 
 // Write hands a record to fl's destination.
 func (r *Router) Write(fl *flowlog.FlowLog, rec *record.Record) error {
+	if r.RecordsOnly {
+		r.line = record.AppendText(r.line[:0], fl.Format, rec)
+		return r.Records.Record(fl, rec.InterfaceID, r.line)
+	}
 	var d flowlog.Destination
 	if fl == r.lastFL {
 		d = r.lastS3
@@ -178,6 +187,9 @@ func (r *Router) Write(fl *flowlog.FlowLog, rec *record.Record) error {
 
 // Flush flushes fl's destination.
 func (r *Router) Flush(fl *flowlog.FlowLog, before int64) error {
+	if r.RecordsOnly {
+		return nil // Records flushes on its own
+	}
 	d, err := r.dest(fl)
 	if err != nil {
 		return err

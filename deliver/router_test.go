@@ -104,3 +104,44 @@ func TestObjectHoldsBucket(t *testing.T) {
 	}
 	l.Unlock()
 }
+
+// TestRouterRecordsOnly: an agent's router hands every flow log's records
+// to its RecordSink, whatever their destination, and needs none of them:
+// no bucket directory, no log store, no delivery stream.
+func TestRouterRecordsOnly(t *testing.T) {
+	sink := &lineSink{}
+	r := &Router{Records: sink, RecordsOnly: true}
+	s3 := s3FlowLog("flows")
+	cw := &flowlog.FlowLog{ID: "fl-0a1b2c3d4e5f60002", OwnerID: "111122223333", Region: "eu-west-1",
+		Format: record.DefaultFormat, DestinationType: flowlog.DestCloudWatch, LogGroupName: "g"}
+	fh := &flowlog.FlowLog{ID: "fl-0a1b2c3d4e5f60003", OwnerID: "111122223333", Region: "eu-west-1",
+		Format: record.DefaultFormat, DestinationType: flowlog.DestFirehose, DeliveryStream: "s"}
+	for _, fl := range []*flowlog.FlowLog{s3, cw, fh} {
+		if err := r.Check(fl); err != nil {
+			t.Fatalf("Check %s: %v", fl.DestinationType, err)
+		}
+		r1 := rec("eni-a", 1709969700, 1709969760, 3)
+		if err := r.Write(fl, &r1); err != nil {
+			t.Fatalf("Write %s: %v", fl.DestinationType, err)
+		}
+		if err := r.Flush(fl, 1709970000); err != nil {
+			t.Fatalf("Flush %s: %v", fl.DestinationType, err)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	line := " eni-a 2 111122223333 eni-a - - - - - 3 - 1709969700 1709969760 - OK"
+	want := []string{s3.ID + line, cw.ID + line, fh.ID + line}
+	if len(sink.lines) != len(want) {
+		t.Fatalf("records: %q, want %q", sink.lines, want)
+	}
+	for i := range want {
+		if sink.lines[i] != want[i] {
+			t.Errorf("record %d: %q, want %q", i, sink.lines[i], want[i])
+		}
+	}
+	if st := r.Stats(); len(st.Objects) != 0 || len(st.FirehoseObjects) != 0 {
+		t.Errorf("objects written: %+v", st)
+	}
+}

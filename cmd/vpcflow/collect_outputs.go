@@ -38,9 +38,9 @@ func addS3Flags(c *cobra.Command, f *outputFlags) {
 	fl.StringVar(&f.spoolDir, "spool-dir", "", spoolHelp)
 }
 
-// addPublishFlag adds --publish.
-func addPublishFlag(c *cobra.Command, f *outputFlags) {
-	c.Flags().StringVar(&f.publish, "publish", "", "also publish every delivered record to Kafka: kafka://HOST:PORT[,HOST:PORT...]/TOPIC (key: interface id; header flow-log-id; value: the record's text line)")
+// addPublishFlag adds --publish; more ends its help.
+func addPublishFlag(c *cobra.Command, f *outputFlags, more string) {
+	c.Flags().StringVar(&f.publish, "publish", "", "also publish every delivered record to Kafka: kafka://HOST:PORT[,HOST:PORT...]/TOPIC (key: interface id; header flow-log-id; value: the record's text line)"+more)
 }
 
 // outputs are the open sinks of a command; finish flushes and closes them.

@@ -160,33 +160,42 @@ func compareLines(want, got map[string]int) (dup, missing int) {
 // kafkaRun is one run of agent → Kafka → collector: what was measured.
 type kafkaRun struct {
 	records         int
-	direct, publish time.Duration // pcap --out DIR alone; pcap --out DIR --publish
+	direct, publish time.Duration // pcap --out DIR; pcap --publish (no objects)
 	collect         time.Duration // from the restarted collector's start to all records in objects
 	killedAt        int
 }
 
-// agentToCollector runs `vpcflow pcap --publish` into a broker, then a
-// collector killed with SIGKILL once it wrote killAfter objects and a
-// second one of the same group, and checks that the collected objects
-// hold each record of the flow-log objects exactly once.
+// agentToCollector runs `vpcflow pcap --publish` (an agent: no objects of
+// its own) into a broker, then a collector killed with SIGKILL once it
+// wrote killAfter objects and a second one of the same group, and checks
+// that the collected objects hold each record of the objects `vpcflow pcap
+// --out` writes of the capture exactly once.
 func agentToCollector(t *testing.T, packets, flows string, killAfter int) kafkaRun {
 	capPath := genCapture(t, packets, flows)
 	addr := startBroker(t, 8, "flowlogs")
-	base, dirA, dirB := t.TempDir(), t.TempDir(), t.TempDir()
+	base, cwd, dirB := t.TempDir(), t.TempDir(), t.TempDir()
 	var run kafkaRun
-	// The baseline: objects straight to disk.
+	// The baseline, and what the collector must store: objects straight
+	// to disk.
 	start := time.Now()
 	if _, stderr, code := runBinary(t, nil, "pcap", "--local-cidr", "10.0.1.10/32", "--out", base, capPath); code != 0 {
 		t.Fatalf("pcap --out DIR: exit %d: %s", code, stderr)
 	}
 	run.direct = time.Since(start)
+	// The agent: --publish alone, which writes nothing.
 	start = time.Now()
-	_, stderr, code := runBinary(t, nil, "pcap", "--local-cidr", "10.0.1.10/32", "--out", dirA, "--publish", "kafka://"+addr+"/flowlogs", capPath)
+	_, stderr, code := execBinary(t, execOptions{Dir: cwd}, "pcap", "--local-cidr", "10.0.1.10/32", "--publish", "kafka://"+addr+"/flowlogs", capPath)
 	run.publish = time.Since(start)
 	if code != 0 {
 		t.Fatalf("pcap --publish: exit %d: %s", code, stderr)
 	}
-	want, _ := gzipLines(t, dirA, true)
+	if left, _ := os.ReadDir(cwd); len(left) != 0 {
+		t.Errorf("pcap --publish without --out wrote %s in its directory", left[0].Name())
+	}
+	if strings.Contains(stderr, "wrote ") {
+		t.Errorf("pcap --publish without --out says it wrote objects:\n%s", stderr)
+	}
+	want, _ := gzipLines(t, base, true)
 	for _, n := range want {
 		run.records += n
 	}
@@ -293,9 +302,9 @@ func (p *collectorProc) committed() int {
 }
 
 // BenchmarkKafkaPath measures, in the same run on the same capture: the
-// direct path (`vpcflow pcap --out DIR`, the baseline), the agent with
-// --publish into the in-process broker (objects and every record to
-// Kafka), a plain franz-go consumer in this process reading the filled
+// direct path (`vpcflow pcap --out DIR`, the baseline), the agent
+// (`vpcflow pcap --publish`: every record to the in-process broker, no
+// objects of its own), a plain franz-go consumer in this process reading the filled
 // topic (what the broker serves, the bound of any consumer), and
 // `vpcflow collect` draining the topic into objects. Records/s of each
 // are reported; VPCFLOW_KAFKA_1M=1 uses about a million records (default
@@ -390,8 +399,10 @@ func (r *kafkaPathRun) add(o kafkaPathRun) {
 // of the binary bin.
 func kafkaPath(b *testing.B, bin, capPath string, fetch bool) kafkaPathRun {
 	var r kafkaPathRun
+	cwd := b.TempDir()
 	run := func(args ...string) (string, *os.ProcessState, time.Duration) {
 		cmd := exec.Command(bin, args...)
+		cmd.Dir = cwd // a binary from before --publish alone wrote ./flowlogs
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		start := time.Now()
@@ -400,10 +411,10 @@ func kafkaPath(b *testing.B, bin, capPath string, fetch bool) kafkaPathRun {
 		}
 		return stderr.String(), cmd.ProcessState, time.Since(start)
 	}
-	dirA, dirB, dirC := b.TempDir(), b.TempDir(), b.TempDir()
+	dirA, dirC := b.TempDir(), b.TempDir()
 	_, _, r.direct = run("pcap", "--quiet", "--local-cidr", "10.0.1.10/32", "--out", dirA, capPath)
 	addr := startBroker(b, 8, "flowlogs")
-	stderr, ps, el := run("pcap", "--local-cidr", "10.0.1.10/32", "--out", dirB, "--publish", "kafka://"+addr+"/flowlogs", capPath)
+	stderr, ps, el := run("pcap", "--local-cidr", "10.0.1.10/32", "--publish", "kafka://"+addr+"/flowlogs", capPath)
 	r.publish = el
 	r.agentCPU = ps.UserTime() + ps.SystemTime()
 	m := regexp.MustCompile(`published: ([0-9,]+) records to Kafka \(([0-9,]+) acknowledged, 0 failed`).FindStringSubmatch(stderr)

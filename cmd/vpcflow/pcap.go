@@ -76,6 +76,9 @@ directory (--spool-dir, default DATA_DIR/spool/s3) and replayed at the next
 run. --publish kafka://HOST:PORT/TOPIC also sends every record, as its text
 line, to Kafka (key: interface id, header flow-log-id); the summary counts
 what Kafka acknowledged, and records it did not are an error (exit 1).
+Without --out, --publish sends every flow log's records to Kafka only, whatever
+their destination, and writes nothing: an agent whose records 'vpcflow
+collect' stores.
 --stdout prints the records instead (no header, deterministic order: flow log,
 interface, start, end); flow logs of different record formats cannot share it
 (use --out). A summary goes to stderr; inputs that take more than a second
@@ -109,7 +112,7 @@ received by no declared interface: the reason is printed with the counts);
 func addFlowLogFlags(c *cobra.Command, f *pcapFlags) {
 	fl := c.Flags()
 	fl.StringVar(&f.topology, "topology", "", "topology file (YAML/JSON with EC2 describe-* keys)")
-	fl.StringVar(&f.out, "out", "", "write the S3 layout under this directory, or into an S3-compatible store: s3://BUCKET[/PREFIX] (default ./flowlogs unless --stdout)")
+	fl.StringVar(&f.out, "out", "", "write the S3 layout under this directory, or into an S3-compatible store: s3://BUCKET[/PREFIX] (default ./flowlogs unless --stdout or --publish)")
 	fl.BoolVar(&f.stdout, "stdout", false, "print records on stdout instead of writing files")
 	fl.StringVar(&f.format, "format", "", "record format of implicit flow logs: '${a} ${b}' (default: the version 2 default format)")
 	fl.IntVar(&f.interval, "interval", 600, "max aggregation interval of implicit flow logs: 60 or 600 seconds")
@@ -122,7 +125,7 @@ func addFlowLogFlags(c *cobra.Command, f *pcapFlags) {
 	addFlowBoundFlags(c, &f.memory, &f.maxFlowsPerWindow, &f.maxFlows)
 	addLogsDataDirFlag(c, &f.dataDir)
 	addS3Flags(c, &f.outputFlags)
-	addPublishFlag(c, &f.outputFlags)
+	addPublishFlag(c, &f.outputFlags, "; without --out, records go to Kafka only")
 }
 
 // addFlowBoundFlags adds the flags that bound the flow tables, shared by
@@ -302,7 +305,9 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 	if f.stdout && f.out != "" {
 		return cfg, nil, nil, usageErrorf("--stdout and --out exclude each other")
 	}
-	if !f.stdout && f.out == "" {
+	// --publish alone: an agent, whose records a collector stores.
+	publishOnly := !f.stdout && f.out == "" && f.publish != ""
+	if !f.stdout && f.out == "" && !publishOnly {
 		f.out = "flowlogs"
 	}
 	cfg = pipeline.DefaultConfig()
@@ -370,6 +375,8 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 			return cfg, nil, nil, err
 		}
 		router.Stdout = cmd.OutOrStdout()
+	} else if publishOnly {
+		router.RecordsOnly = true
 	} else if !strings.Contains(f.out, "://") {
 		removed, err := deliver.NewS3Dir(f.out).RemoveStale()
 		if err != nil {
@@ -380,7 +387,7 @@ func flowLogSetup(cmd *cobra.Command, f *pcapFlags) (cfg pipeline.Config, router
 		}
 	}
 	for _, fl := range cfg.FlowLogs {
-		if fl.DestinationType == flowlog.DestCloudWatch && router.Logs == nil && !f.stdout {
+		if fl.DestinationType == flowlog.DestCloudWatch && router.Logs == nil && !f.stdout && !publishOnly {
 			store, err := openLogService(f.dataDir, cmd.ErrOrStderr())
 			if err != nil {
 				return cfg, nil, nil, err

@@ -35,8 +35,10 @@ The flow logs and their destinations are those of 'vpcflow pcap': the
 topology's FlowLogs (else one per VPC from --format, --interval,
 --traffic-type, --file-format), the S3 layout under --out (each window's
 records as soon as it closes), the log store of --data-dir for
-cloud-watch-logs flow logs, or records on stdout with --stdout. Without
---topology, every frame belongs to one interface (--eni, --local-cidr).
+cloud-watch-logs flow logs, or records on stdout with --stdout; --publish
+also sends every record to Kafka, and without --out only there (an agent
+whose records 'vpcflow collect' stores). Without --topology, every frame
+belongs to one interface (--eni, --local-cidr).
 
 ` + decapHelp + `
 

@@ -173,7 +173,7 @@ and delivers the open windows and exits 0. One process owns a data dir: another
 	fl.StringSliceVar(&f.localCIDRs, "local-cidr", nil, "the interface's own addresses (without --topology): packets from them are egress")
 	addFlowBoundFlags(c, &f.memory, &f.maxFlowsPerWindow, &f.maxFlows)
 	fl.StringArrayVar(&f.firehose, "firehose", nil, firehoseHelp)
-	addPublishFlag(c, &f.outputFlags)
+	addPublishFlag(c, &f.outputFlags, "")
 	addS3Flags(c, &f.outputFlags)
 	return c
 }
