@@ -45,7 +45,6 @@ func boolVal(b bool) Value {
 	return Value{K: Bool}
 }
 func timeVal(ms int64) Value { return Value{K: Time, N: float64(ms)} }
-func (v Value) isNull() bool { return v.K == Null }
 
 // clone detaches a string value from the message bytes it may alias.
 func (v Value) clone() Value {

@@ -75,10 +75,10 @@ type Store struct {
 }
 
 type counters struct {
-	ingested, batches                              atomic.Uint64
-	tooOld, tooNew, expired, invalid, tooLargeDrop atomic.Uint64
-	replaced                                       atomic.Uint64
-	duplicates                                     atomic.Uint64
+	ingested, batches                atomic.Uint64
+	tooOld, tooNew, expired, invalid atomic.Uint64
+	replaced                         atomic.Uint64
+	duplicates                       atomic.Uint64
 }
 
 // Counters are the store's totals since Open: how much was stored and how

@@ -55,10 +55,6 @@ type pendingSave struct {
 	seen  map[string]seenMark
 }
 
-func (p *pendingSave) empty() bool {
-	return len(p.refs) == 0 && len(p.marks) == 0 && len(p.seen) == 0
-}
-
 // markCurrent records that group starts to be watched at its current
 // sequence. The caller holds mu and flushes.
 func (s *Service) markCurrent(group string) {

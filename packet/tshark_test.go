@@ -26,10 +26,6 @@ type tuple = tsharktest.Tuple
 
 type tally = tsharktest.Tally
 
-func decoderTally(t *testing.T, path string) (map[tuple]tally, packet.Counters) {
-	return decoderTallyWith(t, path, packet.Decoder{})
-}
-
 func decoderTallyWith(t *testing.T, path string, d packet.Decoder) (map[tuple]tally, packet.Counters) {
 	t.Helper()
 	r, err := capture.Open(path)

@@ -141,7 +141,6 @@ type baseKey struct {
 type baseVal struct {
 	packets, bytes uint64
 	start, end     int64
-	flags          uint8
 }
 
 // baselineParser is the baseline the pipeline is measured against: gopacket's

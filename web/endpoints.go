@@ -330,10 +330,10 @@ var (
 // the token continues the search.
 type eventsOut struct {
 	Events    []logsvc.FilteredEvent `json:"events"`
-	NextToken string                   `json:"nextToken"`
-	Scanned   int64                    `json:"scanned"`
-	Total     int64                    `json:"total"`
-	Partial   bool                     `json:"partial"`
+	NextToken string                 `json:"nextToken"`
+	Scanned   int64                  `json:"scanned"`
+	Total     int64                  `json:"total"`
+	Partial   bool                   `json:"partial"`
 }
 
 // events is FilterLogEvents over a group or some of its streams: the

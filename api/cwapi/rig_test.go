@@ -42,9 +42,6 @@ const (
 // t0 is the service's clock when a test starts: 2026-12-07T17:00:00Z.
 var t0 = time.Date(2026, 12, 7, 17, 0, 0, 0, time.UTC)
 
-// at is t0 plus d in epoch milliseconds.
-func at(d time.Duration) int64 { return t0.Add(d).UnixMilli() }
-
 var ctx = context.Background()
 
 type rig struct {

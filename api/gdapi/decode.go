@@ -128,12 +128,12 @@ type sortCriteria struct {
 
 // test is one checked condition on one attribute.
 type test struct {
-	attribute  string
-	eq, neq    []string
-	lo, hi     *float64 // bounds; loOpen/hiOpen: strict
-	loOpen     bool
-	hiOpen     bool
-	orig, name string // for messages
+	attribute string
+	eq, neq   []string
+	lo, hi    *float64 // bounds; loOpen/hiOpen: strict
+	loOpen    bool
+	hiOpen    bool
+	name      string // for messages
 }
 
 type criteria []test
