@@ -73,8 +73,11 @@ type Router struct {
 
 // Check reports whether the router can deliver fl's records.
 func (r *Router) Check(fl *flowlog.FlowLog) error {
-	if r.Stdout != nil || r.RecordsOnly {
+	if r.Stdout != nil {
 		return nil
+	}
+	if r.RecordsOnly {
+		return nil // Records may be set after the check, before the first Write
 	}
 	switch fl.DestinationType {
 	case flowlog.DestS3:
@@ -151,6 +154,9 @@ func (r *Router) dest(fl *flowlog.FlowLog) (flowlog.Destination, error) {
 // Write hands a record to fl's destination.
 func (r *Router) Write(fl *flowlog.FlowLog, rec *record.Record) error {
 	if r.RecordsOnly {
+		if r.Records == nil {
+			return fmt.Errorf("flow log %s: its records go only to a record sink, and none is set", fl.ID)
+		}
 		r.line = record.AppendText(r.line[:0], fl.Format, rec)
 		return r.Records.Record(fl, rec.InterfaceID, r.line)
 	}

@@ -144,4 +144,9 @@ func TestRouterRecordsOnly(t *testing.T) {
 	if st := r.Stats(); len(st.Objects) != 0 || len(st.FirehoseObjects) != 0 {
 		t.Errorf("objects written: %+v", st)
 	}
+	// Without a sink the record is an error, not a panic or a silent loss.
+	r1 := rec("eni-a", 1709969700, 1709969760, 3)
+	if err := (&Router{RecordsOnly: true}).Write(s3, &r1); err == nil {
+		t.Error("RecordsOnly without Records: no error")
+	}
 }
